@@ -1,0 +1,119 @@
+/* kernel: libnftables for transactions, libmnl for a quick table lookup. */
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <nftables/libnftables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kernel.h"
+
+/* The table comment svcnft writes (see render_nft.c). */
+#define OWNER_PREFIX "svcnft layout "
+
+struct lookup {
+	bool found;
+	bool ours;
+};
+
+/* Table userdata is a TLV list; type 0 is the comment (libnftnl's
+ * NFTNL_UDATA_TABLE_COMMENT). */
+static bool comment_is_ours(const uint8_t *p, size_t len)
+{
+	while (len >= 2 && (size_t)p[1] + 2 <= len) {
+		if (p[0] == 0 && p[1] >= sizeof(OWNER_PREFIX) - 1 &&
+		    !memcmp(p + 2, OWNER_PREFIX, sizeof(OWNER_PREFIX) - 1))
+			return true;
+		len -= (size_t)p[1] + 2;
+		p += p[1] + 2;
+	}
+	return false;
+}
+
+static int table_attr(const struct nlattr *a, void *data)
+{
+	struct lookup *l = data;
+
+	if (mnl_attr_get_type(a) == NFTA_TABLE_USERDATA)
+		l->ours = comment_is_ours(mnl_attr_get_payload(a),
+					  mnl_attr_get_payload_len(a));
+	return MNL_CB_OK;
+}
+
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct lookup *l = data;
+
+	l->found = true;
+	return mnl_attr_parse(nlh, sizeof(struct nfgenmsg), table_attr, data);
+}
+
+enum table_state kernel_table_state(const char *name, int *err)
+{
+	static char buf[8192];
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+	struct lookup l = {0};
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+	unsigned int seq = (unsigned int)time(NULL);
+	int ret = -1;
+
+	*err = 0;
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto out;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = NFPROTO_INET;
+	nfg->version = NFNETLINK_V0;
+	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		goto out;
+	do {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		ret = mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl),
+				 table_cb, &l);
+	} while (ret > 0);
+out:
+	if (ret < 0)
+		*err = errno;
+	if (nl)
+		mnl_socket_close(nl);
+	if (l.found)
+		return l.ours ? TABLE_OURS : TABLE_FOREIGN;
+	if (*err == ENOENT)
+		return TABLE_ABSENT;
+	return TABLE_ERROR;
+}
+
+enum svcnft_status kernel_run(const char *script, bool dry_run)
+{
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	const char *msg;
+	int rc;
+
+	if (!ctx) {
+		fputs("svcnft: cannot create a libnftables context\n", stderr);
+		return SVCNFT_EKERNEL;
+	}
+	nft_ctx_set_dry_run(ctx, dry_run);
+	nft_ctx_buffer_output(ctx);
+	nft_ctx_buffer_error(ctx);
+	rc = nft_run_cmd_from_buffer(ctx, script);
+	msg = nft_ctx_get_error_buffer(ctx);
+	if (rc && msg && *msg)
+		fprintf(stderr, "svcnft: the kernel refused the ruleset:\n%s", msg);
+	else if (rc)
+		fputs("svcnft: the kernel refused the ruleset\n", stderr);
+	nft_ctx_free(ctx);
+	return rc ? SVCNFT_EKERNEL : SVCNFT_OK;
+}

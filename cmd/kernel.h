@@ -1,0 +1,18 @@
+/* kernel: the only code that talks to the kernel (libnftables, libmnl). */
+#ifndef SVCNFT_KERNEL_H
+#define SVCNFT_KERNEL_H
+
+#include "svcnft.h"
+
+enum table_state { TABLE_ABSENT, TABLE_OURS, TABLE_FOREIGN, TABLE_ERROR };
+
+/* Look up table inet NAME over netlink; OURS if it carries svcnft's
+ * comment.  On TABLE_ERROR, *err holds errno. */
+enum table_state kernel_table_state(const char *name, int *err);
+
+/* Run SCRIPT through libnftables as one transaction (or only check it when
+ * DRY_RUN).  Returns SVCNFT_OK or SVCNFT_EKERNEL with libnftables' message
+ * printed to stderr. */
+enum svcnft_status kernel_run(const char *script, bool dry_run);
+
+#endif

@@ -1,0 +1,320 @@
+/* svcnft CLI: options, the pipeline, and the kernel calls at the edge. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel.h"
+#include "svcnft.h"
+
+#ifndef SVCNFT_VERSION
+#define SVCNFT_VERSION "0.0.0"
+#endif
+
+enum cmd { CMD_NONE, CMD_COMPILE, CMD_CHECK, CMD_APPLY, CMD_DELETE };
+
+#define C(x) (1u << (x))
+#define ALL (C(CMD_COMPILE) | C(CMD_CHECK) | C(CMD_APPLY) | C(CMD_DELETE))
+#define INPUT (C(CMD_COMPILE) | C(CMD_CHECK) | C(CMD_APPLY))
+
+static const struct command {
+	const char *name;
+	enum cmd cmd;
+	const char *args;
+	const char *help;
+} commands[] = {
+	{ "compile", CMD_COMPILE, "PATH...",
+	  "print the ruleset as an nft script (or libnftables JSON with -o json)" },
+	{ "check", CMD_CHECK, "PATH...",
+	  "validate the input, then have the kernel check the ruleset without committing" },
+	{ "apply", CMD_APPLY, "PATH...",
+	  "replace svcnft's table with the ruleset in one kernel transaction" },
+	{ "delete", CMD_DELETE, "",
+	  "remove svcnft's table, and only it" },
+};
+
+enum { OPT_MASQ_ALL = 256 };
+
+/* One table feeds getopt_long and --help. */
+static const struct option_desc {
+	const char *name;
+	int has_arg;
+	int val;
+	const char *arg;
+	unsigned int cmds;
+	const char *help;
+} options[] = {
+	{ "table", 1, 't', "NAME", ALL, "nftables table (family inet) owned by svcnft; default svcnft" },
+	{ "service-cidr", 1, 's', "CIDR", INPUT, "range of valid cluster IPs, repeatable; default 10.96.0.0/12" },
+	{ "cluster-cidr", 1, 'c', "CIDR", INPUT, "pod network, repeatable: traffic from outside it is masqueraded" },
+	{ "masquerade-all", 0, OPT_MASQ_ALL, NULL, INPUT, "masquerade all traffic to service IPs" },
+	{ "output", 1, 'o', "FORMAT", C(CMD_COMPILE), "nft (default) or json" },
+	{ "help", 0, 'h', NULL, ALL, "show this help" },
+	{ "version", 0, 'V', NULL, ALL, "show the version" },
+};
+
+#define N_OPTS (sizeof(options) / sizeof(options[0]))
+#define MAX_CIDRS 64
+
+struct cli {
+	enum cmd cmd;
+	const char *output;
+	struct svcnft_cidr svc_cidrs[MAX_CIDRS], pod_cidrs[MAX_CIDRS];
+	struct svcnft_config cfg;
+	char **paths;
+	int n_paths;
+	bool help, version;
+};
+
+static void usage(FILE *f, enum cmd only)
+{
+	fprintf(f, "Usage: svcnft COMMAND [OPTIONS] [PATH...]\n\n"
+		   "Compile Kubernetes Services and Endpoints/EndpointSlices into one\n"
+		   "atomic nftables table.  PATH is a JSON file, a directory (its *.json\n"
+		   "files in order) or - for standard input.\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!only || commands[i].cmd == only)
+			fprintf(f, "  %-8s %-8s %s\n", commands[i].name,
+				commands[i].args, commands[i].help);
+	fputs("\nOptions:\n", f);
+	for (size_t i = 0; i < N_OPTS; i++) {
+		char lhs[64];
+
+		if (only && !(options[i].cmds & C(only)))
+			continue;
+		snprintf(lhs, sizeof(lhs), "%s%c%s--%s%s%s",
+			 options[i].val < 256 ? "-" : "  ",
+			 options[i].val < 256 ? options[i].val : ' ',
+			 options[i].val < 256 ? ", " : "", options[i].name,
+			 options[i].arg ? " " : "", options[i].arg ? options[i].arg : "");
+		fprintf(f, "  %-28s %s\n", lhs, options[i].help);
+	}
+	fputs("\nExit status: 0 success, 2 usage or I/O error or malformed JSON,\n"
+	      "3 invalid input (what the API server rejects with 422),\n"
+	      "4 the kernel or libnftables refused.\n", f);
+}
+
+static int add_cidr(struct svcnft_cidr *v, size_t *n, const char *s,
+		    const char *opt)
+{
+	if (*n >= MAX_CIDRS) {
+		fprintf(stderr, "svcnft: too many --%s options (at most %d)\n", opt, MAX_CIDRS);
+		return -1;
+	}
+	if (!svcnft_cidr_parse(s, &v[*n])) {
+		fprintf(stderr, "svcnft: --%s: invalid CIDR \"%s\"\n", opt, s);
+		return -1;
+	}
+	(*n)++;
+	return 0;
+}
+
+static int handle_opt(struct cli *c, int opt, const char *arg)
+{
+	switch (opt) {
+	case 't':
+		c->cfg.table = arg;
+		return 0;
+	case 's':
+		return add_cidr(c->svc_cidrs, &c->cfg.n_service_cidrs, arg, "service-cidr");
+	case 'c':
+		return add_cidr(c->pod_cidrs, &c->cfg.n_cluster_cidrs, arg, "cluster-cidr");
+	case OPT_MASQ_ALL:
+		c->cfg.masquerade_all = true;
+		return 0;
+	case 'o':
+		c->output = arg;
+		return 0;
+	case 'h':
+		c->help = true;
+		return 0;
+	case 'V':
+		c->version = true;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static enum cmd find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return commands[i].cmd;
+	return CMD_NONE;
+}
+
+static int parse_args(struct cli *c, int argc, char **argv)
+{
+	struct option lo[N_OPTS + 1];
+	int opt;
+
+	memset(lo, 0, sizeof(lo));
+	for (size_t i = 0; i < N_OPTS; i++)
+		lo[i] = (struct option){ options[i].name, options[i].has_arg, NULL,
+					 options[i].val };
+	while ((opt = getopt_long(argc, argv, "t:s:c:o:hV", lo, NULL)) != -1)
+		if (handle_opt(c, opt, optarg) < 0)
+			return -1;
+	if (optind < argc) {
+		c->cmd = find_command(argv[optind]);
+		if (c->cmd == CMD_NONE) {
+			fprintf(stderr, "svcnft: unknown command \"%s\"\n", argv[optind]);
+			return -1;
+		}
+		optind++;
+	}
+	c->paths = argv + optind;
+	c->n_paths = argc - optind;
+	return 0;
+}
+
+static int check_cli(struct cli *c)
+{
+	static struct svcnft_cidr dflt;
+
+	if (!svcnft_table_name_valid(c->cfg.table)) {
+		fprintf(stderr, "svcnft: --table: invalid table name \"%s\"\n", c->cfg.table);
+		return -1;
+	}
+	if (c->output && strcmp(c->output, "nft") && strcmp(c->output, "json")) {
+		fprintf(stderr, "svcnft: --output: unknown format \"%s\" (nft or json)\n", c->output);
+		return -1;
+	}
+	if (c->cmd == CMD_DELETE && c->n_paths) {
+		fputs("svcnft: delete takes no PATH\n", stderr);
+		return -1;
+	}
+	if (c->cmd != CMD_DELETE && !c->n_paths) {
+		fputs("svcnft: no input PATH given (use - for standard input)\n", stderr);
+		return -1;
+	}
+	if (!c->cfg.n_service_cidrs) {
+		svcnft_cidr_parse("10.96.0.0/12", &dflt);
+		c->cfg.service_cidrs = &dflt;
+		c->cfg.n_service_cidrs = 1;
+	}
+	return 0;
+}
+
+/* Load every PATH and validate: the status of the worst error. */
+static enum svcnft_status load(struct cli *c, struct svcnft_model *m)
+{
+	struct svcnft_errors errs = {0};
+	enum svcnft_status st;
+
+	for (int i = 0; i < c->n_paths; i++)
+		svcnft_model_load_path(m, c->paths[i], &errs);
+	if (svcnft_errors_status(&errs) == SVCNFT_OK)
+		svcnft_model_validate(m, &c->cfg, &errs);
+	svcnft_errors_print(&errs, stderr);
+	st = svcnft_errors_status(&errs);
+	svcnft_errors_free(&errs);
+	return st;
+}
+
+/* Refuse to touch a table of the same name that svcnft did not create. */
+static enum svcnft_status check_owner(const struct cli *c, bool *exists)
+{
+	int err;
+
+	switch (kernel_table_state(c->cfg.table, &err)) {
+	case TABLE_ABSENT:
+		*exists = false;
+		return SVCNFT_OK;
+	case TABLE_OURS:
+		*exists = true;
+		return SVCNFT_OK;
+	case TABLE_FOREIGN:
+		fprintf(stderr, "svcnft: table inet %s exists and was not created by svcnft; "
+			"leaving it alone (choose another --table)\n", c->cfg.table);
+		return SVCNFT_EKERNEL;
+	default:
+		if (err == EPERM || err == EACCES)
+			fprintf(stderr, "svcnft: %s needs CAP_NET_ADMIN (run as root)\n",
+				commands[c->cmd - 1].name);
+		else
+			fprintf(stderr, "svcnft: cannot read table inet %s: %s\n",
+				c->cfg.table, strerror(err));
+		return SVCNFT_EKERNEL;
+	}
+}
+
+static enum svcnft_status run_delete(const struct cli *c)
+{
+	char script[128];
+	bool exists;
+	enum svcnft_status st = check_owner(c, &exists);
+
+	if (st != SVCNFT_OK)
+		return st;
+	if (!exists) {
+		fprintf(stderr, "svcnft: no table inet %s, nothing to delete\n", c->cfg.table);
+		return SVCNFT_OK;
+	}
+	snprintf(script, sizeof(script), "delete table inet %s\n", c->cfg.table);
+	return kernel_run(script, false);
+}
+
+static enum svcnft_status emit(const struct cli *c, struct svcnft_model *m)
+{
+	struct svcnft_buf out = {0};
+	struct svcnft_stats st;
+	enum svcnft_status rc = SVCNFT_OK;
+	bool json = c->output && !strcmp(c->output, "json");
+	bool exists;
+
+	if (!(json ? svcnft_render_json : svcnft_render_nft)(m, &c->cfg, &out)) {
+		fputs("svcnft: cannot render the ruleset\n", stderr);
+		return SVCNFT_EUSAGE;
+	}
+	if (c->cmd == CMD_COMPILE) {
+		if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout))
+			rc = SVCNFT_EUSAGE;
+	} else if ((rc = check_owner(c, &exists)) == SVCNFT_OK) {
+		rc = kernel_run(out.data, c->cmd == CMD_CHECK);
+		svcnft_model_stats(m, &c->cfg, &st);
+		if (rc == SVCNFT_OK)
+			fprintf(stderr, "svcnft: %s table inet %s: %zu services, %zu service ports, %zu backends\n",
+				c->cmd == CMD_CHECK ? "kernel accepts" : "applied",
+				c->cfg.table, st.services, st.service_ports, st.backends);
+	}
+	svcnft_buf_free(&out);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = { .cfg.table = "svcnft" };
+	struct svcnft_model *m;
+	enum svcnft_status st;
+
+	c.cfg.service_cidrs = c.svc_cidrs;
+	c.cfg.cluster_cidrs = c.pod_cidrs;
+	if (parse_args(&c, argc, argv) < 0) {
+		fputs("Try 'svcnft --help'.\n", stderr);
+		return SVCNFT_EUSAGE;
+	}
+	if (c.help || c.version) {
+		if (c.version)
+			printf("svcnft %s (layout %d)\n", SVCNFT_VERSION, SVCNFT_LAYOUT_VERSION);
+		else
+			usage(stdout, c.cmd);
+		return SVCNFT_OK;
+	}
+	if (c.cmd == CMD_NONE) {
+		usage(stderr, CMD_NONE);
+		return SVCNFT_EUSAGE;
+	}
+	if (check_cli(&c) < 0)
+		return SVCNFT_EUSAGE;
+	if (c.cmd == CMD_DELETE)
+		return run_delete(&c);
+	m = svcnft_model_new();
+	st = load(&c, m);
+	if (st == SVCNFT_OK)
+		st = emit(&c, m);
+	svcnft_model_free(m);
+	return st;
+}

@@ -1,0 +1,153 @@
+/* endpoints: which endpoints receive a service port's traffic.
+ *
+ * EndpointSlices of a service are used when the input has any; otherwise its
+ * Endpoints object.  A service port takes the endpoint port with the same
+ * name and protocol; the DNAT port is that endpoint port.  Ready endpoints
+ * are used; with none ready, those serving and terminating.  The same
+ * IP:port seen twice collapses, the non-terminating copy winning. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "model.h"
+#include "util.h"
+
+struct cand {
+	struct backend b;
+	bool ready, serving, terminating;
+};
+
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	int c = ipaddr_cmp(&x->b.ip, &y->b.ip);
+
+	if (c)
+		return c;
+	if (x->b.port != y->b.port)
+		return x->b.port < y->b.port ? -1 : 1;
+	if (x->terminating != y->terminating)
+		return x->terminating ? 1 : -1;
+	return (int)y->ready - (int)x->ready;
+}
+
+/* Index of the first source of NS/NAME, or m->n_eps. */
+static size_t first_source(const struct svcnft_model *m, const char *ns,
+			   const char *name)
+{
+	size_t lo = 0, hi = m->n_eps;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(m->eps[mid].ns, ns);
+
+		if (!c)
+			c = strcmp(m->eps[mid].service, name);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool source_matches(const struct ep_source *e, const struct svc *s)
+{
+	return !strcmp(e->ns, s->ns) && !strcmp(e->service, s->name);
+}
+
+static bool family_ok(const struct ep_source *e, int family)
+{
+	if (e->kind == EP_ENDPOINTS || !e->address_type)
+		return true;
+	return !strcmp(e->address_type, family == AF_INET ? "IPv4" : "IPv6");
+}
+
+static const struct ep_port *group_port(const struct ep_group *g,
+					const struct svc_port *p)
+{
+	for (size_t i = 0; i < g->n_ports; i++)
+		if (!strcmp(g->ports[i].name, p->name) &&
+		    g->ports[i].proto == p->proto && g->ports[i].port.set &&
+		    !g->ports[i].port.bad_type)
+			return &g->ports[i];
+	return NULL;
+}
+
+static void collect_group(const struct ep_group *g, const struct svc *s,
+			  const struct svc_port *p, int family,
+			  struct cand **v, size_t *n, size_t *cap)
+{
+	const struct ep_port *ep = group_port(g, p);
+
+	if (!ep)
+		return;
+	for (size_t i = 0; i < g->n_eps; i++) {
+		const struct endpoint *e = &g->eps[i];
+		struct cand *c;
+
+		if (e->ip.family != family)
+			continue;
+		*v = grow(*v, cap, *n, sizeof(**v));
+		c = &(*v)[(*n)++];
+		c->b.ip = e->ip;
+		c->b.port = (uint16_t)ep->port.v;
+		c->ready = e->ready || s->publish_not_ready;
+		c->serving = e->serving || s->publish_not_ready;
+		c->terminating = e->terminating;
+	}
+}
+
+/* Keep the first of each IP:port run (the best, by cand_cmp). */
+static size_t collapse(struct cand *v, size_t n)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!w || ipaddr_cmp(&v[w - 1].b.ip, &v[i].b.ip) ||
+		    v[w - 1].b.port != v[i].b.port)
+			v[w++] = v[i];
+	return w;
+}
+
+static size_t select_usable(const struct cand *v, size_t n,
+			    struct backend **out)
+{
+	size_t nready = 0, k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		nready += v[i].ready;
+	*out = xcalloc(n, sizeof(**out));
+	for (size_t i = 0; i < n; i++)
+		if (nready ? v[i].ready : (v[i].serving && v[i].terminating))
+			(*out)[k++] = v[i].b;
+	return k;
+}
+
+size_t model_backends(const struct svcnft_model *m, const struct svc *s,
+		      const struct svc_port *p, int family,
+		      struct backend **out)
+{
+	struct cand *v = NULL;
+	size_t n = 0, cap = 0, first, k;
+	bool slices = false;
+
+	first = first_source(m, s->ns, s->name);
+	for (size_t i = first; i < m->n_eps && source_matches(&m->eps[i], s); i++)
+		slices |= m->eps[i].kind == EP_SLICE;
+	for (size_t i = first; i < m->n_eps && source_matches(&m->eps[i], s); i++) {
+		const struct ep_source *e = &m->eps[i];
+
+		if (e->invalid || (e->kind == EP_SLICE) != slices ||
+		    !family_ok(e, family))
+			continue;
+		for (size_t g = 0; g < e->n_groups; g++)
+			collect_group(&e->groups[g], s, p, family, &v, &n, &cap);
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cand_cmp);
+	n = collapse(v, n);
+	k = select_usable(v, n, out);
+	free(v);
+	return k;
+}

@@ -1,0 +1,335 @@
+/* load: bytes -> decoded objects, one list item at a time.
+ *
+ * A kubectl List of 10k services is ~14 MB; decoding it whole with jansson
+ * costs ~180 MB.  Instead a small scanner finds the extent of each value in
+ * the top-level object and decodes the elements of "items" one by one, so
+ * only one item is ever held as a jansson tree. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "model.h"
+#include "parse.h"
+#include "util.h"
+
+struct scan {
+	const char *d;
+	size_t len, pos;
+	/* line/column bookkeeping: line of LINE_POS, the start of that line */
+	size_t line, line_start, counted;
+	const char *file;
+	struct svcnft_errors *errs;
+	bool failed;
+};
+
+static void skip_ws(struct scan *s)
+{
+	while (s->pos < s->len && strchr(" \t\r\n", s->d[s->pos]) &&
+	       s->d[s->pos])
+		s->pos++;
+}
+
+/* Advance line bookkeeping to POS. */
+static void count_lines(struct scan *s, size_t pos)
+{
+	while (s->counted < pos) {
+		const char *nl = memchr(s->d + s->counted, '\n', pos - s->counted);
+
+		if (!nl) {
+			s->counted = pos;
+			break;
+		}
+		s->line++;
+		s->counted = (size_t)(nl - s->d) + 1;
+		s->line_start = s->counted;
+	}
+}
+
+static void syntax_error(struct scan *s, size_t pos, const char *msg)
+{
+	count_lines(s, pos);
+	errs_add(s->errs, SVCNFT_EUSAGE, "%s:%zu:%zu: malformed JSON: %s",
+		 s->file, s->line, pos - s->line_start + 1, msg);
+	s->failed = true;
+}
+
+/* End of the string starting at P (a '"'), or 0 if unterminated. */
+static size_t string_end(const struct scan *s, size_t p)
+{
+	for (p++; p < s->len; p++) {
+		if (s->d[p] == '\\')
+			p++;
+		else if (s->d[p] == '"')
+			return p + 1;
+	}
+	return 0;
+}
+
+/* End of the value at s->pos, found by bracket depth only; 0 if the input
+ * ends first.  jansson does the real validation of the extent. */
+static size_t value_end(const struct scan *s)
+{
+	size_t p = s->pos, depth = 0;
+
+	if (p < s->len && s->d[p] == '"')
+		return string_end(s, p);
+	if (p < s->len && s->d[p] != '{' && s->d[p] != '[') {
+		while (p < s->len && !strchr(",:]} \t\r\n", s->d[p]))
+			p++;
+		return p;
+	}
+	for (; p < s->len; p++) {
+		char c = s->d[p];
+
+		if (c == '"') {
+			p = string_end(s, p);
+			if (!p)
+				return 0;
+			p--;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if ((c == '}' || c == ']') && --depth == 0) {
+			return p + 1;
+		}
+	}
+	return 0;
+}
+
+/* Decode [s->pos, end) with jansson; errors mapped to file positions. */
+static json_t *decode(struct scan *s, size_t end)
+{
+	json_error_t je;
+	json_t *v;
+
+	v = json_loadb(s->d + s->pos, end - s->pos, JSON_DECODE_ANY, &je);
+	if (!v) {
+		size_t line, col;
+
+		count_lines(s, s->pos);
+		line = s->line + (size_t)(je.line > 0 ? je.line - 1 : 0);
+		col = je.line <= 1 ? s->pos - s->line_start + (size_t)je.column
+				   : (size_t)je.column;
+		errs_add(s->errs, SVCNFT_EUSAGE, "%s:%zu:%zu: malformed JSON: %s",
+			 s->file, line, col, je.text);
+		s->failed = true;
+	}
+	s->pos = end;
+	return v;
+}
+
+/* Decode the value at s->pos; NULL (reported) on error. */
+static json_t *next_value(struct scan *s)
+{
+	size_t end = value_end(s);
+
+	if (!end)
+		end = s->len;	/* let jansson say what is wrong */
+	if (end == s->pos) {
+		syntax_error(s, s->pos, "unexpected character");
+		return NULL;
+	}
+	return decode(s, end);
+}
+
+static bool expect(struct scan *s, char c)
+{
+	skip_ws(s);
+	if (s->pos < s->len && s->d[s->pos] == c) {
+		s->pos++;
+		return true;
+	}
+	syntax_error(s, s->pos, c == ',' ? "expected ',' or closing bracket"
+					 : "unexpected character");
+	return false;
+}
+
+/* Elements of an array at s->pos, each decoded and handed to parse_object. */
+static void stream_items(struct scan *s, struct svcnft_model *m)
+{
+	char where[48];
+	size_t i = 0;
+
+	s->pos++;		/* '[' */
+	skip_ws(s);
+	if (s->pos < s->len && s->d[s->pos] == ']') {
+		s->pos++;
+		return;
+	}
+	for (;; i++) {
+		json_t *v;
+
+		skip_ws(s);
+		v = next_value(s);
+		if (!v)
+			return;
+		snprintf(where, sizeof(where), "items[%zu]", i);
+		parse_object(m, s->file, where, v, s->errs);
+		json_decref(v);
+		skip_ws(s);
+		if (s->pos < s->len && s->d[s->pos] == ']') {
+			s->pos++;
+			return;
+		}
+		if (!expect(s, ','))
+			return;
+	}
+}
+
+/* One member "key": value of the top-level object. */
+static bool top_member(struct scan *s, struct svcnft_model *m, json_t *top,
+		       bool *had_items)
+{
+	json_t *key, *v;
+
+	skip_ws(s);
+	if (s->pos >= s->len || s->d[s->pos] != '"') {
+		syntax_error(s, s->pos, "expected a string key");
+		return false;
+	}
+	key = next_value(s);
+	if (!key || !expect(s, ':')) {
+		json_decref(key);
+		return false;
+	}
+	skip_ws(s);
+	if (!strcmp(json_string_value(key), "items") && s->pos < s->len &&
+	    s->d[s->pos] == '[') {
+		*had_items = true;
+		stream_items(s, m);
+	} else if ((v = next_value(s)) != NULL) {
+		json_object_set_new(top, json_string_value(key), v);
+	}
+	json_decref(key);
+	return !s->failed;
+}
+
+/* The top-level object at s->pos: its items streamed, or itself parsed. */
+static void top_object(struct scan *s, struct svcnft_model *m)
+{
+	json_t *top = json_object();
+	bool had_items = false;
+
+	s->pos++;		/* '{' */
+	skip_ws(s);
+	if (s->pos < s->len && s->d[s->pos] == '}')
+		s->pos++;
+	else
+		while (top_member(s, m, top, &had_items)) {
+			skip_ws(s);
+			if (s->pos < s->len && s->d[s->pos] == '}') {
+				s->pos++;
+				break;
+			}
+			if (!expect(s, ','))
+				break;
+		}
+	if (!s->failed && !had_items)
+		parse_object(m, s->file, "object", top, s->errs);
+	json_decref(top);
+}
+
+void svcnft_model_load_buffer(struct svcnft_model *m, const char *name,
+			      const char *data, size_t len,
+			      struct svcnft_errors *errs)
+{
+	struct scan s = { .d = data, .len = len, .line = 1, .file = name,
+			  .errs = errs };
+
+	m->sorted = false;
+	for (skip_ws(&s); s.pos < s.len && !s.failed; skip_ws(&s)) {
+		if (s.d[s.pos] == '{') {
+			top_object(&s, m);
+		} else if (s.d[s.pos] == '[') {
+			stream_items(&s, m);
+		} else {
+			syntax_error(&s, s.pos, "expected an object or an array");
+		}
+	}
+}
+
+static bool read_fd(int fd, struct svcnft_buf *b)
+{
+	char chunk[65536];
+	ssize_t n;
+
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		buf_add(b, chunk, (size_t)n);
+	}
+	if (!b->data)
+		buf_add(b, "", 0);
+	return true;
+}
+
+static void load_file(struct svcnft_model *m, const char *path, int fd,
+		      struct svcnft_errors *errs)
+{
+	struct svcnft_buf b = {0};
+
+	if (!read_fd(fd, &b))
+		errs_add(errs, SVCNFT_EUSAGE, "%s: %s", path, strerror(errno));
+	else
+		svcnft_model_load_buffer(m, path, b.data, b.len, errs);
+	svcnft_buf_free(&b);
+}
+
+static int json_name(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && n > 5 && !strcmp(d->d_name + n - 5, ".json");
+}
+
+static void load_dir(struct svcnft_model *m, const char *path,
+		     struct svcnft_errors *errs)
+{
+	struct dirent **ents;
+	int n = scandir(path, &ents, json_name, alphasort);
+
+	if (n < 0) {
+		errs_add(errs, SVCNFT_EUSAGE, "%s: %s", path, strerror(errno));
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		struct svcnft_buf p = {0};
+
+		buf_printf(&p, "%s/%s", path, ents[i]->d_name);
+		svcnft_model_load_path(m, p.data, errs);
+		svcnft_buf_free(&p);
+		free(ents[i]);
+	}
+	free(ents);
+}
+
+void svcnft_model_load_path(struct svcnft_model *m, const char *path,
+			    struct svcnft_errors *errs)
+{
+	struct stat st;
+	int fd;
+
+	if (!strcmp(path, "-")) {
+		load_file(m, "<stdin>", STDIN_FILENO, errs);
+		return;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		errs_add(errs, SVCNFT_EUSAGE, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (S_ISDIR(st.st_mode))
+		load_dir(m, path, errs);
+	else
+		load_file(m, path, fd, errs);
+	close(fd);
+}

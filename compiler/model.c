@@ -1,0 +1,226 @@
+/* model: ownership of the parsed objects, addresses, and the endpoint rules
+ * that turn endpoint sources into the backends of one service port. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "model.h"
+#include "util.h"
+
+struct svcnft_model *svcnft_model_new(void)
+{
+	return xcalloc(1, sizeof(struct svcnft_model));
+}
+
+static void svc_free(struct svc *s)
+{
+	for (size_t i = 0; i < s->n_ports; i++) {
+		free(s->ports[i].name);
+		free(s->ports[i].protocol);
+		free(s->ports[i].target_name);
+	}
+	for (size_t i = 0; i < s->n_cluster_ips; i++)
+		free(s->cluster_ips[i]);
+	free(s->cluster_ips);
+	free(s->ports);
+	free(s->file);
+	free(s->ns);
+	free(s->name);
+	free(s->type_raw);
+	free(s->cluster_ip);
+	free(s->affinity_raw);
+	free(s->external_name);
+}
+
+static void group_free(struct ep_group *g)
+{
+	for (size_t i = 0; i < g->n_eps; i++) {
+		free(g->eps[i].ip_raw);
+		free(g->eps[i].hostname);
+		free(g->eps[i].node_name);
+	}
+	for (size_t i = 0; i < g->n_ports; i++) {
+		free(g->ports[i].name);
+		free(g->ports[i].protocol);
+	}
+	free(g->eps);
+	free(g->ports);
+}
+
+static void source_free(struct ep_source *e)
+{
+	for (size_t i = 0; i < e->n_groups; i++)
+		group_free(&e->groups[i]);
+	free(e->groups);
+	free(e->file);
+	free(e->ns);
+	free(e->name);
+	free(e->service);
+	free(e->address_type);
+}
+
+void svcnft_model_free(struct svcnft_model *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n_svcs; i++)
+		svc_free(&m->svcs[i]);
+	for (size_t i = 0; i < m->n_eps; i++)
+		source_free(&m->eps[i]);
+	free(m->svcs);
+	free(m->eps);
+	free(m);
+}
+
+static int svc_cmp(const void *a, const void *b)
+{
+	const struct svc *x = a, *y = b;
+	int c = strcmp(x->ns, y->ns);
+
+	return c ? c : strcmp(x->name, y->name);
+}
+
+/* Sources sort by namespace, owning service, then kind and name. */
+static int src_cmp(const void *a, const void *b)
+{
+	const struct ep_source *x = a, *y = b;
+	int c = strcmp(x->ns, y->ns);
+
+	if (!c)
+		c = strcmp(x->service, y->service);
+	if (!c)
+		c = (int)x->kind - (int)y->kind;
+	return c ? c : strcmp(x->name, y->name);
+}
+
+void model_sort(struct svcnft_model *m)
+{
+	if (m->sorted)
+		return;
+	if (m->n_svcs)
+		qsort(m->svcs, m->n_svcs, sizeof(*m->svcs), svc_cmp);
+	if (m->n_eps)
+		qsort(m->eps, m->n_eps, sizeof(*m->eps), src_cmp);
+	m->sorted = true;
+}
+
+const char *proto_name(enum proto p)
+{
+	static const char *const n[] = { "tcp", "udp", "sctp", "invalid" };
+
+	return n[p];
+}
+
+const char *proto_upper(enum proto p)
+{
+	static const char *const n[] = { "TCP", "UDP", "SCTP", "INVALID" };
+
+	return n[p];
+}
+
+enum proto proto_parse(const char *s)
+{
+	if (!s || !strcmp(s, "TCP"))
+		return PROTO_TCP;
+	if (!strcmp(s, "UDP"))
+		return PROTO_UDP;
+	if (!strcmp(s, "SCTP"))
+		return PROTO_SCTP;
+	return PROTO_INVALID;
+}
+
+bool ipaddr_parse(const char *s, struct ipaddr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!s)
+		return false;
+	if (inet_pton(AF_INET, s, out->a) == 1) {
+		out->family = AF_INET;
+		return true;
+	}
+	if (inet_pton(AF_INET6, s, out->a) == 1) {
+		out->family = AF_INET6;
+		return true;
+	}
+	return false;
+}
+
+void ipaddr_format(const struct ipaddr *a, char *buf, size_t len)
+{
+	if (!inet_ntop(a->family, a->a, buf, (socklen_t)len) && len)
+		buf[0] = '\0';
+}
+
+int ipaddr_cmp(const struct ipaddr *a, const struct ipaddr *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->a, b->a, 16);
+}
+
+static size_t addr_len(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+bool cidr_contains(const struct svcnft_cidr *c, const struct ipaddr *a)
+{
+	unsigned int bits = c->plen;
+	size_t i;
+
+	if (c->family != a->family)
+		return false;
+	for (i = 0; bits >= 8; i++, bits -= 8)
+		if (c->addr[i] != a->a[i])
+			return false;
+	if (bits) {
+		uint8_t mask = (uint8_t)(0xff << (8 - bits));
+
+		if ((c->addr[i] & mask) != (a->a[i] & mask))
+			return false;
+	}
+	return true;
+}
+
+bool svcnft_cidr_parse(const char *s, struct svcnft_cidr *out)
+{
+	char ip[64], *end;
+	const char *slash = strchr(s, '/');
+	struct ipaddr a;
+	unsigned long plen;
+	size_t n = slash ? (size_t)(slash - s) : 0;
+
+	if (!slash || n >= sizeof(ip) || !slash[1])
+		return false;
+	memcpy(ip, s, n);
+	ip[n] = '\0';
+	plen = strtoul(slash + 1, &end, 10);
+	if (*end || !ipaddr_parse(ip, &a) || plen > addr_len(a.family) * 8)
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->family = a.family;
+	out->plen = (unsigned int)plen;
+	memcpy(out->addr, a.a, 16);
+	/* host bits must be zero */
+	for (size_t bit = plen; bit < addr_len(a.family) * 8; bit++)
+		if (a.a[bit / 8] & (0x80 >> (bit % 8)))
+			return false;
+	return true;
+}
+
+bool svcnft_table_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 64 || !((name[0] | 0x20) >= 'a' && (name[0] | 0x20) <= 'z'))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}

@@ -1,0 +1,127 @@
+/* Internal model shared by the compiler stages. */
+#ifndef SVCNFT_MODEL_H
+#define SVCNFT_MODEL_H
+
+#include "svcnft.h"
+
+enum proto { PROTO_TCP, PROTO_UDP, PROTO_SCTP, PROTO_INVALID };
+
+enum svc_type { SVC_CLUSTER_IP, SVC_NODE_PORT, SVC_LOAD_BALANCER,
+		SVC_EXTERNAL_NAME, SVC_TYPE_INVALID };
+
+struct ipaddr {
+	int family;		/* AF_INET, AF_INET6, 0 = unset */
+	uint8_t a[16];
+};
+
+/* An integer field that may be absent or of the wrong JSON type. */
+struct ival {
+	bool set;
+	bool bad_type;		/* present but not an integer */
+	long long v;
+};
+
+struct svc_port {
+	char *name;			/* "" when absent */
+	char *protocol;			/* raw text; NULL = TCP */
+	enum proto proto;
+	struct ival port;
+	struct ival target_int;		/* targetPort as an integer */
+	char *target_name;		/* targetPort as a string, or NULL */
+	struct ival node_port;
+};
+
+struct svc {
+	char *file;
+	char *ns, *name;
+	char *type_raw;			/* NULL = ClusterIP */
+	enum svc_type type;
+	char *cluster_ip;		/* raw text; NULL = absent */
+	char **cluster_ips;
+	size_t n_cluster_ips;
+	struct ipaddr vip[2];		/* parsed, after validation */
+	size_t n_vip;
+	bool headless;
+	bool has_selector;
+	char *affinity_raw;		/* NULL = None */
+	bool affinity;
+	struct ival aff_timeout;
+	bool publish_not_ready;
+	char *external_name;
+	struct svc_port *ports;
+	size_t n_ports;
+	bool invalid;			/* validation failed: emit nothing */
+};
+
+/* One endpoint address with its conditions. */
+struct endpoint {
+	char *ip_raw;
+	struct ipaddr ip;
+	bool ready, serving, terminating;
+	char *hostname;
+	char *node_name;
+};
+
+struct ep_port {
+	char *name;			/* "" when absent */
+	char *protocol;			/* raw; NULL = TCP */
+	enum proto proto;
+	struct ival port;
+};
+
+/* A group of endpoints sharing a port list: an Endpoints subset or an
+ * EndpointSlice. */
+struct ep_group {
+	struct endpoint *eps;
+	size_t n_eps;
+	struct ep_port *ports;
+	size_t n_ports;
+};
+
+enum ep_kind { EP_ENDPOINTS, EP_SLICE };
+
+struct ep_source {
+	enum ep_kind kind;
+	char *file;
+	char *ns, *name;		/* object name */
+	char *service;			/* owning service name */
+	char *address_type;		/* slices: IPv4/IPv6/FQDN */
+	struct ep_group *groups;
+	size_t n_groups;
+	bool invalid;
+};
+
+struct svcnft_model {
+	struct svc *svcs;
+	size_t n_svcs, cap_svcs;
+	struct ep_source *eps;
+	size_t n_eps, cap_eps;
+	bool sorted;
+};
+
+/* A backend chosen for a service port after the endpoint rules. */
+struct backend {
+	struct ipaddr ip;
+	uint16_t port;
+};
+
+/* Resolve the usable backends of service port P of S; returns how many were
+ * stored in *OUT (caller frees).  Applies ready / serving+terminating rules,
+ * named-port matching and duplicate collapse.  Backends are sorted. */
+size_t model_backends(const struct svcnft_model *m, const struct svc *s,
+		      const struct svc_port *p, int family,
+		      struct backend **out);
+
+/* Sort services and endpoint sources by namespace/name (idempotent). */
+void model_sort(struct svcnft_model *m);
+
+const char *proto_name(enum proto p);		/* "tcp" ... */
+const char *proto_upper(enum proto p);		/* "TCP" ... */
+enum proto proto_parse(const char *s);		/* NULL -> TCP */
+
+bool ipaddr_parse(const char *s, struct ipaddr *out);
+void ipaddr_format(const struct ipaddr *a, char *buf, size_t len);
+int ipaddr_cmp(const struct ipaddr *a, const struct ipaddr *b);
+bool cidr_contains(const struct svcnft_cidr *c, const struct ipaddr *a);
+
+#endif

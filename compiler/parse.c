@@ -1,0 +1,429 @@
+/* parse: one decoded API object (jansson) -> model records.
+ *
+ * Only the fields svcnft uses are read; unknown fields are ignored.  A field
+ * of the wrong JSON type is an invalid-input error at its path. */
+#include <jansson.h>
+#include <string.h>
+
+#include "diag.h"
+#include "model.h"
+#include "parse.h"
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* String member KEY of OBJ; NULL if absent or null.  A non-string is an
+ * error at PATH.KEY. */
+static const char *get_str(const struct objref *o, json_t *obj,
+			   const char *path, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v || json_is_null(v))
+		return NULL;
+	if (!json_is_string(v)) {
+		obj_invalid(o, "%s%s: Invalid value: must be a string", path,
+			    key);
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+static struct ival get_int(const struct objref *o, json_t *obj,
+			   const char *path, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	struct ival r = {0};
+
+	if (!v || json_is_null(v))
+		return r;
+	r.set = true;
+	if (!json_is_integer(v)) {
+		r.bad_type = true;
+		obj_invalid(o, "%s%s: Invalid value: must be an integer", path,
+			    key);
+		return r;
+	}
+	r.v = json_integer_value(v);
+	return r;
+}
+
+static bool get_bool(const struct objref *o, json_t *obj, const char *path,
+		     const char *key, bool dflt)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v || json_is_null(v))
+		return dflt;
+	if (!json_is_boolean(v)) {
+		obj_invalid(o, "%s%s: Invalid value: must be a boolean", path,
+			    key);
+		return dflt;
+	}
+	return json_is_true(v);
+}
+
+/* Member KEY as an array (NULL if absent); wrong type reported. */
+static json_t *get_array(const struct objref *o, json_t *obj,
+			 const char *path, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v || json_is_null(v))
+		return NULL;
+	if (!json_is_array(v)) {
+		obj_invalid(o, "%s%s: Invalid value: must be an array", path,
+			    key);
+		return NULL;
+	}
+	return v;
+}
+
+static json_t *get_object(const struct objref *o, json_t *obj,
+			  const char *path, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v || json_is_null(v))
+		return NULL;
+	if (!json_is_object(v)) {
+		obj_invalid(o, "%s%s: Invalid value: must be an object", path,
+			    key);
+		return NULL;
+	}
+	return v;
+}
+
+/* metadata.name / metadata.namespace into o (pointers into OBJ). */
+static void read_meta(struct objref *o, json_t *obj)
+{
+	json_t *md = json_object_get(obj, "metadata");
+
+	o->ns = NULL;
+	o->name = NULL;
+	if (!json_is_object(md))
+		return;
+	o->name = json_string_value(json_object_get(md, "name"));
+	o->ns = json_string_value(json_object_get(md, "namespace"));
+	if (o->ns && !*o->ns)
+		o->ns = NULL;
+}
+
+static void parse_svc_port(const struct objref *o, json_t *jp, size_t i,
+			   struct svc_port *p)
+{
+	char path[64];
+	json_t *tp;
+	const char *s;
+
+	snprintf(path, sizeof(path), "spec.ports[%zu].", i);
+	if (!json_is_object(jp)) {
+		obj_invalid(o, "spec.ports[%zu]: Invalid value: must be an object", i);
+		p->name = xstrdup("");
+		p->proto = PROTO_INVALID;
+		return;
+	}
+	s = get_str(o, jp, path, "name");
+	p->name = xstrdup(s ? s : "");
+	p->protocol = dup_or_null(get_str(o, jp, path, "protocol"));
+	p->proto = proto_parse(p->protocol);
+	p->port = get_int(o, jp, path, "port");
+	p->node_port = get_int(o, jp, path, "nodePort");
+	tp = json_object_get(jp, "targetPort");
+	if (json_is_string(tp))
+		p->target_name = xstrdup(json_string_value(tp));
+	else
+		p->target_int = get_int(o, jp, path, "targetPort");
+}
+
+static void parse_svc_ports(const struct objref *o, json_t *spec, struct svc *s)
+{
+	json_t *ports = get_array(o, spec, "spec.", "ports");
+	size_t i;
+	json_t *jp;
+
+	if (!ports)
+		return;
+	s->n_ports = json_array_size(ports);
+	s->ports = xcalloc(s->n_ports, sizeof(*s->ports));
+	json_array_foreach(ports, i, jp)
+		parse_svc_port(o, jp, i, &s->ports[i]);
+}
+
+static void parse_cluster_ips(const struct objref *o, json_t *spec,
+			      struct svc *s)
+{
+	json_t *ips = get_array(o, spec, "spec.", "clusterIPs");
+	size_t i;
+	json_t *v;
+
+	s->cluster_ip = dup_or_null(get_str(o, spec, "spec.", "clusterIP"));
+	if (!ips)
+		return;
+	s->cluster_ips = xcalloc(json_array_size(ips), sizeof(char *));
+	json_array_foreach(ips, i, v) {
+		if (!json_is_string(v)) {
+			obj_invalid(o, "spec.clusterIPs[%zu]: Invalid value: must be a string", i);
+			continue;
+		}
+		s->cluster_ips[s->n_cluster_ips++] = xstrdup(json_string_value(v));
+	}
+}
+
+static void parse_affinity(const struct objref *o, json_t *spec, struct svc *s)
+{
+	json_t *cfg, *cip;
+
+	s->affinity_raw = dup_or_null(get_str(o, spec, "spec.", "sessionAffinity"));
+	s->affinity = s->affinity_raw && !strcmp(s->affinity_raw, "ClientIP");
+	cfg = get_object(o, spec, "spec.", "sessionAffinityConfig");
+	cip = cfg ? get_object(o, cfg, "spec.sessionAffinityConfig.", "clientIP") : NULL;
+	if (cip)
+		s->aff_timeout = get_int(o, cip,
+			"spec.sessionAffinityConfig.clientIP.", "timeoutSeconds");
+}
+
+static void parse_service(struct svcnft_model *m, struct objref *o, json_t *obj)
+{
+	struct svc *s;
+	json_t *spec, *sel;
+
+	m->svcs = grow(m->svcs, &m->cap_svcs, m->n_svcs, sizeof(*m->svcs));
+	s = &m->svcs[m->n_svcs++];
+	memset(s, 0, sizeof(*s));
+	s->file = xstrdup(o->file);
+	s->ns = xstrdup(o->ns ? o->ns : "default");
+	s->name = xstrdup(o->name ? o->name : "");
+	spec = get_object(o, obj, "", "spec");
+	if (!spec)
+		return;
+	s->type_raw = dup_or_null(get_str(o, spec, "spec.", "type"));
+	parse_cluster_ips(o, spec, s);
+	sel = get_object(o, spec, "spec.", "selector");
+	s->has_selector = sel && json_object_size(sel) > 0;
+	parse_affinity(o, spec, s);
+	s->publish_not_ready = get_bool(o, spec, "spec.",
+					"publishNotReadyAddresses", false);
+	s->external_name = dup_or_null(get_str(o, spec, "spec.", "externalName"));
+	parse_svc_ports(o, spec, s);
+}
+
+static void parse_ep_ports(const struct objref *o, json_t *arr,
+			   const char *path, struct ep_group *g)
+{
+	char p[96];
+	size_t i;
+	json_t *jp;
+	const char *s;
+
+	g->n_ports = json_array_size(arr);
+	g->ports = xcalloc(g->n_ports, sizeof(*g->ports));
+	json_array_foreach(arr, i, jp) {
+		struct ep_port *ep = &g->ports[i];
+
+		snprintf(p, sizeof(p), "%sports[%zu].", path, i);
+		if (!json_is_object(jp)) {
+			obj_invalid(o, "%sports[%zu]: Invalid value: must be an object", path, i);
+			ep->name = xstrdup("");
+			ep->proto = PROTO_INVALID;
+			continue;
+		}
+		s = get_str(o, jp, p, "name");
+		ep->name = xstrdup(s ? s : "");
+		ep->protocol = dup_or_null(get_str(o, jp, p, "protocol"));
+		ep->proto = proto_parse(ep->protocol);
+		ep->port = get_int(o, jp, p, "port");
+	}
+}
+
+static struct ep_source *new_source(struct svcnft_model *m,
+				    const struct objref *o, enum ep_kind kind)
+{
+	struct ep_source *src;
+
+	m->eps = grow(m->eps, &m->cap_eps, m->n_eps, sizeof(*m->eps));
+	src = &m->eps[m->n_eps++];
+	memset(src, 0, sizeof(*src));
+	src->kind = kind;
+	src->file = xstrdup(o->file);
+	src->ns = xstrdup(o->ns ? o->ns : "default");
+	src->name = xstrdup(o->name ? o->name : "");
+	return src;
+}
+
+/* Endpoints addresses[] or notReadyAddresses[] appended to G. */
+static void parse_addresses(const struct objref *o, json_t *arr,
+			    const char *path, bool ready, struct ep_group *g)
+{
+	char p[96];
+	size_t i;
+	json_t *ja;
+
+	json_array_foreach(arr, i, ja) {
+		struct endpoint *e = &g->eps[g->n_eps++];
+
+		snprintf(p, sizeof(p), "%s[%zu].", path, i);
+		memset(e, 0, sizeof(*e));
+		e->ready = e->serving = ready;
+		if (!json_is_object(ja)) {
+			obj_invalid(o, "%s[%zu]: Invalid value: must be an object", path, i);
+			continue;
+		}
+		e->ip_raw = dup_or_null(get_str(o, ja, p, "ip"));
+		e->hostname = dup_or_null(get_str(o, ja, p, "hostname"));
+		e->node_name = dup_or_null(get_str(o, ja, p, "nodeName"));
+	}
+}
+
+static void parse_subset(const struct objref *o, json_t *js, size_t i,
+			 struct ep_group *g)
+{
+	char path[64], apath[96];
+	json_t *ready, *notready, *ports;
+	size_t n;
+
+	snprintf(path, sizeof(path), "subsets[%zu].", i);
+	if (!json_is_object(js)) {
+		obj_invalid(o, "subsets[%zu]: Invalid value: must be an object", i);
+		return;
+	}
+	ready = get_array(o, js, path, "addresses");
+	notready = get_array(o, js, path, "notReadyAddresses");
+	ports = get_array(o, js, path, "ports");
+	n = json_array_size(ready) + json_array_size(notready);
+	g->eps = xcalloc(n, sizeof(*g->eps));
+	snprintf(apath, sizeof(apath), "%saddresses", path);
+	if (ready)
+		parse_addresses(o, ready, apath, true, g);
+	snprintf(apath, sizeof(apath), "%snotReadyAddresses", path);
+	if (notready)
+		parse_addresses(o, notready, apath, false, g);
+	if (ports)
+		parse_ep_ports(o, ports, path, g);
+}
+
+static void parse_endpoints(struct svcnft_model *m, struct objref *o,
+			    json_t *obj)
+{
+	struct ep_source *src = new_source(m, o, EP_ENDPOINTS);
+	json_t *subsets = get_array(o, obj, "", "subsets");
+	size_t i;
+	json_t *js;
+
+	src->service = xstrdup(src->name);
+	if (!subsets)
+		return;
+	src->n_groups = json_array_size(subsets);
+	src->groups = xcalloc(src->n_groups, sizeof(*src->groups));
+	json_array_foreach(subsets, i, js)
+		parse_subset(o, js, i, &src->groups[i]);
+}
+
+static void parse_slice_endpoint(const struct objref *o, json_t *je, size_t i,
+				 struct endpoint *e)
+{
+	char path[64], cpath[80];
+	json_t *addrs, *cond;
+
+	snprintf(path, sizeof(path), "endpoints[%zu].", i);
+	memset(e, 0, sizeof(*e));
+	if (!json_is_object(je)) {
+		obj_invalid(o, "endpoints[%zu]: Invalid value: must be an object", i);
+		return;
+	}
+	addrs = get_array(o, je, path, "addresses");
+	if (json_array_size(addrs) == 0)
+		obj_invalid(o, "endpoints[%zu].addresses: Required value: must contain at least 1 address", i);
+	else if (!json_is_string(json_array_get(addrs, 0)))
+		obj_invalid(o, "endpoints[%zu].addresses[0]: Invalid value: must be a string", i);
+	else
+		e->ip_raw = xstrdup(json_string_value(json_array_get(addrs, 0)));
+	cond = get_object(o, je, path, "conditions");
+	snprintf(cpath, sizeof(cpath), "%sconditions.", path);
+	e->ready = get_bool(o, cond, cpath, "ready", true);
+	e->serving = get_bool(o, cond, cpath, "serving", true);
+	e->terminating = get_bool(o, cond, cpath, "terminating", false);
+	e->hostname = dup_or_null(get_str(o, je, path, "hostname"));
+	e->node_name = dup_or_null(get_str(o, je, path, "nodeName"));
+}
+
+static void parse_slice(struct svcnft_model *m, struct objref *o, json_t *obj)
+{
+	json_t *md = json_object_get(obj, "metadata");
+	json_t *labels = json_is_object(md) ? json_object_get(md, "labels") : NULL;
+	const char *svc = json_string_value(json_object_get(labels,
+					     "kubernetes.io/service-name"));
+	struct ep_source *src;
+	struct ep_group *g;
+	json_t *eps, *ports, *je;
+	size_t i;
+
+	if (!svc || !*svc) {
+		obj_warn(o, "no kubernetes.io/service-name label, skipped");
+		return;
+	}
+	src = new_source(m, o, EP_SLICE);
+	src->service = xstrdup(svc);
+	src->address_type = dup_or_null(get_str(o, obj, "", "addressType"));
+	src->n_groups = 1;
+	src->groups = g = xcalloc(1, sizeof(*g));
+	eps = get_array(o, obj, "", "endpoints");
+	ports = get_array(o, obj, "", "ports");
+	g->eps = xcalloc(json_array_size(eps), sizeof(*g->eps));
+	json_array_foreach(eps, i, je)
+		parse_slice_endpoint(o, je, i, &g->eps[g->n_eps++]);
+	if (ports)
+		parse_ep_ports(o, ports, "", g);
+}
+
+static bool is_list_kind(const char *kind)
+{
+	size_t n = strlen(kind);
+
+	return n >= 4 && !strcmp(kind + n - 4, "List");
+}
+
+void parse_object(struct svcnft_model *m, const char *file, const char *where,
+		  json_t *obj, struct svcnft_errors *errs)
+{
+	struct objref o = { .errs = errs, .file = file };
+	const char *kind;
+
+	if (!json_is_object(obj)) {
+		errs_add(errs, SVCNFT_OK, "%s: %s: not an object, skipped", file, where);
+		return;
+	}
+	kind = json_string_value(json_object_get(obj, "kind"));
+	if (!kind) {
+		errs_add(errs, SVCNFT_OK, "%s: %s: object has no kind, skipped", file, where);
+		return;
+	}
+	o.kind = kind;
+	read_meta(&o, obj);
+	if (!strcmp(kind, "Service"))
+		parse_service(m, &o, obj);
+	else if (!strcmp(kind, "Endpoints"))
+		parse_endpoints(m, &o, obj);
+	else if (!strcmp(kind, "EndpointSlice"))
+		parse_slice(m, &o, obj);
+	else if (is_list_kind(kind) && json_is_array(json_object_get(obj, "items")))
+		parse_items(m, file, json_object_get(obj, "items"), errs);
+	else
+		errs_add(errs, SVCNFT_OK, "%s: %s: kind %s is not used by svcnft, skipped",
+			 file, where, kind);
+}
+
+void parse_items(struct svcnft_model *m, const char *file, json_t *items,
+		 struct svcnft_errors *errs)
+{
+	char where[48];
+	size_t i;
+	json_t *it;
+
+	json_array_foreach(items, i, it) {
+		snprintf(where, sizeof(where), "items[%zu]", i);
+		parse_object(m, file, where, it, errs);
+	}
+}

@@ -1,0 +1,15 @@
+/* parse: decoded JSON objects -> model. */
+#ifndef SVCNFT_PARSE_H
+#define SVCNFT_PARSE_H
+
+#include <jansson.h>
+#include "model.h"
+
+/* Add OBJ (a Service, Endpoints, EndpointSlice or *List) read from FILE at
+ * WHERE ("items[3]") to M.  Unknown kinds are warnings. */
+void parse_object(struct svcnft_model *m, const char *file, const char *where,
+		  json_t *obj, struct svcnft_errors *errs);
+void parse_items(struct svcnft_model *m, const char *file, json_t *items,
+		 struct svcnft_errors *errs);
+
+#endif

@@ -1,0 +1,70 @@
+/* plan: the lowered ruleset, independent of its text or JSON form.
+ *
+ * Layout (see README "Ruleset layout"): a fixed set of chains; per address
+ * family one verdict map dispatching VIP . protocol . port to a chain shared
+ * by every service port with the same endpoint count N (and affinity
+ * timeout T); backends in one map keyed by VIP . protocol . port . slot. */
+#ifndef SVCNFT_PLAN_H
+#define SVCNFT_PLAN_H
+
+#include "model.h"
+
+struct plan_entry {
+	struct ipaddr vip;
+	enum proto proto;
+	uint16_t port;
+	uint32_t affinity;		/* timeout in seconds, 0 = none */
+	struct backend *backends;	/* sorted; slot i is backends[i] */
+	size_t n;
+	const struct svc *svc;
+	const struct svc_port *sp;
+};
+
+/* A chain shared by all entries with the same (n, affinity). */
+struct plan_group {
+	size_t n;
+	uint32_t affinity;
+};
+
+struct plan_family {
+	int family;
+	const char *sfx;		/* "4" / "6" */
+	const char *kw;			/* "ip" / "ip6" */
+	const char *addr_type;		/* "ipv4_addr" / "ipv6_addr" */
+	struct plan_entry *e;		/* every service port with a VIP */
+	size_t n_e, cap_e;
+	struct ipaddr *vips;		/* sorted, unique */
+	size_t n_vips, cap_vips;
+	struct ipaddr *hairpin;		/* endpoint IPs, sorted, unique */
+	size_t n_hairpin, cap_hairpin;
+	struct plan_group *groups;	/* sorted by affinity then n */
+	size_t n_groups, cap_groups;
+	uint32_t *timeouts;		/* distinct affinity timeouts */
+	size_t *max_slots;		/* per timeout: slots needed */
+	size_t n_timeouts;
+	size_t n_backends;
+	struct svcnft_cidr *pod_cidrs;	/* of this family */
+	size_t n_pod_cidrs;
+};
+
+struct plan {
+	const struct svcnft_config *cfg;
+	struct plan_family fam[2];	/* [0] IPv4, [1] IPv6 */
+};
+
+/* Lower a validated model; invalid objects contribute nothing. */
+void plan_build(struct plan *p, const struct svcnft_model *m,
+		const struct svcnft_config *cfg);
+void plan_free(struct plan *p);
+
+/* Chain names, shared by the text and JSON renderers. */
+void plan_chain_lb(char *buf, size_t len, const struct plan_family *f,
+		   const struct plan_group *g);
+void plan_chain_slot(char *buf, size_t len, const struct plan_family *f,
+		     size_t slot, uint32_t timeout);
+/* Size to declare for a set holding N elements: headroom for growth. */
+size_t plan_set_size(size_t n);
+
+#define PLAN_AFFINITY_SIZE 1048576
+
+#endif

@@ -1,0 +1,370 @@
+/* render_nft: plan -> nft script replacing the table in one transaction.
+ *
+ * User-controlled text reaches the script only through buf_nft_quoted();
+ * everything else is numbers, addresses and our own identifiers. */
+#include <string.h>
+#include <sys/socket.h>
+
+#include "plan.h"
+#include "util.h"
+
+static void plan_stats(const struct plan *p, const struct svcnft_model *m,
+		       struct svcnft_stats *st);
+
+struct out {
+	struct svcnft_buf *b;
+	const struct plan *p;
+	const char *table;
+};
+
+static void put_ip(struct svcnft_buf *b, const struct ipaddr *a)
+{
+	char s[64];
+
+	ipaddr_format(a, s, sizeof(s));
+	buf_puts(b, s);
+}
+
+/* "elements = { ... }", one element per line: EACH(i) for i < N, skipping
+ * those for which SKIP (if given) says so. */
+static void elements(struct out *o, size_t n, const struct plan_family *f,
+		     void (*each)(struct out *, const struct plan_family *, size_t),
+		     bool (*skip)(const struct plan_family *, size_t))
+{
+	bool first = true;
+
+	for (size_t i = 0; i < n; i++) {
+		if (skip && skip(f, i))
+			continue;
+		buf_puts(o->b, first ? "\t\telements = {\n\t\t\t" : ",\n\t\t\t");
+		each(o, f, i);
+		first = false;
+	}
+	if (!first)
+		buf_puts(o->b, "\n\t\t}\n");
+}
+
+static void el_vip(struct out *o, const struct plan_family *f, size_t i)
+{
+	put_ip(o->b, &f->vips[i]);
+}
+
+static void el_hairpin(struct out *o, const struct plan_family *f, size_t i)
+{
+	put_ip(o->b, &f->hairpin[i]);
+	buf_puts(o->b, " . ");
+	put_ip(o->b, &f->hairpin[i]);
+}
+
+static void el_podcidr(struct out *o, const struct plan_family *f, size_t i)
+{
+	struct ipaddr a = { .family = f->family };
+
+	memcpy(a.a, f->pod_cidrs[i].addr, 16);
+	put_ip(o->b, &a);
+	buf_printf(o->b, "/%u", f->pod_cidrs[i].plen);
+}
+
+static void key(struct svcnft_buf *b, const struct plan_entry *e)
+{
+	put_ip(b, &e->vip);
+	buf_printf(b, " . %s . %u", proto_name(e->proto), e->port);
+}
+
+/* Service ports without a usable endpoint are not dispatched. */
+static bool no_backend(const struct plan_family *f, size_t i)
+{
+	return f->e[i].n == 0;
+}
+
+static size_t n_live(const struct plan_family *f)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n_e; i++)
+		n += f->e[i].n != 0;
+	return n;
+}
+
+static void el_port(struct out *o, const struct plan_family *f, size_t k)
+{
+	key(o->b, &f->e[k]);
+}
+
+static void el_dispatch(struct out *o, const struct plan_family *f, size_t k)
+{
+	const struct plan_entry *e = &f->e[k];
+	struct plan_group g = { .n = e->n, .affinity = e->affinity };
+	struct svcnft_buf c = {0};
+	char chain[64];
+
+	key(o->b, e);
+	buf_printf(&c, "%s/%s%s%s", e->svc->ns, e->svc->name,
+		   *e->sp->name ? ":" : "", e->sp->name);
+	buf_puts(o->b, " comment ");
+	buf_nft_quoted(o->b, c.data);
+	svcnft_buf_free(&c);
+	plan_chain_lb(chain, sizeof(chain), f, &g);
+	buf_printf(o->b, " : goto %s", chain);
+}
+
+static void declare(struct out *o, const char *what, const char *name,
+		    const struct plan_family *f, const char *type, size_t n)
+{
+	buf_printf(o->b, "\t%s %s%s {\n\t\t%s\n", what, name, f->sfx, type);
+	if (n != (size_t)-1)
+		buf_printf(o->b, "\t\tsize %zu\n", plan_set_size(n));
+}
+
+static void sets(struct out *o, const struct plan_family *f)
+{
+	struct svcnft_buf t = {0};
+
+	buf_printf(&t, "type %s", f->addr_type);
+	declare(o, "set", "cluster-ips", f, t.data, f->n_vips);
+	elements(o, f->n_vips, f, el_vip, NULL);
+	buf_puts(o->b, "\t}\n\n");
+	t.len = 0;
+	buf_printf(&t, "type %s . inet_proto . inet_service", f->addr_type);
+	declare(o, "set", "service-ports", f, t.data, n_live(f));
+	elements(o, f->n_e, f, el_port, no_backend);
+	buf_puts(o->b, "\t}\n\n");
+	buf_puts(&t, " : verdict");
+	declare(o, "map", "service-ips", f, t.data, n_live(f));
+	elements(o, f->n_e, f, el_dispatch, no_backend);
+	buf_puts(o->b, "\t}\n\n");
+	t.len = 0;
+	buf_printf(&t, "type %s . %s", f->addr_type, f->addr_type);
+	declare(o, "set", "hairpin", f, t.data, f->n_hairpin);
+	elements(o, f->n_hairpin, f, el_hairpin, NULL);
+	buf_puts(o->b, "\t}\n\n");
+	t.len = 0;
+	buf_printf(&t, "type %s\n\t\tflags interval", f->addr_type);
+	declare(o, "set", "pod-cidrs", f, t.data, (size_t)-1);
+	elements(o, f->n_pod_cidrs, f, el_podcidr, NULL);
+	buf_puts(o->b, "\t}\n\n");
+	svcnft_buf_free(&t);
+}
+
+static void backends(struct out *o, const struct plan_family *f)
+{
+	size_t k = 0;
+
+	buf_printf(o->b, "\tmap backends%s {\n\t\ttypeof %s daddr . meta l4proto . th dport . numgen random mod 1 : %s daddr . th dport\n",
+		   f->sfx, f->kw, f->kw);
+	buf_printf(o->b, "\t\tsize %zu\n", plan_set_size(f->n_backends));
+	if (f->n_backends)
+		buf_puts(o->b, "\t\telements = {\n");
+	for (size_t i = 0; i < f->n_e; i++)
+		for (size_t j = 0; j < f->e[i].n; j++) {
+			const struct backend *be = &f->e[i].backends[j];
+
+			buf_puts(o->b, "\t\t\t");
+			key(o->b, &f->e[i]);
+			buf_printf(o->b, " . %zu : ", j);
+			put_ip(o->b, &be->ip);
+			buf_printf(o->b, " . %u%s\n", be->port,
+				   ++k < f->n_backends ? "," : "");
+		}
+	if (f->n_backends)
+		buf_puts(o->b, "\t\t}\n");
+	buf_puts(o->b, "\t}\n\n");
+}
+
+/* The affinity set and one slot verdict map per timeout. */
+static void affinity_sets(struct out *o, const struct plan_family *f)
+{
+	char chain[64];
+
+	buf_printf(o->b, "\tset affinity%s {\n\t\ttypeof %s saddr . %s daddr . meta l4proto . th dport . numgen random mod 1\n"
+		   "\t\tsize %d\n\t\tflags dynamic,timeout\n\t}\n\n",
+		   f->sfx, f->kw, f->kw, PLAN_AFFINITY_SIZE);
+	for (size_t t = 0; t < f->n_timeouts; t++) {
+		buf_printf(o->b, "\tmap affinity-slots%s-%u {\n\t\ttypeof numgen random mod 1 : verdict\n\t\telements = {\n",
+			   f->sfx, f->timeouts[t]);
+		for (size_t i = 0; i < f->max_slots[t]; i++) {
+			plan_chain_slot(chain, sizeof(chain), f, i, f->timeouts[t]);
+			buf_printf(o->b, "\t\t\t%zu : goto %s%s\n", i, chain,
+				   i + 1 < f->max_slots[t] ? "," : "");
+		}
+		buf_puts(o->b, "\t\t}\n\t}\n\n");
+	}
+}
+
+/* The constant I inside a concatenation (nft 1.0.6 cannot type a bare
+ * integer there; numgen with modulus 1 and an offset is that constant). */
+static void slot_const(struct svcnft_buf *b, size_t i)
+{
+	buf_printf(b, "numgen inc mod 1 offset %zu", i);
+}
+
+static void affinity_key(struct svcnft_buf *b, const struct plan_family *f,
+			 size_t slot)
+{
+	buf_printf(b, "%s saddr . %s daddr . meta l4proto . th dport . ",
+		   f->kw, f->kw);
+	slot_const(b, slot);
+}
+
+/* Slot chains: refresh the client's entry and DNAT to that slot. */
+static void slot_chains(struct out *o, const struct plan_family *f)
+{
+	char chain[64];
+
+	for (size_t t = 0; t < f->n_timeouts; t++)
+		for (size_t i = 0; i < f->max_slots[t]; i++) {
+			plan_chain_slot(chain, sizeof(chain), f, i, f->timeouts[t]);
+			buf_printf(o->b, "\tchain %s {\n\t\tupdate @affinity%s { ",
+				   chain, f->sfx);
+			affinity_key(o->b, f, i);
+			buf_printf(o->b, " timeout %us }\n\t\tth dport != 0 dnat %s to %s daddr . meta l4proto . th dport . ",
+				   f->timeouts[t], f->kw, f->kw);
+			slot_const(o->b, i);
+			buf_printf(o->b, " map @backends%s\n\t}\n\n", f->sfx);
+		}
+}
+
+/* One chain per (endpoint count, affinity timeout) in use. */
+static void lb_chains(struct out *o, const struct plan_family *f)
+{
+	char chain[64];
+
+	for (size_t i = 0; i < f->n_groups; i++) {
+		const struct plan_group *g = &f->groups[i];
+
+		plan_chain_lb(chain, sizeof(chain), f, g);
+		buf_printf(o->b, "\tchain %s {\n", chain);
+		if (!g->affinity) {
+			buf_printf(o->b, "\t\tth dport != 0 dnat %s to %s daddr . meta l4proto . th dport . numgen random mod %zu map @backends%s\n\t}\n\n",
+				   f->kw, f->kw, g->n, f->sfx);
+			continue;
+		}
+		for (size_t s = 0; s < g->n; s++) {
+			char slot[64];
+
+			plan_chain_slot(slot, sizeof(slot), f, s, g->affinity);
+			buf_puts(o->b, "\t\t");
+			affinity_key(o->b, f, s);
+			buf_printf(o->b, " @affinity%s goto %s\n", f->sfx, slot);
+		}
+		buf_printf(o->b, "\t\tnumgen random mod %zu vmap @affinity-slots%s-%u\n\t}\n\n",
+			   g->n, f->sfx, g->affinity);
+	}
+}
+
+static void masquerade_chain(struct out *o, const struct plan_family *f)
+{
+	const char *m = "masquerade fully-random";
+
+	buf_printf(o->b, "\tchain masquerade%s {\n", f->sfx);
+	buf_printf(o->b, "\t\t%s saddr . %s daddr @hairpin%s %s comment \"hairpin\"\n",
+		   f->kw, f->kw, f->sfx, m);
+	if (o->p->cfg->masquerade_all)
+		buf_printf(o->b, "\t\t%s comment \"masquerade-all\"\n", m);
+	else if (f->n_pod_cidrs)
+		buf_printf(o->b, "\t\t%s saddr != @pod-cidrs%s %s comment \"from outside the pod network\"\n",
+			   f->kw, f->sfx, m);
+	buf_puts(o->b, "\t}\n\n");
+}
+
+static void check_chain(struct out *o, const struct plan_family *f)
+{
+	buf_printf(o->b, "\tchain service-check%s {\n\t\t%s daddr . meta l4proto . th dport @service-ports%s return\n\t\tgoto reject-service\n\t}\n\n",
+		   f->sfx, f->kw, f->sfx);
+}
+
+static void family(struct out *o, const struct plan_family *f)
+{
+	sets(o, f);
+	backends(o, f);
+	affinity_sets(o, f);
+	lb_chains(o, f);
+	slot_chains(o, f);
+	masquerade_chain(o, f);
+	check_chain(o, f);
+}
+
+static const char fixed_chains[] =
+	"\tchain services {\n"
+	"\t\tip daddr . meta l4proto . th dport vmap @service-ips4\n"
+	"\t\tip6 daddr . meta l4proto . th dport vmap @service-ips6\n"
+	"\t}\n\n"
+	"\tchain reject-service {\n"
+	"\t\tmeta l4proto tcp reject with tcp reset\n"
+	"\t\treject\n"
+	"\t}\n\n"
+	"\tchain service-check {\n"
+	"\t\tip daddr @cluster-ips4 goto service-check4\n"
+	"\t\tip6 daddr @cluster-ips6 goto service-check6\n"
+	"\t}\n\n"
+	"\tchain filter-prerouting {\n"
+	"\t\ttype filter hook prerouting priority dstnat - 10; policy accept;\n"
+	"\t\tct state new jump service-check\n"
+	"\t}\n\n"
+	"\tchain filter-output {\n"
+	"\t\ttype filter hook output priority -110; policy accept;\n"
+	"\t\tct state new jump service-check\n"
+	"\t}\n\n"
+	"\tchain nat-prerouting {\n"
+	"\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+	"\t\tjump services\n"
+	"\t}\n\n"
+	"\tchain nat-output {\n"
+	"\t\ttype nat hook output priority -100; policy accept;\n"
+	"\t\tjump services\n"
+	"\t}\n\n"
+	"\tchain nat-postrouting {\n"
+	"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+	"\t\tct status dnat ct original ip daddr @cluster-ips4 jump masquerade4\n"
+	"\t\tct status dnat ct original ip6 daddr @cluster-ips6 jump masquerade6\n"
+	"\t}\n";
+
+bool svcnft_render_nft(const struct svcnft_model *m,
+		       const struct svcnft_config *cfg, struct svcnft_buf *out)
+{
+	struct plan p;
+	struct out o = { .b = out, .p = &p, .table = cfg->table };
+	struct svcnft_stats st;
+
+	plan_build(&p, m, cfg);
+	plan_stats(&p, m, &st);
+	buf_printf(out, "#!/usr/sbin/nft -f\n# Generated by svcnft (layout %d); do not edit.\n"
+		   "# %zu services, %zu service ports, %zu backends.\n",
+		   SVCNFT_LAYOUT_VERSION, st.services, st.service_ports, st.backends);
+	buf_printf(out, "table inet %s {}\ndelete table inet %s\n\ntable inet %s {\n",
+		   cfg->table, cfg->table, cfg->table);
+	buf_printf(out, "\tcomment \"svcnft layout %d\"\n\n", SVCNFT_LAYOUT_VERSION);
+	family(&o, &p.fam[0]);
+	family(&o, &p.fam[1]);
+	buf_puts(out, fixed_chains);
+	buf_puts(out, "}\n");
+	plan_free(&p);
+	return true;
+}
+
+static void plan_stats(const struct plan *p, const struct svcnft_model *m,
+		       struct svcnft_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	for (size_t i = 0; i < m->n_svcs; i++)
+		st->services += !m->svcs[i].invalid;
+	for (size_t i = 0; i < 2; i++) {
+		st->service_ports += p->fam[i].n_e;
+		st->backends += p->fam[i].n_backends;
+		st->chains += p->fam[i].n_groups + 2;
+		for (size_t t = 0; t < p->fam[i].n_timeouts; t++)
+			st->chains += p->fam[i].max_slots[t];
+	}
+	st->chains += 8;
+}
+
+void svcnft_model_stats(const struct svcnft_model *m,
+			const struct svcnft_config *cfg,
+			struct svcnft_stats *st)
+{
+	struct plan p;
+
+	plan_build(&p, m, cfg);
+	plan_stats(&p, m, st);
+	plan_free(&p);
+}

@@ -1,0 +1,189 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static void oom(void)
+{
+	fputs("svcnft: out of memory\n", stderr);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xcalloc(size_t n, size_t sz)
+{
+	void *p = calloc(n ? n : 1, sz ? sz : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		oom();
+	return d;
+}
+
+void *grow(void *v, size_t *cap, size_t n, size_t sz)
+{
+	if (n + 1 <= *cap)
+		return v;
+	*cap = *cap ? *cap * 2 : 8;
+	while (*cap < n + 1)
+		*cap *= 2;
+	return xrealloc(v, *cap * sz);
+}
+
+void svcnft_buf_free(struct svcnft_buf *b)
+{
+	if (!b)
+		return;
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+static void buf_reserve(struct svcnft_buf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1;
+
+	if (need <= b->cap)
+		return;
+	b->cap = b->cap ? b->cap : 4096;
+	while (b->cap < need)
+		b->cap *= 2;
+	b->data = xrealloc(b->data, b->cap);
+}
+
+void buf_add(struct svcnft_buf *b, const char *s, size_t n)
+{
+	buf_reserve(b, n);
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void buf_puts(struct svcnft_buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+void buf_putc(struct svcnft_buf *b, char c)
+{
+	buf_add(b, &c, 1);
+}
+
+void buf_printf(struct svcnft_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	buf_reserve(b, 128);
+	va_start(ap, fmt);
+	n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= b->cap - b->len) {
+		buf_reserve(b, (size_t)n);
+		va_start(ap, fmt);
+		vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+	}
+	b->len += (size_t)n;
+}
+
+static bool nft_safe(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == ' ' || c == '.' || c == '/' ||
+	       c == ':' || c == '_' || c == '-';
+}
+
+void buf_nft_quoted(struct svcnft_buf *b, const char *s)
+{
+	buf_putc(b, '"');
+	for (; *s; s++)
+		buf_putc(b, nft_safe((unsigned char)*s) ? *s : '_');
+	buf_putc(b, '"');
+}
+
+void errs_vadd(struct svcnft_errors *e, enum svcnft_status st,
+	       const char *fmt, va_list ap)
+{
+	struct svcnft_buf b = {0};
+	va_list cp;
+	int n;
+
+	va_copy(cp, ap);
+	n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		n = 0;
+	b.data = xmalloc((size_t)n + 1);
+	vsnprintf(b.data, (size_t)n + 1, fmt, ap);
+	e->v = grow(e->v, &e->cap, e->n, sizeof(*e->v));
+	e->v[e->n].status = st;
+	e->v[e->n].text = b.data;
+	e->n++;
+	if (st == SVCNFT_OK)
+		e->nwarn++;
+}
+
+void errs_add(struct svcnft_errors *e, enum svcnft_status st,
+	      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	errs_vadd(e, st, fmt, ap);
+	va_end(ap);
+}
+
+void svcnft_errors_free(struct svcnft_errors *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->n; i++)
+		free(e->v[i].text);
+	free(e->v);
+	memset(e, 0, sizeof(*e));
+}
+
+enum svcnft_status svcnft_errors_status(const struct svcnft_errors *e)
+{
+	enum svcnft_status st = SVCNFT_OK;
+
+	for (size_t i = 0; i < e->n; i++)
+		if (e->v[i].status > st)
+			st = e->v[i].status;
+	return st;
+}
+
+void svcnft_errors_print(const struct svcnft_errors *e, FILE *f)
+{
+	for (size_t i = 0; i < e->n; i++)
+		fprintf(f, "%s%s\n", e->v[i].status == SVCNFT_OK ? "warning: " : "",
+			e->v[i].text);
+}

@@ -1,0 +1,31 @@
+/* Small helpers: buffers, error records, allocation. */
+#ifndef SVCNFT_UTIL_H
+#define SVCNFT_UTIL_H
+
+#include <stdarg.h>
+#include "svcnft.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t sz);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+/* Grow *V (of *CAP elements of SZ bytes) to hold at least N + 1. */
+void *grow(void *v, size_t *cap, size_t n, size_t sz);
+
+void buf_add(struct svcnft_buf *b, const char *s, size_t n);
+void buf_puts(struct svcnft_buf *b, const char *s);
+void buf_printf(struct svcnft_buf *b, const char *fmt, ...) PRINTF(2, 3);
+void buf_putc(struct svcnft_buf *b, char c);
+/* Append S as an nft double-quoted string: only [A-Za-z0-9 ./:_-] pass,
+ * anything else becomes '_'.  The single escaping path into nft text. */
+void buf_nft_quoted(struct svcnft_buf *b, const char *s);
+
+void errs_add(struct svcnft_errors *e, enum svcnft_status st,
+	      const char *fmt, ...) PRINTF(3, 4);
+void errs_vadd(struct svcnft_errors *e, enum svcnft_status st,
+	       const char *fmt, va_list ap) PRINTF(3, 0);
+
+#endif

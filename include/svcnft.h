@@ -1,0 +1,115 @@
+/* svcnft - compile Kubernetes Services and Endpoints into one nftables table.
+ *
+ * The library is a pure translator: it reads JSON snapshots, validates them
+ * the way the API server does, and renders an nft script.  It never touches
+ * the kernel and never prints; errors are collected as records.
+ *
+ * Ownership: every *_new() has a *_free() that accepts NULL.  Functions that
+ * take a struct svcnft_errors append to it and never free it.  Strings
+ * returned through struct svcnft_buf belong to the buffer.
+ */
+#ifndef SVCNFT_H
+#define SVCNFT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SVCNFT_LAYOUT_VERSION 1
+
+/* Exit codes shared by the CLI and the library's status values. */
+enum svcnft_status {
+	SVCNFT_OK = 0,
+	SVCNFT_CHANGED = 1,	/* diff: changes pending */
+	SVCNFT_EUSAGE = 2,	/* usage, I/O or malformed JSON */
+	SVCNFT_EINVALID = 3,	/* input the API server would reject (422) */
+	SVCNFT_EKERNEL = 4,	/* kernel or libnftables refused */
+};
+
+/* A growable byte buffer; data is always NUL-terminated. */
+struct svcnft_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+void svcnft_buf_free(struct svcnft_buf *b);
+
+/* One error or warning, API-server style. */
+struct svcnft_error {
+	enum svcnft_status status;	/* EUSAGE or EINVALID; OK for warnings */
+	char *text;			/* the whole line, without newline */
+};
+
+struct svcnft_errors {
+	struct svcnft_error *v;
+	size_t n, cap;
+	size_t nwarn;
+};
+
+void svcnft_errors_free(struct svcnft_errors *e);
+/* The worst status among the records (warnings do not count). */
+enum svcnft_status svcnft_errors_status(const struct svcnft_errors *e);
+void svcnft_errors_print(const struct svcnft_errors *e, FILE *f);
+
+/* An IPv4 or IPv6 CIDR. */
+struct svcnft_cidr {
+	int family;		/* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	unsigned int plen;
+};
+
+/* Parse "10.96.0.0/12"; false if malformed or host bits are set. */
+bool svcnft_cidr_parse(const char *s, struct svcnft_cidr *out);
+
+struct svcnft_config {
+	const char *table;			/* default "svcnft" */
+	const struct svcnft_cidr *service_cidrs;
+	size_t n_service_cidrs;
+	const struct svcnft_cidr *cluster_cidrs;
+	size_t n_cluster_cidrs;
+	bool masquerade_all;
+};
+
+/* Valid nft table name for --table: [A-Za-z][A-Za-z0-9_-]{0,63}. */
+bool svcnft_table_name_valid(const char *name);
+
+/* The cluster model: services and their endpoint sources. */
+struct svcnft_model;
+
+struct svcnft_model *svcnft_model_new(void);
+void svcnft_model_free(struct svcnft_model *m);
+
+/* Read one JSON document (a file or stdin's bytes) into the model.  NAME is
+ * used in messages.  Lists are streamed item by item.  Malformed JSON and
+ * unreadable input are EUSAGE records; the rest of the input is still read. */
+void svcnft_model_load_buffer(struct svcnft_model *m, const char *name,
+			      const char *data, size_t len,
+			      struct svcnft_errors *errs);
+/* Load a path: a file, a directory (its *.json files, sorted) or "-". */
+void svcnft_model_load_path(struct svcnft_model *m, const char *path,
+			    struct svcnft_errors *errs);
+
+/* Validate everything the API server validates for the fields we use. */
+void svcnft_model_validate(struct svcnft_model *m,
+			   const struct svcnft_config *cfg,
+			   struct svcnft_errors *errs);
+
+/* Render the model (which must have validated cleanly) as an nft script that
+ * atomically replaces cfg->table.  Returns false on allocation failure. */
+bool svcnft_render_nft(const struct svcnft_model *m,
+		       const struct svcnft_config *cfg, struct svcnft_buf *out);
+/* The same ruleset in libnftables' JSON schema. */
+bool svcnft_render_json(const struct svcnft_model *m,
+			const struct svcnft_config *cfg, struct svcnft_buf *out);
+
+/* Counts of what the rendered ruleset holds, for messages and benchmarks. */
+struct svcnft_stats {
+	size_t services, service_ports, backends, chains;
+};
+void svcnft_model_stats(const struct svcnft_model *m,
+			const struct svcnft_config *cfg,
+			struct svcnft_stats *st);
+
+#endif
