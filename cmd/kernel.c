@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kernel.h"
 
@@ -116,4 +117,23 @@ enum svcnft_status kernel_run(const char *script, bool dry_run)
 		fputs("svcnft: the kernel refused the ruleset\n", stderr);
 	nft_ctx_free(ctx);
 	return rc ? SVCNFT_EKERNEL : SVCNFT_OK;
+}
+
+void kernel_tune_malloc(char **argv)
+{
+	static const char tun[] = "glibc.malloc.hugetlb=1";
+	const char *cur = getenv("GLIBC_TUNABLES");
+	char *val;
+	size_t n;
+
+	if (getenv("SVCNFT_NO_HUGEPAGES") || (cur && strstr(cur, "glibc.malloc.hugetlb")))
+		return;
+	n = (cur ? strlen(cur) + 1 : 0) + sizeof(tun);
+	val = malloc(n);
+	if (!val)
+		return;
+	snprintf(val, n, "%s%s%s", cur ? cur : "", cur ? ":" : "", tun);
+	if (setenv("GLIBC_TUNABLES", val, 1) == 0 && setenv("SVCNFT_NO_HUGEPAGES", "1", 1) == 0)
+		execv("/proc/self/exe", argv);
+	free(val);	/* exec failed: carry on without */
 }

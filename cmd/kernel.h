@@ -16,3 +16,10 @@ enum table_state kernel_table_state(const char *name, int *err);
 enum svcnft_status kernel_run(const char *script, bool dry_run);
 
 #endif
+
+/* Re-execute once with glibc's malloc using transparent huge pages
+ * (GLIBC_TUNABLES=glibc.malloc.hugetlb=1) unless already set or disabled by
+ * SVCNFT_NO_HUGEPAGES.  libnftables allocates ~400 MB to load 10k services;
+ * page faults were a third of apply time (README, "Performance").  Returns
+ * only if it did not re-execute. */
+void kernel_tune_malloc(char **argv);

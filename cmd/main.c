@@ -290,6 +290,7 @@ int main(int argc, char **argv)
 	struct svcnft_model *m;
 	enum svcnft_status st;
 
+	kernel_tune_malloc(argv);
 	c.cfg.service_cidrs = c.svc_cidrs;
 	c.cfg.cluster_cidrs = c.pod_cidrs;
 	if (parse_args(&c, argc, argv) < 0) {
