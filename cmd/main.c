@@ -231,7 +231,10 @@ static enum svcnft_status check_owner(const struct cli *c, bool *exists)
 			"leaving it alone (choose another --table)\n", c->cfg.table);
 		return SVCNFT_EKERNEL;
 	default:
-		if (err == EPERM || err == EACCES)
+		if ((err == EPERM || err == EACCES) && c->cmd == CMD_CHECK)
+			fputs("svcnft: the input is valid; the kernel check needs "
+			      "CAP_NET_ADMIN (run as root)\n", stderr);
+		else if (err == EPERM || err == EACCES)
 			fprintf(stderr, "svcnft: %s needs CAP_NET_ADMIN (run as root)\n",
 				commands[c->cmd - 1].name);
 		else
