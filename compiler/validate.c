@@ -83,15 +83,16 @@ static void check_protocol(struct vctx *v, const char *path, const char *raw,
 			    path, q(v, raw ? raw : ""));
 }
 
-/* Port names: DNS-1123 label, required when there are several, unique. */
+/* Port names: DNS-1123 labels, unique, and (when REQUIRE) present when
+ * there are several. */
 static void check_port_names(struct vctx *v, const char *prefix,
-			     char *const *names, size_t n)
+			     char *const *names, size_t n, bool require)
 {
 	const char *msg;
 
 	for (size_t i = 0; i < n; i++) {
 		if (!*names[i]) {
-			if (n > 1)
+			if (require && n > 1)
 				obj_invalid(&v->o, "%sports[%zu].name: Required value", prefix, i);
 			continue;
 		}
@@ -160,7 +161,7 @@ static void check_svc_ports(struct vctx *v, const struct svc *s)
 		names[i] = s->ports[i].name;
 		check_svc_port(v, s, i);
 	}
-	check_port_names(v, "spec.", names, s->n_ports);
+	check_port_names(v, "spec.", names, s->n_ports, true);
 	free(names);
 }
 
@@ -264,7 +265,7 @@ static void check_cluster_ips(struct vctx *v, struct svc *s)
 		ips = single;
 		n = 1;
 	}
-	if (n && s->cluster_ip && strcmp(ips[0], s->cluster_ip))
+	if (n && s->cluster_ip && *s->cluster_ip && strcmp(ips[0], s->cluster_ip))
 		obj_invalid(&v->o, "spec.clusterIPs[0]: Invalid value: %s: first value must match `clusterIP`",
 			    q(v, ips[0]));
 	if (n > 2) {
@@ -371,6 +372,8 @@ static void check_endpoint(struct vctx *v, const char *path, struct endpoint *e,
 		obj_invalid(&v->o, "%s: Invalid value: %s: %s", path, q(v, e->hostname), msg);
 }
 
+/* Endpoints ports need a port and names when several; slices need
+ * neither (MIN 0 marks a slice). */
 static void check_ep_ports(struct vctx *v, const char *prefix,
 			   const struct ep_group *g, long long min)
 {
@@ -388,7 +391,7 @@ static void check_ep_ports(struct vctx *v, const char *prefix,
 		snprintf(path, sizeof(path), "%sports[%zu].protocol", prefix, i);
 		check_protocol(v, path, p->protocol, p->proto);
 	}
-	check_port_names(v, prefix, names, g->n_ports);
+	check_port_names(v, prefix, names, g->n_ports, min > 0);
 	free(names);
 }
 
