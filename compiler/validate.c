@@ -349,27 +349,31 @@ static const char *special_ip(const struct ipaddr *a)
 	return NULL;
 }
 
-static void check_endpoint(struct vctx *v, const char *path, struct endpoint *e,
-			   int want_family)
+/* Endpoint at BASE ("subsets[0].addresses[1]", "endpoints[2]"), its address
+ * at BASE + IPF; WANT_FAMILY 0 accepts either family. */
+static void check_endpoint(struct vctx *v, const char *base, const char *ipf,
+			   struct endpoint *e, int want_family)
 {
 	const char *msg;
 
 	if (!e->ip_raw) {
-		obj_invalid(&v->o, "%s: Required value", path);
+		obj_invalid(&v->o, "%s%s: Required value", base, ipf);
 		return;
 	}
 	if (!ipaddr_parse(e->ip_raw, &e->ip) ||
 	    (want_family && e->ip.family != want_family)) {
-		obj_invalid(&v->o, "%s: Invalid value: %s: must be a valid %s address",
-			    path, q(v, e->ip_raw), want_family == AF_INET ? "IPv4" :
+		obj_invalid(&v->o, "%s%s: Invalid value: %s: must be a valid %s address",
+			    base, ipf, q(v, e->ip_raw), want_family == AF_INET ? "IPv4" :
 			    want_family == AF_INET6 ? "IPv6" : "IP");
 		e->ip.family = 0;
 		return;
 	}
 	if ((msg = special_ip(&e->ip)))
-		obj_invalid(&v->o, "%s: Invalid value: %s: %s", path, q(v, e->ip_raw), msg);
+		obj_invalid(&v->o, "%s%s: Invalid value: %s: %s", base, ipf,
+			    q(v, e->ip_raw), msg);
 	if (e->hostname && (msg = check_dns1123_label(e->hostname)))
-		obj_invalid(&v->o, "%s: Invalid value: %s: %s", path, q(v, e->hostname), msg);
+		obj_invalid(&v->o, "%s.hostname: Invalid value: %s: %s", base,
+			    q(v, e->hostname), msg);
 }
 
 /* Endpoints ports need a port and names when several; slices need
@@ -407,10 +411,10 @@ static void validate_endpoints(struct vctx *v, struct ep_source *e)
 			bool ready = g->eps[j].ready;
 
 			nr += ready;
-			snprintf(path, sizeof(path), "%s%s[%zu].ip", prefix,
+			snprintf(path, sizeof(path), "%s%s[%zu]", prefix,
 				 ready ? "addresses" : "notReadyAddresses",
 				 ready ? j : j - nr);
-			check_endpoint(v, path, &g->eps[j], 0);
+			check_endpoint(v, path, ".ip", &g->eps[j], 0);
 		}
 		check_ep_ports(v, prefix, g, 1);
 	}
@@ -435,8 +439,8 @@ static void validate_slice(struct vctx *v, struct ep_source *e)
 		obj_invalid(&v->o, "endpoints: Too many: %zu: must have at most 1000 items",
 			    e->groups[0].n_eps);
 	for (size_t j = 0; family && j < e->groups[0].n_eps; j++) {
-		snprintf(path, sizeof(path), "endpoints[%zu].addresses[0]", j);
-		check_endpoint(v, path, &e->groups[0].eps[j], family);
+		snprintf(path, sizeof(path), "endpoints[%zu]", j);
+		check_endpoint(v, path, ".addresses[0]", &e->groups[0].eps[j], family);
 	}
 	check_ep_ports(v, "", &e->groups[0], 0);
 }
