@@ -14,21 +14,39 @@ static char *dup_or_null(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
-/* String member KEY of OBJ; NULL if absent or null.  A non-string is an
- * error at PATH.KEY. */
-static const char *get_str(const struct objref *o, json_t *obj,
-			   const char *path, const char *key)
+/* Member KEY of OBJ if it has JSON type T; NULL if absent or null.  Any
+ * other type is an error at PATH.KEY ("must be WHAT"). */
+static json_t *get_typed(const struct objref *o, json_t *obj, const char *path,
+			 const char *key, json_type t, const char *what)
 {
 	json_t *v = json_object_get(obj, key);
 
 	if (!v || json_is_null(v))
 		return NULL;
-	if (!json_is_string(v)) {
-		obj_invalid(o, "%s%s: Invalid value: must be a string", path,
-			    key);
+	if (json_typeof(v) != t) {
+		obj_invalid(o, "%s%s: Invalid value: must be %s", path, key, what);
 		return NULL;
 	}
-	return json_string_value(v);
+	return v;
+}
+
+static const char *get_str(const struct objref *o, json_t *obj,
+			   const char *path, const char *key)
+{
+	return json_string_value(get_typed(o, obj, path, key, JSON_STRING,
+					   "a string"));
+}
+
+static json_t *get_array(const struct objref *o, json_t *obj,
+			 const char *path, const char *key)
+{
+	return get_typed(o, obj, path, key, JSON_ARRAY, "an array");
+}
+
+static json_t *get_object(const struct objref *o, json_t *obj,
+			  const char *path, const char *key)
+{
+	return get_typed(o, obj, path, key, JSON_OBJECT, "an object");
 }
 
 static struct ival get_int(const struct objref *o, json_t *obj,
@@ -63,37 +81,6 @@ static bool get_bool(const struct objref *o, json_t *obj, const char *path,
 		return dflt;
 	}
 	return json_is_true(v);
-}
-
-/* Member KEY as an array (NULL if absent); wrong type reported. */
-static json_t *get_array(const struct objref *o, json_t *obj,
-			 const char *path, const char *key)
-{
-	json_t *v = json_object_get(obj, key);
-
-	if (!v || json_is_null(v))
-		return NULL;
-	if (!json_is_array(v)) {
-		obj_invalid(o, "%s%s: Invalid value: must be an array", path,
-			    key);
-		return NULL;
-	}
-	return v;
-}
-
-static json_t *get_object(const struct objref *o, json_t *obj,
-			  const char *path, const char *key)
-{
-	json_t *v = json_object_get(obj, key);
-
-	if (!v || json_is_null(v))
-		return NULL;
-	if (!json_is_object(v)) {
-		obj_invalid(o, "%s%s: Invalid value: must be an object", path,
-			    key);
-		return NULL;
-	}
-	return v;
 }
 
 /* metadata.name / metadata.namespace into o (pointers into OBJ). */
