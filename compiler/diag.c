@@ -6,24 +6,16 @@
 static void obj_vmsg(const struct objref *o, enum svcnft_status st,
 		     const char *what, const char *fmt, va_list ap)
 {
-	struct svcnft_buf b = {0};
-	va_list cp;
-	int n;
+	struct svcnft_buf b = {0}, id = {0};
 
-	buf_printf(&b, "%s: %s \"%s/%s\"%s", o->file, o->kind,
-		   o->ns ? o->ns : "default", o->name ? o->name : "", what);
-	va_copy(cp, ap);
-	n = vsnprintf(NULL, 0, fmt, cp);
-	va_end(cp);
-	if (n > 0) {
-		char *msg = xmalloc((size_t)n + 1);
-
-		vsnprintf(msg, (size_t)n + 1, fmt, ap);
-		buf_add(&b, msg, (size_t)n);
-		free(msg);
-	}
+	buf_printf(&id, "%s/%s", o->ns ? o->ns : "default", o->name ? o->name : "");
+	buf_printf(&b, "%s: %s ", o->file, o->kind);
+	buf_go_quoted(&b, id.data);
+	buf_puts(&b, what);
+	buf_vprintf(&b, fmt, ap);
 	errs_add(o->errs, st, "%s", b.data);
 	svcnft_buf_free(&b);
+	svcnft_buf_free(&id);
 }
 
 void obj_invalid(const struct objref *o, const char *fmt, ...)

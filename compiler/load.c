@@ -115,7 +115,7 @@ static json_t *decode(struct scan *s, size_t end)
 		col = je.line <= 1 ? s->pos - s->line_start + (size_t)je.column
 				   : (size_t)je.column;
 		errs_add(s->errs, SVCNFT_EUSAGE, "%s:%zu:%zu: malformed JSON: %s",
-			 s->file, line, col, je.text);
+			 s->file, line, col ? col : 1, je.text);
 		s->failed = true;
 	}
 	s->pos = end;

@@ -78,7 +78,9 @@ static int svc_cmp(const void *a, const void *b)
 	const struct svc *x = a, *y = b;
 	int c = strcmp(x->ns, y->ns);
 
-	return c ? c : strcmp(x->name, y->name);
+	if (!c)
+		c = strcmp(x->name, y->name);
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 /* Sources sort by namespace, owning service, then kind and name. */
@@ -91,7 +93,9 @@ static int src_cmp(const void *a, const void *b)
 		c = strcmp(x->service, y->service);
 	if (!c)
 		c = (int)x->kind - (int)y->kind;
-	return c ? c : strcmp(x->name, y->name);
+	if (!c)
+		c = strcmp(x->name, y->name);
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 void model_sort(struct svcnft_model *m)

@@ -51,6 +51,8 @@ struct svc {
 	struct svc_port *ports;
 	size_t n_ports;
 	bool invalid;			/* validation failed: emit nothing */
+	bool parse_failed;		/* a field had the wrong JSON type */
+	size_t seq;			/* load order, breaks sort ties */
 };
 
 /* One endpoint address with its conditions. */
@@ -89,6 +91,8 @@ struct ep_source {
 	struct ep_group *groups;
 	size_t n_groups;
 	bool invalid;
+	bool parse_failed;
+	size_t seq;			/* load order, breaks sort ties */
 };
 
 struct svcnft_model {

@@ -178,8 +178,9 @@ static void parse_service(struct svcnft_model *m, struct objref *o, json_t *obj)
 	json_t *spec, *sel;
 
 	m->svcs = grow(m->svcs, &m->cap_svcs, m->n_svcs, sizeof(*m->svcs));
-	s = &m->svcs[m->n_svcs++];
+	s = &m->svcs[m->n_svcs];
 	memset(s, 0, sizeof(*s));
+	s->seq = m->n_svcs++;
 	s->file = xstrdup(o->file);
 	s->ns = xstrdup(o->ns ? o->ns : "default");
 	s->name = xstrdup(o->name ? o->name : "");
@@ -231,8 +232,9 @@ static struct ep_source *new_source(struct svcnft_model *m,
 	struct ep_source *src;
 
 	m->eps = grow(m->eps, &m->cap_eps, m->n_eps, sizeof(*m->eps));
-	src = &m->eps[m->n_eps++];
+	src = &m->eps[m->n_eps];
 	memset(src, 0, sizeof(*src));
+	src->seq = m->n_eps++;
 	src->kind = kind;
 	src->file = xstrdup(o->file);
 	src->ns = xstrdup(o->ns ? o->ns : "default");
@@ -376,6 +378,7 @@ void parse_object(struct svcnft_model *m, const char *file, const char *where,
 		  json_t *obj, struct svcnft_errors *errs)
 {
 	struct objref o = { .errs = errs, .file = file };
+	size_t nsvc, neps, nerr;
 	const char *kind;
 
 	if (!json_is_object(obj)) {
@@ -389,17 +392,29 @@ void parse_object(struct svcnft_model *m, const char *file, const char *where,
 	}
 	o.kind = kind;
 	read_meta(&o, obj);
-	if (!strcmp(kind, "Service"))
-		parse_service(m, &o, obj);
-	else if (!strcmp(kind, "Endpoints"))
-		parse_endpoints(m, &o, obj);
-	else if (!strcmp(kind, "EndpointSlice"))
-		parse_slice(m, &o, obj);
-	else if (is_list_kind(kind) && json_is_array(json_object_get(obj, "items")))
+	if (is_list_kind(kind) && json_is_array(json_object_get(obj, "items"))) {
 		parse_items(m, file, json_object_get(obj, "items"), errs);
-	else
+		return;
+	}
+	nsvc = m->n_svcs;
+	neps = m->n_eps;
+	nerr = errs->n - errs->nwarn;
+	if (!strcmp(kind, "Service")) {
+		parse_service(m, &o, obj);
+	} else if (!strcmp(kind, "Endpoints")) {
+		parse_endpoints(m, &o, obj);
+	} else if (!strcmp(kind, "EndpointSlice")) {
+		parse_slice(m, &o, obj);
+	} else {
 		errs_add(errs, SVCNFT_OK, "%s: %s: kind %s is not used by svcnft, skipped",
 			 file, where, kind);
+		return;
+	}
+	/* Like the API server, an object that does not decode is not validated. */
+	if (errs->n - errs->nwarn != nerr && m->n_svcs > nsvc)
+		m->svcs[nsvc].parse_failed = true;
+	if (errs->n - errs->nwarn != nerr && m->n_eps > neps)
+		m->eps[neps].parse_failed = true;
 }
 
 void parse_items(struct svcnft_model *m, const char *file, json_t *items,

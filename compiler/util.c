@@ -94,24 +94,31 @@ void buf_putc(struct svcnft_buf *b, char c)
 	buf_add(b, &c, 1);
 }
 
-void buf_printf(struct svcnft_buf *b, const char *fmt, ...)
+void buf_vprintf(struct svcnft_buf *b, const char *fmt, va_list ap)
 {
-	va_list ap;
+	va_list cp;
 	int n;
 
 	buf_reserve(b, 128);
-	va_start(ap, fmt);
-	n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
+	va_copy(cp, ap);
+	n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, cp);
+	va_end(cp);
 	if (n < 0)
 		return;
 	if ((size_t)n >= b->cap - b->len) {
 		buf_reserve(b, (size_t)n);
-		va_start(ap, fmt);
 		vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
 	}
 	b->len += (size_t)n;
+}
+
+void buf_printf(struct svcnft_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(b, fmt, ap);
+	va_end(ap);
 }
 
 static bool nft_safe(unsigned char c)
@@ -129,20 +136,28 @@ void buf_nft_quoted(struct svcnft_buf *b, const char *s)
 	buf_putc(b, '"');
 }
 
+void buf_go_quoted(struct svcnft_buf *b, const char *s)
+{
+	buf_putc(b, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			buf_printf(b, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			buf_printf(b, "\\x%02x", c);
+		else
+			buf_putc(b, (char)c);
+	}
+	buf_putc(b, '"');
+}
+
 void errs_vadd(struct svcnft_errors *e, enum svcnft_status st,
 	       const char *fmt, va_list ap)
 {
 	struct svcnft_buf b = {0};
-	va_list cp;
-	int n;
 
-	va_copy(cp, ap);
-	n = vsnprintf(NULL, 0, fmt, cp);
-	va_end(cp);
-	if (n < 0)
-		n = 0;
-	b.data = xmalloc((size_t)n + 1);
-	vsnprintf(b.data, (size_t)n + 1, fmt, ap);
+	buf_vprintf(&b, fmt, ap);
 	e->v = grow(e->v, &e->cap, e->n, sizeof(*e->v));
 	e->v[e->n].status = st;
 	e->v[e->n].text = b.data;

@@ -18,10 +18,15 @@ void *grow(void *v, size_t *cap, size_t n, size_t sz);
 void buf_add(struct svcnft_buf *b, const char *s, size_t n);
 void buf_puts(struct svcnft_buf *b, const char *s);
 void buf_printf(struct svcnft_buf *b, const char *fmt, ...) PRINTF(2, 3);
+void buf_vprintf(struct svcnft_buf *b, const char *fmt, va_list ap) PRINTF(2, 0);
 void buf_putc(struct svcnft_buf *b, char c);
 /* Append S as an nft double-quoted string: only [A-Za-z0-9 ./:_-] pass,
  * anything else becomes '_'.  The single escaping path into nft text. */
 void buf_nft_quoted(struct svcnft_buf *b, const char *s);
+
+/* Append S in double quotes, escaped like Go's %q for messages: quote,
+ * backslash and control characters escaped. */
+void buf_go_quoted(struct svcnft_buf *b, const char *s);
 
 void errs_add(struct svcnft_errors *e, enum svcnft_status st,
 	      const char *fmt, ...) PRINTF(3, 4);

@@ -24,18 +24,7 @@ static const char *q(struct vctx *v, const char *s)
 	struct svcnft_buf *b = &v->q[v->qi++ % 4];
 
 	b->len = 0;
-	buf_putc(b, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			buf_printf(b, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			buf_printf(b, "\\x%02x", c);
-		else
-			buf_putc(b, (char)c);
-	}
-	buf_putc(b, '"');
+	buf_go_quoted(b, s);
 	return b->data;
 }
 
@@ -123,6 +112,23 @@ static void check_target_port(struct vctx *v, size_t i, const struct svc_port *p
 	}
 }
 
+static void check_node_port(struct vctx *v, const struct svc *s, size_t i,
+			    const char *path)
+{
+	const struct svc_port *p = &s->ports[i];
+	long long np = p->node_port.v;
+
+	check_port_range(v, path, &p->node_port, 1);
+	if (np >= 1 && np <= 65535 && (np < 30000 || np > 32767))
+		obj_invalid(&v->o, "%s: Invalid value: %lld: provided port is not in the valid range. The range of valid ports is 30000-32767",
+			    path, np);
+	for (size_t j = 0; j < i; j++)
+		if (s->ports[j].node_port.v == np && s->ports[j].proto == p->proto) {
+			obj_invalid(&v->o, "%s: Duplicate value: %lld", path, np);
+			break;
+		}
+}
+
 static void check_svc_port(struct vctx *v, const struct svc *s, size_t i)
 {
 	const struct svc_port *p = &s->ports[i];
@@ -140,8 +146,8 @@ static void check_svc_port(struct vctx *v, const struct svc *s, size_t i)
 	    (s->type == SVC_CLUSTER_IP || s->type == SVC_EXTERNAL_NAME))
 		obj_invalid(&v->o, "%s: Forbidden: may not be used when `type` is '%s'",
 			    path, s->type == SVC_CLUSTER_IP ? "ClusterIP" : "ExternalName");
-	else
-		check_port_range(v, path, &p->node_port, 0);
+	else if (p->node_port.set && !p->node_port.bad_type && p->node_port.v != 0)
+		check_node_port(v, s, i, path);
 	for (size_t j = 0; j < i; j++)
 		if (s->ports[j].port.v == p->port.v && s->ports[j].proto == p->proto &&
 		    p->proto != PROTO_INVALID) {
@@ -304,6 +310,10 @@ static void validate_service(struct vctx *v, struct svc *s)
 {
 	const char *msg;
 
+	if (s->parse_failed) {
+		s->invalid = true;
+		return;
+	}
 	begin(v, s->file, "Service", s->ns, s->name);
 	check_name(v, s->name, s->ns, check_dns1035_label);
 	s->type = parse_type(s->type_raw);
@@ -391,7 +401,7 @@ static void check_ep_ports(struct vctx *v, const char *prefix,
 		snprintf(path, sizeof(path), "%sports[%zu].port", prefix, i);
 		if (!p->port.set && min > 0)
 			obj_invalid(&v->o, "%s: Required value", path);
-		check_port_range(v, path, &p->port, min);
+		check_port_range(v, path, &p->port, 1);
 		snprintf(path, sizeof(path), "%sports[%zu].protocol", prefix, i);
 		check_protocol(v, path, p->protocol, p->proto);
 	}
@@ -449,6 +459,10 @@ static void validate_source(struct vctx *v, struct ep_source *e)
 {
 	bool slice = e->kind == EP_SLICE;
 
+	if (e->parse_failed) {
+		e->invalid = true;
+		return;
+	}
 	begin(v, e->file, slice ? "EndpointSlice" : "Endpoints", e->ns, e->name);
 	check_name(v, e->name, e->ns, check_dns1123_subdomain);
 	if (slice)

@@ -1,0 +1,234 @@
+/* load.c: streaming of Lists, arrays, concatenated documents; positions
+ * of malformed JSON. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+
+#define SVC(name) "{\"kind\":\"Service\",\"metadata\":{\"name\":\"" name "\"}," \
+	"\"spec\":{\"clusterIP\":\"10.0.0.5\",\"ports\":[{\"port\":80}]}}"
+#define EP(name) "{\"kind\":\"Endpoints\",\"metadata\":{\"name\":\"" name "\"}," \
+	"\"subsets\":[{\"addresses\":[{\"ip\":\"10.244.0.1\"}],\"ports\":[{\"port\":80}]}]}"
+
+static void load_ok(struct fixture *fx, const char *json)
+{
+	fx_load(fx, json);
+	if (fx->errs.n) {
+		char *t = fx_errtext(fx);
+
+		print_error("unexpected records:\n%s", t);
+		free(t);
+		fail();
+	}
+}
+
+static void test_list_items(void **state)
+{
+	struct fixture fx;
+
+	(void)state;
+	fx_init(&fx);
+	load_ok(&fx, "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[" SVC("a") ","
+		EP("a") "," SVC("b") "],\"metadata\":{\"resourceVersion\":\"\"}}");
+	assert_int_equal(fx.m->n_svcs, 2);
+	assert_int_equal(fx.m->n_eps, 1);
+	assert_string_equal(fx.m->svcs[0].name, "a");
+	assert_string_equal(fx.m->svcs[0].ns, "default");
+	assert_string_equal(fx.m->svcs[1].name, "b");
+	assert_string_equal(fx.m->svcs[0].file, "t.json");
+	fx_free(&fx);
+}
+
+static void test_single_object(void **state)
+{
+	struct fixture fx;
+
+	(void)state;
+	fx_init(&fx);
+	/* "kind" after "spec": the object is only known at its end */
+	load_ok(&fx, "{\"metadata\":{\"name\":\"x\",\"namespace\":\"ns\"},"
+		"\"spec\":{\"clusterIP\":\"10.0.0.7\",\"ports\":[{\"port\":81,\"name\":\"p\"}]},"
+		"\"kind\":\"Service\"}");
+	assert_int_equal(fx.m->n_svcs, 1);
+	assert_string_equal(fx.m->svcs[0].ns, "ns");
+	assert_string_equal(fx.m->svcs[0].cluster_ip, "10.0.0.7");
+	assert_int_equal(fx.m->svcs[0].n_ports, 1);
+	assert_int_equal(fx.m->svcs[0].ports[0].port.v, 81);
+	assert_string_equal(fx.m->svcs[0].ports[0].name, "p");
+	fx_free(&fx);
+}
+
+static void test_top_level_array(void **state)
+{
+	struct fixture fx;
+
+	(void)state;
+	fx_init(&fx);
+	load_ok(&fx, " [ " SVC("a") " , " EP("a") " ] ");
+	assert_int_equal(fx.m->n_svcs, 1);
+	assert_int_equal(fx.m->n_eps, 1);
+	fx_free(&fx);
+}
+
+static void test_concatenated(void **state)
+{
+	struct fixture fx;
+
+	(void)state;
+	fx_init(&fx);
+	load_ok(&fx, SVC("a") "\n" SVC("b") SVC("c") "\n[" EP("a") "]\n"
+		"{\"kind\":\"List\",\"items\":[" SVC("d") "]}\n");
+	assert_int_equal(fx.m->n_svcs, 4);
+	assert_int_equal(fx.m->n_eps, 1);
+	assert_string_equal(fx.m->svcs[3].name, "d");
+	fx_free(&fx);
+}
+
+static void test_nested_list(void **state)
+{
+	struct fixture fx;
+
+	(void)state;
+	fx_init(&fx);
+	load_ok(&fx, "{\"kind\":\"List\",\"items\":[{\"kind\":\"ServiceList\",\"items\":["
+		SVC("a") ",{\"kind\":\"EndpointsList\",\"items\":[" EP("a") "]}]}," SVC("b") "]}");
+	assert_int_equal(fx.m->n_svcs, 2);
+	assert_int_equal(fx.m->n_eps, 1);
+	fx_free(&fx);
+}
+
+static void test_empty(void **state)
+{
+	static const char *const inputs[] = {
+		"", "   \n\t", "[]", "[ ]", "{}", "{\"kind\":\"List\",\"items\":[]}",
+		"{\"kind\":\"List\",\"items\":[ \n ],\"metadata\":{}}",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		struct fixture fx;
+
+		fx_init(&fx);
+		fx_load(&fx, inputs[i]);
+		assert_int_equal(fx.m->n_svcs, 0);
+		assert_int_equal(fx.m->n_eps, 0);
+		/* "{}" has no kind: a warning, never an error */
+		assert_int_equal(svcnft_errors_status(&fx.errs), SVCNFT_OK);
+		fx_free(&fx);
+	}
+}
+
+static void test_brackets_in_strings(void **state)
+{
+	struct fixture fx;
+
+	(void)state;
+	fx_init(&fx);
+	load_ok(&fx, "{\"kind\":\"List\",\"items\":[{\"kind\":\"Service\",\"metadata\":"
+		"{\"name\":\"a]}\\\"[{\",\"annotations\":{\"x\":\"}}]]\\\\\"}},\"spec\":{}},"
+		SVC("b") "]}");
+	assert_int_equal(fx.m->n_svcs, 2);
+	assert_string_equal(fx.m->svcs[0].name, "a]}\"[{");
+	fx_free(&fx);
+}
+
+static void test_items_not_array(void **state)
+{
+	struct fixture fx;
+
+	(void)state;
+	fx_init(&fx);
+	/* "items" that is not an array is an ordinary member */
+	fx_load(&fx, "{\"kind\":\"List\",\"items\":{}}");
+	assert_int_equal(fx.m->n_svcs, 0);
+	assert_int_equal(svcnft_errors_status(&fx.errs), SVCNFT_OK);
+	fx_free(&fx);
+}
+
+/* One EUSAGE record, exactly TEXT. */
+static void expect_malformed(const char *json, const char *text)
+{
+	struct fixture fx;
+
+	fx_init(&fx);
+	fx_load(&fx, json);
+	assert_int_equal(svcnft_errors_status(&fx.errs), SVCNFT_EUSAGE);
+	assert_int_equal(fx.errs.n - fx.errs.nwarn, 1);
+	for (size_t i = 0; i < fx.errs.n; i++)
+		if (fx.errs.v[i].status == SVCNFT_EUSAGE)
+			assert_string_equal(fx.errs.v[i].text, text);
+	fx_free(&fx);
+}
+
+static void test_malformed_positions(void **state)
+{
+	(void)state;
+	/* missing comma between items: at the second item's '{' */
+	expect_malformed("{\n  \"kind\": \"List\",\n  \"items\": [\n    " SVC("a") "\n    "
+			 SVC("b") "\n  ]\n}\n",
+			 "t.json:5:5: malformed JSON: expected ',' or closing bracket");
+	/* error inside an item, on the item's first line: file column */
+	expect_malformed("{\"items\": [\n  {\"kind\": \"Service\" \"x\": 1}\n]}",
+			 "t.json:2:24: malformed JSON: '}' expected near '\"x\"'");
+	/* error inside an item, on a later line of the item */
+	expect_malformed("{\"items\": [\n  {\"kind\": \"Service\",\n   \"spec\": {\"ports\": [1,]}}\n]}",
+			 "t.json:3:25: malformed JSON: unexpected token near ']'");
+	/* missing colon in the top-level object */
+	expect_malformed("{\n\"kind\" \"List\"}",
+			 "t.json:2:8: malformed JSON: unexpected character");
+	/* a key that is not a string */
+	expect_malformed("{kind: 1}", "t.json:1:2: malformed JSON: expected a string key");
+	/* not an object or an array */
+	expect_malformed("\n\n   42", "t.json:3:4: malformed JSON: expected an object or an array");
+	/* unterminated string at the end of the input */
+	expect_malformed("{\"kind\": \"Serv", "t.json:1:14: malformed JSON: premature end of input near '\"Serv'");
+}
+
+static void test_items_before_error_kept(void **state)
+{
+	struct fixture fx;
+
+	(void)state;
+	fx_init(&fx);
+	fx_load(&fx, "[" SVC("a") "," SVC("b") ",{\"kind\":}]");
+	assert_int_equal(svcnft_errors_status(&fx.errs), SVCNFT_EUSAGE);
+	assert_int_equal(fx.m->n_svcs, 2);
+	fx_free(&fx);
+}
+
+static void test_unknown_kinds_warn(void **state)
+{
+	struct fixture fx;
+
+	(void)state;
+	fx_init(&fx);
+	fx_load(&fx, "[{\"kind\":\"ConfigMap\"},{\"metadata\":{}},7,"
+		"{\"kind\":\"EndpointSlice\",\"metadata\":{\"name\":\"s\"}}]");
+	assert_int_equal(svcnft_errors_status(&fx.errs), SVCNFT_OK);
+	assert_int_equal(fx.errs.n, 4);
+	assert_int_equal(fx.errs.nwarn, 4);
+	fx_assert_err(&fx, "t.json: items[0]: kind ConfigMap is not used by svcnft, skipped");
+	fx_assert_err(&fx, "t.json: items[1]: object has no kind, skipped");
+	fx_assert_err(&fx, "t.json: items[2]: not an object, skipped");
+	fx_assert_err(&fx, "EndpointSlice \"default/s\": no kubernetes.io/service-name label, skipped");
+	fx_free(&fx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_list_items),
+		cmocka_unit_test(test_single_object),
+		cmocka_unit_test(test_top_level_array),
+		cmocka_unit_test(test_concatenated),
+		cmocka_unit_test(test_nested_list),
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_brackets_in_strings),
+		cmocka_unit_test(test_items_not_array),
+		cmocka_unit_test(test_malformed_positions),
+		cmocka_unit_test(test_items_before_error_kept),
+		cmocka_unit_test(test_unknown_kinds_warn),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
