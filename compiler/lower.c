@@ -94,8 +94,9 @@ static void add_entry(struct plan_family *f, const struct svcnft_model *m,
 static void add_service(struct plan *p, const struct svcnft_model *m,
 			const struct svc *s)
 {
-	if (s->invalid || s->headless || s->type == SVC_EXTERNAL_NAME)
+	if (s->invalid || s->headless || s->type == SVC_EXTERNAL_NAME || !s->n_vip)
 		return;
+	p->n_services++;
 	for (size_t v = 0; v < s->n_vip; v++) {
 		struct plan_family *f = &p->fam[s->vip[v].family == AF_INET6];
 
@@ -124,6 +125,7 @@ void plan_build(struct plan *p, const struct svcnft_model *m,
 		const struct svcnft_config *cfg)
 {
 	p->cfg = cfg;
+	p->n_services = 0;
 	family_init(&p->fam[0], AF_INET, cfg);
 	family_init(&p->fam[1], AF_INET6, cfg);
 	for (size_t i = 0; i < m->n_svcs; i++)

@@ -49,6 +49,7 @@ struct plan_family {
 
 struct plan {
 	const struct svcnft_config *cfg;
+	size_t n_services;		/* services that get rules */
 	struct plan_family fam[2];	/* [0] IPv4, [1] IPv6 */
 };
 

@@ -173,9 +173,9 @@ static void test_stats_and_sizes(void **state)
 	fx_init(&fx);
 	fx_valid(&fx, cluster);
 	svcnft_model_stats(fx.m, &fx.cfg, &st);
-	/* 8 valid services (headless g included), 9 service ports with a VIP
+	/* 7 services with rules (headless g has none), 9 service ports with a VIP
 	 * (8 IPv4 + 1 IPv6), 14 backends */
-	assert_int_equal(st.services, 8);
+	assert_int_equal(st.services, 7);
 	assert_int_equal(st.service_ports, 9);
 	assert_int_equal(st.backends, 14);
 	/* chains: 8 fixed + per family (groups + 2) + slot chains (3 + 2) */
