@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kernel.h"
 #include "svcnft.h"
@@ -12,11 +13,12 @@
 #define SVCNFT_VERSION "0.0.0"
 #endif
 
-enum cmd { CMD_NONE, CMD_COMPILE, CMD_CHECK, CMD_APPLY, CMD_DELETE };
+enum cmd { CMD_NONE, CMD_COMPILE, CMD_CHECK, CMD_APPLY, CMD_DELETE, CMD_ENV, CMD_DNS };
 
 #define C(x) (1u << (x))
 #define ALL (C(CMD_COMPILE) | C(CMD_CHECK) | C(CMD_APPLY) | C(CMD_DELETE))
 #define INPUT (C(CMD_COMPILE) | C(CMD_CHECK) | C(CMD_APPLY))
+#define DISC (C(CMD_ENV) | C(CMD_DNS))
 
 static const struct command {
 	const char *name;
@@ -32,9 +34,13 @@ static const struct command {
 	  "replace svcnft's table with the ruleset in one kernel transaction" },
 	{ "delete", CMD_DELETE, "",
 	  "remove svcnft's table, and only it" },
+	{ "env", CMD_ENV, "PATH...",
+	  "print the service environment variables the kubelet gives a pod in --namespace" },
+	{ "dns", CMD_DNS, "PATH...",
+	  "print the cluster DNS zone (or with --ptr its reverse zone, with --hosts /etc/hosts lines)" },
 };
 
-enum { OPT_MASQ_ALL = 256 };
+enum { OPT_MASQ_ALL = 256, OPT_ZONE, OPT_TTL, OPT_PTR, OPT_HOSTS };
 
 /* One table feeds getopt_long and --help. */
 static const struct option_desc {
@@ -46,12 +52,17 @@ static const struct option_desc {
 	const char *help;
 } options[] = {
 	{ "table", 1, 't', "NAME", ALL, "nftables table (family inet) owned by svcnft; default svcnft" },
-	{ "service-cidr", 1, 's', "CIDR", INPUT, "range of valid cluster IPs, repeatable; default 10.96.0.0/12" },
+	{ "service-cidr", 1, 's', "CIDR", INPUT | DISC, "range of valid cluster IPs, repeatable; default 10.96.0.0/12" },
 	{ "cluster-cidr", 1, 'c', "CIDR", INPUT, "pod network, repeatable: traffic from outside it is masqueraded" },
 	{ "masquerade-all", 0, OPT_MASQ_ALL, NULL, INPUT, "masquerade all traffic to service IPs" },
-	{ "output", 1, 'o', "FORMAT", C(CMD_COMPILE), "nft (default) or json" },
-	{ "help", 0, 'h', NULL, ALL, "show this help" },
-	{ "version", 0, 'V', NULL, ALL, "show the version" },
+	{ "output", 1, 'o', "FORMAT", C(CMD_COMPILE) | C(CMD_ENV), "nft (default) or json; env: env (default), json or docker (--env words)" },
+	{ "namespace", 1, 'n', "NS", C(CMD_ENV), "namespace of the pod; default default" },
+	{ "zone", 1, OPT_ZONE, "ZONE", C(CMD_DNS), "cluster domain; default cluster.local" },
+	{ "ttl", 1, OPT_TTL, "SECONDS", C(CMD_DNS), "TTL of the records; default 30" },
+	{ "ptr", 0, OPT_PTR, NULL, C(CMD_DNS), "print the reverse zone (PTR records, origin arpa.)" },
+	{ "hosts", 0, OPT_HOSTS, NULL, C(CMD_DNS), "print an /etc/hosts fragment (A/AAAA names)" },
+	{ "help", 0, 'h', NULL, ALL | DISC, "show this help" },
+	{ "version", 0, 'V', NULL, ALL | DISC, "show the version" },
 };
 
 #define N_OPTS (sizeof(options) / sizeof(options[0]))
@@ -65,6 +76,8 @@ struct cli {
 	char **paths;
 	int n_paths;
 	bool help, version;
+	const char *ns;			/* env */
+	struct svcnft_dns_config dns;	/* dns */
 };
 
 static void usage(FILE *f, enum cmd only)
@@ -110,6 +123,39 @@ static int add_cidr(struct svcnft_cidr *v, size_t *n, const char *s,
 	return 0;
 }
 
+/* env and dns options. */
+static int handle_disc_opt(struct cli *c, int opt, const char *arg)
+{
+	enum svcnft_dns_output out = opt == OPT_PTR ? SVCNFT_DNS_PTR : SVCNFT_DNS_HOSTS;
+	unsigned long v;
+	char *end;
+
+	switch (opt) {
+	case 'n':
+		c->ns = arg;
+		return 0;
+	case OPT_ZONE:
+		c->dns.zone = arg;
+		return 0;
+	case OPT_TTL:
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (arg[0] < '0' || arg[0] > '9' || *end || errno || v > 2147483647) {
+			fprintf(stderr, "svcnft: --ttl: invalid TTL \"%s\" (0 to 2147483647 seconds)\n", arg);
+			return -1;
+		}
+		c->dns.ttl = (uint32_t)v;
+		return 0;
+	default:
+		if (c->dns.output != SVCNFT_DNS_ZONE && c->dns.output != out) {
+			fputs("svcnft: --ptr and --hosts exclude each other\n", stderr);
+			return -1;
+		}
+		c->dns.output = out;
+		return 0;
+	}
+}
+
 static int handle_opt(struct cli *c, int opt, const char *arg)
 {
 	switch (opt) {
@@ -123,6 +169,12 @@ static int handle_opt(struct cli *c, int opt, const char *arg)
 	case OPT_MASQ_ALL:
 		c->cfg.masquerade_all = true;
 		return 0;
+	case 'n':
+	case OPT_ZONE:
+	case OPT_TTL:
+	case OPT_PTR:
+	case OPT_HOSTS:
+		return handle_disc_opt(c, opt, arg);
 	case 'o':
 		c->output = arg;
 		return 0;
@@ -154,7 +206,7 @@ static int parse_args(struct cli *c, int argc, char **argv)
 	for (size_t i = 0; i < N_OPTS; i++)
 		lo[i] = (struct option){ options[i].name, options[i].has_arg, NULL,
 					 options[i].val };
-	while ((opt = getopt_long(argc, argv, "t:s:c:o:hV", lo, NULL)) != -1)
+	while ((opt = getopt_long(argc, argv, "t:s:c:o:n:hV", lo, NULL)) != -1)
 		if (handle_opt(c, opt, optarg) < 0)
 			return -1;
 	if (optind < argc) {
@@ -170,6 +222,31 @@ static int parse_args(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
+static int check_disc(const struct cli *c)
+{
+	const char *msg;
+
+	if (c->cmd == CMD_ENV && c->output && strcmp(c->output, "env") &&
+	    strcmp(c->output, "json") && strcmp(c->output, "docker")) {
+		fprintf(stderr, "svcnft: --output: unknown format \"%s\" for env (env, json or docker)\n",
+			c->output);
+		return -1;
+	}
+	if (c->cmd == CMD_DNS && c->output) {
+		fputs("svcnft: dns takes no --output (see --ptr and --hosts)\n", stderr);
+		return -1;
+	}
+	if (!svcnft_namespace_valid(c->ns)) {
+		fprintf(stderr, "svcnft: --namespace: invalid namespace \"%s\"\n", c->ns);
+		return -1;
+	}
+	if ((msg = svcnft_dns_zone_check(c->dns.zone))) {
+		fprintf(stderr, "svcnft: --zone: invalid zone \"%s\": %s\n", c->dns.zone, msg);
+		return -1;
+	}
+	return 0;
+}
+
 static int check_cli(struct cli *c)
 {
 	static struct svcnft_cidr dflt;
@@ -178,7 +255,9 @@ static int check_cli(struct cli *c)
 		fprintf(stderr, "svcnft: --table: invalid table name \"%s\"\n", c->cfg.table);
 		return -1;
 	}
-	if (c->output && strcmp(c->output, "nft") && strcmp(c->output, "json")) {
+	if (check_disc(c) < 0)
+		return -1;
+	if (c->cmd < CMD_ENV && c->output && strcmp(c->output, "nft") && strcmp(c->output, "json")) {
 		fprintf(stderr, "svcnft: --output: unknown format \"%s\" (nft or json)\n", c->output);
 		return -1;
 	}
@@ -206,7 +285,7 @@ static enum svcnft_status load(struct cli *c, struct svcnft_model *m)
 
 	for (int i = 0; i < c->n_paths; i++)
 		svcnft_model_load_path(m, c->paths[i], &errs);
-	if (svcnft_errors_status(&errs) == SVCNFT_OK)
+	if (svcnft_errors_status(&errs) != SVCNFT_EUSAGE)
 		svcnft_model_validate(m, &c->cfg, &errs);
 	svcnft_errors_print(&errs, stderr);
 	st = svcnft_errors_status(&errs);
@@ -287,9 +366,37 @@ static enum svcnft_status emit(const struct cli *c, struct svcnft_model *m)
 	return rc;
 }
 
+/* env and dns: renderers only, no kernel.  The SOA serial is the time, or
+ * SOURCE_DATE_EPOCH when set (reproducible output). */
+static enum svcnft_status emit_disc(struct cli *c, const struct svcnft_model *m)
+{
+	static const char *const fmts[] = { "env", "json", "docker" };
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	enum svcnft_env_format f = SVCNFT_ENV_SH;
+	struct svcnft_errors errs = {0};
+	struct svcnft_buf out = {0};
+	bool ok;
+
+	for (size_t i = 0; c->output && i < sizeof(fmts) / sizeof(fmts[0]); i++)
+		if (!strcmp(c->output, fmts[i]))
+			f = (enum svcnft_env_format)i;
+	c->dns.serial = sde ? (uint32_t)strtoul(sde, NULL, 10) : (uint32_t)time(NULL);
+	if (c->cmd == CMD_ENV)
+		ok = svcnft_render_env(m, c->ns, f, &out);
+	else
+		ok = svcnft_render_dns(m, &c->dns, &out, &errs);
+	svcnft_errors_print(&errs, stderr);
+	svcnft_errors_free(&errs);
+	if (ok && out.len && (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout)))
+		ok = false;
+	svcnft_buf_free(&out);
+	return ok ? SVCNFT_OK : SVCNFT_EUSAGE;
+}
+
 int main(int argc, char **argv)
 {
-	struct cli c = { .cfg.table = "svcnft" };
+	struct cli c = { .cfg.table = "svcnft", .ns = "default",
+			 .dns = { .zone = "cluster.local", .ttl = 30 } };
 	struct svcnft_model *m;
 	enum svcnft_status st;
 
@@ -318,7 +425,7 @@ int main(int argc, char **argv)
 	m = svcnft_model_new();
 	st = load(&c, m);
 	if (st == SVCNFT_OK)
-		st = emit(&c, m);
+		st = c.cmd >= CMD_ENV ? emit_disc(&c, m) : emit(&c, m);
 	svcnft_model_free(m);
 	return st;
 }

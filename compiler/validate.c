@@ -306,6 +306,22 @@ static void check_cluster_ips(struct vctx *v, struct svc *s)
 	}
 }
 
+/* The API server drops one trailing dot before the subdomain check. */
+static const char *check_external_name(const char *name)
+{
+	size_t n = strlen(name);
+	char *copy;
+	const char *msg;
+
+	if (!n || name[n - 1] != '.')
+		return check_dns1123_subdomain(name);
+	copy = xstrdup(name);
+	copy[n - 1] = '\0';
+	msg = check_dns1123_subdomain(copy);
+	free(copy);
+	return msg;
+}
+
 static void validate_service(struct vctx *v, struct svc *s)
 {
 	const char *msg;
@@ -323,7 +339,7 @@ static void validate_service(struct vctx *v, struct svc *s)
 	if (s->type == SVC_EXTERNAL_NAME) {
 		if (!s->external_name || !*s->external_name)
 			obj_invalid(&v->o, "spec.externalName: Required value");
-		else if ((msg = check_dns1123_subdomain(s->external_name)))
+		else if ((msg = check_external_name(s->external_name)))
 			obj_invalid(&v->o, "spec.externalName: Invalid value: %s: %s",
 				    q(v, s->external_name), msg);
 	}

@@ -112,4 +112,43 @@ void svcnft_model_stats(const struct svcnft_model *m,
 			const struct svcnft_config *cfg,
 			struct svcnft_stats *st);
 
+/* Service discovery: what the kubelet and the cluster DNS publish.  The
+ * model must have validated cleanly.  Both return false only when CFG is
+ * unusable; output is appended to OUT. */
+
+/* Valid --namespace: a DNS-1123 label. */
+bool svcnft_namespace_valid(const char *ns);
+
+enum svcnft_env_format {
+	SVCNFT_ENV_SH,		/* KEY=value lines, safe to source in POSIX sh */
+	SVCNFT_ENV_JSON,	/* one JSON object */
+	SVCNFT_ENV_DOCKER,	/* --env KEY=value, one per line, as sh words */
+};
+
+/* The Docker-links variables the kubelet gives a pod in namespace NS. */
+bool svcnft_render_env(const struct svcnft_model *m, const char *ns,
+		       enum svcnft_env_format format, struct svcnft_buf *out);
+
+enum svcnft_dns_output {
+	SVCNFT_DNS_ZONE,	/* the zone of cfg->zone */
+	SVCNFT_DNS_PTR,		/* the reverse zone, rooted at arpa. */
+	SVCNFT_DNS_HOSTS,	/* an /etc/hosts fragment */
+};
+
+struct svcnft_dns_config {
+	const char *zone;		/* e.g. "cluster.local"; a final dot is ignored */
+	uint32_t ttl;			/* $TTL and the SOA minimum */
+	uint32_t serial;		/* SOA serial */
+	enum svcnft_dns_output output;
+};
+
+/* NULL when ZONE is a usable --zone, otherwise why not. */
+const char *svcnft_dns_zone_check(const char *zone);
+
+/* Records per the DNS-based service discovery specification 1.1.0.  Names
+ * too long for DNS are skipped with a warning in ERRS. */
+bool svcnft_render_dns(const struct svcnft_model *m,
+		       const struct svcnft_dns_config *cfg,
+		       struct svcnft_buf *out, struct svcnft_errors *errs);
+
 #endif
