@@ -181,3 +181,13 @@ size_t plan_set_size(size_t n)
 		s *= 2;
 	return s;
 }
+
+void plan_entry_comment(struct svcnft_buf *b, const struct plan_entry *e)
+{
+	struct svcnft_buf c = {0};
+
+	buf_printf(&c, "%s/%s%s%s", e->svc->ns, e->svc->name,
+		   *e->sp->name ? ":" : "", e->sp->name);
+	buf_nft_safe(b, c.data, PLAN_COMMENT_MAX);
+	svcnft_buf_free(&c);
+}

@@ -63,6 +63,10 @@ void plan_chain_lb(char *buf, size_t len, const struct plan_family *f,
 		   const struct plan_group *g);
 void plan_chain_slot(char *buf, size_t len, const struct plan_family *f,
 		     size_t slot, uint32_t timeout);
+/* Append E's element comment, "ns/name:port", nft-safe and cut to the
+ * 128 bytes nft accepts; unquoted. */
+#define PLAN_COMMENT_MAX 128
+void plan_entry_comment(struct svcnft_buf *b, const struct plan_entry *e);
 /* Size to declare for a set holding N elements: headroom for growth. */
 size_t plan_set_size(size_t n);
 

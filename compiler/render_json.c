@@ -1,11 +1,612 @@
-/* render_json: plan -> libnftables JSON.  (Being written; see issue 2.) */
+/* render_json: plan -> libnftables JSON (schema version 1).
+ *
+ * The same ruleset as render_nft.c, command by command: replace the table,
+ * declare every chain, then sets and maps with their elements, then rules
+ * (chains first so that verdict map elements can name them).  Element
+ * comments go through buf_nft_quoted(), like the text form.  Declarations
+ * keyed by expressions use {"typeof": EXPR}, as nftables >= 1.1 prints. */
+#include <string.h>
+#include <jansson.h>
+
 #include "plan.h"
+#include "util.h"
+
+struct jctx {
+	json_t *cmds;
+	const struct plan *p;
+	const char *table;
+	bool fail;
+};
+
+/* Helpers that record failure instead of returning it; on failure the
+ * value is released (jansson's *_new semantics, also for a NULL container). */
+static json_t *push(struct jctx *j, json_t *arr, json_t *v)
+{
+	if (!v || json_array_append_new(arr, v))
+		j->fail = true;
+	return arr;
+}
+
+static void put(struct jctx *j, json_t *obj, const char *key, json_t *v)
+{
+	if (!obj || !v || json_object_set_new(obj, key, v))
+		j->fail = true;
+}
+
+static void command(struct jctx *j, const char *op, const char *what,
+		    json_t *body)
+{
+	push(j, j->cmds, body ? json_pack("{s:{s:o}}", op, what, body) : NULL);
+}
+
+/* {"family": "inet", "table": T, KEY: NAME} */
+static json_t *object(struct jctx *j, const char *key, const char *name)
+{
+	return json_pack("{s:s, s:s, s:s}", "family", "inet",
+			 "table", j->table, key, name);
+}
+
+static json_t *json_ip(const struct ipaddr *a)
+{
+	char s[64];
+
+	ipaddr_format(a, s, sizeof(s));
+	return json_string(s);
+}
+
+/* Expressions. */
+static json_t *payload(const char *proto, const char *field)
+{
+	return json_pack("{s:{s:s, s:s}}", "payload", "protocol", proto,
+			 "field", field);
+}
+
+static json_t *l4proto(void)
+{
+	return json_pack("{s:{s:s}}", "meta", "key", "l4proto");
+}
+
+static json_t *numgen(const char *mode, size_t mod, size_t offset)
+{
+	return json_pack("{s:{s:s, s:I, s:I}}", "numgen", "mode", mode,
+			 "mod", (json_int_t)mod, "offset", (json_int_t)offset);
+}
+
+static json_t *concat(json_t *list)
+{
+	return list ? json_pack("{s:o}", "concat", list) : NULL;
+}
+
+/* KW daddr . meta l4proto . th dport [. LAST] */
+static json_t *svc_key(struct jctx *j, const struct plan_family *f,
+		       json_t *last)
+{
+	json_t *l = json_array();
+
+	push(j, l, payload(f->kw, "daddr"));
+	push(j, l, l4proto());
+	push(j, l, payload("th", "dport"));
+	if (last)
+		push(j, l, last);
+	return concat(l);
+}
+
+/* KW saddr . KW daddr . meta l4proto . th dport . LAST */
+static json_t *client_key(struct jctx *j, const struct plan_family *f,
+			  json_t *last)
+{
+	json_t *l = json_array();
+
+	push(j, l, payload(f->kw, "saddr"));
+	push(j, l, payload(f->kw, "daddr"));
+	push(j, l, l4proto());
+	push(j, l, payload("th", "dport"));
+	push(j, l, last);
+	return concat(l);
+}
+
+/* The constant SLOT inside a concatenation, as in render_nft.c. */
+static json_t *slot_const(size_t slot)
+{
+	return numgen("inc", 1, slot);
+}
+
+static json_t *match(const char *op, json_t *left, json_t *right)
+{
+	return json_pack("{s:{s:s, s:o, s:o}}", "match", "op", op,
+			 "left", left, "right", right);
+}
+
+static json_t *set_ref(const char *name, const struct plan_family *f)
+{
+	return json_pack("s++", "@", name, f->sfx);
+}
+
+static json_t *verdict(const char *kind, const char *chain)
+{
+	return json_pack("{s:{s:s}}", kind, "target", chain);
+}
+
+static json_t *chain_ref(const char *kind, const char *name,
+			 const struct plan_family *f)
+{
+	char c[64];
+
+	snprintf(c, sizeof(c), "%s%s", name, f->sfx);
+	return verdict(kind, c);
+}
+
+static json_t *dport_nonzero(void)
+{
+	return match("!=", payload("th", "dport"), json_integer(0));
+}
+
+/* dnat KW to KEY map @backendsF */
+static json_t *dnat_map(struct jctx *j, const struct plan_family *f,
+			json_t *last)
+{
+	return json_pack("{s:{s:s, s:{s:{s:o, s:o}}}}", "dnat",
+			 "family", f->kw, "addr", "map",
+			 "key", svc_key(j, f, last),
+			 "data", set_ref("backends", f));
+}
+
+static json_t *masquerade(void)
+{
+	return json_pack("{s:{s:[s]}}", "masquerade", "flags", "fully-random");
+}
+
+/* Commands. */
+static void add_chain(struct jctx *j, const char *name)
+{
+	command(j, "add", "chain", object(j, "name", name));
+}
+
+/* Add a rule to CHAIN made of the N statements that follow. */
+static void add_rule(struct jctx *j, const char *chain, const char *comment,
+		     int n, ...)
+{
+	json_t *r = object(j, "chain", chain), *expr = json_array();
+	va_list ap;
+
+	va_start(ap, n);
+	for (int i = 0; i < n; i++) {
+		json_t *stmt = va_arg(ap, json_t *);
+
+		if (expr)
+			push(j, expr, stmt);
+		else
+			json_decref(stmt);
+	}
+	va_end(ap);
+	put(j, r, "expr", expr);
+	if (comment)
+		put(j, r, "comment", json_string(comment));
+	command(j, "add", "rule", r);
+}
+
+/* Declare WHAT ("set" or "map") NAME<sfx> of TYPE; MAP (the data type) and
+ * FLAGS may be NULL, SIZE (size_t)-1 means none.  Values are consumed. */
+static void declare(struct jctx *j, const char *what, const char *name,
+		    const char *sfx, json_t *type, json_t *map, json_t *flags,
+		    size_t size)
+{
+	char n[64];
+	json_t *s;
+
+	snprintf(n, sizeof(n), "%s%s", name, sfx);
+	s = object(j, "name", n);
+	put(j, s, "type", type);
+	if (map)
+		put(j, s, "map", map);
+	if (flags)
+		put(j, s, "flags", flags);
+	if (size != (size_t)-1)
+		put(j, s, "size", json_integer((json_int_t)size));
+	command(j, "add", what, s);
+}
+
+/* "add element" for set NAME<sfx> unless ELEMS is empty. */
+static void add_elements(struct jctx *j, const char *name, const char *sfx,
+			 json_t *elems)
+{
+	char n[64];
+	json_t *e;
+
+	if (!elems || !json_array_size(elems)) {
+		if (!elems)
+			j->fail = true;
+		json_decref(elems);
+		return;
+	}
+	snprintf(n, sizeof(n), "%s%s", name, sfx);
+	e = object(j, "name", n);
+	put(j, e, "elem", elems);
+	command(j, "add", "element", e);
+}
+
+/* A concatenation of datatype names (C may be NULL). */
+static json_t *dtypes(const char *a, const char *b, const char *c)
+{
+	return c ? json_pack("[s, s, s]", a, b, c) : json_pack("[s, s]", a, b);
+}
+
+static json_t *typeof_expr(json_t *e)
+{
+	return e ? json_pack("{s:o}", "typeof", e) : NULL;
+}
+
+/* Elements. */
+static json_t *port_key(const struct plan_entry *e)
+{
+	return json_pack("{s:[o, s, I]}", "concat", json_ip(&e->vip),
+			 proto_name(e->proto), (json_int_t)e->port);
+}
+
+static size_t n_live(const struct plan_family *f)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n_e; i++)
+		n += f->e[i].n != 0;
+	return n;
+}
+
+static json_t *dispatch_elem(const struct plan_family *f,
+			     const struct plan_entry *e)
+{
+	struct plan_group g = { .n = e->n, .affinity = e->affinity };
+	struct svcnft_buf c = {0};
+	char chain[64];
+	json_t *el;
+
+	plan_entry_comment(&c, e);
+	plan_chain_lb(chain, sizeof(chain), f, &g);
+	el = json_pack("[{s:{s:o, s:s}}, o]", "elem", "val", port_key(e),
+		       "comment", c.data, verdict("goto", chain));
+	svcnft_buf_free(&c);
+	return el;
+}
+
+static void service_sets(struct jctx *j, const struct plan_family *f)
+{
+	json_t *vips = json_array(), *ports = json_array(), *disp = json_array();
+
+	for (size_t i = 0; vips && i < f->n_vips; i++)
+		push(j, vips, json_ip(&f->vips[i]));
+	for (size_t i = 0; ports && disp && i < f->n_e; i++) {
+		if (!f->e[i].n)
+			continue;
+		push(j, ports, port_key(&f->e[i]));
+		push(j, disp, dispatch_elem(f, &f->e[i]));
+	}
+	declare(j, "set", "cluster-ips", f->sfx, json_string(f->addr_type),
+		NULL, NULL, plan_set_size(f->n_vips));
+	add_elements(j, "cluster-ips", f->sfx, vips);
+	declare(j, "set", "service-ports", f->sfx,
+		dtypes(f->addr_type, "inet_proto", "inet_service"),
+		NULL, NULL, plan_set_size(n_live(f)));
+	add_elements(j, "service-ports", f->sfx, ports);
+	declare(j, "map", "service-ips", f->sfx,
+		dtypes(f->addr_type, "inet_proto", "inet_service"),
+		json_string("verdict"), NULL, plan_set_size(n_live(f)));
+	add_elements(j, "service-ips", f->sfx, disp);
+}
+
+static void source_sets(struct jctx *j, const struct plan_family *f)
+{
+	json_t *hp = json_array(), *pc = json_array();
+
+	for (size_t i = 0; hp && i < f->n_hairpin; i++)
+		push(j, hp, json_pack("{s:[o, o]}", "concat",
+				      json_ip(&f->hairpin[i]),
+				      json_ip(&f->hairpin[i])));
+	for (size_t i = 0; pc && i < f->n_pod_cidrs; i++) {
+		struct ipaddr a = { .family = f->family };
+
+		memcpy(a.a, f->pod_cidrs[i].addr, 16);
+		push(j, pc, json_pack("{s:{s:o, s:i}}", "prefix",
+				      "addr", json_ip(&a),
+				      "len", (int)f->pod_cidrs[i].plen));
+	}
+	declare(j, "set", "hairpin", f->sfx,
+		dtypes(f->addr_type, f->addr_type, NULL),
+		NULL, NULL, plan_set_size(f->n_hairpin));
+	add_elements(j, "hairpin", f->sfx, hp);
+	declare(j, "set", "pod-cidrs", f->sfx, json_string(f->addr_type),
+		NULL, json_pack("[s]", "interval"), (size_t)-1);
+	add_elements(j, "pod-cidrs", f->sfx, pc);
+}
+
+static void backends(struct jctx *j, const struct plan_family *f)
+{
+	json_t *el = json_array();
+
+	for (size_t i = 0; el && i < f->n_e; i++) {
+		const struct plan_entry *e = &f->e[i];
+
+		for (size_t s = 0; s < e->n; s++)
+			push(j, el, json_pack("[{s:[o, s, I, I]}, {s:[o, I]}]",
+					      "concat", json_ip(&e->vip),
+					      proto_name(e->proto),
+					      (json_int_t)e->port, (json_int_t)s,
+					      "concat", json_ip(&e->backends[s].ip),
+					      (json_int_t)e->backends[s].port));
+	}
+	declare(j, "map", "backends", f->sfx,
+		typeof_expr(svc_key(j, f, numgen("random", 1, 0))),
+		dtypes(f->addr_type, "inet_service", NULL), NULL,
+		plan_set_size(f->n_backends));
+	add_elements(j, "backends", f->sfx, el);
+}
+
+static void affinity_sets(struct jctx *j, const struct plan_family *f)
+{
+	char chain[64], sfx[32];
+
+	declare(j, "set", "affinity", f->sfx,
+		typeof_expr(client_key(j, f, numgen("random", 1, 0))), NULL,
+		json_pack("[s, s]", "timeout", "dynamic"), PLAN_AFFINITY_SIZE);
+	for (size_t t = 0; t < f->n_timeouts; t++) {
+		json_t *el = json_array();
+
+		for (size_t i = 0; el && i < f->max_slots[t]; i++) {
+			plan_chain_slot(chain, sizeof(chain), f, i, f->timeouts[t]);
+			push(j, el, json_pack("[I, o]", (json_int_t)i,
+					      verdict("goto", chain)));
+		}
+		snprintf(sfx, sizeof(sfx), "%s-%u", f->sfx, f->timeouts[t]);
+		declare(j, "map", "affinity-slots", sfx,
+			typeof_expr(numgen("random", 1, 0)),
+			json_string("verdict"), NULL, (size_t)-1);
+		add_elements(j, "affinity-slots", sfx, el);
+	}
+}
+
+static void family_sets(struct jctx *j, const struct plan_family *f)
+{
+	service_sets(j, f);
+	source_sets(j, f);
+	backends(j, f);
+	affinity_sets(j, f);
+}
+
+/* Chains of one family, in the text form's order. */
+static void family_chains(struct jctx *j, const struct plan_family *f)
+{
+	char c[64];
+
+	for (size_t i = 0; i < f->n_groups; i++) {
+		plan_chain_lb(c, sizeof(c), f, &f->groups[i]);
+		add_chain(j, c);
+	}
+	for (size_t t = 0; t < f->n_timeouts; t++)
+		for (size_t i = 0; i < f->max_slots[t]; i++) {
+			plan_chain_slot(c, sizeof(c), f, i, f->timeouts[t]);
+			add_chain(j, c);
+		}
+	snprintf(c, sizeof(c), "masquerade%s", f->sfx);
+	add_chain(j, c);
+	snprintf(c, sizeof(c), "service-check%s", f->sfx);
+	add_chain(j, c);
+}
+
+static void lb_rules(struct jctx *j, const struct plan_family *f)
+{
+	char c[64], slot[64], vmap[64];
+
+	for (size_t i = 0; i < f->n_groups; i++) {
+		const struct plan_group *g = &f->groups[i];
+
+		plan_chain_lb(c, sizeof(c), f, g);
+		if (!g->affinity) {
+			add_rule(j, c, NULL, 2, dport_nonzero(),
+				 dnat_map(j, f, numgen("random", g->n, 0)));
+			continue;
+		}
+		for (size_t s = 0; s < g->n; s++) {
+			plan_chain_slot(slot, sizeof(slot), f, s, g->affinity);
+			add_rule(j, c, NULL, 2,
+				 match("==", client_key(j, f, slot_const(s)),
+				       set_ref("affinity", f)),
+				 verdict("goto", slot));
+		}
+		snprintf(vmap, sizeof(vmap), "@affinity-slots%s-%u", f->sfx,
+			 g->affinity);
+		add_rule(j, c, NULL, 1,
+			 json_pack("{s:{s:o, s:s}}", "vmap", "key",
+				   numgen("random", g->n, 0), "data", vmap));
+	}
+}
+
+static void slot_rules(struct jctx *j, const struct plan_family *f)
+{
+	char c[64];
+
+	for (size_t t = 0; t < f->n_timeouts; t++)
+		for (size_t i = 0; i < f->max_slots[t]; i++) {
+			plan_chain_slot(c, sizeof(c), f, i, f->timeouts[t]);
+			add_rule(j, c, NULL, 1,
+				 json_pack("{s:{s:s, s:{s:{s:o, s:I}}, s:o}}",
+					   "set", "op", "update", "elem", "elem",
+					   "val", client_key(j, f, slot_const(i)),
+					   "timeout", (json_int_t)f->timeouts[t],
+					   "set", set_ref("affinity", f)));
+			add_rule(j, c, NULL, 2, dport_nonzero(),
+				 dnat_map(j, f, slot_const(i)));
+		}
+}
+
+static void masquerade_rules(struct jctx *j, const struct plan_family *f)
+{
+	char c[64];
+	json_t *pair = json_array();
+
+	snprintf(c, sizeof(c), "masquerade%s", f->sfx);
+	if (pair) {
+		push(j, pair, payload(f->kw, "saddr"));
+		push(j, pair, payload(f->kw, "daddr"));
+	}
+	add_rule(j, c, "hairpin", 2,
+		 match("==", concat(pair), set_ref("hairpin", f)),
+		 masquerade());
+	if (j->p->cfg->masquerade_all)
+		add_rule(j, c, "masquerade-all", 1, masquerade());
+	else if (f->n_pod_cidrs)
+		add_rule(j, c, "from outside the pod network", 2,
+			 match("!=", payload(f->kw, "saddr"),
+			       set_ref("pod-cidrs", f)),
+			 masquerade());
+}
+
+static void check_rules(struct jctx *j, const struct plan_family *f)
+{
+	char c[64];
+
+	snprintf(c, sizeof(c), "service-check%s", f->sfx);
+	add_rule(j, c, NULL, 2,
+		 match("==", svc_key(j, f, NULL), set_ref("service-ports", f)),
+		 json_pack("{s:n}", "return"));
+	add_rule(j, c, NULL, 1, verdict("goto", "reject-service"));
+}
+
+static void family_rules(struct jctx *j, const struct plan_family *f)
+{
+	lb_rules(j, f);
+	slot_rules(j, f);
+	masquerade_rules(j, f);
+	check_rules(j, f);
+}
+
+static const struct {
+	const char *name, *type, *hook;
+	int prio;
+} fixed[] = {
+	{ "services", NULL, NULL, 0 },
+	{ "reject-service", NULL, NULL, 0 },
+	{ "service-check", NULL, NULL, 0 },
+	{ "filter-prerouting", "filter", "prerouting", -110 },	/* dstnat - 10 */
+	{ "filter-output", "filter", "output", -110 },
+	{ "nat-prerouting", "nat", "prerouting", -100 },	/* dstnat */
+	{ "nat-output", "nat", "output", -100 },
+	{ "nat-postrouting", "nat", "postrouting", 100 },	/* srcnat */
+};
+
+static void fixed_chains(struct jctx *j)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++) {
+		json_t *c = object(j, "name", fixed[i].name);
+
+		if (fixed[i].type) {
+			put(j, c, "type", json_string(fixed[i].type));
+			put(j, c, "hook", json_string(fixed[i].hook));
+			put(j, c, "prio", json_integer(fixed[i].prio));
+			put(j, c, "policy", json_string("accept"));
+		}
+		command(j, "add", "chain", c);
+	}
+}
+
+static json_t *ct_state_new(void)
+{
+	return match("in", json_pack("{s:{s:s}}", "ct", "key", "state"),
+		     json_string("new"));
+}
+
+static void fixed_rules(struct jctx *j)
+{
+	const struct plan_family *f4 = &j->p->fam[0], *f6 = &j->p->fam[1];
+
+	for (size_t i = 0; i < 2; i++) {
+		const struct plan_family *f = &j->p->fam[i];
+
+		add_rule(j, "services", NULL, 1,
+			 json_pack("{s:{s:o, s:o}}", "vmap", "key",
+				   svc_key(j, f, NULL),
+				   "data", set_ref("service-ips", f)));
+	}
+	add_rule(j, "reject-service", NULL, 2,
+		 match("==", l4proto(), json_string("tcp")),
+		 json_pack("{s:{s:s}}", "reject", "type", "tcp reset"));
+	add_rule(j, "reject-service", NULL, 1,
+		 json_pack("{s:{s:s, s:s}}", "reject", "type", "icmpx",
+			   "expr", "port-unreachable"));
+	add_rule(j, "service-check", NULL, 2,
+		 match("==", payload("ip", "daddr"), set_ref("cluster-ips", f4)),
+		 chain_ref("goto", "service-check", f4));
+	add_rule(j, "service-check", NULL, 2,
+		 match("==", payload("ip6", "daddr"), set_ref("cluster-ips", f6)),
+		 chain_ref("goto", "service-check", f6));
+	add_rule(j, "filter-prerouting", NULL, 2, ct_state_new(),
+		 verdict("jump", "service-check"));
+	add_rule(j, "filter-output", NULL, 2, ct_state_new(),
+		 verdict("jump", "service-check"));
+	add_rule(j, "nat-prerouting", NULL, 1, verdict("jump", "services"));
+	add_rule(j, "nat-output", NULL, 1, verdict("jump", "services"));
+	for (size_t i = 0; i < 2; i++) {
+		const struct plan_family *f = &j->p->fam[i];
+		char key[16];
+
+		snprintf(key, sizeof(key), "%s daddr", f->kw);
+		add_rule(j, "nat-postrouting", NULL, 3,
+			 match("in", json_pack("{s:{s:s}}", "ct", "key", "status"),
+			       json_string("dnat")),
+			 match("==", json_pack("{s:{s:s, s:s}}", "ct", "key", key,
+					       "dir", "original"),
+			       set_ref("cluster-ips", f)),
+			 chain_ref("jump", "masquerade", f));
+	}
+}
+
+static void table(struct jctx *j)
+{
+	char comment[64];
+	json_t *t;
+
+	snprintf(comment, sizeof(comment), "svcnft layout %d",
+		 SVCNFT_LAYOUT_VERSION);
+	push(j, j->cmds, json_pack("{s:{s:I}}", "metainfo",
+				   "json_schema_version", (json_int_t)1));
+	command(j, "add", "table", json_pack("{s:s, s:s}", "family", "inet",
+					     "name", j->table));
+	command(j, "delete", "table", json_pack("{s:s, s:s}", "family", "inet",
+						"name", j->table));
+	t = json_pack("{s:s, s:s}", "family", "inet", "name", j->table);
+	put(j, t, "comment", json_string(comment));
+	command(j, "add", "table", t);
+}
+
+static int dump_cb(const char *s, size_t n, void *data)
+{
+	buf_add(data, s, n);
+	return 0;
+}
 
 bool svcnft_render_json(const struct svcnft_model *m,
 			const struct svcnft_config *cfg, struct svcnft_buf *out)
 {
-	(void)m;
-	(void)cfg;
-	(void)out;
-	return false;
+	struct plan p;
+	struct jctx j = { .cmds = json_array(), .p = &p, .table = cfg->table };
+	json_t *root;
+	bool ok;
+
+	if (!j.cmds)
+		return false;
+	plan_build(&p, m, cfg);
+	table(&j);
+	for (size_t i = 0; i < 2; i++)
+		family_chains(&j, &p.fam[i]);
+	fixed_chains(&j);
+	for (size_t i = 0; i < 2; i++)
+		family_sets(&j, &p.fam[i]);
+	for (size_t i = 0; i < 2; i++)
+		family_rules(&j, &p.fam[i]);
+	fixed_rules(&j);
+	plan_free(&p);
+	root = json_pack("{s:o}", "nftables", j.cmds);
+	ok = root && !j.fail &&
+	     !json_dump_callback(root, dump_cb, out, JSON_COMPACT) &&
+	     !dump_cb("\n", 1, out);
+	json_decref(root);
+	return ok;
 }

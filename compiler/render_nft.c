@@ -94,15 +94,12 @@ static void el_dispatch(struct out *o, const struct plan_family *f, size_t k)
 {
 	const struct plan_entry *e = &f->e[k];
 	struct plan_group g = { .n = e->n, .affinity = e->affinity };
-	struct svcnft_buf c = {0};
 	char chain[64];
 
 	key(o->b, e);
-	buf_printf(&c, "%s/%s%s%s", e->svc->ns, e->svc->name,
-		   *e->sp->name ? ":" : "", e->sp->name);
-	buf_puts(o->b, " comment ");
-	buf_nft_quoted(o->b, c.data);
-	svcnft_buf_free(&c);
+	buf_puts(o->b, " comment \"");
+	plan_entry_comment(o->b, e);
+	buf_putc(o->b, '"');
 	plan_chain_lb(chain, sizeof(chain), f, &g);
 	buf_printf(o->b, " : goto %s", chain);
 }

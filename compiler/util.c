@@ -128,11 +128,16 @@ static bool nft_safe(unsigned char c)
 	       c == ':' || c == '_' || c == '-';
 }
 
+void buf_nft_safe(struct svcnft_buf *b, const char *s, size_t max)
+{
+	for (; *s && max; s++, max--)
+		buf_putc(b, nft_safe((unsigned char)*s) ? *s : '_');
+}
+
 void buf_nft_quoted(struct svcnft_buf *b, const char *s)
 {
 	buf_putc(b, '"');
-	for (; *s; s++)
-		buf_putc(b, nft_safe((unsigned char)*s) ? *s : '_');
+	buf_nft_safe(b, s, (size_t)-1);
 	buf_putc(b, '"');
 }
 

@@ -20,8 +20,10 @@ void buf_puts(struct svcnft_buf *b, const char *s);
 void buf_printf(struct svcnft_buf *b, const char *fmt, ...) PRINTF(2, 3);
 void buf_vprintf(struct svcnft_buf *b, const char *fmt, va_list ap) PRINTF(2, 0);
 void buf_putc(struct svcnft_buf *b, char c);
-/* Append S as an nft double-quoted string: only [A-Za-z0-9 ./:_-] pass,
- * anything else becomes '_'.  The single escaping path into nft text. */
+/* Append at most MAX bytes of S made safe for an nft string: only
+ * [A-Za-z0-9 ./:_-] pass, anything else becomes '_'.  The single escaping
+ * path of text into nft scripts; buf_nft_quoted() adds the quotes. */
+void buf_nft_safe(struct svcnft_buf *b, const char *s, size_t max);
 void buf_nft_quoted(struct svcnft_buf *b, const char *s);
 
 /* Append S in double quotes, escaped like Go's %q for messages: quote,

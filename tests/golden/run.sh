@@ -8,7 +8,8 @@
 # extra words (options, or more input paths relative to TESTDATA_DIR).
 # A case may also hold `forbidden`: fixed strings, one per line, that must
 # not appear in stdout (hostile labels, annotations, names).  Independently,
-# every nft string literal in stdout must use only [A-Za-z0-9 ./:_-].
+# every nft string literal in stdout must use only [A-Za-z0-9 ./:_-], and,
+# as root, `nft -c` must accept stdout in a private network namespace.
 #
 # Usage: run.sh BINARY TESTDATA_DIR [--update] [CASE...]
 #   Without CASE every case is run.  Exit status 1 on any mismatch.
@@ -55,6 +56,19 @@ check_quoting() {
 	return 0
 }
 
+# As root, the kernel must accept every ruleset the compiler printed
+# (nft -c in a private network namespace: nothing is committed anywhere).
+kernel_check() {
+	[ -s "$1" ] || return 0
+	[ "$(id -u)" = 0 ] && command -v nft >/dev/null && command -v unshare >/dev/null || return 0
+	if ! unshare -n nft -c -f "$1" >"$tmp/nftc" 2>&1; then
+		echo "the kernel refuses the output:"
+		head -20 "$tmp/nftc"
+		return 1
+	fi
+	return 0
+}
+
 check_forbidden() {
 	[ -f "$2/forbidden" ] || return 0
 	if grep -n -F -f "$2/forbidden" "$1"; then
@@ -93,6 +107,7 @@ run_case() {
 		fi
 	done
 	check_quoting "$tmp/out" || ok=1
+	kernel_check "$tmp/out" || ok=1
 	check_forbidden "$tmp/out" "$c" || ok=1
 	return $ok
 }
