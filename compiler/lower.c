@@ -31,33 +31,42 @@ static int group_cmp(const void *a, const void *b)
 
 	if (x->affinity != y->affinity)
 		return x->affinity < y->affinity ? -1 : 1;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
 	return x->n < y->n ? -1 : x->n > y->n;
 }
 
-static void add_group(struct plan_family *f, size_t n, uint32_t affinity)
+static int aff_cmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < f->n_groups; i++)
-		if (f->groups[i].n == n && f->groups[i].affinity == affinity)
-			return;
-	f->groups = grow(f->groups, &f->cap_groups, f->n_groups, sizeof(*f->groups));
-	f->groups[f->n_groups++] = (struct plan_group){ .n = n, .affinity = affinity };
+	const struct plan_aff *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	return x->timeout < y->timeout ? -1 : x->timeout > y->timeout;
 }
 
-static void add_timeout(struct plan_family *f, uint32_t t, size_t slots)
+static void add_group(struct plan_family *f, const struct plan_group *g)
 {
+	for (size_t i = 0; i < f->n_groups; i++)
+		if (!group_cmp(&f->groups[i], g))
+			return;
+	f->groups = grow(f->groups, &f->cap_groups, f->n_groups, sizeof(*f->groups));
+	f->groups[f->n_groups++] = *g;
+}
+
+static void add_aff(struct plan_family *f, const struct plan_group *g)
+{
+	struct plan_aff a = { .proto = g->proto, .timeout = g->affinity };
 	size_t i;
 
-	for (i = 0; i < f->n_timeouts && f->timeouts[i] != t; i++)
+	for (i = 0; i < f->n_affs && aff_cmp(&f->affs[i], &a); i++)
 		;
-	if (i == f->n_timeouts) {
-		f->timeouts = xrealloc(f->timeouts, (i + 1) * sizeof(*f->timeouts));
-		f->max_slots = xrealloc(f->max_slots, (i + 1) * sizeof(*f->max_slots));
-		f->timeouts[i] = t;
-		f->max_slots[i] = 0;
-		f->n_timeouts++;
+	if (i == f->n_affs) {
+		f->affs = grow(f->affs, &f->cap_affs, f->n_affs, sizeof(*f->affs));
+		f->affs[f->n_affs++] = a;
 	}
-	if (slots > f->max_slots[i])
-		f->max_slots[i] = slots;
+	if (g->n > f->affs[i].slots)
+		f->affs[i].slots = g->n;
 }
 
 static void add_entry(struct plan_family *f, const struct svcnft_model *m,
@@ -65,6 +74,7 @@ static void add_entry(struct plan_family *f, const struct svcnft_model *m,
 		      const struct ipaddr *vip)
 {
 	struct plan_entry *e;
+	struct plan_group g;
 
 	f->e = grow(f->e, &f->cap_e, f->n_e, sizeof(*f->e));
 	e = &f->e[f->n_e++];
@@ -86,9 +96,10 @@ static void add_entry(struct plan_family *f, const struct svcnft_model *m,
 	}
 	if (!e->n)
 		return;
-	add_group(f, e->n, e->affinity);
+	g = plan_entry_group(e);
+	add_group(f, &g);
 	if (e->affinity)
-		add_timeout(f, e->affinity, e->n);
+		add_aff(f, &g);
 }
 
 static void add_service(struct plan *p, const struct svcnft_model *m,
@@ -137,6 +148,8 @@ void plan_build(struct plan *p, const struct svcnft_model *m,
 		f->n_hairpin = uniq_ips(f->hairpin, f->n_hairpin);
 		if (f->n_groups)
 			qsort(f->groups, f->n_groups, sizeof(*f->groups), group_cmp);
+		if (f->n_affs)
+			qsort(f->affs, f->n_affs, sizeof(*f->affs), aff_cmp);
 	}
 }
 
@@ -151,8 +164,7 @@ void plan_free(struct plan *p)
 		free(f->vips);
 		free(f->hairpin);
 		free(f->groups);
-		free(f->timeouts);
-		free(f->max_slots);
+		free(f->affs);
 		free(f->pod_cidrs);
 	}
 	memset(p, 0, sizeof(*p));
@@ -162,15 +174,39 @@ void plan_chain_lb(char *buf, size_t len, const struct plan_family *f,
 		   const struct plan_group *g)
 {
 	if (g->affinity)
-		snprintf(buf, len, "affinity%s-%zu-%u", f->sfx, g->n, g->affinity);
+		snprintf(buf, len, "affinity%s-%s-%zu-%u", f->sfx,
+			 proto_name(g->proto), g->n, g->affinity);
 	else
 		snprintf(buf, len, "endpoints%s-%zu", f->sfx, g->n);
 }
 
 void plan_chain_slot(char *buf, size_t len, const struct plan_family *f,
-		     size_t slot, uint32_t timeout)
+		     const struct plan_aff *a, size_t slot)
 {
-	snprintf(buf, len, "affinity%s-slot-%zu-%u", f->sfx, slot, timeout);
+	snprintf(buf, len, "affinity%s-%s-slot-%zu-%u", f->sfx,
+		 proto_name(a->proto), slot, a->timeout);
+}
+
+void plan_affinity_set(char *buf, size_t len, const struct plan_family *f,
+		       enum proto p)
+{
+	snprintf(buf, len, "affinity%s-%s", f->sfx, proto_name(p));
+}
+
+void plan_slot_map(char *buf, size_t len, const struct plan_family *f,
+		   const struct plan_aff *a)
+{
+	snprintf(buf, len, "affinity-slots%s-%s-%u", f->sfx,
+		 proto_name(a->proto), a->timeout);
+}
+
+const struct plan_aff *plan_group_aff(const struct plan_family *f,
+				      const struct plan_group *g)
+{
+	for (size_t i = 0; i < f->n_affs; i++)
+		if (f->affs[i].proto == g->proto && f->affs[i].timeout == g->affinity)
+			return &f->affs[i];
+	return NULL;
 }
 
 size_t plan_set_size(size_t n)
@@ -190,4 +226,10 @@ void plan_entry_comment(struct svcnft_buf *b, const struct plan_entry *e)
 		   *e->sp->name ? ":" : "", e->sp->name);
 	buf_nft_safe(b, c.data, PLAN_COMMENT_MAX);
 	svcnft_buf_free(&c);
+}
+
+struct plan_group plan_entry_group(const struct plan_entry *e)
+{
+	return (struct plan_group){ .n = e->n, .affinity = e->affinity,
+				    .proto = e->affinity ? e->proto : PROTO_TCP };
 }

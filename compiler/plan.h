@@ -20,10 +20,21 @@ struct plan_entry {
 	const struct svc_port *sp;
 };
 
-/* A chain shared by all entries with the same (n, affinity). */
+/* A chain shared by all entries with the same (n, affinity), and for
+ * affinity also the same protocol: nft 1.0.6 keeps `typeof` keys of at
+ * most four parts (a fifth makes listing the set abort), so the affinity
+ * key is client . VIP . port . slot in one set per protocol. */
 struct plan_group {
 	size_t n;
 	uint32_t affinity;
+	enum proto proto;		/* PROTO_TCP when !affinity */
+};
+
+/* Slot chains needed for one (protocol, timeout). */
+struct plan_aff {
+	enum proto proto;
+	uint32_t timeout;
+	size_t slots;
 };
 
 struct plan_family {
@@ -39,9 +50,8 @@ struct plan_family {
 	size_t n_hairpin, cap_hairpin;
 	struct plan_group *groups;	/* sorted by affinity then n */
 	size_t n_groups, cap_groups;
-	uint32_t *timeouts;		/* distinct affinity timeouts */
-	size_t *max_slots;		/* per timeout: slots needed */
-	size_t n_timeouts;
+	struct plan_aff *affs;		/* distinct (protocol, timeout) */
+	size_t n_affs, cap_affs;
 	size_t n_backends;
 	struct svcnft_cidr *pod_cidrs;	/* of this family */
 	size_t n_pod_cidrs;
@@ -62,7 +72,18 @@ void plan_free(struct plan *p);
 void plan_chain_lb(char *buf, size_t len, const struct plan_family *f,
 		   const struct plan_group *g);
 void plan_chain_slot(char *buf, size_t len, const struct plan_family *f,
-		     size_t slot, uint32_t timeout);
+		     const struct plan_aff *a, size_t slot);
+/* "affinity4-tcp" and "affinity-slots4-tcp-T" */
+void plan_affinity_set(char *buf, size_t len, const struct plan_family *f,
+		       enum proto p);
+void plan_slot_map(char *buf, size_t len, const struct plan_family *f,
+		   const struct plan_aff *a);
+/* The chain group entry E dispatches to. */
+struct plan_group plan_entry_group(const struct plan_entry *e);
+/* The affinity slot map of group G. */
+const struct plan_aff *plan_group_aff(const struct plan_family *f,
+				      const struct plan_group *g);
+#define PLAN_N_PROTOS 3
 /* Append E's element comment, "ns/name:port", nft-safe and cut to the
  * 128 bytes nft accepts; unquoted. */
 #define PLAN_COMMENT_MAX 128

@@ -99,7 +99,6 @@ static json_t *client_key(struct jctx *j, const struct plan_family *f,
 
 	push(j, l, payload(f->kw, "saddr"));
 	push(j, l, payload(f->kw, "daddr"));
-	push(j, l, l4proto());
 	push(j, l, payload("th", "dport"));
 	push(j, l, last);
 	return concat(l);
@@ -255,7 +254,7 @@ static size_t n_live(const struct plan_family *f)
 static json_t *dispatch_elem(const struct plan_family *f,
 			     const struct plan_entry *e)
 {
-	struct plan_group g = { .n = e->n, .affinity = e->affinity };
+	struct plan_group g = plan_entry_group(e);
 	struct svcnft_buf c = {0};
 	char chain[64];
 	json_t *el;
@@ -342,24 +341,27 @@ static void backends(struct jctx *j, const struct plan_family *f)
 
 static void affinity_sets(struct jctx *j, const struct plan_family *f)
 {
-	char chain[64], sfx[32];
+	char name[64];
 
-	declare(j, "set", "affinity", f->sfx,
-		typeof_expr(client_key(j, f, numgen("random", 1, 0))), NULL,
-		json_pack("[s, s]", "timeout", "dynamic"), PLAN_AFFINITY_SIZE);
-	for (size_t t = 0; t < f->n_timeouts; t++) {
+	for (int p = 0; p < PLAN_N_PROTOS; p++) {
+		plan_affinity_set(name, sizeof(name), f, (enum proto)p);
+		declare(j, "set", name, "",
+			typeof_expr(client_key(j, f, numgen("random", 1, 0))), NULL,
+			json_pack("[s, s]", "timeout", "dynamic"), PLAN_AFFINITY_SIZE);
+	}
+	for (size_t t = 0; t < f->n_affs; t++) {
+		const struct plan_aff *a = &f->affs[t];
 		json_t *el = json_array();
 
-		for (size_t i = 0; el && i < f->max_slots[t]; i++) {
-			plan_chain_slot(chain, sizeof(chain), f, i, f->timeouts[t]);
+		for (size_t i = 0; el && i < a->slots; i++) {
+			plan_chain_slot(name, sizeof(name), f, a, i);
 			push(j, el, json_pack("[I, o]", (json_int_t)i,
-					      verdict("goto", chain)));
+					      verdict("goto", name)));
 		}
-		snprintf(sfx, sizeof(sfx), "%s-%u", f->sfx, f->timeouts[t]);
-		declare(j, "map", "affinity-slots", sfx,
-			typeof_expr(numgen("random", 1, 0)),
+		plan_slot_map(name, sizeof(name), f, a);
+		declare(j, "map", name, "", typeof_expr(numgen("random", 1, 0)),
 			json_string("verdict"), NULL, (size_t)-1);
-		add_elements(j, "affinity-slots", sfx, el);
+		add_elements(j, name, "", el);
 	}
 }
 
@@ -380,9 +382,9 @@ static void family_chains(struct jctx *j, const struct plan_family *f)
 		plan_chain_lb(c, sizeof(c), f, &f->groups[i]);
 		add_chain(j, c);
 	}
-	for (size_t t = 0; t < f->n_timeouts; t++)
-		for (size_t i = 0; i < f->max_slots[t]; i++) {
-			plan_chain_slot(c, sizeof(c), f, i, f->timeouts[t]);
+	for (size_t t = 0; t < f->n_affs; t++)
+		for (size_t i = 0; i < f->affs[t].slots; i++) {
+			plan_chain_slot(c, sizeof(c), f, &f->affs[t], i);
 			add_chain(j, c);
 		}
 	snprintf(c, sizeof(c), "masquerade%s", f->sfx);
@@ -393,7 +395,8 @@ static void family_chains(struct jctx *j, const struct plan_family *f)
 
 static void lb_rules(struct jctx *j, const struct plan_family *f)
 {
-	char c[64], slot[64], vmap[64];
+	char c[64], slot[64], set[64], vmap[64] = "@";
+	const struct plan_aff *aff;
 
 	for (size_t i = 0; i < f->n_groups; i++) {
 		const struct plan_group *g = &f->groups[i];
@@ -404,15 +407,16 @@ static void lb_rules(struct jctx *j, const struct plan_family *f)
 				 dnat_map(j, f, numgen("random", g->n, 0)));
 			continue;
 		}
+		aff = plan_group_aff(f, g);
+		plan_affinity_set(set, sizeof(set), f, g->proto);
 		for (size_t s = 0; s < g->n; s++) {
-			plan_chain_slot(slot, sizeof(slot), f, s, g->affinity);
+			plan_chain_slot(slot, sizeof(slot), f, aff, s);
 			add_rule(j, c, NULL, 2,
 				 match("==", client_key(j, f, slot_const(s)),
-				       set_ref("affinity", f)),
+				       json_pack("s+", "@", set)),
 				 verdict("goto", slot));
 		}
-		snprintf(vmap, sizeof(vmap), "@affinity-slots%s-%u", f->sfx,
-			 g->affinity);
+		plan_slot_map(vmap + 1, sizeof(vmap) - 1, f, aff);
 		add_rule(j, c, NULL, 1,
 			 json_pack("{s:{s:o, s:s}}", "vmap", "key",
 				   numgen("random", g->n, 0), "data", vmap));
@@ -421,20 +425,24 @@ static void lb_rules(struct jctx *j, const struct plan_family *f)
 
 static void slot_rules(struct jctx *j, const struct plan_family *f)
 {
-	char c[64];
+	char c[64], set[64];
 
-	for (size_t t = 0; t < f->n_timeouts; t++)
-		for (size_t i = 0; i < f->max_slots[t]; i++) {
-			plan_chain_slot(c, sizeof(c), f, i, f->timeouts[t]);
+	for (size_t t = 0; t < f->n_affs; t++) {
+		const struct plan_aff *a = &f->affs[t];
+
+		plan_affinity_set(set, sizeof(set), f, a->proto);
+		for (size_t i = 0; i < a->slots; i++) {
+			plan_chain_slot(c, sizeof(c), f, a, i);
 			add_rule(j, c, NULL, 1,
-				 json_pack("{s:{s:s, s:{s:{s:o, s:I}}, s:o}}",
+				 json_pack("{s:{s:s, s:{s:{s:o, s:I}}, s:s+}}",
 					   "set", "op", "update", "elem", "elem",
 					   "val", client_key(j, f, slot_const(i)),
-					   "timeout", (json_int_t)f->timeouts[t],
-					   "set", set_ref("affinity", f)));
+					   "timeout", (json_int_t)a->timeout,
+					   "set", "@", set));
 			add_rule(j, c, NULL, 2, dport_nonzero(),
 				 dnat_map(j, f, slot_const(i)));
 		}
+	}
 }
 
 static void masquerade_rules(struct jctx *j, const struct plan_family *f)

@@ -93,7 +93,7 @@ static void el_port(struct out *o, const struct plan_family *f, size_t k)
 static void el_dispatch(struct out *o, const struct plan_family *f, size_t k)
 {
 	const struct plan_entry *e = &f->e[k];
-	struct plan_group g = { .n = e->n, .affinity = e->affinity };
+	struct plan_group g = plan_entry_group(e);
 	char chain[64];
 
 	key(o->b, e);
@@ -167,21 +167,28 @@ static void backends(struct out *o, const struct plan_family *f)
 	buf_puts(o->b, "\t}\n\n");
 }
 
-/* The affinity set and one slot verdict map per timeout. */
+/* One affinity set per protocol, and one slot verdict map per (protocol,
+ * timeout) in use. */
 static void affinity_sets(struct out *o, const struct plan_family *f)
 {
-	char chain[64];
+	char name[64];
 
-	buf_printf(o->b, "\tset affinity%s {\n\t\ttypeof %s saddr . %s daddr . meta l4proto . th dport . numgen random mod 1\n"
-		   "\t\tsize %d\n\t\tflags dynamic,timeout\n\t}\n\n",
-		   f->sfx, f->kw, f->kw, PLAN_AFFINITY_SIZE);
-	for (size_t t = 0; t < f->n_timeouts; t++) {
-		buf_printf(o->b, "\tmap affinity-slots%s-%u {\n\t\ttypeof numgen random mod 1 : verdict\n\t\telements = {\n",
-			   f->sfx, f->timeouts[t]);
-		for (size_t i = 0; i < f->max_slots[t]; i++) {
-			plan_chain_slot(chain, sizeof(chain), f, i, f->timeouts[t]);
-			buf_printf(o->b, "\t\t\t%zu : goto %s%s\n", i, chain,
-				   i + 1 < f->max_slots[t] ? "," : "");
+	for (int p = 0; p < PLAN_N_PROTOS; p++) {
+		plan_affinity_set(name, sizeof(name), f, (enum proto)p);
+		buf_printf(o->b, "\tset %s {\n\t\ttypeof %s saddr . %s daddr . th dport . numgen random mod 1\n"
+			   "\t\tsize %d\n\t\tflags dynamic,timeout\n\t}\n\n",
+			   name, f->kw, f->kw, PLAN_AFFINITY_SIZE);
+	}
+	for (size_t t = 0; t < f->n_affs; t++) {
+		const struct plan_aff *a = &f->affs[t];
+
+		plan_slot_map(name, sizeof(name), f, a);
+		buf_printf(o->b, "\tmap %s {\n\t\ttypeof numgen random mod 1 : verdict\n\t\telements = {\n",
+			   name);
+		for (size_t i = 0; i < a->slots; i++) {
+			plan_chain_slot(name, sizeof(name), f, a, i);
+			buf_printf(o->b, "\t\t\t%zu : goto %s%s\n", i, name,
+				   i + 1 < a->slots ? "," : "");
 		}
 		buf_puts(o->b, "\t\t}\n\t}\n\n");
 	}
@@ -194,33 +201,53 @@ static void slot_const(struct svcnft_buf *b, size_t i)
 	buf_printf(b, "numgen inc mod 1 offset %zu", i);
 }
 
+/* client . VIP . port . slot: the protocol is in the set's name. */
 static void affinity_key(struct svcnft_buf *b, const struct plan_family *f,
 			 size_t slot)
 {
-	buf_printf(b, "%s saddr . %s daddr . meta l4proto . th dport . ",
-		   f->kw, f->kw);
+	buf_printf(b, "%s saddr . %s daddr . th dport . ", f->kw, f->kw);
 	slot_const(b, slot);
 }
 
 /* Slot chains: refresh the client's entry and DNAT to that slot. */
 static void slot_chains(struct out *o, const struct plan_family *f)
 {
-	char chain[64];
+	char chain[64], set[64];
 
-	for (size_t t = 0; t < f->n_timeouts; t++)
-		for (size_t i = 0; i < f->max_slots[t]; i++) {
-			plan_chain_slot(chain, sizeof(chain), f, i, f->timeouts[t]);
-			buf_printf(o->b, "\tchain %s {\n\t\tupdate @affinity%s { ",
-				   chain, f->sfx);
+	for (size_t t = 0; t < f->n_affs; t++) {
+		const struct plan_aff *a = &f->affs[t];
+
+		plan_affinity_set(set, sizeof(set), f, a->proto);
+		for (size_t i = 0; i < a->slots; i++) {
+			plan_chain_slot(chain, sizeof(chain), f, a, i);
+			buf_printf(o->b, "\tchain %s {\n\t\tupdate @%s { ", chain, set);
 			affinity_key(o->b, f, i);
 			buf_printf(o->b, " timeout %us }\n\t\tth dport != 0 dnat %s to %s daddr . meta l4proto . th dport . ",
-				   f->timeouts[t], f->kw, f->kw);
+				   a->timeout, f->kw, f->kw);
 			slot_const(o->b, i);
 			buf_printf(o->b, " map @backends%s\n\t}\n\n", f->sfx);
 		}
+	}
 }
 
-/* One chain per (endpoint count, affinity timeout) in use. */
+static void affinity_chain(struct out *o, const struct plan_family *f,
+			   const struct plan_group *g)
+{
+	const struct plan_aff *a = plan_group_aff(f, g);
+	char slot[64], set[64];
+
+	plan_affinity_set(set, sizeof(set), f, g->proto);
+	for (size_t s = 0; s < g->n; s++) {
+		plan_chain_slot(slot, sizeof(slot), f, a, s);
+		buf_puts(o->b, "\t\t");
+		affinity_key(o->b, f, s);
+		buf_printf(o->b, " @%s goto %s\n", set, slot);
+	}
+	plan_slot_map(slot, sizeof(slot), f, a);
+	buf_printf(o->b, "\t\tnumgen random mod %zu vmap @%s\n", g->n, slot);
+}
+
+/* One chain per (endpoint count, affinity timeout, protocol) in use. */
 static void lb_chains(struct out *o, const struct plan_family *f)
 {
 	char chain[64];
@@ -230,21 +257,12 @@ static void lb_chains(struct out *o, const struct plan_family *f)
 
 		plan_chain_lb(chain, sizeof(chain), f, g);
 		buf_printf(o->b, "\tchain %s {\n", chain);
-		if (!g->affinity) {
-			buf_printf(o->b, "\t\tth dport != 0 dnat %s to %s daddr . meta l4proto . th dport . numgen random mod %zu map @backends%s\n\t}\n\n",
+		if (g->affinity)
+			affinity_chain(o, f, g);
+		else
+			buf_printf(o->b, "\t\tth dport != 0 dnat %s to %s daddr . meta l4proto . th dport . numgen random mod %zu map @backends%s\n",
 				   f->kw, f->kw, g->n, f->sfx);
-			continue;
-		}
-		for (size_t s = 0; s < g->n; s++) {
-			char slot[64];
-
-			plan_chain_slot(slot, sizeof(slot), f, s, g->affinity);
-			buf_puts(o->b, "\t\t");
-			affinity_key(o->b, f, s);
-			buf_printf(o->b, " @affinity%s goto %s\n", f->sfx, slot);
-		}
-		buf_printf(o->b, "\t\tnumgen random mod %zu vmap @affinity-slots%s-%u\n\t}\n\n",
-			   g->n, f->sfx, g->affinity);
+		buf_puts(o->b, "\t}\n\n");
 	}
 }
 
@@ -346,8 +364,8 @@ static void plan_stats(const struct plan *p, struct svcnft_stats *st)
 		st->service_ports += p->fam[i].n_e;
 		st->backends += p->fam[i].n_backends;
 		st->chains += p->fam[i].n_groups + 2;
-		for (size_t t = 0; t < p->fam[i].n_timeouts; t++)
-			st->chains += p->fam[i].max_slots[t];
+		for (size_t t = 0; t < p->fam[i].n_affs; t++)
+			st->chains += p->fam[i].affs[t].slots;
 	}
 	st->chains += 8;
 }

@@ -78,19 +78,21 @@ static void test_groups(void **state)
 	plan_chain_lb(name, sizeof(name), f, &f->groups[1]);
 	assert_string_equal(name, "endpoints4-2");
 	plan_chain_lb(name, sizeof(name), f, &f->groups[3]);
-	assert_string_equal(name, "affinity4-3-300");
-	plan_chain_slot(name, sizeof(name), f, 2, 300);
-	assert_string_equal(name, "affinity4-slot-2-300");
-	/* timeouts and the slots each needs */
-	assert_int_equal(f->n_timeouts, 2);
-	for (size_t i = 0; i < f->n_timeouts; i++) {
-		if (f->timeouts[i] == 300)
-			assert_int_equal(f->max_slots[i], 3);
-		else if (f->timeouts[i] == 10800)
-			assert_int_equal(f->max_slots[i], 2);
-		else
-			fail();
-	}
+	assert_string_equal(name, "affinity4-tcp-3-300");
+	/* (protocol, timeout) pairs and the slots each needs */
+	assert_int_equal(f->n_affs, 2);
+	assert_int_equal(f->affs[0].proto, PROTO_TCP);
+	assert_int_equal(f->affs[0].timeout, 300);
+	assert_int_equal(f->affs[0].slots, 3);
+	assert_int_equal(f->affs[1].timeout, 10800);
+	assert_int_equal(f->affs[1].slots, 2);
+	assert_ptr_equal(plan_group_aff(f, &f->groups[3]), &f->affs[0]);
+	plan_chain_slot(name, sizeof(name), f, &f->affs[0], 2);
+	assert_string_equal(name, "affinity4-tcp-slot-2-300");
+	plan_affinity_set(name, sizeof(name), f, PROTO_UDP);
+	assert_string_equal(name, "affinity4-udp");
+	plan_slot_map(name, sizeof(name), f, &f->affs[1]);
+	assert_string_equal(name, "affinity-slots4-tcp-10800");
 	/* entries */
 	assert_int_equal(entry(f, "a", 81)->n, 2);
 	assert_int_equal(entry(f, "a", 81)->backends[1].port, 8081);

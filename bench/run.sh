@@ -1,0 +1,144 @@
+#!/bin/bash
+# svcnft benchmark (not part of the test suite).
+#
+#   bench/run.sh BUILD_DIR [SIZES...]     e.g. bench/run.sh build 1000 10000
+#   ninja -C BUILD_DIR bench              default sizes
+#
+# SIZES are service counts (default "1000 10000 30000", or $BENCH_SIZES);
+# $BENCH_ENDPOINTS endpoints per service (default 10).  Needs root: every
+# load goes into a network namespace created here and deleted on exit.
+# Prints a markdown table; medians of 3 runs up to 10k services, 1 run above.
+# "s" is wall time, "CPU s" user + system time (less sensitive to other load
+# on the machine), RSS the peak resident set; "nft -f" loads the text that
+# "svcnft compile" printed, for comparison.  chains, rules and sets+maps are
+# counted in the loaded table and should not grow with the service count.
+set -eu
+
+usage() {
+	echo "usage: $0 BUILD_DIR [SIZES...]" >&2
+	exit 2
+}
+
+[ $# -ge 1 ] || usage
+BUILD=$(cd "$1" && pwd) || usage
+shift
+SIZES=${*:-${BENCH_SIZES:-1000 10000 30000}}
+EPS=${BENCH_ENDPOINTS:-10}
+for n in $SIZES $EPS; do
+	case $n in
+	'' | *[!0-9]*) echo "$0: bad number '$n'" >&2; exit 2 ;;
+	esac
+done
+SVCNFT=$BUILD/svcnft
+GEN=$BUILD/bench/gencluster
+TIME=/usr/bin/time
+TABLE=svcnft
+
+[ -x "$SVCNFT" ] && [ -x "$GEN" ] || {
+	echo "$0: build $SVCNFT and $GEN first (ninja -C $BUILD)" >&2
+	exit 2
+}
+[ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces)" >&2; exit 2; }
+if [ ! -x $TIME ]; then
+	echo "$0: installing GNU time" >&2
+	apt-get install -y -qq time >/dev/null
+fi
+
+WORK=$(mktemp -d /tmp/svcnft-bench.XXXXXX)
+NAMESPACES=""
+
+cleanup() {
+	for ns in $NAMESPACES; do
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+NSSEQ=0
+# Create a fresh network namespace; its name goes to $NS.
+new_ns() {
+	NSSEQ=$((NSSEQ + 1))
+	NS=svcnft-bench-$$-$NSSEQ
+	ip netns add "$NS"
+	NAMESPACES="$NAMESPACES $NS"
+}
+
+del_ns() {
+	ip netns del "$1"
+	NAMESPACES=$(echo "$NAMESPACES" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ')
+}
+
+# timed OUTFILE CMD...: run CMD, append "wall_s maxrss_kb cpu_s" to OUTFILE;
+# CMD's stderr is shown only if it fails.
+timed() {
+	local out=$1
+	shift
+	if ! $TIME -f '%e %M %U %S' -o "$WORK/t" "$@" 2> "$WORK/err"; then
+		echo "$0: failed: $*" >&2
+		cat "$WORK/err" >&2
+		exit 1
+	fi
+	tail -n 1 "$WORK/t" | awk '{ print $1, $2, $3 + $4 }' >> "$out"
+}
+
+# median FILE COLUMN
+median() {
+	awk -v c="$2" '{ print $c }' "$1" | sort -g |
+		awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+mb() {
+	awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'
+}
+
+# Chains, rules and named sets/maps of the loaded table in namespace $1;
+# -t omits set elements, -a prints a handle on every object and rule.
+count_objects() {
+	ip netns exec "$1" nft -a -t list table inet $TABLE > "$WORK/list"
+	CHAINS=$(grep -cE '^[[:space:]]*chain ' "$WORK/list")
+	SETS=$(grep -cE '^[[:space:]]*(set|map) ' "$WORK/list")
+	RULES=$(grep -E '# handle [0-9]+$' "$WORK/list" |
+		grep -cvE '^[[:space:]]*(table|chain|set|map) ')
+}
+
+bench_size() {
+	local n=$1 runs=3 r in=$WORK/cluster-$n.json nft=$WORK/rules-$n.nft
+	local comp=$WORK/compile-$n app=$WORK/apply-$n rep=$WORK/replace-$n
+	local base=$WORK/nft-$n
+
+	[ "$n" -le 10000 ] || runs=1
+	"$GEN" "$n" "$EPS" > "$in"
+	: > "$comp"; : > "$app"; : > "$rep"; : > "$base"
+	for r in $(seq "$runs"); do
+		timed "$comp" "$SVCNFT" compile -o nft "$in" > "$nft"
+
+		new_ns
+		timed "$app" ip netns exec "$NS" "$SVCNFT" apply "$in"
+		timed "$rep" ip netns exec "$NS" "$SVCNFT" apply "$in"
+		[ "$r" -gt 1 ] || count_objects "$NS"
+		del_ns "$NS"
+
+		new_ns
+		timed "$base" ip netns exec "$NS" nft -f "$nft"
+		del_ns "$NS"
+	done
+	printf '| %s × %s | %.1f | %.1f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+		"$n" "$EPS" \
+		"$(stat -c %s "$in" | awk '{ print $1 / 1048576 }')" \
+		"$(stat -c %s "$nft" | awk '{ print $1 / 1048576 }')" \
+		"$(median "$comp" 1)" "$(median "$comp" 3)" "$(mb "$(median "$comp" 2)")" \
+		"$(median "$app" 1)" "$(median "$app" 3)" "$(mb "$(median "$app" 2)")" \
+		"$(median "$rep" 1)" \
+		"$(median "$base" 1)" "$(median "$base" 3)" "$(mb "$(median "$base" 2)")" \
+		"$CHAINS" "$RULES" "$SETS" "$runs"
+}
+
+echo "svcnft benchmark: $(uname -r), $(nft --version), $(nproc) CPUs, load average at start: $(cut -d" " -f1-3 /proc/loadavg)"
+echo
+echo "| services × endpoints | input MB | nft text MB | compile s | compile CPU s | compile RSS MB | apply fresh s | apply CPU s | apply RSS MB | apply replace s | nft -f fresh s | nft -f CPU s | nft -f RSS MB | chains | rules | sets+maps | runs |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for n in $SIZES; do
+	bench_size "$n"
+done

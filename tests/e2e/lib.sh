@@ -1,0 +1,374 @@
+# Shared topology and helpers for svcnft end-to-end tests (bash).
+#
+# Source it from a test, then call `e2e_init "$@"` (argument: svcnft binary).
+#
+# Topology, all in network namespaces named "sv<pid>-*" created here:
+#   client  192.168.77.2/24 --- 192.168.77.1/24 (dev cl)   node
+#   pod<i>  10.244.<i>.2/24 --- 10.244.<i>.1/24 (dev p<i>)  node
+# node forwards (ip_forward=1) and runs `svcnft apply`; it routes the service
+# CIDR 10.96.0.0/12 to a dead-end device (like kube-ipvs0) with source
+# 192.168.77.1 so its own connections reach the nat output hook. client
+# routes the service CIDR via node; pods default-route via node.
+#
+# Backends (pod_serve, backend.py) answer every TCP connection or UDP
+# datagram with "pod<i> <port> <peer address the backend sees>"; clients
+# (probe, client.py) print one line per attempt.
+
+set -eu
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SVC_CIDR=10.96.0.0/12
+# shellcheck disable=SC2034 # used by the tests
+CLUSTER_CIDR=10.244.0.0/16
+NODE_IP=192.168.77.1
+CLIENT_IP=192.168.77.2
+PFX="sv$$-"
+NODE="${PFX}node"
+CLIENT="${PFX}client"
+E2E_NS=()
+E2E_PIDS=()
+E2E_READY=()
+E2E_BG=()
+E2E_FAILS=0
+E2E_CHECKS=0
+E2E_TMP=
+E2E_T0=
+
+e2e_skip()
+{
+	echo "SKIPPED: $*"
+	exit 77
+}
+
+e2e_die()
+{
+	echo "ERROR: $*" >&2
+	exit 1
+}
+
+# Kill what we started (by pid), then delete our namespaces.
+e2e_cleanup()
+{
+	local rc=$? ns pid
+
+	trap - EXIT INT TERM
+	set +e
+	for pid in "${E2E_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for ns in "${E2E_NS[@]}"; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill "$pid" 2>/dev/null
+		done
+	done
+	wait 2>/dev/null
+	for ns in "${E2E_NS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	[ -n "$E2E_TMP" ] && rm -rf "$E2E_TMP"
+	exit "$rc"
+}
+
+e2e_init()
+{
+	SVCNFT=${1:-}
+	[ -n "$SVCNFT" ] || e2e_die "usage: $0 /path/to/svcnft"
+	[ -x "$SVCNFT" ] || e2e_die "svcnft binary not executable: $SVCNFT"
+	if [ "$(id -u)" != 0 ]; then
+		echo "SKIPPED: e2e tests need root (network namespaces)"
+		echo "SKIPPED: e2e tests need root (network namespaces)" >&2
+		exit 77
+	fi
+	local tool
+	for tool in ip nft python3 timeout awk; do
+		command -v "$tool" >/dev/null || e2e_die "required tool missing: $tool"
+	done
+	E2E_T0=$(date +%s%N)
+	trap e2e_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	E2E_TMP=$(mktemp -d /tmp/svcnft-e2e.XXXXXX)
+	# A kernel or sandbox without netns support is a skip, not a failure.
+	ns_add "$NODE" 2>/dev/null ||
+		e2e_skip "e2e tests need network namespaces (ip netns add failed)"
+}
+
+ns_add()
+{
+	timeout 5 ip netns add "$1" || return 1
+	E2E_NS+=("$1")
+	timeout 5 ip -n "$1" link set lo up
+}
+
+# nsx NS CMD...: run a command inside a namespace, bounded.
+nsx()
+{
+	local ns=$1
+	shift
+	timeout 20 ip netns exec "$ns" "$@"
+}
+
+pod_ns() { echo "${PFX}pod$1"; }
+pod_ip() { echo "10.244.$1.2"; }
+pod_gw() { echo "10.244.$1.1"; }
+
+# topo_up NPODS: node, client and pods 1..NPODS.
+topo_up()
+{
+	local n=$1 i ns
+
+	nsx "$NODE" sysctl -qw net.ipv4.ip_forward=1
+	nsx "$NODE" sysctl -qw net.ipv4.conf.all.rp_filter=0
+	nsx "$NODE" sysctl -qw net.ipv4.conf.default.rp_filter=0
+	# Rejects send ICMP errors; the kernel's per-destination ICMP rate
+	# limit (burst 6, then 1/s) would turn later refusals into timeouts.
+	nsx "$NODE" sysctl -qw net.ipv4.icmp_ratelimit=0
+	# no dummy driver everywhere: a veth pair whose peer stays unused
+	nsx "$NODE" ip link add svc type veth peer name svc-peer
+	nsx "$NODE" ip link set svc-peer up
+	nsx "$NODE" ip link set svc up
+
+	ns_add "$CLIENT"
+	ip -n "$NODE" link add cl type veth peer name eth0 netns "$CLIENT"
+	ip -n "$NODE" addr add "$NODE_IP/24" dev cl
+	ip -n "$NODE" link set cl up
+	ip -n "$CLIENT" addr add "$CLIENT_IP/24" dev eth0
+	ip -n "$CLIENT" link set eth0 up
+	ip -n "$CLIENT" route add "$SVC_CIDR" via "$NODE_IP"
+	ip -n "$NODE" route add "$SVC_CIDR" dev svc src "$NODE_IP"
+
+	for i in $(seq 1 "$n"); do
+		ns=$(pod_ns "$i")
+		ns_add "$ns"
+		ip -n "$NODE" link add "p$i" type veth peer name eth0 netns "$ns"
+		ip -n "$NODE" addr add "$(pod_gw "$i")/24" dev "p$i"
+		ip -n "$NODE" link set "p$i" up
+		ip -n "$ns" addr add "$(pod_ip "$i")/24" dev eth0
+		ip -n "$ns" link set eth0 up
+		ip -n "$ns" route add default via "$(pod_gw "$i")"
+	done
+	# veth carrier comes up asynchronously
+	for i in $(seq 1 "$n"); do
+		wait_for "pod$i link" link_up "$(pod_ns "$i")" eth0
+		wait_for "node p$i link" link_up "$NODE" "p$i"
+	done
+	wait_for "client link" link_up "$CLIENT" eth0
+	wait_for "node cl link" link_up "$NODE" cl
+}
+
+link_up()
+{
+	ip -n "$1" -o link show dev "$2" | grep -q 'state UP'
+}
+
+# wait_for DESC CMD...: retry CMD for up to ~10 s (slow, loaded machines).
+wait_for()
+{
+	local desc=$1
+	shift
+	for _ in $(seq 1 100); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	e2e_die "timed out waiting for $desc"
+}
+
+# pod_serve I PROTO/PORT...: start pod I's backend (backend.py) on these
+# ports, e.g. pod_serve 1 tcp/8080 udp/5353. Call wait_backends after the
+# last one: python starts slowly, so backends start in parallel.
+pod_serve()
+{
+	local i=$1 ns ready
+	shift
+
+	ns=$(pod_ns "$i")
+	ready="$E2E_TMP/ready.pod$i.${#E2E_PIDS[@]}"
+	ip netns exec "$ns" python3 "$E2E_DIR/backend.py" --ready "$ready" \
+		"pod$i" "$@" >>"$E2E_TMP/backend.log" 2>&1 &
+	E2E_PIDS+=("$!")
+	E2E_READY+=("$! $ready")
+}
+
+# wait_backends: until every backend has bound all its ports (or died).
+wait_backends()
+{
+	local r pid f
+
+	for r in "${E2E_READY[@]}"; do
+		read -r pid f <<<"$r"
+		for _ in $(seq 1 300); do
+			[ -e "$f" ] && break
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.05
+		done
+		[ -e "$f" ] || {
+			cat "$E2E_TMP/backend.log" >&2
+			e2e_die "backend did not start: $f"
+		}
+	done
+}
+
+# svcnft_in_node ARGS...: run svcnft in the node namespace.
+svcnft_in_node()
+{
+	nsx "$NODE" "$SVCNFT" "$@"
+}
+
+# apply ARGS... : svcnft apply in node with the test service CIDR; fails the
+# test if svcnft fails.
+apply()
+{
+	svcnft_in_node apply --service-cidr "$SVC_CIDR" "$@" ||
+		e2e_die "svcnft apply $* failed (exit $?)"
+}
+
+# probe NS tcp|udp HOST PORT [COUNT [TIMEOUT]]: COUNT attempts from NS with
+# client.py, then tally (below).
+probe()
+{
+	local ns=$1 proto=$2 host=$3 port=$4 count=${5:-1} to=${6:-2}
+
+	P_BATCH=$(nsx "$ns" python3 "$E2E_DIR/client.py" -t "$to" \
+		"$proto/$host/$port/$count") || probe_failed $?
+	tally "$proto/$host/$port/$count"
+}
+
+# probe_batch NS [-t TIMEOUT] PROTO/HOST/PORT/COUNT...: several targets in
+# one client run; then `tally TARGET` for each.
+probe_batch()
+{
+	local ns=$1
+	shift
+	P_BATCH=$(nsx "$ns" python3 "$E2E_DIR/client.py" "$@") || probe_failed $?
+}
+
+# A client killed by its time bound leaves fewer lines: the checks on the
+# counts then fail; say why.
+probe_failed()
+{
+	echo "# client exited with status $1 (124: killed after 20 s)"
+}
+
+# probe_bg KEY NS [-t TIMEOUT] TARGET...: like probe_batch, in the
+# background (python starts slowly; independent probes overlap). After
+# probe_join, `probe_load KEY` makes KEY's output the one tally reads.
+probe_bg()
+{
+	local key=$1 ns=$2
+	shift 2
+	nsx "$ns" python3 "$E2E_DIR/client.py" "$@" >"$E2E_TMP/probe.$key" &
+	E2E_BG+=("$!")
+}
+
+probe_join()
+{
+	local pid rc
+
+	for pid in "${E2E_BG[@]}"; do
+		rc=0
+		wait "$pid" || rc=$?
+		[ "$rc" -eq 0 ] || probe_failed "$rc"
+	done
+	E2E_BG=()
+}
+
+probe_load()
+{
+	P_BATCH=$(<"$E2E_TMP/probe.$1")
+}
+
+# tally TARGET: from the last probe output (P_BATCH), set P_OK (answers),
+# P_ERRS (errors), and space-separated sorted unique lists
+# P_PODS (answering pods, plus "ERR" if any attempt failed), P_PORTS
+# (backend ports), P_PEERS (source addresses the backends saw), P_KINDS
+# (error kinds), P_COUNTS ("pod1=20 pod2=19 ..."); P_MAXMS: slowest error,
+# P_OKMS: slowest answer (ms).
+tally()
+{
+	eval "$(printf '%s\n' "$P_BATCH" | awk -v t="$1" "$TALLY_AWK")"
+}
+
+# One awk pass per probe: forks are expensive on small VMs.
+# shellcheck disable=SC2016 # awk program, not shell
+TALLY_AWK='
+function add(set, k) { set[k] = 1 }
+function join(set,    n, k, i, j, t, v, out) {
+	n = 0
+	for (k in set) v[++n] = k
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
+			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+		}
+	out = ""
+	for (i = 1; i <= n; i++) out = out (i > 1 ? " " : "") v[i]
+	return out
+}
+$1 != t { next }
+$2 == "ERR" {
+	errs++; add(pods, "ERR"); add(kinds, $3)
+	if ($4 + 0 > maxms) maxms = $4 + 0
+	next
+}
+{
+	ok++; add(pods, $2); add(ports, $3); add(peers, $4); cnt[$2]++
+	if ($5 + 0 > okms) okms = $5 + 0
+}
+END {
+	for (k in cnt) add(counts, k "=" cnt[k])
+	printf "P_OK=%d P_ERRS=%d P_MAXMS=%d P_OKMS=%d\n", ok, errs, maxms, okms
+	printf "P_PODS=\047%s\047 P_PORTS=\047%s\047\n", join(pods), join(ports)
+	printf "P_PEERS=\047%s\047 P_KINDS=\047%s\047\n", join(peers), join(kinds)
+	printf "P_COUNTS=\047%s\047\n", join(counts)
+}'
+
+# check DESC CMD...: record one assertion.
+check()
+{
+	local desc=$1
+	shift
+	E2E_CHECKS=$((E2E_CHECKS + 1))
+	if "$@"; then
+		echo "ok - $desc"
+	else
+		echo "FAIL - $desc"
+		E2E_FAILS=$((E2E_FAILS + 1))
+	fi
+}
+
+# expect_eq DESC GOT WANT
+expect_eq()
+{
+	local desc=$1 got=$2 want=$3
+	E2E_CHECKS=$((E2E_CHECKS + 1))
+	if [ "$got" = "$want" ]; then
+		echo "ok - $desc"
+	else
+		echo "FAIL - $desc: got '$got', want '$want'"
+		E2E_FAILS=$((E2E_FAILS + 1))
+	fi
+}
+
+# dump_ruleset: show what the kernel holds (called when a check failed).
+dump_ruleset()
+{
+	echo "--- nft list ruleset (node) ---"
+	# -t (no set elements) if the full listing fails (see affinity.sh)
+	{ nsx "$NODE" nft list ruleset 2>/dev/null ||
+		nsx "$NODE" nft -t list ruleset 2>&1; } | sed 's/^/# /' || true
+}
+
+e2e_finish()
+{
+	local ms=$(( ($(date +%s%N) - E2E_T0) / 1000000 ))
+
+	[ "$E2E_FAILS" -eq 0 ] || dump_ruleset
+	echo "$(basename "$0"): $E2E_CHECKS checks, $E2E_FAILS failed, ${ms} ms"
+	[ "$E2E_FAILS" -eq 0 ]
+}
+
+# Write JSON input file NAME (stdin) into the test's temp dir; print path.
+json()
+{
+	cat >"$E2E_TMP/$1"
+	echo "$E2E_TMP/$1"
+}
