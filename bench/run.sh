@@ -116,7 +116,7 @@ bench_size() {
 
 		new_ns
 		timed "$app" ip netns exec "$NS" "$SVCNFT" apply "$in"
-		timed "$rep" ip netns exec "$NS" "$SVCNFT" apply "$in"
+		timed "$rep" ip netns exec "$NS" "$SVCNFT" apply --full "$in"
 		[ "$r" -gt 1 ] || count_objects "$NS"
 		del_ns "$NS"
 
@@ -135,10 +135,46 @@ bench_size() {
 		"$CHAINS" "$RULES" "$SETS" "$runs"
 }
 
+# Incremental apply: the table of N services is live; apply a changed
+# snapshot and go back, in one namespace.  Columns: wall time of the whole
+# command (input parsing included), then the part after parsing as svcnft
+# reports it: reading the live table + diff, and the kernel commit.
+bench_incremental() {
+	local n=$1 in=$WORK/cluster-$n.json k r t
+	[ -f "$in" ] || "$GEN" "$n" "$EPS" > "$in"
+	new_ns
+	SVCNFT_LOCK_DIR=$WORK ip netns exec "$NS" "$SVCNFT" apply "$in" 2> /dev/null
+	for k in one-endpoint add-service ten-percent none; do
+		if [ $k = none ]; then
+			cp "$in" "$WORK/$k.json"
+		else
+			python3 "$(dirname "$0")/mutate.py" "$in" "$WORK/$k.json" $k
+		fi
+		: > "$WORK/inc"
+		for r in 1 2 3; do
+			t=$( { SVCNFT_LOCK_DIR=$WORK $TIME -f 'T %e' ip netns exec "$NS" "$SVCNFT" apply "$WORK/$k.json"; } 2>&1 )
+			echo "$t" | awk '/^T /{w=$2} /read\+diff|read [0-9]/{match($0, /read(\+diff)? [0-9]+ ms/); rd=substr($0, RSTART, RLENGTH); gsub(/[^0-9]/, "", rd); c="-"; if (match($0, /commit [0-9]+ ms/)) { c=substr($0, RSTART + 7, RLENGTH - 10) } } END { print w, rd, c }' >> "$WORK/inc"
+			SVCNFT_LOCK_DIR=$WORK ip netns exec "$NS" "$SVCNFT" apply "$in" 2> /dev/null
+		done
+		printf '| %s × %s | %s | %s | %s | %s |\n' "$n" "$EPS" "$k" \
+			"$(median "$WORK/inc" 1)" "$(median "$WORK/inc" 2)" "$(median "$WORK/inc" 3)"
+	done
+	del_ns "$NS"
+}
+
 echo "svcnft benchmark: $(uname -r), $(nft --version), $(nproc) CPUs, load average at start: $(cut -d" " -f1-3 /proc/loadavg)"
 echo
 echo "| services × endpoints | input MB | nft text MB | compile s | compile CPU s | compile RSS MB | apply fresh s | apply CPU s | apply RSS MB | apply replace s | nft -f fresh s | nft -f CPU s | nft -f RSS MB | chains | rules | sets+maps | runs |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in $SIZES; do
 	bench_size "$n"
+done
+
+echo
+echo "| services × endpoints | change | apply s | read+diff ms | commit ms |"
+echo "|---|---|---:|---:|---:|"
+for n in $SIZES; do
+	if [ "$n" -le 10000 ]; then
+		bench_incremental "$n"
+	fi
 done

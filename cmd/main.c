@@ -6,18 +6,22 @@
 #include <string.h>
 #include <time.h>
 
+#include "diff.h"
 #include "kernel.h"
 #include "svcnft.h"
+#include "watch.h"
 
 #ifndef SVCNFT_VERSION
 #define SVCNFT_VERSION "0.0.0"
 #endif
 
-enum cmd { CMD_NONE, CMD_COMPILE, CMD_CHECK, CMD_APPLY, CMD_DELETE, CMD_ENV, CMD_DNS };
+enum cmd { CMD_NONE, CMD_COMPILE, CMD_CHECK, CMD_APPLY, CMD_DELETE, CMD_ENV, CMD_DNS,
+	   CMD_DIFF, CMD_WATCH };
 
 #define C(x) (1u << (x))
-#define ALL (C(CMD_COMPILE) | C(CMD_CHECK) | C(CMD_APPLY) | C(CMD_DELETE))
-#define INPUT (C(CMD_COMPILE) | C(CMD_CHECK) | C(CMD_APPLY))
+#define ALL (C(CMD_COMPILE) | C(CMD_CHECK) | C(CMD_APPLY) | C(CMD_DELETE) | LIVE)
+#define INPUT (C(CMD_COMPILE) | C(CMD_CHECK) | C(CMD_APPLY) | LIVE)
+#define LIVE (C(CMD_DIFF) | C(CMD_WATCH))
 #define DISC (C(CMD_ENV) | C(CMD_DNS))
 
 static const struct command {
@@ -38,9 +42,14 @@ static const struct command {
 	  "print the service environment variables the kubelet gives a pod in --namespace" },
 	{ "dns", CMD_DNS, "PATH...",
 	  "print the cluster DNS zone (or with --ptr its reverse zone, with --hosts /etc/hosts lines)" },
+	{ "diff", CMD_DIFF, "PATH...",
+	  "show what apply would change (exit 0 none, 1 changes, >=2 error)" },
+	{ "watch", CMD_WATCH, "PATH...",
+	  "apply, then re-apply whenever the input files change (inotify)" },
 };
 
-enum { OPT_MASQ_ALL = 256, OPT_ZONE, OPT_TTL, OPT_PTR, OPT_HOSTS };
+enum { OPT_MASQ_ALL = 256, OPT_ZONE, OPT_TTL, OPT_PTR, OPT_HOSTS, OPT_LIMIT,
+       OPT_AGAINST, OPT_FULL, OPT_DEBOUNCE, OPT_INTERVAL };
 
 /* One table feeds getopt_long and --help. */
 static const struct option_desc {
@@ -61,6 +70,11 @@ static const struct option_desc {
 	{ "ttl", 1, OPT_TTL, "SECONDS", C(CMD_DNS), "TTL of the records; default 30" },
 	{ "ptr", 0, OPT_PTR, NULL, C(CMD_DNS), "print the reverse zone (PTR records, origin arpa.)" },
 	{ "hosts", 0, OPT_HOSTS, NULL, C(CMD_DNS), "print an /etc/hosts fragment (A/AAAA names)" },
+	{ "limit", 1, OPT_LIMIT, "NAME=N", INPUT | DISC, "bound the input: input-bytes, depth, string-bytes, objects, ports, endpoints" },
+	{ "against", 1, OPT_AGAINST, "FILE", C(CMD_DIFF), "diff against a script saved from compile instead of the kernel" },
+	{ "full", 0, OPT_FULL, NULL, C(CMD_APPLY), "replace the whole table, not only what changed" },
+	{ "debounce", 1, OPT_DEBOUNCE, "MS", C(CMD_WATCH), "wait for MS milliseconds of quiet before re-applying; default 200" },
+	{ "interval", 1, OPT_INTERVAL, "SECONDS", C(CMD_WATCH), "also re-check the kernel every SECONDS and repair drift" },
 	{ "help", 0, 'h', NULL, ALL | DISC, "show this help" },
 	{ "version", 0, 'V', NULL, ALL | DISC, "show the version" },
 };
@@ -78,6 +92,9 @@ struct cli {
 	bool help, version;
 	const char *ns;			/* env */
 	struct svcnft_dns_config dns;	/* dns */
+	const char *against;		/* diff */
+	bool full;			/* apply */
+	struct watch_opts watch;	/* watch */
 };
 
 static void usage(FILE *f, enum cmd only)
@@ -156,6 +173,37 @@ static int handle_disc_opt(struct cli *c, int opt, const char *arg)
 	}
 }
 
+/* --limit NAME=N: the limits are process-wide in the library. */
+static int set_limit(const char *arg)
+{
+	struct svcnft_limits l;
+	const char *msg;
+
+	svcnft_limits_get(&l);
+	if ((msg = svcnft_limit_parse(&l, arg))) {
+		fprintf(stderr, "svcnft: --limit \"%s\": %s\n", arg, msg);
+		return -1;
+	}
+	svcnft_limits_set(&l);
+	return 0;
+}
+
+/* --debounce, --interval: 0 to 86400000. */
+static int set_uint(unsigned int *v, const char *arg, const char *opt)
+{
+	unsigned long n;
+	char *end;
+
+	errno = 0;
+	n = strtoul(arg, &end, 10);
+	if (arg[0] < '0' || arg[0] > '9' || *end || errno || n > 86400000) {
+		fprintf(stderr, "svcnft: --%s: invalid number \"%s\"\n", opt, arg);
+		return -1;
+	}
+	*v = (unsigned int)n;
+	return 0;
+}
+
 static int handle_opt(struct cli *c, int opt, const char *arg)
 {
 	switch (opt) {
@@ -169,6 +217,18 @@ static int handle_opt(struct cli *c, int opt, const char *arg)
 	case OPT_MASQ_ALL:
 		c->cfg.masquerade_all = true;
 		return 0;
+	case OPT_LIMIT:
+		return set_limit(arg);
+	case OPT_AGAINST:
+		c->against = arg;
+		return 0;
+	case OPT_FULL:
+		c->full = true;
+		return 0;
+	case OPT_DEBOUNCE:
+	case OPT_INTERVAL:
+		return set_uint(opt == OPT_DEBOUNCE ? &c->watch.debounce_ms :
+				&c->watch.interval_s, arg, opt == OPT_DEBOUNCE ? "debounce" : "interval");
 	case 'n':
 	case OPT_ZONE:
 	case OPT_TTL:
@@ -354,6 +414,8 @@ static enum svcnft_status emit(const struct cli *c, struct svcnft_model *m)
 	if (c->cmd == CMD_COMPILE) {
 		if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout))
 			rc = SVCNFT_EUSAGE;
+	} else if (c->cmd == CMD_APPLY) {
+		rc = cmd_apply(m, &c->cfg, c->full);
 	} else if ((rc = check_owner(c, &exists)) == SVCNFT_OK) {
 		rc = kernel_run(out.data, c->cmd == CMD_CHECK);
 		svcnft_model_stats(m, &c->cfg, &st);
@@ -396,7 +458,8 @@ static enum svcnft_status emit_disc(struct cli *c, const struct svcnft_model *m)
 int main(int argc, char **argv)
 {
 	struct cli c = { .cfg.table = "svcnft", .ns = "default",
-			 .dns = { .zone = "cluster.local", .ttl = 30 } };
+			 .dns = { .zone = "cluster.local", .ttl = 30 },
+			 .watch = { .debounce_ms = 200 } };
 	struct svcnft_model *m;
 	enum svcnft_status st;
 
@@ -422,10 +485,17 @@ int main(int argc, char **argv)
 		return SVCNFT_EUSAGE;
 	if (c.cmd == CMD_DELETE)
 		return run_delete(&c);
+	if (c.cmd == CMD_WATCH) {
+		c.watch.cfg = &c.cfg;
+		c.watch.paths = c.paths;
+		c.watch.n_paths = c.n_paths;
+		return cmd_watch(&c.watch);
+	}
 	m = svcnft_model_new();
 	st = load(&c, m);
 	if (st == SVCNFT_OK)
-		st = c.cmd >= CMD_ENV ? emit_disc(&c, m) : emit(&c, m);
+		st = c.cmd == CMD_DIFF ? cmd_diff(m, &c.cfg, c.against) :
+		     c.cmd >= CMD_ENV ? emit_disc(&c, m) : emit(&c, m);
 	svcnft_model_free(m);
 	return st;
 }

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "limits.h"
 #include "model.h"
 #include "parse.h"
 #include "util.h"
@@ -25,6 +26,7 @@ struct scan {
 	const char *file;
 	struct svcnft_errors *errs;
 	bool failed;
+	size_t depth;		/* open containers around s->pos */
 };
 
 static void skip_ws(struct scan *s)
@@ -58,10 +60,17 @@ static void syntax_error(struct scan *s, size_t pos, const char *msg)
 	s->failed = true;
 }
 
-/* End of the string starting at P (a '"'), or 0 if unterminated. */
-static size_t string_end(const struct scan *s, size_t p)
+/* End of the string starting at P (a '"'), or 0 if unterminated or too
+ * long (reported). */
+static size_t string_end(struct scan *s, size_t p)
 {
+	size_t start = p, max = limits_cur()->string_bytes;
+
 	for (p++; p < s->len; p++) {
+		if (p - start > max) {
+			syntax_error(s, start, "string longer than the limit (--limit string-bytes)");
+			return 0;
+		}
 		if (s->d[p] == '\\')
 			p++;
 		else if (s->d[p] == '"')
@@ -71,10 +80,11 @@ static size_t string_end(const struct scan *s, size_t p)
 }
 
 /* End of the value at s->pos, found by bracket depth only; 0 if the input
- * ends first.  jansson does the real validation of the extent. */
-static size_t value_end(const struct scan *s)
+ * ends first or a limit is hit (then s->failed).  jansson does the real
+ * validation of the extent. */
+static size_t value_end(struct scan *s)
 {
-	size_t p = s->pos, depth = 0;
+	size_t p = s->pos, depth = 0, max = limits_cur()->depth;
 
 	if (p < s->len && s->d[p] == '"')
 		return string_end(s, p);
@@ -92,7 +102,10 @@ static size_t value_end(const struct scan *s)
 				return 0;
 			p--;
 		} else if (c == '{' || c == '[') {
-			depth++;
+			if (s->depth + ++depth > max) {
+				syntax_error(s, p, "nested deeper than the limit (--limit depth)");
+				return 0;
+			}
 		} else if ((c == '}' || c == ']') && --depth == 0) {
 			return p + 1;
 		}
@@ -127,6 +140,8 @@ static json_t *next_value(struct scan *s)
 {
 	size_t end = value_end(s);
 
+	if (s->failed)
+		return NULL;
 	if (!end)
 		end = s->len;	/* let jansson say what is wrong */
 	if (end == s->pos) {
@@ -160,24 +175,30 @@ static void stream_items(struct scan *s, struct svcnft_model *m)
 		s->pos++;
 		return;
 	}
-	for (;; i++) {
+	for (s->depth++;; i++) {
+		size_t nsvc = m->n_svcs, neps = m->n_eps;
 		json_t *v;
 
 		skip_ws(s);
 		v = next_value(s);
 		if (!v)
-			return;
+			break;
 		snprintf(where, sizeof(where), "items[%zu]", i);
 		parse_object(m, s->file, where, v, s->errs);
 		json_decref(v);
+		if (!limits_after_object(m, s->file, nsvc, neps, s->errs)) {
+			s->failed = true;
+			break;
+		}
 		skip_ws(s);
 		if (s->pos < s->len && s->d[s->pos] == ']') {
 			s->pos++;
-			return;
+			break;
 		}
 		if (!expect(s, ','))
-			return;
+			break;
 	}
+	s->depth--;
 }
 
 /* One member "key": value of the top-level object. */
@@ -212,8 +233,10 @@ static bool top_member(struct scan *s, struct svcnft_model *m, json_t *top,
 static void top_object(struct scan *s, struct svcnft_model *m)
 {
 	json_t *top = json_object();
+	size_t nsvc = m->n_svcs, neps = m->n_eps;
 	bool had_items = false;
 
+	s->depth++;
 	s->pos++;		/* '{' */
 	skip_ws(s);
 	if (s->pos < s->len && s->d[s->pos] == '}')
@@ -228,9 +251,13 @@ static void top_object(struct scan *s, struct svcnft_model *m)
 			if (!expect(s, ','))
 				break;
 		}
-	if (!s->failed && !had_items)
+	if (!s->failed && !had_items) {
 		parse_object(m, s->file, "object", top, s->errs);
+		if (!limits_after_object(m, s->file, nsvc, neps, s->errs))
+			s->failed = true;
+	}
 	json_decref(top);
+	s->depth--;
 }
 
 void svcnft_model_load_buffer(struct svcnft_model *m, const char *name,
@@ -241,6 +268,11 @@ void svcnft_model_load_buffer(struct svcnft_model *m, const char *name,
 			  .errs = errs };
 
 	m->sorted = false;
+	if (len > limits_cur()->input_bytes) {
+		errs_add(errs, SVCNFT_EUSAGE, "%s: larger than %zu bytes (--limit input-bytes)",
+			 name, limits_cur()->input_bytes);
+		return;
+	}
 	for (skip_ws(&s); s.pos < s.len && !s.failed; skip_ws(&s)) {
 		if (s.d[s.pos] == '{') {
 			top_object(&s, m);
@@ -252,21 +284,31 @@ void svcnft_model_load_buffer(struct svcnft_model *m, const char *name,
 	}
 }
 
+/* Read FD whole, or up to one byte past the input-bytes limit, straight
+ * into one buffer sized from fstat when FD is a regular file.  (Not mmap:
+ * a file truncated while mapped would kill the process with SIGBUS.) */
 static bool read_fd(int fd, struct svcnft_buf *b)
 {
-	char chunk[65536];
+	size_t max = limits_cur()->input_bytes;
+	struct stat st;
 	ssize_t n;
 
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+	b->cap = 65536;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+		b->cap = (size_t)st.st_size + 2;
+	if (b->cap > max + 2)
+		b->cap = max + 2;
+	b->data = xmalloc(b->cap);
+	for (;;) {
+		if (b->cap - b->len < 2)
+			b->data = xrealloc(b->data, b->cap *= 2);
+		n = read(fd, b->data + b->len, b->cap - b->len - 1);
+		if (n == 0 || (n > 0 && (b->len += (size_t)n) > max))
+			break;
+		if (n < 0 && errno != EINTR)
 			return false;
-		}
-		buf_add(b, chunk, (size_t)n);
 	}
-	if (!b->data)
-		buf_add(b, "", 0);
+	b->data[b->len] = '\0';
 	return true;
 }
 
@@ -327,9 +369,13 @@ void svcnft_model_load_path(struct svcnft_model *m, const char *path,
 			close(fd);
 		return;
 	}
-	if (S_ISDIR(st.st_mode))
+	if (S_ISDIR(st.st_mode)) {
 		load_dir(m, path, errs);
-	else
+		/* removed meanwhile: its listing may be partial or empty */
+		if (fstat(fd, &st) == 0 && st.st_nlink == 0)
+			errs_add(errs, SVCNFT_EUSAGE, "%s: directory removed while being read",
+				 path);
+	} else
 		load_file(m, path, fd, errs);
 	close(fd);
 }

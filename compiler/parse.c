@@ -406,8 +406,12 @@ void parse_object(struct svcnft_model *m, const char *file, const char *where,
 	} else if (!strcmp(kind, "EndpointSlice")) {
 		parse_slice(m, &o, obj);
 	} else {
+		struct svcnft_buf k = {0};
+
+		buf_go_quoted(&k, kind);
 		errs_add(errs, SVCNFT_OK, "%s: %s: kind %s is not used by svcnft, skipped",
-			 file, where, kind);
+			 file, where, k.data);
+		svcnft_buf_free(&k);
 		return;
 	}
 	/* Like the API server, an object that does not decode is not validated. */

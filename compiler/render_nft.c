@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "plan.h"
+#include "elements.h"
 #include "util.h"
 
 static void plan_stats(const struct plan *p, struct svcnft_stats *st);
@@ -15,14 +15,6 @@ struct out {
 	const struct plan *p;
 	const char *table;
 };
-
-static void put_ip(struct svcnft_buf *b, const struct ipaddr *a)
-{
-	char s[64];
-
-	ipaddr_format(a, s, sizeof(s));
-	buf_puts(b, s);
-}
 
 /* "elements = { ... }", one element per line: EACH(i) for i < N, skipping
  * those for which SKIP (if given) says so. */
@@ -45,29 +37,17 @@ static void elements(struct out *o, size_t n, const struct plan_family *f,
 
 static void el_vip(struct out *o, const struct plan_family *f, size_t i)
 {
-	put_ip(o->b, &f->vips[i]);
+	el_fmt_ip(o->b, &f->vips[i]);
 }
 
 static void el_hairpin(struct out *o, const struct plan_family *f, size_t i)
 {
-	put_ip(o->b, &f->hairpin[i]);
-	buf_puts(o->b, " . ");
-	put_ip(o->b, &f->hairpin[i]);
+	el_fmt_hairpin(o->b, &f->hairpin[i]);
 }
 
 static void el_podcidr(struct out *o, const struct plan_family *f, size_t i)
 {
-	struct ipaddr a = { .family = f->family };
-
-	memcpy(a.a, f->pod_cidrs[i].addr, 16);
-	put_ip(o->b, &a);
-	buf_printf(o->b, "/%u", f->pod_cidrs[i].plen);
-}
-
-static void key(struct svcnft_buf *b, const struct plan_entry *e)
-{
-	put_ip(b, &e->vip);
-	buf_printf(b, " . %s . %u", proto_name(e->proto), e->port);
+	el_fmt_cidr(o->b, &f->pod_cidrs[i]);
 }
 
 /* Service ports without a usable endpoint are not dispatched. */
@@ -87,21 +67,12 @@ static size_t n_live(const struct plan_family *f)
 
 static void el_port(struct out *o, const struct plan_family *f, size_t k)
 {
-	key(o->b, &f->e[k]);
+	el_fmt_key(o->b, &f->e[k]);
 }
 
 static void el_dispatch(struct out *o, const struct plan_family *f, size_t k)
 {
-	const struct plan_entry *e = &f->e[k];
-	struct plan_group g = plan_entry_group(e);
-	char chain[64];
-
-	key(o->b, e);
-	buf_puts(o->b, " comment \"");
-	plan_entry_comment(o->b, e);
-	buf_putc(o->b, '"');
-	plan_chain_lb(chain, sizeof(chain), f, &g);
-	buf_printf(o->b, " : goto %s", chain);
+	el_fmt_dispatch(o->b, f, &f->e[k]);
 }
 
 static void declare(struct out *o, const char *what, const char *name,
@@ -153,18 +124,32 @@ static void backends(struct out *o, const struct plan_family *f)
 		buf_puts(o->b, "\t\telements = {\n");
 	for (size_t i = 0; i < f->n_e; i++)
 		for (size_t j = 0; j < f->e[i].n; j++) {
-			const struct backend *be = &f->e[i].backends[j];
-
 			buf_puts(o->b, "\t\t\t");
-			key(o->b, &f->e[i]);
-			buf_printf(o->b, " . %zu : ", j);
-			put_ip(o->b, &be->ip);
-			buf_printf(o->b, " . %u%s\n", be->port,
-				   ++k < f->n_backends ? "," : "");
+			el_fmt_backend(o->b, &f->e[i], j);
+			buf_puts(o->b, ++k < f->n_backends ? ",\n" : "\n");
 		}
 	if (f->n_backends)
 		buf_puts(o->b, "\t\t}\n");
 	buf_puts(o->b, "\t}\n\n");
+}
+
+static void slot_map(struct svcnft_buf *b, const struct plan_family *f,
+		     const struct plan_aff *a, bool with_elements)
+{
+	char name[64];
+
+	plan_slot_map(name, sizeof(name), f, a);
+	buf_printf(b, "\tmap %s {\n\t\ttypeof numgen random mod 1 : verdict\n", name);
+	if (with_elements) {
+		buf_puts(b, "\t\telements = {\n");
+		for (size_t i = 0; i < a->slots; i++) {
+			buf_puts(b, "\t\t\t");
+			el_fmt_slot(b, f, a, i);
+			buf_puts(b, i + 1 < a->slots ? ",\n" : "\n");
+		}
+		buf_puts(b, "\t\t}\n");
+	}
+	buf_puts(b, "\t}\n\n");
 }
 
 /* One affinity set per protocol, and one slot verdict map per (protocol,
@@ -179,19 +164,8 @@ static void affinity_sets(struct out *o, const struct plan_family *f)
 			   "\t\tsize %d\n\t\tflags dynamic,timeout\n\t}\n\n",
 			   name, f->kw, f->kw, PLAN_AFFINITY_SIZE);
 	}
-	for (size_t t = 0; t < f->n_affs; t++) {
-		const struct plan_aff *a = &f->affs[t];
-
-		plan_slot_map(name, sizeof(name), f, a);
-		buf_printf(o->b, "\tmap %s {\n\t\ttypeof numgen random mod 1 : verdict\n\t\telements = {\n",
-			   name);
-		for (size_t i = 0; i < a->slots; i++) {
-			plan_chain_slot(name, sizeof(name), f, a, i);
-			buf_printf(o->b, "\t\t\t%zu : goto %s%s\n", i, name,
-				   i + 1 < a->slots ? "," : "");
-		}
-		buf_puts(o->b, "\t\t}\n\t}\n\n");
-	}
+	for (size_t t = 0; t < f->n_affs; t++)
+		slot_map(o->b, f, &f->affs[t], true);
 }
 
 /* The constant I inside a concatenation (nft 1.0.6 cannot type a bare
@@ -209,28 +183,30 @@ static void affinity_key(struct svcnft_buf *b, const struct plan_family *f,
 	slot_const(b, slot);
 }
 
-/* Slot chains: refresh the client's entry and DNAT to that slot. */
-static void slot_chains(struct out *o, const struct plan_family *f)
+/* Slot chain I: refresh the client's entry and DNAT to that slot. */
+static void slot_chain(struct svcnft_buf *b, const struct plan_family *f,
+		       const struct plan_aff *a, size_t i)
 {
 	char chain[64], set[64];
 
-	for (size_t t = 0; t < f->n_affs; t++) {
-		const struct plan_aff *a = &f->affs[t];
-
-		plan_affinity_set(set, sizeof(set), f, a->proto);
-		for (size_t i = 0; i < a->slots; i++) {
-			plan_chain_slot(chain, sizeof(chain), f, a, i);
-			buf_printf(o->b, "\tchain %s {\n\t\tupdate @%s { ", chain, set);
-			affinity_key(o->b, f, i);
-			buf_printf(o->b, " timeout %us }\n\t\tth dport != 0 dnat %s to %s daddr . meta l4proto . th dport . ",
-				   a->timeout, f->kw, f->kw);
-			slot_const(o->b, i);
-			buf_printf(o->b, " map @backends%s\n\t}\n\n", f->sfx);
-		}
-	}
+	plan_affinity_set(set, sizeof(set), f, a->proto);
+	plan_chain_slot(chain, sizeof(chain), f, a, i);
+	buf_printf(b, "\tchain %s {\n\t\tupdate @%s { ", chain, set);
+	affinity_key(b, f, i);
+	buf_printf(b, " timeout %us }\n\t\tth dport != 0 dnat %s to %s daddr . meta l4proto . th dport . ",
+		   a->timeout, f->kw, f->kw);
+	slot_const(b, i);
+	buf_printf(b, " map @backends%s\n\t}\n\n", f->sfx);
 }
 
-static void affinity_chain(struct out *o, const struct plan_family *f,
+static void slot_chains(struct out *o, const struct plan_family *f)
+{
+	for (size_t t = 0; t < f->n_affs; t++)
+		for (size_t i = 0; i < f->affs[t].slots; i++)
+			slot_chain(o->b, f, &f->affs[t], i);
+}
+
+static void affinity_chain(struct svcnft_buf *b, const struct plan_family *f,
 			   const struct plan_group *g)
 {
 	const struct plan_aff *a = plan_group_aff(f, g);
@@ -239,31 +215,80 @@ static void affinity_chain(struct out *o, const struct plan_family *f,
 	plan_affinity_set(set, sizeof(set), f, g->proto);
 	for (size_t s = 0; s < g->n; s++) {
 		plan_chain_slot(slot, sizeof(slot), f, a, s);
-		buf_puts(o->b, "\t\t");
-		affinity_key(o->b, f, s);
-		buf_printf(o->b, " @%s goto %s\n", set, slot);
+		buf_puts(b, "\t\t");
+		affinity_key(b, f, s);
+		buf_printf(b, " @%s goto %s\n", set, slot);
 	}
 	plan_slot_map(slot, sizeof(slot), f, a);
-	buf_printf(o->b, "\t\tnumgen random mod %zu vmap @%s\n", g->n, slot);
+	buf_printf(b, "\t\tnumgen random mod %zu vmap @%s\n", g->n, slot);
+}
+
+static void lb_chain(struct svcnft_buf *b, const struct plan_family *f,
+		     const struct plan_group *g)
+{
+	char chain[64];
+
+	plan_chain_lb(chain, sizeof(chain), f, g);
+	buf_printf(b, "\tchain %s {\n", chain);
+	if (g->affinity)
+		affinity_chain(b, f, g);
+	else
+		buf_printf(b, "\t\tth dport != 0 dnat %s to %s daddr . meta l4proto . th dport . numgen random mod %zu map @backends%s\n",
+			   f->kw, f->kw, g->n, f->sfx);
+	buf_puts(b, "\t}\n\n");
 }
 
 /* One chain per (endpoint count, affinity timeout, protocol) in use. */
 static void lb_chains(struct out *o, const struct plan_family *f)
 {
-	char chain[64];
+	for (size_t i = 0; i < f->n_groups; i++)
+		lb_chain(o->b, f, &f->groups[i]);
+}
+
+/* A dynamic object of family F named NAME, if F has it. */
+static bool family_object(struct svcnft_buf *b, const struct plan_family *f,
+			  const char *name)
+{
+	char s[64];
 
 	for (size_t i = 0; i < f->n_groups; i++) {
-		const struct plan_group *g = &f->groups[i];
-
-		plan_chain_lb(chain, sizeof(chain), f, g);
-		buf_printf(o->b, "\tchain %s {\n", chain);
-		if (g->affinity)
-			affinity_chain(o, f, g);
-		else
-			buf_printf(o->b, "\t\tth dport != 0 dnat %s to %s daddr . meta l4proto . th dport . numgen random mod %zu map @backends%s\n",
-				   f->kw, f->kw, g->n, f->sfx);
-		buf_puts(o->b, "\t}\n\n");
+		plan_chain_lb(s, sizeof(s), f, &f->groups[i]);
+		if (!strcmp(s, name)) {
+			lb_chain(b, f, &f->groups[i]);
+			return true;
+		}
 	}
+	for (size_t t = 0; t < f->n_affs; t++) {
+		plan_slot_map(s, sizeof(s), f, &f->affs[t]);
+		if (!strcmp(s, name)) {
+			slot_map(b, f, &f->affs[t], false);
+			return true;
+		}
+		for (size_t i = 0; i < f->affs[t].slots; i++) {
+			plan_chain_slot(s, sizeof(s), f, &f->affs[t], i);
+			if (!strcmp(s, name)) {
+				slot_chain(b, f, &f->affs[t], i);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+bool render_nft_object(struct svcnft_buf *b, const struct plan *p,
+		       const char *name)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct plan_family *f = &p->fam[i];
+
+		if (!strncmp(name, "backends", 8) && !strcmp(name + 8, f->sfx)) {
+			buf_printf(b, "\tmap backends%s {\n\t\ttypeof %s daddr . meta l4proto . th dport . numgen random mod 1 : %s daddr . th dport\n\t}\n\n",
+				   f->sfx, f->kw, f->kw);
+			return true;
+		}
+	}
+	return family_object(b, &p->fam[0], name) ||
+	       family_object(b, &p->fam[1], name);
 }
 
 static void masquerade_chain(struct out *o, const struct plan_family *f)

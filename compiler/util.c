@@ -149,7 +149,7 @@ void buf_go_quoted(struct svcnft_buf *b, const char *s)
 
 		if (c == '"' || c == '\\')
 			buf_printf(b, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
+		else if (c < 0x20 || c >= 0x7f)
 			buf_printf(b, "\\x%02x", c);
 		else
 			buf_putc(b, (char)c);

@@ -26,8 +26,9 @@ void buf_putc(struct svcnft_buf *b, char c);
 void buf_nft_safe(struct svcnft_buf *b, const char *s, size_t max);
 void buf_nft_quoted(struct svcnft_buf *b, const char *s);
 
-/* Append S in double quotes, escaped like Go's %q for messages: quote,
- * backslash and control characters escaped. */
+/* Append S in double quotes for messages, like Go's %q but stricter:
+ * quote and backslash escaped, and every control or non-ASCII byte as \xNN,
+ * so no input can forge a line, a terminal sequence or bidi text. */
 void buf_go_quoted(struct svcnft_buf *b, const char *s);
 
 void errs_add(struct svcnft_errors *e, enum svcnft_status st,

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "diag.h"
+#include "limits.h"
 #include "model.h"
 #include "names.h"
 
@@ -507,6 +508,7 @@ void svcnft_model_validate(struct svcnft_model *m,
 				    q(&v, m->svcs[i].name), m->svcs[i - 1].file);
 			m->svcs[i].invalid = true;
 		}
+	limits_validate(m, errs);
 	for (size_t i = 0; i < ARRAY_SIZE(v.q); i++)
 		svcnft_buf_free(&v.q[i]);
 }

@@ -151,4 +151,25 @@ bool svcnft_render_dns(const struct svcnft_model *m,
 		       const struct svcnft_dns_config *cfg,
 		       struct svcnft_buf *out, struct svcnft_errors *errs);
 
+/* Bounds on hostile input.  Over input_bytes, depth, string_bytes or
+ * objects, loading stops with an EUSAGE error; a Service or endpoint group
+ * with more than ports ports, or a Service with more than endpoints
+ * endpoint addresses, is EINVALID.  The limits are process-wide. */
+struct svcnft_limits {
+	size_t input_bytes;	/* bytes of one input (a file or stdin) */
+	size_t depth;		/* nesting of JSON arrays and objects */
+	size_t string_bytes;	/* bytes of one JSON string, escapes included */
+	size_t objects;		/* Services, Endpoints, EndpointSlices in all */
+	size_t ports;		/* ports of one Service or endpoint group */
+	size_t endpoints;	/* endpoint addresses of one Service */
+};
+
+/* The defaults: generous for 30k services x 100 endpoints. */
+void svcnft_limits_default(struct svcnft_limits *l);
+void svcnft_limits_set(const struct svcnft_limits *l);
+void svcnft_limits_get(struct svcnft_limits *l);
+/* Apply "NAME=N" (NAME: input-bytes, depth, string-bytes, objects, ports,
+ * endpoints) to L; NULL on success, otherwise what is wrong. */
+const char *svcnft_limit_parse(struct svcnft_limits *l, const char *arg);
+
 #endif

@@ -1,0 +1,970 @@
+/* diff: compare desired and live elements; print, or apply the difference. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "diff.h"
+#include "kernel.h"
+#include "live.h"
+#include "util.h"
+
+/* Hash sets and maps of strings (open addressing). */
+
+struct hmap {
+	const char **key;
+	const void **val;
+	size_t mask;
+};
+
+static size_t hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return (size_t)(h ^ (h >> 29));
+}
+
+static void hm_init(struct hmap *h, size_t n)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * n + 2)
+		cap *= 2;
+	h->key = xcalloc(cap, sizeof(*h->key));
+	h->val = xcalloc(cap, sizeof(*h->val));
+	h->mask = cap - 1;
+}
+
+static void hm_free(struct hmap *h)
+{
+	free(h->key);
+	free(h->val);
+}
+
+static size_t hm_slot(const struct hmap *h, const char *k)
+{
+	size_t i = hash(k) & h->mask;
+
+	while (h->key[i] && strcmp(h->key[i], k))
+		i = (i + 1) & h->mask;
+	return i;
+}
+
+/* Insert K (if new) with V; the slot's value. */
+static const void *hm_put(struct hmap *h, const char *k, const void *v)
+{
+	size_t i = hm_slot(h, k);
+
+	if (!h->key[i]) {
+		h->key[i] = k;
+		h->val[i] = v;
+	}
+	return h->val[i];
+}
+
+static bool hm_get(const struct hmap *h, const char *k, const void **v)
+{
+	size_t i = hm_slot(h, k);
+
+	if (v)
+		*v = h->val[i];
+	return h->key[i] != NULL;
+}
+
+/* Computing the changes. */
+
+static void push(const char ***v, size_t *n, size_t *cap, const char *s)
+{
+	*v = grow(*v, cap, *n, sizeof(**v));
+	(*v)[(*n)++] = s;
+}
+
+/* Strings of A that are not in B. */
+static const char **minus(const struct el_list *a, const struct el_list *b,
+			  size_t *n)
+{
+	const char **out = NULL;
+	size_t cap = 0;
+	struct hmap h;
+
+	*n = 0;
+	hm_init(&h, b ? b->n : 0);
+	for (size_t i = 0; b && i < b->n; i++)
+		hm_put(&h, b->v[i], NULL);
+	for (size_t i = 0; a && i < a->n; i++)
+		if (!hm_get(&h, a->v[i], NULL))
+			push(&out, n, &cap, a->v[i]);
+	hm_free(&h);
+	return out;
+}
+
+static bool has_chain(const struct elements *els, const char *name)
+{
+	for (size_t i = 0; i < els->chains.n; i++)
+		if (!strcmp(els->chains.v[i], name))
+			return true;
+	return false;
+}
+
+static void set_changes(struct changes *c, const struct el_set *w,
+			const struct el_set *l)
+{
+	struct set_change sc = { .name = w ? w->name : l->name };
+	size_t cap = c->n_sets;
+
+	sc.del = minus(l ? &l->el : NULL, w ? &w->el : NULL, &sc.n_del);
+	sc.add = minus(w ? &w->el : NULL, l ? &l->el : NULL, &sc.n_add);
+	if (w && l && l->size && w->el.n > l->size && !c->full)
+		c->full = "a set would exceed the size it was created with";
+	if (!sc.n_del && !sc.n_add) {
+		free(sc.del);
+		free(sc.add);
+		return;
+	}
+	c->n_elems += sc.n_del + sc.n_add;
+	c->sets = grow(c->sets, &cap, c->n_sets, sizeof(*c->sets));
+	c->sets[c->n_sets++] = sc;
+}
+
+static void structure(struct changes *c, const struct elements *want,
+		      const struct elements *live)
+{
+	size_t cap_new = 0, cap_old = 0;
+
+	for (size_t i = 0; i < want->chains.n; i++) {
+		const char *n = want->chains.v[i];
+
+		if (has_chain(live, n))
+			continue;
+		if (el_dynamic_chain(n))
+			push(&c->new_objs, &c->n_new, &cap_new, n);
+		else if (!c->full)
+			c->full = "a fixed chain is missing";
+	}
+	for (size_t i = 0; i < live->chains.n; i++) {
+		const char *n = live->chains.v[i];
+
+		if (has_chain(want, n))
+			continue;
+		if (el_dynamic_chain(n))
+			push(&c->old_objs, &c->n_old, &cap_old, n);
+		else if (!c->full)
+			c->full = "the table has a chain svcnft does not know";
+	}
+	for (size_t i = 0; i < want->n_sets; i++)
+		if (!elements_find(live, want->sets[i].name) && el_dynamic_set(want->sets[i].name))
+			push(&c->new_objs, &c->n_new, &cap_new, want->sets[i].name);
+	for (size_t i = 0; i < live->n_sets; i++)
+		if (!elements_find(want, live->sets[i].name) && el_dynamic_set(live->sets[i].name))
+			push(&c->old_objs, &c->n_old, &cap_old, live->sets[i].name);
+}
+
+void changes_compute(struct changes *c, const struct elements *want,
+		     const struct elements *live)
+{
+	memset(c, 0, sizeof(*c));
+	if (!live->exists)
+		c->full = "the table does not exist";
+	else if (live->layout != want->layout)
+		c->full = "the table has another layout version";
+	else if (strcmp(live->masq[0], want->masq[0]) || strcmp(live->masq[1], want->masq[1]))
+		c->full = "the masquerade options changed";
+	for (size_t i = 0; i < want->n_sets; i++) {
+		const struct el_set *l = elements_find(live, want->sets[i].name);
+
+		if (!l && !el_dynamic_set(want->sets[i].name) && !c->full)
+			c->full = "a fixed set is missing";
+		set_changes(c, &want->sets[i], l);
+	}
+	for (size_t i = 0; i < live->n_sets; i++) {
+		const char *n = live->sets[i].name;
+
+		if (elements_find(want, n))
+			continue;
+		if (!el_dynamic_set(n) && !c->full)
+			c->full = "the table has a set svcnft does not know";
+	}
+	if (live->exists)
+		structure(c, want, live);
+}
+
+void changes_free(struct changes *c)
+{
+	for (size_t i = 0; i < c->n_sets; i++) {
+		free(c->sets[i].del);
+		free(c->sets[i].add);
+	}
+	free(c->sets);
+	free(c->new_objs);
+	free(c->old_objs);
+	memset(c, 0, sizeof(*c));
+}
+
+/* The transaction: new objects, element deletes, element adds, then the
+ * objects nothing refers to any more. */
+
+static bool is_old(const struct changes *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_old; i++)
+		if (!strcmp(c->old_objs[i], name))
+			return true;
+	return false;
+}
+
+static bool is_new(const struct changes *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_new; i++)
+		if (!strcmp(c->new_objs[i], name))
+			return true;
+	return false;
+}
+
+/* The key of element S: without its comment and data. */
+static size_t key_len(const char *s)
+{
+	const char *e = strstr(s, " comment \"");
+
+	if (!e)
+		e = strstr(s, " : ");
+	return e ? (size_t)(e - s) : strlen(s);
+}
+
+static void element_cmd(struct svcnft_buf *b, const char *verb,
+			const char *table, const char *set,
+			const char **v, size_t n, bool keys)
+{
+	if (!n)
+		return;
+	buf_printf(b, "%s element inet %s %s {\n", verb, table, set);
+	for (size_t i = 0; i < n; i++) {
+		buf_puts(b, "\t");
+		buf_add(b, v[i], keys ? key_len(v[i]) : strlen(v[i]));
+		buf_puts(b, i + 1 < n ? ",\n" : "\n");
+	}
+	buf_puts(b, "}\n");
+}
+
+static void delete_objs(struct svcnft_buf *b, const struct changes *c,
+			const char *table)
+{
+	/* load-balancing chains, then slot maps, then slot chains */
+	for (int pass = 0; pass < 3; pass++)
+		for (size_t i = 0; i < c->n_old; i++) {
+			const char *n = c->old_objs[i];
+			bool map = el_dynamic_set(n), slot = strstr(n, "-slot-") != NULL;
+
+			if ((pass == 0 && !map && !slot) || (pass == 1 && map) ||
+			    (pass == 2 && slot && !map))
+				buf_printf(b, "delete %s inet %s %s\n", map ? "map" : "chain",
+					   table, n);
+		}
+}
+
+static bool changes_script(struct svcnft_buf *b, const struct changes *c,
+			   const struct plan *p, const char *table)
+{
+	buf_printf(b, "table inet %s {\n", table);
+	for (size_t i = 0; i < c->n_new; i++)
+		if (!render_nft_object(b, p, c->new_objs[i]))
+			return false;
+	for (size_t i = 0; i < c->n_sets; i++) {
+		const char *n = c->sets[i].name;
+
+		if ((!strncmp(n, "backends", 8) || el_dynamic_set(n)) && !is_new(c, n) &&
+		    !is_old(c, n) && !render_nft_object(b, p, n))
+			return false;
+	}
+	buf_puts(b, "}\n");
+	for (size_t i = 0; i < c->n_sets; i++)
+		if (!is_old(c, c->sets[i].name))
+			element_cmd(b, "delete", table, c->sets[i].name,
+				    c->sets[i].del, c->sets[i].n_del, true);
+	for (size_t i = 0; i < c->n_sets; i++)
+		element_cmd(b, "add", table, c->sets[i].name, c->sets[i].add,
+			    c->sets[i].n_add, false);
+	delete_objs(b, c, table);
+	return true;
+}
+
+/* Printing: one unified diff per changed service. */
+
+struct owner {
+	const char *label;
+	struct el_list lines[2];	/* [0] live, [1] desired */
+	bool in[2];
+};
+
+struct printer {
+	struct hmap vip_label;		/* VIP -> label */
+	struct hmap by_label;		/* label -> struct owner * */
+	struct owner **owners;
+	size_t n_owners, cap_owners;
+	struct el_list labels;		/* storage for made-up labels */
+	struct svcnft_buf line;
+};
+
+static const char *label_of(struct printer *pr, const char *elem)
+{
+	char vip[64];
+	size_t n = strcspn(elem, " ");
+	const void *v;
+
+	snprintf(vip, sizeof(vip), "%.*s", (int)n, elem);
+	if (hm_get(&pr->vip_label, vip, &v))
+		return v;
+	return NULL;
+}
+
+static void learn_live_labels(struct printer *pr, const struct elements *live)
+{
+	for (size_t s = 0; s < live->n_sets; s++) {
+		const struct el_set *set = &live->sets[s];
+
+		if (strncmp(set->name, "service-ips", 11))
+			continue;
+		for (size_t i = 0; i < set->el.n; i++) {
+			const char *e = set->el.v[i], *c = strstr(e, " comment \"");
+			size_t n = strcspn(e, " ");
+
+			if (!c)
+				continue;
+			el_add(&pr->labels, e, n);
+			el_add(&pr->labels, c + 10, strcspn(c + 10, ":\""));
+		}
+	}
+}
+
+/* Labels: desired names first, then the live comments, else the VIP. */
+static void learn_labels(struct printer *pr, const struct elements *want,
+			 const struct elements *live, const struct changes *c)
+{
+	size_t n = want->owners.n;
+
+	learn_live_labels(pr, live);
+	for (size_t i = 0; i < c->n_sets; i++)
+		if (el_service_set(c->sets[i].name))
+			for (size_t j = 0; j < c->sets[i].n_del; j++) {
+				const char *e = c->sets[i].del[j];
+
+				pr->line.len = 0;
+				buf_printf(&pr->line, "cluster IP %.*s", (int)strcspn(e, " "), e);
+				el_add(&pr->labels, e, strcspn(e, " "));
+				el_add(&pr->labels, pr->line.data, pr->line.len);
+			}
+	el_finish(&pr->labels);
+	hm_init(&pr->vip_label, n + pr->labels.n);
+	for (size_t i = 0; i + 1 < n; i += 2)
+		hm_put(&pr->vip_label, want->owners.v[i], want->owners.v[i + 1]);
+	for (size_t i = 0; i + 1 < pr->labels.n; i += 2)
+		hm_put(&pr->vip_label, pr->labels.v[i], pr->labels.v[i + 1]);
+}
+
+static struct owner *owner(struct printer *pr, const char *label, bool create)
+{
+	const void *v;
+	struct owner *o;
+
+	if (hm_get(&pr->by_label, label, &v) || !create)
+		return (struct owner *)(uintptr_t)v;
+	o = xcalloc(1, sizeof(*o));
+	o->label = label;
+	hm_put(&pr->by_label, label, o);
+	pr->owners = grow(pr->owners, &pr->cap_owners, pr->n_owners, sizeof(*pr->owners));
+	pr->owners[pr->n_owners++] = o;
+	return o;
+}
+
+static void add_line(struct printer *pr, struct el_list *l, const char *set,
+		     const char *e)
+{
+	pr->line.len = 0;
+	buf_printf(&pr->line, "%s: %s", set, e);
+	el_add(l, pr->line.data, pr->line.len);
+}
+
+/* Every line of the changed services, on side SIDE. */
+static void collect(struct printer *pr, const struct elements *els, int side)
+{
+	for (size_t s = 0; s < els->n_sets; s++) {
+		const struct el_set *set = &els->sets[s];
+
+		if (!el_service_set(set->name))
+			continue;
+		for (size_t i = 0; i < set->el.n; i++) {
+			const char *l = label_of(pr, set->el.v[i]);
+			struct owner *o = l ? owner(pr, l, false) : NULL;
+
+			if (!o)
+				continue;
+			add_line(pr, &o->lines[side], set->name, set->el.v[i]);
+			if (!strncmp(set->name, "cluster-ips", 11))
+				o->in[side] = true;
+		}
+	}
+}
+
+static int set_rank(const char *line)
+{
+	static const char *const order[] = { "cluster-ips", "service-ports",
+					     "service-ips", "backends" };
+
+	for (int i = 0; i < 4; i++)
+		if (!strncmp(line, order[i], strlen(order[i])))
+			return 2 * i + (line[strlen(order[i])] == '6');
+	return 8;
+}
+
+static int line_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	int rx = set_rank(x), ry = set_rank(y);
+
+	return rx != ry ? rx - ry : strverscmp(x, y);
+}
+
+static void sort_lines(struct el_list *l)
+{
+	el_finish(l);
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), line_cmp);
+}
+
+#define CTX 3
+
+static void hunk(FILE *f, const char *ops, size_t from, size_t to,
+		 const char **a, const char **b, size_t ia, size_t ib, bool color)
+{
+	size_t na = 0, nb = 0, i, ja = ia, jb = ib;
+
+	for (i = from; i < to; i++) {
+		na += ops[i] != '+';
+		nb += ops[i] != '-';
+	}
+	fprintf(f, "%s@@ -%zu,%zu +%zu,%zu @@%s\n", color ? "\033[36m" : "",
+		na ? ia + 1 : ia, na, nb ? ib + 1 : ib, nb, color ? "\033[0m" : "");
+	for (i = from; i < to; i++) {
+		const char *s = ops[i] == '+' ? b[jb] : a[ja];
+		const char *col = ops[i] == '+' ? "\033[32m" : ops[i] == '-' ? "\033[31m" : "";
+
+		fprintf(f, "%s%c%s%s\n", color ? col : "", ops[i] == '=' ? ' ' : ops[i], s,
+			color && *col ? "\033[0m" : "");
+		ja += ops[i] != '+';
+		jb += ops[i] != '-';
+	}
+}
+
+/* Edit script of A -> B by longest common subsequence ('=', '-', '+'). */
+static char *edit_script(const char **a, size_t na, const char **b, size_t nb,
+			 size_t *n)
+{
+	char *ops = xmalloc(na + nb + 1);
+	uint32_t *t = NULL;
+	size_t i = 0, j = 0, w = nb + 1;
+
+	if (na * nb <= 4000000)
+		t = xcalloc((na + 1) * (nb + 1), sizeof(*t));
+	for (size_t x = na; t && x-- > 0;)
+		for (size_t y = nb; y-- > 0;)
+			t[x * w + y] = !strcmp(a[x], b[y]) ? t[(x + 1) * w + y + 1] + 1 :
+				       t[(x + 1) * w + y] > t[x * w + y + 1] ?
+				       t[(x + 1) * w + y] : t[x * w + y + 1];
+	*n = 0;
+	while (i < na || j < nb) {
+		if (t && i < na && j < nb && !strcmp(a[i], b[j])) {
+			ops[(*n)++] = '=';
+			i++, j++;
+		} else if (i < na && (j == nb || !t || t[(i + 1) * w + j] >= t[i * w + j + 1])) {
+			ops[(*n)++] = '-';
+			i++;
+		} else {
+			ops[(*n)++] = '+';
+			j++;
+		}
+	}
+	free(t);
+	return ops;
+}
+
+static void udiff(FILE *f, const char *label, const struct el_list *a,
+		  const struct el_list *b, bool color)
+{
+	size_t n, ia = 0, ib = 0;
+	char *ops = edit_script(a->v, a->n, b->v, b->n, &n);
+
+	fprintf(f, "%s--- live/%s\n+++ desired/%s%s\n", color ? "\033[1m" : "",
+		label, label, color ? "\033[0m" : "");
+	for (size_t i = 0; i < n;) {
+		size_t from, to, last;
+
+		if (ops[i] == '=') {
+			ia++, ib++, i++;
+			continue;
+		}
+		from = i > CTX ? i - CTX : 0;
+		for (size_t k = from; k < i; k++)
+			ia--, ib--;
+		last = i;
+		for (to = i; to < n && to <= last + 2 * CTX; to++)
+			if (ops[to] != '=')
+				last = to;
+		to = last + CTX + 1 < n ? last + CTX + 1 : n;
+		hunk(f, ops, from, to, a->v, b->v, ia, ib, color);
+		for (size_t k = from; k < to; k++) {
+			ia += ops[k] != '+';
+			ib += ops[k] != '-';
+		}
+		i = to;
+	}
+	free(ops);
+}
+
+/* Endpoints: backends without the slot, counted where they differ. */
+static size_t endpoint_moves(const struct changes *c, bool added)
+{
+	struct el_list a = {0}, b = {0};
+	const char **only;
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n_sets; i++) {
+		const struct set_change *s = &c->sets[i];
+
+		if (strncmp(s->name, "backends", 8))
+			continue;
+		for (int side = 0; side < 2; side++)
+			for (size_t j = 0; j < (side ? s->n_add : s->n_del); j++) {
+				const char *e = side ? s->add[j] : s->del[j];
+				size_t k = key_len(e), dot = k;
+
+				while (dot > 0 && e[dot - 1] != '.')
+					dot--;
+				if (dot < 2) {
+					el_add(side ? &b : &a, e, strlen(e));
+					continue;
+				}
+				struct svcnft_buf t = {0};
+
+				buf_add(&t, e, dot - 2);
+				buf_puts(&t, e + k);
+				el_add(side ? &b : &a, t.data, t.len);
+				svcnft_buf_free(&t);
+			}
+	}
+	el_finish(&a);
+	el_finish(&b);
+	only = added ? minus(&b, &a, &n) : minus(&a, &b, &n);
+	free(only);
+	svcnft_buf_free(&a.text), free(a.v);
+	svcnft_buf_free(&b.text), free(b.v);
+	return n;
+}
+
+/* Lines of the shared parts (not owned by a service) that changed. */
+static void shared_lines(struct printer *pr, const struct changes *c,
+			 const struct elements *want, const struct elements *live,
+			 struct el_list l[2])
+{
+	for (size_t i = 0; i < c->n_sets; i++) {
+		const struct set_change *s = &c->sets[i];
+
+		if (el_service_set(s->name))
+			continue;
+		for (size_t j = 0; j < s->n_del; j++)
+			add_line(pr, &l[0], s->name, s->del[j]);
+		for (size_t j = 0; j < s->n_add; j++)
+			add_line(pr, &l[1], s->name, s->add[j]);
+	}
+	for (int side = 0; side < 2; side++) {
+		const char **v = side ? c->new_objs : c->old_objs;
+
+		for (size_t j = 0; j < (side ? c->n_new : c->n_old); j++)
+			add_line(pr, &l[side], el_dynamic_set(v[j]) ? "map" : "chain", v[j]);
+	}
+	for (int fam = 0; fam < 2 && live->exists; fam++)
+		if (strcmp(live->masq[fam], want->masq[fam])) {
+			const char *name = fam ? "masquerade6 rules" : "masquerade4 rules";
+
+			add_line(pr, &l[0], name, live->masq[fam]);
+			add_line(pr, &l[1], name, want->masq[fam]);
+		}
+	if (live->exists && live->layout != want->layout) {
+		pr->line.len = 0;
+		buf_printf(&pr->line, "%d", live->layout);
+		add_line(pr, &l[0], "layout", pr->line.data);
+		pr->line.len = 0;
+		buf_printf(&pr->line, "%d", want->layout);
+		add_line(pr, &l[1], "layout", pr->line.data);
+	}
+}
+
+static int owner_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct owner *const *)a)->label, (*(struct owner *const *)b)->label);
+}
+
+static void find_owners(struct printer *pr, const struct changes *c)
+{
+	for (size_t i = 0; i < c->n_sets; i++) {
+		const struct set_change *s = &c->sets[i];
+
+		if (!el_service_set(s->name))
+			continue;
+		for (int side = 0; side < 2; side++)
+			for (size_t j = 0; j < (side ? s->n_add : s->n_del); j++) {
+				const char *l = label_of(pr, side ? s->add[j] : s->del[j]);
+
+				if (l)
+					owner(pr, l, true);
+			}
+	}
+}
+
+void diff_print(FILE *f, const struct changes *c, const struct elements *want,
+		const struct elements *live, bool color, struct diff_summary *sum)
+{
+	struct printer pr = {0};
+	struct el_list shared[2];
+
+	memset(shared, 0, sizeof(shared));
+
+	memset(sum, 0, sizeof(*sum));
+	buf_puts(&pr.line, "");
+	learn_labels(&pr, want, live, c);
+	hm_init(&pr.by_label, c->n_elems);
+	find_owners(&pr, c);
+	collect(&pr, live, 0);
+	collect(&pr, want, 1);
+	if (pr.n_owners)
+		qsort(pr.owners, pr.n_owners, sizeof(*pr.owners), owner_cmp);
+	for (size_t i = 0; i < pr.n_owners; i++) {
+		struct owner *o = pr.owners[i];
+
+		sort_lines(&o->lines[0]);
+		sort_lines(&o->lines[1]);
+		udiff(f, o->label, &o->lines[0], &o->lines[1], color);
+		sum->svc_added += !o->in[0] && o->in[1];
+		sum->svc_removed += o->in[0] && !o->in[1];
+		sum->svc_changed += o->in[0] && o->in[1];
+		for (int s = 0; s < 2; s++)
+			svcnft_buf_free(&o->lines[s].text), free(o->lines[s].v);
+		free(o);
+	}
+	shared_lines(&pr, c, want, live, shared);
+	sort_lines(&shared[0]);
+	sort_lines(&shared[1]);
+	if (shared[0].n || shared[1].n)
+		udiff(f, "(shared)", &shared[0], &shared[1], color);
+	for (int s = 0; s < 2; s++)
+		svcnft_buf_free(&shared[s].text), free(shared[s].v);
+	sum->ep_added = endpoint_moves(c, true);
+	sum->ep_removed = endpoint_moves(c, false);
+	free(pr.owners);
+	hm_free(&pr.vip_label);
+	hm_free(&pr.by_label);
+	svcnft_buf_free(&pr.labels.text);
+	free(pr.labels.v);
+	svcnft_buf_free(&pr.line);
+}
+
+/* Commands. */
+
+static bool log_time;
+static const char *log_context;
+
+void diff_log_setup(bool timestamps, const char *context)
+{
+	log_time = timestamps;
+	log_context = context;
+}
+
+/* "[TIME ]svcnft: [CONTEXT: ]" before a message on stderr. */
+void diff_log_prefix(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char t[40];
+
+	if (log_time) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		localtime_r(&ts.tv_sec, &tm);
+		strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
+		fprintf(stderr, "%s.%03ld ", t, ts.tv_nsec / 1000000);
+	}
+	fputs("svcnft: ", stderr);
+	if (log_context && *log_context)
+		fprintf(stderr, "%s: ", log_context);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static bool read_file(const char *path, struct svcnft_buf *b)
+{
+	FILE *f = fopen(path, "r");
+	char chunk[65536];
+	size_t n;
+
+	if (!f)
+		return false;
+	buf_puts(b, "");
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_add(b, chunk, n);
+	n = (size_t)ferror(f);
+	fclose(f);
+	return !n;
+}
+
+/* The live table into LIVE; a message and false if it cannot be used. */
+static bool read_live(const char *table, struct elements *live)
+{
+	int ret = live_read(table, live);
+
+	if (ret == -EPERM || ret == -EACCES)
+		fputs("svcnft: reading the kernel's table needs CAP_NET_ADMIN (run as root)\n", stderr);
+	else if (ret)
+		fprintf(stderr, "svcnft: cannot read table inet %s: %s\n", table, strerror(-ret));
+	else if (live->exists && !live->ours)
+		fprintf(stderr, "svcnft: table inet %s exists and was not created by svcnft; "
+			"leaving it alone (choose another --table)\n", table);
+	return !ret && (!live->exists || live->ours);
+}
+
+enum svcnft_status cmd_diff(const struct svcnft_model *m,
+			    const struct svcnft_config *cfg, const char *against)
+{
+	struct elements want, live;
+	struct diff_summary sum;
+	struct svcnft_buf text = {0};
+	struct changes c;
+	struct plan p;
+	char err[160];
+	enum svcnft_status st = SVCNFT_EUSAGE;
+
+	elements_init(&live);
+	if (against && !read_file(against, &text)) {
+		fprintf(stderr, "svcnft: --against: cannot read %s: %s\n", against, strerror(errno));
+		return SVCNFT_EUSAGE;
+	}
+	if (against && !elements_parse_script(&live, text.data, err, sizeof(err))) {
+		fprintf(stderr, "svcnft: --against: %s: %s\n", against, err);
+		svcnft_buf_free(&text);
+		return SVCNFT_EUSAGE;
+	}
+	svcnft_buf_free(&text);
+	if (!against && !read_live(cfg->table, &live)) {
+		elements_free(&live);
+		return SVCNFT_EKERNEL;
+	}
+	plan_build(&p, m, cfg);
+	elements_from_plan(&want, &p);
+	changes_compute(&c, &want, &live);
+	diff_print(stdout, &c, &want, &live, isatty(STDOUT_FILENO), &sum);
+	printf("%zu service%s added, %zu removed, %zu changed; %zu endpoint%s added, %zu removed\n",
+	       sum.svc_added, sum.svc_added == 1 ? "" : "s", sum.svc_removed, sum.svc_changed,
+	       sum.ep_added, sum.ep_added == 1 ? "" : "s", sum.ep_removed);
+	if (!fflush(stdout))
+		st = changes_empty(&c) ? SVCNFT_OK : SVCNFT_CHANGED;
+	changes_free(&c);
+	elements_free(&want);
+	elements_free(&live);
+	plan_free(&p);
+	return st;
+}
+
+/* flock on /run/svcnft-TABLE.lock ($SVCNFT_LOCK_DIR overrides /run). */
+static int take_lock(const char *table)
+{
+	const char *dir = getenv("SVCNFT_LOCK_DIR");
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/svcnft-%s.lock", dir ? dir : "/run", table);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EACCES || errno == EPERM)) {
+		fprintf(stderr, "svcnft: apply needs CAP_NET_ADMIN (run as root): cannot open %s: %s\n",
+			path, strerror(errno));
+		return -1;
+	}
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		fprintf(stderr, "svcnft: cannot lock %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static enum svcnft_status apply_full(const struct svcnft_model *m,
+				     const struct svcnft_config *cfg,
+				     const char *why)
+{
+	struct svcnft_buf out = {0};
+	struct svcnft_stats st;
+	enum svcnft_status rc;
+	double t0 = now_ms();
+
+	if (!svcnft_render_nft(m, cfg, &out)) {
+		fputs("svcnft: cannot render the ruleset\n", stderr);
+		return SVCNFT_EUSAGE;
+	}
+	rc = kernel_run(out.data, false);
+	svcnft_buf_free(&out);
+	svcnft_model_stats(m, cfg, &st);
+	if (rc == SVCNFT_OK) {
+		diff_log_prefix();
+		fprintf(stderr, "applied table inet %s: %zu services, %zu service ports, %zu backends (full replace: %s; %.0f ms)\n",
+			cfg->table, st.services, st.service_ports, st.backends, why,
+			now_ms() - t0);
+	}
+	return rc;
+}
+
+/* Test aid: wait between reading the table and committing. */
+static void test_pause(void)
+{
+	const char *ms = getenv("SVCNFT_TEST_PAUSE_MS");
+	struct timespec ts;
+	long v = ms ? atol(ms) : 0;
+
+	if (v <= 0)
+		return;
+	ts.tv_sec = v / 1000;
+	ts.tv_nsec = v % 1000 * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
+enum try_result { TRY_DONE, TRY_FULL, TRY_AGAIN };
+
+static enum try_result try_incremental(const struct plan *p,
+				       const struct elements *want,
+				       const struct svcnft_config *cfg,
+				       enum svcnft_status *rc, const char **why)
+{
+	struct elements live;
+	struct svcnft_buf script = {0};
+	struct changes c;
+	uint32_t g1, g2;
+	double t0 = now_ms(), t1;
+	enum try_result res = TRY_DONE;
+	int ret;
+
+	ret = live_genid(&g1);
+	if (ret)
+		elements_init(&live);
+	else
+		ret = live_read(cfg->table, &live);
+	if (ret == -EINTR) {
+		elements_free(&live);
+		return TRY_AGAIN;
+	}
+	if (ret || (live.exists && !live.ours)) {
+		if (ret == -EPERM || ret == -EACCES)
+			fputs("svcnft: apply needs CAP_NET_ADMIN (run as root)\n", stderr);
+		else if (ret)
+			fprintf(stderr, "svcnft: cannot read table inet %s: %s\n", cfg->table, strerror(-ret));
+		else
+			fprintf(stderr, "svcnft: table inet %s exists and was not created by svcnft; "
+				"leaving it alone (choose another --table)\n", cfg->table);
+		elements_free(&live);
+		*rc = SVCNFT_EKERNEL;
+		return TRY_DONE;
+	}
+	changes_compute(&c, want, &live);
+	/* nft 1.0.6 refuses a new rule that uses a `typeof` map or set
+	 * loaded from the kernel ("conflicting protocols"): new chains need
+	 * the whole table in one script. */
+	if (c.n_new && !c.full)
+		c.full = "new chains are needed";
+	t1 = now_ms();
+	if (c.full) {
+		*why = c.full;
+		res = TRY_FULL;
+	} else if (changes_empty(&c)) {
+		diff_log_prefix();
+		fprintf(stderr, "table inet %s is up to date; no transaction sent (read %.0f ms)\n",
+			cfg->table, t1 - t0);
+		*rc = SVCNFT_OK;
+	} else if (!changes_script(&script, &c, p, cfg->table)) {
+		fputs("svcnft: cannot render the changes\n", stderr);
+		*rc = SVCNFT_EUSAGE;
+	} else {
+		test_pause();
+		if (live_genid(&g2) || g2 != g1) {
+			diff_log_prefix();
+			fprintf(stderr, "table inet %s changed while reading it; recomputing\n",
+				cfg->table);
+			res = TRY_AGAIN;
+		} else if ((getenv("SVCNFT_DEBUG_SCRIPT") && fputs(script.data, stderr) < 0) ||
+			   (*rc = kernel_run(script.data, false)) == SVCNFT_OK) {
+			diff_log_prefix();
+			fprintf(stderr, "updated table inet %s: %zu element changes, %zu chains/maps added, %zu removed (read+diff %.0f ms, commit %.0f ms)\n",
+				cfg->table, c.n_elems, c.n_new, c.n_old, t1 - t0, now_ms() - t1);
+		}
+	}
+	svcnft_buf_free(&script);
+	changes_free(&c);
+	elements_free(&live);
+	return res;
+}
+
+/* --full: still never touch a table svcnft did not make. */
+static bool owner_ok(const char *table)
+{
+	int err;
+
+	switch (kernel_table_state(table, &err)) {
+	case TABLE_ABSENT:
+	case TABLE_OURS:
+		return true;
+	case TABLE_FOREIGN:
+		fprintf(stderr, "svcnft: table inet %s exists and was not created by svcnft; "
+			"leaving it alone (choose another --table)\n", table);
+		return false;
+	default:
+		fprintf(stderr, "svcnft: cannot read table inet %s: %s\n", table, strerror(err));
+		return false;
+	}
+}
+
+enum svcnft_status cmd_apply(const struct svcnft_model *m,
+			     const struct svcnft_config *cfg, bool full)
+{
+	enum svcnft_status rc = SVCNFT_EKERNEL;
+	enum try_result res = TRY_FULL;
+	const char *why = "--full";
+	struct elements want;
+	struct plan p;
+	int lock = take_lock(cfg->table);
+
+	if (lock < 0)
+		return SVCNFT_EKERNEL;
+	if (full && !owner_ok(cfg->table)) {
+		close(lock);
+		return SVCNFT_EKERNEL;
+	}
+	plan_build(&p, m, cfg);
+	elements_from_plan(&want, &p);
+	for (int i = 0; !full && i < 5; i++)
+		if ((res = try_incremental(&p, &want, cfg, &rc, &why)) != TRY_AGAIN)
+			break;
+	if (res == TRY_AGAIN)
+		why = "the table kept changing during the read";
+	if (res != TRY_DONE)
+		rc = apply_full(m, cfg, why);
+	elements_free(&want);
+	plan_free(&p);
+	close(lock);
+	return rc;
+}

@@ -1,0 +1,626 @@
+/* live: netlink dumps of svcnft's table, decoded into canonical strings. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "live.h"
+#include "util.h"
+
+#define OWNER_PREFIX "svcnft layout "
+#define RXBUF (1 << 17)
+
+struct nl {
+	struct mnl_socket *s;
+	unsigned int seq, portid;
+	char *buf;
+};
+
+static int nl_open(struct nl *nl)
+{
+	nl->buf = xmalloc(RXBUF);
+	nl->s = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl->s || mnl_socket_bind(nl->s, 0, MNL_SOCKET_AUTOPID) < 0)
+		return -errno;
+	nl->portid = mnl_socket_get_portid(nl->s);
+	nl->seq = (unsigned int)time(NULL);
+	return 0;
+}
+
+static void nl_close(struct nl *nl)
+{
+	if (nl->s)
+		mnl_socket_close(nl->s);
+	free(nl->buf);
+}
+
+static struct nlmsghdr *nl_msg(struct nl *nl, uint16_t type, uint16_t flags)
+{
+	struct nlmsghdr *h = mnl_nlmsg_put_header(nl->buf);
+	struct nfgenmsg *g;
+
+	h->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | type;
+	h->nlmsg_flags = NLM_F_REQUEST | flags;
+	h->nlmsg_seq = ++nl->seq;
+	g = mnl_nlmsg_put_extra_header(h, sizeof(*g));
+	g->nfgen_family = type == NFT_MSG_GETGEN ? AF_UNSPEC : NFPROTO_INET;
+	g->version = NFNETLINK_V0;
+	return h;
+}
+
+struct dump {
+	mnl_cb_t cb;
+	void *data;
+	bool intr;
+};
+
+static int dump_cb(const struct nlmsghdr *h, void *data)
+{
+	struct dump *d = data;
+
+	if (h->nlmsg_flags & NLM_F_DUMP_INTR)
+		d->intr = true;
+	return d->cb(h, d->data);
+}
+
+/* Send H and feed every reply to CB; 0 or -errno. */
+static int nl_run(struct nl *nl, struct nlmsghdr *h, mnl_cb_t cb, void *data)
+{
+	struct dump d = { cb, data, false };
+	unsigned int seq = h->nlmsg_seq;
+	int ret;
+
+	if (mnl_socket_sendto(nl->s, h, h->nlmsg_len) < 0)
+		return -errno;
+	do {
+		ssize_t n = mnl_socket_recvfrom(nl->s, nl->buf, RXBUF);
+
+		if (n < 0)
+			return -errno;
+		ret = mnl_cb_run(nl->buf, (size_t)n, seq, nl->portid, dump_cb, &d);
+	} while (ret > 0);
+	if (ret < 0)
+		return -errno;
+	return d.intr ? -EINTR : 0;
+}
+
+/* Attribute tables. */
+
+#define MAXATTR 24
+struct attrs {
+	const struct nlattr *a[MAXATTR];
+};
+
+static int attr_cb(const struct nlattr *a, void *data)
+{
+	struct attrs *t = data;
+	uint16_t type = mnl_attr_get_type(a);
+
+	if (type < MAXATTR)
+		t->a[type] = a;
+	return MNL_CB_OK;
+}
+
+static void parse_msg(const struct nlmsghdr *h, struct attrs *t)
+{
+	memset(t, 0, sizeof(*t));
+	mnl_attr_parse(h, sizeof(struct nfgenmsg), attr_cb, t);
+}
+
+static void parse_nested(const struct nlattr *a, struct attrs *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (a)
+		mnl_attr_parse_nested(a, attr_cb, t);
+}
+
+static const char *attr_str(const struct attrs *t, int type)
+{
+	return t->a[type] ? mnl_attr_get_str(t->a[type]) : "";
+}
+
+/* userdata TLVs: the string of type 0 (the comment), without its NUL. */
+static size_t udata_comment(const struct nlattr *a, const char **out)
+{
+	const uint8_t *p;
+	size_t len;
+
+	if (!a)
+		return 0;
+	p = mnl_attr_get_payload(a);
+	len = mnl_attr_get_payload_len(a);
+	while (len >= 2 && (size_t)p[1] + 2 <= len) {
+		if (p[0] == 0) {
+			*out = (const char *)p + 2;
+			return strnlen(*out, p[1]);
+		}
+		len -= (size_t)p[1] + 2;
+		p += p[1] + 2;
+	}
+	return 0;
+}
+
+/* The table. */
+
+struct table_q {
+	struct elements *els;
+	const char *name;
+};
+
+static int table_cb(const struct nlmsghdr *h, void *data)
+{
+	struct table_q *q = data;
+	const char *c = NULL;
+	size_t n;
+	struct attrs t;
+
+	parse_msg(h, &t);
+	if (strcmp(attr_str(&t, NFTA_TABLE_NAME), q->name))
+		return MNL_CB_OK;
+	q->els->exists = true;
+	n = udata_comment(t.a[NFTA_TABLE_USERDATA], &c);
+	if (n > sizeof(OWNER_PREFIX) - 1 && !memcmp(c, OWNER_PREFIX, sizeof(OWNER_PREFIX) - 1)) {
+		q->els->ours = true;
+		q->els->layout = atoi(c + sizeof(OWNER_PREFIX) - 1);
+	}
+	return MNL_CB_OK;
+}
+
+static int read_table(struct nl *nl, const char *table, struct elements *els)
+{
+	struct nlmsghdr *h = nl_msg(nl, NFT_MSG_GETTABLE, NLM_F_ACK);
+	struct table_q q = { els, table };
+	int ret;
+
+	mnl_attr_put_strz(h, NFTA_TABLE_NAME, table);
+	ret = nl_run(nl, h, table_cb, &q);
+	return ret == -ENOENT ? 0 : ret;
+}
+
+/* Sets: names and sizes. */
+
+struct sets_q {
+	struct elements *els;
+	const char *table;
+};
+
+static int set_cb(const struct nlmsghdr *h, void *data)
+{
+	struct sets_q *q = data;
+	struct attrs t, d;
+	size_t size = 0;
+
+	parse_msg(h, &t);
+	if (strcmp(attr_str(&t, NFTA_SET_TABLE), q->table))
+		return MNL_CB_OK;
+	parse_nested(t.a[NFTA_SET_DESC], &d);
+	if (d.a[NFTA_SET_DESC_SIZE])
+		size = ntohl(mnl_attr_get_u32(d.a[NFTA_SET_DESC_SIZE]));
+	elements_add_set(q->els, attr_str(&t, NFTA_SET_NAME), size);
+	return MNL_CB_OK;
+}
+
+/* Elements.  Each set's layout is known by its name. */
+
+enum kind { K_ADDR, K_PORTS, K_DISPATCH, K_HAIRPIN, K_CIDR, K_BACKEND,
+	    K_SLOT, K_SKIP };
+
+struct interval {
+	uint8_t a[16];
+	bool end;
+};
+
+struct elem_q {
+	struct el_set *set;
+	enum kind kind;
+	int family;
+	size_t alen;
+	struct svcnft_buf b;
+	struct interval *iv;
+	size_t n_iv, cap_iv;
+	bool bad;
+};
+
+static enum kind set_kind(const char *name, int *family)
+{
+	static const struct { const char *base; enum kind k; } kinds[] = {
+		{ "cluster-ips", K_ADDR }, { "service-ports", K_PORTS },
+		{ "service-ips", K_DISPATCH }, { "hairpin", K_HAIRPIN },
+		{ "pod-cidrs", K_CIDR }, { "backends", K_BACKEND },
+	};
+	size_t n;
+
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		n = strlen(kinds[i].base);
+		if (!strncmp(name, kinds[i].base, n) && (name[n] == '4' || name[n] == '6') &&
+		    !name[n + 1]) {
+			*family = name[n] == '4' ? AF_INET : AF_INET6;
+			return kinds[i].k;
+		}
+	}
+	if (!strncmp(name, "affinity-slots", 14)) {
+		*family = AF_INET;
+		return K_SLOT;
+	}
+	return K_SKIP;
+}
+
+static void put_addr(struct elem_q *q, const uint8_t *p)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	inet_ntop(q->family, p, s, sizeof(s));
+	buf_puts(&q->b, s);
+}
+
+static void put_proto(struct elem_q *q, uint8_t p)
+{
+	if (p == 6 || p == 17 || p == 132)
+		buf_puts(&q->b, p == 6 ? "tcp" : p == 17 ? "udp" : "sctp");
+	else
+		buf_printf(&q->b, "%u", p);
+}
+
+static void put_port(struct elem_q *q, const uint8_t *p)
+{
+	buf_printf(&q->b, "%u", (unsigned int)p[0] << 8 | p[1]);
+}
+
+static uint32_t host_u32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static bool data_value(const struct nlattr *a, const uint8_t **p, size_t *len)
+{
+	struct attrs t;
+
+	parse_nested(a, &t);
+	if (!t.a[NFTA_DATA_VALUE])
+		return false;
+	*p = mnl_attr_get_payload(t.a[NFTA_DATA_VALUE]);
+	*len = mnl_attr_get_payload_len(t.a[NFTA_DATA_VALUE]);
+	return true;
+}
+
+static void put_verdict(struct elem_q *q, const struct nlattr *a)
+{
+	struct attrs t, v;
+	int32_t code;
+
+	parse_nested(a, &t);
+	parse_nested(t.a[NFTA_DATA_VERDICT], &v);
+	if (!v.a[NFTA_VERDICT_CODE]) {
+		q->bad = true;
+		return;
+	}
+	code = (int32_t)ntohl(mnl_attr_get_u32(v.a[NFTA_VERDICT_CODE]));
+	if (code == NFT_GOTO || code == NFT_JUMP)
+		buf_printf(&q->b, "%s %s", code == NFT_GOTO ? "goto" : "jump",
+			   attr_str(&v, NFTA_VERDICT_CHAIN));
+	else
+		buf_printf(&q->b, "verdict %d", code);
+}
+
+/* "VIP . proto . port" from the first 12 or 24 bytes of K. */
+static void put_service_key(struct elem_q *q, const uint8_t *k)
+{
+	put_addr(q, k);
+	buf_puts(&q->b, " . ");
+	put_proto(q, k[q->alen]);
+	buf_puts(&q->b, " . ");
+	put_port(q, k + q->alen + 4);
+}
+
+static bool key_len_ok(struct elem_q *q, size_t len)
+{
+	static const size_t extra[] = {
+		[K_ADDR] = 0, [K_PORTS] = 8, [K_DISPATCH] = 8, [K_BACKEND] = 12,
+		[K_CIDR] = 0, [K_SLOT] = 4,
+	};
+
+	if (q->kind == K_SLOT)
+		return len == 4;
+	if (q->kind == K_HAIRPIN)
+		return len == 2 * q->alen;
+	return len == q->alen + extra[q->kind];
+}
+
+static void decode(struct elem_q *q, const struct attrs *e, const uint8_t *k)
+{
+	const uint8_t *d;
+	const char *c = NULL;
+	size_t dlen, clen;
+
+	switch (q->kind) {
+	case K_ADDR:
+		put_addr(q, k);
+		break;
+	case K_PORTS:
+		put_service_key(q, k);
+		break;
+	case K_HAIRPIN:
+		put_addr(q, k);
+		buf_puts(&q->b, " . ");
+		put_addr(q, k + q->alen);
+		break;
+	case K_DISPATCH:
+		put_service_key(q, k);
+		clen = udata_comment(e->a[NFTA_SET_ELEM_USERDATA], &c);
+		if (c)
+			buf_printf(&q->b, " comment \"%.*s\"", (int)clen, c);
+		buf_puts(&q->b, " : ");
+		put_verdict(q, e->a[NFTA_SET_ELEM_DATA]);
+		break;
+	case K_BACKEND:
+		put_service_key(q, k);
+		buf_printf(&q->b, " . %u : ", host_u32(k + q->alen + 8));
+		if (!data_value(e->a[NFTA_SET_ELEM_DATA], &d, &dlen) || dlen != q->alen + 4) {
+			q->bad = true;
+			return;
+		}
+		put_addr(q, d);
+		buf_puts(&q->b, " . ");
+		put_port(q, d + q->alen);
+		break;
+	case K_SLOT:
+		buf_printf(&q->b, "%u : ", host_u32(k));
+		put_verdict(q, e->a[NFTA_SET_ELEM_DATA]);
+		break;
+	default:
+		return;
+	}
+	el_add(&q->set->el, q->b.data, q->b.len);
+	q->b.len = 0;
+}
+
+static void one_elem(struct elem_q *q, const struct nlattr *a)
+{
+	struct attrs e;
+	const uint8_t *k;
+	size_t klen;
+	uint32_t flags = 0;
+
+	parse_nested(a, &e);
+	if (!data_value(e.a[NFTA_SET_ELEM_KEY], &k, &klen) || !key_len_ok(q, klen)) {
+		q->bad = true;
+		return;
+	}
+	if (e.a[NFTA_SET_ELEM_FLAGS])
+		flags = ntohl(mnl_attr_get_u32(e.a[NFTA_SET_ELEM_FLAGS]));
+	if (q->kind == K_CIDR) {
+		q->iv = grow(q->iv, &q->cap_iv, q->n_iv, sizeof(*q->iv));
+		memset(&q->iv[q->n_iv], 0, sizeof(*q->iv));
+		memcpy(q->iv[q->n_iv].a, k, q->alen);
+		q->iv[q->n_iv++].end = flags & NFT_SET_ELEM_INTERVAL_END;
+		return;
+	}
+	decode(q, &e, k);
+}
+
+static int elem_cb(const struct nlmsghdr *h, void *data)
+{
+	struct elem_q *q = data;
+	const struct nlattr *a;
+	struct attrs t;
+
+	parse_msg(h, &t);
+	if (!t.a[NFTA_SET_ELEM_LIST_ELEMENTS])
+		return MNL_CB_OK;
+	for (a = mnl_attr_get_payload(t.a[NFTA_SET_ELEM_LIST_ELEMENTS]);
+	     mnl_attr_ok(a, (int)((const char *)mnl_attr_get_payload(t.a[NFTA_SET_ELEM_LIST_ELEMENTS]) +
+				  mnl_attr_get_payload_len(t.a[NFTA_SET_ELEM_LIST_ELEMENTS]) - (const char *)a));
+	     a = mnl_attr_next(a))
+		if (mnl_attr_get_type(a) == NFTA_LIST_ELEM)
+			one_elem(q, a);
+	return MNL_CB_OK;
+}
+
+static size_t iv_len;
+
+static int iv_cmp(const void *x, const void *y)
+{
+	const struct interval *a = x, *b = y;
+	int c = memcmp(a->a, b->a, iv_len);
+
+	/* at the same address, the end of one interval before the next start */
+	return c ? c : (int)b->end - (int)a->end;
+}
+
+/* Add one to the big-endian number A of LEN bytes; true on overflow. */
+static bool inc(uint8_t *a, size_t len)
+{
+	for (size_t i = len; i-- > 0;)
+		if (++a[i])
+			return false;
+	return true;
+}
+
+/* [S, E) (E NULL: to the end of the address space) as a CIDR, or "S-E". */
+static void put_range(struct elem_q *q, const uint8_t *s, const uint8_t *e)
+{
+	size_t bits = q->alen * 8;
+
+	for (size_t plen = 0; plen <= bits; plen++) {
+		uint8_t end[16];
+		bool ok = true, over;
+
+		memcpy(end, s, q->alen);
+		for (size_t b = plen; b < bits; b++) {
+			ok &= !(s[b / 8] & (0x80 >> (b % 8)));
+			end[b / 8] |= (uint8_t)(0x80 >> (b % 8));
+		}
+		over = inc(end, q->alen);
+		if (ok && (e ? !over && !memcmp(end, e, q->alen) : over)) {
+			put_addr(q, s);
+			buf_printf(&q->b, "/%zu", plen);
+			return;
+		}
+	}
+	put_addr(q, s);
+	buf_puts(&q->b, "-");
+	if (e)
+		put_addr(q, e);
+}
+
+static void finish_intervals(struct elem_q *q)
+{
+	iv_len = q->alen;
+	if (q->n_iv)
+		qsort(q->iv, q->n_iv, sizeof(*q->iv), iv_cmp);
+	for (size_t i = 0; i < q->n_iv; i++) {
+		if (q->iv[i].end)
+			continue;
+		put_range(q, q->iv[i].a, i + 1 < q->n_iv && q->iv[i + 1].end ? q->iv[i + 1].a : NULL);
+		el_add(&q->set->el, q->b.data, q->b.len);
+		q->b.len = 0;
+	}
+}
+
+static int read_elements(struct nl *nl, const char *table, struct el_set *set)
+{
+	struct elem_q q = { .set = set };
+	struct nlmsghdr *h;
+	int ret;
+
+	q.kind = set_kind(set->name, &q.family);
+	if (q.kind == K_SKIP)
+		return 0;
+	q.alen = q.family == AF_INET ? 4 : 16;
+	buf_puts(&q.b, "");
+	h = nl_msg(nl, NFT_MSG_GETSETELEM, NLM_F_DUMP | NLM_F_ACK);
+	mnl_attr_put_strz(h, NFTA_SET_ELEM_LIST_TABLE, table);
+	mnl_attr_put_strz(h, NFTA_SET_ELEM_LIST_SET, set->name);
+	ret = nl_run(nl, h, elem_cb, &q);
+	if (!ret && q.kind == K_CIDR)
+		finish_intervals(&q);
+	if (!ret && q.bad) {
+		fprintf(stderr, "svcnft: set %s of table inet %s has elements svcnft did not write\n",
+			set->name, table);
+		ret = -EPROTO;
+	}
+	svcnft_buf_free(&q.b);
+	free(q.iv);
+	return ret;
+}
+
+/* Chains and the comments of the masquerade rules. */
+
+static int chain_cb(const struct nlmsghdr *h, void *data)
+{
+	struct sets_q *q = data;
+	struct attrs t;
+	const char *name;
+
+	parse_msg(h, &t);
+	if (strcmp(attr_str(&t, NFTA_CHAIN_TABLE), q->table))
+		return MNL_CB_OK;
+	name = attr_str(&t, NFTA_CHAIN_NAME);
+	el_add(&q->els->chains, name, strlen(name));
+	return MNL_CB_OK;
+}
+
+static int rule_cb(const struct nlmsghdr *h, void *data)
+{
+	struct sets_q *q = data;
+	const char *chain, *c = NULL;
+	struct attrs t;
+	char *m;
+	size_t n, len = sizeof(q->els->masq[0]), clen;
+
+	parse_msg(h, &t);
+	chain = attr_str(&t, NFTA_RULE_CHAIN);
+	if (strcmp(attr_str(&t, NFTA_RULE_TABLE), q->table) ||
+	    (strcmp(chain, "masquerade4") && strcmp(chain, "masquerade6")))
+		return MNL_CB_OK;
+	m = q->els->masq[chain[10] == '6'];
+	n = strlen(m);
+	clen = udata_comment(t.a[NFTA_RULE_USERDATA], &c);
+	snprintf(m + n, len - n, "%s%.*s", n ? ", " : "", (int)clen, c ? c : "");
+	return MNL_CB_OK;
+}
+
+static int read_chains(struct nl *nl, const char *table, struct elements *els)
+{
+	struct sets_q q = { els, table };
+	struct nlmsghdr *h;
+	int ret;
+
+	h = nl_msg(nl, NFT_MSG_GETCHAIN, NLM_F_DUMP | NLM_F_ACK);
+	mnl_attr_put_strz(h, NFTA_CHAIN_TABLE, table);
+	if ((ret = nl_run(nl, h, chain_cb, &q)))
+		return ret;
+	for (int i = 0; i < 2; i++) {
+		h = nl_msg(nl, NFT_MSG_GETRULE, NLM_F_DUMP | NLM_F_ACK);
+		mnl_attr_put_strz(h, NFTA_RULE_TABLE, table);
+		mnl_attr_put_strz(h, NFTA_RULE_CHAIN, i ? "masquerade6" : "masquerade4");
+		if ((ret = nl_run(nl, h, rule_cb, &q)))
+			return ret;
+	}
+	return 0;
+}
+
+static int read_all(struct nl *nl, const char *table, struct elements *els)
+{
+	struct sets_q q = { els, table };
+	struct nlmsghdr *h;
+	int ret;
+
+	if ((ret = read_table(nl, table, els)) || !els->exists || !els->ours)
+		return ret;
+	h = nl_msg(nl, NFT_MSG_GETSET, NLM_F_DUMP | NLM_F_ACK);
+	mnl_attr_put_strz(h, NFTA_SET_TABLE, table);
+	if ((ret = nl_run(nl, h, set_cb, &q)))
+		return ret;
+	for (size_t i = 0; i < els->n_sets; i++)
+		if ((ret = read_elements(nl, table, &els->sets[i])))
+			return ret;
+	return read_chains(nl, table, els);
+}
+
+int live_read(const char *table, struct elements *els)
+{
+	struct nl nl = {0};
+	int ret;
+
+	elements_init(els);
+	ret = nl_open(&nl);
+	if (!ret)
+		ret = read_all(&nl, table, els);
+	nl_close(&nl);
+	elements_finish(els);
+	return ret;
+}
+
+static int gen_cb(const struct nlmsghdr *h, void *data)
+{
+	struct attrs t;
+
+	parse_msg(h, &t);
+	if (t.a[NFTA_GEN_ID])
+		*(uint32_t *)data = ntohl(mnl_attr_get_u32(t.a[NFTA_GEN_ID]));
+	return MNL_CB_OK;
+}
+
+int live_genid(uint32_t *gen)
+{
+	struct nl nl = {0};
+	int ret;
+
+	*gen = 0;
+	ret = nl_open(&nl);
+	if (!ret)
+		ret = nl_run(&nl, nl_msg(&nl, NFT_MSG_GETGEN, NLM_F_ACK), gen_cb, gen);
+	nl_close(&nl);
+	return ret;
+}

@@ -1,0 +1,22 @@
+/* live: read svcnft's table back from the kernel over netlink (libmnl).
+ *
+ * The result uses the canonical strings of compiler/elements.h, so that it
+ * compares with what the compiler would load.  The dynamic affinity sets
+ * (connection state) are listed without their elements. */
+#ifndef SVCNFT_LIVE_H
+#define SVCNFT_LIVE_H
+
+#include <stdint.h>
+
+#include "elements.h"
+
+/* Read table inet TABLE into ELS (initialised here).  A missing table gives
+ * exists = false; a table without svcnft's comment gives ours = false and
+ * nothing else.  Returns 0, or -errno (EINTR: the ruleset changed during
+ * the dump; read again). */
+int live_read(const char *table, struct elements *els);
+
+/* The ruleset generation id; 0 or -errno. */
+int live_genid(uint32_t *gen);
+
+#endif

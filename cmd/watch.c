@@ -1,0 +1,287 @@
+/* watch: inotify on the inputs, debounce, re-apply; signals via signalfd. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <libgen.h>
+#include <linux/limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "diff.h"
+#include "util.h"
+#include "watch.h"
+
+#define EVENTS (IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_TO | \
+		IN_MOVED_FROM | IN_MODIFY | IN_DELETE_SELF | IN_MOVE_SELF)
+#define MAX_WATCH 64
+
+/* One watched directory; FILE is the base name of interest, or NULL for
+ * every *.json in it. */
+struct wdir {
+	int wd;
+	char dir[PATH_MAX];
+	char file[NAME_MAX + 1];
+	bool all;
+};
+
+struct watch {
+	const struct watch_opts *o;
+	int ino, sig;
+	struct wdir w[MAX_WATCH];
+	int n_w;
+	struct svcnft_model *good;	/* the last valid snapshot */
+	char why[PATH_MAX + 64];	/* what triggered the pending reload */
+	int n_events;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void logmsg(const char *fmt, ...) PRINTF(1, 2);
+
+static void logmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	diff_log_setup(true, NULL);
+	diff_log_prefix();
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int add_watch(struct watch *w, const char *path)
+{
+	struct wdir *d;
+	struct stat st;
+	char tmp[PATH_MAX], tmp2[PATH_MAX];
+
+	if (w->n_w >= MAX_WATCH) {
+		logmsg("too many PATHs to watch (at most %d)", MAX_WATCH);
+		return -1;
+	}
+	d = &w->w[w->n_w];
+	memset(d, 0, sizeof(*d));
+	d->all = !stat(path, &st) && S_ISDIR(st.st_mode);
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	snprintf(tmp2, sizeof(tmp2), "%s", path);
+	if (d->all) {
+		snprintf(d->dir, sizeof(d->dir), "%s", path);
+	} else {
+		snprintf(d->dir, sizeof(d->dir), "%s", dirname(tmp));
+		snprintf(d->file, sizeof(d->file), "%s", basename(tmp2));
+	}
+	d->wd = inotify_add_watch(w->ino, d->dir, EVENTS);
+	if (d->wd < 0) {
+		logmsg("cannot watch %s: %s", d->dir, strerror(errno));
+		return -1;
+	}
+	w->n_w++;
+	return 0;
+}
+
+static int setup_watches(struct watch *w)
+{
+	for (int i = 0; i < w->n_w; i++)
+		inotify_rm_watch(w->ino, w->w[i].wd);
+	w->n_w = 0;
+	for (int i = 0; i < w->o->n_paths; i++)
+		if (add_watch(w, w->o->paths[i]) < 0)
+			return -1;
+	return 0;
+}
+
+static bool json_name(const char *n)
+{
+	size_t len = strlen(n);
+
+	return n[0] != '.' && len > 5 && !strcmp(n + len - 5, ".json");
+}
+
+static const char *event_kind(uint32_t mask)
+{
+	if (mask & (IN_MOVED_TO | IN_MOVED_FROM))
+		return "renamed";
+	if (mask & (IN_DELETE | IN_DELETE_SELF))
+		return "deleted";
+	if (mask & IN_CREATE)
+		return "created";
+	return "written";
+}
+
+/* Read inotify events; true if one concerns an input. */
+static bool read_events(struct watch *w)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool hit = false;
+	ssize_t n;
+
+	while ((n = read(w->ino, buf, sizeof(buf))) > 0)
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			for (int i = 0; i < w->n_w; i++) {
+				const struct wdir *d = &w->w[i];
+
+				if (d->wd != ev->wd)
+					continue;
+				if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF) ||
+				    (ev->len && (d->all ? json_name(ev->name) : !strcmp(ev->name, d->file)))) {
+					if (!w->n_events++)
+						snprintf(w->why, sizeof(w->why), "%s/%s %s",
+							 d->dir, ev->len ? ev->name : "", event_kind(ev->mask));
+					hit = true;
+				}
+			}
+			p += sizeof(*ev) + ev->len;
+		}
+	return hit;
+}
+
+/* Load and validate the inputs; NULL (errors logged) if invalid. */
+static struct svcnft_model *load(const struct watch *w)
+{
+	struct svcnft_model *m = svcnft_model_new();
+	struct svcnft_errors errs = {0};
+
+	for (int i = 0; i < w->o->n_paths; i++)
+		svcnft_model_load_path(m, w->o->paths[i], &errs);
+	if (svcnft_errors_status(&errs) != SVCNFT_EUSAGE)
+		svcnft_model_validate(m, w->o->cfg, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		logmsg("%s", errs.v[i].text);
+	if (svcnft_errors_status(&errs) != SVCNFT_OK) {
+		logmsg("invalid snapshot (%zu errors); the last good ruleset stays",
+		       errs.n - errs.nwarn);
+		svcnft_model_free(m);
+		m = NULL;
+	}
+	svcnft_errors_free(&errs);
+	return m;
+}
+
+static void apply(struct watch *w, const char *why, bool reload)
+{
+	struct svcnft_model *m = reload ? load(w) : w->good;
+
+	if (!m)
+		return;
+	if (reload) {
+		svcnft_model_free(w->good);
+		w->good = m;
+	}
+	diff_log_setup(true, why);
+	if (cmd_apply(m, w->o->cfg, false) != SVCNFT_OK)
+		logmsg("%s: apply failed; the last good ruleset stays", why);
+	diff_log_setup(false, NULL);
+}
+
+static int setup(struct watch *w)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
+	    (w->sig = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0 ||
+	    (w->ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0) {
+		logmsg("cannot set up: %s", strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < w->o->n_paths; i++)
+		if (!strcmp(w->o->paths[i], "-")) {
+			logmsg("watch cannot read standard input");
+			return -1;
+		}
+	return setup_watches(w);
+}
+
+/* Returns the signal received, or 0. */
+static int read_signal(struct watch *w)
+{
+	struct signalfd_siginfo si;
+
+	if (read(w->sig, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return 0;
+	return (int)si.ssi_signo;
+}
+
+static int loop(struct watch *w)
+{
+	double due = 0, check = w->o->interval_s ? now_s() + w->o->interval_s : 0;
+
+	for (;;) {
+		struct pollfd pfd[2] = { { w->ino, POLLIN, 0 }, { w->sig, POLLIN, 0 } };
+		double next = due ? due : check, t = now_s();
+		int timeout = -1, sig;
+
+		if (due && check && check < due)
+			next = check;
+		if (next)
+			timeout = next > t ? (int)((next - t) * 1000) + 1 : 0;
+		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
+			return -1;
+		if (pfd[0].revents && read_events(w))
+			due = now_s() + w->o->debounce_ms / 1000.0;
+		if (pfd[1].revents && (sig = read_signal(w))) {
+			if (sig != SIGHUP)
+				return sig;
+			setup_watches(w);
+			apply(w, "SIGHUP: full re-read", true);
+			due = 0;
+			w->n_events = 0;
+		}
+		t = now_s();
+		if (due && t >= due) {
+			char why[sizeof(w->why) + 32];
+
+			snprintf(why, sizeof(why), "%s%s", w->why,
+				 w->n_events > 1 ? " (and more)" : "");
+			due = 0;
+			w->n_events = 0;
+			apply(w, why, true);
+		}
+		if (check && t >= check) {
+			check = t + w->o->interval_s;
+			if (w->good)
+				apply(w, "interval check", false);
+		}
+	}
+}
+
+enum svcnft_status cmd_watch(const struct watch_opts *o)
+{
+	struct watch w = { .o = o, .ino = -1, .sig = -1 };
+	int sig;
+
+	if (setup(&w) < 0)
+		return SVCNFT_EUSAGE;
+	logmsg("watching %d path%s (debounce %u ms, interval %u s)", o->n_paths,
+	       o->n_paths == 1 ? "" : "s", o->debounce_ms, o->interval_s);
+	apply(&w, "start", true);
+	sig = loop(&w);
+	if (sig > 0)
+		logmsg("%s: exiting; the rules stay in place", strsignal(sig));
+	else
+		logmsg("poll: %s", strerror(errno));
+	svcnft_model_free(w.good);
+	close(w.ino);
+	close(w.sig);
+	return sig > 0 ? SVCNFT_OK : SVCNFT_EKERNEL;
+}

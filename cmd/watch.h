@@ -1,0 +1,18 @@
+/* watch: apply, then re-apply whenever the input files change. */
+#ifndef SVCNFT_WATCH_H
+#define SVCNFT_WATCH_H
+
+#include "svcnft.h"
+
+struct watch_opts {
+	const struct svcnft_config *cfg;
+	char **paths;
+	int n_paths;
+	unsigned int debounce_ms;	/* default 200 */
+	unsigned int interval_s;	/* drift check; 0 = never */
+};
+
+/* Runs until SIGTERM or SIGINT (then 0), or a setup error (>= 2). */
+enum svcnft_status cmd_watch(const struct watch_opts *o);
+
+#endif

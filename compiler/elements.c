@@ -1,0 +1,415 @@
+/* elements: plan (or saved script) -> canonical element strings. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "elements.h"
+#include "util.h"
+
+void el_fmt_ip(struct svcnft_buf *b, const struct ipaddr *a)
+{
+	char s[64];
+
+	ipaddr_format(a, s, sizeof(s));
+	buf_puts(b, s);
+}
+
+void el_fmt_key(struct svcnft_buf *b, const struct plan_entry *e)
+{
+	el_fmt_ip(b, &e->vip);
+	buf_printf(b, " . %s . %u", proto_name(e->proto), e->port);
+}
+
+void el_fmt_dispatch(struct svcnft_buf *b, const struct plan_family *f,
+		     const struct plan_entry *e)
+{
+	struct plan_group g = plan_entry_group(e);
+	char chain[64];
+
+	el_fmt_key(b, e);
+	buf_puts(b, " comment \"");
+	plan_entry_comment(b, e);
+	buf_putc(b, '"');
+	plan_chain_lb(chain, sizeof(chain), f, &g);
+	buf_printf(b, " : goto %s", chain);
+}
+
+void el_fmt_backend(struct svcnft_buf *b, const struct plan_entry *e,
+		    size_t slot)
+{
+	el_fmt_key(b, e);
+	buf_printf(b, " . %zu : ", slot);
+	el_fmt_ip(b, &e->backends[slot].ip);
+	buf_printf(b, " . %u", e->backends[slot].port);
+}
+
+void el_fmt_hairpin(struct svcnft_buf *b, const struct ipaddr *a)
+{
+	el_fmt_ip(b, a);
+	buf_puts(b, " . ");
+	el_fmt_ip(b, a);
+}
+
+void el_fmt_cidr(struct svcnft_buf *b, const struct svcnft_cidr *c)
+{
+	struct ipaddr a = { .family = c->family };
+
+	memcpy(a.a, c->addr, 16);
+	el_fmt_ip(b, &a);
+	buf_printf(b, "/%u", c->plen);
+}
+
+void el_fmt_slot(struct svcnft_buf *b, const struct plan_family *f,
+		 const struct plan_aff *a, size_t slot)
+{
+	char name[64];
+
+	plan_chain_slot(name, sizeof(name), f, a, slot);
+	buf_printf(b, "%zu : goto %s", slot, name);
+}
+
+void el_fmt_masq(char *buf, size_t len, const struct plan *p)
+{
+	snprintf(buf, len, "hairpin%s", p->cfg->masquerade_all ?
+		 ", masquerade-all" : p->fam[0].n_pod_cidrs || p->fam[1].n_pod_cidrs ?
+		 ", from outside the pod network" : "");
+}
+
+void el_add(struct el_list *l, const char *s, size_t len)
+{
+	buf_add(&l->text, s, len);
+	buf_putc(&l->text, '\0');
+	l->n++;
+}
+
+static void el_add_buf(struct el_list *l, struct svcnft_buf *b)
+{
+	el_add(l, b->data, b->len);
+	b->len = 0;
+	b->data[0] = '\0';
+}
+
+void el_finish(struct el_list *l)
+{
+	const char *s = l->text.data;
+
+	free(l->v);
+	l->v = xcalloc(l->n + 1, sizeof(*l->v));
+	for (size_t i = 0; i < l->n; i++) {
+		l->v[i] = s;
+		s += strlen(s) + 1;
+	}
+}
+
+static void el_list_free(struct el_list *l)
+{
+	svcnft_buf_free(&l->text);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+void elements_init(struct elements *els)
+{
+	memset(els, 0, sizeof(*els));
+	els->layout = -1;
+}
+
+void elements_free(struct elements *els)
+{
+	for (size_t i = 0; i < els->n_sets; i++)
+		el_list_free(&els->sets[i].el);
+	free(els->sets);
+	el_list_free(&els->chains);
+	el_list_free(&els->owners);
+	elements_init(els);
+}
+
+void elements_finish(struct elements *els)
+{
+	for (size_t i = 0; i < els->n_sets; i++)
+		el_finish(&els->sets[i].el);
+	el_finish(&els->chains);
+	el_finish(&els->owners);
+}
+
+struct el_set *elements_add_set(struct elements *els, const char *name,
+				size_t size)
+{
+	struct el_set *s;
+
+	els->sets = grow(els->sets, &els->cap_sets, els->n_sets, sizeof(*els->sets));
+	s = &els->sets[els->n_sets++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->size = size;
+	return s;
+}
+
+struct el_set *elements_find(const struct elements *els, const char *name)
+{
+	for (size_t i = 0; i < els->n_sets; i++)
+		if (!strcmp(els->sets[i].name, name))
+			return &els->sets[i];
+	return NULL;
+}
+
+static bool starts(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+bool el_dynamic_chain(const char *name)
+{
+	return starts(name, "endpoints") || starts(name, "affinity");
+}
+
+bool el_dynamic_set(const char *name)
+{
+	return starts(name, "affinity-slots");
+}
+
+bool el_service_set(const char *name)
+{
+	return starts(name, "cluster-ips") || starts(name, "service-ports") ||
+	       starts(name, "service-ips") || starts(name, "backends");
+}
+
+static void add_chain(struct elements *els, const char *base, const char *sfx)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s%s", base, sfx);
+	el_add(&els->chains, name, strlen(name));
+}
+
+static struct el_set *set_of(struct elements *els, const char *base,
+			     const struct plan_family *f, size_t size)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s%s", base, f->sfx);
+	return elements_add_set(els, name, size);
+}
+
+static size_t n_live(const struct plan_family *f)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n_e; i++)
+		n += f->e[i].n != 0;
+	return n;
+}
+
+/* cluster-ips, service-ports, service-ips, backends: per service. */
+static void service_sets(struct elements *els, const struct plan_family *f,
+			 struct svcnft_buf *b)
+{
+	struct el_set *ips, *ports, *disp;
+
+	ips = set_of(els, "cluster-ips", f, plan_set_size(f->n_vips));
+	for (size_t i = 0; i < f->n_vips; i++) {
+		el_fmt_ip(b, &f->vips[i]);
+		el_add_buf(&ips->el, b);
+	}
+	ports = set_of(els, "service-ports", f, plan_set_size(n_live(f)));
+	disp = set_of(els, "service-ips", f, plan_set_size(n_live(f)));
+	for (size_t i = 0; i < f->n_e; i++) {
+		const struct plan_entry *e = &f->e[i];
+
+		el_fmt_ip(b, &e->vip);
+		el_add_buf(&els->owners, b);
+		buf_printf(b, "%s/%s", e->svc->ns, e->svc->name);
+		el_add_buf(&els->owners, b);
+		if (!e->n)
+			continue;
+		el_fmt_key(b, e);
+		el_add_buf(&ports->el, b);
+		el_fmt_dispatch(b, f, e);
+		el_add_buf(&disp->el, b);
+	}
+}
+
+static void other_sets(struct elements *els, const struct plan_family *f,
+		       struct svcnft_buf *b)
+{
+	struct el_set *s;
+	char name[64];
+
+	s = set_of(els, "hairpin", f, plan_set_size(f->n_hairpin));
+	for (size_t i = 0; i < f->n_hairpin; i++) {
+		el_fmt_hairpin(b, &f->hairpin[i]);
+		el_add_buf(&s->el, b);
+	}
+	s = set_of(els, "pod-cidrs", f, 0);
+	for (size_t i = 0; i < f->n_pod_cidrs; i++) {
+		el_fmt_cidr(b, &f->pod_cidrs[i]);
+		el_add_buf(&s->el, b);
+	}
+	s = set_of(els, "backends", f, plan_set_size(f->n_backends));
+	for (size_t i = 0; i < f->n_e; i++)
+		for (size_t j = 0; j < f->e[i].n; j++) {
+			el_fmt_backend(b, &f->e[i], j);
+			el_add_buf(&s->el, b);
+		}
+	for (int p = 0; p < PLAN_N_PROTOS; p++) {
+		plan_affinity_set(name, sizeof(name), f, (enum proto)p);
+		elements_add_set(els, name, PLAN_AFFINITY_SIZE);
+	}
+	for (size_t t = 0; t < f->n_affs; t++) {
+		plan_slot_map(name, sizeof(name), f, &f->affs[t]);
+		s = elements_add_set(els, name, 0);
+		for (size_t i = 0; i < f->affs[t].slots; i++) {
+			el_fmt_slot(b, f, &f->affs[t], i);
+			el_add_buf(&s->el, b);
+		}
+	}
+}
+
+static void family_chains(struct elements *els, const struct plan_family *f)
+{
+	char name[64];
+
+	for (size_t i = 0; i < f->n_groups; i++) {
+		plan_chain_lb(name, sizeof(name), f, &f->groups[i]);
+		el_add(&els->chains, name, strlen(name));
+	}
+	for (size_t t = 0; t < f->n_affs; t++)
+		for (size_t i = 0; i < f->affs[t].slots; i++) {
+			plan_chain_slot(name, sizeof(name), f, &f->affs[t], i);
+			el_add(&els->chains, name, strlen(name));
+		}
+	add_chain(els, "masquerade", f->sfx);
+	add_chain(els, "service-check", f->sfx);
+}
+
+static const char *const fixed_chains[] = {
+	"services", "reject-service", "service-check", "filter-prerouting",
+	"filter-output", "nat-prerouting", "nat-output", "nat-postrouting",
+};
+
+void elements_from_plan(struct elements *els, const struct plan *p)
+{
+	struct svcnft_buf b = {0};
+
+	elements_init(els);
+	els->exists = els->ours = true;
+	els->layout = SVCNFT_LAYOUT_VERSION;
+	buf_puts(&b, "");
+	for (int i = 0; i < 2; i++) {
+		service_sets(els, &p->fam[i], &b);
+		other_sets(els, &p->fam[i], &b);
+		family_chains(els, &p->fam[i]);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(fixed_chains); i++)
+		el_add(&els->chains, fixed_chains[i], strlen(fixed_chains[i]));
+	el_fmt_masq(els->masq[0], sizeof(els->masq[0]), p);
+	snprintf(els->masq[1], sizeof(els->masq[1]), "%s", els->masq[0]);
+	svcnft_buf_free(&b);
+	elements_finish(els);
+}
+
+/* Saved scripts. */
+
+struct parse {
+	struct elements *els;
+	struct el_set *set;
+	int masq;			/* -1, or the family of the chain */
+	bool in_elements, in_table;
+};
+
+/* NAME of "KEYWORD NAME {" into OUT. */
+static bool object_name(const char *line, const char *kw, char *out, size_t len)
+{
+	size_t n = strlen(kw), w;
+
+	if (strncmp(line, kw, n) || line[n] != ' ')
+		return false;
+	line += n + 1;
+	w = strcspn(line, " {");
+	if (!w || w >= len || strcmp(line + w, " {"))
+		return false;
+	memcpy(out, line, w);
+	out[w] = '\0';
+	return true;
+}
+
+static void masq_comment(struct parse *ps, const char *line)
+{
+	const char *c = strstr(line, "comment \"");
+	char *m = ps->els->masq[ps->masq];
+	size_t n = strlen(m), len = sizeof(ps->els->masq[0]);
+
+	if (!c)
+		return;
+	c += 9;
+	snprintf(m + n, len - n, "%s%.*s", n ? ", " : "",
+		 (int)strcspn(c, "\""), c);
+}
+
+static void parse_line(struct parse *ps, const char *line, size_t len)
+{
+	char name[64];
+
+	if (ps->in_elements) {
+		if (!strcmp(line, "}"))
+			ps->in_elements = false;
+		else
+			el_add(&ps->set->el, line, len && line[len - 1] == ',' ? len - 1 : len);
+		return;
+	}
+	if (object_name(line, "set", name, sizeof(name)) ||
+	    object_name(line, "map", name, sizeof(name))) {
+		ps->set = elements_add_set(ps->els, name, 0);
+		ps->masq = -1;
+	} else if (object_name(line, "chain", name, sizeof(name))) {
+		el_add(&ps->els->chains, name, strlen(name));
+		ps->set = NULL;
+		ps->masq = !strcmp(name, "masquerade4") ? 0 :
+			   !strcmp(name, "masquerade6") ? 1 : -1;
+	} else if (ps->set && !strncmp(line, "size ", 5)) {
+		ps->set->size = strtoul(line + 5, NULL, 10);
+	} else if (ps->set && !strcmp(line, "elements = {")) {
+		ps->in_elements = true;
+	} else if (ps->masq >= 0) {
+		masq_comment(ps, line);
+	} else if (!strncmp(line, "comment \"svcnft layout ", 23)) {
+		ps->els->layout = atoi(line + 23);
+	}
+}
+
+bool elements_parse_script(struct elements *els, const char *text,
+			   char *err, size_t errlen)
+{
+	struct parse ps = { .els = els, .masq = -1 };
+	char tname[80];
+
+	elements_init(els);
+	while (*text) {
+		const char *nl = strchr(text, '\n');
+		size_t len = nl ? (size_t)(nl - text) : strlen(text);
+		char *line = xmalloc(len + 1), *s = line;
+
+		memcpy(line, text, len);
+		line[len] = '\0';
+		while (*s == '\t' || *s == ' ')
+			s++;
+		if (!ps.in_table && line[0] != '\t' &&
+		    object_name(line, "table inet", tname, sizeof(tname)))
+			ps.in_table = true;
+		else if (ps.in_table && !strcmp(line, "}"))
+			ps.in_table = false;
+		else if (ps.in_table)
+			parse_line(&ps, s, strlen(s));
+		free(line);
+		text += len + (nl != NULL);
+	}
+	if (els->layout < 0) {
+		snprintf(err, errlen, "not a script printed by svcnft compile (no \"svcnft layout\" table comment)");
+		elements_free(els);
+		return false;
+	}
+	els->exists = els->ours = true;
+	elements_finish(els);
+	return true;
+}

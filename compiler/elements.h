@@ -1,0 +1,82 @@
+/* elements: the table's contents as canonical strings.
+ *
+ * Every named set and map with its elements exactly as render_nft prints
+ * them ("10.0.0.20 . tcp . 80 . 0 : 192.0.2.42 . 9376"), the chain names,
+ * and the comments of the masquerade rules (they depend on the options).
+ * The same form is produced from a plan, from the kernel (cmd/live.c) and
+ * from a saved script, so that the three compare as strings. */
+#ifndef SVCNFT_ELEMENTS_H
+#define SVCNFT_ELEMENTS_H
+
+#include "plan.h"
+
+struct el_list {
+	struct svcnft_buf text;		/* the strings, NUL-separated */
+	const char **v;			/* after el_finish(): into text */
+	size_t n;
+};
+
+struct el_set {
+	char name[64];
+	size_t size;			/* declared size; 0 = none */
+	struct el_list el;
+};
+
+struct elements {
+	bool exists;			/* live: the table exists */
+	bool ours;			/* live: it carries svcnft's comment */
+	int layout;			/* layout version; -1 = unknown */
+	struct el_set *sets;		/* in declaration order */
+	size_t n_sets, cap_sets;
+	struct el_list chains;
+	char masq[2][256];		/* masquerade4/6 rule comments, ", " */
+	struct el_list owners;		/* VIP, "ns/name", ... (plan only) */
+};
+
+/* Canonical text of single elements (render_nft prints these). */
+void el_fmt_ip(struct svcnft_buf *b, const struct ipaddr *a);
+void el_fmt_key(struct svcnft_buf *b, const struct plan_entry *e);
+void el_fmt_dispatch(struct svcnft_buf *b, const struct plan_family *f,
+		     const struct plan_entry *e);
+void el_fmt_backend(struct svcnft_buf *b, const struct plan_entry *e,
+		    size_t slot);
+void el_fmt_hairpin(struct svcnft_buf *b, const struct ipaddr *a);
+void el_fmt_cidr(struct svcnft_buf *b, const struct svcnft_cidr *c);
+void el_fmt_slot(struct svcnft_buf *b, const struct plan_family *f,
+		 const struct plan_aff *a, size_t slot);
+/* The comments of the masquerade chain's rules, joined with ", ". */
+void el_fmt_masq(char *buf, size_t len, const struct plan *p);
+
+/* Build everything from a plan. */
+void elements_from_plan(struct elements *els, const struct plan *p);
+void elements_init(struct elements *els);
+void elements_free(struct elements *els);
+
+struct el_set *elements_add_set(struct elements *els, const char *name,
+				size_t size);
+struct el_set *elements_find(const struct elements *els, const char *name);
+void el_add(struct el_list *l, const char *s, size_t len);
+/* Index the strings of L (call once after the last el_add). */
+void el_finish(struct el_list *l);
+void elements_finish(struct elements *els);
+
+/* Chains, sets and maps that come and go with the endpoint counts and
+ * affinity timeouts in use; everything else is fixed by the layout. */
+bool el_dynamic_chain(const char *name);
+bool el_dynamic_set(const char *name);
+/* Sets whose elements belong to one service (first word is its VIP). */
+bool el_service_set(const char *name);
+
+/* Parse a script svcnft printed (compile -o nft) into ELS; false with a
+ * message in ERR when it is not one. */
+bool elements_parse_script(struct elements *els, const char *text,
+			   char *err, size_t errlen);
+
+/* Append the nft text declaring the dynamic chain or map NAME of plan P,
+ * or one of the backends maps (maps without size or elements) to B; false
+ * if P has no such object.  nft 1.0.6 parses elements of a `typeof` map
+ * only after a declaration in the same script. */
+bool render_nft_object(struct svcnft_buf *b, const struct plan *p,
+		       const char *name);
+
+#endif

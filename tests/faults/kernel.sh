@@ -1,0 +1,92 @@
+#!/bin/bash
+# The kernel refusing the transaction is reported (exit 4) and the previous
+# ruleset stays, read back from the kernel:
+#  1. a table of svcnft's name held with "flags owner" by another process
+#     (nft -i): the kernel answers EPERM to every change;
+#  2. --table naming a foreign table (no svcnft comment): refused before
+#     any change;
+#  3. an invalid input and one over a --limit, over an applied table:
+#     exit 3 and 2, the table unchanged.
+# Root only.  Usage: kernel.sh SVCNFT SRCROOT
+set -eu
+svcnft=$(realpath "$1")
+src=$2
+if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null; then
+	echo "SKIPPED: needs root and nft"
+	exit 77
+fi
+ns=svcnft-kern-$$
+tmp=$(mktemp -d)
+holder=
+cleanup() {
+	[ -z "$holder" ] || kill "$holder" 2>/dev/null || true
+	ip netns del "$ns" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+ip netns add "$ns"
+nsx() { ip netns exec "$ns" "$@"; }
+fail() { echo "FAIL: $*"; exit 1; }
+ex=$src/testdata/examples/cluster.json
+one=$src/testdata/seed-my-service/my-service.json
+
+# 1. owned table: nft -i keeps its netlink socket (the owner) open.
+mkfifo "$tmp/fifo"
+nsx nft -i <"$tmp/fifo" >"$tmp/nft-i.log" 2>&1 &
+holder=$!
+exec 3>"$tmp/fifo"
+printf '%s\n' 'add table inet svcnft { flags owner; comment "svcnft layout 1"; }' \
+	'add set inet svcnft s { type ipv4_addr; elements = { 10.0.0.1 }; }' >&3
+for _ in $(seq 50); do
+	nsx nft list table inet svcnft >"$tmp/owned" 2>/dev/null &&
+		grep -q 10.0.0.1 "$tmp/owned" && break
+	sleep 0.1
+done
+grep -q 10.0.0.1 "$tmp/owned" || fail "could not create the owned table"
+for cmd in apply delete; do
+	rc=0
+	if [ $cmd = apply ]; then
+		nsx "$svcnft" apply -s 10.0.0.0/24 "$ex" 2>"$tmp/err" || rc=$?
+	else
+		nsx "$svcnft" delete 2>"$tmp/err" || rc=$?
+	fi
+	[ "$rc" = 4 ] || { cat "$tmp/err"; fail "$cmd on an owned table: exit $rc, expected 4"; }
+	grep -q "refused" "$tmp/err" || fail "$cmd: no 'refused' message"
+	nsx nft list table inet svcnft | cmp -s - "$tmp/owned" ||
+		fail "$cmd changed the owned table"
+done
+echo "ok: owned table: apply and delete refused (exit 4), table unchanged"
+exec 3>&-
+wait "$holder" 2>/dev/null || true
+holder=
+nsx nft list table inet svcnft >/dev/null 2>&1 && fail "owned table outlived its owner"
+
+# 2. a foreign table named by --table, next to svcnft's own applied table.
+nsx "$svcnft" apply -s 10.0.0.0/24 "$ex" 2>/dev/null
+nsx nft list table inet svcnft >"$tmp/ours"
+nsx nft add table inet theirs '{ comment "not svcnft"; }'
+nsx nft add set inet theirs s '{ type ipv4_addr; elements = { 192.0.2.1 }; }'
+nsx nft list table inet theirs >"$tmp/theirs"
+for cmd in apply check delete; do
+	rc=0
+	if [ $cmd = delete ]; then
+		nsx "$svcnft" delete --table theirs 2>"$tmp/err" || rc=$?
+	else
+		nsx "$svcnft" $cmd --table theirs -s 10.0.0.0/24 "$one" 2>"$tmp/err" || rc=$?
+	fi
+	[ "$rc" = 4 ] || { cat "$tmp/err"; fail "$cmd --table theirs: exit $rc, expected 4"; }
+	grep -q "not created by svcnft" "$tmp/err" || { cat "$tmp/err"; fail "$cmd: unclear message"; }
+	nsx nft list table inet theirs | cmp -s - "$tmp/theirs" || fail "$cmd changed table theirs"
+	nsx nft list table inet svcnft | cmp -s - "$tmp/ours" || fail "$cmd changed svcnft's table"
+done
+echo "ok: foreign --table: apply, check, delete refused (exit 4), both tables unchanged"
+
+# 3. an invalid input over the applied table: nothing applied.
+rc=0
+nsx "$svcnft" apply -s 10.0.0.0/24 "$src/testdata/err-ports/svc.json" 2>/dev/null || rc=$?
+[ "$rc" = 3 ] || fail "invalid input: exit $rc, expected 3"
+rc=0
+nsx "$svcnft" apply -s 10.0.0.0/24 --limit objects=3 "$ex" 2>/dev/null || rc=$?
+[ "$rc" = 2 ] || fail "over --limit objects: exit $rc, expected 2"
+nsx nft list table inet svcnft | cmp -s - "$tmp/ours" || fail "refused input changed the table"
+echo "ok: invalid and over-limit inputs: exit 3 and 2, table unchanged"

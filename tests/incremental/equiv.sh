@@ -1,0 +1,113 @@
+#!/bin/sh
+# Incremental apply reaches the same table as a full apply: for pairs of
+# golden inputs A -> B, `apply A; apply B` (incremental) must list exactly
+# like `apply --full B` in a fresh namespace, and B again sends nothing.
+# Also: diff reports no change afterwards, and a foreign table is refused.
+set -eu
+SVCNFT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+DATA=$2
+[ "$(id -u)" = 0 ] || { echo "SKIPPED: needs root (network namespaces)"; exit 77; }
+PFX=svi$$
+T=$(mktemp -d)
+export SVCNFT_LOCK_DIR=$T
+cleanup() {
+	ip netns del "$PFX-a" 2>/dev/null || true
+	ip netns del "$PFX-b" 2>/dev/null || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
+ip netns add "$PFX-a"
+ip netns add "$PFX-b"
+fail=0
+
+# args of case C (service and cluster CIDRs)
+args() { cat "$DATA/$1/args" 2>/dev/null || true; }
+inputs() { ls "$1"/*.json 2>/dev/null | grep -v '/dns.json$' || true; }
+# the table with what changes by itself (handles, counters) left out
+list() { ip netns exec "$1" nft list table inet svcnft | sed 's/ # handle [0-9]*//'; }
+
+run() { ip netns exec "$PFX-a" "$SVCNFT" "$@"; }
+
+step() {	# step CASE: incremental to CASE in a, full in b, compare
+	c=$1
+	# shellcheck disable=SC2046
+	run apply $(args "$c") $(inputs "$c") 2> "$T/err" || { echo "FAIL: apply $c"; cat "$T/err"; fail=1; return; }
+	case $2 in
+	inc) grep -q "updated table" "$T/err" || { echo "FAIL: $c: expected an incremental apply"; cat "$T/err"; fail=1; } ;;
+	full) grep -q "full replace" "$T/err" || { echo "FAIL: $c: expected a full replace"; cat "$T/err"; fail=1; } ;;
+	esac
+	ip netns exec "$PFX-b" nft delete table inet svcnft 2>/dev/null || true
+	# shellcheck disable=SC2046
+	ip netns exec "$PFX-b" "$SVCNFT" apply --full $(args "$c") $(inputs "$c") 2>/dev/null
+	list "$PFX-a" > "$T/a"; list "$PFX-b" > "$T/b"
+	if ! cmp -s "$T/a" "$T/b"; then
+		echo "FAIL: incremental apply to $c differs from a full apply:"
+		diff -u "$T/b" "$T/a" | head -40
+		fail=1
+	fi
+	# shellcheck disable=SC2046
+	run apply $(args "$c") $(inputs "$c") 2> "$T/err"
+	grep -q "no transaction sent" "$T/err" || { echo "FAIL: $c: second apply was not a no-op"; cat "$T/err"; fail=1; }
+	# shellcheck disable=SC2046
+	if ! run diff $(args "$c") $(inputs "$c") > "$T/d"; then
+		echo "FAIL: $c: diff after apply reports changes"; cat "$T/d"; fail=1
+	fi
+	echo "ok   $c"
+}
+
+A="--service-cidr 10.0.0.0/24"
+cd "$DATA"
+# the first apply and a change of masquerade options replace the table
+for s in affinity:full two-namespaces:any udp-sctp:any multi-port-named:any \
+	 affinity:any no-endpoints:any ipv6-dual-stack:any example-cluster:any \
+	 affinity:any masquerade-cluster-cidr:full ready-notready:full; do
+	step "${s%:*}" "${s#*:}"
+done
+
+# affinity state survives an incremental apply that changes another service
+run apply $A affinity/svc.json 2> /dev/null
+ip netns exec "$PFX-a" nft add element inet svcnft affinity4-tcp '{ 192.168.1.1 . 10.0.0.101 . 80 . 1 timeout 600s }'
+sed 's/10.244.1.77/10.244.1.78/' affinity/svc.json > "$T/changed.json"
+run apply $A "$T/changed.json" 2> "$T/err"
+grep -q "updated table" "$T/err" || { echo "FAIL: expected an incremental apply"; cat "$T/err"; fail=1; }
+if ip netns exec "$PFX-a" nft list set inet svcnft affinity4-tcp | grep -q '192.168.1.1 . 10.0.0.101 . 80 . 1'; then
+	echo "ok   affinity entry survives"
+else
+	echo "FAIL: affinity entry lost"; fail=1
+fi
+
+# a change by someone else between read and commit: recomputed, not lost
+SVCNFT_TEST_PAUSE_MS=700 run apply $A affinity/svc.json 2> "$T/err" &
+sleep 0.3
+ip netns exec "$PFX-a" nft add element inet svcnft cluster-ips4 '{ 10.0.0.99 }'
+wait $! || { echo "FAIL: apply with a concurrent change"; cat "$T/err"; fail=1; }
+if grep -q "changed while reading" "$T/err" && ! ip netns exec "$PFX-a" nft list set inet svcnft cluster-ips4 | grep -q 10.0.0.99; then
+	echo "ok   concurrent change detected and recomputed"
+else
+	echo "FAIL: concurrent change"; cat "$T/err"; fail=1
+fi
+
+# two applies at once are serialised by the lock
+SVCNFT_TEST_PAUSE_MS=500 run apply $A "$T/changed.json" 2> "$T/err1" &
+p1=$!
+sleep 0.1
+run apply $A affinity/svc.json 2> "$T/err2"
+wait $p1
+# the later apply waited for the lock and saw the earlier one's table
+if run diff $A affinity/svc.json > /dev/null && grep -q "updated table" "$T/err1" &&
+   grep -q "updated table" "$T/err2"; then
+	echo "ok   concurrent applies serialised"
+else
+	echo "FAIL: concurrent applies"; cat "$T/err1" "$T/err2"; fail=1
+fi
+
+# a table of that name that svcnft did not make is never touched
+ip netns exec "$PFX-a" nft delete table inet svcnft
+ip netns exec "$PFX-a" nft add table inet svcnft
+if run apply $A affinity/svc.json 2> "$T/err"; then
+	echo "FAIL: apply over a foreign table succeeded"; fail=1
+fi
+grep -q "not created by svcnft" "$T/err" || { echo "FAIL: no foreign-table message"; cat "$T/err"; fail=1; }
+[ "$(ip netns exec "$PFX-a" nft list table inet svcnft | grep -c .)" -le 2 ] || { echo "FAIL: foreign table modified"; fail=1; }
+echo "ok   foreign table left alone"
+exit $fail
