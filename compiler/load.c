@@ -273,7 +273,13 @@ void svcnft_model_load_buffer(struct svcnft_model *m, const char *name,
 			 name, limits_cur()->input_bytes);
 		return;
 	}
-	for (skip_ws(&s); s.pos < s.len && !s.failed; skip_ws(&s)) {
+	skip_ws(&s);
+	if (s.pos == s.len) {
+		/* a truncated or half-written file must not read as "no services" */
+		errs_add(errs, SVCNFT_EUSAGE, "%s: empty input: no JSON document", name);
+		return;
+	}
+	for (; s.pos < s.len && !s.failed; skip_ws(&s)) {
 		if (s.d[s.pos] == '{') {
 			top_object(&s, m);
 		} else if (s.d[s.pos] == '[') {
@@ -341,6 +347,8 @@ static void load_dir(struct svcnft_model *m, const char *path,
 		errs_add(errs, SVCNFT_EUSAGE, "%s: %s", path, strerror(errno));
 		return;
 	}
+	if (n == 0)	/* e.g. a volume not mounted yet: not "no services" */
+		errs_add(errs, SVCNFT_EUSAGE, "%s: no *.json files in the directory", path);
 	for (int i = 0; i < n; i++) {
 		struct svcnft_buf p = {0};
 

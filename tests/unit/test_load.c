@@ -97,10 +97,28 @@ static void test_nested_list(void **state)
 	fx_free(&fx);
 }
 
+/* No JSON document at all is an error: a half-written file must never
+ * read as "no services". */
+static void test_no_document(void **state)
+{
+	static const char *const inputs[] = { "", "   \n\t" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		struct fixture fx;
+
+		fx_init(&fx);
+		fx_load(&fx, inputs[i]);
+		assert_int_equal(svcnft_errors_status(&fx.errs), SVCNFT_EUSAGE);
+		fx_assert_err(&fx, "t.json: empty input: no JSON document");
+		fx_free(&fx);
+	}
+}
+
 static void test_empty(void **state)
 {
 	static const char *const inputs[] = {
-		"", "   \n\t", "[]", "[ ]", "{}", "{\"kind\":\"List\",\"items\":[]}",
+		"[]", "[ ]", "{}", "{\"kind\":\"List\",\"items\":[]}",
 		"{\"kind\":\"List\",\"items\":[ \n ],\"metadata\":{}}",
 	};
 
@@ -223,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_concatenated),
 		cmocka_unit_test(test_nested_list),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_no_document),
 		cmocka_unit_test(test_brackets_in_strings),
 		cmocka_unit_test(test_items_not_array),
 		cmocka_unit_test(test_malformed_positions),
