@@ -48,7 +48,7 @@ static const struct command {
 	  "apply, then re-apply whenever the input files change (inotify)" },
 };
 
-enum { OPT_MASQ_ALL = 256, OPT_ZONE, OPT_TTL, OPT_PTR, OPT_HOSTS, OPT_LIMIT,
+enum { OPT_MASQ_ALL = 256, OPT_NODE_NAME, OPT_ZONE, OPT_TTL, OPT_PTR, OPT_HOSTS, OPT_LIMIT,
        OPT_AGAINST, OPT_FULL, OPT_DEBOUNCE, OPT_INTERVAL };
 
 /* One table feeds getopt_long and --help. */
@@ -64,6 +64,7 @@ static const struct option_desc {
 	{ "service-cidr", 1, 's', "CIDR", INPUT | DISC, "range of valid cluster IPs, repeatable; default 10.96.0.0/12" },
 	{ "cluster-cidr", 1, 'c', "CIDR", INPUT, "pod network, repeatable: traffic from outside it is masqueraded" },
 	{ "masquerade-all", 0, OPT_MASQ_ALL, NULL, INPUT, "masquerade all traffic to service IPs" },
+	{ "node-name", 1, OPT_NODE_NAME, "NAME", INPUT, "this node: hairpin entries only for endpoints with this nodeName" },
 	{ "output", 1, 'o', "FORMAT", C(CMD_COMPILE) | C(CMD_ENV), "nft (default) or json; env: env (default), json or docker (--env words)" },
 	{ "namespace", 1, 'n', "NS", C(CMD_ENV), "namespace of the pod; default default" },
 	{ "zone", 1, OPT_ZONE, "ZONE", C(CMD_DNS), "cluster domain; default cluster.local" },
@@ -216,6 +217,9 @@ static int handle_opt(struct cli *c, int opt, const char *arg)
 		return add_cidr(c->pod_cidrs, &c->cfg.n_cluster_cidrs, arg, "cluster-cidr");
 	case OPT_MASQ_ALL:
 		c->cfg.masquerade_all = true;
+		return 0;
+	case OPT_NODE_NAME:
+		c->cfg.node_name = *arg ? arg : NULL;
 		return 0;
 	case OPT_LIMIT:
 		return set_limit(arg);

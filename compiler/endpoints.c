@@ -92,6 +92,7 @@ static void collect_group(const struct ep_group *g, const struct svc *s,
 		c = &(*v)[(*n)++];
 		c->b.ip = e->ip;
 		c->b.port = (uint16_t)ep->port.v;
+		c->b.node = e->node_name;
 		c->ready = e->ready || s->publish_not_ready;
 		c->serving = e->serving || s->publish_not_ready;
 		c->terminating = e->terminating;

@@ -70,8 +70,8 @@ static void add_aff(struct plan_family *f, const struct plan_group *g)
 }
 
 static void add_entry(struct plan_family *f, const struct svcnft_model *m,
-		      const struct svc *s, const struct svc_port *sp,
-		      const struct ipaddr *vip)
+		      const struct svcnft_config *cfg, const struct svc *s,
+		      const struct svc_port *sp, const struct ipaddr *vip)
 {
 	struct plan_entry *e;
 	struct plan_group g;
@@ -90,6 +90,10 @@ static void add_entry(struct plan_family *f, const struct svcnft_model *m,
 	e->n = model_backends(m, s, sp, f->family, &e->backends);
 	f->n_backends += e->n;
 	for (size_t i = 0; i < e->n; i++) {
+		const char *node = e->backends[i].node;
+
+		if (cfg->node_name && node && strcmp(node, cfg->node_name))
+			continue;	/* a remote pod never hairpins here */
 		f->hairpin = grow(f->hairpin, &f->cap_hairpin, f->n_hairpin,
 				  sizeof(*f->hairpin));
 		f->hairpin[f->n_hairpin++] = e->backends[i].ip;
@@ -114,7 +118,7 @@ static void add_service(struct plan *p, const struct svcnft_model *m,
 		f->vips = grow(f->vips, &f->cap_vips, f->n_vips, sizeof(*f->vips));
 		f->vips[f->n_vips++] = s->vip[v];
 		for (size_t i = 0; i < s->n_ports; i++)
-			add_entry(f, m, s, &s->ports[i], &s->vip[v]);
+			add_entry(f, m, p->cfg, s, &s->ports[i], &s->vip[v]);
 	}
 }
 

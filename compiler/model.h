@@ -107,6 +107,7 @@ struct svcnft_model {
 struct backend {
 	struct ipaddr ip;
 	uint16_t port;
+	const char *node;		/* the endpoint's nodeName, or NULL */
 };
 
 /* Resolve the usable backends of service port P of S; returns how many were

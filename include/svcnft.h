@@ -70,6 +70,10 @@ struct svcnft_config {
 	const struct svcnft_cidr *cluster_cidrs;
 	size_t n_cluster_cidrs;
 	bool masquerade_all;
+	/* This node (--node-name), or NULL.  Hairpin traffic only comes from
+	 * local pods, so only endpoints on this node (or of unknown node) need
+	 * hairpin entries. */
+	const char *node_name;
 };
 
 /* Valid nft table name for --table: [A-Za-z][A-Za-z0-9_-]{0,63}. */
