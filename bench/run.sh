@@ -24,6 +24,9 @@ BUILD=$(cd "$1" && pwd) || usage
 shift
 SIZES=${*:-${BENCH_SIZES:-1000 10000 30000}}
 EPS=${BENCH_ENDPOINTS:-10}
+# $BENCH_ARGS: extra svcnft options for compile and apply, e.g.
+# "--node-name node-007"; $BENCH_INCREMENTAL=0 skips the incremental table.
+read -ra XARGS <<< "${BENCH_ARGS:-}"
 for n in $SIZES $EPS; do
 	case $n in
 	'' | *[!0-9]*) echo "$0: bad number '$n'" >&2; exit 2 ;;
@@ -112,11 +115,11 @@ bench_size() {
 	"$GEN" "$n" "$EPS" > "$in"
 	: > "$comp"; : > "$app"; : > "$rep"; : > "$base"
 	for r in $(seq "$runs"); do
-		timed "$comp" "$SVCNFT" compile -o nft "$in" > "$nft"
+		timed "$comp" "$SVCNFT" compile -o nft "${XARGS[@]}" "$in" > "$nft"
 
 		new_ns
-		timed "$app" ip netns exec "$NS" "$SVCNFT" apply "$in"
-		timed "$rep" ip netns exec "$NS" "$SVCNFT" apply --full "$in"
+		timed "$app" ip netns exec "$NS" "$SVCNFT" apply "${XARGS[@]}" "$in"
+		timed "$rep" ip netns exec "$NS" "$SVCNFT" apply --full "${XARGS[@]}" "$in"
 		[ "$r" -gt 1 ] || count_objects "$NS"
 		del_ns "$NS"
 
@@ -170,6 +173,7 @@ for n in $SIZES; do
 	bench_size "$n"
 done
 
+[ "${BENCH_INCREMENTAL:-1}" != 0 ] || exit 0
 echo
 echo "| services × endpoints | change | apply s | read+diff ms | commit ms |"
 echo "|---|---|---:|---:|---:|"
