@@ -98,25 +98,39 @@ static void read_meta(struct objref *o, json_t *obj)
 		o->ns = NULL;
 }
 
+/* The fields Service and endpoint ports share, from the port object JP at
+ * PATH ("spec.ports[0]."); a non-object port is reported and left empty. */
+static bool parse_port_fields(const struct objref *o, json_t *jp,
+			      const char *path, char **name, char **protocol,
+			      enum proto *proto, struct ival *port)
+{
+	const char *s;
+
+	if (!json_is_object(jp)) {
+		obj_invalid(o, "%.*s: Invalid value: must be an object",
+			    (int)strlen(path) - 1, path);
+		*name = xstrdup("");
+		*proto = PROTO_INVALID;
+		return false;
+	}
+	s = get_str(o, jp, path, "name");
+	*name = xstrdup(s ? s : "");
+	*protocol = dup_or_null(get_str(o, jp, path, "protocol"));
+	*proto = proto_parse(*protocol);
+	*port = get_int(o, jp, path, "port");
+	return true;
+}
+
 static void parse_svc_port(const struct objref *o, json_t *jp, size_t i,
 			   struct svc_port *p)
 {
 	char path[64];
 	json_t *tp;
-	const char *s;
 
 	snprintf(path, sizeof(path), "spec.ports[%zu].", i);
-	if (!json_is_object(jp)) {
-		obj_invalid(o, "spec.ports[%zu]: Invalid value: must be an object", i);
-		p->name = xstrdup("");
-		p->proto = PROTO_INVALID;
+	if (!parse_port_fields(o, jp, path, &p->name, &p->protocol, &p->proto,
+			       &p->port))
 		return;
-	}
-	s = get_str(o, jp, path, "name");
-	p->name = xstrdup(s ? s : "");
-	p->protocol = dup_or_null(get_str(o, jp, path, "protocol"));
-	p->proto = proto_parse(p->protocol);
-	p->port = get_int(o, jp, path, "port");
 	p->node_port = get_int(o, jp, path, "nodePort");
 	tp = json_object_get(jp, "targetPort");
 	if (json_is_string(tp))
@@ -204,7 +218,6 @@ static void parse_ep_ports(const struct objref *o, json_t *arr,
 	char p[96];
 	size_t i;
 	json_t *jp;
-	const char *s;
 
 	g->n_ports = json_array_size(arr);
 	g->ports = xcalloc(g->n_ports, sizeof(*g->ports));
@@ -212,17 +225,8 @@ static void parse_ep_ports(const struct objref *o, json_t *arr,
 		struct ep_port *ep = &g->ports[i];
 
 		snprintf(p, sizeof(p), "%sports[%zu].", path, i);
-		if (!json_is_object(jp)) {
-			obj_invalid(o, "%sports[%zu]: Invalid value: must be an object", path, i);
-			ep->name = xstrdup("");
-			ep->proto = PROTO_INVALID;
-			continue;
-		}
-		s = get_str(o, jp, p, "name");
-		ep->name = xstrdup(s ? s : "");
-		ep->protocol = dup_or_null(get_str(o, jp, p, "protocol"));
-		ep->proto = proto_parse(ep->protocol);
-		ep->port = get_int(o, jp, p, "port");
+		parse_port_fields(o, jp, p, &ep->name, &ep->protocol, &ep->proto,
+				  &ep->port);
 	}
 }
 
