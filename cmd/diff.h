@@ -1,4 +1,4 @@
-/* diff: desired vs live table; the diff command and incremental apply. */
+/* diff: desired vs live table: the changes, their script, the diff command. */
 #ifndef SVCNFT_DIFF_H
 #define SVCNFT_DIFF_H
 
@@ -36,17 +36,14 @@ struct diff_summary {
 void diff_print(FILE *f, const struct changes *c, const struct elements *want,
 		const struct elements *live, bool color, struct diff_summary *sum);
 
-/* Commands (cmd/diff.c).  AGAINST: a saved script instead of the kernel. */
+/* The nft script that turns the live table into the wanted one in one
+ * transaction; false (nothing written) if C needs a full replace. */
+bool changes_script(struct svcnft_buf *b, const struct changes *c,
+		    const struct plan *p, const char *table);
+
+/* The diff command.  AGAINST: a saved script instead of the kernel. */
 struct svcnft_model;
 enum svcnft_status cmd_diff(const struct svcnft_model *m,
 			    const struct svcnft_config *cfg, const char *against);
-/* apply: incremental unless FULL or the table cannot be updated in place;
- * QUIET: no message when nothing changed.  Takes the lock. */
-enum svcnft_status cmd_apply(const struct svcnft_model *m,
-			     const struct svcnft_config *cfg, bool full);
-
-/* Messages of apply: with a timestamp (watch) and CONTEXT (may be NULL). */
-void diff_log_setup(bool timestamps, const char *context);
-void diff_log_prefix(void);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apply.h"
 #include "diff.h"
 #include "kernel.h"
 #include "svcnft.h"

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "diff.h"
 #include "util.h"
 #include "watch.h"

@@ -1,0 +1,237 @@
+/* apply: full or incremental, under a lock, with generation-id checks. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "diff.h"
+#include "kernel.h"
+#include "live.h"
+#include "util.h"
+
+static bool log_time;
+static const char *log_context;
+
+void diff_log_setup(bool timestamps, const char *context)
+{
+	log_time = timestamps;
+	log_context = context;
+}
+
+/* "[TIME ]svcnft: [CONTEXT: ]" before a message on stderr. */
+void diff_log_prefix(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char t[40];
+
+	if (log_time) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		localtime_r(&ts.tv_sec, &tm);
+		strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
+		fprintf(stderr, "%s.%03ld ", t, ts.tv_nsec / 1000000);
+	}
+	fputs("svcnft: ", stderr);
+	if (log_context && *log_context)
+		fprintf(stderr, "%s: ", log_context);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* flock on /run/svcnft-TABLE.lock ($SVCNFT_LOCK_DIR overrides /run). */
+static int take_lock(const char *table)
+{
+	const char *dir = getenv("SVCNFT_LOCK_DIR");
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/svcnft-%s.lock", dir ? dir : "/run", table);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EACCES || errno == EPERM)) {
+		fprintf(stderr, "svcnft: apply needs CAP_NET_ADMIN (run as root): cannot open %s: %s\n",
+			path, strerror(errno));
+		return -1;
+	}
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		fprintf(stderr, "svcnft: cannot lock %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static enum svcnft_status apply_full(const struct svcnft_model *m,
+				     const struct svcnft_config *cfg,
+				     const char *why)
+{
+	struct svcnft_buf out = {0};
+	struct svcnft_stats st;
+	enum svcnft_status rc;
+	double t0 = now_ms();
+
+	if (!svcnft_render_nft(m, cfg, &out)) {
+		fputs("svcnft: cannot render the ruleset\n", stderr);
+		return SVCNFT_EUSAGE;
+	}
+	rc = kernel_run(out.data, false);
+	svcnft_buf_free(&out);
+	svcnft_model_stats(m, cfg, &st);
+	if (rc == SVCNFT_OK) {
+		diff_log_prefix();
+		fprintf(stderr, "applied table inet %s: %zu services, %zu service ports, %zu backends (full replace: %s; %.0f ms)\n",
+			cfg->table, st.services, st.service_ports, st.backends, why,
+			now_ms() - t0);
+	}
+	return rc;
+}
+
+/* Test aid: wait between reading the table and committing. */
+static void test_pause(void)
+{
+	const char *ms = getenv("SVCNFT_TEST_PAUSE_MS");
+	struct timespec ts;
+	long v = ms ? atol(ms) : 0;
+
+	if (v <= 0)
+		return;
+	ts.tv_sec = v / 1000;
+	ts.tv_nsec = v % 1000 * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
+enum try_result { TRY_DONE, TRY_FULL, TRY_AGAIN };
+
+static enum try_result try_incremental(const struct plan *p,
+				       const struct elements *want,
+				       const struct svcnft_config *cfg,
+				       enum svcnft_status *rc, const char **why)
+{
+	struct elements live;
+	struct svcnft_buf script = {0};
+	struct changes c;
+	uint32_t g1, g2;
+	double t0 = now_ms(), t1;
+	enum try_result res = TRY_DONE;
+	int ret;
+
+	ret = live_genid(&g1);
+	if (ret)
+		elements_init(&live);
+	else
+		ret = live_read(cfg->table, &live);
+	if (ret == -EINTR) {
+		elements_free(&live);
+		return TRY_AGAIN;
+	}
+	if (ret || (live.exists && !live.ours)) {
+		if (ret == -EPERM || ret == -EACCES)
+			fputs("svcnft: apply needs CAP_NET_ADMIN (run as root)\n", stderr);
+		else if (ret)
+			fprintf(stderr, "svcnft: cannot read table inet %s: %s\n", cfg->table, strerror(-ret));
+		else
+			fprintf(stderr, "svcnft: table inet %s exists and was not created by svcnft; "
+				"leaving it alone (choose another --table)\n", cfg->table);
+		elements_free(&live);
+		*rc = SVCNFT_EKERNEL;
+		return TRY_DONE;
+	}
+	changes_compute(&c, want, &live);
+	/* nft 1.0.6 refuses a new rule that uses a `typeof` map or set
+	 * loaded from the kernel ("conflicting protocols"): new chains need
+	 * the whole table in one script. */
+	if (c.n_new && !c.full)
+		c.full = "new chains are needed";
+	t1 = now_ms();
+	if (c.full) {
+		*why = c.full;
+		res = TRY_FULL;
+	} else if (changes_empty(&c)) {
+		diff_log_prefix();
+		fprintf(stderr, "table inet %s is up to date; no transaction sent (read %.0f ms)\n",
+			cfg->table, t1 - t0);
+		*rc = SVCNFT_OK;
+	} else if (!changes_script(&script, &c, p, cfg->table)) {
+		fputs("svcnft: cannot render the changes\n", stderr);
+		*rc = SVCNFT_EUSAGE;
+	} else {
+		test_pause();
+		if (live_genid(&g2) || g2 != g1) {
+			diff_log_prefix();
+			fprintf(stderr, "table inet %s changed while reading it; recomputing\n",
+				cfg->table);
+			res = TRY_AGAIN;
+		} else if ((getenv("SVCNFT_DEBUG_SCRIPT") && fputs(script.data, stderr) < 0) ||
+			   (*rc = kernel_run(script.data, false)) == SVCNFT_OK) {
+			diff_log_prefix();
+			fprintf(stderr, "updated table inet %s: %zu element changes, %zu chains/maps added, %zu removed (read+diff %.0f ms, commit %.0f ms)\n",
+				cfg->table, c.n_elems, c.n_new, c.n_old, t1 - t0, now_ms() - t1);
+		}
+	}
+	svcnft_buf_free(&script);
+	changes_free(&c);
+	elements_free(&live);
+	return res;
+}
+
+/* --full: still never touch a table svcnft did not make. */
+static bool owner_ok(const char *table)
+{
+	int err;
+
+	switch (kernel_table_state(table, &err)) {
+	case TABLE_ABSENT:
+	case TABLE_OURS:
+		return true;
+	case TABLE_FOREIGN:
+		fprintf(stderr, "svcnft: table inet %s exists and was not created by svcnft; "
+			"leaving it alone (choose another --table)\n", table);
+		return false;
+	default:
+		fprintf(stderr, "svcnft: cannot read table inet %s: %s\n", table, strerror(err));
+		return false;
+	}
+}
+
+enum svcnft_status cmd_apply(const struct svcnft_model *m,
+			     const struct svcnft_config *cfg, bool full)
+{
+	enum svcnft_status rc = SVCNFT_EKERNEL;
+	enum try_result res = TRY_FULL;
+	const char *why = "--full";
+	struct elements want;
+	struct plan p;
+	int lock = take_lock(cfg->table);
+
+	if (lock < 0)
+		return SVCNFT_EKERNEL;
+	if (full && !owner_ok(cfg->table)) {
+		close(lock);
+		return SVCNFT_EKERNEL;
+	}
+	plan_build(&p, m, cfg);
+	elements_from_plan(&want, &p);
+	for (int i = 0; !full && i < 5; i++)
+		if ((res = try_incremental(&p, &want, cfg, &rc, &why)) != TRY_AGAIN)
+			break;
+	if (res == TRY_AGAIN)
+		why = "the table kept changing during the read";
+	if (res != TRY_DONE)
+		rc = apply_full(m, cfg, why);
+	elements_free(&want);
+	plan_free(&p);
+	close(lock);
+	return rc;
+}
