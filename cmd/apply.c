@@ -186,25 +186,6 @@ static enum try_result try_incremental(const struct plan *p,
 	return res;
 }
 
-/* --full: still never touch a table svcnft did not make. */
-static bool owner_ok(const char *table)
-{
-	int err;
-
-	switch (kernel_table_state(table, &err)) {
-	case TABLE_ABSENT:
-	case TABLE_OURS:
-		return true;
-	case TABLE_FOREIGN:
-		fprintf(stderr, "svcnft: table inet %s exists and was not created by svcnft; "
-			"leaving it alone (choose another --table)\n", table);
-		return false;
-	default:
-		fprintf(stderr, "svcnft: cannot read table inet %s: %s\n", table, strerror(err));
-		return false;
-	}
-}
-
 enum svcnft_status cmd_apply(const struct svcnft_model *m,
 			     const struct svcnft_config *cfg, bool full)
 {
@@ -213,11 +194,13 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 	const char *why = "--full";
 	struct elements want;
 	struct plan p;
+	bool exists;
 	int lock = take_lock(cfg->table);
 
 	if (lock < 0)
 		return SVCNFT_EKERNEL;
-	if (full && !owner_ok(cfg->table)) {
+	/* --full: still never touch a table svcnft did not make */
+	if (full && kernel_check_owner(cfg->table, "apply", &exists) != SVCNFT_OK) {
 		close(lock);
 		return SVCNFT_EKERNEL;
 	}

@@ -97,6 +97,31 @@ out:
 	return TABLE_ERROR;
 }
 
+enum svcnft_status kernel_check_owner(const char *table, const char *what,
+				      bool *exists)
+{
+	int err;
+	enum table_state st = kernel_table_state(table, &err);
+
+	switch (st) {
+	case TABLE_ABSENT:
+	case TABLE_OURS:
+		*exists = st == TABLE_OURS;
+		return SVCNFT_OK;
+	case TABLE_FOREIGN:
+		fprintf(stderr, "svcnft: table inet %s exists and was not created by svcnft; "
+			"leaving it alone (choose another --table)\n", table);
+		return SVCNFT_EKERNEL;
+	default:
+		if (err == EPERM || err == EACCES)
+			fprintf(stderr, "svcnft: %s needs CAP_NET_ADMIN (run as root)\n", what);
+		else
+			fprintf(stderr, "svcnft: cannot read table inet %s: %s\n",
+				table, strerror(err));
+		return SVCNFT_EKERNEL;
+	}
+}
+
 /* libnftables repeats one kernel error for every command of the batch:
  * print the first few lines and count the rest. */
 static void print_errors(const char *msg)

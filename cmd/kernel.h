@@ -10,6 +10,12 @@ enum table_state { TABLE_ABSENT, TABLE_OURS, TABLE_FOREIGN, TABLE_ERROR };
  * comment.  On TABLE_ERROR, *err holds errno. */
 enum table_state kernel_table_state(const char *name, int *err);
 
+/* Refuse a table of the same name that svcnft did not create, with a
+ * message: SVCNFT_OK (and *EXISTS) or SVCNFT_EKERNEL.  WHAT names the
+ * command for the missing-privilege message ("apply"). */
+enum svcnft_status kernel_check_owner(const char *table, const char *what,
+				      bool *exists);
+
 /* Run SCRIPT through libnftables as one transaction (or only check it when
  * DRY_RUN).  Returns SVCNFT_OK or SVCNFT_EKERNEL with libnftables' message
  * printed to stderr. */

@@ -361,31 +361,9 @@ static enum svcnft_status load(struct cli *c, struct svcnft_model *m)
 /* Refuse to touch a table of the same name that svcnft did not create. */
 static enum svcnft_status check_owner(const struct cli *c, bool *exists)
 {
-	int err;
-
-	switch (kernel_table_state(c->cfg.table, &err)) {
-	case TABLE_ABSENT:
-		*exists = false;
-		return SVCNFT_OK;
-	case TABLE_OURS:
-		*exists = true;
-		return SVCNFT_OK;
-	case TABLE_FOREIGN:
-		fprintf(stderr, "svcnft: table inet %s exists and was not created by svcnft; "
-			"leaving it alone (choose another --table)\n", c->cfg.table);
-		return SVCNFT_EKERNEL;
-	default:
-		if ((err == EPERM || err == EACCES) && c->cmd == CMD_CHECK)
-			fputs("svcnft: the input is valid; the kernel check needs "
-			      "CAP_NET_ADMIN (run as root)\n", stderr);
-		else if (err == EPERM || err == EACCES)
-			fprintf(stderr, "svcnft: %s needs CAP_NET_ADMIN (run as root)\n",
-				commands[c->cmd - 1].name);
-		else
-			fprintf(stderr, "svcnft: cannot read table inet %s: %s\n",
-				c->cfg.table, strerror(err));
-		return SVCNFT_EKERNEL;
-	}
+	return kernel_check_owner(c->cfg.table, c->cmd == CMD_CHECK ?
+				  "the input is valid; the kernel check" :
+				  commands[c->cmd - 1].name, exists);
 }
 
 static enum svcnft_status run_delete(const struct cli *c)
