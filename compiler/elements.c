@@ -69,10 +69,11 @@ void el_fmt_slot(struct svcnft_buf *b, const struct plan_family *f,
 	buf_printf(b, "%zu : goto %s", slot, name);
 }
 
-void el_fmt_masq(char *buf, size_t len, const struct plan *p)
+void el_fmt_masq(char *buf, size_t len, const struct plan_family *f,
+		 const struct plan *p)
 {
 	snprintf(buf, len, "hairpin%s", p->cfg->masquerade_all ?
-		 ", masquerade-all" : p->fam[0].n_pod_cidrs || p->fam[1].n_pod_cidrs ?
+		 ", masquerade-all" : f->n_pod_cidrs ?
 		 ", from outside the pod network" : "");
 }
 
@@ -303,8 +304,8 @@ void elements_from_plan(struct elements *els, const struct plan *p)
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(fixed_chains); i++)
 		el_add(&els->chains, fixed_chains[i], strlen(fixed_chains[i]));
-	el_fmt_masq(els->masq[0], sizeof(els->masq[0]), p);
-	snprintf(els->masq[1], sizeof(els->masq[1]), "%s", els->masq[0]);
+	el_fmt_masq(els->masq[0], sizeof(els->masq[0]), &p->fam[0], p);
+	el_fmt_masq(els->masq[1], sizeof(els->masq[1]), &p->fam[1], p);
 	svcnft_buf_free(&b);
 	elements_finish(els);
 }

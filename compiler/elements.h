@@ -45,7 +45,8 @@ void el_fmt_cidr(struct svcnft_buf *b, const struct svcnft_cidr *c);
 void el_fmt_slot(struct svcnft_buf *b, const struct plan_family *f,
 		 const struct plan_aff *a, size_t slot);
 /* The comments of the masquerade chain's rules, joined with ", ". */
-void el_fmt_masq(char *buf, size_t len, const struct plan *p);
+void el_fmt_masq(char *buf, size_t len, const struct plan_family *f,
+		 const struct plan *p);
 
 /* Build everything from a plan. */
 void elements_from_plan(struct elements *els, const struct plan *p);

@@ -60,7 +60,8 @@ cd "$DATA"
 # the first apply and a change of masquerade options replace the table
 for s in affinity:full two-namespaces:any udp-sctp:any multi-port-named:any \
 	 affinity:any no-endpoints:any ipv6-dual-stack:any example-cluster:any \
-	 affinity:any masquerade-cluster-cidr:full ready-notready:full; do
+	 affinity:any masquerade-cluster-cidr:full ready-notready:full \
+	 masquerade-ipv4-only:full masquerade-ipv4-only:any; do
 	step "${s%:*}" "${s#*:}"
 done
 
