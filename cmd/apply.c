@@ -173,8 +173,12 @@ static enum try_result try_incremental(const struct plan *p,
 			fprintf(stderr, "table inet %s changed while reading it; recomputing\n",
 				cfg->table);
 			res = TRY_AGAIN;
-		} else if ((getenv("SVCNFT_DEBUG_SCRIPT") && fputs(script.data, stderr) < 0) ||
-			   (*rc = kernel_run(script.data, false)) == SVCNFT_OK) {
+		} else {
+			if (getenv("SVCNFT_DEBUG_SCRIPT"))
+				fputs(script.data, stderr);
+			*rc = kernel_run(script.data, false);
+		}
+		if (res != TRY_AGAIN && *rc == SVCNFT_OK) {
 			diff_log_prefix();
 			fprintf(stderr, "updated table inet %s: %zu element changes, %zu chains/maps added, %zu removed (read+diff %.0f ms, commit %.0f ms)\n",
 				cfg->table, c.n_elems, c.n_new, c.n_old, t1 - t0, now_ms() - t1);

@@ -25,7 +25,7 @@ struct nl {
 
 static int nl_open(struct nl *nl)
 {
-	nl->buf = xmalloc(RXBUF);
+	nl->buf = xcalloc(1, RXBUF);	/* libmnl leaves attribute padding as is */
 	nl->s = mnl_socket_open(NETLINK_NETFILTER);
 	if (!nl->s || mnl_socket_bind(nl->s, 0, MNL_SOCKET_AUTOPID) < 0)
 		return -errno;
@@ -580,12 +580,13 @@ static int read_all(struct nl *nl, const char *table, struct elements *els)
 		return ret;
 	h = nl_msg(nl, NFT_MSG_GETSET, NLM_F_DUMP | NLM_F_ACK);
 	mnl_attr_put_strz(h, NFTA_SET_TABLE, table);
-	if ((ret = nl_run(nl, h, set_cb, &q)))
-		return ret;
-	for (size_t i = 0; i < els->n_sets; i++)
-		if ((ret = read_elements(nl, table, &els->sets[i])))
-			return ret;
-	return read_chains(nl, table, els);
+	ret = nl_run(nl, h, set_cb, &q);
+	for (size_t i = 0; !ret && i < els->n_sets; i++)
+		ret = read_elements(nl, table, &els->sets[i]);
+	if (!ret)
+		ret = read_chains(nl, table, els);
+	/* the table or a set vanished while being read: a concurrent change */
+	return ret == -ENOENT ? -EINTR : ret;
 }
 
 int live_read(const char *table, struct elements *els)

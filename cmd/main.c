@@ -190,15 +190,16 @@ static int set_limit(const char *arg)
 	return 0;
 }
 
-/* --debounce, --interval: 0 to 86400000. */
-static int set_uint(unsigned int *v, const char *arg, const char *opt)
+/* --debounce (ms), --interval (s): 0 to MAX. */
+static int set_uint(unsigned int *v, const char *arg, const char *opt,
+		    unsigned long max)
 {
 	unsigned long n;
 	char *end;
 
 	errno = 0;
 	n = strtoul(arg, &end, 10);
-	if (arg[0] < '0' || arg[0] > '9' || *end || errno || n > 86400000) {
+	if (arg[0] < '0' || arg[0] > '9' || *end || errno || n > max) {
 		fprintf(stderr, "svcnft: --%s: invalid number \"%s\"\n", opt, arg);
 		return -1;
 	}
@@ -232,8 +233,9 @@ static int handle_opt(struct cli *c, int opt, const char *arg)
 		return 0;
 	case OPT_DEBOUNCE:
 	case OPT_INTERVAL:
-		return set_uint(opt == OPT_DEBOUNCE ? &c->watch.debounce_ms :
-				&c->watch.interval_s, arg, opt == OPT_DEBOUNCE ? "debounce" : "interval");
+		if (opt == OPT_DEBOUNCE)
+			return set_uint(&c->watch.debounce_ms, arg, "debounce", 86400000);
+		return set_uint(&c->watch.interval_s, arg, "interval", 86400);
 	case 'n':
 	case OPT_ZONE:
 	case OPT_TTL:
@@ -322,7 +324,11 @@ static int check_cli(struct cli *c)
 	}
 	if (check_disc(c) < 0)
 		return -1;
-	if (c->cmd < CMD_ENV && c->output && strcmp(c->output, "nft") && strcmp(c->output, "json")) {
+	if (c->output && c->cmd != CMD_COMPILE && c->cmd != CMD_ENV) {
+		fputs("svcnft: --output applies to compile and env only\n", stderr);
+		return -1;
+	}
+	if (c->cmd == CMD_COMPILE && c->output && strcmp(c->output, "nft") && strcmp(c->output, "json")) {
 		fprintf(stderr, "svcnft: --output: unknown format \"%s\" (nft or json)\n", c->output);
 		return -1;
 	}

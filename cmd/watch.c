@@ -135,6 +135,11 @@ static bool read_events(struct watch *w)
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
 
+			if (ev->mask & IN_Q_OVERFLOW) {	/* events lost: reload */
+				if (!w->n_events++)
+					snprintf(w->why, sizeof(w->why), "inotify queue overflowed");
+				hit = true;
+			}
 			for (int i = 0; i < w->n_w; i++) {
 				const struct wdir *d = &w->w[i];
 
