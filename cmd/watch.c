@@ -124,11 +124,18 @@ static const char *event_kind(uint32_t mask)
 	return "written";
 }
 
-/* Read inotify events; true if one concerns an input. */
-static bool read_events(struct watch *w)
+/* What the events of one read say about the inputs. */
+enum ev_kind {
+	EV_NONE,
+	EV_BUSY,	/* only written to or created: a writer may be mid-file */
+	EV_SETTLED,	/* closed after writing, renamed, deleted, or events lost */
+};
+
+/* Read inotify events; the strongest kind among those about an input. */
+static enum ev_kind read_events(struct watch *w)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool hit = false;
+	enum ev_kind hit = EV_NONE;
 	ssize_t n;
 
 	while ((n = read(w->ino, buf, sizeof(buf))) > 0)
@@ -138,7 +145,7 @@ static bool read_events(struct watch *w)
 			if (ev->mask & IN_Q_OVERFLOW) {	/* events lost: reload */
 				if (!w->n_events++)
 					snprintf(w->why, sizeof(w->why), "inotify queue overflowed");
-				hit = true;
+				hit = EV_SETTLED;
 			}
 			for (int i = 0; i < w->n_w; i++) {
 				const struct wdir *d = &w->w[i];
@@ -150,7 +157,10 @@ static bool read_events(struct watch *w)
 					if (!w->n_events++)
 						snprintf(w->why, sizeof(w->why), "%s/%s %s",
 							 d->dir, ev->len ? ev->name : "", event_kind(ev->mask));
-					hit = true;
+					if (!(ev->mask & (IN_MODIFY | IN_CREATE)))
+						hit = EV_SETTLED;
+					else if (hit == EV_NONE)
+						hit = EV_BUSY;
 				}
 			}
 			p += sizeof(*ev) + ev->len;
@@ -228,9 +238,25 @@ static int read_signal(struct watch *w)
 	return (int)si.ssi_signo;
 }
 
+/* The debounce: a settled event starts (or pushes back) the timer; a busy
+ * one only pushes back a running timer, so a file being written is not
+ * read half-way.  Never later than ten debounce periods after the first. */
+static void debounce(const struct watch *w, enum ev_kind k, double *due,
+		     double *first)
+{
+	double t = now_s(), d = w->o->debounce_ms / 1000.0;
+
+	if (k == EV_NONE || (k == EV_BUSY && !*due))
+		return;
+	if (!*due)
+		*first = t;
+	*due = t + d < *first + 10 * d ? t + d : *first + 10 * d;
+}
+
 static int loop(struct watch *w)
 {
-	double due = 0, check = w->o->interval_s ? now_s() + w->o->interval_s : 0;
+	double due = 0, first = 0;
+	double check = w->o->interval_s ? now_s() + w->o->interval_s : 0;
 
 	for (;;) {
 		struct pollfd pfd[2] = { { w->ino, POLLIN, 0 }, { w->sig, POLLIN, 0 } };
@@ -243,8 +269,8 @@ static int loop(struct watch *w)
 			timeout = next > t ? (int)((next - t) * 1000) + 1 : 0;
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
 			return -1;
-		if (pfd[0].revents && read_events(w))
-			due = now_s() + w->o->debounce_ms / 1000.0;
+		if (pfd[0].revents)
+			debounce(w, read_events(w), &due, &first);
 		if (pfd[1].revents && (sig = read_signal(w))) {
 			if (sig != SIGHUP)
 				return sig;
