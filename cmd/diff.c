@@ -172,6 +172,8 @@ void changes_compute(struct changes *c, const struct elements *want,
 		c->full = "the table does not exist";
 	else if (live->layout != want->layout)
 		c->full = "the table has another layout version";
+	else if (live->dormant)
+		c->full = "the table was made dormant";
 	else if (strcmp(live->masq[0], want->masq[0]) || strcmp(live->masq[1], want->masq[1]))
 		c->full = "the masquerade options changed";
 	for (size_t i = 0; i < want->n_sets; i++) {

@@ -165,6 +165,9 @@ static int table_cb(const struct nlmsghdr *h, void *data)
 	if (strcmp(attr_str(&t, NFTA_TABLE_NAME), q->name))
 		return MNL_CB_OK;
 	q->els->exists = true;
+	if (t.a[NFTA_TABLE_FLAGS] &&
+	    ntohl(mnl_attr_get_u32(t.a[NFTA_TABLE_FLAGS])) & NFT_TABLE_F_DORMANT)
+		q->els->dormant = true;
 	n = udata_comment(t.a[NFTA_TABLE_USERDATA], &c);
 	if (n > sizeof(OWNER_PREFIX) - 1 && !memcmp(c, OWNER_PREFIX, sizeof(OWNER_PREFIX) - 1)) {
 		q->els->ours = true;

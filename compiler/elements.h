@@ -25,6 +25,7 @@ struct el_set {
 struct elements {
 	bool exists;			/* live: the table exists */
 	bool ours;			/* live: it carries svcnft's comment */
+	bool dormant;			/* live: someone set `flags dormant` */
 	int layout;			/* layout version; -1 = unknown */
 	struct el_set *sets;		/* in declaration order */
 	size_t n_sets, cap_sets;

@@ -102,6 +102,17 @@ else
 	echo "FAIL: concurrent applies"; cat "$T/err1" "$T/err2"; fail=1
 fi
 
+# drift the element diff cannot see: a dormant table is replaced whole
+run apply $A affinity/svc.json 2> /dev/null
+ip netns exec "$PFX-a" nft add table inet svcnft '{ flags dormant; }'
+run apply $A affinity/svc.json 2> "$T/err"
+if grep -q "full replace: the table was made dormant" "$T/err" &&
+   ! ip netns exec "$PFX-a" nft list table inet svcnft | grep -q dormant; then
+	echo "ok   dormant table repaired"
+else
+	echo "FAIL: dormant table"; cat "$T/err"; fail=1
+fi
+
 # a table of that name that svcnft did not make is never touched
 ip netns exec "$PFX-a" nft delete table inet svcnft
 ip netns exec "$PFX-a" nft add table inet svcnft
