@@ -164,7 +164,8 @@ static bool expect(struct scan *s, char c)
 }
 
 /* Elements of an array at s->pos, each decoded and handed to parse_object. */
-static void stream_items(struct scan *s, struct svcnft_model *m)
+static void stream_items(struct scan *s, struct svcnft_model *m,
+			 const char *dflt_kind)
 {
 	char where[48];
 	size_t i = 0;
@@ -184,7 +185,7 @@ static void stream_items(struct scan *s, struct svcnft_model *m)
 		if (!v)
 			break;
 		snprintf(where, sizeof(where), "items[%zu]", i);
-		parse_object(m, s->file, where, v, s->errs);
+		parse_object(m, s->file, where, v, dflt_kind, s->errs);
 		json_decref(v);
 		if (!limits_after_object(m, s->file, nsvc, neps, s->errs)) {
 			s->failed = true;
@@ -221,7 +222,9 @@ static bool top_member(struct scan *s, struct svcnft_model *m, json_t *top,
 	if (!strcmp(json_string_value(key), "items") && s->pos < s->len &&
 	    s->d[s->pos] == '[') {
 		*had_items = true;
-		stream_items(s, m);
+		/* the API server writes "kind" before "items" */
+		stream_items(s, m, list_item_kind(json_string_value(
+					   json_object_get(top, "kind"))));
 	} else if ((v = next_value(s)) != NULL) {
 		json_object_set_new(top, json_string_value(key), v);
 	}
@@ -252,7 +255,7 @@ static void top_object(struct scan *s, struct svcnft_model *m)
 				break;
 		}
 	if (!s->failed && !had_items) {
-		parse_object(m, s->file, "object", top, s->errs);
+		parse_object(m, s->file, "object", top, NULL, s->errs);
 		if (!limits_after_object(m, s->file, nsvc, neps, s->errs))
 			s->failed = true;
 	}
@@ -283,7 +286,7 @@ void svcnft_model_load_buffer(struct svcnft_model *m, const char *name,
 		if (s.d[s.pos] == '{') {
 			top_object(&s, m);
 		} else if (s.d[s.pos] == '[') {
-			stream_items(&s, m);
+			stream_items(&s, m, NULL);
 		} else {
 			syntax_error(&s, s.pos, "expected an object or an array");
 		}

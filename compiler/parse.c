@@ -378,46 +378,88 @@ static bool is_list_kind(const char *kind)
 	return n >= 4 && !strcmp(kind + n - 4, "List");
 }
 
+const char *list_item_kind(const char *list)
+{
+	static const char *const kinds[] = { "Service", "Endpoints", "EndpointSlice" };
+
+	for (size_t i = 0; list && i < ARRAY_SIZE(kinds); i++)
+		if (!strncmp(list, kinds[i], strlen(kinds[i])) &&
+		    !strcmp(list + strlen(kinds[i]), "List"))
+			return kinds[i];
+	return NULL;
+}
+
+/* warning: FILE: WHERE: WHAT "VALUE" WHY, skipped  (VALUE quoted) */
+static void skipped(struct svcnft_errors *errs, const char *file,
+		    const char *where, const char *what, const char *value,
+		    const char *why)
+{
+	struct svcnft_buf v = {0};
+
+	buf_go_quoted(&v, value);
+	errs_add(errs, SVCNFT_OK, "%s: %s: %s %s %s, skipped", file, where, what,
+		 v.data, why);
+	svcnft_buf_free(&v);
+}
+
+/* Core objects only: a Knative "Service" is not a Service. */
+static bool api_version_ok(const char *kind, const char *v)
+{
+	if (!v)
+		return true;	/* list items from the API server carry none */
+	if (!strcmp(kind, "EndpointSlice"))
+		return !strcmp(v, "discovery.k8s.io/v1");
+	return !strcmp(v, "v1");
+}
+
 void parse_object(struct svcnft_model *m, const char *file, const char *where,
-		  json_t *obj, struct svcnft_errors *errs)
+		  json_t *obj, const char *dflt_kind, struct svcnft_errors *errs)
 {
 	struct objref o = { .errs = errs, .file = file };
 	size_t nsvc, neps, nerr;
-	const char *kind;
+	const char *kind, *apiv;
 
 	if (!json_is_object(obj)) {
 		errs_add(errs, SVCNFT_OK, "%s: %s: not an object, skipped", file, where);
 		return;
 	}
 	kind = json_string_value(json_object_get(obj, "kind"));
+	if (!kind)
+		kind = dflt_kind;
 	if (!kind) {
-		errs_add(errs, SVCNFT_OK, "%s: %s: object has no kind, skipped", file, where);
+		/* never read as "no services": nothing is applied */
+		errs_add(errs, SVCNFT_EUSAGE, "%s: %s: object has no kind", file, where);
 		return;
 	}
 	o.kind = kind;
 	read_meta(&o, obj);
 	if (is_list_kind(kind) && json_is_array(json_object_get(obj, "items"))) {
-		parse_items(m, file, json_object_get(obj, "items"), errs);
+		parse_items(m, file, json_object_get(obj, "items"),
+			    list_item_kind(kind), errs);
+		return;
+	}
+	if (strcmp(kind, "Service") && strcmp(kind, "Endpoints") &&
+	    strcmp(kind, "EndpointSlice")) {
+		skipped(errs, file, where, "kind", kind, "is not used by svcnft");
+		return;
+	}
+	apiv = json_string_value(json_object_get(obj, "apiVersion"));
+	if (!api_version_ok(kind, apiv)) {
+		char what[48];
+
+		snprintf(what, sizeof(what), "%s of apiVersion", kind);
+		skipped(errs, file, where, what, apiv, "is not a core object");
 		return;
 	}
 	nsvc = m->n_svcs;
 	neps = m->n_eps;
 	nerr = errs->n - errs->nwarn;
-	if (!strcmp(kind, "Service")) {
+	if (!strcmp(kind, "Service"))
 		parse_service(m, &o, obj);
-	} else if (!strcmp(kind, "Endpoints")) {
+	else if (!strcmp(kind, "Endpoints"))
 		parse_endpoints(m, &o, obj);
-	} else if (!strcmp(kind, "EndpointSlice")) {
+	else
 		parse_slice(m, &o, obj);
-	} else {
-		struct svcnft_buf k = {0};
-
-		buf_go_quoted(&k, kind);
-		errs_add(errs, SVCNFT_OK, "%s: %s: kind %s is not used by svcnft, skipped",
-			 file, where, k.data);
-		svcnft_buf_free(&k);
-		return;
-	}
 	/* Like the API server, an object that does not decode is not validated. */
 	if (errs->n - errs->nwarn != nerr && m->n_svcs > nsvc)
 		m->svcs[nsvc].parse_failed = true;
@@ -426,7 +468,7 @@ void parse_object(struct svcnft_model *m, const char *file, const char *where,
 }
 
 void parse_items(struct svcnft_model *m, const char *file, json_t *items,
-		 struct svcnft_errors *errs)
+		 const char *dflt_kind, struct svcnft_errors *errs)
 {
 	char where[48];
 	size_t i;
@@ -434,6 +476,6 @@ void parse_items(struct svcnft_model *m, const char *file, json_t *items,
 
 	json_array_foreach(items, i, it) {
 		snprintf(where, sizeof(where), "items[%zu]", i);
-		parse_object(m, file, where, it, errs);
+		parse_object(m, file, where, it, dflt_kind, errs);
 	}
 }

@@ -8,8 +8,11 @@
 /* Add OBJ (a Service, Endpoints, EndpointSlice or *List) read from FILE at
  * WHERE ("items[3]") to M.  Unknown kinds are warnings. */
 void parse_object(struct svcnft_model *m, const char *file, const char *where,
-		  json_t *obj, struct svcnft_errors *errs);
+		  json_t *obj, const char *dflt_kind, struct svcnft_errors *errs);
 void parse_items(struct svcnft_model *m, const char *file, json_t *items,
-		 struct svcnft_errors *errs);
+		 const char *dflt_kind, struct svcnft_errors *errs);
+/* The kind of the items of a list of kind LIST ("ServiceList" -> "Service"):
+ * the API server leaves `kind` out of list items.  NULL for "List". */
+const char *list_item_kind(const char *list);
 
 #endif

@@ -118,7 +118,7 @@ static void test_no_document(void **state)
 static void test_empty(void **state)
 {
 	static const char *const inputs[] = {
-		"[]", "[ ]", "{}", "{\"kind\":\"List\",\"items\":[]}",
+		"[]", "[ ]", "{\"kind\":\"List\",\"items\":[]}",
 		"{\"kind\":\"List\",\"items\":[ \n ],\"metadata\":{}}",
 	};
 
@@ -130,10 +130,34 @@ static void test_empty(void **state)
 		fx_load(&fx, inputs[i]);
 		assert_int_equal(fx.m->n_svcs, 0);
 		assert_int_equal(fx.m->n_eps, 0);
-		/* "{}" has no kind: a warning, never an error */
 		assert_int_equal(svcnft_errors_status(&fx.errs), SVCNFT_OK);
 		fx_free(&fx);
 	}
+}
+
+/* The API server leaves `kind` out of list items: the list's kind names
+ * them.  In a plain List an item without a kind is an error, so that a
+ * list of the wrong shape can never read as "no services". */
+static void test_api_server_lists(void **state)
+{
+	struct fixture fx;
+
+	(void)state;
+	fx_init(&fx);
+	fx_load(&fx, "{\"kind\":\"ServiceList\",\"apiVersion\":\"v1\",\"items\":["
+		"{\"metadata\":{\"name\":\"a\"},\"spec\":{\"clusterIP\":\"10.96.0.5\","
+		"\"ports\":[{\"port\":80}]}}]}"
+		"{\"kind\":\"EndpointSliceList\",\"items\":[{\"metadata\":{\"name\":\"a-1\","
+		"\"labels\":{\"kubernetes.io/service-name\":\"a\"}},\"addressType\":\"IPv4\"}]}");
+	assert_int_equal(svcnft_errors_status(&fx.errs), SVCNFT_OK);
+	assert_int_equal(fx.m->n_svcs, 1);
+	assert_int_equal(fx.m->n_eps, 1);
+	fx_free(&fx);
+	fx_init(&fx);
+	fx_load(&fx, "{\"kind\":\"List\",\"items\":[{\"metadata\":{\"name\":\"a\"}}]}");
+	assert_int_equal(svcnft_errors_status(&fx.errs), SVCNFT_EUSAGE);
+	fx_assert_err(&fx, "t.json: items[0]: object has no kind");
+	fx_free(&fx);
 }
 
 static void test_brackets_in_strings(void **state)
@@ -220,13 +244,13 @@ static void test_unknown_kinds_warn(void **state)
 
 	(void)state;
 	fx_init(&fx);
-	fx_load(&fx, "[{\"kind\":\"ConfigMap\"},{\"metadata\":{}},7,"
+	fx_load(&fx, "[{\"kind\":\"ConfigMap\"},{\"kind\":\"Service\",\"apiVersion\":\"serving.knative.dev/v1\"},7,"
 		"{\"kind\":\"EndpointSlice\",\"metadata\":{\"name\":\"s\"}}]");
 	assert_int_equal(svcnft_errors_status(&fx.errs), SVCNFT_OK);
 	assert_int_equal(fx.errs.n, 4);
 	assert_int_equal(fx.errs.nwarn, 4);
 	fx_assert_err(&fx, "t.json: items[0]: kind \"ConfigMap\" is not used by svcnft, skipped");
-	fx_assert_err(&fx, "t.json: items[1]: object has no kind, skipped");
+	fx_assert_err(&fx, "t.json: items[1]: Service of apiVersion \"serving.knative.dev/v1\" is not a core object, skipped");
 	fx_assert_err(&fx, "t.json: items[2]: not an object, skipped");
 	fx_assert_err(&fx, "EndpointSlice \"default/s\": no kubernetes.io/service-name label, skipped");
 	fx_free(&fx);
@@ -242,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_nested_list),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_no_document),
+		cmocka_unit_test(test_api_server_lists),
 		cmocka_unit_test(test_brackets_in_strings),
 		cmocka_unit_test(test_items_not_array),
 		cmocka_unit_test(test_malformed_positions),
