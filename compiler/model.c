@@ -125,7 +125,7 @@ const char *proto_upper(enum proto p)
 
 enum proto proto_parse(const char *s)
 {
-	if (!s || !strcmp(s, "TCP"))
+	if (!s || !*s || !strcmp(s, "TCP"))	/* "" is defaulted to TCP */
 		return PROTO_TCP;
 	if (!strcmp(s, "UDP"))
 		return PROTO_UDP;

@@ -177,7 +177,7 @@ static enum svc_type parse_type(const char *t)
 	static const char *const names[] = { "ClusterIP", "NodePort",
 					     "LoadBalancer", "ExternalName" };
 
-	if (!t)
+	if (!t || !*t)		/* the API server defaults "" too */
 		return SVC_CLUSTER_IP;
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (!strcmp(t, names[i]))
@@ -189,26 +189,27 @@ static void check_affinity(struct vctx *v, struct svc *s)
 {
 	const struct ival *t = &s->aff_timeout;
 
-	if (s->affinity_raw && strcmp(s->affinity_raw, "ClientIP") &&
+	if (s->affinity_raw && *s->affinity_raw && strcmp(s->affinity_raw, "ClientIP") &&
 	    strcmp(s->affinity_raw, "None"))
 		obj_invalid(&v->o, "spec.sessionAffinity: Unsupported value: %s: supported values: \"ClientIP\", \"None\"",
 			    q(v, s->affinity_raw));
 	if (s->affinity && t->set && !t->bad_type && (t->v <= 0 || t->v > 86400))
 		obj_invalid(&v->o, "spec.sessionAffinityConfig.clientIP.timeoutSeconds: Invalid value: %lld: must be greater than 0 and less than 86400",
 			    t->v);
-	if (!s->affinity && t->set)
-		obj_invalid(&v->o, "spec.sessionAffinityConfig: Invalid value: {\"clientIP\":{\"timeoutSeconds\":%lld}}: must not be set when session affinity is None",
-			    t->v);
+	/* with None the API server's defaulting drops sessionAffinityConfig */
 }
 
 /* ["a", "b"] of the service's cluster IPs, for range messages. */
 static void ips_json(const struct svc *s, struct svcnft_buf *b)
 {
 	buf_putc(b, '[');
-	for (size_t i = 0; i < s->n_cluster_ips; i++)
-		buf_printf(b, "%s\"%s\"", i ? ", " : "", s->cluster_ips[i]);
+	for (size_t i = 0; i < s->n_cluster_ips; i++) {
+		if (i)
+			buf_puts(b, ", ");
+		buf_go_quoted(b, s->cluster_ips[i]);
+	}
 	if (!s->n_cluster_ips && s->cluster_ip)
-		buf_printf(b, "\"%s\"", s->cluster_ip);
+		buf_go_quoted(b, s->cluster_ip);
 	buf_putc(b, ']');
 }
 
@@ -420,7 +421,9 @@ static void check_ep_ports(struct vctx *v, const char *prefix,
 			obj_invalid(&v->o, "%s: Required value", path);
 		check_port_range(v, path, &p->port, 1);
 		snprintf(path, sizeof(path), "%sports[%zu].protocol", prefix, i);
-		check_protocol(v, path, p->protocol, p->proto);
+		/* slices get no defaulting: a protocol of "" stays invalid */
+		check_protocol(v, path, p->protocol, min == 0 && p->protocol &&
+			       !*p->protocol ? PROTO_INVALID : p->proto);
 	}
 	check_port_names(v, prefix, names, g->n_ports, min > 0);
 	free(names);
@@ -489,6 +492,48 @@ static void validate_source(struct vctx *v, struct ep_source *e)
 	e->invalid = failed(v);
 }
 
+struct vip_ref {
+	struct ipaddr ip;
+	struct svc *svc;
+};
+
+static int vip_ref_cmp(const void *a, const void *b)
+{
+	const struct vip_ref *x = a, *y = b;
+	int c = ipaddr_cmp(&x->ip, &y->ip);
+
+	if (!c)
+		c = strcmp(x->svc->ns, y->svc->ns);
+	return c ? c : strcmp(x->svc->name, y->svc->name);
+}
+
+/* A cluster IP belongs to one service: the API server's allocator refuses
+ * the second (and nft would refuse duplicate map keys). */
+static void check_vips_unique(struct vctx *v, struct svcnft_model *m)
+{
+	struct vip_ref *r = NULL;
+	size_t n = 0, cap = 0;
+	char a[64];
+
+	for (size_t i = 0; i < m->n_svcs; i++)
+		for (size_t j = 0; !m->svcs[i].invalid && j < m->svcs[i].n_vip; j++) {
+			r = grow(r, &cap, n, sizeof(*r));
+			r[n++] = (struct vip_ref){ m->svcs[i].vip[j], &m->svcs[i] };
+		}
+	if (n)
+		qsort(r, n, sizeof(*r), vip_ref_cmp);
+	for (size_t i = 1; i < n; i++) {
+		if (ipaddr_cmp(&r[i].ip, &r[i - 1].ip))
+			continue;
+		ipaddr_format(&r[i].ip, a, sizeof(a));
+		begin(v, r[i].svc->file, "Service", r[i].svc->ns, r[i].svc->name);
+		obj_invalid(&v->o, "spec.clusterIPs: Invalid value: [\"%s\"]: failed to allocate IP %s: provided IP is already allocated",
+			    a, a);
+		r[i].svc->invalid = true;
+	}
+	free(r);
+}
+
 void svcnft_model_validate(struct svcnft_model *m,
 			   const struct svcnft_config *cfg,
 			   struct svcnft_errors *errs)
@@ -508,6 +553,7 @@ void svcnft_model_validate(struct svcnft_model *m,
 				    q(&v, m->svcs[i].name), m->svcs[i - 1].file);
 			m->svcs[i].invalid = true;
 		}
+	check_vips_unique(&v, m);
 	limits_validate(m, errs);
 	for (size_t i = 0; i < ARRAY_SIZE(v.q); i++)
 		svcnft_buf_free(&v.q[i]);

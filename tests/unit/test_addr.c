@@ -133,7 +133,7 @@ static void test_proto_and_table(void **state)
 	assert_int_equal(proto_parse("UDP"), PROTO_UDP);
 	assert_int_equal(proto_parse("SCTP"), PROTO_SCTP);
 	assert_int_equal(proto_parse("tcp"), PROTO_INVALID);
-	assert_int_equal(proto_parse(""), PROTO_INVALID);
+	assert_int_equal(proto_parse(""), PROTO_TCP);	/* defaulted like absent */
 	assert_string_equal(proto_name(PROTO_SCTP), "sctp");
 	assert_string_equal(proto_upper(PROTO_UDP), "UDP");
 	assert_true(svcnft_table_name_valid("svcnft"));
