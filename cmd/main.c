@@ -127,8 +127,23 @@ static void usage(FILE *f, enum cmd only)
 	      "4 the kernel or libnftables refused.\n", f);
 }
 
+/* Same family and equal in their first min(prefix) bits. */
+static bool cidr_overlap(const struct svcnft_cidr *a, const struct svcnft_cidr *b)
+{
+	unsigned int bits = a->plen < b->plen ? a->plen : b->plen;
+
+	if (a->family != b->family)
+		return false;
+	for (unsigned int i = 0; i < bits; i++)
+		if ((a->addr[i / 8] ^ b->addr[i / 8]) & (0x80 >> (i % 8)))
+			return false;
+	return true;
+}
+
+/* Add CIDR S to V; with DISJOINT (pod networks go into an nft interval
+ * set) a repeat is dropped and an overlap is a usage error. */
 static int add_cidr(struct svcnft_cidr *v, size_t *n, const char *s,
-		    const char *opt)
+		    const char *opt, bool disjoint)
 {
 	if (*n >= MAX_CIDRS) {
 		fprintf(stderr, "svcnft: too many --%s options (at most %d)\n", opt, MAX_CIDRS);
@@ -136,6 +151,14 @@ static int add_cidr(struct svcnft_cidr *v, size_t *n, const char *s,
 	}
 	if (!svcnft_cidr_parse(s, &v[*n])) {
 		fprintf(stderr, "svcnft: --%s: invalid CIDR \"%s\"\n", opt, s);
+		return -1;
+	}
+	for (size_t i = 0; disjoint && i < *n; i++) {
+		if (!cidr_overlap(&v[i], &v[*n]))
+			continue;
+		if (v[i].plen == v[*n].plen)
+			return 0;	/* the same range twice */
+		fprintf(stderr, "svcnft: --%s: \"%s\" overlaps another --%s\n", opt, s, opt);
 		return -1;
 	}
 	(*n)++;
@@ -214,9 +237,9 @@ static int handle_opt(struct cli *c, int opt, const char *arg)
 		c->cfg.table = arg;
 		return 0;
 	case 's':
-		return add_cidr(c->svc_cidrs, &c->cfg.n_service_cidrs, arg, "service-cidr");
+		return add_cidr(c->svc_cidrs, &c->cfg.n_service_cidrs, arg, "service-cidr", false);
 	case 'c':
-		return add_cidr(c->pod_cidrs, &c->cfg.n_cluster_cidrs, arg, "cluster-cidr");
+		return add_cidr(c->pod_cidrs, &c->cfg.n_cluster_cidrs, arg, "cluster-cidr", true);
 	case OPT_MASQ_ALL:
 		c->cfg.masquerade_all = true;
 		return 0;

@@ -124,6 +124,14 @@ static const char *event_kind(uint32_t mask)
 	return "written";
 }
 
+/* File names go into log lines: no control or non-ASCII bytes there. */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
 /* What the events of one read say about the inputs. */
 enum ev_kind {
 	EV_NONE,
@@ -157,6 +165,7 @@ static enum ev_kind read_events(struct watch *w)
 					if (!w->n_events++)
 						snprintf(w->why, sizeof(w->why), "%s/%s %s",
 							 d->dir, ev->len ? ev->name : "", event_kind(ev->mask));
+					printable(w->why);
 					if (!(ev->mask & (IN_MODIFY | IN_CREATE)))
 						hit = EV_SETTLED;
 					else if (hit == EV_NONE)

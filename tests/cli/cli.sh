@@ -54,6 +54,8 @@ expect_rc 2 "unknown command" "$bin" frobnicate "$ex"
 expect_rc 2 "unknown option" "$bin" compile --bogus "$ex"
 expect_rc 2 "no PATH" "$bin" compile
 expect_rc 2 "bad CIDR" "$bin" compile --service-cidr 10.0.0.1/24 "$ex"
+expect_rc 2 "overlapping cluster CIDRs" "$bin" compile -s 10.0.0.0/24 -c 10.0.0.0/8 -c 10.1.0.0/16 "$ex"
+expect_rc 0 "the same cluster CIDR twice" "$bin" compile -s 10.0.0.0/24 -c 10.1.0.0/16 -c 10.1.0.0/16 "$ex"
 expect_rc 2 "bad table name" "$bin" compile --table 'x;y' "$ex"
 expect_rc 2 "bad output format" "$bin" compile -o yaml "$ex"
 expect_rc 2 "missing file" "$bin" compile "$tmp/nonexistent.json"
