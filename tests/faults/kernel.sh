@@ -11,22 +11,10 @@
 set -eu
 svcnft=$(realpath "$1")
 src=$2
-if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null; then
-	echo "SKIPPED: needs root and nft"
-	exit 77
-fi
-ns=svcnft-kern-$$
-tmp=$(mktemp -d)
+. "$(dirname "$0")/../lib/netns.sh"
 holder=
-cleanup() {
-	[ -z "$holder" ] || kill "$holder" 2>/dev/null || true
-	ip netns del "$ns" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-ip netns add "$ns"
-nsx() { ip netns exec "$ns" "$@"; }
-fail() { echo "FAIL: $*"; exit 1; }
+on_cleanup() { [ -z "$holder" ] || kill "$holder" 2>/dev/null || true; }
+netns_setup svcnft-kern
 ex=$src/testdata/examples/cluster.json
 one=$src/testdata/seed-my-service/my-service.json
 

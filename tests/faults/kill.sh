@@ -11,20 +11,8 @@ svcnft=$(realpath "$1")
 gen=$(realpath "$2")
 runs=${3:-100}
 nsvc=${4:-300}
-if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null; then
-	echo "SKIPPED: needs root and nft"
-	exit 77
-fi
-ns=svcnft-kill-$$
-tmp=$(mktemp -d)
-cleanup() {
-	ip netns del "$ns" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-ip netns add "$ns"
-nsx() { ip netns exec "$ns" "$@"; }
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/../lib/netns.sh"
+netns_setup svcnft-kill
 state() { nsx nft -j list table inet svcnft 2>/dev/null | sed "s/\"handle\": [0-9]*//g" | md5sum | cut -c1-32; }
 now_ms() { date +%s%3N; }
 

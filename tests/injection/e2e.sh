@@ -7,20 +7,8 @@
 set -eu
 svcnft=$(realpath "$1")
 src=$2
-if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null; then
-	echo "SKIPPED: needs root and nft"
-	exit 77
-fi
-ns=svcnft-inj-$$
-tmp=$(mktemp -d)
-cleanup() {
-	ip netns del "$ns" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-ip netns add "$ns"
-nsx() { ip netns exec "$ns" "$@"; }
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/../lib/netns.sh"
+netns_setup svcnft-inj
 
 nsx nft -f - <<'NFT'
 table inet filter {

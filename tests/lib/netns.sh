@@ -1,0 +1,26 @@
+# Shared preamble of the root-only bash tests that work in one private
+# network namespace.  `netns_setup PREFIX` skips the test (exit 77) without
+# root or nft, then creates namespace $ns and temp dir $tmp; both are
+# removed on exit, after the caller's `on_cleanup` function if it defines
+# one.  `nsx CMD...` runs CMD in $ns; `fail MSG` ends the test.
+netns_setup() {
+	if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null; then
+		echo "SKIPPED: needs root and nft"
+		exit 77
+	fi
+	ns=$1-$$
+	tmp=$(mktemp -d)
+	trap netns_cleanup EXIT
+	ip netns add "$ns"
+}
+
+netns_cleanup() {
+	if declare -F on_cleanup >/dev/null; then
+		on_cleanup
+	fi
+	ip netns del "$ns" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+
+nsx() { ip netns exec "$ns" "$@"; }
+fail() { echo "FAIL: $*"; exit 1; }
