@@ -22,18 +22,36 @@ struct lookup {
 	bool ours;
 };
 
-/* Table userdata is a TLV list; type 0 is the comment (libnftnl's
- * NFTNL_UDATA_TABLE_COMMENT). */
-static bool comment_is_ours(const uint8_t *p, size_t len)
+size_t kernel_udata_comment(const struct nlattr *a, const char **out)
 {
+	const uint8_t *p;
+	size_t len;
+
+	if (!a)
+		return 0;
+	p = mnl_attr_get_payload(a);
+	len = mnl_attr_get_payload_len(a);
 	while (len >= 2 && (size_t)p[1] + 2 <= len) {
-		if (p[0] == 0 && p[1] >= sizeof(OWNER_PREFIX) - 1 &&
-		    !memcmp(p + 2, OWNER_PREFIX, sizeof(OWNER_PREFIX) - 1))
-			return true;
+		if (p[0] == 0) {
+			*out = (const char *)p + 2;
+			return strnlen(*out, p[1]);
+		}
 		len -= (size_t)p[1] + 2;
 		p += p[1] + 2;
 	}
-	return false;
+	return 0;
+}
+
+bool kernel_owner_comment(const struct nlattr *userdata, int *layout)
+{
+	const char *c = NULL;
+	size_t n = kernel_udata_comment(userdata, &c);
+
+	if (n <= sizeof(OWNER_PREFIX) - 1 || memcmp(c, OWNER_PREFIX, sizeof(OWNER_PREFIX) - 1))
+		return false;
+	if (layout)
+		*layout = atoi(c + sizeof(OWNER_PREFIX) - 1);
+	return true;
 }
 
 static int table_attr(const struct nlattr *a, void *data)
@@ -41,8 +59,7 @@ static int table_attr(const struct nlattr *a, void *data)
 	struct lookup *l = data;
 
 	if (mnl_attr_get_type(a) == NFTA_TABLE_USERDATA)
-		l->ours = comment_is_ours(mnl_attr_get_payload(a),
-					  mnl_attr_get_payload_len(a));
+		l->ours = kernel_owner_comment(a, NULL);
 	return MNL_CB_OK;
 }
 

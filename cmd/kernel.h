@@ -6,6 +6,14 @@
 
 enum table_state { TABLE_ABSENT, TABLE_OURS, TABLE_FOREIGN, TABLE_ERROR };
 
+struct nlattr;
+/* The comment in table, element or rule userdata A (a TLV list; type 0
+ * is libnftnl's comment): its length, *OUT pointing into A; 0 if none. */
+size_t kernel_udata_comment(const struct nlattr *a, const char **out);
+/* True if table userdata carries svcnft's comment "svcnft layout N";
+ * N into *LAYOUT unless NULL. */
+bool kernel_owner_comment(const struct nlattr *userdata, int *layout);
+
 /* Look up table inet NAME over netlink; OURS if it carries svcnft's
  * comment.  On TABLE_ERROR, *err holds errno. */
 enum table_state kernel_table_state(const char *name, int *err);

@@ -11,10 +11,10 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "kernel.h"
 #include "live.h"
 #include "util.h"
 
-#define OWNER_PREFIX "svcnft layout "
 #define RXBUF (1 << 17)
 
 struct nl {
@@ -127,26 +127,6 @@ static const char *attr_str(const struct attrs *t, int type)
 }
 
 /* userdata TLVs: the string of type 0 (the comment), without its NUL. */
-static size_t udata_comment(const struct nlattr *a, const char **out)
-{
-	const uint8_t *p;
-	size_t len;
-
-	if (!a)
-		return 0;
-	p = mnl_attr_get_payload(a);
-	len = mnl_attr_get_payload_len(a);
-	while (len >= 2 && (size_t)p[1] + 2 <= len) {
-		if (p[0] == 0) {
-			*out = (const char *)p + 2;
-			return strnlen(*out, p[1]);
-		}
-		len -= (size_t)p[1] + 2;
-		p += p[1] + 2;
-	}
-	return 0;
-}
-
 /* The table. */
 
 struct table_q {
@@ -157,8 +137,6 @@ struct table_q {
 static int table_cb(const struct nlmsghdr *h, void *data)
 {
 	struct table_q *q = data;
-	const char *c = NULL;
-	size_t n;
 	struct attrs t;
 
 	parse_msg(h, &t);
@@ -168,11 +146,7 @@ static int table_cb(const struct nlmsghdr *h, void *data)
 	if (t.a[NFTA_TABLE_FLAGS] &&
 	    ntohl(mnl_attr_get_u32(t.a[NFTA_TABLE_FLAGS])) & NFT_TABLE_F_DORMANT)
 		q->els->dormant = true;
-	n = udata_comment(t.a[NFTA_TABLE_USERDATA], &c);
-	if (n > sizeof(OWNER_PREFIX) - 1 && !memcmp(c, OWNER_PREFIX, sizeof(OWNER_PREFIX) - 1)) {
-		q->els->ours = true;
-		q->els->layout = atoi(c + sizeof(OWNER_PREFIX) - 1);
-	}
+	q->els->ours = kernel_owner_comment(t.a[NFTA_TABLE_USERDATA], &q->els->layout);
 	return MNL_CB_OK;
 }
 
@@ -359,7 +333,7 @@ static void decode(struct elem_q *q, const struct attrs *e, const uint8_t *k)
 		break;
 	case K_DISPATCH:
 		put_service_key(q, k);
-		clen = udata_comment(e->a[NFTA_SET_ELEM_USERDATA], &c);
+		clen = kernel_udata_comment(e->a[NFTA_SET_ELEM_USERDATA], &c);
 		if (c)
 			buf_printf(&q->b, " comment \"%.*s\"", (int)clen, c);
 		buf_puts(&q->b, " : ");
@@ -548,7 +522,7 @@ static int rule_cb(const struct nlmsghdr *h, void *data)
 		return MNL_CB_OK;
 	m = q->els->masq[chain[10] == '6'];
 	n = strlen(m);
-	clen = udata_comment(t.a[NFTA_RULE_USERDATA], &c);
+	clen = kernel_udata_comment(t.a[NFTA_RULE_USERDATA], &c);
 	snprintf(m + n, len - n, "%s%.*s", n ? ", " : "", (int)clen, c ? c : "");
 	return MNL_CB_OK;
 }
