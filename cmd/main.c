@@ -419,6 +419,8 @@ static enum svcnft_status emit(const struct cli *c, struct svcnft_model *m)
 	bool json = c->output && !strcmp(c->output, "json");
 	bool exists;
 
+	if (c->cmd == CMD_APPLY)	/* renders only what it sends */
+		return cmd_apply(m, &c->cfg, c->full);
 	if (!(json ? svcnft_render_json : svcnft_render_nft)(m, &c->cfg, &out)) {
 		fputs("svcnft: cannot render the ruleset\n", stderr);
 		return SVCNFT_EUSAGE;
@@ -426,14 +428,11 @@ static enum svcnft_status emit(const struct cli *c, struct svcnft_model *m)
 	if (c->cmd == CMD_COMPILE) {
 		if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout))
 			rc = SVCNFT_EUSAGE;
-	} else if (c->cmd == CMD_APPLY) {
-		rc = cmd_apply(m, &c->cfg, c->full);
 	} else if ((rc = check_owner(c, &exists)) == SVCNFT_OK) {
-		rc = kernel_run(out.data, c->cmd == CMD_CHECK);
+		rc = kernel_run(out.data, true);
 		svcnft_model_stats(m, &c->cfg, &st);
 		if (rc == SVCNFT_OK)
-			fprintf(stderr, "svcnft: %s table inet %s: %zu services, %zu service ports, %zu backends\n",
-				c->cmd == CMD_CHECK ? "kernel accepts" : "applied",
+			fprintf(stderr, "svcnft: kernel accepts table inet %s: %zu services, %zu service ports, %zu backends\n",
 				c->cfg.table, st.services, st.service_ports, st.backends);
 	}
 	svcnft_buf_free(&out);
