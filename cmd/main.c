@@ -50,7 +50,8 @@ static const struct command {
 };
 
 enum { OPT_MASQ_ALL = 256, OPT_NODE_NAME, OPT_ZONE, OPT_TTL, OPT_PTR, OPT_HOSTS, OPT_LIMIT,
-       OPT_AGAINST, OPT_FULL, OPT_DEBOUNCE, OPT_INTERVAL };
+       OPT_AGAINST, OPT_FULL, OPT_DEBOUNCE, OPT_INTERVAL, OPT_NP_ADDRS,
+       OPT_NP_RANGE };
 
 /* One table feeds getopt_long and --help. */
 static const struct option_desc {
@@ -65,7 +66,9 @@ static const struct option_desc {
 	{ "service-cidr", 1, 's', "CIDR", INPUT | DISC, "range of valid cluster IPs, repeatable; default 10.96.0.0/12" },
 	{ "cluster-cidr", 1, 'c', "CIDR", INPUT, "pod network, repeatable: traffic from outside it is masqueraded" },
 	{ "masquerade-all", 0, OPT_MASQ_ALL, NULL, INPUT, "masquerade all traffic to service IPs" },
-	{ "node-name", 1, OPT_NODE_NAME, "NAME", INPUT, "this node: hairpin entries only for endpoints with this nodeName" },
+	{ "node-name", 1, OPT_NODE_NAME, "NAME", INPUT, "this node: its endpoints serve Local traffic policies and hairpin" },
+	{ "nodeport-addresses", 1, OPT_NP_ADDRS, "CIDR", INPUT, "node ports answer on local addresses in CIDR, repeatable; default all but loopback" },
+	{ "service-node-port-range", 1, OPT_NP_RANGE, "MIN-MAX", INPUT, "range of valid node ports; default 30000-32767" },
 	{ "output", 1, 'o', "FORMAT", C(CMD_COMPILE) | C(CMD_ENV), "nft (default) or json; env: env (default), json or docker (--env words)" },
 	{ "namespace", 1, 'n', "NS", C(CMD_ENV), "namespace of the pod; default default" },
 	{ "zone", 1, OPT_ZONE, "ZONE", C(CMD_DNS), "cluster domain; default cluster.local" },
@@ -88,6 +91,7 @@ struct cli {
 	enum cmd cmd;
 	const char *output;
 	struct svcnft_cidr svc_cidrs[MAX_CIDRS], pod_cidrs[MAX_CIDRS];
+	struct svcnft_cidr np_cidrs[MAX_CIDRS];
 	struct svcnft_config cfg;
 	char **paths;
 	int n_paths;
@@ -230,6 +234,31 @@ static int set_uint(unsigned int *v, const char *arg, const char *opt,
 	return 0;
 }
 
+/* --service-node-port-range MIN-MAX (the API server also takes MIN+SPAN). */
+static int set_np_range(struct svcnft_config *cfg, const char *arg)
+{
+	unsigned long lo, hi;
+	char *end;
+
+	errno = 0;
+	lo = strtoul(arg, &end, 10);
+	if (arg[0] >= '0' && arg[0] <= '9' && (*end == '-' || *end == '+') &&
+	    end[1] >= '0' && end[1] <= '9') {
+		char sep = *end;
+
+		hi = strtoul(end + 1, &end, 10);
+		if (sep == '+')
+			hi += lo;
+		if (!*end && !errno && lo >= 1 && lo <= hi && hi <= 65535) {
+			cfg->node_port_min = (unsigned int)lo;
+			cfg->node_port_max = (unsigned int)hi;
+			return 0;
+		}
+	}
+	fprintf(stderr, "svcnft: --service-node-port-range: invalid range \"%s\" (want MIN-MAX within 1-65535)\n", arg);
+	return -1;
+}
+
 static int handle_opt(struct cli *c, int opt, const char *arg)
 {
 	switch (opt) {
@@ -246,6 +275,10 @@ static int handle_opt(struct cli *c, int opt, const char *arg)
 	case OPT_NODE_NAME:
 		c->cfg.node_name = *arg ? arg : NULL;
 		return 0;
+	case OPT_NP_ADDRS:
+		return add_cidr(c->np_cidrs, &c->cfg.n_nodeport_cidrs, arg, "nodeport-addresses", true);
+	case OPT_NP_RANGE:
+		return set_np_range(&c->cfg, arg);
 	case OPT_LIMIT:
 		return set_limit(arg);
 	case OPT_AGAINST:
@@ -477,6 +510,7 @@ int main(int argc, char **argv)
 	kernel_tune_malloc(argv);
 	c.cfg.service_cidrs = c.svc_cidrs;
 	c.cfg.cluster_cidrs = c.pod_cidrs;
+	c.cfg.nodeport_cidrs = c.np_cidrs;
 	if (parse_args(&c, argc, argv) < 0) {
 		fputs("Try 'svcnft --help'.\n", stderr);
 		return SVCNFT_EUSAGE;

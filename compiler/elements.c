@@ -17,8 +17,11 @@ void el_fmt_ip(struct svcnft_buf *b, const struct ipaddr *a)
 
 void el_fmt_key(struct svcnft_buf *b, const struct plan_entry *e)
 {
-	el_fmt_ip(b, &e->vip);
-	buf_printf(b, " . %s . %u", proto_name(e->proto), e->port);
+	if (!plan_views[e->view].nodeport) {
+		el_fmt_ip(b, &e->vip);
+		buf_puts(b, " . ");
+	}
+	buf_printf(b, "%s . %u", proto_name(e->proto), e->port);
 }
 
 void el_fmt_dispatch(struct svcnft_buf *b, const struct plan_family *f,
@@ -31,15 +34,19 @@ void el_fmt_dispatch(struct svcnft_buf *b, const struct plan_family *f,
 	buf_puts(b, " comment \"");
 	plan_entry_comment(b, e);
 	buf_putc(b, '"');
-	plan_chain_lb(chain, sizeof(chain), f, &g);
-	buf_printf(b, " : goto %s", chain);
+	if (e->n) {
+		plan_chain_lb(chain, sizeof(chain), f, &g);
+		buf_printf(b, " : goto %s", chain);
+	} else {
+		buf_puts(b, e->reject ? " : goto reject-service" : " : drop");
+	}
 }
 
 void el_fmt_backend(struct svcnft_buf *b, const struct plan_entry *e,
 		    size_t slot)
 {
 	el_fmt_key(b, e);
-	buf_printf(b, " . %zu : ", slot);
+	buf_printf(b, " . %zu : ", plan_views[e->view].offset + slot);
 	el_fmt_ip(b, &e->backends[slot].ip);
 	buf_printf(b, " . %u", e->backends[slot].port);
 }
@@ -49,6 +56,14 @@ void el_fmt_hairpin(struct svcnft_buf *b, const struct ipaddr *a)
 	el_fmt_ip(b, a);
 	buf_puts(b, " . ");
 	el_fmt_ip(b, a);
+}
+
+void el_fmt_fw(struct svcnft_buf *b, const struct plan_entry *e,
+	       const struct svcnft_cidr *c)
+{
+	el_fmt_key(b, e);
+	buf_puts(b, " . ");
+	el_fmt_cidr(b, c);
 }
 
 void el_fmt_cidr(struct svcnft_buf *b, const struct svcnft_cidr *c)
@@ -285,8 +300,9 @@ static void family_chains(struct elements *els, const struct plan_family *f)
 }
 
 static const char *const fixed_chains[] = {
-	"services", "reject-service", "service-check", "filter-prerouting",
-	"filter-output", "nat-prerouting", "nat-output", "nat-postrouting",
+	"services", "external-local", "reject-service", "service-check",
+	"firewall-check", "filter-prerouting", "filter-output", "nat-prerouting",
+	"nat-output", "masquerade-external", "nat-postrouting",
 };
 
 void elements_from_plan(struct elements *els, const struct plan *p)

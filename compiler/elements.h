@@ -43,6 +43,9 @@ void el_fmt_backend(struct svcnft_buf *b, const struct plan_entry *e,
 		    size_t slot);
 void el_fmt_hairpin(struct svcnft_buf *b, const struct ipaddr *a);
 void el_fmt_cidr(struct svcnft_buf *b, const struct svcnft_cidr *c);
+/* A firewall-allow element: E's key . the source range C. */
+void el_fmt_fw(struct svcnft_buf *b, const struct plan_entry *e,
+	       const struct svcnft_cidr *c);
 void el_fmt_slot(struct svcnft_buf *b, const struct plan_family *f,
 		 const struct plan_aff *a, size_t slot);
 /* The comments of the masquerade chain's rules, joined with ", ". */

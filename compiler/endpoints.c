@@ -4,7 +4,9 @@
  * Endpoints object.  A service port takes the endpoint port with the same
  * name and protocol; the DNAT port is that endpoint port.  Ready endpoints
  * are used; with none ready, those serving and terminating.  The same
- * IP:port seen twice collapses, the non-terminating copy winning. */
+ * IP:port seen twice collapses, the non-terminating copy winning.  For a
+ * Local traffic policy the same choice is made among this node's endpoints
+ * alone (kube-proxy decides the fallback separately for local traffic). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -125,8 +127,19 @@ static size_t select_usable(const struct cand *v, size_t n,
 	return k;
 }
 
+/* Drop the candidates not on NODE. */
+static size_t on_node(struct cand *v, size_t n, const char *node)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i].b.node && !strcmp(v[i].b.node, node))
+			v[w++] = v[i];
+	return w;
+}
+
 size_t model_backends(const struct svcnft_model *m, const struct svc *s,
-		      const struct svc_port *p, int family,
+		      const struct svc_port *p, int family, const char *node,
 		      struct backend **out)
 {
 	struct cand *v = NULL;
@@ -148,6 +161,8 @@ size_t model_backends(const struct svcnft_model *m, const struct svc *s,
 	if (n)
 		qsort(v, n, sizeof(*v), cand_cmp);
 	n = collapse(v, n);
+	if (node)
+		n = on_node(v, n, node);
 	k = select_usable(v, n, out);
 	free(v);
 	return k;

@@ -25,10 +25,24 @@ static size_t uniq_ips(struct ipaddr *v, size_t n)
 	return w;
 }
 
+const struct plan_view_info plan_views[PLAN_N_VIEWS] = {
+	[VIEW_CLUSTER] = { "", "", "service-ips", "backends", 0, false, false },
+	[VIEW_EXTERNAL] = { "external-", "", "service-ips", "backends", 0, true, false },
+	[VIEW_EXTERNAL_LOCAL] = { "local-", "local-", "external-local", "backends",
+				  32768, false, false },
+	[VIEW_NODEPORT] = { "nodeport-", "nodeport-", "nodeports",
+			    "nodeport-backends", 0, true, true },
+	[VIEW_NODEPORT_LOCAL] = { "nodeport-local-", "nodeport-local-",
+				  "nodeports-local", "nodeport-backends", 32768,
+				  false, true },
+};
+
 static int group_cmp(const void *a, const void *b)
 {
 	const struct plan_group *x = a, *y = b;
 
+	if (x->view != y->view)
+		return x->view < y->view ? -1 : 1;
 	if (x->affinity != y->affinity)
 		return x->affinity < y->affinity ? -1 : 1;
 	if (x->proto != y->proto)
@@ -40,6 +54,8 @@ static int aff_cmp(const void *a, const void *b)
 {
 	const struct plan_aff *x = a, *y = b;
 
+	if (x->view != y->view)
+		return x->view < y->view ? -1 : 1;
 	if (x->proto != y->proto)
 		return x->proto < y->proto ? -1 : 1;
 	return x->timeout < y->timeout ? -1 : x->timeout > y->timeout;
@@ -54,9 +70,16 @@ static void add_group(struct plan_family *f, const struct plan_group *g)
 	f->groups[f->n_groups++] = *g;
 }
 
+/* External views share the cluster view's slot chains. */
+static enum plan_view slot_view(enum plan_view v)
+{
+	return v == VIEW_EXTERNAL ? VIEW_CLUSTER : v;
+}
+
 static void add_aff(struct plan_family *f, const struct plan_group *g)
 {
-	struct plan_aff a = { .proto = g->proto, .timeout = g->affinity };
+	struct plan_aff a = { .view = slot_view(g->view), .proto = g->proto,
+			      .timeout = g->affinity };
 	size_t i;
 
 	for (i = 0; i < f->n_affs && aff_cmp(&f->affs[i], &a); i++)
@@ -69,9 +92,30 @@ static void add_aff(struct plan_family *f, const struct plan_group *g)
 		f->affs[i].slots = g->n;
 }
 
-static void add_entry(struct plan_family *f, const struct svcnft_model *m,
-		      const struct svcnft_config *cfg, const struct svc *s,
-		      const struct svc_port *sp, const struct ipaddr *vip)
+/* A local pod may reach itself through the service: masquerade it. */
+static void add_hairpin(struct plan_family *f, const struct svcnft_config *cfg,
+			const struct backend *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (cfg->node_name && b[i].node && strcmp(b[i].node, cfg->node_name))
+			continue;	/* a remote pod never hairpins here */
+		f->hairpin = grow(f->hairpin, &f->cap_hairpin, f->n_hairpin,
+				  sizeof(*f->hairpin));
+		f->hairpin[f->n_hairpin++] = b[i].ip;
+	}
+}
+
+/* The backends of one service port in one family: every usable endpoint,
+ * and (with --node-name) this node's. */
+struct port_backends {
+	struct backend *all, *local;
+	size_t n_all, n_local;
+};
+
+static void add_entry(struct plan_family *f, const struct svc *s,
+		      const struct svc_port *sp, enum plan_view view,
+		      const struct ipaddr *vip, const struct port_backends *pb,
+		      bool local)
 {
 	struct plan_entry *e;
 	struct plan_group g;
@@ -79,25 +123,27 @@ static void add_entry(struct plan_family *f, const struct svcnft_model *m,
 	f->e = grow(f->e, &f->cap_e, f->n_e, sizeof(*f->e));
 	e = &f->e[f->n_e++];
 	memset(e, 0, sizeof(*e));
-	e->vip = *vip;
+	e->view = view;
+	if (vip)
+		e->vip = *vip;
 	e->proto = sp->proto;
-	e->port = (uint16_t)sp->port.v;
+	e->port = (uint16_t)(plan_views[view].nodeport ? sp->node_port.v : sp->port.v);
 	e->svc = s;
 	e->sp = sp;
 	if (s->affinity)
 		e->affinity = s->aff_timeout.set ? (uint32_t)s->aff_timeout.v
 						 : DEFAULT_AFFINITY_TIMEOUT;
-	e->n = model_backends(m, s, sp, f->family, &e->backends);
-	f->n_backends += e->n;
-	for (size_t i = 0; i < e->n; i++) {
-		const char *node = e->backends[i].node;
-
-		if (cfg->node_name && node && strcmp(node, cfg->node_name))
-			continue;	/* a remote pod never hairpins here */
-		f->hairpin = grow(f->hairpin, &f->cap_hairpin, f->n_hairpin,
-				  sizeof(*f->hairpin));
-		f->hairpin[f->n_hairpin++] = e->backends[i].ip;
+	e->n = local ? pb->n_local : pb->n_all;
+	e->reject = !pb->n_all;
+	if (e->n) {
+		e->backends = xcalloc(e->n, sizeof(*e->backends));
+		memcpy(e->backends, local ? pb->local : pb->all,
+		       e->n * sizeof(*e->backends));
 	}
+	if (plan_views[view].nodeport)
+		f->n_np_backends += e->n;
+	else
+		f->n_backends += e->n;
 	if (!e->n)
 		return;
 	g = plan_entry_group(e);
@@ -106,19 +152,77 @@ static void add_entry(struct plan_family *f, const struct svcnft_model *m,
 		add_aff(f, &g);
 }
 
+/* The last entry is a load-balancer IP whose sources S restricts. */
+static void add_fw(struct plan_family *f, const struct svc *s)
+{
+	f->fw = grow(f->fw, &f->cap_fw, f->n_fw, sizeof(*f->fw));
+	f->fw[f->n_fw++] = (struct plan_fw){ f->n_e - 1, s->ranges, s->n_ranges };
+}
+
+static bool has_family(const struct svc *s, int family)
+{
+	for (size_t v = 0; v < s->n_vip; v++)
+		if (s->vip[v].family == family)
+			return true;
+	return false;
+}
+
+/* Every view of service port SP in family F. */
+static void add_port(struct plan_family *f, const struct svcnft_model *m,
+		     const struct svcnft_config *cfg, const struct svc *s,
+		     const struct svc_port *sp)
+{
+	struct port_backends pb = {0};
+	const char *node = cfg->node_name;
+	bool etp = s->etp_local && node, itp = s->itp_local && node;
+
+	pb.n_all = model_backends(m, s, sp, f->family, NULL, &pb.all);
+	if (node && (s->etp_local || s->itp_local))
+		pb.n_local = model_backends(m, s, sp, f->family, node, &pb.local);
+	add_hairpin(f, cfg, pb.all, pb.n_all);
+	for (size_t v = 0; v < s->n_vip; v++)
+		if (s->vip[v].family == f->family)
+			add_entry(f, s, sp, VIEW_CLUSTER, &s->vip[v], &pb, itp);
+	for (size_t i = 0; i < s->n_ext; i++) {
+		const struct ext_addr *x = &s->ext[i];
+
+		if (x->ignored || x->proxy || x->ip.family != f->family)
+			continue;
+		add_entry(f, s, sp, VIEW_EXTERNAL, &x->ip, &pb, false);
+		if (x->lb && s->n_ranges)
+			add_fw(f, s);
+		if (etp)
+			add_entry(f, s, sp, VIEW_EXTERNAL_LOCAL, &x->ip, &pb, true);
+	}
+	if (sp->node_port.v > 0 && (s->type == SVC_NODE_PORT ||
+				    s->type == SVC_LOAD_BALANCER)) {
+		add_entry(f, s, sp, VIEW_NODEPORT, NULL, &pb, false);
+		if (etp)
+			add_entry(f, s, sp, VIEW_NODEPORT_LOCAL, NULL, &pb, true);
+	}
+	free(pb.all);
+	free(pb.local);
+}
+
 static void add_service(struct plan *p, const struct svcnft_model *m,
 			const struct svc *s)
 {
 	if (s->invalid || s->headless || s->type == SVC_EXTERNAL_NAME || !s->n_vip)
 		return;
 	p->n_services++;
-	for (size_t v = 0; v < s->n_vip; v++) {
-		struct plan_family *f = &p->fam[s->vip[v].family == AF_INET6];
+	for (int i = 0; i < 2; i++) {
+		struct plan_family *f = &p->fam[i];
 
-		f->vips = grow(f->vips, &f->cap_vips, f->n_vips, sizeof(*f->vips));
-		f->vips[f->n_vips++] = s->vip[v];
-		for (size_t i = 0; i < s->n_ports; i++)
-			add_entry(f, m, p->cfg, s, &s->ports[i], &s->vip[v]);
+		if (!has_family(s, f->family))
+			continue;
+		for (size_t v = 0; v < s->n_vip; v++) {
+			if (s->vip[v].family != f->family)
+				continue;
+			f->vips = grow(f->vips, &f->cap_vips, f->n_vips, sizeof(*f->vips));
+			f->vips[f->n_vips++] = s->vip[v];
+		}
+		for (size_t j = 0; j < s->n_ports; j++)
+			add_port(f, m, p->cfg, s, &s->ports[j]);
 	}
 }
 
@@ -134,6 +238,12 @@ static void family_init(struct plan_family *f, int family,
 	for (size_t i = 0; i < cfg->n_cluster_cidrs; i++)
 		if (cfg->cluster_cidrs[i].family == family)
 			f->pod_cidrs[f->n_pod_cidrs++] = cfg->cluster_cidrs[i];
+	f->np_cidrs = xcalloc(cfg->n_nodeport_cidrs + 1, sizeof(*f->np_cidrs));
+	for (size_t i = 0; i < cfg->n_nodeport_cidrs; i++)
+		if (cfg->nodeport_cidrs[i].family == family)
+			f->np_cidrs[f->n_np_cidrs++] = cfg->nodeport_cidrs[i];
+	if (!cfg->n_nodeport_cidrs)	/* every address; loopback is a rule */
+		f->np_cidrs[f->n_np_cidrs++] = (struct svcnft_cidr){ .family = family };
 }
 
 void plan_build(struct plan *p, const struct svcnft_model *m,
@@ -170,6 +280,8 @@ void plan_free(struct plan *p)
 		free(f->groups);
 		free(f->affs);
 		free(f->pod_cidrs);
+		free(f->np_cidrs);
+		free(f->fw);
 	}
 	memset(p, 0, sizeof(*p));
 }
@@ -177,18 +289,21 @@ void plan_free(struct plan *p)
 void plan_chain_lb(char *buf, size_t len, const struct plan_family *f,
 		   const struct plan_group *g)
 {
+	const char *pfx = plan_views[g->view].prefix;
+
 	if (g->affinity)
-		snprintf(buf, len, "affinity%s-%s-%zu-%u", f->sfx,
+		snprintf(buf, len, "%saffinity%s-%s-%zu-%u", pfx, f->sfx,
 			 proto_name(g->proto), g->n, g->affinity);
 	else
-		snprintf(buf, len, "endpoints%s-%zu", f->sfx, g->n);
+		snprintf(buf, len, "%sendpoints%s-%zu", pfx, f->sfx, g->n);
 }
 
 void plan_chain_slot(char *buf, size_t len, const struct plan_family *f,
 		     const struct plan_aff *a, size_t slot)
 {
-	snprintf(buf, len, "affinity%s-%s-slot-%zu-%u", f->sfx,
-		 proto_name(a->proto), slot, a->timeout);
+	snprintf(buf, len, "%saffinity%s-%s-slot-%zu-%u",
+		 plan_views[a->view].slots, f->sfx, proto_name(a->proto), slot,
+		 a->timeout);
 }
 
 void plan_affinity_set(char *buf, size_t len, const struct plan_family *f,
@@ -200,15 +315,16 @@ void plan_affinity_set(char *buf, size_t len, const struct plan_family *f,
 void plan_slot_map(char *buf, size_t len, const struct plan_family *f,
 		   const struct plan_aff *a)
 {
-	snprintf(buf, len, "affinity-slots%s-%s-%u", f->sfx,
-		 proto_name(a->proto), a->timeout);
+	snprintf(buf, len, "%saffinity-slots%s-%s-%u", plan_views[a->view].slots,
+		 f->sfx, proto_name(a->proto), a->timeout);
 }
 
 const struct plan_aff *plan_group_aff(const struct plan_family *f,
 				      const struct plan_group *g)
 {
 	for (size_t i = 0; i < f->n_affs; i++)
-		if (f->affs[i].proto == g->proto && f->affs[i].timeout == g->affinity)
+		if (f->affs[i].view == slot_view(g->view) &&
+		    f->affs[i].proto == g->proto && f->affs[i].timeout == g->affinity)
 			return &f->affs[i];
 	return NULL;
 }
@@ -234,6 +350,12 @@ void plan_entry_comment(struct svcnft_buf *b, const struct plan_entry *e)
 
 struct plan_group plan_entry_group(const struct plan_entry *e)
 {
-	return (struct plan_group){ .n = e->n, .affinity = e->affinity,
+	return (struct plan_group){ .view = e->view, .n = e->n,
+				    .affinity = e->affinity,
 				    .proto = e->affinity ? e->proto : PROTO_TCP };
+}
+
+bool plan_entry_dispatched(const struct plan_entry *e)
+{
+	return e->view != VIEW_CLUSTER || !e->reject;
 }

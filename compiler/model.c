@@ -31,6 +31,18 @@ static void svc_free(struct svc *s)
 	free(s->cluster_ip);
 	free(s->affinity_raw);
 	free(s->external_name);
+	for (size_t i = 0; i < s->n_ext; i++) {
+		free(s->ext[i].raw);
+		free(s->ext[i].mode);
+	}
+	free(s->ext);
+	for (size_t i = 0; i < s->n_ranges_raw; i++)
+		free(s->ranges_raw[i]);
+	free(s->ranges_raw);
+	free(s->ranges_annotation);
+	free(s->ranges);
+	free(s->etp_raw);
+	free(s->itp_raw);
 }
 
 static void group_free(struct ep_group *g)
@@ -187,7 +199,9 @@ bool cidr_contains(const struct svcnft_cidr *c, const struct ipaddr *a)
 	return true;
 }
 
-bool svcnft_cidr_parse(const char *s, struct svcnft_cidr *out)
+/* "addr/len"; with STRICT, host bits must be zero, otherwise they are
+ * cleared (Go's net.ParseCIDR keeps only the network). */
+static bool cidr_parse(const char *s, struct svcnft_cidr *out, bool strict)
 {
 	char ip[64], *end;
 	const char *slash = strchr(s, '/');
@@ -195,7 +209,8 @@ bool svcnft_cidr_parse(const char *s, struct svcnft_cidr *out)
 	unsigned long plen;
 	size_t n = slash ? (size_t)(slash - s) : 0;
 
-	if (!slash || n >= sizeof(ip) || !slash[1])
+	if (!slash || n >= sizeof(ip) || !slash[1] || slash[1] == '-' ||
+	    slash[1] == '+' || slash[1] == ' ')
 		return false;
 	memcpy(ip, s, n);
 	ip[n] = '\0';
@@ -206,11 +221,23 @@ bool svcnft_cidr_parse(const char *s, struct svcnft_cidr *out)
 	out->family = a.family;
 	out->plen = (unsigned int)plen;
 	memcpy(out->addr, a.a, 16);
-	/* host bits must be zero */
 	for (size_t bit = plen; bit < addr_len(a.family) * 8; bit++)
-		if (a.a[bit / 8] & (0x80 >> (bit % 8)))
-			return false;
+		if (out->addr[bit / 8] & (0x80 >> (bit % 8))) {
+			if (strict)
+				return false;
+			out->addr[bit / 8] &= (uint8_t)~(0x80 >> (bit % 8));
+		}
 	return true;
+}
+
+bool svcnft_cidr_parse(const char *s, struct svcnft_cidr *out)
+{
+	return cidr_parse(s, out, true);
+}
+
+bool cidr_parse_masked(const char *s, struct svcnft_cidr *out)
+{
+	return cidr_parse(s, out, false);
 }
 
 bool svcnft_table_name_valid(const char *name)

@@ -31,6 +31,20 @@ struct svc_port {
 	struct ival node_port;
 };
 
+/* An external address of a service: spec.externalIPs[i] or a load
+ * balancer's status.loadBalancer.ingress[i].ip. */
+struct ext_addr {
+	char *raw;
+	struct ipaddr ip;		/* parsed, after validation */
+	bool lb;			/* a load-balancer ingress IP */
+	char *mode;			/* its ipMode, or NULL */
+	bool proxy;			/* ipMode Proxy: not ours to handle */
+	size_t idx;			/* index in its array (for messages) */
+	bool ignored;			/* its address . port is taken */
+};
+
+#define RANGES_ANNOTATION "service.beta.kubernetes.io/load-balancer-source-ranges"
+
 struct svc {
 	char *file;
 	char *ns, *name;
@@ -48,6 +62,15 @@ struct svc {
 	struct ival aff_timeout;
 	bool publish_not_ready;
 	char *external_name;
+	struct ext_addr *ext;		/* externalIPs, then ingress IPs */
+	size_t n_ext;
+	char **ranges_raw;		/* spec.loadBalancerSourceRanges */
+	size_t n_ranges_raw;
+	char *ranges_annotation;	/* the legacy annotation, or NULL */
+	struct svcnft_cidr *ranges;	/* parsed, after validation */
+	size_t n_ranges;
+	char *etp_raw, *itp_raw;	/* traffic policies; NULL = Cluster */
+	bool etp_local, itp_local;	/* after validation */
 	struct svc_port *ports;
 	size_t n_ports;
 	bool invalid;			/* validation failed: emit nothing */
@@ -110,11 +133,12 @@ struct backend {
 	const char *node;		/* the endpoint's nodeName, or NULL */
 };
 
-/* Resolve the usable backends of service port P of S; returns how many were
- * stored in *OUT (caller frees).  Applies ready / serving+terminating rules,
- * named-port matching and duplicate collapse.  Backends are sorted. */
+/* Resolve the usable backends of service port P of S in FAMILY; with NODE
+ * only those on that node, the ready / serving+terminating choice made
+ * among them.  Applies named-port matching and duplicate collapse.  Returns
+ * how many were stored in *OUT, sorted (caller frees). */
 size_t model_backends(const struct svcnft_model *m, const struct svc *s,
-		      const struct svc_port *p, int family,
+		      const struct svc_port *p, int family, const char *node,
 		      struct backend **out);
 
 /* Sort services and endpoint sources by namespace/name (idempotent). */
@@ -127,6 +151,8 @@ enum proto proto_parse(const char *s);		/* NULL -> TCP */
 bool ipaddr_parse(const char *s, struct ipaddr *out);
 void ipaddr_format(const struct ipaddr *a, char *buf, size_t len);
 int ipaddr_cmp(const struct ipaddr *a, const struct ipaddr *b);
+/* Like svcnft_cidr_parse, but host bits are cleared, not refused. */
+bool cidr_parse_masked(const char *s, struct svcnft_cidr *out);
 bool cidr_contains(const struct svcnft_cidr *c, const struct ipaddr *a);
 
 #endif

@@ -173,6 +173,90 @@ static void parse_cluster_ips(const struct objref *o, json_t *spec,
 	}
 }
 
+/* The strings of array PATH.KEY, appended to *V; a non-string item is an
+ * error at its index. */
+static void get_strings(const struct objref *o, json_t *obj, const char *path,
+			const char *key, char ***v, size_t *n)
+{
+	json_t *arr = get_array(o, obj, path, key), *it;
+	size_t i;
+
+	if (!arr)
+		return;
+	*v = xcalloc(json_array_size(arr), sizeof(char *));
+	json_array_foreach(arr, i, it) {
+		if (!json_is_string(it)) {
+			obj_invalid(o, "%s%s[%zu]: Invalid value: must be a string",
+				    path, key, i);
+			continue;
+		}
+		(*v)[(*n)++] = xstrdup(json_string_value(it));
+	}
+}
+
+static struct ext_addr *add_ext(struct svc *s, size_t *cap, const char *raw,
+				bool lb, size_t idx)
+{
+	s->ext = grow(s->ext, cap, s->n_ext, sizeof(*s->ext));
+	s->ext[s->n_ext] = (struct ext_addr){ .raw = xstrdup(raw), .lb = lb,
+					      .idx = idx };
+	return &s->ext[s->n_ext++];
+}
+
+/* status.loadBalancer.ingress[].ip (a hostname-only ingress has none). */
+static void parse_ingress(const struct objref *o, json_t *obj, struct svc *s,
+			  size_t *cap)
+{
+	json_t *st = get_object(o, obj, "", "status"), *lb, *arr, *it;
+	char path[64];
+	size_t i;
+
+	lb = st ? get_object(o, st, "status.", "loadBalancer") : NULL;
+	arr = lb ? get_array(o, lb, "status.loadBalancer.", "ingress") : NULL;
+	json_array_foreach(arr, i, it) {
+		const char *ip, *mode;
+		struct ext_addr *x;
+
+		snprintf(path, sizeof(path), "status.loadBalancer.ingress[%zu].", i);
+		if (!json_is_object(it)) {
+			obj_invalid(o, "%.*s: Invalid value: must be an object",
+				    (int)strlen(path) - 1, path);
+			continue;
+		}
+		ip = get_str(o, it, path, "ip");
+		mode = get_str(o, it, path, "ipMode");
+		if (!ip || !*ip)
+			continue;
+		x = add_ext(s, cap, ip, true, i);
+		x->mode = dup_or_null(mode);
+	}
+}
+
+/* externalIPs, ingress IPs, source ranges and traffic policies. */
+static void parse_external(const struct objref *o, json_t *obj, json_t *spec,
+			   struct svc *s)
+{
+	char **ips = NULL;
+	size_t n = 0, cap = 0;
+	json_t *md = json_object_get(obj, "metadata"), *ann;
+
+	get_strings(o, spec, "spec.", "externalIPs", &ips, &n);
+	for (size_t i = 0; i < n; i++) {
+		add_ext(s, &cap, ips[i], false, i);
+		free(ips[i]);
+	}
+	free(ips);
+	parse_ingress(o, obj, s, &cap);
+	get_strings(o, spec, "spec.", "loadBalancerSourceRanges", &s->ranges_raw,
+		    &s->n_ranges_raw);
+	ann = json_is_object(md) ? get_object(o, md, "metadata.", "annotations") : NULL;
+	if (ann)
+		s->ranges_annotation = dup_or_null(get_str(o, ann,
+			"metadata.annotations.", RANGES_ANNOTATION));
+	s->etp_raw = dup_or_null(get_str(o, spec, "spec.", "externalTrafficPolicy"));
+	s->itp_raw = dup_or_null(get_str(o, spec, "spec.", "internalTrafficPolicy"));
+}
+
 static void parse_affinity(const struct objref *o, json_t *spec, struct svc *s)
 {
 	json_t *cfg, *cip;
@@ -209,6 +293,7 @@ static void parse_service(struct svcnft_model *m, struct objref *o, json_t *obj)
 	s->publish_not_ready = get_bool(o, spec, "spec.",
 					"publishNotReadyAddresses", false);
 	s->external_name = dup_or_null(get_str(o, spec, "spec.", "externalName"));
+	parse_external(o, obj, spec, s);
 	parse_svc_ports(o, spec, s);
 }
 

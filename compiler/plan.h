@@ -9,10 +9,42 @@
 
 #include "model.h"
 
+/* Ways into a service port; each has its own dispatch map and chains.
+ * CLUSTER is the cluster IP (internalTrafficPolicy decides its backends),
+ * EXTERNAL an external or load-balancer IP with every endpoint, NODEPORT a
+ * node port with every endpoint; the _LOCAL views hold this node's
+ * endpoints for externalTrafficPolicy Local and are consulted first for
+ * traffic from outside the pod network. */
+enum plan_view {
+	VIEW_CLUSTER,
+	VIEW_EXTERNAL,
+	VIEW_EXTERNAL_LOCAL,
+	VIEW_NODEPORT,
+	VIEW_NODEPORT_LOCAL,
+	PLAN_N_VIEWS
+};
+
+struct plan_view_info {
+	const char *prefix;	/* of its chain names */
+	const char *slots;	/* of its affinity slot chains and maps */
+	const char *map;	/* dispatch verdict map */
+	const char *backends;	/* backend map */
+	unsigned int offset;	/* its first slot number in the backend map */
+	bool mark;		/* marks the packet for masquerade */
+	bool nodeport;		/* keyed by protocol . port alone */
+};
+
+extern const struct plan_view_info plan_views[PLAN_N_VIEWS];
+
+/* The fwmark bit of traffic to masquerade (kube-proxy's default too). */
+#define PLAN_MASQ_MARK 0x4000u
+
 struct plan_entry {
-	struct ipaddr vip;
+	enum plan_view view;
+	struct ipaddr vip;		/* unset for node ports */
 	enum proto proto;
-	uint16_t port;
+	uint16_t port;			/* the node port for node-port views */
+	bool reject;			/* no endpoint anywhere: reject */
 	uint32_t affinity;		/* timeout in seconds, 0 = none */
 	struct backend *backends;	/* sorted; slot i is backends[i] */
 	size_t n;
@@ -25,6 +57,7 @@ struct plan_entry {
  * most four parts (a fifth makes listing the set abort), so the affinity
  * key is client . VIP . port . slot in one set per protocol. */
 struct plan_group {
+	enum plan_view view;
 	size_t n;
 	uint32_t affinity;
 	enum proto proto;		/* PROTO_TCP when !affinity */
@@ -32,9 +65,17 @@ struct plan_group {
 
 /* Slot chains needed for one (protocol, timeout). */
 struct plan_aff {
+	enum plan_view view;		/* EXTERNAL uses CLUSTER's */
 	enum proto proto;
 	uint32_t timeout;
 	size_t slots;
+};
+
+/* Sources allowed to reach one load-balancer IP . protocol . port. */
+struct plan_fw {
+	size_t e;			/* index of the EXTERNAL entry */
+	const struct svcnft_cidr *ranges;	/* of the service, any family */
+	size_t n_ranges;
 };
 
 struct plan_family {
@@ -42,7 +83,7 @@ struct plan_family {
 	const char *sfx;		/* "4" / "6" */
 	const char *kw;			/* "ip" / "ip6" */
 	const char *addr_type;		/* "ipv4_addr" / "ipv6_addr" */
-	struct plan_entry *e;		/* every service port with a VIP */
+	struct plan_entry *e;		/* every (view, address, port) */
 	size_t n_e, cap_e;
 	struct ipaddr *vips;		/* sorted, unique */
 	size_t n_vips, cap_vips;
@@ -52,9 +93,14 @@ struct plan_family {
 	size_t n_groups, cap_groups;
 	struct plan_aff *affs;		/* distinct (protocol, timeout) */
 	size_t n_affs, cap_affs;
-	size_t n_backends;
+	size_t n_backends;		/* in backends */
+	size_t n_np_backends;		/* in nodeport-backends */
 	struct svcnft_cidr *pod_cidrs;	/* of this family */
 	size_t n_pod_cidrs;
+	struct svcnft_cidr *np_cidrs;	/* --nodeport-addresses, or all */
+	size_t n_np_cidrs;
+	struct plan_fw *fw;		/* load-balancer source ranges */
+	size_t n_fw, cap_fw;
 };
 
 struct plan {
@@ -78,6 +124,9 @@ void plan_affinity_set(char *buf, size_t len, const struct plan_family *f,
 		       enum proto p);
 void plan_slot_map(char *buf, size_t len, const struct plan_family *f,
 		   const struct plan_aff *a);
+/* Whether E is in its dispatch map (cluster IPs without any endpoint are
+ * left to the reject check instead). */
+bool plan_entry_dispatched(const struct plan_entry *e);
 /* The chain group entry E dispatches to. */
 struct plan_group plan_entry_group(const struct plan_entry *e);
 /* The affinity slot map of group G. */

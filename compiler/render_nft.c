@@ -50,18 +50,52 @@ static void el_podcidr(struct out *o, const struct plan_family *f, size_t i)
 	el_fmt_cidr(o->b, &f->pod_cidrs[i]);
 }
 
-/* Service ports without a usable endpoint are not dispatched. */
-static bool no_backend(const struct plan_family *f, size_t i)
+static bool in_map(const struct plan_entry *e, const char *map)
 {
-	return f->e[i].n == 0;
+	return !strcmp(plan_views[e->view].map, map) && plan_entry_dispatched(e);
 }
 
-static size_t n_live(const struct plan_family *f)
+static size_t count_in(const struct plan_family *f, const char *map)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < f->n_e; i++)
-		n += f->e[i].n != 0;
+		n += in_map(&f->e[i], map);
+	return n;
+}
+
+/* Cluster IP ports the reject check lets through. */
+static bool not_port(const struct plan_family *f, size_t i)
+{
+	return f->e[i].view != VIEW_CLUSTER || !plan_entry_dispatched(&f->e[i]);
+}
+
+static bool not_service_ips(const struct plan_family *f, size_t i)
+{
+	return !in_map(&f->e[i], "service-ips");
+}
+
+static bool not_external_local(const struct plan_family *f, size_t i)
+{
+	return !in_map(&f->e[i], "external-local");
+}
+
+static bool not_nodeports(const struct plan_family *f, size_t i)
+{
+	return !in_map(&f->e[i], "nodeports");
+}
+
+static bool not_nodeports_local(const struct plan_family *f, size_t i)
+{
+	return !in_map(&f->e[i], "nodeports-local");
+}
+
+static size_t n_ports(const struct plan_family *f)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n_e; i++)
+		n += !not_port(f, i);
 	return n;
 }
 
@@ -75,12 +109,61 @@ static void el_dispatch(struct out *o, const struct plan_family *f, size_t k)
 	el_fmt_dispatch(o->b, f, &f->e[k]);
 }
 
+static void el_npcidr(struct out *o, const struct plan_family *f, size_t i)
+{
+	el_fmt_cidr(o->b, &f->np_cidrs[i]);
+}
+
+static void el_fw(struct out *o, const struct plan_family *f, size_t i)
+{
+	el_fmt_key(o->b, &f->e[f->fw[i].e]);
+}
+
 static void declare(struct out *o, const char *what, const char *name,
 		    const struct plan_family *f, const char *type, size_t n)
 {
 	buf_printf(o->b, "\t%s %s%s {\n\t\t%s\n", what, name, f->sfx, type);
 	if (n != (size_t)-1)
 		buf_printf(o->b, "\t\tsize %zu\n", plan_set_size(n));
+}
+
+static void end(struct out *o)
+{
+	buf_puts(o->b, "\t}\n\n");
+}
+
+/* A verdict map of entries, keyed with or without the address. */
+static void vmap(struct out *o, const struct plan_family *f, const char *name,
+		 bool (*skip)(const struct plan_family *, size_t), bool addr)
+{
+	struct svcnft_buf t = {0};
+
+	buf_printf(&t, "type %s%sinet_proto . inet_service : verdict",
+		   addr ? f->addr_type : "", addr ? " . " : "");
+	declare(o, "map", name, f, t.data, count_in(f, name));
+	elements(o, f->n_e, f, el_dispatch, skip);
+	end(o);
+	svcnft_buf_free(&t);
+}
+
+/* Every source range of a firewalled load-balancer IP, in this family. */
+static void fw_allow(struct out *o, const struct plan_family *f)
+{
+	bool first = true;
+
+	buf_printf(o->b, "\tset firewall-allow%s {\n\t\ttype %s . inet_proto . inet_service . %s\n\t\tflags interval\n",
+		   f->sfx, f->addr_type, f->addr_type);
+	for (size_t i = 0; i < f->n_fw; i++)
+		for (size_t r = 0; r < f->fw[i].n_ranges; r++) {
+			if (f->fw[i].ranges[r].family != f->family)
+				continue;
+			buf_puts(o->b, first ? "\t\telements = {\n\t\t\t" : ",\n\t\t\t");
+			el_fmt_fw(o->b, &f->e[f->fw[i].e], &f->fw[i].ranges[r]);
+			first = false;
+		}
+	if (!first)
+		buf_puts(o->b, "\n\t\t}\n");
+	end(o);
 }
 
 static void sets(struct out *o, const struct plan_family *f)
@@ -90,47 +173,71 @@ static void sets(struct out *o, const struct plan_family *f)
 	buf_printf(&t, "type %s", f->addr_type);
 	declare(o, "set", "cluster-ips", f, t.data, f->n_vips);
 	elements(o, f->n_vips, f, el_vip, NULL);
-	buf_puts(o->b, "\t}\n\n");
+	end(o);
 	t.len = 0;
 	buf_printf(&t, "type %s . inet_proto . inet_service", f->addr_type);
-	declare(o, "set", "service-ports", f, t.data, n_live(f));
-	elements(o, f->n_e, f, el_port, no_backend);
-	buf_puts(o->b, "\t}\n\n");
-	buf_puts(&t, " : verdict");
-	declare(o, "map", "service-ips", f, t.data, n_live(f));
-	elements(o, f->n_e, f, el_dispatch, no_backend);
-	buf_puts(o->b, "\t}\n\n");
+	declare(o, "set", "service-ports", f, t.data, n_ports(f));
+	elements(o, f->n_e, f, el_port, not_port);
+	end(o);
+	vmap(o, f, "service-ips", not_service_ips, true);
+	vmap(o, f, "external-local", not_external_local, true);
+	vmap(o, f, "nodeports", not_nodeports, false);
+	vmap(o, f, "nodeports-local", not_nodeports_local, false);
+	t.len = 0;
+	buf_printf(&t, "type %s\n\t\tflags interval", f->addr_type);
+	declare(o, "set", "nodeport-addresses", f, t.data, (size_t)-1);
+	elements(o, f->n_np_cidrs, f, el_npcidr, NULL);
+	end(o);
+	t.len = 0;
+	buf_printf(&t, "type %s . inet_proto . inet_service", f->addr_type);
+	declare(o, "set", "firewall", f, t.data, f->n_fw);
+	elements(o, f->n_fw, f, el_fw, NULL);
+	end(o);
+	fw_allow(o, f);
 	t.len = 0;
 	buf_printf(&t, "type %s . %s", f->addr_type, f->addr_type);
 	declare(o, "set", "hairpin", f, t.data, f->n_hairpin);
 	elements(o, f->n_hairpin, f, el_hairpin, NULL);
-	buf_puts(o->b, "\t}\n\n");
+	end(o);
 	t.len = 0;
 	buf_printf(&t, "type %s\n\t\tflags interval", f->addr_type);
 	declare(o, "set", "pod-cidrs", f, t.data, (size_t)-1);
 	elements(o, f->n_pod_cidrs, f, el_podcidr, NULL);
-	buf_puts(o->b, "\t}\n\n");
+	end(o);
 	svcnft_buf_free(&t);
 }
 
-static void backends(struct out *o, const struct plan_family *f)
+/* The typeof line of backend map NAME ("backends", "nodeport-backends"). */
+static void backends_typeof(struct svcnft_buf *b, const struct plan_family *f,
+			    const char *name)
+{
+	bool np = !strcmp(name, "nodeport-backends");
+
+	buf_printf(b, "\tmap %s%s {\n\t\ttypeof %s%smeta l4proto . th dport . numgen random mod 1 : %s daddr . th dport\n",
+		   name, f->sfx, np ? "" : f->kw, np ? "" : " daddr . ", f->kw);
+}
+
+static void backends(struct out *o, const struct plan_family *f,
+		     const char *name, size_t count)
 {
 	size_t k = 0;
 
-	buf_printf(o->b, "\tmap backends%s {\n\t\ttypeof %s daddr . meta l4proto . th dport . numgen random mod 1 : %s daddr . th dport\n",
-		   f->sfx, f->kw, f->kw);
-	buf_printf(o->b, "\t\tsize %zu\n", plan_set_size(f->n_backends));
-	if (f->n_backends)
+	backends_typeof(o->b, f, name);
+	buf_printf(o->b, "\t\tsize %zu\n", plan_set_size(count));
+	if (count)
 		buf_puts(o->b, "\t\telements = {\n");
-	for (size_t i = 0; i < f->n_e; i++)
+	for (size_t i = 0; i < f->n_e; i++) {
+		if (strcmp(plan_views[f->e[i].view].backends, name))
+			continue;
 		for (size_t j = 0; j < f->e[i].n; j++) {
 			buf_puts(o->b, "\t\t\t");
 			el_fmt_backend(o->b, &f->e[i], j);
-			buf_puts(o->b, ++k < f->n_backends ? ",\n" : "\n");
+			buf_puts(o->b, ++k < count ? ",\n" : "\n");
 		}
-	if (f->n_backends)
+	}
+	if (count)
 		buf_puts(o->b, "\t\t}\n");
-	buf_puts(o->b, "\t}\n\n");
+	end(o);
 }
 
 static void slot_map(struct svcnft_buf *b, const struct plan_family *f,
@@ -183,20 +290,39 @@ static void affinity_key(struct svcnft_buf *b, const struct plan_family *f,
 	slot_const(b, slot);
 }
 
+/* "dnat ip to <key> map @<backends>" of view V, the slot from SLOT (a
+ * numgen expression) written by the caller after the key's head. */
+static void dnat_head(struct svcnft_buf *b, const struct plan_family *f,
+		      enum plan_view v)
+{
+	buf_printf(b, "th dport != 0 dnat %s to ", f->kw);
+	if (!plan_views[v].nodeport)
+		buf_printf(b, "%s daddr . ", f->kw);
+	buf_puts(b, "meta l4proto . th dport . ");
+}
+
+static void dnat_tail(struct svcnft_buf *b, const struct plan_family *f,
+		      enum plan_view v)
+{
+	buf_printf(b, " map @%s%s\n", plan_views[v].backends, f->sfx);
+}
+
 /* Slot chain I: refresh the client's entry and DNAT to that slot. */
 static void slot_chain(struct svcnft_buf *b, const struct plan_family *f,
 		       const struct plan_aff *a, size_t i)
 {
 	char chain[64], set[64];
+	size_t slot = plan_views[a->view].offset + i;
 
 	plan_affinity_set(set, sizeof(set), f, a->proto);
 	plan_chain_slot(chain, sizeof(chain), f, a, i);
 	buf_printf(b, "\tchain %s {\n\t\tupdate @%s { ", chain, set);
-	affinity_key(b, f, i);
-	buf_printf(b, " timeout %us }\n\t\tth dport != 0 dnat %s to %s daddr . meta l4proto . th dport . ",
-		   a->timeout, f->kw, f->kw);
-	slot_const(b, i);
-	buf_printf(b, " map @backends%s\n\t}\n\n", f->sfx);
+	affinity_key(b, f, slot);
+	buf_printf(b, " timeout %us }\n\t\t", a->timeout);
+	dnat_head(b, f, a->view);
+	slot_const(b, slot);
+	dnat_tail(b, f, a->view);
+	buf_puts(b, "\t}\n\n");
 }
 
 static void slot_chains(struct out *o, const struct plan_family *f)
@@ -216,7 +342,7 @@ static void affinity_chain(struct svcnft_buf *b, const struct plan_family *f,
 	for (size_t s = 0; s < g->n; s++) {
 		plan_chain_slot(slot, sizeof(slot), f, a, s);
 		buf_puts(b, "\t\t");
-		affinity_key(b, f, s);
+		affinity_key(b, f, plan_views[a->view].offset + s);
 		buf_printf(b, " @%s goto %s\n", set, slot);
 	}
 	plan_slot_map(slot, sizeof(slot), f, a);
@@ -226,15 +352,23 @@ static void affinity_chain(struct svcnft_buf *b, const struct plan_family *f,
 static void lb_chain(struct svcnft_buf *b, const struct plan_family *f,
 		     const struct plan_group *g)
 {
+	const struct plan_view_info *v = &plan_views[g->view];
 	char chain[64];
 
 	plan_chain_lb(chain, sizeof(chain), f, g);
 	buf_printf(b, "\tchain %s {\n", chain);
-	if (g->affinity)
+	if (v->mark)
+		buf_printf(b, "\t\tmeta mark set meta mark | 0x%08x\n", PLAN_MASQ_MARK);
+	if (g->affinity) {
 		affinity_chain(b, f, g);
-	else
-		buf_printf(b, "\t\tth dport != 0 dnat %s to %s daddr . meta l4proto . th dport . numgen random mod %zu map @backends%s\n",
-			   f->kw, f->kw, g->n, f->sfx);
+	} else {
+		buf_puts(b, "\t\t");
+		dnat_head(b, f, g->view);
+		buf_printf(b, "numgen random mod %zu", g->n);
+		if (v->offset)
+			buf_printf(b, " offset %u", v->offset);
+		dnat_tail(b, f, g->view);
+	}
 	buf_puts(b, "\t}\n\n");
 }
 
@@ -278,13 +412,19 @@ static bool family_object(struct svcnft_buf *b, const struct plan_family *f,
 bool render_nft_object(struct svcnft_buf *b, const struct plan *p,
 		       const char *name)
 {
+	static const char *const maps[] = { "backends", "nodeport-backends" };
+
 	for (int i = 0; i < 2; i++) {
 		const struct plan_family *f = &p->fam[i];
 
-		if (!strncmp(name, "backends", 8) && !strcmp(name + 8, f->sfx)) {
-			buf_printf(b, "\tmap backends%s {\n\t\ttypeof %s daddr . meta l4proto . th dport . numgen random mod 1 : %s daddr . th dport\n\t}\n\n",
-				   f->sfx, f->kw, f->kw);
-			return true;
+		for (size_t k = 0; k < ARRAY_SIZE(maps); k++) {
+			size_t n = strlen(maps[k]);
+
+			if (!strncmp(name, maps[k], n) && !strcmp(name + n, f->sfx)) {
+				backends_typeof(b, f, maps[k]);
+				buf_puts(b, "\t}\n\n");
+				return true;
+			}
 		}
 	}
 	return family_object(b, &p->fam[0], name) ||
@@ -315,7 +455,8 @@ static void check_chain(struct out *o, const struct plan_family *f)
 static void family(struct out *o, const struct plan_family *f)
 {
 	sets(o, f);
-	backends(o, f);
+	backends(o, f, "backends", f->n_backends);
+	backends(o, f, "nodeport-backends", f->n_np_backends);
 	affinity_sets(o, f);
 	lb_chains(o, f);
 	slot_chains(o, f);
@@ -323,10 +464,23 @@ static void family(struct out *o, const struct plan_family *f)
 	check_chain(o, f);
 }
 
+/* Node ports: local addresses inside --nodeport-addresses, not loopback. */
+#define NP4 "ip daddr != 127.0.0.0/8 ip daddr @nodeport-addresses4 fib daddr type local meta l4proto . th dport vmap @nodeports"
+#define NP6 "ip6 daddr != ::1 ip6 daddr @nodeport-addresses6 fib daddr type local meta l4proto . th dport vmap @nodeports"
+#define MASQ "masquerade fully-random"
+
 static const char fixed_chains[] =
 	"\tchain services {\n"
 	"\t\tip daddr . meta l4proto . th dport vmap @service-ips4\n"
 	"\t\tip6 daddr . meta l4proto . th dport vmap @service-ips6\n"
+	"\t\t" NP4 "4\n"
+	"\t\t" NP6 "6\n"
+	"\t}\n\n"
+	"\tchain external-local {\n"
+	"\t\tip saddr != @pod-cidrs4 ip daddr . meta l4proto . th dport vmap @external-local4\n"
+	"\t\tip6 saddr != @pod-cidrs6 ip6 daddr . meta l4proto . th dport vmap @external-local6\n"
+	"\t\tip saddr != @pod-cidrs4 " NP4 "-local4\n"
+	"\t\tip6 saddr != @pod-cidrs6 " NP6 "-local6\n"
 	"\t}\n\n"
 	"\tchain reject-service {\n"
 	"\t\tmeta l4proto tcp reject with tcp reset\n"
@@ -336,26 +490,41 @@ static const char fixed_chains[] =
 	"\t\tip daddr @cluster-ips4 goto service-check4\n"
 	"\t\tip6 daddr @cluster-ips6 goto service-check6\n"
 	"\t}\n\n"
+	"\tchain firewall-check {\n"
+	"\t\tip daddr . meta l4proto . th dport @firewall4 ip daddr . meta l4proto . th dport . ip saddr != @firewall-allow4 drop\n"
+	"\t\tip6 daddr . meta l4proto . th dport @firewall6 ip6 daddr . meta l4proto . th dport . ip6 saddr != @firewall-allow6 drop\n"
+	"\t}\n\n"
 	"\tchain filter-prerouting {\n"
 	"\t\ttype filter hook prerouting priority dstnat - 10; policy accept;\n"
 	"\t\tct state new jump service-check\n"
+	"\t\tjump firewall-check\n"
 	"\t}\n\n"
 	"\tchain filter-output {\n"
 	"\t\ttype filter hook output priority -110; policy accept;\n"
 	"\t\tct state new jump service-check\n"
+	"\t\tjump firewall-check\n"
 	"\t}\n\n"
 	"\tchain nat-prerouting {\n"
 	"\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+	"\t\tjump external-local\n"
 	"\t\tjump services\n"
 	"\t}\n\n"
 	"\tchain nat-output {\n"
 	"\t\ttype nat hook output priority -100; policy accept;\n"
 	"\t\tjump services\n"
 	"\t}\n\n"
+	"\tchain masquerade-external {\n"
+	"\t\tmeta mark set meta mark & 0xffffbfff\n"
+	"\t\tip saddr != @pod-cidrs4 " MASQ " comment \"from outside the pod network\"\n"
+	"\t\tip6 saddr != @pod-cidrs6 " MASQ " comment \"from outside the pod network\"\n"
+	"\t\tmeta nfproto ipv4 goto masquerade4\n"
+	"\t\tmeta nfproto ipv6 goto masquerade6\n"
+	"\t}\n\n"
 	"\tchain nat-postrouting {\n"
 	"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
 	"\t\tct status dnat ct original ip daddr @cluster-ips4 jump masquerade4\n"
 	"\t\tct status dnat ct original ip6 daddr @cluster-ips6 jump masquerade6\n"
+	"\t\tmeta mark & 0x00004000 == 0x00004000 jump masquerade-external\n"
 	"\t}\n";
 
 bool svcnft_render_nft(const struct svcnft_model *m,
@@ -386,13 +555,14 @@ static void plan_stats(const struct plan *p, struct svcnft_stats *st)
 	memset(st, 0, sizeof(*st));
 	st->services = p->n_services;
 	for (size_t i = 0; i < 2; i++) {
-		st->service_ports += p->fam[i].n_e;
-		st->backends += p->fam[i].n_backends;
+		for (size_t j = 0; j < p->fam[i].n_e; j++)
+			st->service_ports += p->fam[i].e[j].view == VIEW_CLUSTER;
+		st->backends += p->fam[i].n_backends + p->fam[i].n_np_backends;
 		st->chains += p->fam[i].n_groups + 2;
 		for (size_t t = 0; t < p->fam[i].n_affs; t++)
 			st->chains += p->fam[i].affs[t].slots;
 	}
-	st->chains += 8;
+	st->chains += 11;
 }
 
 void svcnft_model_stats(const struct svcnft_model *m,

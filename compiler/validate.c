@@ -118,11 +118,16 @@ static void check_node_port(struct vctx *v, const struct svc *s, size_t i,
 {
 	const struct svc_port *p = &s->ports[i];
 	long long np = p->node_port.v;
+	unsigned int lo = v->cfg->node_port_min, hi = v->cfg->node_port_max;
 
+	if (!lo && !hi) {
+		lo = 30000;
+		hi = 32767;
+	}
 	check_port_range(v, path, &p->node_port, 1);
-	if (np >= 1 && np <= 65535 && (np < 30000 || np > 32767))
-		obj_invalid(&v->o, "%s: Invalid value: %lld: provided port is not in the valid range. The range of valid ports is 30000-32767",
-			    path, np);
+	if (np >= 1 && np <= 65535 && (np < lo || np > hi))
+		obj_invalid(&v->o, "%s: Invalid value: %lld: provided port is not in the valid range. The range of valid ports is %u-%u",
+			    path, np, lo, hi);
 	for (size_t j = 0; j < i; j++)
 		if (s->ports[j].node_port.v == np && s->ports[j].proto == p->proto) {
 			obj_invalid(&v->o, "%s: Duplicate value: %lld", path, np);
@@ -308,6 +313,144 @@ static void check_cluster_ips(struct vctx *v, struct svc *s)
 	}
 }
 
+/* Addresses the API server refuses for endpoints. */
+static const char *special_ip(const struct ipaddr *a)
+{
+	static const uint8_t zero[16];
+	const uint8_t *b = a->a;
+
+	if (!memcmp(b, zero, a->family == AF_INET ? 4 : 16))
+		return "may not be unspecified (0.0.0.0, ::)";
+	if (a->family == AF_INET) {
+		if (b[0] == 127)
+			return "may not be in the loopback range (127.0.0.0/8, ::1/128)";
+		if (b[0] == 169 && b[1] == 254)
+			return "may not be in the link-local range (169.254.0.0/16, fe80::/10)";
+		if (b[0] == 224 && b[1] == 0 && b[2] == 0)
+			return "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)";
+		return NULL;
+	}
+	if (!memcmp(b, zero, 15) && b[15] == 1)
+		return "may not be in the loopback range (127.0.0.0/8, ::1/128)";
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+		return "may not be in the link-local range (169.254.0.0/16, fe80::/10)";
+	if (b[0] == 0xff && (b[1] & 0x0f) == 0x02)
+		return "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)";
+	return NULL;
+}
+
+
+static bool externally_accessible(const struct svc *s)
+{
+	return s->type == SVC_NODE_PORT || s->type == SVC_LOAD_BALANCER ||
+	       (s->type == SVC_CLUSTER_IP && s->n_ext && !s->ext[0].lb);
+}
+
+/* externalTrafficPolicy / internalTrafficPolicy: "Cluster" or "Local". */
+static bool check_policy(struct vctx *v, const char *field, const char *raw)
+{
+	if (!raw || !*raw || !strcmp(raw, "Cluster"))
+		return false;
+	if (strcmp(raw, "Local")) {
+		obj_invalid(&v->o, "spec.%s: Unsupported value: %s: supported values: \"Cluster\", \"Local\"",
+			    field, q(v, raw));
+		return false;
+	}
+	return true;
+}
+
+static void check_ext_addrs(struct vctx *v, struct svc *s)
+{
+	const char *msg;
+
+	for (size_t i = 0; i < s->n_ext; i++) {
+		struct ext_addr *x = &s->ext[i];
+		char path[64];
+
+		snprintf(path, sizeof(path), x->lb ? "status.loadBalancer.ingress[%zu].ip" :
+			 "spec.externalIPs[%zu]", x->idx);
+		/* ipMode Proxy: the load balancer delivers to the nodes */
+		x->proxy = x->mode && !strcmp(x->mode, "Proxy");
+		if (x->mode && !x->proxy && strcmp(x->mode, "VIP"))
+			obj_invalid(&v->o, "status.loadBalancer.ingress[%zu].ipMode: Unsupported value: %s: supported values: \"Proxy\", \"VIP\"",
+				    x->idx, q(v, x->mode));
+		if (!ipaddr_parse(x->raw, &x->ip)) {
+			obj_invalid(&v->o, "%s: Invalid value: %s: must be a valid IP address",
+				    path, q(v, x->raw));
+			x->ip.family = 0;
+		} else if (!x->lb && (msg = special_ip(&x->ip))) {
+			obj_invalid(&v->o, "%s: Invalid value: %s: %s", path,
+				    q(v, x->raw), msg);
+		}
+	}
+}
+
+static void add_range(struct vctx *v, struct svc *s, const char *path,
+		      const char *raw, size_t len)
+{
+	char buf[128];
+	struct svcnft_cidr c;
+
+	while (len && (*raw == ' ' || *raw == '\t'))
+		raw++, len--;
+	while (len && (raw[len - 1] == ' ' || raw[len - 1] == '\t'))
+		len--;
+	snprintf(buf, sizeof(buf), "%.*s", (int)len, raw);
+	if (len >= sizeof(buf) || !cidr_parse_masked(buf, &c)) {
+		obj_invalid(&v->o, "%s: Invalid value: %s: must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)",
+			    path, q(v, buf));
+		return;
+	}
+	s->ranges = xrealloc(s->ranges, (s->n_ranges + 1) * sizeof(*s->ranges));
+	s->ranges[s->n_ranges++] = c;
+}
+
+/* spec.loadBalancerSourceRanges, else the legacy annotation. */
+static void check_source_ranges(struct vctx *v, struct svc *s)
+{
+	const char *ann = s->ranges_annotation, *p;
+	char path[160];
+
+	if (s->n_ranges_raw) {
+		if (s->type != SVC_LOAD_BALANCER)
+			obj_invalid(&v->o, "spec.LoadBalancerSourceRanges: Forbidden: may only be used when `type` is 'LoadBalancer'");
+		for (size_t i = 0; i < s->n_ranges_raw; i++) {
+			snprintf(path, sizeof(path), "spec.LoadBalancerSourceRanges[%zu]", i);
+			add_range(v, s, path, s->ranges_raw[i], strlen(s->ranges_raw[i]));
+		}
+		return;
+	}
+	if (!ann)
+		return;
+	snprintf(path, sizeof(path), "metadata.annotations[%s]", RANGES_ANNOTATION);
+	if (s->type != SVC_LOAD_BALANCER)
+		obj_invalid(&v->o, "%s: Forbidden: may only be used when `type` is 'LoadBalancer'", path);
+	while (*ann == ' ')
+		ann++;
+	for (p = ann; *ann; ann = *p ? p + 1 : p) {
+		p = strchr(ann, ',');
+		if (!p)
+			p = ann + strlen(ann);
+		if (p > ann || *p)
+			add_range(v, s, path, ann, (size_t)(p - ann));
+	}
+}
+
+/* External addresses, source ranges and traffic policies. */
+static void check_external(struct vctx *v, struct svc *s)
+{
+	s->etp_local = check_policy(v, "externalTrafficPolicy", s->etp_raw);
+	s->itp_local = check_policy(v, "internalTrafficPolicy", s->itp_raw);
+	if (s->etp_raw && *s->etp_raw && !externally_accessible(s))
+		obj_invalid(&v->o, "spec.externalTrafficPolicy: Invalid value: %s: may only be set for externally-accessible services",
+			    q(v, s->etp_raw));
+	check_ext_addrs(v, s);
+	check_source_ranges(v, s);
+	if ((s->etp_local || s->itp_local) && !v->cfg->node_name && !failed(v))
+		obj_warn(&v->o, "spec.%sTrafficPolicy: Local needs --node-name to know which endpoints are local; treated as Cluster",
+			 s->etp_local ? "external" : "internal");
+}
+
 /* The API server drops one trailing dot before the subdomain check. */
 static const char *check_external_name(const char *name)
 {
@@ -348,33 +491,9 @@ static void validate_service(struct vctx *v, struct svc *s)
 	check_cluster_ips(v, s);
 	check_svc_ports(v, s);
 	check_affinity(v, s);
+	if (s->type != SVC_EXTERNAL_NAME)
+		check_external(v, s);
 	s->invalid = failed(v);
-}
-
-/* Addresses the API server refuses for endpoints. */
-static const char *special_ip(const struct ipaddr *a)
-{
-	static const uint8_t zero[16];
-	const uint8_t *b = a->a;
-
-	if (!memcmp(b, zero, a->family == AF_INET ? 4 : 16))
-		return "may not be unspecified (0.0.0.0, ::)";
-	if (a->family == AF_INET) {
-		if (b[0] == 127)
-			return "may not be in the loopback range (127.0.0.0/8, ::1/128)";
-		if (b[0] == 169 && b[1] == 254)
-			return "may not be in the link-local range (169.254.0.0/16, fe80::/10)";
-		if (b[0] == 224 && b[1] == 0 && b[2] == 0)
-			return "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)";
-		return NULL;
-	}
-	if (!memcmp(b, zero, 15) && b[15] == 1)
-		return "may not be in the loopback range (127.0.0.0/8, ::1/128)";
-	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
-		return "may not be in the link-local range (169.254.0.0/16, fe80::/10)";
-	if (b[0] == 0xff && (b[1] & 0x0f) == 0x02)
-		return "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)";
-	return NULL;
 }
 
 /* Endpoint at BASE ("subsets[0].addresses[1]", "endpoints[2]"), its address
@@ -534,6 +653,142 @@ static void check_vips_unique(struct vctx *v, struct svcnft_model *m)
 	free(r);
 }
 
+struct np_ref {
+	long long port;
+	enum proto proto;
+	struct svc *svc;
+	size_t idx;
+};
+
+static int np_ref_cmp(const void *a, const void *b)
+{
+	const struct np_ref *x = a, *y = b;
+
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	return x->svc->seq < y->svc->seq ? -1 : x->svc->seq > y->svc->seq;
+}
+
+/* A node port belongs to one service (the API server's allocator). */
+static void check_node_ports_unique(struct vctx *v, struct svcnft_model *m)
+{
+	struct np_ref *r = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t i = 0; i < m->n_svcs; i++)
+		for (size_t j = 0; !m->svcs[i].invalid && j < m->svcs[i].n_ports; j++) {
+			const struct svc_port *p = &m->svcs[i].ports[j];
+
+			if (p->node_port.v <= 0 || (m->svcs[i].type != SVC_NODE_PORT &&
+						    m->svcs[i].type != SVC_LOAD_BALANCER))
+				continue;
+			r = grow(r, &cap, n, sizeof(*r));
+			r[n++] = (struct np_ref){ p->node_port.v, p->proto, &m->svcs[i], j };
+		}
+	if (n)
+		qsort(r, n, sizeof(*r), np_ref_cmp);
+	for (size_t i = 1; i < n; i++) {
+		if (r[i].port != r[i - 1].port || r[i].proto != r[i - 1].proto ||
+		    r[i].svc == r[i - 1].svc)
+			continue;
+		begin(v, r[i].svc->file, "Service", r[i].svc->ns, r[i].svc->name);
+		obj_invalid(&v->o, "spec.ports[%zu].nodePort: Invalid value: %lld: provided port is already allocated",
+			    r[i].idx, r[i].port);
+		r[i].svc->invalid = true;
+	}
+	free(r);
+}
+
+/* A dispatch key: a cluster IP or external address . protocol . port. */
+struct key_ref {
+	struct ipaddr ip;
+	enum proto proto;
+	long long port;
+	size_t svc;			/* index in m->svcs (namespace/name order) */
+	size_t ext;			/* index in ext[], or SIZE_MAX: cluster IP */
+};
+
+static int key_ref_cmp(const void *a, const void *b)
+{
+	const struct key_ref *x = a, *y = b;
+	int c = ipaddr_cmp(&x->ip, &y->ip);
+
+	if (c)
+		return c;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	if ((x->ext == SIZE_MAX) != (y->ext == SIZE_MAX))
+		return x->ext == SIZE_MAX ? -1 : 1;
+	if (x->svc != y->svc)
+		return x->svc < y->svc ? -1 : 1;
+	return x->ext < y->ext ? -1 : x->ext > y->ext;
+}
+
+static void add_keys(struct key_ref **r, size_t *n, size_t *cap,
+		     const struct svc *s, size_t si, const struct ipaddr *ip,
+		     size_t ext)
+{
+	for (size_t j = 0; j < s->n_ports; j++) {
+		*r = grow(*r, cap, *n, sizeof(**r));
+		(*r)[(*n)++] = (struct key_ref){ *ip, s->ports[j].proto,
+						 s->ports[j].port.v, si, ext };
+	}
+}
+
+static void ext_conflict(struct vctx *v, struct svcnft_model *m,
+			 const struct key_ref *r, const struct key_ref *owner)
+{
+	struct svc *s = &m->svcs[r->svc], *o = &m->svcs[owner->svc];
+	struct ext_addr *x = &s->ext[r->ext];
+	char a[64];
+
+	if (x->ignored)
+		return;
+	x->ignored = true;
+	ipaddr_format(&x->ip, a, sizeof(a));
+	begin(v, s->file, "Service", s->ns, s->name);
+	obj_warn(&v->o, "%s[%zu]: %s port %lld/%s is already taken by Service \"%s/%s\"; ignored",
+		 x->lb ? "status.loadBalancer.ingress" : "spec.externalIPs", x->idx,
+		 a, r->port, proto_upper(r->proto), o->ns, o->name);
+}
+
+/* An external address . port reached twice (two services, twice in one,
+ * or also a cluster IP): the API server allows it, a verdict map cannot
+ * hold it.  Cluster IPs win, then the first service by namespace/name. */
+static void check_ext_unique(struct vctx *v, struct svcnft_model *m)
+{
+	struct key_ref *r = NULL;
+	size_t n = 0, cap = 0, owner = 0;
+
+	for (size_t i = 0; i < m->n_svcs; i++) {
+		const struct svc *s = &m->svcs[i];
+
+		if (s->invalid || s->headless || s->type == SVC_EXTERNAL_NAME || !s->n_vip)
+			continue;
+		for (size_t k = 0; k < s->n_vip; k++)
+			add_keys(&r, &n, &cap, s, i, &s->vip[k], SIZE_MAX);
+		for (size_t k = 0; k < s->n_ext; k++)
+			if (!s->ext[k].proxy)
+				add_keys(&r, &n, &cap, s, i, &s->ext[k].ip, k);
+	}
+	if (n)
+		qsort(r, n, sizeof(*r), key_ref_cmp);
+	for (size_t i = 1; i < n; i++) {
+		if (ipaddr_cmp(&r[i].ip, &r[owner].ip) || r[i].proto != r[owner].proto ||
+		    r[i].port != r[owner].port) {
+			owner = i;
+			continue;
+		}
+		if (r[i].ext != SIZE_MAX)
+			ext_conflict(v, m, &r[i], &r[owner]);
+	}
+	free(r);
+}
+
 void svcnft_model_validate(struct svcnft_model *m,
 			   const struct svcnft_config *cfg,
 			   struct svcnft_errors *errs)
@@ -554,6 +809,8 @@ void svcnft_model_validate(struct svcnft_model *m,
 			m->svcs[i].invalid = true;
 		}
 	check_vips_unique(&v, m);
+	check_node_ports_unique(&v, m);
+	check_ext_unique(&v, m);
 	limits_validate(m, errs);
 	for (size_t i = 0; i < ARRAY_SIZE(v.q); i++)
 		svcnft_buf_free(&v.q[i]);

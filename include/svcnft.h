@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define SVCNFT_LAYOUT_VERSION 1
+#define SVCNFT_LAYOUT_VERSION 2
 
 /* Exit codes shared by the CLI and the library's status values. */
 enum svcnft_status {
@@ -74,6 +74,12 @@ struct svcnft_config {
 	 * local pods, so only endpoints on this node (or of unknown node) need
 	 * hairpin entries. */
 	const char *node_name;
+	/* --nodeport-addresses: node ports answer on local addresses inside
+	 * these; none means every local address but loopback. */
+	const struct svcnft_cidr *nodeport_cidrs;
+	size_t n_nodeport_cidrs;
+	/* --service-node-port-range; both 0 means 30000-32767. */
+	unsigned int node_port_min, node_port_max;
 };
 
 /* Valid nft table name for --table: [A-Za-z][A-Za-z0-9_-]{0,63}. */

@@ -93,7 +93,7 @@ char *fx_backends(const struct fixture *fx, const char *ns, const char *name,
 	size_t n;
 
 	assert_true(port_idx < s->n_ports);
-	n = model_backends(fx->m, s, &s->ports[port_idx], family, &be);
+	n = model_backends(fx->m, s, &s->ports[port_idx], family, NULL, &be);
 	buf_puts(&b, "");
 	for (size_t i = 0; i < n; i++) {
 		char ip[64];

@@ -180,8 +180,8 @@ static void test_stats_and_sizes(void **state)
 	assert_int_equal(st.services, 7);
 	assert_int_equal(st.service_ports, 9);
 	assert_int_equal(st.backends, 14);
-	/* chains: 8 fixed + per family (groups + 2) + slot chains (3 + 2) */
-	assert_int_equal(st.chains, 8 + (5 + 2) + (1 + 2) + 5);
+	/* chains: 11 fixed + per family (groups + 2) + slot chains (3 + 2) */
+	assert_int_equal(st.chains, 11 + (5 + 2) + (1 + 2) + 5);
 	assert_int_equal(plan_set_size(0), 1024);
 	assert_int_equal(plan_set_size(512), 1024);
 	assert_int_equal(plan_set_size(513), 2048);
