@@ -119,12 +119,17 @@ static void usage(FILE *f, enum cmd only)
 
 		if (only && !(options[i].cmds & C(only)))
 			continue;
-		snprintf(lhs, sizeof(lhs), "%s%c%s--%s%s%s",
-			 options[i].val < 256 ? "-" : "  ",
-			 options[i].val < 256 ? options[i].val : ' ',
-			 options[i].val < 256 ? ", " : "", options[i].name,
+		if (options[i].val < 256)
+			snprintf(lhs, sizeof(lhs), "-%c, ", options[i].val);
+		else
+			snprintf(lhs, sizeof(lhs), "    ");
+		snprintf(lhs + 4, sizeof(lhs) - 4, "--%s%s%s", options[i].name,
 			 options[i].arg ? " " : "", options[i].arg ? options[i].arg : "");
-		fprintf(f, "  %-28s %s\n", lhs, options[i].help);
+		/* a long left side gets the help on a line of its own */
+		if (strlen(lhs) > 28)
+			fprintf(f, "  %s\n  %-28s %s\n", lhs, "", options[i].help);
+		else
+			fprintf(f, "  %-28s %s\n", lhs, options[i].help);
 	}
 	fputs("\nExit status: 0 success, 2 usage or I/O error or malformed JSON,\n"
 	      "3 invalid input (what the API server rejects with 422),\n"
