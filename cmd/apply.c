@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,27 +51,75 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* flock on /run/svcnft-TABLE.lock ($SVCNFT_LOCK_DIR overrides /run). */
-static int take_lock(const char *table)
+static bool (*lock_stop)(void);
+
+void apply_lock_stop(bool (*stop)(void))
+{
+	lock_stop = stop;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, ms % 1000 * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* The lock of TABLE: /run/svcnft-TABLE.lock, or $SVCNFT_LOCK_DIR/...  A
+ * table lives in a network namespace, so outside the initial one (that of
+ * PID 1) the name also carries the namespace: svcnft-TABLE.netINODE.lock,
+ * and svcnft instances of different namespaces never wait for each other. */
+static void lock_path(char *path, size_t len, const char *table)
 {
 	const char *dir = getenv("SVCNFT_LOCK_DIR");
-	char path[256];
-	int fd;
+	struct stat self, init;
 
-	snprintf(path, sizeof(path), "%s/svcnft-%s.lock", dir ? dir : "/run", table);
+	if (!dir && !stat("/proc/self/ns/net", &self) &&
+	    !stat("/proc/1/ns/net", &init) && self.st_ino != init.st_ino)
+		snprintf(path, len, "/run/svcnft-%s.net%lu.lock", table,
+			 (unsigned long)self.st_ino);
+	else
+		snprintf(path, len, "%s/svcnft-%s.lock", dir ? dir : "/run", table);
+}
+
+/* flock on the table's lock file (lock_path).  A held lock is waited for;
+ * with a stop callback, in 20 ms steps so that the wait can be given up. */
+int apply_lock(const char *table, const char *what)
+{
+	char path[256];
+	int fd, r;
+
+	lock_path(path, sizeof(path), table);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 && (errno == EACCES || errno == EPERM)) {
-		fprintf(stderr, "svcnft: apply needs CAP_NET_ADMIN (run as root): cannot open %s: %s\n",
-			path, strerror(errno));
+		fprintf(stderr, "svcnft: %s needs CAP_NET_ADMIN (run as root): cannot open %s: %s\n",
+			what, path, strerror(errno));
 		return -1;
 	}
-	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-		fprintf(stderr, "svcnft: cannot lock %s: %s\n", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
+	if (fd < 0)
+		goto fail;
+	if ((r = flock(fd, LOCK_EX | LOCK_NB)) < 0 && errno == EWOULDBLOCK) {
+		diff_log_prefix();
+		fprintf(stderr, "waiting for %s (another svcnft holds it)\n", path);
+		while ((r = flock(fd, LOCK_EX | (lock_stop ? LOCK_NB : 0))) < 0 &&
+		       (errno == EWOULDBLOCK || errno == EINTR)) {
+			if (lock_stop && lock_stop()) {
+				diff_log_prefix();
+				fputs("stopped while waiting for the lock; nothing changed\n", stderr);
+				close(fd);
+				return -1;
+			}
+			if (lock_stop)
+				sleep_ms(20);
+		}
 	}
-	return fd;
+	if (r == 0)
+		return fd;
+fail:
+	fprintf(stderr, "svcnft: cannot lock %s: %s\n", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
 }
 
 static enum svcnft_status apply_full(const struct svcnft_model *m,
@@ -102,14 +151,10 @@ static enum svcnft_status apply_full(const struct svcnft_model *m,
 static void test_pause(void)
 {
 	const char *ms = getenv("SVCNFT_TEST_PAUSE_MS");
-	struct timespec ts;
 	long v = ms ? atol(ms) : 0;
 
-	if (v <= 0)
-		return;
-	ts.tv_sec = v / 1000;
-	ts.tv_nsec = v % 1000 * 1000000L;
-	nanosleep(&ts, NULL);
+	if (v > 0)
+		sleep_ms(v);
 }
 
 enum try_result { TRY_DONE, TRY_FULL, TRY_AGAIN };
@@ -123,6 +168,7 @@ static enum try_result try_incremental(const struct plan *p,
 	struct svcnft_buf script = {0};
 	struct changes c;
 	uint32_t g1, g2;
+	bool exists;
 	double t0 = now_ms(), t1;
 	enum try_result res = TRY_DONE;
 	int ret;
@@ -132,9 +178,14 @@ static enum try_result try_incremental(const struct plan *p,
 		elements_init(&live);
 	else
 		ret = live_read(cfg->table, &live);
-	if (ret == -EINTR) {
+	if (ret == -EINTR) {	/* live_read already tried again */
 		elements_free(&live);
-		return TRY_AGAIN;
+		if (kernel_check_owner(cfg->table, "apply", &exists) != SVCNFT_OK) {
+			*rc = SVCNFT_EKERNEL;
+			return TRY_DONE;
+		}
+		*why = "the table kept changing during the read";
+		return TRY_FULL;
 	}
 	if (ret || (live.exists && !live.ours)) {
 		if (ret == -EPERM || ret == -EACCES)
@@ -199,7 +250,7 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 	struct elements want;
 	struct plan p;
 	bool exists;
-	int lock = take_lock(cfg->table);
+	int lock = apply_lock(cfg->table, "apply");
 
 	if (lock < 0)
 		return SVCNFT_EKERNEL;

@@ -11,6 +11,15 @@ struct svcnft_model;
 enum svcnft_status cmd_apply(const struct svcnft_model *m,
 			     const struct svcnft_config *cfg, bool full);
 
+/* Lock table TABLE against other svcnft processes (flock on
+ * /run/svcnft-TABLE.lock): the descriptor to close(), or -1 with a message
+ * (WHAT names the command).  Waits while another process holds it. */
+int apply_lock(const char *table, const char *what);
+
+/* While waiting for the lock, give up (apply fails) once STOP returns true;
+ * NULL (the default) waits for as long as it takes. */
+void apply_lock_stop(bool (*stop)(void));
+
 /* Messages of apply: with a timestamp (watch) and CONTEXT (may be NULL). */
 void diff_log_setup(bool timestamps, const char *context);
 void diff_log_prefix(void);

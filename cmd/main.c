@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "apply.h"
 #include "diff.h"
@@ -437,16 +438,20 @@ static enum svcnft_status run_delete(const struct cli *c)
 {
 	char script[128];
 	bool exists;
-	enum svcnft_status st = check_owner(c, &exists);
+	enum svcnft_status st;
+	int lock = apply_lock(c->cfg.table, "delete");	/* never during an apply */
 
-	if (st != SVCNFT_OK)
-		return st;
-	if (!exists) {
+	if (lock < 0)
+		return SVCNFT_EKERNEL;
+	st = check_owner(c, &exists);
+	if (st == SVCNFT_OK && !exists)
 		fprintf(stderr, "svcnft: no table inet %s, nothing to delete\n", c->cfg.table);
-		return SVCNFT_OK;
+	else if (st == SVCNFT_OK) {
+		snprintf(script, sizeof(script), "delete table inet %s\n", c->cfg.table);
+		st = kernel_run(script, false);
 	}
-	snprintf(script, sizeof(script), "delete table inet %s\n", c->cfg.table);
-	return kernel_run(script, false);
+	close(lock);
+	return st;
 }
 
 static enum svcnft_status emit(const struct cli *c, struct svcnft_model *m)

@@ -22,12 +22,16 @@
 
 #define EVENTS (IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_TO | \
 		IN_MOVED_FROM | IN_MODIFY | IN_DELETE_SELF | IN_MOVE_SELF)
+#define SELF_GONE (IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT | IN_IGNORED)
 #define MAX_WATCH 64
+/* A Kubernetes ConfigMap or Secret volume publishes a new version by
+ * renaming a symlink ..data_tmp over ..data; its files are NAME -> ..data/NAME. */
+#define CM_DATA "..data"
 
-/* One watched directory; FILE is the base name of interest, or NULL for
+/* One watched directory; FILE is the base name of interest, or empty for
  * every *.json in it. */
 struct wdir {
-	int wd;
+	int wd;			/* -1: gone (deleted or moved), watched again when back */
 	char dir[PATH_MAX];
 	char file[NAME_MAX + 1];
 	bool all;
@@ -65,44 +69,54 @@ static void logmsg(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static int add_watch(struct watch *w, const char *path)
+/* Fill D for PATH: a directory (every *.json) or a file (its directory is
+ * watched).  A PATH that is gone keeps what D said before. */
+static void describe(struct wdir *d, const char *path)
 {
-	struct wdir *d;
 	struct stat st;
-	char tmp[PATH_MAX], tmp2[PATH_MAX];
+	char tmp[PATH_MAX];
 
-	if (w->n_w >= MAX_WATCH) {
+	if (!stat(path, &st))
+		d->all = S_ISDIR(st.st_mode);
+	d->file[0] = '\0';
+	if (d->all) {
+		snprintf(d->dir, sizeof(d->dir), "%s", path);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	snprintf(d->dir, sizeof(d->dir), "%s", dirname(tmp));
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	snprintf(d->file, sizeof(d->file), "%s", basename(tmp));
+}
+
+static int watch_dir(struct watch *w, const struct wdir *d)
+{
+	return inotify_add_watch(w->ino, d->dir, EVENTS | IN_ONLYDIR);
+}
+
+/* (Re)create the watches.  At START a directory that cannot be watched is
+ * an error; later (SIGHUP) it is watched again once it is back. */
+static int setup_watches(struct watch *w, bool start)
+{
+	if (w->o->n_paths > MAX_WATCH) {
 		logmsg("too many PATHs to watch (at most %d)", MAX_WATCH);
 		return -1;
 	}
-	d = &w->w[w->n_w];
-	memset(d, 0, sizeof(*d));
-	d->all = !stat(path, &st) && S_ISDIR(st.st_mode);
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	snprintf(tmp2, sizeof(tmp2), "%s", path);
-	if (d->all) {
-		snprintf(d->dir, sizeof(d->dir), "%s", path);
-	} else {
-		snprintf(d->dir, sizeof(d->dir), "%s", dirname(tmp));
-		snprintf(d->file, sizeof(d->file), "%s", basename(tmp2));
-	}
-	d->wd = inotify_add_watch(w->ino, d->dir, EVENTS);
-	if (d->wd < 0) {
-		logmsg("cannot watch %s: %s", d->dir, strerror(errno));
-		return -1;
-	}
-	w->n_w++;
-	return 0;
-}
-
-static int setup_watches(struct watch *w)
-{
 	for (int i = 0; i < w->n_w; i++)
-		inotify_rm_watch(w->ino, w->w[i].wd);
-	w->n_w = 0;
-	for (int i = 0; i < w->o->n_paths; i++)
-		if (add_watch(w, w->o->paths[i]) < 0)
+		if (w->w[i].wd >= 0)
+			inotify_rm_watch(w->ino, w->w[i].wd);
+	w->n_w = w->o->n_paths;
+	for (int i = 0; i < w->n_w; i++) {
+		struct wdir *d = &w->w[i];
+
+		describe(d, w->o->paths[i]);
+		if ((d->wd = watch_dir(w, d)) >= 0)
+			continue;
+		logmsg("cannot watch %s: %s%s", d->dir, strerror(errno),
+		       start ? "" : "; trying again");
+		if (start)
 			return -1;
+	}
 	return 0;
 }
 
@@ -113,12 +127,36 @@ static bool json_name(const char *n)
 	return n[0] != '.' && len > 5 && !strcmp(n + len - 5, ".json");
 }
 
+/* NAME in D matters: a *.json (or D's file), or a ConfigMap's ..data. */
+static bool relevant(const struct wdir *d, const char *name)
+{
+	if (!strcmp(name, CM_DATA))
+		return true;
+	return d->all ? json_name(name) : !strcmp(name, d->file);
+}
+
+/* A created directory, symlink or hard link is whole: no IN_CLOSE_WRITE
+ * follows (ConfigMap volumes create symlinks). */
+static bool created_whole(const struct wdir *d, const struct inotify_event *ev)
+{
+	char p[PATH_MAX + NAME_MAX + 2];
+	struct stat st;
+
+	if (ev->mask & IN_ISDIR)
+		return true;
+	snprintf(p, sizeof(p), "%s/%s", d->dir, ev->name);
+	return !lstat(p, &st) &&
+	       (S_ISLNK(st.st_mode) || (S_ISREG(st.st_mode) && st.st_nlink > 1));
+}
+
 static const char *event_kind(uint32_t mask)
 {
-	if (mask & (IN_MOVED_TO | IN_MOVED_FROM))
+	if (mask & (IN_MOVED_TO | IN_MOVED_FROM | IN_MOVE_SELF))
 		return "renamed";
-	if (mask & (IN_DELETE | IN_DELETE_SELF))
+	if (mask & (IN_DELETE | IN_DELETE_SELF | IN_IGNORED))
 		return "deleted";
+	if (mask & IN_UNMOUNT)
+		return "unmounted";
 	if (mask & IN_CREATE)
 		return "created";
 	return "written";
@@ -139,6 +177,52 @@ enum ev_kind {
 	EV_SETTLED,	/* closed after writing, renamed, deleted, or events lost */
 };
 
+/* The directory of watch WD is gone or moved away: forget the watch (its
+ * path is what counts), watch it again once it is back (rewatch). */
+static void lose(struct watch *w, int wd, uint32_t mask)
+{
+	const char *dir = NULL;
+
+	if (mask & IN_MOVE_SELF)
+		inotify_rm_watch(w->ino, wd);
+	for (int i = 0; i < w->n_w; i++)
+		if (w->w[i].wd == wd) {
+			w->w[i].wd = -1;
+			dir = w->w[i].dir;
+		}
+	if (dir)
+		logmsg("%s was %s; watching it again once it is back", dir,
+		       event_kind(mask));
+}
+
+/* Watch again the directories that were gone; one that is back counts as
+ * changed. */
+static enum ev_kind rewatch(struct watch *w)
+{
+	enum ev_kind hit = EV_NONE;
+
+	for (int i = 0; i < w->n_w; i++) {
+		struct wdir *d = &w->w[i];
+
+		if (d->wd >= 0 || (d->wd = watch_dir(w, d)) < 0)
+			continue;
+		logmsg("watching %s again", d->dir);
+		if (!w->n_events++)
+			snprintf(w->why, sizeof(w->why), "%s is back", d->dir);
+		printable(w->why);
+		hit = EV_SETTLED;
+	}
+	return hit;
+}
+
+static bool any_lost(const struct watch *w)
+{
+	for (int i = 0; i < w->n_w; i++)
+		if (w->w[i].wd < 0)
+			return true;
+	return false;
+}
+
 /* Read inotify events; the strongest kind among those about an input. */
 static enum ev_kind read_events(struct watch *w)
 {
@@ -149,6 +233,7 @@ static enum ev_kind read_events(struct watch *w)
 	while ((n = read(w->ino, buf, sizeof(buf))) > 0)
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
+			bool ours = false;
 
 			if (ev->mask & IN_Q_OVERFLOW) {	/* events lost: reload */
 				if (!w->n_events++)
@@ -158,20 +243,23 @@ static enum ev_kind read_events(struct watch *w)
 			for (int i = 0; i < w->n_w; i++) {
 				const struct wdir *d = &w->w[i];
 
-				if (d->wd != ev->wd)
+				if (d->wd < 0 || d->wd != ev->wd)
 					continue;
-				if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF) ||
-				    (ev->len && (d->all ? json_name(ev->name) : !strcmp(ev->name, d->file)))) {
-					if (!w->n_events++)
-						snprintf(w->why, sizeof(w->why), "%s/%s %s",
-							 d->dir, ev->len ? ev->name : "", event_kind(ev->mask));
-					printable(w->why);
-					if (!(ev->mask & (IN_MODIFY | IN_CREATE)))
-						hit = EV_SETTLED;
-					else if (hit == EV_NONE)
-						hit = EV_BUSY;
-				}
+				ours = true;
+				if (!(ev->mask & SELF_GONE) && !(ev->len && relevant(d, ev->name)))
+					continue;
+				if (!w->n_events++)
+					snprintf(w->why, sizeof(w->why), "%s/%s %s",
+						 d->dir, ev->len ? ev->name : "", event_kind(ev->mask));
+				printable(w->why);
+				if (!(ev->mask & (IN_MODIFY | IN_CREATE)) ||
+				    ((ev->mask & IN_CREATE) && created_whole(d, ev)))
+					hit = EV_SETTLED;
+				else if (hit == EV_NONE)
+					hit = EV_BUSY;
 			}
+			if (ours && ev->mask & (IN_MOVE_SELF | IN_IGNORED))
+				lose(w, ev->wd, ev->mask);
 			p += sizeof(*ev) + ev->len;
 		}
 	return hit;
@@ -199,6 +287,15 @@ static struct svcnft_model *load(const struct watch *w)
 	return m;
 }
 
+/* SIGTERM or SIGINT arrived: blocked for the signalfd, so still pending. */
+static bool stop_pending(void)
+{
+	sigset_t s;
+
+	return !sigpending(&s) &&
+	       (sigismember(&s, SIGTERM) == 1 || sigismember(&s, SIGINT) == 1);
+}
+
 static void apply(struct watch *w, const char *why, bool reload)
 {
 	struct svcnft_model *m = reload ? load(w) : w->good;
@@ -210,7 +307,7 @@ static void apply(struct watch *w, const char *why, bool reload)
 		w->good = m;
 	}
 	diff_log_setup(true, why);
-	if (cmd_apply(m, w->o->cfg, false) != SVCNFT_OK)
+	if (cmd_apply(m, w->o->cfg, false) != SVCNFT_OK && !stop_pending())
 		logmsg("%s: apply failed; the last good ruleset stays", why);
 	diff_log_setup(false, NULL);
 }
@@ -234,7 +331,8 @@ static int setup(struct watch *w)
 			logmsg("watch cannot read standard input");
 			return -1;
 		}
-	return setup_watches(w);
+	apply_lock_stop(stop_pending);	/* a held lock must not delay exiting */
+	return setup_watches(w, true);
 }
 
 /* Returns the signal received, or 0. */
@@ -262,18 +360,28 @@ static void debounce(const struct watch *w, enum ev_kind k, double *due,
 	*due = t + d < *first + 10 * d ? t + d : *first + 10 * d;
 }
 
+/* The earliest of the timers that are set (non-zero), or 0. */
+static double earliest(double a, double b)
+{
+	return !a || (b && b < a) ? b : a;
+}
+
 static int loop(struct watch *w)
 {
-	double due = 0, first = 0;
+	double due = 0, first = 0, retry = 0;
 	double check = w->o->interval_s ? now_s() + w->o->interval_s : 0;
 
 	for (;;) {
 		struct pollfd pfd[2] = { { w->ino, POLLIN, 0 }, { w->sig, POLLIN, 0 } };
-		double next = due ? due : check, t = now_s();
+		double next, t = now_s();
 		int timeout = -1, sig;
 
-		if (due && check && check < due)
-			next = check;
+		/* a directory that is gone: look for it every debounce
+		 * period (at least 50 ms, at most 1 s apart) */
+		if (!retry && any_lost(w))
+			retry = t + (w->o->debounce_ms < 50 ? 0.05 :
+				     w->o->debounce_ms > 1000 ? 1 : w->o->debounce_ms / 1000.0);
+		next = earliest(earliest(due, check), retry);
 		if (next)
 			timeout = next > t ? (int)((next - t) * 1000) + 1 : 0;
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
@@ -283,12 +391,16 @@ static int loop(struct watch *w)
 		if (pfd[1].revents && (sig = read_signal(w))) {
 			if (sig != SIGHUP)
 				return sig;
-			setup_watches(w);
+			setup_watches(w, false);
 			apply(w, "SIGHUP: full re-read", true);
 			due = 0;
 			w->n_events = 0;
 		}
 		t = now_s();
+		if (retry && t >= retry) {
+			retry = 0;
+			debounce(w, rewatch(w), &due, &first);
+		}
 		if (due && t >= due) {
 			char why[sizeof(w->why) + 32];
 
