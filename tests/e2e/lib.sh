@@ -13,6 +13,12 @@
 # Backends (pod_serve, backend.py) answer every TCP connection or UDP
 # datagram with "pod<i> <port> <peer address the backend sees>"; clients
 # (probe, client.py) print one line per attempt.
+#
+# Optional extras: topo6_up adds IPv6 (node fd00:77::1/64 on cl, client
+# fd00:77::2, pod<i> fd00:10:244:<i>::2/64 in fd00:10:244::/56, service
+# CIDR fd00:10:96::/112 routed like the IPv4 one); client2_up adds a second
+# outside host
+#   client2 192.168.78.2/24 --- 192.168.78.1/24 (dev cl2) node.
 
 set -eu
 
@@ -22,9 +28,18 @@ SVC_CIDR=10.96.0.0/12
 CLUSTER_CIDR=10.244.0.0/16
 NODE_IP=192.168.77.1
 CLIENT_IP=192.168.77.2
+# shellcheck disable=SC2034 # used by the tests
+SVC_CIDR6=fd00:10:96::/112
+# shellcheck disable=SC2034 # used by the tests
+CLUSTER_CIDR6=fd00:10:244::/56
+NODE_IP6=fd00:77::1
+CLIENT_IP6=fd00:77::2
+NODE_IP2=192.168.78.1
+CLIENT2_IP=192.168.78.2
 PFX="sv$$-"
 NODE="${PFX}node"
 CLIENT="${PFX}client"
+CLIENT2="${PFX}client2"
 E2E_NS=()
 E2E_PIDS=()
 E2E_READY=()
@@ -98,6 +113,10 @@ ns_add()
 	timeout 5 ip netns add "$1" || return 1
 	E2E_NS+=("$1")
 	timeout 5 ip -n "$1" link set lo up
+	# IPv6 addresses usable at once (no duplicate address detection),
+	# also the link-local ones of links created later; no IPv6: no-op
+	timeout 5 ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0 2>/dev/null || true
 }
 
 # nsx NS CMD...: run a command inside a namespace, bounded.
@@ -111,6 +130,8 @@ nsx()
 pod_ns() { echo "${PFX}pod$1"; }
 pod_ip() { echo "10.244.$1.2"; }
 pod_gw() { echo "10.244.$1.1"; }
+pod_ip6() { echo "fd00:10:244:$1::2"; }
+pod_gw6() { echo "fd00:10:244:$1::1"; }
 
 # topo_up NPODS: node, client and pods 1..NPODS.
 topo_up()
@@ -156,6 +177,41 @@ topo_up()
 	wait_for "node cl link" link_up "$NODE" cl
 }
 
+# topo6_up NPODS: IPv6 on top of topo_up NPODS (addresses in the header).
+topo6_up()
+{
+	local n=$1 i ns
+
+	[ -e /proc/sys/net/ipv6 ] || e2e_skip "no IPv6 in this kernel"
+	nsx "$NODE" sysctl -qw net.ipv6.conf.all.forwarding=1
+	nsx "$NODE" sysctl -qw net.ipv6.icmp.ratelimit=0
+	ip -n "$NODE" addr add "$NODE_IP6/64" dev cl nodad
+	ip -n "$CLIENT" addr add "$CLIENT_IP6/64" dev eth0 nodad
+	ip -n "$CLIENT" route add "$SVC_CIDR6" via "$NODE_IP6"
+	ip -n "$NODE" route add "$SVC_CIDR6" dev svc src "$NODE_IP6"
+	for i in $(seq 1 "$n"); do
+		ns=$(pod_ns "$i")
+		ip -n "$NODE" addr add "$(pod_gw6 "$i")/64" dev "p$i" nodad
+		ip -n "$ns" addr add "$(pod_ip6 "$i")/64" dev eth0 nodad
+		ip -n "$ns" route add default via "$(pod_gw6 "$i")"
+	done
+}
+
+# client2_up: a second outside host (CLIENT2, CLIENT2_IP) on its own link
+# to the node (NODE_IP2, dev cl2); it routes the service CIDR via node.
+client2_up()
+{
+	ns_add "$CLIENT2"
+	ip -n "$NODE" link add cl2 type veth peer name eth0 netns "$CLIENT2"
+	ip -n "$NODE" addr add "$NODE_IP2/24" dev cl2
+	ip -n "$NODE" link set cl2 up
+	ip -n "$CLIENT2" addr add "$CLIENT2_IP/24" dev eth0
+	ip -n "$CLIENT2" link set eth0 up
+	ip -n "$CLIENT2" route add "$SVC_CIDR" via "$NODE_IP2"
+	wait_for "client2 link" link_up "$CLIENT2" eth0
+	wait_for "node cl2 link" link_up "$NODE" cl2
+}
+
 link_up()
 {
 	ip -n "$1" -o link show dev "$2" | grep -q 'state UP'
@@ -174,20 +230,70 @@ wait_for()
 }
 
 # pod_serve I PROTO/PORT...: start pod I's backend (backend.py) on these
-# ports, e.g. pod_serve 1 tcp/8080 udp/5353. Call wait_backends after the
-# last one: python starts slowly, so backends start in parallel.
+# ports, e.g. pod_serve 1 tcp/8080 udp/5353; tcp6/PORT and udp6/PORT listen
+# on IPv6 (a second process, IPv6 only, so both families can share a port).
+# Call wait_backends after the last one: python starts slowly, so backends
+# start in parallel.
 pod_serve()
 {
-	local i=$1 ns ready
+	local i=$1
 	shift
+	ns_serve "$(pod_ns "$i")" "pod$i" "$@"
+}
 
-	ns=$(pod_ns "$i")
-	ready="$E2E_TMP/ready.pod$i.${#E2E_PIDS[@]}"
-	ip netns exec "$ns" python3 "$E2E_DIR/backend.py" --ready "$ready" \
-		"pod$i" "$@" >>"$E2E_TMP/backend.log" 2>&1 &
+# ns_serve NS NAME PROTO/PORT...: like pod_serve, a backend answering NAME
+# in any namespace (e.g. a listener of the node itself).
+ns_serve()
+{
+	local ns=$1 name=$2 s v4=() v6=()
+	shift 2
+
+	for s; do
+		case $s in
+		tcp6/* | udp6/*) v6+=("${s/6\//\/}") ;;
+		*) v4+=("$s") ;;
+		esac
+	done
+	[ "${#v4[@]}" -eq 0 ] || backend_start "$ns" "$name" "${v4[@]}"
+	[ "${#v6[@]}" -eq 0 ] || backend_start "$ns" "$name" -6 "${v6[@]}"
+}
+
+# backend_start NS NAME [-6] PROTO/PORT...: one backend.py process.
+backend_start()
+{
+	local ns=$1 name=$2 ready py=(python3)
+	shift 2
+
+	if [ "$1" = -6 ]; then
+		py=(python3 -c "$E2E_PY6")
+		shift
+	fi
+	ready="$E2E_TMP/ready.$name.${#E2E_PIDS[@]}"
+	ip netns exec "$ns" "${py[@]}" "$E2E_DIR/backend.py" --ready "$ready" \
+		"$name" "$@" >>"$E2E_TMP/backend.log" 2>&1 &
 	E2E_PIDS+=("$!")
 	E2E_READY+=("$! $ready")
 }
+
+# backend.py and client.py open IPv4 sockets. For IPv6 they run under this
+# wrapper (python3 -c "$E2E_PY6" SCRIPT ARGS...), which makes their
+# AF_INET sockets AF_INET6 (IPv6 only) and their 0.0.0.0 binds "::".
+E2E_PY6='
+import runpy, socket, sys
+class socket6(socket.socket):
+	def __init__(self, family=-1, type=-1, proto=-1, fileno=None):
+		if family == socket.AF_INET:
+			family = socket.AF_INET6
+		super().__init__(family, type, proto, fileno)
+		if fileno is None:
+			self.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+	def bind(self, addr):
+		host = "::" if addr[0] == "0.0.0.0" else addr[0]
+		super().bind((host,) + tuple(addr[1:]))
+socket.socket = socket6
+del sys.argv[0]
+runpy.run_path(sys.argv[0], run_name="__main__")
+'
 
 # wait_backends: until every backend has bound all its ports (or died).
 wait_backends()
@@ -228,9 +334,27 @@ probe()
 {
 	local ns=$1 proto=$2 host=$3 port=$4 count=${5:-1} to=${6:-2}
 
-	P_BATCH=$(nsx "$ns" python3 "$E2E_DIR/client.py" -t "$to" \
-		"$proto/$host/$port/$count") || probe_failed $?
+	P_BATCH=$(client_run "$ns" -t "$to" "$proto/$host/$port/$count") ||
+		probe_failed $?
 	tally "$proto/$host/$port/$count"
+}
+
+# client_run NS ARGS...: client.py in NS; IPv6 targets (an address with
+# ':') make it an IPv6 client: do not mix families in one run.
+client_run()
+{
+	local ns=$1 a
+	shift
+
+	for a; do
+		case $a in
+		*:*)
+			nsx "$ns" python3 -c "$E2E_PY6" "$E2E_DIR/client.py" "$@"
+			return
+			;;
+		esac
+	done
+	nsx "$ns" python3 "$E2E_DIR/client.py" "$@"
 }
 
 # probe_batch NS [-t TIMEOUT] PROTO/HOST/PORT/COUNT...: several targets in
@@ -239,7 +363,7 @@ probe_batch()
 {
 	local ns=$1
 	shift
-	P_BATCH=$(nsx "$ns" python3 "$E2E_DIR/client.py" "$@") || probe_failed $?
+	P_BATCH=$(client_run "$ns" "$@") || probe_failed $?
 }
 
 # A client killed by its time bound leaves fewer lines: the checks on the
@@ -256,7 +380,7 @@ probe_bg()
 {
 	local key=$1 ns=$2
 	shift 2
-	nsx "$ns" python3 "$E2E_DIR/client.py" "$@" >"$E2E_TMP/probe.$key" &
+	client_run "$ns" "$@" >"$E2E_TMP/probe.$key" &
 	E2E_BG+=("$!")
 }
 
