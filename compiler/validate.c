@@ -405,6 +405,31 @@ static void add_range(struct vctx *v, struct svc *s, const char *path,
 	s->ranges[s->n_ranges++] = c;
 }
 
+/* Drop ranges another range of S covers: an interval set refuses an
+ * element inside another one, the API server accepts the overlap. */
+static void ranges_minimize(struct svc *s)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < s->n_ranges; i++) {
+		const struct svcnft_cidr *c = &s->ranges[i];
+		struct ipaddr a = { .family = c->family };
+		bool covered = false;
+
+		memcpy(a.a, c->addr, 16);
+		for (size_t j = 0; j < s->n_ranges && !covered; j++) {
+			const struct svcnft_cidr *d = &s->ranges[j];
+
+			covered = j != i && d->family == c->family &&
+				  cidr_contains(d, &a) &&
+				  (d->plen < c->plen || (d->plen == c->plen && j < i));
+		}
+		if (!covered)
+			s->ranges[w++] = *c;
+	}
+	s->n_ranges = w;
+}
+
 /* spec.loadBalancerSourceRanges, else the legacy annotation. */
 static void check_source_ranges(struct vctx *v, struct svc *s)
 {
@@ -446,6 +471,7 @@ static void check_external(struct vctx *v, struct svc *s)
 			    q(v, s->etp_raw));
 	check_ext_addrs(v, s);
 	check_source_ranges(v, s);
+	ranges_minimize(s);
 	if ((s->etp_local || s->itp_local) && !v->cfg->node_name && !failed(v))
 		obj_warn(&v->o, "spec.%sTrafficPolicy: Local needs --node-name to know which endpoints are local; treated as Cluster",
 			 s->etp_local ? "external" : "internal");
