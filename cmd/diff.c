@@ -267,6 +267,13 @@ static void delete_objs(struct svcnft_buf *b, const struct changes *c,
 		}
 }
 
+/* The `typeof` maps of backends: nft 1.0.6 parses their elements only
+ * after a declaration in the same script. */
+static bool backend_map(const char *name)
+{
+	return !strncmp(name, "backends", 8) || !strncmp(name, "nodeport-backends", 17);
+}
+
 bool changes_script(struct svcnft_buf *b, const struct changes *c,
 		    const struct plan *p, const char *table)
 {
@@ -277,7 +284,7 @@ bool changes_script(struct svcnft_buf *b, const struct changes *c,
 	for (size_t i = 0; i < c->n_sets; i++) {
 		const char *n = c->sets[i].name;
 
-		if ((!strncmp(n, "backends", 8) || el_dynamic_set(n)) && !is_new(c, n) &&
+		if ((backend_map(n) || el_dynamic_set(n)) && !is_new(c, n) &&
 		    !is_old(c, n) && !render_nft_object(b, p, n))
 			return false;
 	}
@@ -302,46 +309,55 @@ struct owner {
 };
 
 struct printer {
-	struct hmap vip_label;		/* VIP -> label */
+	struct hmap vip_label;		/* owner key (el_owner_key) -> label */
 	struct hmap by_label;		/* label -> struct owner * */
 	struct owner **owners;
 	size_t n_owners, cap_owners;
 	struct el_list labels;		/* storage for made-up labels */
-	struct svcnft_buf line;
+	struct svcnft_buf line, key;
 };
 
-static const char *label_of(struct printer *pr, const char *elem)
+/* The owner of element ELEM of service set SET. */
+static const char *label_of(struct printer *pr, const char *set,
+			    const char *elem)
 {
-	char vip[64];
-	size_t n = strcspn(elem, " ");
 	const void *v;
+	bool found;
 
-	snprintf(vip, sizeof(vip), "%.*s", (int)n, elem);
-	if (hm_get(&pr->vip_label, vip, &v))
-		return v;
-	return NULL;
+	pr->key.len = 0;
+	buf_add(&pr->key, elem, el_owner_key(set, elem));
+	found = hm_get(&pr->vip_label, pr->key.data, &v);
+	return found ? v : NULL;
 }
 
+/* Owners named by the comments of the live dispatch maps: the service
+ * port's key, and for service-ips also its address (cluster-ips). */
 static void learn_live_labels(struct printer *pr, const struct elements *live)
 {
 	for (size_t s = 0; s < live->n_sets; s++) {
 		const struct el_set *set = &live->sets[s];
+		bool addr = !strncmp(set->name, "service-ips", 11);
 
-		if (strncmp(set->name, "service-ips", 11))
+		if (!el_dispatch_set(set->name))
 			continue;
 		for (size_t i = 0; i < set->el.n; i++) {
 			const char *e = set->el.v[i], *c = strstr(e, " comment \"");
-			size_t n = strcspn(e, " ");
+			size_t label;
 
 			if (!c)
 				continue;
-			el_add(&pr->labels, e, n);
-			el_add(&pr->labels, c + 10, strcspn(c + 10, ":\""));
+			label = strcspn(c + 10, ":\"");
+			el_add(&pr->labels, e, el_owner_key(set->name, e));
+			el_add(&pr->labels, c + 10, label);
+			if (!addr)
+				continue;
+			el_add(&pr->labels, e, strcspn(e, " "));
+			el_add(&pr->labels, c + 10, label);
 		}
 	}
 }
 
-/* Labels: desired names first, then the live comments, else the VIP. */
+/* Labels: desired names first, then the live comments, else the key. */
 static void learn_labels(struct printer *pr, const struct elements *want,
 			 const struct elements *live, const struct changes *c)
 {
@@ -352,10 +368,14 @@ static void learn_labels(struct printer *pr, const struct elements *want,
 		if (el_service_set(c->sets[i].name))
 			for (size_t j = 0; j < c->sets[i].n_del; j++) {
 				const char *e = c->sets[i].del[j];
+				size_t k = el_owner_key(c->sets[i].name, e);
 
 				pr->line.len = 0;
-				buf_printf(&pr->line, "cluster IP %.*s", (int)strcspn(e, " "), e);
-				el_add(&pr->labels, e, strcspn(e, " "));
+				if (memchr(e, ' ', k))	/* a service port */
+					buf_add(&pr->line, e, k);
+				else
+					buf_printf(&pr->line, "cluster IP %.*s", (int)k, e);
+				el_add(&pr->labels, e, k);
 				el_add(&pr->labels, pr->line.data, pr->line.len);
 			}
 	el_finish(&pr->labels);
@@ -398,7 +418,7 @@ static void collect(struct printer *pr, const struct elements *els, int side)
 		if (!el_service_set(set->name))
 			continue;
 		for (size_t i = 0; i < set->el.n; i++) {
-			const char *l = label_of(pr, set->el.v[i]);
+			const char *l = label_of(pr, set->name, set->el.v[i]);
 			struct owner *o = l ? owner(pr, l, false) : NULL;
 
 			if (!o)
@@ -410,15 +430,15 @@ static void collect(struct printer *pr, const struct elements *els, int side)
 	}
 }
 
+/* Lines "SET: element" of service sets in declaration order, then the rest. */
 static int set_rank(const char *line)
 {
-	static const char *const order[] = { "cluster-ips", "service-ports",
-					     "service-ips", "backends" };
+	char name[64];
+	int r;
 
-	for (int i = 0; i < 4; i++)
-		if (!strncmp(line, order[i], strlen(order[i])))
-			return 2 * i + (line[strlen(order[i])] == '6');
-	return 8;
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(line, ":"), line);
+	r = el_service_rank(name);
+	return r < 0 ? 1000 : r;
 }
 
 static int line_cmp(const void *a, const void *b)
@@ -525,44 +545,101 @@ static void udiff(FILE *f, const char *label, const struct el_list *a,
 	free(ops);
 }
 
-/* Endpoints: backends without the slot, counted where they differ. */
-static size_t endpoint_moves(const struct changes *c, bool added)
+/* Service ports by key: the comment of every dispatch map element. */
+struct ports {
+	struct el_list text;
+	struct hmap by_key;
+};
+
+static void ports_init(struct ports *p, const struct elements *want,
+		       const struct elements *live)
+{
+	const struct elements *side[2] = { want, live };
+
+	memset(p, 0, sizeof(*p));
+	for (int k = 0; k < 2; k++)
+		for (size_t s = 0; s < side[k]->n_sets; s++) {
+			const struct el_set *set = &side[k]->sets[s];
+
+			if (!el_dispatch_set(set->name))
+				continue;
+			for (size_t i = 0; i < set->el.n; i++) {
+				const char *e = set->el.v[i], *c = strstr(e, " comment \"");
+
+				if (!c)
+					continue;
+				el_add(&p->text, e, el_owner_key(set->name, e));
+				el_add(&p->text, c + 10, strcspn(c + 10, "\""));
+			}
+		}
+	el_finish(&p->text);
+	hm_init(&p->by_key, p->text.n);
+	for (size_t i = 0; i + 1 < p->text.n; i += 2)
+		hm_put(&p->by_key, p->text.v[i], p->text.v[i + 1]);
+}
+
+static void ports_free(struct ports *p)
+{
+	hm_free(&p->by_key);
+	svcnft_buf_free(&p->text.text);
+	free(p->text.v);
+}
+
+/* The endpoints of ELS: "service port : address . port" of every backend
+ * element, once however many views (cluster IP, external IPs, node port,
+ * local) carry it. */
+static void endpoints(struct el_list *out, const struct elements *els,
+		      const struct ports *pt)
+{
+	struct svcnft_buf t = {0}, k = {0};
+	const void *port;
+
+	for (size_t i = 0; i < els->n_sets; i++) {
+		const struct el_set *s = &els->sets[i];
+
+		if (!backend_map(s->name))
+			continue;
+		for (size_t j = 0; j < s->el.n; j++) {
+			const char *e = s->el.v[j], *data = strstr(e, " : ");
+
+			k.len = 0;
+			buf_add(&k, e, el_owner_key(s->name, e));
+			t.len = 0;
+			buf_puts(&t, hm_get(&pt->by_key, k.data, &port) ? port : k.data);
+			buf_puts(&t, data ? data : "");
+			el_add(out, t.data, t.len);
+		}
+	}
+	svcnft_buf_free(&t);
+	svcnft_buf_free(&k);
+	el_finish(out);
+}
+
+/* Endpoints of the desired table that the live one lacks (ADDED), or the
+ * other way round. */
+static size_t endpoint_moves(const struct elements *want,
+			     const struct elements *live,
+			     const struct ports *pt, bool added)
 {
 	struct el_list a = {0}, b = {0};
 	const char **only;
-	size_t n = 0;
+	struct hmap seen;
+	size_t n = 0, count = 0;
 
-	for (size_t i = 0; i < c->n_sets; i++) {
-		const struct set_change *s = &c->sets[i];
-
-		if (strncmp(s->name, "backends", 8))
-			continue;
-		for (int side = 0; side < 2; side++)
-			for (size_t j = 0; j < (side ? s->n_add : s->n_del); j++) {
-				const char *e = side ? s->add[j] : s->del[j];
-				size_t k = key_len(e), dot = k;
-
-				while (dot > 0 && e[dot - 1] != '.')
-					dot--;
-				if (dot < 2) {
-					el_add(side ? &b : &a, e, strlen(e));
-					continue;
-				}
-				struct svcnft_buf t = {0};
-
-				buf_add(&t, e, dot - 2);
-				buf_puts(&t, e + k);
-				el_add(side ? &b : &a, t.data, t.len);
-				svcnft_buf_free(&t);
-			}
-	}
-	el_finish(&a);
-	el_finish(&b);
+	endpoints(&a, live, pt);
+	endpoints(&b, want, pt);
 	only = added ? minus(&b, &a, &n) : minus(&a, &b, &n);
+	hm_init(&seen, n);
+	for (size_t i = 0; i < n; i++)
+		if (!hm_get(&seen, only[i], NULL)) {
+			hm_put(&seen, only[i], NULL);
+			count++;
+		}
+	hm_free(&seen);
 	free(only);
 	svcnft_buf_free(&a.text), free(a.v);
 	svcnft_buf_free(&b.text), free(b.v);
-	return n;
+	return count;
 }
 
 /* Lines of the shared parts (not owned by a service) that changed. */
@@ -617,7 +694,7 @@ static void find_owners(struct printer *pr, const struct changes *c)
 			continue;
 		for (int side = 0; side < 2; side++)
 			for (size_t j = 0; j < (side ? s->n_add : s->n_del); j++) {
-				const char *l = label_of(pr, side ? s->add[j] : s->del[j]);
+				const char *l = label_of(pr, s->name, side ? s->add[j] : s->del[j]);
 
 				if (l)
 					owner(pr, l, true);
@@ -630,11 +707,13 @@ void diff_print(FILE *f, const struct changes *c, const struct elements *want,
 {
 	struct printer pr = {0};
 	struct el_list shared[2];
+	struct ports pt;
 
 	memset(shared, 0, sizeof(shared));
 
 	memset(sum, 0, sizeof(*sum));
 	buf_puts(&pr.line, "");
+	buf_puts(&pr.key, "");
 	learn_labels(&pr, want, live, c);
 	hm_init(&pr.by_label, c->n_elems);
 	find_owners(&pr, c);
@@ -662,14 +741,17 @@ void diff_print(FILE *f, const struct changes *c, const struct elements *want,
 		udiff(f, "(shared)", &shared[0], &shared[1], color);
 	for (int s = 0; s < 2; s++)
 		svcnft_buf_free(&shared[s].text), free(shared[s].v);
-	sum->ep_added = endpoint_moves(c, true);
-	sum->ep_removed = endpoint_moves(c, false);
+	ports_init(&pt, want, live);
+	sum->ep_added = endpoint_moves(want, live, &pt, true);
+	sum->ep_removed = endpoint_moves(want, live, &pt, false);
+	ports_free(&pt);
 	free(pr.owners);
 	hm_free(&pr.vip_label);
 	hm_free(&pr.by_label);
 	svcnft_buf_free(&pr.labels.text);
 	free(pr.labels.v);
 	svcnft_buf_free(&pr.line);
+	svcnft_buf_free(&pr.key);
 }
 
 /* The diff command. */

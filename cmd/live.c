@@ -55,26 +55,24 @@ static struct nlmsghdr *nl_msg(struct nl *nl, uint16_t type, uint16_t flags)
 	return h;
 }
 
-struct dump {
-	mnl_cb_t cb;
-	void *data;
-	bool intr;
-};
-
-static int dump_cb(const struct nlmsghdr *h, void *data)
+/* NLM_F_DUMP_INTR on any message of a batch (NLMSG_DONE included, which
+ * mnl_cb_run does not pass on): the ruleset changed during the dump. */
+static bool dump_intr(const void *buf, size_t len)
 {
-	struct dump *d = data;
+	const struct nlmsghdr *h = buf;
+	int n = (int)len;
 
-	if (h->nlmsg_flags & NLM_F_DUMP_INTR)
-		d->intr = true;
-	return d->cb(h, d->data);
+	for (; mnl_nlmsg_ok(h, n); h = mnl_nlmsg_next(h, &n))
+		if (h->nlmsg_flags & NLM_F_DUMP_INTR)
+			return true;
+	return false;
 }
 
-/* Send H and feed every reply to CB; 0 or -errno. */
+/* Send H and feed every reply to CB; 0 or -errno (-EINTR: interrupted). */
 static int nl_run(struct nl *nl, struct nlmsghdr *h, mnl_cb_t cb, void *data)
 {
-	struct dump d = { cb, data, false };
 	unsigned int seq = h->nlmsg_seq;
+	bool intr = false;
 	int ret;
 
 	if (mnl_socket_sendto(nl->s, h, h->nlmsg_len) < 0)
@@ -84,11 +82,12 @@ static int nl_run(struct nl *nl, struct nlmsghdr *h, mnl_cb_t cb, void *data)
 
 		if (n < 0)
 			return -errno;
-		ret = mnl_cb_run(nl->buf, (size_t)n, seq, nl->portid, dump_cb, &d);
+		intr |= dump_intr(nl->buf, (size_t)n);
+		ret = mnl_cb_run(nl->buf, (size_t)n, seq, nl->portid, cb, data);
 	} while (ret > 0);
 	if (ret < 0)
 		return -errno;
-	return d.intr ? -EINTR : 0;
+	return intr ? -EINTR : 0;
 }
 
 /* Attribute tables. */
@@ -187,7 +186,7 @@ static int set_cb(const struct nlmsghdr *h, void *data)
 /* Elements.  Each set's layout is known by its name. */
 
 enum kind { K_ADDR, K_PORTS, K_DISPATCH, K_HAIRPIN, K_CIDR, K_BACKEND,
-	    K_SLOT, K_SKIP };
+	    K_FW, K_SLOT, K_SKIP };
 
 struct interval {
 	uint8_t a[16];
@@ -199,18 +198,28 @@ struct elem_q {
 	enum kind kind;
 	int family;
 	size_t alen;
+	size_t kaddr;			/* bytes of the key's address: alen or 0 */
 	struct svcnft_buf b;
 	struct interval *iv;
 	size_t n_iv, cap_iv;
 	bool bad;
 };
 
-static enum kind set_kind(const char *name, int *family)
+/* The layout of set NAME: its kind, family, and whether its keys start
+ * with an address (node-port maps are keyed by protocol . port). */
+static enum kind set_kind(const char *name, int *family, bool *addr)
 {
-	static const struct { const char *base; enum kind k; } kinds[] = {
-		{ "cluster-ips", K_ADDR }, { "service-ports", K_PORTS },
-		{ "service-ips", K_DISPATCH }, { "hairpin", K_HAIRPIN },
-		{ "pod-cidrs", K_CIDR }, { "backends", K_BACKEND },
+	static const struct { const char *base; enum kind k; bool addr; } kinds[] = {
+		{ "cluster-ips", K_ADDR, true }, { "service-ports", K_PORTS, true },
+		{ "service-ips", K_DISPATCH, true },
+		{ "external-local", K_DISPATCH, true },
+		{ "nodeports", K_DISPATCH, false },
+		{ "nodeports-local", K_DISPATCH, false },
+		{ "nodeport-addresses", K_CIDR, true },
+		{ "firewall", K_PORTS, true }, { "firewall-allow", K_FW, true },
+		{ "hairpin", K_HAIRPIN, true }, { "pod-cidrs", K_CIDR, true },
+		{ "backends", K_BACKEND, true },
+		{ "nodeport-backends", K_BACKEND, false },
 	};
 	size_t n;
 
@@ -219,11 +228,13 @@ static enum kind set_kind(const char *name, int *family)
 		if (!strncmp(name, kinds[i].base, n) && (name[n] == '4' || name[n] == '6') &&
 		    !name[n + 1]) {
 			*family = name[n] == '4' ? AF_INET : AF_INET6;
+			*addr = kinds[i].addr;
 			return kinds[i].k;
 		}
 	}
-	if (!strncmp(name, "affinity-slots", 14)) {
+	if (el_dynamic_set(name)) {
 		*family = AF_INET;
+		*addr = false;
 		return K_SLOT;
 	}
 	return K_SKIP;
@@ -285,18 +296,23 @@ static void put_verdict(struct elem_q *q, const struct nlattr *a)
 	if (code == NFT_GOTO || code == NFT_JUMP)
 		buf_printf(&q->b, "%s %s", code == NFT_GOTO ? "goto" : "jump",
 			   attr_str(&v, NFTA_VERDICT_CHAIN));
+	else if (code == NF_DROP || code == NF_ACCEPT)
+		buf_puts(&q->b, code == NF_DROP ? "drop" : "accept");
 	else
 		buf_printf(&q->b, "verdict %d", code);
 }
 
-/* "VIP . proto . port" from the first 12 or 24 bytes of K. */
+/* "[VIP . ]proto . port" from the first kaddr + 8 bytes of K (each part
+ * of a concatenation takes a multiple of 4 bytes). */
 static void put_service_key(struct elem_q *q, const uint8_t *k)
 {
-	put_addr(q, k);
+	if (q->kaddr) {
+		put_addr(q, k);
+		buf_puts(&q->b, " . ");
+	}
+	put_proto(q, k[q->kaddr]);
 	buf_puts(&q->b, " . ");
-	put_proto(q, k[q->alen]);
-	buf_puts(&q->b, " . ");
-	put_port(q, k + q->alen + 4);
+	put_port(q, k + q->kaddr + 4);
 }
 
 static bool key_len_ok(struct elem_q *q, size_t len)
@@ -310,7 +326,32 @@ static bool key_len_ok(struct elem_q *q, size_t len)
 		return len == 4;
 	if (q->kind == K_HAIRPIN)
 		return len == 2 * q->alen;
-	return len == q->alen + extra[q->kind];
+	if (q->kind == K_FW)
+		return len == 2 * q->alen + 8;
+	return len == q->kaddr + extra[q->kind];
+}
+
+static void put_range(struct elem_q *q, const uint8_t *s, const uint8_t *e);
+static bool inc(uint8_t *a, size_t len);
+
+/* A firewall-allow element: VIP . proto . port . source range, the range
+ * from the start key K to the (inclusive) end key, as "addr/len". */
+static bool put_fw(struct elem_q *q, const struct attrs *e, const uint8_t *k)
+{
+	const uint8_t *end;
+	uint8_t last[16];
+	size_t len, off = q->alen + 8;
+
+	if (!data_value(e->a[NFTA_SET_ELEM_KEY_END], &end, &len) ||
+	    len != off + q->alen || memcmp(k, end, off)) {
+		q->bad = true;
+		return false;
+	}
+	memcpy(last, end + off, q->alen);
+	put_service_key(q, k);
+	buf_puts(&q->b, " . ");
+	put_range(q, k + off, inc(last, q->alen) ? NULL : last);
+	return true;
 }
 
 static void decode(struct elem_q *q, const struct attrs *e, const uint8_t *k)
@@ -341,7 +382,7 @@ static void decode(struct elem_q *q, const struct attrs *e, const uint8_t *k)
 		break;
 	case K_BACKEND:
 		put_service_key(q, k);
-		buf_printf(&q->b, " . %u : ", host_u32(k + q->alen + 8));
+		buf_printf(&q->b, " . %u : ", host_u32(k + q->kaddr + 8));
 		if (!data_value(e->a[NFTA_SET_ELEM_DATA], &d, &dlen) || dlen != q->alen + 4) {
 			q->bad = true;
 			return;
@@ -353,6 +394,10 @@ static void decode(struct elem_q *q, const struct attrs *e, const uint8_t *k)
 	case K_SLOT:
 		buf_printf(&q->b, "%u : ", host_u32(k));
 		put_verdict(q, e->a[NFTA_SET_ELEM_DATA]);
+		break;
+	case K_FW:
+		if (!put_fw(q, e, k))
+			return;
 		break;
 	default:
 		return;
@@ -468,12 +513,14 @@ static int read_elements(struct nl *nl, const char *table, struct el_set *set)
 {
 	struct elem_q q = { .set = set };
 	struct nlmsghdr *h;
+	bool addr;
 	int ret;
 
-	q.kind = set_kind(set->name, &q.family);
+	q.kind = set_kind(set->name, &q.family, &addr);
 	if (q.kind == K_SKIP)
 		return 0;
 	q.alen = q.family == AF_INET ? 4 : 16;
+	q.kaddr = addr ? q.alen : 0;
 	buf_puts(&q.b, "");
 	h = nl_msg(nl, NFT_MSG_GETSETELEM, NLM_F_DUMP | NLM_F_ACK);
 	mnl_attr_put_strz(h, NFTA_SET_ELEM_LIST_TABLE, table);
@@ -566,17 +613,35 @@ static int read_all(struct nl *nl, const char *table, struct elements *els)
 	return ret == -ENOENT ? -EINTR : ret;
 }
 
+/* A read that a concurrent change interrupted is done again from the
+ * start, at most LIVE_TRIES times in all.  The kernel flags a dump
+ * (NLM_F_DUMP_INTR) only between messages of one kind; a change between
+ * dumps, or in a set element dump, shows only in the generation id. */
+#define LIVE_TRIES 5
+
 int live_read(const char *table, struct elements *els)
 {
-	struct nl nl = {0};
-	int ret;
+	int ret = 0;
 
-	elements_init(els);
-	ret = nl_open(&nl);
-	if (!ret)
-		ret = read_all(&nl, table, els);
-	nl_close(&nl);
-	elements_finish(els);
+	for (int i = 0; i < LIVE_TRIES; i++) {
+		struct nl nl = {0};
+		uint32_t g1, g2;
+
+		if (i)
+			elements_free(els);
+		elements_init(els);
+		ret = live_genid(&g1);
+		if (!ret)
+			ret = nl_open(&nl);
+		if (!ret)
+			ret = read_all(&nl, table, els);
+		if (!ret && !live_genid(&g2) && g2 != g1)
+			ret = -EINTR;
+		nl_close(&nl);
+		elements_finish(els);
+		if (ret != -EINTR)
+			break;
+	}
 	return ret;
 }
 

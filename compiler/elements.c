@@ -175,20 +175,80 @@ static bool starts(const char *s, const char *prefix)
 	return !strncmp(s, prefix, strlen(prefix));
 }
 
+/* NAME is BASE of some view (its prefix, then BASE). */
+static bool view_name(const char *name, const char *base)
+{
+	for (int v = 0; v < PLAN_N_VIEWS; v++) {
+		const char *pfx[2] = { plan_views[v].prefix, plan_views[v].slots };
+
+		for (int i = 0; i < 2; i++)
+			if (starts(name, pfx[i]) && starts(name + strlen(pfx[i]), base))
+				return true;
+	}
+	return false;
+}
+
 bool el_dynamic_chain(const char *name)
 {
-	return starts(name, "endpoints") || starts(name, "affinity");
+	return !el_dynamic_set(name) &&
+	       (view_name(name, "endpoints") || view_name(name, "affinity"));
 }
 
 bool el_dynamic_set(const char *name)
 {
-	return starts(name, "affinity-slots");
+	return view_name(name, "affinity-slots");
+}
+
+/* NAME is BASE4 or BASE6. */
+static bool family_name(const char *name, const char *base)
+{
+	size_t n = strlen(base);
+
+	return !strncmp(name, base, n) && (name[n] == '4' || name[n] == '6') &&
+	       !name[n + 1];
+}
+
+static const char *const service_sets_[] = {
+	"cluster-ips", "service-ports", "service-ips", "external-local",
+	"nodeports", "nodeports-local", "firewall", "firewall-allow",
+	"backends", "nodeport-backends",
+};
+
+int el_service_rank(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(service_sets_); i++)
+		if (family_name(name, service_sets_[i]))
+			return (int)(2 * i) + (name[strlen(name) - 1] == '6');
+	return -1;
 }
 
 bool el_service_set(const char *name)
 {
-	return starts(name, "cluster-ips") || starts(name, "service-ports") ||
-	       starts(name, "service-ips") || starts(name, "backends");
+	return el_service_rank(name) >= 0;
+}
+
+bool el_dispatch_set(const char *name)
+{
+	return family_name(name, "service-ips") || family_name(name, "external-local") ||
+	       family_name(name, "nodeports") || family_name(name, "nodeports-local");
+}
+
+size_t el_owner_key(const char *set, const char *elem)
+{
+	const char *e = strstr(elem, " comment \"");
+	size_t n, dot;
+
+	if (!e)
+		e = strstr(elem, " : ");
+	n = e ? (size_t)(e - elem) : strlen(elem);
+	if (!family_name(set, "backends") && !family_name(set, "nodeport-backends") &&
+	    !family_name(set, "firewall-allow"))
+		return n;
+	/* without the slot or the source range */
+	for (dot = n; dot >= 3; dot--)
+		if (!strncmp(elem + dot - 3, " . ", 3))
+			return dot - 3;
+	return n;
 }
 
 static void add_chain(struct elements *els, const char *base, const char *sfx)
@@ -208,41 +268,122 @@ static struct el_set *set_of(struct elements *els, const char *base,
 	return elements_add_set(els, name, size);
 }
 
-static size_t n_live(const struct plan_family *f)
+static bool in_map(const struct plan_entry *e, const char *map)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < f->n_e; i++)
-		n += f->e[i].n != 0;
-	return n;
+	return !strcmp(plan_views[e->view].map, map) && plan_entry_dispatched(e);
 }
 
-/* cluster-ips, service-ports, service-ips, backends: per service. */
-static void service_sets(struct elements *els, const struct plan_family *f,
-			 struct svcnft_buf *b)
+/* Cluster IP ports the reject check lets through. */
+static bool is_port(const struct plan_entry *e)
 {
-	struct el_set *ips, *ports, *disp;
+	return e->view == VIEW_CLUSTER && plan_entry_dispatched(e);
+}
 
-	ips = set_of(els, "cluster-ips", f, plan_set_size(f->n_vips));
-	for (size_t i = 0; i < f->n_vips; i++) {
-		el_fmt_ip(b, &f->vips[i]);
-		el_add_buf(&ips->el, b);
-	}
-	ports = set_of(els, "service-ports", f, plan_set_size(n_live(f)));
-	disp = set_of(els, "service-ips", f, plan_set_size(n_live(f)));
+static void owners(struct elements *els, const struct plan_family *f,
+		   struct svcnft_buf *b)
+{
 	for (size_t i = 0; i < f->n_e; i++) {
 		const struct plan_entry *e = &f->e[i];
 
-		el_fmt_ip(b, &e->vip);
-		el_add_buf(&els->owners, b);
-		buf_printf(b, "%s/%s", e->svc->ns, e->svc->name);
-		el_add_buf(&els->owners, b);
-		if (!e->n)
+		for (int k = 0; k < 1 + (e->view == VIEW_CLUSTER); k++) {
+			if (k)
+				el_fmt_ip(b, &e->vip);
+			else
+				el_fmt_key(b, e);
+			el_add_buf(&els->owners, b);
+			buf_printf(b, "%s/%s", e->svc->ns, e->svc->name);
+			el_add_buf(&els->owners, b);
+		}
+	}
+}
+
+/* A verdict map of entries. */
+static void vmap(struct elements *els, const struct plan_family *f,
+		 const char *name, struct svcnft_buf *b)
+{
+	struct el_set *s;
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n_e; i++)
+		n += in_map(&f->e[i], name);
+	s = set_of(els, name, f, plan_set_size(n));
+	for (size_t i = 0; i < f->n_e; i++)
+		if (in_map(&f->e[i], name)) {
+			el_fmt_dispatch(b, f, &f->e[i]);
+			el_add_buf(&s->el, b);
+		}
+}
+
+static void cidr_set(struct elements *els, const struct plan_family *f,
+		     const char *name, const struct svcnft_cidr *c, size_t n,
+		     struct svcnft_buf *b)
+{
+	struct el_set *s = set_of(els, name, f, 0);
+
+	for (size_t i = 0; i < n; i++) {
+		el_fmt_cidr(b, &c[i]);
+		el_add_buf(&s->el, b);
+	}
+}
+
+/* cluster-ips, service-ports and the dispatch maps. */
+static void service_sets(struct elements *els, const struct plan_family *f,
+			 struct svcnft_buf *b)
+{
+	struct el_set *s;
+	size_t n = 0;
+
+	s = set_of(els, "cluster-ips", f, plan_set_size(f->n_vips));
+	for (size_t i = 0; i < f->n_vips; i++) {
+		el_fmt_ip(b, &f->vips[i]);
+		el_add_buf(&s->el, b);
+	}
+	for (size_t i = 0; i < f->n_e; i++)
+		n += is_port(&f->e[i]);
+	s = set_of(els, "service-ports", f, plan_set_size(n));
+	for (size_t i = 0; i < f->n_e; i++)
+		if (is_port(&f->e[i])) {
+			el_fmt_key(b, &f->e[i]);
+			el_add_buf(&s->el, b);
+		}
+	vmap(els, f, "service-ips", b);
+	vmap(els, f, "external-local", b);
+	vmap(els, f, "nodeports", b);
+	vmap(els, f, "nodeports-local", b);
+}
+
+static void firewall_sets(struct elements *els, const struct plan_family *f,
+			  struct svcnft_buf *b)
+{
+	struct el_set *fw, *allow;
+
+	fw = set_of(els, "firewall", f, plan_set_size(f->n_fw));
+	for (size_t i = 0; i < f->n_fw; i++) {
+		el_fmt_key(b, &f->e[f->fw[i].e]);
+		el_add_buf(&fw->el, b);
+	}
+	allow = set_of(els, "firewall-allow", f, 0);
+	for (size_t i = 0; i < f->n_fw; i++)
+		for (size_t r = 0; r < f->fw[i].n_ranges; r++) {
+			if (f->fw[i].ranges[r].family != f->family)
+				continue;
+			el_fmt_fw(b, &f->e[f->fw[i].e], &f->fw[i].ranges[r]);
+			el_add_buf(&allow->el, b);
+		}
+}
+
+static void backend_map(struct elements *els, const struct plan_family *f,
+			const char *name, size_t count, struct svcnft_buf *b)
+{
+	struct el_set *s = set_of(els, name, f, plan_set_size(count));
+
+	for (size_t i = 0; i < f->n_e; i++) {
+		if (strcmp(plan_views[f->e[i].view].backends, name))
 			continue;
-		el_fmt_key(b, e);
-		el_add_buf(&ports->el, b);
-		el_fmt_dispatch(b, f, e);
-		el_add_buf(&disp->el, b);
+		for (size_t j = 0; j < f->e[i].n; j++) {
+			el_fmt_backend(b, &f->e[i], j);
+			el_add_buf(&s->el, b);
+		}
 	}
 }
 
@@ -257,17 +398,9 @@ static void other_sets(struct elements *els, const struct plan_family *f,
 		el_fmt_hairpin(b, &f->hairpin[i]);
 		el_add_buf(&s->el, b);
 	}
-	s = set_of(els, "pod-cidrs", f, 0);
-	for (size_t i = 0; i < f->n_pod_cidrs; i++) {
-		el_fmt_cidr(b, &f->pod_cidrs[i]);
-		el_add_buf(&s->el, b);
-	}
-	s = set_of(els, "backends", f, plan_set_size(f->n_backends));
-	for (size_t i = 0; i < f->n_e; i++)
-		for (size_t j = 0; j < f->e[i].n; j++) {
-			el_fmt_backend(b, &f->e[i], j);
-			el_add_buf(&s->el, b);
-		}
+	cidr_set(els, f, "pod-cidrs", f->pod_cidrs, f->n_pod_cidrs, b);
+	backend_map(els, f, "backends", f->n_backends, b);
+	backend_map(els, f, "nodeport-backends", f->n_np_backends, b);
 	for (int p = 0; p < PLAN_N_PROTOS; p++) {
 		plan_affinity_set(name, sizeof(name), f, (enum proto)p);
 		elements_add_set(els, name, PLAN_AFFINITY_SIZE);
@@ -314,9 +447,14 @@ void elements_from_plan(struct elements *els, const struct plan *p)
 	els->layout = SVCNFT_LAYOUT_VERSION;
 	buf_puts(&b, "");
 	for (int i = 0; i < 2; i++) {
-		service_sets(els, &p->fam[i], &b);
-		other_sets(els, &p->fam[i], &b);
-		family_chains(els, &p->fam[i]);
+		const struct plan_family *f = &p->fam[i];
+
+		service_sets(els, f, &b);
+		cidr_set(els, f, "nodeport-addresses", f->np_cidrs, f->n_np_cidrs, &b);
+		firewall_sets(els, f, &b);
+		other_sets(els, f, &b);
+		family_chains(els, f);
+		owners(els, f, &b);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(fixed_chains); i++)
 		el_add(&els->chains, fixed_chains[i], strlen(fixed_chains[i]));

@@ -31,7 +31,8 @@ struct elements {
 	size_t n_sets, cap_sets;
 	struct el_list chains;
 	char masq[2][256];		/* masquerade4/6 rule comments, ", " */
-	struct el_list owners;		/* VIP, "ns/name", ... (plan only) */
+	/* plan only: pairs of an owner key (el_owner_key) and "ns/name" */
+	struct el_list owners;
 };
 
 /* Canonical text of single elements (render_nft prints these). */
@@ -69,8 +70,17 @@ void elements_finish(struct elements *els);
  * affinity timeouts in use; everything else is fixed by the layout. */
 bool el_dynamic_chain(const char *name);
 bool el_dynamic_set(const char *name);
-/* Sets whose elements belong to one service (first word is its VIP). */
+/* Sets whose elements belong to one service port (keyed by its address,
+ * protocol and port, or its node port), and their rank in the order
+ * render_nft declares them (-1: not one). */
 bool el_service_set(const char *name);
+int el_service_rank(const char *name);
+/* The verdict maps whose element comments name the service port. */
+bool el_dispatch_set(const char *name);
+/* Length of the prefix of element ELEM of service set SET that names its
+ * service port (or, in cluster-ips, the cluster IP): the key without a
+ * comment, data, backend slot or firewall source range. */
+size_t el_owner_key(const char *set, const char *elem);
 
 /* Parse a script svcnft printed (compile -o nft) into ELS; false with a
  * message in ERR when it is not one. */

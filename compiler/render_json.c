@@ -6,6 +6,7 @@
  * comments go through buf_nft_quoted(), like the text form.  Declarations
  * keyed by expressions use {"typeof": EXPR}, as nftables >= 1.1 prints. */
 #include <string.h>
+#include <sys/socket.h>
 #include <jansson.h>
 
 #include "plan.h"
@@ -54,6 +55,18 @@ static json_t *json_ip(const struct ipaddr *a)
 	return json_string(s);
 }
 
+/* A CIDR as nft lists it: a full-length prefix is the bare address. */
+static json_t *json_cidr(const struct svcnft_cidr *c)
+{
+	struct ipaddr a = { .family = c->family };
+
+	memcpy(a.a, c->addr, 16);
+	if (c->plen == (c->family == AF_INET ? 32u : 128u))
+		return json_ip(&a);
+	return json_pack("{s:{s:o, s:i}}", "prefix", "addr", json_ip(&a),
+			 "len", (int)c->plen);
+}
+
 /* Expressions. */
 static json_t *payload(const char *proto, const char *field)
 {
@@ -61,9 +74,14 @@ static json_t *payload(const char *proto, const char *field)
 			 "field", field);
 }
 
+static json_t *meta(const char *key)
+{
+	return json_pack("{s:{s:s}}", "meta", "key", key);
+}
+
 static json_t *l4proto(void)
 {
-	return json_pack("{s:{s:s}}", "meta", "key", "l4proto");
+	return meta("l4proto");
 }
 
 static json_t *numgen(const char *mode, size_t mod, size_t offset)
@@ -77,13 +95,14 @@ static json_t *concat(json_t *list)
 	return list ? json_pack("{s:o}", "concat", list) : NULL;
 }
 
-/* KW daddr . meta l4proto . th dport [. LAST] */
-static json_t *svc_key(struct jctx *j, const struct plan_family *f,
-		       json_t *last)
+/* [KW daddr .] meta l4proto . th dport [. LAST] */
+static json_t *view_key(struct jctx *j, const struct plan_family *f,
+			bool addr, json_t *last)
 {
 	json_t *l = json_array();
 
-	push(j, l, payload(f->kw, "daddr"));
+	if (addr)
+		push(j, l, payload(f->kw, "daddr"));
 	push(j, l, l4proto());
 	push(j, l, payload("th", "dport"));
 	if (last)
@@ -91,7 +110,14 @@ static json_t *svc_key(struct jctx *j, const struct plan_family *f,
 	return concat(l);
 }
 
-/* KW saddr . KW daddr . meta l4proto . th dport . LAST */
+/* KW daddr . meta l4proto . th dport [. LAST] */
+static json_t *svc_key(struct jctx *j, const struct plan_family *f,
+		       json_t *last)
+{
+	return view_key(j, f, true, last);
+}
+
+/* KW saddr . KW daddr . th dport . LAST */
 static json_t *client_key(struct jctx *j, const struct plan_family *f,
 			  json_t *last)
 {
@@ -126,6 +152,11 @@ static json_t *verdict(const char *kind, const char *chain)
 	return json_pack("{s:{s:s}}", kind, "target", chain);
 }
 
+static json_t *drop(void)
+{
+	return json_pack("{s:n}", "drop");
+}
+
 static json_t *chain_ref(const char *kind, const char *name,
 			 const struct plan_family *f)
 {
@@ -140,14 +171,29 @@ static json_t *dport_nonzero(void)
 	return match("!=", payload("th", "dport"), json_integer(0));
 }
 
-/* dnat KW to KEY map @backendsF */
-static json_t *dnat_map(struct jctx *j, const struct plan_family *f,
-			json_t *last)
+/* meta mark & 0x4000 (or meta mark OP VALUE) */
+static json_t *mark_op(const char *op, json_int_t value)
 {
+	return json_pack("{s:[o, I]}", op, meta("mark"), value);
+}
+
+/* meta mark set meta mark OP VALUE */
+static json_t *mark_set(const char *op, json_int_t value)
+{
+	return json_pack("{s:{s:o, s:o}}", "mangle", "key", meta("mark"),
+			 "value", mark_op(op, value));
+}
+
+/* dnat KW to KEY map @BACKENDS of view V, KEY ending with SLOT. */
+static json_t *dnat_map(struct jctx *j, const struct plan_family *f,
+			enum plan_view v, json_t *slot)
+{
+	const struct plan_view_info *vi = &plan_views[v];
+
 	return json_pack("{s:{s:s, s:{s:{s:o, s:o}}}}", "dnat",
 			 "family", f->kw, "addr", "map",
-			 "key", svc_key(j, f, last),
-			 "data", set_ref("backends", f));
+			 "key", view_key(j, f, !vi->nodeport, slot),
+			 "data", set_ref(vi->backends, f));
 }
 
 static json_t *masquerade(void)
@@ -224,10 +270,20 @@ static void add_elements(struct jctx *j, const char *name, const char *sfx,
 	command(j, "add", "element", e);
 }
 
-/* A concatenation of datatype names (C may be NULL). */
-static json_t *dtypes(const char *a, const char *b, const char *c)
+/* A concatenation of datatype names (C and D may be NULL). */
+static json_t *dtypes(const char *a, const char *b, const char *c,
+		      const char *d)
 {
-	return c ? json_pack("[s, s, s]", a, b, c) : json_pack("[s, s]", a, b);
+	json_t *l = json_pack("[s, s]", a, b);
+
+	if (l && c && json_array_append_new(l, json_string(c)))
+		goto fail;
+	if (l && d && json_array_append_new(l, json_string(d)))
+		goto fail;
+	return l;
+fail:
+	json_decref(l);
+	return NULL;
 }
 
 static json_t *typeof_expr(json_t *e)
@@ -236,107 +292,173 @@ static json_t *typeof_expr(json_t *e)
 }
 
 /* Elements. */
-static json_t *port_key(const struct plan_entry *e)
+
+/* [VIP .] proto . port [. LAST] of E. */
+static json_t *entry_key(struct jctx *j, const struct plan_entry *e,
+			 json_t *last)
 {
-	return json_pack("{s:[o, s, I]}", "concat", json_ip(&e->vip),
-			 proto_name(e->proto), (json_int_t)e->port);
+	json_t *l = json_array();
+
+	if (!plan_views[e->view].nodeport)
+		push(j, l, json_ip(&e->vip));
+	push(j, l, json_string(proto_name(e->proto)));
+	push(j, l, json_integer(e->port));
+	if (last)
+		push(j, l, last);
+	return concat(l);
 }
 
-static size_t n_live(const struct plan_family *f)
+static bool in_map(const struct plan_entry *e, const char *map)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < f->n_e; i++)
-		n += f->e[i].n != 0;
-	return n;
+	return !strcmp(plan_views[e->view].map, map) && plan_entry_dispatched(e);
 }
 
-static json_t *dispatch_elem(const struct plan_family *f,
+/* Cluster IP ports the reject check lets through. */
+static bool is_port(const struct plan_entry *e)
+{
+	return e->view == VIEW_CLUSTER && plan_entry_dispatched(e);
+}
+
+static json_t *dispatch_elem(struct jctx *j, const struct plan_family *f,
 			     const struct plan_entry *e)
 {
 	struct plan_group g = plan_entry_group(e);
 	struct svcnft_buf c = {0};
 	char chain[64];
-	json_t *el;
+	json_t *el, *v;
 
 	plan_entry_comment(&c, e);
-	plan_chain_lb(chain, sizeof(chain), f, &g);
-	el = json_pack("[{s:{s:o, s:s}}, o]", "elem", "val", port_key(e),
-		       "comment", c.data, verdict("goto", chain));
+	if (e->n) {
+		plan_chain_lb(chain, sizeof(chain), f, &g);
+		v = verdict("goto", chain);
+	} else {
+		v = e->reject ? verdict("goto", "reject-service") : drop();
+	}
+	el = json_pack("[{s:{s:o, s:s}}, o]", "elem", "val", entry_key(j, e, NULL),
+		       "comment", c.data, v);
 	svcnft_buf_free(&c);
 	return el;
 }
 
+/* A verdict map of entries, keyed with or without the address. */
+static void vmap(struct jctx *j, const struct plan_family *f, const char *name,
+		 bool addr)
+{
+	json_t *el = json_array();
+	size_t n = 0;
+
+	for (size_t i = 0; el && i < f->n_e; i++)
+		if (in_map(&f->e[i], name)) {
+			push(j, el, dispatch_elem(j, f, &f->e[i]));
+			n++;
+		}
+	declare(j, "map", name, f->sfx,
+		addr ? dtypes(f->addr_type, "inet_proto", "inet_service", NULL) :
+		       dtypes("inet_proto", "inet_service", NULL, NULL),
+		json_string("verdict"), NULL, plan_set_size(n));
+	add_elements(j, name, f->sfx, el);
+}
+
 static void service_sets(struct jctx *j, const struct plan_family *f)
 {
-	json_t *vips = json_array(), *ports = json_array(), *disp = json_array();
+	json_t *vips = json_array(), *ports = json_array();
+	size_t n = 0;
 
 	for (size_t i = 0; vips && i < f->n_vips; i++)
 		push(j, vips, json_ip(&f->vips[i]));
-	for (size_t i = 0; ports && disp && i < f->n_e; i++) {
-		if (!f->e[i].n)
-			continue;
-		push(j, ports, port_key(&f->e[i]));
-		push(j, disp, dispatch_elem(f, &f->e[i]));
-	}
+	for (size_t i = 0; ports && i < f->n_e; i++)
+		if (is_port(&f->e[i])) {
+			push(j, ports, entry_key(j, &f->e[i], NULL));
+			n++;
+		}
 	declare(j, "set", "cluster-ips", f->sfx, json_string(f->addr_type),
 		NULL, NULL, plan_set_size(f->n_vips));
 	add_elements(j, "cluster-ips", f->sfx, vips);
 	declare(j, "set", "service-ports", f->sfx,
-		dtypes(f->addr_type, "inet_proto", "inet_service"),
-		NULL, NULL, plan_set_size(n_live(f)));
+		dtypes(f->addr_type, "inet_proto", "inet_service", NULL),
+		NULL, NULL, plan_set_size(n));
 	add_elements(j, "service-ports", f->sfx, ports);
-	declare(j, "map", "service-ips", f->sfx,
-		dtypes(f->addr_type, "inet_proto", "inet_service"),
-		json_string("verdict"), NULL, plan_set_size(n_live(f)));
-	add_elements(j, "service-ips", f->sfx, disp);
+	vmap(j, f, "service-ips", true);
+	vmap(j, f, "external-local", true);
+	vmap(j, f, "nodeports", false);
+	vmap(j, f, "nodeports-local", false);
+}
+
+/* An interval set of CIDRs. */
+static void cidr_set(struct jctx *j, const struct plan_family *f,
+		     const char *name, const struct svcnft_cidr *c, size_t n)
+{
+	json_t *el = json_array();
+
+	for (size_t i = 0; el && i < n; i++)
+		push(j, el, json_cidr(&c[i]));
+	declare(j, "set", name, f->sfx, json_string(f->addr_type),
+		NULL, json_pack("[s]", "interval"), (size_t)-1);
+	add_elements(j, name, f->sfx, el);
+}
+
+/* Load-balancer IPs with source ranges, and the ranges allowed. */
+static void firewall_sets(struct jctx *j, const struct plan_family *f)
+{
+	json_t *fw = json_array(), *allow = json_array();
+
+	for (size_t i = 0; fw && allow && i < f->n_fw; i++) {
+		const struct plan_entry *e = &f->e[f->fw[i].e];
+
+		push(j, fw, entry_key(j, e, NULL));
+		for (size_t r = 0; r < f->fw[i].n_ranges; r++)
+			if (f->fw[i].ranges[r].family == f->family)
+				push(j, allow, entry_key(j, e, json_cidr(&f->fw[i].ranges[r])));
+	}
+	declare(j, "set", "firewall", f->sfx,
+		dtypes(f->addr_type, "inet_proto", "inet_service", NULL),
+		NULL, NULL, plan_set_size(f->n_fw));
+	add_elements(j, "firewall", f->sfx, fw);
+	declare(j, "set", "firewall-allow", f->sfx,
+		dtypes(f->addr_type, "inet_proto", "inet_service", f->addr_type),
+		NULL, json_pack("[s]", "interval"), (size_t)-1);
+	add_elements(j, "firewall-allow", f->sfx, allow);
 }
 
 static void source_sets(struct jctx *j, const struct plan_family *f)
 {
-	json_t *hp = json_array(), *pc = json_array();
+	json_t *hp = json_array();
 
 	for (size_t i = 0; hp && i < f->n_hairpin; i++)
 		push(j, hp, json_pack("{s:[o, o]}", "concat",
 				      json_ip(&f->hairpin[i]),
 				      json_ip(&f->hairpin[i])));
-	for (size_t i = 0; pc && i < f->n_pod_cidrs; i++) {
-		struct ipaddr a = { .family = f->family };
-
-		memcpy(a.a, f->pod_cidrs[i].addr, 16);
-		push(j, pc, json_pack("{s:{s:o, s:i}}", "prefix",
-				      "addr", json_ip(&a),
-				      "len", (int)f->pod_cidrs[i].plen));
-	}
 	declare(j, "set", "hairpin", f->sfx,
-		dtypes(f->addr_type, f->addr_type, NULL),
+		dtypes(f->addr_type, f->addr_type, NULL, NULL),
 		NULL, NULL, plan_set_size(f->n_hairpin));
 	add_elements(j, "hairpin", f->sfx, hp);
-	declare(j, "set", "pod-cidrs", f->sfx, json_string(f->addr_type),
-		NULL, json_pack("[s]", "interval"), (size_t)-1);
-	add_elements(j, "pod-cidrs", f->sfx, pc);
+	cidr_set(j, f, "pod-cidrs", f->pod_cidrs, f->n_pod_cidrs);
 }
 
-static void backends(struct jctx *j, const struct plan_family *f)
+/* Backend map NAME ("backends" or "nodeport-backends") with COUNT elements. */
+static void backends(struct jctx *j, const struct plan_family *f,
+		     const char *name, size_t count)
 {
+	bool np = !strcmp(name, "nodeport-backends");
 	json_t *el = json_array();
 
 	for (size_t i = 0; el && i < f->n_e; i++) {
 		const struct plan_entry *e = &f->e[i];
+		size_t off = plan_views[e->view].offset;
 
+		if (strcmp(plan_views[e->view].backends, name))
+			continue;
 		for (size_t s = 0; s < e->n; s++)
-			push(j, el, json_pack("[{s:[o, s, I, I]}, {s:[o, I]}]",
-					      "concat", json_ip(&e->vip),
-					      proto_name(e->proto),
-					      (json_int_t)e->port, (json_int_t)s,
+			push(j, el, json_pack("[o, {s:[o, I]}]",
+					      entry_key(j, e, json_integer((json_int_t)(off + s))),
 					      "concat", json_ip(&e->backends[s].ip),
 					      (json_int_t)e->backends[s].port));
 	}
-	declare(j, "map", "backends", f->sfx,
-		typeof_expr(svc_key(j, f, numgen("random", 1, 0))),
-		dtypes(f->addr_type, "inet_service", NULL), NULL,
-		plan_set_size(f->n_backends));
-	add_elements(j, "backends", f->sfx, el);
+	declare(j, "map", name, f->sfx,
+		typeof_expr(view_key(j, f, !np, numgen("random", 1, 0))),
+		dtypes(f->addr_type, "inet_service", NULL, NULL), NULL,
+		plan_set_size(count));
+	add_elements(j, name, f->sfx, el);
 }
 
 static void affinity_sets(struct jctx *j, const struct plan_family *f)
@@ -365,11 +487,15 @@ static void affinity_sets(struct jctx *j, const struct plan_family *f)
 	}
 }
 
+/* Sets and maps of one family, in the text form's order. */
 static void family_sets(struct jctx *j, const struct plan_family *f)
 {
 	service_sets(j, f);
+	cidr_set(j, f, "nodeport-addresses", f->np_cidrs, f->n_np_cidrs);
+	firewall_sets(j, f);
 	source_sets(j, f);
-	backends(j, f);
+	backends(j, f, "backends", f->n_backends);
+	backends(j, f, "nodeport-backends", f->n_np_backends);
 	affinity_sets(j, f);
 }
 
@@ -393,33 +519,43 @@ static void family_chains(struct jctx *j, const struct plan_family *f)
 	add_chain(j, c);
 }
 
+/* Affinity lb chain C of group G: a remembered slot, else a random one. */
+static void affinity_rules(struct jctx *j, const struct plan_family *f,
+			   const struct plan_group *g, const char *c)
+{
+	const struct plan_aff *aff = plan_group_aff(f, g);
+	char slot[64], set[64], vmap[64] = "@";
+
+	plan_affinity_set(set, sizeof(set), f, g->proto);
+	for (size_t s = 0; s < g->n; s++) {
+		plan_chain_slot(slot, sizeof(slot), f, aff, s);
+		add_rule(j, c, NULL, 2,
+			 match("==", client_key(j, f, slot_const(plan_views[aff->view].offset + s)),
+			       json_pack("s+", "@", set)),
+			 verdict("goto", slot));
+	}
+	plan_slot_map(vmap + 1, sizeof(vmap) - 1, f, aff);
+	add_rule(j, c, NULL, 1,
+		 json_pack("{s:{s:o, s:s}}", "vmap", "key",
+			   numgen("random", g->n, 0), "data", vmap));
+}
+
 static void lb_rules(struct jctx *j, const struct plan_family *f)
 {
-	char c[64], slot[64], set[64], vmap[64] = "@";
-	const struct plan_aff *aff;
+	char c[64];
 
 	for (size_t i = 0; i < f->n_groups; i++) {
 		const struct plan_group *g = &f->groups[i];
+		const struct plan_view_info *v = &plan_views[g->view];
 
 		plan_chain_lb(c, sizeof(c), f, g);
-		if (!g->affinity) {
+		if (v->mark)
+			add_rule(j, c, NULL, 1, mark_set("|", PLAN_MASQ_MARK));
+		if (g->affinity)
+			affinity_rules(j, f, g, c);
+		else
 			add_rule(j, c, NULL, 2, dport_nonzero(),
-				 dnat_map(j, f, numgen("random", g->n, 0)));
-			continue;
-		}
-		aff = plan_group_aff(f, g);
-		plan_affinity_set(set, sizeof(set), f, g->proto);
-		for (size_t s = 0; s < g->n; s++) {
-			plan_chain_slot(slot, sizeof(slot), f, aff, s);
-			add_rule(j, c, NULL, 2,
-				 match("==", client_key(j, f, slot_const(s)),
-				       json_pack("s+", "@", set)),
-				 verdict("goto", slot));
-		}
-		plan_slot_map(vmap + 1, sizeof(vmap) - 1, f, aff);
-		add_rule(j, c, NULL, 1,
-			 json_pack("{s:{s:o, s:s}}", "vmap", "key",
-				   numgen("random", g->n, 0), "data", vmap));
+				 dnat_map(j, f, g->view, numgen("random", g->n, v->offset)));
 	}
 }
 
@@ -429,6 +565,7 @@ static void slot_rules(struct jctx *j, const struct plan_family *f)
 
 	for (size_t t = 0; t < f->n_affs; t++) {
 		const struct plan_aff *a = &f->affs[t];
+		size_t off = plan_views[a->view].offset;
 
 		plan_affinity_set(set, sizeof(set), f, a->proto);
 		for (size_t i = 0; i < a->slots; i++) {
@@ -436,11 +573,11 @@ static void slot_rules(struct jctx *j, const struct plan_family *f)
 			add_rule(j, c, NULL, 1,
 				 json_pack("{s:{s:s, s:{s:{s:o, s:I}}, s:s+}}",
 					   "set", "op", "update", "elem", "elem",
-					   "val", client_key(j, f, slot_const(i)),
+					   "val", client_key(j, f, slot_const(off + i)),
 					   "timeout", (json_int_t)a->timeout,
 					   "set", "@", set));
 			add_rule(j, c, NULL, 2, dport_nonzero(),
-				 dnat_map(j, f, slot_const(i)));
+				 dnat_map(j, f, a->view, slot_const(off + i)));
 		}
 	}
 }
@@ -491,12 +628,15 @@ static const struct {
 	int prio;
 } fixed[] = {
 	{ "services", NULL, NULL, 0 },
+	{ "external-local", NULL, NULL, 0 },
 	{ "reject-service", NULL, NULL, 0 },
 	{ "service-check", NULL, NULL, 0 },
+	{ "firewall-check", NULL, NULL, 0 },
 	{ "filter-prerouting", "filter", "prerouting", -110 },	/* dstnat - 10 */
 	{ "filter-output", "filter", "output", -110 },
 	{ "nat-prerouting", "nat", "prerouting", -100 },	/* dstnat */
 	{ "nat-output", "nat", "output", -100 },
+	{ "masquerade-external", NULL, NULL, 0 },
 	{ "nat-postrouting", "nat", "postrouting", 100 },	/* srcnat */
 };
 
@@ -521,10 +661,37 @@ static json_t *ct_state_new(void)
 		     json_string("new"));
 }
 
-static void fixed_rules(struct jctx *j)
+/* KW daddr != loopback, KW daddr @nodeport-addresses, fib daddr type
+ * local: the packet is for a node port of this node. */
+static void add_nodeport_rule(struct jctx *j, const char *chain,
+			      const struct plan_family *f, json_t *from,
+			      const char *map)
 {
-	const struct plan_family *f4 = &j->p->fam[0], *f6 = &j->p->fam[1];
+	json_t *lo = f->family == AF_INET ?
+		json_pack("{s:{s:s, s:i}}", "prefix", "addr", "127.0.0.0", "len", 8) :
+		json_string("::1");
+	json_t *local = match("==", json_pack("{s:{s:s, s:[s]}}", "fib",
+					      "result", "type", "flags", "daddr"),
+			      json_string("local"));
+	json_t *v = json_pack("{s:{s:o, s:o}}", "vmap", "key",
+			      view_key(j, f, false, NULL), "data", set_ref(map, f));
+	json_t *lo_m = match("!=", payload(f->kw, "daddr"), lo);
+	json_t *np = match("==", payload(f->kw, "daddr"),
+			   set_ref("nodeport-addresses", f));
 
+	if (from)
+		add_rule(j, chain, NULL, 5, from, lo_m, np, local, v);
+	else
+		add_rule(j, chain, NULL, 4, lo_m, np, local, v);
+}
+
+static json_t *not_pod(const struct plan_family *f)
+{
+	return match("!=", payload(f->kw, "saddr"), set_ref("pod-cidrs", f));
+}
+
+static void dispatch_rules(struct jctx *j)
+{
 	for (size_t i = 0; i < 2; i++) {
 		const struct plan_family *f = &j->p->fam[i];
 
@@ -533,6 +700,25 @@ static void fixed_rules(struct jctx *j)
 				   svc_key(j, f, NULL),
 				   "data", set_ref("service-ips", f)));
 	}
+	for (size_t i = 0; i < 2; i++)
+		add_nodeport_rule(j, "services", &j->p->fam[i], NULL, "nodeports");
+	for (size_t i = 0; i < 2; i++) {
+		const struct plan_family *f = &j->p->fam[i];
+
+		add_rule(j, "external-local", NULL, 2, not_pod(f),
+			 json_pack("{s:{s:o, s:o}}", "vmap", "key",
+				   svc_key(j, f, NULL),
+				   "data", set_ref("external-local", f)));
+	}
+	for (size_t i = 0; i < 2; i++)
+		add_nodeport_rule(j, "external-local", &j->p->fam[i],
+				  not_pod(&j->p->fam[i]), "nodeports-local");
+}
+
+static void check_chains(struct jctx *j)
+{
+	const struct plan_family *f4 = &j->p->fam[0], *f6 = &j->p->fam[1];
+
 	add_rule(j, "reject-service", NULL, 2,
 		 match("==", l4proto(), json_string("tcp")),
 		 json_pack("{s:{s:s}}", "reject", "type", "tcp reset"));
@@ -545,12 +731,47 @@ static void fixed_rules(struct jctx *j)
 	add_rule(j, "service-check", NULL, 2,
 		 match("==", payload("ip6", "daddr"), set_ref("cluster-ips", f6)),
 		 chain_ref("goto", "service-check", f6));
+	for (size_t i = 0; i < 2; i++) {
+		const struct plan_family *f = &j->p->fam[i];
+
+		add_rule(j, "firewall-check", NULL, 3,
+			 match("==", svc_key(j, f, NULL), set_ref("firewall", f)),
+			 match("!=", svc_key(j, f, payload(f->kw, "saddr")),
+			       set_ref("firewall-allow", f)),
+			 drop());
+	}
+}
+
+static void hook_rules(struct jctx *j)
+{
 	add_rule(j, "filter-prerouting", NULL, 2, ct_state_new(),
 		 verdict("jump", "service-check"));
+	add_rule(j, "filter-prerouting", NULL, 1, verdict("jump", "firewall-check"));
 	add_rule(j, "filter-output", NULL, 2, ct_state_new(),
 		 verdict("jump", "service-check"));
+	add_rule(j, "filter-output", NULL, 1, verdict("jump", "firewall-check"));
+	add_rule(j, "nat-prerouting", NULL, 1, verdict("jump", "external-local"));
 	add_rule(j, "nat-prerouting", NULL, 1, verdict("jump", "services"));
 	add_rule(j, "nat-output", NULL, 1, verdict("jump", "services"));
+}
+
+static void masquerade_external(struct jctx *j)
+{
+	static const char *const nfproto[2] = { "ipv4", "ipv6" };
+
+	add_rule(j, "masquerade-external", NULL, 1,
+		 mark_set("&", (json_int_t)(~PLAN_MASQ_MARK & 0xffffffffu)));
+	for (size_t i = 0; i < 2; i++)
+		add_rule(j, "masquerade-external", "from outside the pod network", 2,
+			 not_pod(&j->p->fam[i]), masquerade());
+	for (size_t i = 0; i < 2; i++)
+		add_rule(j, "masquerade-external", NULL, 2,
+			 match("==", meta("nfproto"), json_string(nfproto[i])),
+			 chain_ref("goto", "masquerade", &j->p->fam[i]));
+}
+
+static void postrouting(struct jctx *j)
+{
 	for (size_t i = 0; i < 2; i++) {
 		const struct plan_family *f = &j->p->fam[i];
 		char key[16];
@@ -564,6 +785,20 @@ static void fixed_rules(struct jctx *j)
 			       set_ref("cluster-ips", f)),
 			 chain_ref("jump", "masquerade", f));
 	}
+	add_rule(j, "nat-postrouting", NULL, 2,
+		 match("==", mark_op("&", PLAN_MASQ_MARK),
+		       json_integer(PLAN_MASQ_MARK)),
+		 verdict("jump", "masquerade-external"));
+}
+
+/* Rules of the fixed chains, in their declaration order. */
+static void fixed_rules(struct jctx *j)
+{
+	dispatch_rules(j);
+	check_chains(j);
+	hook_rules(j);
+	masquerade_external(j);
+	postrouting(j);
 }
 
 static void table(struct jctx *j)

@@ -2,7 +2,10 @@
 # Incremental apply reaches the same table as a full apply: for pairs of
 # golden inputs A -> B, `apply A; apply B` (incremental) must list exactly
 # like `apply --full B` in a fresh namespace, and B again sends nothing.
-# Also: diff reports no change afterwards, and a foreign table is refused.
+# The tables are compared as `nft list` prints them, elements sorted.  Also:
+# variants of external-traffic (node ports, LB ranges, ETP Local) change every
+# layout 2 set incrementally; diff reports no change afterwards; a layout 1
+# table is replaced whole, a foreign table is refused.
 set -eu
 SVCNFT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 DATA=$2
@@ -20,11 +23,40 @@ ip netns add "$PFX-a"
 ip netns add "$PFX-b"
 fail=0
 
+# a case: a folder of testdata, or an absolute path (made up below)
+dir() { case $1 in /*) echo "$1" ;; *) echo "$DATA/$1" ;; esac; }
 # args of case C (service and cluster CIDRs)
-args() { cat "$DATA/$1/args" 2>/dev/null || true; }
-inputs() { ls "$1"/*.json 2>/dev/null | grep -v '/dns.json$' || true; }
-# the table with what changes by itself (handles, counters) left out
-list() { ip netns exec "$1" nft list table inet svcnft | sed 's/ # handle [0-9]*//'; }
+args() { cat "$(dir "$1")/args" 2>/dev/null || true; }
+inputs() { ls "$(dir "$1")"/*.json 2>/dev/null | grep -v '/dns.json$' || true; }
+# the table with what changes by itself (handles) left out and the
+# elements of every set sorted: nft lists the elements of a concatenation
+# with an interval (firewall-allow) in insertion order
+list() {
+	ip netns exec "$1" nft list table inet svcnft | sed 's/ # handle [0-9]*//' | awk '
+	function flush(  n, i, a) {
+		sub(/}[ \t]*$/, "", buf)
+		n = split(buf, a, ",")
+		fflush()
+		for (i = 1; i <= n; i++) {
+			gsub(/^[ \t]+|[ \t]+$/, "", a[i])
+			if (a[i] != "")
+				print "\t\t\t" a[i] | "sort"
+		}
+		close("sort")
+		print "\t\t}"
+		inel = 0
+	}
+	inel { buf = buf "," $0; if ($0 ~ /}[ \t]*$/) flush(); next }
+	/elements = [{]/ {
+		buf = $0
+		sub(/.*elements = [{]/, "", buf)
+		print "\t\telements = {"
+		inel = 1
+		if (buf ~ /}[ \t]*$/) flush()
+		next
+	}
+	{ print }'
+}
 
 run() { ip netns exec "$PFX-a" "$SVCNFT" "$@"; }
 
@@ -49,7 +81,7 @@ step() {	# step CASE: incremental to CASE in a, full in b, compare
 	run apply $(args "$c") $(inputs "$c") 2> "$T/err"
 	grep -q "no transaction sent" "$T/err" || { echo "FAIL: $c: second apply was not a no-op"; cat "$T/err"; fail=1; }
 	# shellcheck disable=SC2046
-	if ! run diff $(args "$c") $(inputs "$c") > "$T/d"; then
+	if ! run diff $(args "$c") $(inputs "$c") > "$T/d" 2> /dev/null; then
 		echo "FAIL: $c: diff after apply reports changes"; cat "$T/d"; fail=1
 	fi
 	echo "ok   $c"
@@ -64,6 +96,53 @@ for s in affinity:full two-namespaces:any udp-sctp:any multi-port-named:any \
 	 masquerade-ipv4-only:full masquerade-ipv4-only:any; do
 	step "${s%:*}" "${s#*:}"
 done
+
+# node ports, external and load-balancer IPs, source ranges, traffic
+# policies: changed element by element (every set and map of layout 2)
+ET=$DATA/external-traffic
+mkdir "$T/et-changed" "$T/et-less"
+sed -e 's#"203.0.113.0/24"#"203.0.113.128/25"#' -e 's#"198.51.100.7"#"198.51.100.9"#' \
+    -e 's#30080#30081#' -e 's#10.244.2.30"#10.244.2.31"#' -e 's#30600#30601#' \
+    -e 's#30070#30071#' -e 's#"2001:db8:1::70"#"2001:db8:1::71"#' \
+    "$ET/cluster.json" > "$T/et-changed/cluster.json"
+sed -e 's#192.168.77.0/24#192.168.78.0/24#' -e 's#2001:db8:77::/64#2001:db8:78::/64#' \
+    "$ET/args" > "$T/et-changed/args"
+cp "$ET/args" "$T/et-less/args"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["items"] = [i for i in d["items"] if not i["metadata"]["name"].startswith("sticky")]
+json.dump(d, open(sys.argv[2], "w"))
+' "$ET/cluster.json" "$T/et-less/cluster.json"
+# shellcheck disable=SC2046
+run apply $(args external-traffic) $(inputs external-traffic) 2> /dev/null
+# shellcheck disable=SC2046
+SVCNFT_DEBUG_SCRIPT=1 run apply $(args "$T/et-changed") $(inputs "$T/et-changed") 2> "$T/err"
+for set in service-ips4 service-ips6 external-local4 nodeports4 nodeports6 \
+	   nodeports-local4 nodeport-addresses4 nodeport-addresses6 firewall4 \
+	   firewall-allow4 backends4 backends6 nodeport-backends4 nodeport-backends6; do
+	grep -q "^add element inet svcnft $set {" "$T/err" ||
+		{ echo "FAIL: the incremental apply does not change $set"; cat "$T/err"; fail=1; }
+done
+echo "ok   element changes of every kind"
+for s in external-traffic:any "$T/et-changed":inc external-traffic:inc \
+	 "$T/et-less":inc external-traffic:full service-types:any; do
+	step "${s%:*}" "${s#*:}"
+done
+if ! grep -q 'nodeport-addresses4' "$T/a" || ! grep -q 'firewall-allow6' "$T/a"; then
+	echo "FAIL: the listing lacks the layout 2 sets"; fail=1
+fi
+
+# a table of an older layout is replaced whole
+ip netns exec "$PFX-a" nft delete table inet svcnft
+ip netns exec "$PFX-a" nft add table inet svcnft '{ comment "svcnft layout 1"; }'
+run apply $A affinity/svc.json 2> "$T/err"
+if grep -q "full replace: the table has another layout version" "$T/err" &&
+   ip netns exec "$PFX-a" nft list table inet svcnft | grep -q 'svcnft layout 2'; then
+	echo "ok   layout 1 table replaced"
+else
+	echo "FAIL: layout 1 table"; cat "$T/err"; fail=1
+fi
 
 # affinity state survives an incremental apply that changes another service
 run apply $A affinity/svc.json 2> /dev/null

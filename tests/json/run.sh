@@ -72,6 +72,17 @@ run_case masquerade-all-table svcjson "$src" --table svcjson \
 	--masquerade-all --service-cidr 10.0.0.0/24 \
 	--service-cidr fd00:10:96::/112 tests/json/dualstack.json
 run_case empty svcnft "$src" --service-cidr 10.0.0.0/24 tests/json/empty.json
+run_case nodeports-lb-local svcnft "$src" --service-cidr 10.0.0.0/24 \
+	--service-cidr fd00:10:96::/112 --cluster-cidr 10.244.0.0/16 \
+	--node-name node-a tests/json/nodeports.json
+run_case nodeport-addresses svcnft "$src" --service-cidr 10.0.0.0/24 \
+	--service-cidr fd00:10:96::/112 --cluster-cidr 10.244.0.5/32 \
+	--node-name node-a --nodeport-addresses 192.168.77.5/32 \
+	--nodeport-addresses 10.0.0.0/8 --nodeport-addresses 2001:db8::1/128 \
+	tests/json/nodeports.json
+run_case nodeports-masquerade-all svcnft "$src" --masquerade-all \
+	--service-cidr 10.0.0.0/24 --service-cidr fd00:10:96::/112 \
+	tests/json/nodeports.json
 
 for rc in "$src"/testdata/*/expected.rc; do
 	[ -e "$rc" ] && [ "$(cat "$rc")" = 0 ] || continue
