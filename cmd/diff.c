@@ -779,6 +779,12 @@ static bool read_live(const char *table, struct elements *live)
 
 	if (ret == -EPERM || ret == -EACCES)
 		fputs("svcnft: reading the kernel's table needs CAP_NET_ADMIN (run as root)\n", stderr);
+	else if (ret == -EINTR)
+		fprintf(stderr, "svcnft: table inet %s kept changing while being read (5 tries); try again\n",
+			table);
+	else if (ret == -EAGAIN)
+		fprintf(stderr, "svcnft: no answer from the kernel while reading table inet %s\n",
+			table);
 	else if (ret)
 		fprintf(stderr, "svcnft: cannot read table inet %s: %s\n", table, strerror(-ret));
 	else if (live->exists && !live->ours)

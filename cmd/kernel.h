@@ -7,6 +7,7 @@
 enum table_state { TABLE_ABSENT, TABLE_OURS, TABLE_FOREIGN, TABLE_ERROR };
 
 struct nlattr;
+struct mnl_socket;
 /* The comment in table, element or rule userdata A (a TLV list; type 0
  * is libnftnl's comment): its length, *OUT pointing into A; 0 if none. */
 size_t kernel_udata_comment(const struct nlattr *a, const char **out);
@@ -16,6 +17,11 @@ bool kernel_owner_comment(const struct nlattr *userdata, int *layout);
 
 /* Look up table inet NAME over netlink; OURS if it carries svcnft's
  * comment.  On TABLE_ERROR, *err holds errno. */
+/* A bound NETLINK_NETFILTER socket whose reads give up (EAGAIN) after
+ * KERNEL_NL_TIMEOUT seconds, so that a lost reply cannot hang svcnft while
+ * it holds the apply lock; NULL with errno on failure. */
+#define KERNEL_NL_TIMEOUT 30
+struct mnl_socket *kernel_nl_open(void);
 enum table_state kernel_table_state(const char *name, int *err);
 
 /* Refuse a table of the same name that svcnft did not create, with a

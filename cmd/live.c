@@ -26,8 +26,8 @@ struct nl {
 static int nl_open(struct nl *nl)
 {
 	nl->buf = xcalloc(1, RXBUF);	/* libmnl leaves attribute padding as is */
-	nl->s = mnl_socket_open(NETLINK_NETFILTER);
-	if (!nl->s || mnl_socket_bind(nl->s, 0, MNL_SOCKET_AUTOPID) < 0)
+	nl->s = kernel_nl_open();
+	if (!nl->s)
 		return -errno;
 	nl->portid = mnl_socket_get_portid(nl->s);
 	nl->seq = (unsigned int)time(NULL);

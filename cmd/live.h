@@ -12,8 +12,10 @@
 
 /* Read table inet TABLE into ELS (initialised here).  A missing table gives
  * exists = false; a table without svcnft's comment gives ours = false and
- * nothing else.  Returns 0, or -errno (EINTR: the ruleset changed during
- * the dump; read again). */
+ * nothing else.  A dump the kernel flags as interrupted, or during which
+ * the generation id moved, is read again, up to 5 times.  Returns 0, or
+ * -errno (EINTR: the ruleset kept changing; EAGAIN: no answer within
+ * KERNEL_NL_TIMEOUT seconds). */
 int live_read(const char *table, struct elements *els);
 
 /* The ruleset generation id; 0 or -errno. */

@@ -149,13 +149,7 @@ topo_up()
 	nsx "$NODE" ip link set svc-peer up
 	nsx "$NODE" ip link set svc up
 
-	ns_add "$CLIENT"
-	ip -n "$NODE" link add cl type veth peer name eth0 netns "$CLIENT"
-	ip -n "$NODE" addr add "$NODE_IP/24" dev cl
-	ip -n "$NODE" link set cl up
-	ip -n "$CLIENT" addr add "$CLIENT_IP/24" dev eth0
-	ip -n "$CLIENT" link set eth0 up
-	ip -n "$CLIENT" route add "$SVC_CIDR" via "$NODE_IP"
+	outside_host "$CLIENT" cl "$NODE_IP" "$CLIENT_IP"
 	ip -n "$NODE" route add "$SVC_CIDR" dev svc src "$NODE_IP"
 
 	for i in $(seq 1 "$n"); do
@@ -175,6 +169,19 @@ topo_up()
 	done
 	wait_for "client link" link_up "$CLIENT" eth0
 	wait_for "node cl link" link_up "$NODE" cl
+}
+
+# outside_host NS NODEDEV NODEIP HOSTIP: host namespace NS on its own veth
+# link (/24) to the node, routing the service CIDR via the node.
+outside_host()
+{
+	ns_add "$1"
+	ip -n "$NODE" link add "$2" type veth peer name eth0 netns "$1"
+	ip -n "$NODE" addr add "$3/24" dev "$2"
+	ip -n "$NODE" link set "$2" up
+	ip -n "$1" addr add "$4/24" dev eth0
+	ip -n "$1" link set eth0 up
+	ip -n "$1" route add "$SVC_CIDR" via "$3"
 }
 
 # topo6_up NPODS: IPv6 on top of topo_up NPODS (addresses in the header).
@@ -201,13 +208,7 @@ topo6_up()
 # to the node (NODE_IP2, dev cl2); it routes the service CIDR via node.
 client2_up()
 {
-	ns_add "$CLIENT2"
-	ip -n "$NODE" link add cl2 type veth peer name eth0 netns "$CLIENT2"
-	ip -n "$NODE" addr add "$NODE_IP2/24" dev cl2
-	ip -n "$NODE" link set cl2 up
-	ip -n "$CLIENT2" addr add "$CLIENT2_IP/24" dev eth0
-	ip -n "$CLIENT2" link set eth0 up
-	ip -n "$CLIENT2" route add "$SVC_CIDR" via "$NODE_IP2"
+	outside_host "$CLIENT2" cl2 "$NODE_IP2" "$CLIENT2_IP"
 	wait_for "client2 link" link_up "$CLIENT2" eth0
 	wait_for "node cl2 link" link_up "$NODE" cl2
 }
@@ -470,6 +471,15 @@ expect_eq()
 		echo "FAIL - $desc: got '$got', want '$want'"
 		E2E_FAILS=$((E2E_FAILS + 1))
 	fi
+}
+
+# expect_refused DESC: the tallied 3 attempts were all refused, each within
+# a second (a refusal, not a timeout).
+expect_refused()
+{
+	expect_eq "$1: refused" "$P_KINDS $P_ERRS" "refused 3"
+	check "$1: refused fast (slowest ${P_MAXMS} ms < 1000 ms)" \
+		test "$P_MAXMS" -lt 1000
 }
 
 # dump_ruleset: show what the kernel holds (called when a check failed).
