@@ -1,24 +1,42 @@
 /* gencluster: write a synthetic kubectl-style List of Services with
  * Endpoints (even services) or EndpointSlices (odd services) to stdout.
  *
- * usage: gencluster SERVICES [ENDPOINTS_PER_SERVICE [SEED]]
+ * usage: gencluster [--mix] [--node-port-range A-B]
+ *                   SERVICES [ENDPOINTS_PER_SERVICE [SEED]]
  *
  * Shape, per service index i:
  *   - namespace ns-(i % 50), name svc-i
  *   - i % 4 == 3: UDP, else TCP; i % 5 == 1: a second port
  *   - i % 10 == 7: sessionAffinity ClientIP, timeout 10800 or 600
  *   - clusterIP: a seeded permutation of the hosts of 10.96.0.0/12
- *   - endpoints: unique hosts of 10.128.0.0/9, skipping .0 and .255
- * The output depends only on the arguments. */
+ *   - endpoints: unique hosts of 10.128.0.0/9, skipping .0 and .255,
+ *     nodeName node-000..node-199
+ * --mix adds, with d = i / 10 and r = i % 10 (exactly so per 100 services):
+ *   - 20% externally reachable: (r + d) % 10 == 1 NodePort, == 7
+ *     LoadBalancer; one nodePort per port (and a healthCheckNodePort for
+ *     LoadBalancer + Local), unique, a permutation of the node port range
+ *     (default 30000-32767; the API server's allocator is one port space
+ *     for all protocols); externalTrafficPolicy Local when d is odd;
+ *     LoadBalancer ingress 100.64.0.0/10 (+ 2001:db8:100::/64 if dual),
+ *     ipMode VIP; loadBalancerSourceRanges (two CIDRs) when d / 2 % 4 == 0
+ *   - 20% dual-stack ((r + 3d) % 10 is 3 or 7), overlapping the above:
+ *     RequireDualStack, a second cluster IP from fd00:10:96::/108, always
+ *     EndpointSlices: IPv4 and IPv6 (fd00:10:244::/56) for the same pods
+ *   - nodeName node-0..node-9; the API server's defaults written out
+ *     (ipFamilies, ipFamilyPolicy, internalTrafficPolicy, status)
+ * The output depends only on the arguments; without --mix it is unchanged. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define NAMESPACES	50
 #define NODES		200
+#define MIX_NODES	10
 /* hosts of 10.96.0.0/12 without network and broadcast: 2 * (2^19 - 1) */
 #define SVC_HOSTS	1048574u
 #define SVC_BASE	((10u << 24) | (96u << 16))
@@ -26,6 +44,12 @@
 #define POD_BASE	((10u << 24) | (128u << 16))
 #define POD_NETS	32768u
 #define MAX_DEPTH	16
+/* 100.64.0.0/10 as /24s of 254 usable hosts (LoadBalancer ingress) */
+#define LB_BASE		((100u << 24) | (64u << 16))
+
+static bool mix;
+static unsigned int *ep_node;	/* node of each endpoint of a service */
+static uint64_t off6;		/* IPv6 cluster IP permutation offset */
 
 /* --- a small indenting JSON writer (kubectl: 4 spaces) --- */
 
@@ -99,9 +123,11 @@ static void boolean(const char *k, bool v)
 
 struct svc {
 	unsigned long idx;
-	char ns[16], name[32], ip[16];
+	char ns[16], name[32], ip[16], ip6[INET6_ADDRSTRLEN];
 	bool udp, two_ports, affinity;
+	bool ext, lb, local, ranges, dual;	/* --mix only */
 	unsigned int timeout;
+	unsigned int node_port[2], hc_port;
 };
 
 struct port {
@@ -138,6 +164,63 @@ static uint32_t svc_ip(unsigned long i, uint64_t off)
 static uint32_t pod_ip(uint64_t j)
 {
 	return POD_BASE + (uint32_t)((j / 254) << 8) + (uint32_t)(j % 254) + 1u;
+}
+
+/* PREFIX (first 8 bytes, big endian) + low 64 bits V, RFC 5952 text. */
+static void fmt_ip6(char *buf, uint64_t prefix, uint64_t v)
+{
+	unsigned char a[16];
+
+	for (int b = 0; b < 8; b++) {
+		a[b] = (unsigned char)(prefix >> (56 - 8 * b));
+		a[8 + b] = (unsigned char)(v >> (56 - 8 * b));
+	}
+	inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
+}
+
+#define SVC6_PREFIX	0xfd00001000960000u	/* fd00:10:96::/108 */
+#define POD6_PREFIX	0xfd00001002440000u	/* fd00:10:244::/56 */
+#define LB6_PREFIX	0x20010db801000000u	/* 2001:db8:100::/64 */
+
+/* --- node ports: an affine permutation of the range --- */
+
+static unsigned int np_lo = 30000, np_size = 2768, np_mult;
+static unsigned long np_next;
+
+static unsigned int gcd(unsigned int a, unsigned int b)
+{
+	while (b) {
+		unsigned int t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+static void np_init(void)
+{
+	np_mult = np_size / 8 * 5 + 1;
+	while (gcd(np_mult, np_size) != 1)
+		np_mult++;
+}
+
+static unsigned int np_alloc(uint64_t off)
+{
+	return np_lo + (unsigned int)((np_next++ * np_mult + off) % np_size);
+}
+
+static bool parse_range(const char *arg)
+{
+	unsigned int lo, hi;
+	char c;
+
+	if (sscanf(arg, "%u-%u%c", &lo, &hi, &c) != 2 || lo < 1 ||
+	    hi > 65535 || lo > hi)
+		return false;
+	np_lo = lo;
+	np_size = hi - lo + 1;
+	return true;
 }
 
 static unsigned int nports(const struct svc *s)
@@ -177,6 +260,83 @@ static void write_meta(const struct svc *s, const char *name, bool slice)
 	end_obj();
 }
 
+static const char *svc_type(const struct svc *s)
+{
+	if (!s->ext)
+		return "ClusterIP";
+	return s->lb ? "LoadBalancer" : "NodePort";
+}
+
+/* The spec fields before "ports", in kubectl's (alphabetical) order. */
+static void write_spec_head(const struct svc *s)
+{
+	char cidr[INET6_ADDRSTRLEN + 4];
+	unsigned long k = s->idx / 10;
+
+	if (s->lb)
+		boolean("allocateLoadBalancerNodePorts", true);
+	str("clusterIP", s->ip);
+	arr("clusterIPs");
+	str(NULL, s->ip);
+	if (s->dual)
+		str(NULL, s->ip6);
+	end_arr();
+	if (s->ext)
+		str("externalTrafficPolicy", s->local ? "Local" : "Cluster");
+	if (s->lb && s->local)
+		num("healthCheckNodePort", s->hc_port);
+	if (!mix)
+		return;
+	str("internalTrafficPolicy", "Cluster");
+	arr("ipFamilies");
+	str(NULL, "IPv4");
+	if (s->dual)
+		str(NULL, "IPv6");
+	end_arr();
+	str("ipFamilyPolicy", s->dual ? "RequireDualStack" : "SingleStack");
+	if (!s->ranges)
+		return;
+	arr("loadBalancerSourceRanges");
+	str(NULL, "203.0.113.0/24");
+	if (s->dual) {
+		fmt_ip6(cidr, 0x20010db8ffff0000u | (k & 0xffff), 0);
+		strcat(cidr, "/64");
+	} else {
+		snprintf(cidr, sizeof(cidr), "198.%lu.%lu.0/24",
+			 18 + ((k >> 8) & 1), k & 255);
+	}
+	str(NULL, cidr);
+	end_arr();
+}
+
+static void write_status(const struct svc *s)
+{
+	unsigned long k = s->idx / 10;	/* one LoadBalancer per 10 */
+	char ip[INET6_ADDRSTRLEN];
+
+	obj("status");
+	obj("loadBalancer");
+	if (s->lb) {
+		arr("ingress");
+		obj(NULL);
+		fmt_ip(ip, sizeof(ip), LB_BASE + (uint32_t)((k / 254) << 8) +
+		       (uint32_t)(k % 254) + 1u);
+		str("ip", ip);
+		str("ipMode", "VIP");
+		end_obj();
+		if (s->dual) {
+			obj(NULL);
+			fmt_ip6(ip, LB6_PREFIX, k + 1);
+			str("ip", ip);
+			str("ipMode", "VIP");
+			end_obj();
+		}
+		end_arr();
+	}
+	end_obj();
+	end_obj();
+}
+
 static void write_service(const struct svc *s)
 {
 	obj(NULL);
@@ -184,10 +344,7 @@ static void write_service(const struct svc *s)
 	str("kind", "Service");
 	write_meta(s, s->name, false);
 	obj("spec");
-	str("clusterIP", s->ip);
-	arr("clusterIPs");
-	str(NULL, s->ip);
-	end_arr();
+	write_spec_head(s);
 	arr("ports");
 	for (unsigned int k = 0; k < nports(s); k++) {
 		struct port p = svc_port(s, k);
@@ -195,6 +352,8 @@ static void write_service(const struct svc *s)
 		obj(NULL);
 		if (s->two_ports)
 			str("name", p.name);
+		if (s->ext)
+			num("nodePort", s->node_port[k]);
 		num("port", p.port);
 		str("protocol", p.proto);
 		num("targetPort", p.target);
@@ -212,8 +371,10 @@ static void write_service(const struct svc *s)
 		end_obj();
 		end_obj();
 	}
-	str("type", "ClusterIP");
+	str("type", svc_type(s));
 	end_obj();
+	if (mix)
+		write_status(s);
 	end_obj();
 }
 
@@ -233,9 +394,12 @@ static void write_ep_ports(const struct svc *s)
 	end_arr();
 }
 
-static void node_name(char *buf, size_t len)
+/* The node of endpoint E: drawn for IPv4, the same pod's for IPv6. */
+static void node_name(char *buf, size_t len, unsigned long e, bool v6)
 {
-	snprintf(buf, len, "node-%03u", (unsigned int)(rng() % NODES));
+	if (!v6)
+		ep_node[e] = (unsigned int)(rng() % (mix ? MIX_NODES : NODES));
+	snprintf(buf, len, mix ? "node-%u" : "node-%03u", ep_node[e]);
 }
 
 static void write_endpoints(const struct svc *s, uint64_t first_ep,
@@ -252,7 +416,7 @@ static void write_endpoints(const struct svc *s, uint64_t first_ep,
 	arr("addresses");
 	for (unsigned long e = 0; e < n; e++) {
 		fmt_ip(ip, sizeof(ip), pod_ip(first_ep + e));
-		node_name(node, sizeof(node));
+		node_name(node, sizeof(node), e, false);
 		obj(NULL);
 		str("ip", ip);
 		str("nodeName", node);
@@ -266,19 +430,22 @@ static void write_endpoints(const struct svc *s, uint64_t first_ep,
 }
 
 static void write_slice(const struct svc *s, uint64_t first_ep,
-			unsigned long n)
+			unsigned long n, bool v6)
 {
-	char ip[16], node[16], name[48];
+	char ip[INET6_ADDRSTRLEN], node[16], name[48];
 
 	snprintf(name, sizeof(name), "%s-%05x", s->name,
 		 (unsigned int)(rng() & 0xfffff));
 	obj(NULL);
-	str("addressType", "IPv4");
+	str("addressType", v6 ? "IPv6" : "IPv4");
 	str("apiVersion", "discovery.k8s.io/v1");
 	arr("endpoints");
 	for (unsigned long e = 0; e < n; e++) {
-		fmt_ip(ip, sizeof(ip), pod_ip(first_ep + e));
-		node_name(node, sizeof(node));
+		if (v6)
+			fmt_ip6(ip, POD6_PREFIX, first_ep + e + 1);
+		else
+			fmt_ip(ip, sizeof(ip), pod_ip(first_ep + e));
+		node_name(node, sizeof(node), e, v6);
 		obj(NULL);
 		arr("addresses");
 		str(NULL, ip);
@@ -298,6 +465,8 @@ static void write_slice(const struct svc *s, uint64_t first_ep,
 
 static void make_svc(struct svc *s, unsigned long i, uint64_t off)
 {
+	unsigned long d = i / 10, r = i % 10;
+
 	s->idx = i;
 	snprintf(s->ns, sizeof(s->ns), "ns-%02lu", i % NAMESPACES);
 	snprintf(s->name, sizeof(s->name), "svc-%lu", i);
@@ -306,6 +475,35 @@ static void make_svc(struct svc *s, unsigned long i, uint64_t off)
 	s->two_ports = i % 5 == 1;
 	s->affinity = i % 10 == 7;
 	s->timeout = (i / 10) % 2 ? 600 : 10800;
+	s->ext = s->lb = s->local = s->ranges = s->dual = false;
+	if (!mix)
+		return;
+	s->ext = (r + d) % 10 == 1 || (r + d) % 10 == 7;
+	s->lb = (r + d) % 10 == 7;
+	s->local = s->ext && d % 2;
+	s->ranges = s->lb && d / 2 % 4 == 0;
+	s->dual = (r + 3 * d) % 10 == 3 || (r + 3 * d) % 10 == 7;
+	if (s->dual)
+		fmt_ip6(s->ip6, SVC6_PREFIX,
+			((uint64_t)i * 387403u + off6) % SVC_HOSTS + 1);
+}
+
+/* Node ports a service takes: one per port, one for the health check. */
+static unsigned int node_ports(const struct svc *s)
+{
+	if (!s->ext)
+		return 0;
+	return nports(s) + (s->lb && s->local);
+}
+
+static void alloc_node_ports(struct svc *s, uint64_t off)
+{
+	if (!s->ext)
+		return;
+	for (unsigned int k = 0; k < nports(s); k++)
+		s->node_port[k] = np_alloc(off);
+	if (s->lb && s->local)
+		s->hc_port = np_alloc(off);
 }
 
 static bool parse_ulong(const char *arg, unsigned long *v)
@@ -317,38 +515,81 @@ static bool parse_ulong(const char *arg, unsigned long *v)
 	return !errno && end != arg && !*end && arg[0] != '-';
 }
 
+static int usage(void)
+{
+	fputs("usage: gencluster [--mix] [--node-port-range A-B] SERVICES"
+	      " [ENDPOINTS_PER_SERVICE [SEED]]\n", stderr);
+	return 2;
+}
+
+/* Fail before writing anything when the node port range is too small. */
+static bool enough_node_ports(unsigned long n, uint64_t off)
+{
+	unsigned long need = 0;
+	struct svc s;
+
+	for (unsigned long i = 0; i < n; i++) {
+		make_svc(&s, i, off);
+		need += node_ports(&s);
+	}
+	if (need <= np_size)
+		return true;
+	fprintf(stderr, "gencluster: %lu node ports needed, the range has %u\n",
+		need, np_size);
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long n, eps = 10, seed = 1;
 	static char buf[1 << 16];
 	struct svc s;
 	uint64_t off;
+	int a = 1;
 
+	for (; a < argc && !strncmp(argv[a], "--", 2); a++) {
+		if (!strcmp(argv[a], "--mix"))
+			mix = true;
+		else if (strcmp(argv[a], "--node-port-range") ||
+			 ++a == argc || !parse_range(argv[a]))
+			return usage();
+	}
+	argc -= a - 1;
+	argv += a - 1;
 	if (argc < 2 || argc > 4 || !parse_ulong(argv[1], &n) ||
 	    (argc > 2 && !parse_ulong(argv[2], &eps)) ||
-	    (argc > 3 && !parse_ulong(argv[3], &seed))) {
-		fputs("usage: gencluster SERVICES [ENDPOINTS_PER_SERVICE [SEED]]\n",
-		      stderr);
-		return 2;
-	}
+	    (argc > 3 && !parse_ulong(argv[3], &seed)))
+		return usage();
 	if (n > SVC_HOSTS || (eps && n * eps / eps != n) ||
 	    n * eps > (uint64_t)POD_NETS * 254) {
 		fputs("gencluster: too many services or endpoints\n", stderr);
 		return 2;
 	}
+	ep_node = calloc(eps ? eps : 1, sizeof(*ep_node));
+	if (!ep_node) {
+		perror("gencluster");
+		return 1;
+	}
 	setvbuf(stdout, buf, _IOFBF, sizeof(buf));
 	rng_state = seed;
 	off = rng() % SVC_HOSTS;
+	off6 = (off * 31 + 12345) % SVC_HOSTS;
+	np_init();
+	if (mix && !enough_node_ports(n, off))
+		return 2;
 	obj(NULL);
 	str("apiVersion", "v1");
 	arr("items");
 	for (unsigned long i = 0; i < n; i++) {
 		make_svc(&s, i, off);
+		alloc_node_ports(&s, off);
 		write_service(&s);
-		if (i % 2)
-			write_slice(&s, (uint64_t)i * eps, eps);
+		if (i % 2 || s.dual)
+			write_slice(&s, (uint64_t)i * eps, eps, false);
 		else
 			write_endpoints(&s, (uint64_t)i * eps, eps);
+		if (s.dual)
+			write_slice(&s, (uint64_t)i * eps, eps, true);
 	}
 	end_arr();
 	str("kind", "List");

@@ -2,7 +2,8 @@
 # bench/mutate.py IN OUT KIND: a changed copy of a gencluster snapshot for
 # the incremental-apply rows of bench/run.sh (one-endpoint: the last endpoint
 # of the first service replaced; add-service: one service with 10 endpoints
-# added; ten-percent: the last endpoint of every service replaced).
+# added; ten-percent: the last endpoint of every Endpoints object and
+# EndpointSlice replaced, by an address of the slice's family).
 import json, sys
 
 src, dst, kind = sys.argv[1:4]
@@ -28,6 +29,8 @@ elif kind == 'ten-percent':
     for n, it in enumerate(eps):
         a = addrs(it)
         ip = '10.%d.%d.%d' % (254 - (n >> 16 & 1), n >> 8 & 255, n & 255)
+        if it.get('addressType') == 'IPv6':
+            ip = 'fd00:10:244:ff::%x' % n
         if it['kind'] == 'Endpoints': a[-1]['ip'] = ip
         else: a[-1]['addresses'] = [ip]
 json.dump(d, open(dst, 'w'))

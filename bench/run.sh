@@ -12,6 +12,15 @@
 # on the machine), RSS the peak resident set; "nft -f" loads the text that
 # "svcnft compile" printed, for comparison.  chains, rules and sets+maps are
 # counted in the loaded table and should not grow with the service count.
+#
+# $BENCH_MIX=1 adds a "mix" row per size (BENCH_MIX=only: mix rows only):
+# gencluster --mix, where 20% of the services are NodePort/LoadBalancer
+# (node ports, LB ingress IPs, source ranges, externalTrafficPolicy Local)
+# and 20% dual-stack (IPv6 cluster IPs and EndpointSlices), compiled with
+# both service CIDRs, both pod CIDRs, --node-name node-0 and the node port
+# range $BENCH_NODE_PORT_RANGE (default 20000-32767: 10k services of the
+# mix need 2900 node ports, more than 30000-32767 holds, and clusters that
+# widen the range go below 32768, the start of Linux's ephemeral ports).
 set -eu
 
 usage() {
@@ -27,6 +36,17 @@ EPS=${BENCH_ENDPOINTS:-10}
 # $BENCH_ARGS: extra svcnft options for compile and apply, e.g.
 # "--node-name node-007"; $BENCH_INCREMENTAL=0 skips the incremental table.
 read -ra XARGS <<< "${BENCH_ARGS:-}"
+MIX=${BENCH_MIX:-0}
+NPR=${BENCH_NODE_PORT_RANGE:-20000-32767}
+MIX_GEN=(--mix --node-port-range "$NPR")
+MIX_ARGS=(--service-cidr 10.96.0.0/12 --service-cidr fd00:10:96::/108
+	--cluster-cidr 10.128.0.0/9 --cluster-cidr fd00:10:244::/56
+	--node-name node-0)
+[ "$NPR" = 30000-32767 ] || MIX_ARGS+=(--service-node-port-range "$NPR")
+case $MIX in
+0 | 1 | only) ;;
+*) echo "$0: BENCH_MIX must be 0, 1 or only" >&2; exit 2 ;;
+esac
 for n in $SIZES $EPS; do
 	case $n in
 	'' | *[!0-9]*) echo "$0: bad number '$n'" >&2; exit 2 ;;
@@ -48,6 +68,8 @@ if [ ! -x $TIME ]; then
 fi
 
 WORK=$(mktemp -d /tmp/svcnft-bench.XXXXXX)
+# A private apply lock: never wait for (or block) another svcnft run.
+export SVCNFT_LOCK_DIR=$WORK
 NAMESPACES=""
 
 cleanup() {
@@ -106,20 +128,36 @@ count_objects() {
 		grep -cvE '^[[:space:]]*(table|chain|set|map) ')
 }
 
+# setup N KIND: the input of N services ($IN; KIND "" or "mix") and the
+# svcnft options for it ($ARGS).
+setup() {
+	IN=$WORK/cluster-$1$2.json
+	ARGS=("${XARGS[@]}")
+	if [ -z "$2" ]; then
+		[ -f "$IN" ] || "$GEN" "$1" "$EPS" > "$IN"
+	else
+		[ -f "$IN" ] || "$GEN" "${MIX_GEN[@]}" "$1" "$EPS" > "$IN"
+		ARGS=("${MIX_ARGS[@]}" "${XARGS[@]}")
+	fi
+}
+
+# bench_size N [mix]
 bench_size() {
-	local n=$1 runs=3 r in=$WORK/cluster-$n.json nft=$WORK/rules-$n.nft
-	local comp=$WORK/compile-$n app=$WORK/apply-$n rep=$WORK/replace-$n
-	local base=$WORK/nft-$n
+	local n=$1 kind=${2:-} runs=3 r in
+	local nft=$WORK/rules-$n$kind.nft comp=$WORK/compile-$n$kind
+	local app=$WORK/apply-$n$kind rep=$WORK/replace-$n$kind
+	local base=$WORK/nft-$n$kind
 
 	[ "$n" -le 10000 ] || runs=1
-	"$GEN" "$n" "$EPS" > "$in"
+	setup "$n" "$kind"
+	in=$IN
 	: > "$comp"; : > "$app"; : > "$rep"; : > "$base"
 	for r in $(seq "$runs"); do
-		timed "$comp" "$SVCNFT" compile -o nft "${XARGS[@]}" "$in" > "$nft"
+		timed "$comp" "$SVCNFT" compile -o nft "${ARGS[@]}" "$in" > "$nft"
 
 		new_ns
-		timed "$app" ip netns exec "$NS" "$SVCNFT" apply "${XARGS[@]}" "$in"
-		timed "$rep" ip netns exec "$NS" "$SVCNFT" apply --full "${XARGS[@]}" "$in"
+		timed "$app" ip netns exec "$NS" "$SVCNFT" apply "${ARGS[@]}" "$in"
+		timed "$rep" ip netns exec "$NS" "$SVCNFT" apply --full "${ARGS[@]}" "$in"
 		[ "$r" -gt 1 ] || count_objects "$NS"
 		del_ns "$NS"
 
@@ -127,8 +165,8 @@ bench_size() {
 		timed "$base" ip netns exec "$NS" nft -f "$nft"
 		del_ns "$NS"
 	done
-	printf '| %s × %s | %.1f | %.1f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
-		"$n" "$EPS" \
+	printf '| %s × %s%s | %.1f | %.1f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+		"$n" "$EPS" "${kind:+ $kind}" \
 		"$(stat -c %s "$in" | awk '{ print $1 / 1048576 }')" \
 		"$(stat -c %s "$nft" | awk '{ print $1 / 1048576 }')" \
 		"$(median "$comp" 1)" "$(median "$comp" 3)" "$(mb "$(median "$comp" 2)")" \
@@ -143,10 +181,11 @@ bench_size() {
 # command (input parsing included), then the part after parsing as svcnft
 # reports it: reading the live table + diff, and the kernel commit.
 bench_incremental() {
-	local n=$1 in=$WORK/cluster-$n.json k r t
-	[ -f "$in" ] || "$GEN" "$n" "$EPS" > "$in"
+	local n=$1 kind=${2:-} in k r t
+	setup "$n" "$kind"
+	in=$IN
 	new_ns
-	SVCNFT_LOCK_DIR=$WORK ip netns exec "$NS" "$SVCNFT" apply "$in" 2> /dev/null
+	ip netns exec "$NS" "$SVCNFT" apply "${ARGS[@]}" "$in" 2> /dev/null
 	for k in one-endpoint add-service ten-percent none; do
 		if [ $k = none ]; then
 			cp "$in" "$WORK/$k.json"
@@ -155,11 +194,11 @@ bench_incremental() {
 		fi
 		: > "$WORK/inc"
 		for r in 1 2 3; do
-			t=$( { SVCNFT_LOCK_DIR=$WORK $TIME -f 'T %e' ip netns exec "$NS" "$SVCNFT" apply "$WORK/$k.json"; } 2>&1 )
+			t=$( { $TIME -f 'T %e' ip netns exec "$NS" "$SVCNFT" apply "${ARGS[@]}" "$WORK/$k.json"; } 2>&1 )
 			echo "$t" | awk '/^T /{w=$2} /read\+diff|read [0-9]/{match($0, /read(\+diff)? [0-9]+ ms/); rd=substr($0, RSTART, RLENGTH); gsub(/[^0-9]/, "", rd); c="-"; if (match($0, /commit [0-9]+ ms/)) { c=substr($0, RSTART + 7, RLENGTH - 10) } } END { print w, rd, c }' >> "$WORK/inc"
-			SVCNFT_LOCK_DIR=$WORK ip netns exec "$NS" "$SVCNFT" apply "$in" 2> /dev/null
+			ip netns exec "$NS" "$SVCNFT" apply "${ARGS[@]}" "$in" 2> /dev/null
 		done
-		printf '| %s × %s | %s | %s | %s | %s |\n' "$n" "$EPS" "$k" \
+		printf '| %s × %s%s | %s | %s | %s | %s |\n' "$n" "$EPS" "${kind:+ $kind}" "$k" \
 			"$(median "$WORK/inc" 1)" "$(median "$WORK/inc" 2)" "$(median "$WORK/inc" 3)"
 	done
 	del_ns "$NS"
@@ -170,7 +209,8 @@ echo
 echo "| services × endpoints | input MB | nft text MB | compile s | compile CPU s | compile RSS MB | apply fresh s | apply CPU s | apply RSS MB | apply replace s | nft -f fresh s | nft -f CPU s | nft -f RSS MB | chains | rules | sets+maps | runs |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in $SIZES; do
-	bench_size "$n"
+	[ "$MIX" = only ] || bench_size "$n"
+	[ "$MIX" = 0 ] || bench_size "$n" mix
 done
 
 [ "${BENCH_INCREMENTAL:-1}" != 0 ] || exit 0
@@ -178,7 +218,7 @@ echo
 echo "| services × endpoints | change | apply s | read+diff ms | commit ms |"
 echo "|---|---|---:|---:|---:|"
 for n in $SIZES; do
-	if [ "$n" -le 10000 ]; then
-		bench_incremental "$n"
-	fi
+	[ "$n" -le 10000 ] || continue
+	[ "$MIX" = only ] || bench_incremental "$n"
+	[ "$MIX" = 0 ] || bench_incremental "$n" mix
 done
