@@ -69,27 +69,73 @@ static void sleep_ms(long ms)
  * table lives in a network namespace, so outside the initial one (that of
  * PID 1) the name also carries the namespace: svcnft-TABLE.netINODE.lock,
  * and svcnft instances of different namespaces never wait for each other. */
-static void lock_path(char *path, size_t len, const char *table)
+static void state_path(char *path, size_t len, const char *table,
+		       const char *suffix)
 {
 	const char *dir = getenv("SVCNFT_LOCK_DIR");
 	struct stat self, init;
 
 	if (!dir && !stat("/proc/self/ns/net", &self) &&
 	    !stat("/proc/1/ns/net", &init) && self.st_ino != init.st_ino)
-		snprintf(path, len, "/run/svcnft-%s.net%lu.lock", table,
-			 (unsigned long)self.st_ino);
+		snprintf(path, len, "/run/svcnft-%s.net%lu.%s", table,
+			 (unsigned long)self.st_ino, suffix);
 	else
-		snprintf(path, len, "%s/svcnft-%s.lock", dir ? dir : "/run", table);
+		snprintf(path, len, "%s/svcnft-%s.%s", dir ? dir : "/run", table,
+			 suffix);
 }
 
-/* flock on the table's lock file (lock_path).  A held lock is waited for;
+/* After a commit: remember the hash of the table's rules, so that a rule
+ * changed behind svcnft's back is noticed by the next apply (elements and
+ * chains are compared directly; rules cannot be rendered as the kernel
+ * holds them).  Best effort: without the file nothing is compared. */
+static void rules_save(const char *table)
+{
+	char path[256];
+	uint64_t h;
+	FILE *f;
+
+	state_path(path, sizeof(path), table, "rules");
+	if (live_rules_hash(table, &h) || !(f = fopen(path, "w"))) {
+		unlink(path);
+		return;
+	}
+	fprintf(f, "%016llx\n", (unsigned long long)h);
+	if (fclose(f))
+		unlink(path);
+}
+
+/* Whether the rules differ from those rules_save() saw. */
+static bool rules_changed(const char *table, uint64_t live)
+{
+	char path[256];
+	unsigned long long h;
+	FILE *f;
+	bool changed;
+
+	state_path(path, sizeof(path), table, "rules");
+	if (!(f = fopen(path, "r")))
+		return false;
+	changed = fscanf(f, "%llx", &h) == 1 && h != live;
+	fclose(f);
+	return changed;
+}
+
+void apply_forget(const char *table)
+{
+	char path[256];
+
+	state_path(path, sizeof(path), table, "rules");
+	unlink(path);
+}
+
+/* flock on the table's lock file (state_path).  A held lock is waited for;
  * with a stop callback, in 20 ms steps so that the wait can be given up. */
 int apply_lock(const char *table, const char *what)
 {
 	char path[256];
 	int fd, r;
 
-	lock_path(path, sizeof(path), table);
+	state_path(path, sizeof(path), table, "lock");
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 && (errno == EACCES || errno == EPERM)) {
 		fprintf(stderr, "svcnft: %s needs CAP_NET_ADMIN (run as root): cannot open %s: %s\n",
@@ -200,6 +246,8 @@ static enum try_result try_incremental(const struct plan *p,
 		return TRY_DONE;
 	}
 	changes_compute(&c, want, &live);
+	if (!c.full && live.exists && rules_changed(cfg->table, live.rules_hash))
+		c.full = "rules were changed behind svcnft's back";
 	/* nft 1.0.6 refuses a new rule that uses a `typeof` map or set
 	 * loaded from the kernel ("conflicting protocols"): new chains need
 	 * the whole table in one script. */
@@ -268,6 +316,8 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 		why = "the table kept changing during the read";
 	if (res != TRY_DONE)
 		rc = apply_full(m, cfg, why);
+	if (rc == SVCNFT_OK)
+		rules_save(cfg->table);
 	elements_free(&want);
 	plan_free(&p);
 	close(lock);

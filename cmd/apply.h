@@ -11,8 +11,11 @@ struct svcnft_model;
 enum svcnft_status cmd_apply(const struct svcnft_model *m,
 			     const struct svcnft_config *cfg, bool full);
 
+/* After `delete`: drop what apply remembers of TABLE's rules. */
+void apply_forget(const char *table);
+
 /* Lock table TABLE against other svcnft processes (flock on
- * /run/svcnft-TABLE.lock): the descriptor to close(), or -1 with a message
+ * /run/svcnft-TABLE.lock, per network namespace): the descriptor to close(), or -1 with a message
  * (WHAT names the command).  Waits while another process holds it. */
 int apply_lock(const char *table, const char *what);
 

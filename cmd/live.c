@@ -554,6 +554,23 @@ static int chain_cb(const struct nlmsghdr *h, void *data)
 	return MNL_CB_OK;
 }
 
+/* FNV-1a over LEN bytes of P, continuing H. */
+static uint64_t fnv(uint64_t h, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static uint64_t hash_attr(uint64_t h, const struct nlattr *a)
+{
+	return a ? fnv(h, mnl_attr_get_payload(a), mnl_attr_get_payload_len(a)) : h;
+}
+
+/* Every rule goes into the hash (chain, expressions, comment: not the
+ * handle); the masquerade rules' comments are also kept as text. */
 static int rule_cb(const struct nlmsghdr *h, void *data)
 {
 	struct sets_q *q = data;
@@ -561,17 +578,33 @@ static int rule_cb(const struct nlmsghdr *h, void *data)
 	struct attrs t;
 	char *m;
 	size_t n, len = sizeof(q->els->masq[0]), clen;
+	uint64_t *hash = &q->els->rules_hash;
 
 	parse_msg(h, &t);
 	chain = attr_str(&t, NFTA_RULE_CHAIN);
-	if (strcmp(attr_str(&t, NFTA_RULE_TABLE), q->table) ||
-	    (strcmp(chain, "masquerade4") && strcmp(chain, "masquerade6")))
+	if (strcmp(attr_str(&t, NFTA_RULE_TABLE), q->table))
+		return MNL_CB_OK;
+	*hash = fnv(*hash, chain, strlen(chain) + 1);
+	*hash = hash_attr(*hash, t.a[NFTA_RULE_EXPRESSIONS]);
+	*hash = hash_attr(*hash, t.a[NFTA_RULE_USERDATA]);
+	if (strcmp(chain, "masquerade4") && strcmp(chain, "masquerade6"))
 		return MNL_CB_OK;
 	m = q->els->masq[chain[10] == '6'];
 	n = strlen(m);
 	clen = kernel_udata_comment(t.a[NFTA_RULE_USERDATA], &c);
 	snprintf(m + n, len - n, "%s%.*s", n ? ", " : "", (int)clen, c ? c : "");
 	return MNL_CB_OK;
+}
+
+static int read_rules(struct nl *nl, const char *table, struct elements *els)
+{
+	struct sets_q q = { els, table };
+	struct nlmsghdr *h;
+
+	els->rules_hash = 0xcbf29ce484222325ULL;
+	h = nl_msg(nl, NFT_MSG_GETRULE, NLM_F_DUMP | NLM_F_ACK);
+	mnl_attr_put_strz(h, NFTA_RULE_TABLE, table);
+	return nl_run(nl, h, rule_cb, &q);
 }
 
 static int read_chains(struct nl *nl, const char *table, struct elements *els)
@@ -584,14 +617,23 @@ static int read_chains(struct nl *nl, const char *table, struct elements *els)
 	mnl_attr_put_strz(h, NFTA_CHAIN_TABLE, table);
 	if ((ret = nl_run(nl, h, chain_cb, &q)))
 		return ret;
-	for (int i = 0; i < 2; i++) {
-		h = nl_msg(nl, NFT_MSG_GETRULE, NLM_F_DUMP | NLM_F_ACK);
-		mnl_attr_put_strz(h, NFTA_RULE_TABLE, table);
-		mnl_attr_put_strz(h, NFTA_RULE_CHAIN, i ? "masquerade6" : "masquerade4");
-		if ((ret = nl_run(nl, h, rule_cb, &q)))
-			return ret;
-	}
-	return 0;
+	return read_rules(nl, table, els);
+}
+
+int live_rules_hash(const char *table, uint64_t *hash)
+{
+	struct nl nl = {0};
+	struct elements els;
+	int ret;
+
+	elements_init(&els);
+	ret = nl_open(&nl);
+	if (!ret)
+		ret = read_rules(&nl, table, &els);
+	nl_close(&nl);
+	*hash = els.rules_hash;
+	elements_free(&els);
+	return ret;
 }
 
 static int read_all(struct nl *nl, const char *table, struct elements *els)

@@ -18,6 +18,10 @@
  * KERNEL_NL_TIMEOUT seconds). */
 int live_read(const char *table, struct elements *els);
 
+/* A hash of every rule of table inet TABLE (as live_read puts in
+ * rules_hash): equal hashes, equal rules.  0 or -errno. */
+int live_rules_hash(const char *table, uint64_t *hash);
+
 /* The ruleset generation id; 0 or -errno. */
 int live_genid(uint32_t *gen);
 

@@ -449,6 +449,8 @@ static enum svcnft_status run_delete(const struct cli *c)
 	else if (st == SVCNFT_OK) {
 		snprintf(script, sizeof(script), "delete table inet %s\n", c->cfg.table);
 		st = kernel_run(script, false);
+		if (st == SVCNFT_OK)
+			apply_forget(c->cfg.table);
 	}
 	close(lock);
 	return st;

@@ -31,6 +31,7 @@ struct elements {
 	size_t n_sets, cap_sets;
 	struct el_list chains;
 	char masq[2][256];		/* masquerade4/6 rule comments, ", " */
+	uint64_t rules_hash;		/* live: every rule as the kernel has it */
 	/* plan only: pairs of an owner key (el_owner_key) and "ns/name" */
 	struct el_list owners;
 };

@@ -1,0 +1,69 @@
+#!/bin/sh
+# Rules changed behind svcnft's back are noticed: apply remembers a hash of
+# the table's rules after each commit (a file beside the lock); a rule
+# added, replaced or deleted by hand makes the next apply replace the table
+# whole, while svcnft's own incremental changes do not.  `delete` forgets.
+set -eu
+SVCNFT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+DATA=$2
+[ "$(id -u)" = 0 ] || { echo "SKIPPED: needs root (network namespaces)"; exit 77; }
+NS=svd$$
+T=$(mktemp -d)
+export SVCNFT_LOCK_DIR=$T
+trap 'ip netns del "$NS" 2>/dev/null || true; rm -rf "$T"' EXIT
+ip netns add "$NS"
+fail=0
+IN=$DATA/examples/cluster.json
+A="--service-cidr 10.0.0.0/24"
+
+# apply INPUT: run apply, its message into $T/msg
+apply() {
+	# shellcheck disable=SC2086
+	ip netns exec "$NS" "$SVCNFT" apply $A "$1" 2> "$T/msg" ||
+		{ echo "FAIL: apply $1: $(cat "$T/msg")"; fail=1; }
+}
+# expect DESC PATTERN: the last apply's message matches PATTERN
+expect() {
+	if grep -q "$2" "$T/msg"; then
+		echo "ok   $1"
+	else
+		echo "FAIL: $1: $(cat "$T/msg")"; fail=1
+	fi
+}
+nftx() { ip netns exec "$NS" nft "$@"; }
+
+apply "$IN"
+expect "first apply is a full load" "full replace: the table does not exist"
+[ -s "$T/svcnft-svcnft.rules" ] && echo "ok   the rules' hash is saved" ||
+	{ echo "FAIL: no $T/svcnft-svcnft.rules"; fail=1; }
+sed 's/10.244.1.10"/10.244.1.99"/' "$IN" > "$T/changed.json"
+apply "$T/changed.json"
+expect "an endpoint change is incremental" "updated table inet svcnft"
+apply "$T/changed.json"
+expect "then nothing to do" "up to date"
+
+nftx add rule inet svcnft services ip daddr 10.0.0.99 drop
+apply "$T/changed.json"
+expect "an added rule forces a full replace" "rules were changed behind"
+nftx list chain inet svcnft services | grep -q 10.0.0.99 &&
+	{ echo "FAIL: the added rule survived"; fail=1; }
+apply "$T/changed.json"
+expect "after the repair nothing to do" "up to date"
+
+# replace a rule in place: same number of rules, other content
+h=$(nftx -a list chain inet svcnft reject-service | awk '/reject with tcp reset/ { print $NF }')
+nftx replace rule inet svcnft reject-service handle "$h" meta l4proto tcp drop
+apply "$T/changed.json"
+expect "a replaced rule forces a full replace" "rules were changed behind"
+nftx list chain inet svcnft reject-service | grep -q 'tcp reset' ||
+	{ echo "FAIL: reject-service not restored"; fail=1; }
+
+h=$(nftx -a list chain inet svcnft masquerade-external | awk '/goto masquerade6/ { print $NF }')
+nftx delete rule inet svcnft masquerade-external handle "$h"
+apply "$T/changed.json"
+expect "a deleted rule forces a full replace" "rules were changed behind"
+
+ip netns exec "$NS" "$SVCNFT" delete 2> /dev/null
+[ -e "$T/svcnft-svcnft.rules" ] && { echo "FAIL: delete kept the rules' hash"; fail=1; }
+[ $fail = 0 ] && echo "drift: all checks passed"
+exit $fail
