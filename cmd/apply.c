@@ -14,6 +14,7 @@
 #include "diff.h"
 #include "kernel.h"
 #include "live.h"
+#include "state.h"
 #include "util.h"
 
 static bool log_time;
@@ -65,67 +66,9 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* The lock of TABLE: /run/svcnft-TABLE.lock, or $SVCNFT_LOCK_DIR/...  A
- * table lives in a network namespace, so outside the initial one (that of
- * PID 1) the name also carries the namespace: svcnft-TABLE.netINODE.lock,
- * and svcnft instances of different namespaces never wait for each other. */
-static void state_path(char *path, size_t len, const char *table,
-		       const char *suffix)
-{
-	const char *dir = getenv("SVCNFT_LOCK_DIR");
-	struct stat self, init;
-
-	if (!dir && !stat("/proc/self/ns/net", &self) &&
-	    !stat("/proc/1/ns/net", &init) && self.st_ino != init.st_ino)
-		snprintf(path, len, "/run/svcnft-%s.net%lu.%s", table,
-			 (unsigned long)self.st_ino, suffix);
-	else
-		snprintf(path, len, "%s/svcnft-%s.%s", dir ? dir : "/run", table,
-			 suffix);
-}
-
-/* After a commit: remember the hash of the table's rules, so that a rule
- * changed behind svcnft's back is noticed by the next apply (elements and
- * chains are compared directly; rules cannot be rendered as the kernel
- * holds them).  Best effort: without the file nothing is compared. */
-static void rules_save(const char *table)
-{
-	char path[256];
-	uint64_t h;
-	FILE *f;
-
-	state_path(path, sizeof(path), table, "rules");
-	if (live_rules_hash(table, &h) || !(f = fopen(path, "w"))) {
-		unlink(path);
-		return;
-	}
-	fprintf(f, "%016llx\n", (unsigned long long)h);
-	if (fclose(f))
-		unlink(path);
-}
-
-/* Whether the rules differ from those rules_save() saw. */
-static bool rules_changed(const char *table, uint64_t live)
-{
-	char path[256];
-	unsigned long long h;
-	FILE *f;
-	bool changed;
-
-	state_path(path, sizeof(path), table, "rules");
-	if (!(f = fopen(path, "r")))
-		return false;
-	changed = fscanf(f, "%llx", &h) == 1 && h != live;
-	fclose(f);
-	return changed;
-}
-
 void apply_forget(const char *table)
 {
-	char path[256];
-
-	state_path(path, sizeof(path), table, "rules");
-	unlink(path);
+	state_forget(table);
 }
 
 /* flock on the table's lock file (state_path).  A held lock is waited for;
@@ -170,7 +113,7 @@ fail:
 
 static enum svcnft_status apply_full(const struct svcnft_model *m,
 				     const struct svcnft_config *cfg,
-				     const char *why)
+				     const char *why, uint32_t *gen)
 {
 	struct svcnft_buf out = {0};
 	struct svcnft_stats st;
@@ -181,7 +124,10 @@ static enum svcnft_status apply_full(const struct svcnft_model *m,
 		fputs("svcnft: cannot render the ruleset\n", stderr);
 		return SVCNFT_EUSAGE;
 	}
+	if (live_genid(gen))
+		*gen = 0;
 	rc = kernel_run(out.data, false);
+	*gen += 1;		/* one transaction */
 	svcnft_buf_free(&out);
 	svcnft_model_stats(m, cfg, &st);
 	if (rc == SVCNFT_OK) {
@@ -205,25 +151,49 @@ static void test_pause(void)
 
 enum try_result { TRY_DONE, TRY_FULL, TRY_AGAIN };
 
+/* Whether the table's rules differ from those of the last commit. */
+static bool rules_changed(const char *table, uint64_t live)
+{
+	uint64_t saved;
+
+	return state_rules(table, &saved) && saved != live;
+}
+
+/* The table as the kernel holds it: what the last commit saved when the
+ * generation id G1 has not moved since, otherwise a netlink dump. */
+static int read_table(const char *table, uint32_t *g1, struct elements *live,
+		      bool *cached)
+{
+	int ret = live_genid(g1);
+
+	*cached = false;
+	if (ret) {
+		elements_init(live);
+		return ret;
+	}
+	if (state_load(table, *g1, live)) {
+		*cached = true;
+		return 0;
+	}
+	return live_read(table, live);
+}
+
 static enum try_result try_incremental(const struct plan *p,
 				       const struct elements *want,
 				       const struct svcnft_config *cfg,
-				       enum svcnft_status *rc, const char **why)
+				       enum svcnft_status *rc, const char **why,
+				       uint32_t *gen)
 {
 	struct elements live;
 	struct svcnft_buf script = {0};
 	struct changes c;
 	uint32_t g1, g2;
-	bool exists;
+	bool exists, cached;
 	double t0 = now_ms(), t1;
 	enum try_result res = TRY_DONE;
 	int ret;
 
-	ret = live_genid(&g1);
-	if (ret)
-		elements_init(&live);
-	else
-		ret = live_read(cfg->table, &live);
+	ret = read_table(cfg->table, &g1, &live, &cached);
 	if (ret == -EINTR) {	/* live_read already tried again */
 		elements_free(&live);
 		if (kernel_check_owner(cfg->table, "apply", &exists) != SVCNFT_OK) {
@@ -246,7 +216,8 @@ static enum try_result try_incremental(const struct plan *p,
 		return TRY_DONE;
 	}
 	changes_compute(&c, want, &live);
-	if (!c.full && live.exists && rules_changed(cfg->table, live.rules_hash))
+	if (!c.full && live.exists && !cached &&
+	    rules_changed(cfg->table, live.rules_hash))
 		c.full = "rules were changed behind svcnft's back";
 	/* nft 1.0.6 refuses a new rule that uses a `typeof` map or set
 	 * loaded from the kernel ("conflicting protocols"): new chains need
@@ -259,9 +230,10 @@ static enum try_result try_incremental(const struct plan *p,
 		res = TRY_FULL;
 	} else if (changes_empty(&c)) {
 		diff_log_prefix();
-		fprintf(stderr, "table inet %s is up to date; no transaction sent (read %.0f ms)\n",
-			cfg->table, t1 - t0);
+		fprintf(stderr, "table inet %s is up to date; no transaction sent (%s %.0f ms)\n",
+			cfg->table, cached ? "saved state" : "read", t1 - t0);
 		*rc = SVCNFT_OK;
+		*gen = g1;
 	} else if (!changes_script(&script, &c, p, cfg->table)) {
 		fputs("svcnft: cannot render the changes\n", stderr);
 		*rc = SVCNFT_EUSAGE;
@@ -276,11 +248,13 @@ static enum try_result try_incremental(const struct plan *p,
 			if (getenv("SVCNFT_DEBUG_SCRIPT"))
 				fputs(script.data, stderr);
 			*rc = kernel_run(script.data, false);
+			*gen = g2 + 1;	/* one transaction */
 		}
 		if (res != TRY_AGAIN && *rc == SVCNFT_OK) {
 			diff_log_prefix();
-			fprintf(stderr, "updated table inet %s: %zu element changes, %zu chains/maps added, %zu removed (read+diff %.0f ms, commit %.0f ms)\n",
-				cfg->table, c.n_elems, c.n_new, c.n_old, t1 - t0, now_ms() - t1);
+			fprintf(stderr, "updated table inet %s: %zu element changes, %zu chains/maps added, %zu removed (%s+diff %.0f ms, commit %.0f ms)\n",
+				cfg->table, c.n_elems, c.n_new, c.n_old,
+				cached ? "saved state" : "read", t1 - t0, now_ms() - t1);
 		}
 	}
 	svcnft_buf_free(&script);
@@ -295,6 +269,7 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 	enum svcnft_status rc = SVCNFT_EKERNEL;
 	enum try_result res = TRY_FULL;
 	const char *why = "--full";
+	uint32_t gen = 0;
 	struct elements want;
 	struct plan p;
 	bool exists;
@@ -310,14 +285,16 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 	plan_build(&p, m, cfg);
 	elements_from_plan(&want, &p);
 	for (int i = 0; !full && i < 5; i++)
-		if ((res = try_incremental(&p, &want, cfg, &rc, &why)) != TRY_AGAIN)
+		if ((res = try_incremental(&p, &want, cfg, &rc, &why, &gen)) != TRY_AGAIN)
 			break;
 	if (res == TRY_AGAIN)
 		why = "the table kept changing during the read";
 	if (res != TRY_DONE)
-		rc = apply_full(m, cfg, why);
+		rc = apply_full(m, cfg, why, &gen);
 	if (rc == SVCNFT_OK)
-		rules_save(cfg->table);
+		state_save(cfg->table, &want, gen);
+	else
+		state_forget(cfg->table);
 	elements_free(&want);
 	plan_free(&p);
 	close(lock);

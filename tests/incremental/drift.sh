@@ -1,8 +1,9 @@
 #!/bin/sh
-# Rules changed behind svcnft's back are noticed: apply remembers a hash of
-# the table's rules after each commit (a file beside the lock); a rule
+# What apply remembers after each commit (a state file beside the lock):
+# the contents, used instead of dumping the table while the ruleset
+# generation id has not moved, and a hash of the rules, so that a rule
 # added, replaced or deleted by hand makes the next apply replace the table
-# whole, while svcnft's own incremental changes do not.  `delete` forgets.
+# whole (svcnft's own incremental changes do not).  `delete` forgets.
 set -eu
 SVCNFT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 DATA=$2
@@ -34,13 +35,22 @@ nftx() { ip netns exec "$NS" nft "$@"; }
 
 apply "$IN"
 expect "first apply is a full load" "full replace: the table does not exist"
-[ -s "$T/svcnft-svcnft.rules" ] && echo "ok   the rules' hash is saved" ||
-	{ echo "FAIL: no $T/svcnft-svcnft.rules"; fail=1; }
+[ -s "$T/svcnft-svcnft.state" ] && echo "ok   the state is saved" ||
+	{ echo "FAIL: no $T/svcnft-svcnft.state"; fail=1; }
 sed 's/10.244.1.10"/10.244.1.99"/' "$IN" > "$T/changed.json"
 apply "$T/changed.json"
 expect "an endpoint change is incremental" "updated table inet svcnft"
 apply "$T/changed.json"
 expect "then nothing to do" "up to date"
+expect "known from the saved state, without reading the table" "saved state"
+
+# an element deleted by hand moves the generation id: the table is read
+el=$(nftx list map inet svcnft backends4 | sed -n 's/^[ \t]*\(elements = { \)\{0,1\}\([0-9.]* \. [a-z]* \. [0-9]* \. [0-9]*\) : .*/\2/p' | head -n 1)
+nftx delete element inet svcnft backends4 "{ $el }"
+apply "$T/changed.json"
+expect "an element deleted by hand is read and put back" "updated table inet svcnft.*(read+diff"
+nftx list map inet svcnft backends4 | grep -qF "$el :" && echo "ok   element $el is back" ||
+	{ echo "FAIL: element $el not restored"; fail=1; }
 
 nftx add rule inet svcnft services ip daddr 10.0.0.99 drop
 apply "$T/changed.json"
@@ -64,6 +74,6 @@ apply "$T/changed.json"
 expect "a deleted rule forces a full replace" "rules were changed behind"
 
 ip netns exec "$NS" "$SVCNFT" delete 2> /dev/null
-[ -e "$T/svcnft-svcnft.rules" ] && { echo "FAIL: delete kept the rules' hash"; fail=1; }
+[ -e "$T/svcnft-svcnft.state" ] && { echo "FAIL: delete kept the state"; fail=1; }
 [ $fail = 0 ] && echo "drift: all checks passed"
 exit $fail
