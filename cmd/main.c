@@ -240,19 +240,21 @@ static int set_uint(unsigned int *v, const char *arg, const char *opt,
 	return 0;
 }
 
-/* --service-node-port-range MIN-MAX (the API server also takes MIN+SPAN). */
+/* --service-node-port-range MIN-MAX (the API server also takes MIN+SPAN
+ * and a single port). */
 static int set_np_range(struct svcnft_config *cfg, const char *arg)
 {
 	unsigned long lo, hi;
 	char *end;
 
 	errno = 0;
-	lo = strtoul(arg, &end, 10);
-	if (arg[0] >= '0' && arg[0] <= '9' && (*end == '-' || *end == '+') &&
-	    end[1] >= '0' && end[1] <= '9') {
+	lo = hi = strtoul(arg, &end, 10);
+	if (arg[0] >= '0' && arg[0] <= '9' && (!*end || ((*end == '-' || *end == '+') &&
+	    end[1] >= '0' && end[1] <= '9'))) {
 		char sep = *end;
 
-		hi = strtoul(end + 1, &end, 10);
+		if (sep)
+			hi = strtoul(end + 1, &end, 10);
 		if (sep == '+')
 			hi += lo;
 		if (!*end && !errno && lo >= 1 && lo <= hi && hi <= 65535) {

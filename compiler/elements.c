@@ -268,17 +268,6 @@ static struct el_set *set_of(struct elements *els, const char *base,
 	return elements_add_set(els, name, size);
 }
 
-static bool in_map(const struct plan_entry *e, const char *map)
-{
-	return !strcmp(plan_views[e->view].map, map) && plan_entry_dispatched(e);
-}
-
-/* Cluster IP ports the reject check lets through. */
-static bool is_port(const struct plan_entry *e)
-{
-	return e->view == VIEW_CLUSTER && plan_entry_dispatched(e);
-}
-
 static void owners(struct elements *els, const struct plan_family *f,
 		   struct svcnft_buf *b)
 {
@@ -305,10 +294,10 @@ static void vmap(struct elements *els, const struct plan_family *f,
 	size_t n = 0;
 
 	for (size_t i = 0; i < f->n_e; i++)
-		n += in_map(&f->e[i], name);
+		n += plan_entry_in_map(&f->e[i], name);
 	s = set_of(els, name, f, plan_set_size(n));
 	for (size_t i = 0; i < f->n_e; i++)
-		if (in_map(&f->e[i], name)) {
+		if (plan_entry_in_map(&f->e[i], name)) {
 			el_fmt_dispatch(b, f, &f->e[i]);
 			el_add_buf(&s->el, b);
 		}
@@ -339,10 +328,10 @@ static void service_sets(struct elements *els, const struct plan_family *f,
 		el_add_buf(&s->el, b);
 	}
 	for (size_t i = 0; i < f->n_e; i++)
-		n += is_port(&f->e[i]);
+		n += plan_entry_is_port(&f->e[i]);
 	s = set_of(els, "service-ports", f, plan_set_size(n));
 	for (size_t i = 0; i < f->n_e; i++)
-		if (is_port(&f->e[i])) {
+		if (plan_entry_is_port(&f->e[i])) {
 			el_fmt_key(b, &f->e[i]);
 			el_add_buf(&s->el, b);
 		}

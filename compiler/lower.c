@@ -26,15 +26,21 @@ static size_t uniq_ips(struct ipaddr *v, size_t n)
 }
 
 const struct plan_view_info plan_views[PLAN_N_VIEWS] = {
-	[VIEW_CLUSTER] = { "", "", "service-ips", "backends", 0, false, false },
-	[VIEW_EXTERNAL] = { "external-", "", "service-ips", "backends", 0, true, false },
+	[VIEW_CLUSTER] = { "", "", "service-ips", "backends", 0, MARK_NONE, false },
+	[VIEW_EXTERNAL] = { "external-", "", "service-ips", "backends", 0,
+			    MARK_ALL, false },
+	[VIEW_EXTERNAL_SHORTCUT] = { "shortcut-", "", "service-ips", "backends",
+				     0, MARK_NOT_POD, false },
 	[VIEW_EXTERNAL_LOCAL] = { "local-", "local-", "external-local", "backends",
-				  32768, false, false },
+				  PLAN_LOCAL_SLOTS, MARK_NONE, false },
 	[VIEW_NODEPORT] = { "nodeport-", "nodeport-", "nodeports",
-			    "nodeport-backends", 0, true, true },
+			    "nodeport-backends", 0, MARK_ALL, true },
+	[VIEW_NODEPORT_SHORTCUT] = { "nodeport-shortcut-", "nodeport-",
+				     "nodeports", "nodeport-backends", 0,
+				     MARK_NOT_POD, true },
 	[VIEW_NODEPORT_LOCAL] = { "nodeport-local-", "nodeport-local-",
-				  "nodeports-local", "nodeport-backends", 32768,
-				  false, true },
+				  "nodeports-local", "nodeport-backends",
+				  PLAN_LOCAL_SLOTS, MARK_NONE, true },
 };
 
 static int group_cmp(const void *a, const void *b)
@@ -70,10 +76,12 @@ static void add_group(struct plan_family *f, const struct plan_group *g)
 	f->groups[f->n_groups++] = *g;
 }
 
-/* External views share the cluster view's slot chains. */
+/* Views with the same backend map and offset share slot chains. */
 static enum plan_view slot_view(enum plan_view v)
 {
-	return v == VIEW_EXTERNAL ? VIEW_CLUSTER : v;
+	if (v == VIEW_EXTERNAL || v == VIEW_EXTERNAL_SHORTCUT)
+		return VIEW_CLUSTER;
+	return v == VIEW_NODEPORT_SHORTCUT ? VIEW_NODEPORT : v;
 }
 
 static void add_aff(struct plan_family *f, const struct plan_group *g)
@@ -152,6 +160,26 @@ static void add_entry(struct plan_family *f, const struct svc *s,
 		add_aff(f, &g);
 }
 
+/* Whether IP is one of S's load-balancer IPs (it may be listed as an
+ * external IP too, and that copy is the one kept). */
+static bool lb_address(const struct svc *s, const struct ipaddr *ip)
+{
+	for (size_t i = 0; i < s->n_ext; i++)
+		if (s->ext[i].lb && !s->ext[i].proxy && !ipaddr_cmp(&s->ext[i].ip, ip))
+			return true;
+	return false;
+}
+
+/* Source ranges filter a family only when some are of that family (as in
+ * kube-proxy). */
+static bool has_range(const struct svc *s, int family)
+{
+	for (size_t i = 0; i < s->n_ranges; i++)
+		if (s->ranges[i].family == family)
+			return true;
+	return false;
+}
+
 /* The last entry is a load-balancer IP whose sources S restricts. */
 static void add_fw(struct plan_family *f, const struct svc *s)
 {
@@ -186,17 +214,19 @@ static void add_port(struct plan_family *f, const struct svcnft_model *m,
 	for (size_t i = 0; i < s->n_ext; i++) {
 		const struct ext_addr *x = &s->ext[i];
 
-		if (x->ignored || x->proxy || x->ip.family != f->family)
+		if ((x->ignored && x->ignored[sp - s->ports]) || x->proxy || x->ip.family != f->family)
 			continue;
-		add_entry(f, s, sp, VIEW_EXTERNAL, &x->ip, &pb, false);
-		if (x->lb && s->n_ranges)
+		add_entry(f, s, sp, etp ? VIEW_EXTERNAL_SHORTCUT : VIEW_EXTERNAL,
+			  &x->ip, &pb, false);
+		if (lb_address(s, &x->ip) && has_range(s, f->family))
 			add_fw(f, s);
 		if (etp)
 			add_entry(f, s, sp, VIEW_EXTERNAL_LOCAL, &x->ip, &pb, true);
 	}
 	if (sp->node_port.v > 0 && (s->type == SVC_NODE_PORT ||
 				    s->type == SVC_LOAD_BALANCER)) {
-		add_entry(f, s, sp, VIEW_NODEPORT, NULL, &pb, false);
+		add_entry(f, s, sp, etp ? VIEW_NODEPORT_SHORTCUT : VIEW_NODEPORT,
+			  NULL, &pb, false);
 		if (etp)
 			add_entry(f, s, sp, VIEW_NODEPORT_LOCAL, NULL, &pb, true);
 	}
@@ -358,4 +388,14 @@ struct plan_group plan_entry_group(const struct plan_entry *e)
 bool plan_entry_dispatched(const struct plan_entry *e)
 {
 	return e->view != VIEW_CLUSTER || !e->reject;
+}
+
+bool plan_entry_in_map(const struct plan_entry *e, const char *map)
+{
+	return !strcmp(plan_views[e->view].map, map) && plan_entry_dispatched(e);
+}
+
+bool plan_entry_is_port(const struct plan_entry *e)
+{
+	return e->view == VIEW_CLUSTER && plan_entry_dispatched(e);
 }

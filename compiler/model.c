@@ -34,6 +34,7 @@ static void svc_free(struct svc *s)
 	for (size_t i = 0; i < s->n_ext; i++) {
 		free(s->ext[i].raw);
 		free(s->ext[i].mode);
+		free(s->ext[i].ignored);
 	}
 	free(s->ext);
 	for (size_t i = 0; i < s->n_ranges_raw; i++)
@@ -209,8 +210,7 @@ static bool cidr_parse(const char *s, struct svcnft_cidr *out, bool strict)
 	unsigned long plen;
 	size_t n = slash ? (size_t)(slash - s) : 0;
 
-	if (!slash || n >= sizeof(ip) || !slash[1] || slash[1] == '-' ||
-	    slash[1] == '+' || slash[1] == ' ')
+	if (!slash || n >= sizeof(ip) || slash[1] < '0' || slash[1] > '9')
 		return false;
 	memcpy(ip, s, n);
 	ip[n] = '\0';

@@ -40,7 +40,7 @@ struct ext_addr {
 	char *mode;			/* its ipMode, or NULL */
 	bool proxy;			/* ipMode Proxy: not ours to handle */
 	size_t idx;			/* index in its array (for messages) */
-	bool ignored;			/* its address . port is taken */
+	bool *ignored;			/* per service port: address . port taken */
 };
 
 #define RANGES_ANNOTATION "service.beta.kubernetes.io/load-balancer-source-ranges"

@@ -12,17 +12,26 @@
 /* Ways into a service port; each has its own dispatch map and chains.
  * CLUSTER is the cluster IP (internalTrafficPolicy decides its backends),
  * EXTERNAL an external or load-balancer IP with every endpoint, NODEPORT a
- * node port with every endpoint; the _LOCAL views hold this node's
- * endpoints for externalTrafficPolicy Local and are consulted first for
- * traffic from outside the pod network. */
+ * node port with every endpoint.  With externalTrafficPolicy Local the
+ * _LOCAL views hold this node's endpoints and are consulted first for
+ * traffic from outside the pod network; the _SHORTCUT views then give pods
+ * and the node itself every endpoint. */
 enum plan_view {
 	VIEW_CLUSTER,
 	VIEW_EXTERNAL,
+	VIEW_EXTERNAL_SHORTCUT,
 	VIEW_EXTERNAL_LOCAL,
 	VIEW_NODEPORT,
+	VIEW_NODEPORT_SHORTCUT,
 	VIEW_NODEPORT_LOCAL,
 	PLAN_N_VIEWS
 };
+
+/* Which traffic of a view is marked for masquerade: externalTrafficPolicy
+ * Cluster all of it (replies must come back through this node), the
+ * shortcut of Local all but the pod network's, the local views none (the
+ * client address is kept). */
+enum plan_mark { MARK_NONE, MARK_ALL, MARK_NOT_POD };
 
 struct plan_view_info {
 	const char *prefix;	/* of its chain names */
@@ -30,9 +39,12 @@ struct plan_view_info {
 	const char *map;	/* dispatch verdict map */
 	const char *backends;	/* backend map */
 	unsigned int offset;	/* its first slot number in the backend map */
-	bool mark;		/* marks the packet for masquerade */
+	enum plan_mark mark;
 	bool nodeport;		/* keyed by protocol . port alone */
 };
+
+/* Slot numbers of the local views: above any endpoint count. */
+#define PLAN_LOCAL_SLOTS 16777216u
 
 extern const struct plan_view_info plan_views[PLAN_N_VIEWS];
 
@@ -127,6 +139,10 @@ void plan_slot_map(char *buf, size_t len, const struct plan_family *f,
 /* Whether E is in its dispatch map (cluster IPs without any endpoint are
  * left to the reject check instead). */
 bool plan_entry_dispatched(const struct plan_entry *e);
+/* Whether E is an element of dispatch map MAP ("service-ips", ...). */
+bool plan_entry_in_map(const struct plan_entry *e, const char *map);
+/* Whether E is a cluster IP port the reject check lets through. */
+bool plan_entry_is_port(const struct plan_entry *e);
 /* The chain group entry E dispatches to. */
 struct plan_group plan_entry_group(const struct plan_entry *e);
 /* The affinity slot map of group G. */

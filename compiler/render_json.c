@@ -540,6 +540,12 @@ static void affinity_rules(struct jctx *j, const struct plan_family *f,
 			   numgen("random", g->n, 0), "data", vmap));
 }
 
+/* ip saddr != @pod-cidrs4 */
+static json_t *not_pod(const struct plan_family *f)
+{
+	return match("!=", payload(f->kw, "saddr"), set_ref("pod-cidrs", f));
+}
+
 static void lb_rules(struct jctx *j, const struct plan_family *f)
 {
 	char c[64];
@@ -549,8 +555,11 @@ static void lb_rules(struct jctx *j, const struct plan_family *f)
 		const struct plan_view_info *v = &plan_views[g->view];
 
 		plan_chain_lb(c, sizeof(c), f, g);
-		if (v->mark)
+		if (v->mark == MARK_ALL)
 			add_rule(j, c, NULL, 1, mark_set("|", PLAN_MASQ_MARK));
+		else if (v->mark == MARK_NOT_POD)
+			add_rule(j, c, NULL, 2, not_pod(f),
+				 mark_set("|", PLAN_MASQ_MARK));
 		if (g->affinity)
 			affinity_rules(j, f, g, c);
 		else
@@ -582,19 +591,24 @@ static void slot_rules(struct jctx *j, const struct plan_family *f)
 	}
 }
 
-static void masquerade_rules(struct jctx *j, const struct plan_family *f)
+/* ip saddr . ip daddr @hairpin4 */
+static json_t *hairpin_match(struct jctx *j, const struct plan_family *f)
 {
-	char c[64];
 	json_t *pair = json_array();
 
-	snprintf(c, sizeof(c), "masquerade%s", f->sfx);
 	if (pair) {
 		push(j, pair, payload(f->kw, "saddr"));
 		push(j, pair, payload(f->kw, "daddr"));
 	}
-	add_rule(j, c, "hairpin", 2,
-		 match("==", concat(pair), set_ref("hairpin", f)),
-		 masquerade());
+	return match("==", concat(pair), set_ref("hairpin", f));
+}
+
+static void masquerade_rules(struct jctx *j, const struct plan_family *f)
+{
+	char c[64];
+
+	snprintf(c, sizeof(c), "masquerade%s", f->sfx);
+	add_rule(j, c, "hairpin", 2, hairpin_match(j, f), masquerade());
 	if (j->p->cfg->masquerade_all)
 		add_rule(j, c, "masquerade-all", 1, masquerade());
 	else if (f->n_pod_cidrs)
@@ -685,11 +699,6 @@ static void add_nodeport_rule(struct jctx *j, const char *chain,
 		add_rule(j, chain, NULL, 4, lo_m, np, local, v);
 }
 
-static json_t *not_pod(const struct plan_family *f)
-{
-	return match("!=", payload(f->kw, "saddr"), set_ref("pod-cidrs", f));
-}
-
 static void dispatch_rules(struct jctx *j)
 {
 	for (size_t i = 0; i < 2; i++) {
@@ -757,17 +766,9 @@ static void hook_rules(struct jctx *j)
 
 static void masquerade_external(struct jctx *j)
 {
-	static const char *const nfproto[2] = { "ipv4", "ipv6" };
-
 	add_rule(j, "masquerade-external", NULL, 1,
 		 mark_set("&", (json_int_t)(~PLAN_MASQ_MARK & 0xffffffffu)));
-	for (size_t i = 0; i < 2; i++)
-		add_rule(j, "masquerade-external", "from outside the pod network", 2,
-			 not_pod(&j->p->fam[i]), masquerade());
-	for (size_t i = 0; i < 2; i++)
-		add_rule(j, "masquerade-external", NULL, 2,
-			 match("==", meta("nfproto"), json_string(nfproto[i])),
-			 chain_ref("goto", "masquerade", &j->p->fam[i]));
+	add_rule(j, "masquerade-external", "external", 1, masquerade());
 }
 
 static void postrouting(struct jctx *j)
@@ -789,6 +790,11 @@ static void postrouting(struct jctx *j)
 		 match("==", mark_op("&", PLAN_MASQ_MARK),
 		       json_integer(PLAN_MASQ_MARK)),
 		 verdict("jump", "masquerade-external"));
+	for (size_t i = 0; i < 2; i++)
+		add_rule(j, "nat-postrouting", "hairpin", 3,
+			 match("in", json_pack("{s:{s:s}}", "ct", "key", "status"),
+			       json_string("dnat")),
+			 hairpin_match(j, &j->p->fam[i]), masquerade());
 }
 
 /* Rules of the fixed chains, in their declaration order. */

@@ -50,44 +50,38 @@ static void el_podcidr(struct out *o, const struct plan_family *f, size_t i)
 	el_fmt_cidr(o->b, &f->pod_cidrs[i]);
 }
 
-static bool in_map(const struct plan_entry *e, const char *map)
-{
-	return !strcmp(plan_views[e->view].map, map) && plan_entry_dispatched(e);
-}
-
 static size_t count_in(const struct plan_family *f, const char *map)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < f->n_e; i++)
-		n += in_map(&f->e[i], map);
+		n += plan_entry_in_map(&f->e[i], map);
 	return n;
 }
 
-/* Cluster IP ports the reject check lets through. */
 static bool not_port(const struct plan_family *f, size_t i)
 {
-	return f->e[i].view != VIEW_CLUSTER || !plan_entry_dispatched(&f->e[i]);
+	return !plan_entry_is_port(&f->e[i]);
 }
 
 static bool not_service_ips(const struct plan_family *f, size_t i)
 {
-	return !in_map(&f->e[i], "service-ips");
+	return !plan_entry_in_map(&f->e[i], "service-ips");
 }
 
 static bool not_external_local(const struct plan_family *f, size_t i)
 {
-	return !in_map(&f->e[i], "external-local");
+	return !plan_entry_in_map(&f->e[i], "external-local");
 }
 
 static bool not_nodeports(const struct plan_family *f, size_t i)
 {
-	return !in_map(&f->e[i], "nodeports");
+	return !plan_entry_in_map(&f->e[i], "nodeports");
 }
 
 static bool not_nodeports_local(const struct plan_family *f, size_t i)
 {
-	return !in_map(&f->e[i], "nodeports-local");
+	return !plan_entry_in_map(&f->e[i], "nodeports-local");
 }
 
 static size_t n_ports(const struct plan_family *f)
@@ -357,8 +351,12 @@ static void lb_chain(struct svcnft_buf *b, const struct plan_family *f,
 
 	plan_chain_lb(chain, sizeof(chain), f, g);
 	buf_printf(b, "\tchain %s {\n", chain);
-	if (v->mark)
-		buf_printf(b, "\t\tmeta mark set meta mark | 0x%08x\n", PLAN_MASQ_MARK);
+	if (v->mark != MARK_NONE)
+		buf_printf(b, "\t\t%s%s%s%smeta mark set meta mark | 0x%08x\n",
+			   v->mark == MARK_NOT_POD ? f->kw : "",
+			   v->mark == MARK_NOT_POD ? " saddr != @pod-cidrs" : "",
+			   v->mark == MARK_NOT_POD ? f->sfx : "",
+			   v->mark == MARK_NOT_POD ? " " : "", PLAN_MASQ_MARK);
 	if (g->affinity) {
 		affinity_chain(b, f, g);
 	} else {
@@ -515,16 +513,15 @@ static const char fixed_chains[] =
 	"\t}\n\n"
 	"\tchain masquerade-external {\n"
 	"\t\tmeta mark set meta mark & 0xffffbfff\n"
-	"\t\tip saddr != @pod-cidrs4 " MASQ " comment \"from outside the pod network\"\n"
-	"\t\tip6 saddr != @pod-cidrs6 " MASQ " comment \"from outside the pod network\"\n"
-	"\t\tmeta nfproto ipv4 goto masquerade4\n"
-	"\t\tmeta nfproto ipv6 goto masquerade6\n"
+	"\t\t" MASQ " comment \"external\"\n"
 	"\t}\n\n"
 	"\tchain nat-postrouting {\n"
 	"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
 	"\t\tct status dnat ct original ip daddr @cluster-ips4 jump masquerade4\n"
 	"\t\tct status dnat ct original ip6 daddr @cluster-ips6 jump masquerade6\n"
 	"\t\tmeta mark & 0x00004000 == 0x00004000 jump masquerade-external\n"
+	"\t\tct status dnat ip saddr . ip daddr @hairpin4 " MASQ " comment \"hairpin\"\n"
+	"\t\tct status dnat ip6 saddr . ip6 daddr @hairpin6 " MASQ " comment \"hairpin\"\n"
 	"\t}\n";
 
 bool svcnft_render_nft(const struct svcnft_model *m,

@@ -146,9 +146,12 @@ void buf_go_quoted(struct svcnft_buf *b, const char *s)
 	buf_putc(b, '"');
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
+		const char *esc = c && c < 0x0e ? strchr("\a\b\t\n\v\f\r", c) : NULL;
 
 		if (c == '"' || c == '\\')
 			buf_printf(b, "\\%c", c);
+		else if (esc)	/* Go's %q names these */
+			buf_printf(b, "\\%c", "abtnvfr"[esc - "\a\b\t\n\v\f\r"]);
 		else if (c < 0x20 || c >= 0x7f)
 			buf_printf(b, "\\x%02x", c);
 		else

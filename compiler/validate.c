@@ -2,6 +2,7 @@
  *
  * Every error is reported; an object with any error is marked invalid and
  * the caller refuses to render.  Addresses are parsed here into the model. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -314,13 +315,19 @@ static void check_cluster_ips(struct vctx *v, struct svc *s)
 }
 
 /* Addresses the API server refuses for endpoints. */
-static const char *special_ip(const struct ipaddr *a)
+static const char *special_ip(struct vctx *v, const struct ipaddr *a,
+			      const char *raw)
 {
 	static const uint8_t zero[16];
 	const uint8_t *b = a->a;
 
-	if (!memcmp(b, zero, a->family == AF_INET ? 4 : 16))
-		return "may not be unspecified (0.0.0.0, ::)";
+	if (!memcmp(b, zero, a->family == AF_INET ? 4 : 16)) {
+		struct svcnft_buf *q = &v->q[v->qi++ % 4];
+
+		q->len = 0;
+		buf_printf(q, "may not be unspecified (%s)", raw);
+		return q->data;
+	}
 	if (a->family == AF_INET) {
 		if (b[0] == 127)
 			return "may not be in the loopback range (127.0.0.0/8, ::1/128)";
@@ -367,6 +374,7 @@ static void check_ext_addrs(struct vctx *v, struct svc *s)
 		struct ext_addr *x = &s->ext[i];
 		char path[64];
 
+		x->ignored = xcalloc(s->n_ports + 1, sizeof(*x->ignored));
 		snprintf(path, sizeof(path), x->lb ? "status.loadBalancer.ingress[%zu].ip" :
 			 "spec.externalIPs[%zu]", x->idx);
 		/* ipMode Proxy: the load balancer delivers to the nodes */
@@ -378,7 +386,7 @@ static void check_ext_addrs(struct vctx *v, struct svc *s)
 			obj_invalid(&v->o, "%s: Invalid value: %s: must be a valid IP address",
 				    path, q(v, x->raw));
 			x->ip.family = 0;
-		} else if (!x->lb && (msg = special_ip(&x->ip))) {
+		} else if (!x->lb && (msg = special_ip(v, &x->ip, x->raw))) {
 			obj_invalid(&v->o, "%s: Invalid value: %s: %s", path,
 				    q(v, x->raw), msg);
 		}
@@ -391,9 +399,9 @@ static void add_range(struct vctx *v, struct svc *s, const char *path,
 	char buf[128];
 	struct svcnft_cidr c;
 
-	while (len && (*raw == ' ' || *raw == '\t'))
+	while (len && isspace((unsigned char)*raw))	/* Go's TrimSpace */
 		raw++, len--;
-	while (len && (raw[len - 1] == ' ' || raw[len - 1] == '\t'))
+	while (len && isspace((unsigned char)raw[len - 1]))
 		len--;
 	snprintf(buf, sizeof(buf), "%.*s", (int)len, raw);
 	if (len >= sizeof(buf) || !cidr_parse_masked(buf, &c)) {
@@ -541,7 +549,7 @@ static void check_endpoint(struct vctx *v, const char *base, const char *ipf,
 		e->ip.family = 0;
 		return;
 	}
-	if ((msg = special_ip(&e->ip)))
+	if ((msg = special_ip(v, &e->ip, e->ip_raw)))
 		obj_invalid(&v->o, "%s%s: Invalid value: %s: %s", base, ipf,
 			    q(v, e->ip_raw), msg);
 	if (e->hostname && (msg = check_dns1123_label(e->hostname)))
@@ -681,7 +689,6 @@ static void check_vips_unique(struct vctx *v, struct svcnft_model *m)
 
 struct np_ref {
 	long long port;
-	enum proto proto;
 	struct svc *svc;
 	size_t idx;
 };
@@ -692,12 +699,11 @@ static int np_ref_cmp(const void *a, const void *b)
 
 	if (x->port != y->port)
 		return x->port < y->port ? -1 : 1;
-	if (x->proto != y->proto)
-		return x->proto < y->proto ? -1 : 1;
 	return x->svc->seq < y->svc->seq ? -1 : x->svc->seq > y->svc->seq;
 }
 
-/* A node port belongs to one service (the API server's allocator). */
+/* A node port number belongs to one service, whatever the protocol (the
+ * API server's allocator); one service may use it for TCP and UDP. */
 static void check_node_ports_unique(struct vctx *v, struct svcnft_model *m)
 {
 	struct np_ref *r = NULL;
@@ -711,13 +717,12 @@ static void check_node_ports_unique(struct vctx *v, struct svcnft_model *m)
 						    m->svcs[i].type != SVC_LOAD_BALANCER))
 				continue;
 			r = grow(r, &cap, n, sizeof(*r));
-			r[n++] = (struct np_ref){ p->node_port.v, p->proto, &m->svcs[i], j };
+			r[n++] = (struct np_ref){ p->node_port.v, &m->svcs[i], j };
 		}
 	if (n)
 		qsort(r, n, sizeof(*r), np_ref_cmp);
 	for (size_t i = 1; i < n; i++) {
-		if (r[i].port != r[i - 1].port || r[i].proto != r[i - 1].proto ||
-		    r[i].svc == r[i - 1].svc)
+		if (r[i].port != r[i - 1].port || r[i].svc == r[i - 1].svc)
 			continue;
 		begin(v, r[i].svc->file, "Service", r[i].svc->ns, r[i].svc->name);
 		obj_invalid(&v->o, "spec.ports[%zu].nodePort: Invalid value: %lld: provided port is already allocated",
@@ -727,6 +732,14 @@ static void check_node_ports_unique(struct vctx *v, struct svcnft_model *m)
 	free(r);
 }
 
+static bool has_family(const struct svc *s, int family)
+{
+	for (size_t i = 0; i < s->n_vip; i++)
+		if (s->vip[i].family == family)
+			return true;
+	return false;
+}
+
 /* A dispatch key: a cluster IP or external address . protocol . port. */
 struct key_ref {
 	struct ipaddr ip;
@@ -734,6 +747,7 @@ struct key_ref {
 	long long port;
 	size_t svc;			/* index in m->svcs (namespace/name order) */
 	size_t ext;			/* index in ext[], or SIZE_MAX: cluster IP */
+	size_t sp;			/* index in ports[] */
 };
 
 static int key_ref_cmp(const void *a, const void *b)
@@ -761,7 +775,7 @@ static void add_keys(struct key_ref **r, size_t *n, size_t *cap,
 	for (size_t j = 0; j < s->n_ports; j++) {
 		*r = grow(*r, cap, *n, sizeof(**r));
 		(*r)[(*n)++] = (struct key_ref){ *ip, s->ports[j].proto,
-						 s->ports[j].port.v, si, ext };
+						 s->ports[j].port.v, si, ext, j };
 	}
 }
 
@@ -772,9 +786,7 @@ static void ext_conflict(struct vctx *v, struct svcnft_model *m,
 	struct ext_addr *x = &s->ext[r->ext];
 	char a[64];
 
-	if (x->ignored)
-		return;
-	x->ignored = true;
+	x->ignored[r->sp] = true;
 	ipaddr_format(&x->ip, a, sizeof(a));
 	begin(v, s->file, "Service", s->ns, s->name);
 	obj_warn(&v->o, "%s[%zu]: %s port %lld/%s is already taken by Service \"%s/%s\"; ignored",
@@ -798,7 +810,7 @@ static void check_ext_unique(struct vctx *v, struct svcnft_model *m)
 		for (size_t k = 0; k < s->n_vip; k++)
 			add_keys(&r, &n, &cap, s, i, &s->vip[k], SIZE_MAX);
 		for (size_t k = 0; k < s->n_ext; k++)
-			if (!s->ext[k].proxy)
+			if (!s->ext[k].proxy && has_family(s, s->ext[k].ip.family))
 				add_keys(&r, &n, &cap, s, i, &s->ext[k].ip, k);
 	}
 	if (n)

@@ -68,7 +68,7 @@ expect "a replaced rule forces a full replace" "rules were changed behind"
 nftx list chain inet svcnft reject-service | grep -q 'tcp reset' ||
 	{ echo "FAIL: reject-service not restored"; fail=1; }
 
-h=$(nftx -a list chain inet svcnft masquerade-external | awk '/goto masquerade6/ { print $NF }')
+h=$(nftx -a list chain inet svcnft masquerade-external | awk '/comment "external"/ { print $NF }')
 nftx delete rule inet svcnft masquerade-external handle "$h"
 apply "$T/changed.json"
 expect "a deleted rule forces a full replace" "rules were changed behind"
