@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # What apply remembers after each commit (a state file beside the lock):
 # the contents, used instead of dumping the table while the ruleset
 # generation id has not moved, and a hash of the rules, so that a rule
@@ -7,13 +7,13 @@
 set -eu
 SVCNFT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 DATA=$2
-[ "$(id -u)" = 0 ] || { echo "SKIPPED: needs root (network namespaces)"; exit 77; }
-NS=svd$$
-T=$(mktemp -d)
+# shellcheck source=tests/lib/netns.sh
+. "$(dirname "$0")/../lib/netns.sh"
+netns_setup svd
+NS=$ns
+T=$tmp
 export SVCNFT_LOCK_DIR=$T
-trap 'ip netns del "$NS" 2>/dev/null || true; rm -rf "$T"' EXIT
-ip netns add "$NS"
-fail=0
+bad=0
 IN=$DATA/examples/cluster.json
 A="--service-cidr 10.0.0.0/24"
 
@@ -21,22 +21,22 @@ A="--service-cidr 10.0.0.0/24"
 apply() {
 	# shellcheck disable=SC2086
 	ip netns exec "$NS" "$SVCNFT" apply $A "$1" 2> "$T/msg" ||
-		{ echo "FAIL: apply $1: $(cat "$T/msg")"; fail=1; }
+		{ echo "FAIL: apply $1: $(cat "$T/msg")"; bad=1; }
 }
 # expect DESC PATTERN: the last apply's message matches PATTERN
 expect() {
 	if grep -q "$2" "$T/msg"; then
 		echo "ok   $1"
 	else
-		echo "FAIL: $1: $(cat "$T/msg")"; fail=1
+		echo "FAIL: $1: $(cat "$T/msg")"; bad=1
 	fi
 }
-nftx() { ip netns exec "$NS" nft "$@"; }
+nftx() { nsx nft "$@"; }
 
 apply "$IN"
 expect "first apply is a full load" "full replace: the table does not exist"
 [ -s "$T/svcnft-svcnft.state" ] && echo "ok   the state is saved" ||
-	{ echo "FAIL: no $T/svcnft-svcnft.state"; fail=1; }
+	{ echo "FAIL: no $T/svcnft-svcnft.state"; bad=1; }
 sed 's/10.244.1.10"/10.244.1.99"/' "$IN" > "$T/changed.json"
 apply "$T/changed.json"
 expect "an endpoint change is incremental" "updated table inet svcnft"
@@ -50,13 +50,13 @@ nftx delete element inet svcnft backends4 "{ $el }"
 apply "$T/changed.json"
 expect "an element deleted by hand is read and put back" "updated table inet svcnft.*(read+diff"
 nftx list map inet svcnft backends4 | grep -qF "$el :" && echo "ok   element $el is back" ||
-	{ echo "FAIL: element $el not restored"; fail=1; }
+	{ echo "FAIL: element $el not restored"; bad=1; }
 
 nftx add rule inet svcnft services ip daddr 10.0.0.99 drop
 apply "$T/changed.json"
 expect "an added rule forces a full replace" "rules were changed behind"
 nftx list chain inet svcnft services | grep -q 10.0.0.99 &&
-	{ echo "FAIL: the added rule survived"; fail=1; }
+	{ echo "FAIL: the added rule survived"; bad=1; }
 apply "$T/changed.json"
 expect "after the repair nothing to do" "up to date"
 
@@ -66,7 +66,7 @@ nftx replace rule inet svcnft reject-service handle "$h" meta l4proto tcp drop
 apply "$T/changed.json"
 expect "a replaced rule forces a full replace" "rules were changed behind"
 nftx list chain inet svcnft reject-service | grep -q 'tcp reset' ||
-	{ echo "FAIL: reject-service not restored"; fail=1; }
+	{ echo "FAIL: reject-service not restored"; bad=1; }
 
 h=$(nftx -a list chain inet svcnft masquerade-external | awk '/comment "external"/ { print $NF }')
 nftx delete rule inet svcnft masquerade-external handle "$h"
@@ -74,6 +74,6 @@ apply "$T/changed.json"
 expect "a deleted rule forces a full replace" "rules were changed behind"
 
 ip netns exec "$NS" "$SVCNFT" delete 2> /dev/null
-[ -e "$T/svcnft-svcnft.state" ] && { echo "FAIL: delete kept the state"; fail=1; }
-[ $fail = 0 ] && echo "drift: all checks passed"
-exit $fail
+[ -e "$T/svcnft-svcnft.state" ] && { echo "FAIL: delete kept the state"; bad=1; }
+[ $bad = 0 ] && echo "drift: all checks passed"
+exit $bad
