@@ -179,27 +179,36 @@ bench_size() {
 # Incremental apply: the table of N services is live; apply a changed
 # snapshot and go back, in one namespace.  Columns: wall time of the whole
 # command (input parsing included), then the part after parsing as svcnft
-# reports it: reading the live table + diff, and the kernel commit.
+# reports it: loading the saved state (or reading the live table: "read")
+# + diff, and the kernel commit.  one-endpoint-read moves the generation id
+# first, so the table is read over netlink.
 bench_incremental() {
 	local n=$1 kind=${2:-} in k r t
 	setup "$n" "$kind"
 	in=$IN
 	new_ns
 	ip netns exec "$NS" "$SVCNFT" apply "${ARGS[@]}" "$in" 2> /dev/null
-	for k in one-endpoint add-service ten-percent none; do
-		if [ $k = none ]; then
-			cp "$in" "$WORK/$k.json"
-		else
-			python3 "$(dirname "$0")/mutate.py" "$in" "$WORK/$k.json" $k
-		fi
+	for k in one-endpoint add-service ten-percent none one-endpoint-read; do
+		case $k in
+		none) cp "$in" "$WORK/$k.json" ;;
+		*-read) cp "$WORK/${k%-read}.json" "$WORK/$k.json" ;;
+		*) python3 "$(dirname "$0")/mutate.py" "$in" "$WORK/$k.json" $k ;;
+		esac
 		: > "$WORK/inc"
 		for r in 1 2 3; do
+			# *-read: move the generation id so that the saved state
+			# is stale and the table is read over netlink
+			case $k in *-read)
+				ip netns exec "$NS" nft add table inet bench-bump
+				ip netns exec "$NS" nft delete table inet bench-bump ;;
+			esac
 			t=$( { $TIME -f 'T %e' ip netns exec "$NS" "$SVCNFT" apply "${ARGS[@]}" "$WORK/$k.json"; } 2>&1 )
-			echo "$t" | awk '/^T /{w=$2} /read\+diff|read [0-9]/{match($0, /read(\+diff)? [0-9]+ ms/); rd=substr($0, RSTART, RLENGTH); gsub(/[^0-9]/, "", rd); c="-"; if (match($0, /commit [0-9]+ ms/)) { c=substr($0, RSTART + 7, RLENGTH - 10) } } END { print w, rd, c }' >> "$WORK/inc"
+			echo "$t" | awk '/^T /{w=$2} /(read|saved state)(\+diff)? [0-9]+ ms/{match($0, /(read|saved state)(\+diff)? [0-9]+ ms/); rd=substr($0, RSTART, RLENGTH); src=(rd ~ /^saved/) ? "state" : "read"; gsub(/[^0-9]/, "", rd); c="-"; if (match($0, /commit [0-9]+ ms/)) { c=substr($0, RSTART + 7, RLENGTH - 10) } } END { print w, rd, c, src }' >> "$WORK/inc"
 			ip netns exec "$NS" "$SVCNFT" apply "${ARGS[@]}" "$in" 2> /dev/null
 		done
-		printf '| %s × %s%s | %s | %s | %s | %s |\n' "$n" "$EPS" "${kind:+ $kind}" "$k" \
-			"$(median "$WORK/inc" 1)" "$(median "$WORK/inc" 2)" "$(median "$WORK/inc" 3)"
+		printf '| %s × %s%s | %s | %s | %s (%s) | %s |\n' "$n" "$EPS" "${kind:+ $kind}" "$k" \
+			"$(median "$WORK/inc" 1)" "$(median "$WORK/inc" 2)" \
+			"$(awk 'END { print $4 }' "$WORK/inc")" "$(median "$WORK/inc" 3)"
 	done
 	del_ns "$NS"
 }
@@ -215,7 +224,7 @@ done
 
 [ "${BENCH_INCREMENTAL:-1}" != 0 ] || exit 0
 echo
-echo "| services × endpoints | change | apply s | read+diff ms | commit ms |"
+echo "| services × endpoints | change | apply s | read or saved state + diff ms | commit ms |"
 echo "|---|---|---:|---:|---:|"
 for n in $SIZES; do
 	[ "$n" -le 10000 ] || continue

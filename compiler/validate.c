@@ -287,6 +287,14 @@ static void check_cluster_ips(struct vctx *v, struct svc *s)
 		return;
 	}
 	s->headless = n && !strcmp(ips[0], none_ip);
+	if (s->headless && n > 1) {
+		struct svcnft_buf b = {0};
+
+		ips_json(s, &b);
+		obj_invalid(&v->o, "spec.clusterIPs: Invalid value: %s: 'None' must be the first and only value",
+			    b.data);
+		svcnft_buf_free(&b);
+	}
 	if (s->headless || s->type == SVC_EXTERNAL_NAME) {
 		if (s->type == SVC_EXTERNAL_NAME && n)
 			obj_invalid(&v->o, "spec.clusterIPs: Invalid value: %s: may not be set for ExternalName services",
