@@ -74,23 +74,27 @@ static void check_protocol(struct vctx *v, const char *path, const char *raw,
 			    path, q(v, raw ? raw : ""));
 }
 
-/* Port names: DNS-1123 labels, unique, and (when REQUIRE) present when
- * there are several. */
+/* How port names must differ: Services (named ones, and all are named
+ * when there are several), EndpointSlices (the empty name too), Endpoints
+ * (not at all: the API server does not check). */
+enum port_names { NAMES_SERVICE, NAMES_SLICE, NAMES_ENDPOINTS };
+
+/* Port names: DNS-1123 labels, present and unique as KIND says. */
 static void check_port_names(struct vctx *v, const char *prefix,
-			     char *const *names, size_t n, bool require)
+			     char *const *names, size_t n, enum port_names kind)
 {
 	const char *msg;
 
 	for (size_t i = 0; i < n; i++) {
-		if (!*names[i]) {
-			if (require && n > 1)
+		if (!*names[i] && kind != NAMES_SLICE) {
+			if (n > 1)
 				obj_invalid(&v->o, "%sports[%zu].name: Required value", prefix, i);
 			continue;
 		}
-		if ((msg = check_dns1123_label(names[i])))
+		if (*names[i] && (msg = check_dns1123_label(names[i])))
 			obj_invalid(&v->o, "%sports[%zu].name: Invalid value: %s: %s",
 				    prefix, i, q(v, names[i]), msg);
-		for (size_t j = 0; j < i; j++)
+		for (size_t j = 0; kind != NAMES_ENDPOINTS && j < i; j++)
 			if (!strcmp(names[i], names[j])) {
 				obj_invalid(&v->o, "%sports[%zu].name: Duplicate value: %s",
 					    prefix, i, q(v, names[i]));
@@ -174,7 +178,7 @@ static void check_svc_ports(struct vctx *v, const struct svc *s)
 		names[i] = s->ports[i].name;
 		check_svc_port(v, s, i);
 	}
-	check_port_names(v, "spec.", names, s->n_ports, true);
+	check_port_names(v, "spec.", names, s->n_ports, NAMES_SERVICE);
 	free(names);
 }
 
@@ -586,7 +590,8 @@ static void check_ep_ports(struct vctx *v, const char *prefix,
 		check_protocol(v, path, p->protocol, min == 0 && p->protocol &&
 			       !*p->protocol ? PROTO_INVALID : p->proto);
 	}
-	check_port_names(v, prefix, names, g->n_ports, min > 0);
+	check_port_names(v, prefix, names, g->n_ports,
+			 min > 0 ? NAMES_ENDPOINTS : NAMES_SLICE);
 	free(names);
 }
 
