@@ -365,10 +365,13 @@ static bool externally_accessible(const struct svc *s)
 	       (s->type == SVC_CLUSTER_IP && s->n_ext && !s->ext[0].lb);
 }
 
-/* externalTrafficPolicy / internalTrafficPolicy: "Cluster" or "Local". */
-static bool check_policy(struct vctx *v, const char *field, const char *raw)
+/* externalTrafficPolicy / internalTrafficPolicy: "Cluster" or "Local".  The
+ * API server defaults an empty externalTrafficPolicy (a string) but only an
+ * absent internalTrafficPolicy (a pointer): "" is refused there. */
+static bool check_policy(struct vctx *v, const char *field, const char *raw,
+			 bool empty_ok)
 {
-	if (!raw || !*raw || !strcmp(raw, "Cluster"))
+	if (!raw || (!*raw && empty_ok) || !strcmp(raw, "Cluster"))
 		return false;
 	if (strcmp(raw, "Local")) {
 		obj_invalid(&v->o, "spec.%s: Unsupported value: %s: supported values: \"Cluster\", \"Local\"",
@@ -484,8 +487,8 @@ static void check_source_ranges(struct vctx *v, struct svc *s)
 /* External addresses, source ranges and traffic policies. */
 static void check_external(struct vctx *v, struct svc *s)
 {
-	s->etp_local = check_policy(v, "externalTrafficPolicy", s->etp_raw);
-	s->itp_local = check_policy(v, "internalTrafficPolicy", s->itp_raw);
+	s->etp_local = check_policy(v, "externalTrafficPolicy", s->etp_raw, true);
+	s->itp_local = check_policy(v, "internalTrafficPolicy", s->itp_raw, false);
 	if (s->etp_raw && *s->etp_raw && !externally_accessible(s))
 		obj_invalid(&v->o, "spec.externalTrafficPolicy: Invalid value: %s: may only be set for externally-accessible services",
 			    q(v, s->etp_raw));
