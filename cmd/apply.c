@@ -149,7 +149,8 @@ static void test_pause(void)
 		sleep_ms(v);
 }
 
-enum try_result { TRY_DONE, TRY_FULL, TRY_AGAIN };
+/* TRY_SAVED: nothing to do, and the saved state already says so. */
+enum try_result { TRY_DONE, TRY_SAVED, TRY_FULL, TRY_AGAIN };
 
 /* Whether the table's rules differ from those of the last commit. */
 static bool rules_changed(const char *table, uint64_t live)
@@ -234,6 +235,8 @@ static enum try_result try_incremental(const struct plan *p,
 			cfg->table, cached ? "saved state" : "read", t1 - t0);
 		*rc = SVCNFT_OK;
 		*gen = g1;
+		if (cached)
+			res = TRY_SAVED;
 	} else if (!changes_script(&script, &c, p, cfg->table)) {
 		fputs("svcnft: cannot render the changes\n", stderr);
 		*rc = SVCNFT_EUSAGE;
@@ -289,12 +292,12 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 			break;
 	if (res == TRY_AGAIN)
 		why = "the table kept changing during the read";
-	if (res != TRY_DONE)
+	if (res == TRY_FULL || res == TRY_AGAIN)
 		rc = apply_full(m, cfg, why, &gen);
-	if (rc == SVCNFT_OK)
-		state_save(cfg->table, &want, gen);
-	else
+	if (rc != SVCNFT_OK)
 		state_forget(cfg->table);
+	else if (res != TRY_SAVED)
+		state_save(cfg->table, &want, gen);
 	elements_free(&want);
 	plan_free(&p);
 	close(lock);

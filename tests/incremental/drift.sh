@@ -40,9 +40,13 @@ expect "first apply is a full load" "full replace: the table does not exist"
 sed 's/10.244.1.10"/10.244.1.99"/' "$IN" > "$T/changed.json"
 apply "$T/changed.json"
 expect "an endpoint change is incremental" "updated table inet svcnft"
+before=$(stat -c %y "$T/svcnft-svcnft.state")
 apply "$T/changed.json"
 expect "then nothing to do" "up to date"
 expect "known from the saved state, without reading the table" "saved state"
+[ "$(stat -c %y "$T/svcnft-svcnft.state")" = "$before" ] &&
+	echo "ok   nothing to do rewrites nothing" ||
+	{ echo "FAIL: the state was written again"; bad=1; }
 
 # an element deleted by hand moves the generation id: the table is read
 el=$(nftx list map inet svcnft backends4 | sed -n 's/^[ \t]*\(elements = { \)\{0,1\}\([0-9.]* \. [a-z]* \. [0-9]* \. [0-9]*\) : .*/\2/p' | head -n 1)
