@@ -15,7 +15,7 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 void apply_forget(const char *table);
 
 /* Lock table TABLE against other svcnft processes (flock on
- * /run/svcnft-TABLE.lock, per network namespace): the descriptor to close(), or -1 with a message
+ * /run/svcnft-TABLE.netID.lock, per network namespace: state_path()): the descriptor to close(), or -1 with a message
  * (WHAT names the command).  Waits while another process holds it. */
 int apply_lock(const char *table, const char *what);
 

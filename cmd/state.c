@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,18 +19,39 @@
 
 #define STATE_MAGIC "svcnft-state 1"
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71	/* Linux 5.14 */
+#endif
+
+/* The network namespace's cookie: unique for the whole boot, unlike its
+ * inode number, which a new namespace may get again. */
+static unsigned long long netns_id(void)
+{
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+	struct stat st;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0 && !getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) &&
+	    len == sizeof(cookie)) {
+		close(fd);
+		return cookie;
+	}
+	if (fd >= 0)
+		close(fd);
+	return stat("/proc/self/ns/net", &st) ? 0 : (unsigned long long)st.st_ino;
+}
+
 void state_path(char *path, size_t len, const char *table, const char *suffix)
 {
 	const char *dir = getenv("SVCNFT_LOCK_DIR");
-	struct stat self, init;
 
-	if (!dir && !stat("/proc/self/ns/net", &self) &&
-	    !stat("/proc/1/ns/net", &init) && self.st_ino != init.st_ino)
-		snprintf(path, len, "/run/svcnft-%s.net%lu.%s", table,
-			 (unsigned long)self.st_ino, suffix);
+	/* a test's own lock directory: one lock for its namespaces */
+	if (dir && !strcmp(suffix, "lock"))
+		snprintf(path, len, "%s/svcnft-%s.lock", dir, table);
 	else
-		snprintf(path, len, "%s/svcnft-%s.%s", dir ? dir : "/run", table,
-			 suffix);
+		snprintf(path, len, "%s/svcnft-%s.net%llu.%s", dir ? dir : "/run",
+			 table, netns_id(), suffix);
 }
 
 static void put_list(FILE *f, const struct el_list *l)

@@ -14,8 +14,9 @@
 
 #include "elements.h"
 
-/* /run/svcnft-TABLE.SUFFIX, or $SVCNFT_LOCK_DIR/...; outside the initial
- * network namespace /run/svcnft-TABLE.netINODE.SUFFIX. */
+/* /run/svcnft-TABLE.netID.SUFFIX, ID the network namespace's cookie (a
+ * table belongs to one namespace); under $SVCNFT_LOCK_DIR the same, but
+ * the lock is shared by all namespaces (SUFFIX "lock"). */
 void state_path(char *path, size_t len, const char *table, const char *suffix);
 
 /* Save WANT as TABLE's contents at generation GEN, with the hash of the

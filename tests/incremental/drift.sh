@@ -35,16 +35,17 @@ nftx() { nsx nft "$@"; }
 
 apply "$IN"
 expect "first apply is a full load" "full replace: the table does not exist"
-[ -s "$T/svcnft-svcnft.state" ] && echo "ok   the state is saved" ||
+ls "$T"/svcnft-svcnft.net*.state > /dev/null 2>&1 && echo "ok   the state is saved" ||
 	{ echo "FAIL: no $T/svcnft-svcnft.state"; bad=1; }
 sed 's/10.244.1.10"/10.244.1.99"/' "$IN" > "$T/changed.json"
 apply "$T/changed.json"
 expect "an endpoint change is incremental" "updated table inet svcnft"
-before=$(stat -c %y "$T/svcnft-svcnft.state")
+state=$(ls "$T"/svcnft-svcnft.net*.state)
+before=$(stat -c %y "$state")
 apply "$T/changed.json"
 expect "then nothing to do" "up to date"
 expect "known from the saved state, without reading the table" "saved state"
-[ "$(stat -c %y "$T/svcnft-svcnft.state")" = "$before" ] &&
+[ "$(stat -c %y "$state")" = "$before" ] &&
 	echo "ok   nothing to do rewrites nothing" ||
 	{ echo "FAIL: the state was written again"; bad=1; }
 
@@ -78,6 +79,6 @@ apply "$T/changed.json"
 expect "a deleted rule forces a full replace" "rules were changed behind"
 
 ip netns exec "$NS" "$SVCNFT" delete 2> /dev/null
-[ -e "$T/svcnft-svcnft.state" ] && { echo "FAIL: delete kept the state"; bad=1; }
+ls "$T"/svcnft-svcnft.net*.state > /dev/null 2>&1 && { echo "FAIL: delete kept the state"; bad=1; }
 [ $bad = 0 ] && echo "drift: all checks passed"
 exit $bad
