@@ -756,22 +756,6 @@ void diff_print(FILE *f, const struct changes *c, const struct elements *want,
 
 /* The diff command. */
 
-static bool read_file(const char *path, struct svcnft_buf *b)
-{
-	FILE *f = fopen(path, "r");
-	char chunk[65536];
-	size_t n;
-
-	if (!f)
-		return false;
-	buf_puts(b, "");
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(b, chunk, n);
-	n = (size_t)ferror(f);
-	fclose(f);
-	return !n;
-}
-
 /* The live table into LIVE; a message and false if it cannot be used. */
 static bool read_live(const char *table, struct elements *live)
 {
@@ -805,7 +789,7 @@ enum svcnft_status cmd_diff(const struct svcnft_model *m,
 	enum svcnft_status st = SVCNFT_EUSAGE;
 
 	elements_init(&live);
-	if (against && !read_file(against, &text)) {
+	if (against && !buf_read_file(&text, against)) {
 		fprintf(stderr, "svcnft: --against: cannot read %s: %s\n", against, strerror(errno));
 		return SVCNFT_EUSAGE;
 	}

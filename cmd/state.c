@@ -154,34 +154,16 @@ static bool parse_state(char *p, uint32_t gen, struct elements *els)
 	return !*p;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	struct svcnft_buf b = {0};
-	char chunk[65536];
-	size_t n;
-
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
-	if (ferror(f))
-		svcnft_buf_free(&b);
-	fclose(f);
-	return b.data;
-}
-
 bool state_load(const char *table, uint32_t gen, struct elements *live)
 {
-	char path[256], *text;
+	char path[256];
+	struct svcnft_buf text = {0};
 	bool ok;
 
 	state_path(path, sizeof(path), table, "state");
 	elements_init(live);
-	if (!(text = slurp(path)))
-		return false;
-	ok = parse_state(text, gen, live);
-	free(text);
+	ok = buf_read_file(&text, path) && parse_state(text.data, gen, live);
+	svcnft_buf_free(&text);
 	if (!ok) {
 		elements_free(live);
 		return false;
