@@ -12,8 +12,10 @@
 
 #include "apply.h"
 #include "diff.h"
+#include "elements.h"
 #include "kernel.h"
 #include "live.h"
+#include "nlload.h"
 #include "state.h"
 #include "util.h"
 
@@ -111,30 +113,47 @@ fail:
 	return -1;
 }
 
-static enum svcnft_status apply_full(const struct svcnft_model *m,
-				     const struct svcnft_config *cfg,
-				     const char *why, uint32_t *gen)
+/* The netlink batch (cmd/nlload.c) unless SVCNFT_LOADER=nft asks for the
+ * script through libnftables, which is also the fallback. */
+static enum svcnft_status load(const struct plan *p, const char **how)
 {
+	const char *loader = getenv("SVCNFT_LOADER");
 	struct svcnft_buf out = {0};
+	enum svcnft_status rc;
+	int r;
+
+	if (!loader || strcmp(loader, "nft")) {
+		*how = "netlink batch";
+		if ((r = nlload_apply(p)) != NLLOAD_UNAVAILABLE)
+			return (enum svcnft_status)r;
+	}
+	*how = "libnftables";
+	render_nft_plan(&out, p, false);
+	rc = kernel_run(out.data, false);
+	svcnft_buf_free(&out);
+	return rc;
+}
+
+static enum svcnft_status apply_full(const struct svcnft_model *m,
+				     const struct plan *p, const char *why,
+				     uint32_t *gen)
+{
+	const struct svcnft_config *cfg = p->cfg;
 	struct svcnft_stats st;
 	enum svcnft_status rc;
+	const char *how;
 	double t0 = now_ms();
 
-	if (!svcnft_render_nft(m, cfg, &out)) {
-		fputs("svcnft: cannot render the ruleset\n", stderr);
-		return SVCNFT_EUSAGE;
-	}
 	if (live_genid(gen))
 		*gen = 0;
-	rc = kernel_run(out.data, false);
+	rc = load(p, &how);
 	*gen += 1;		/* one transaction */
-	svcnft_buf_free(&out);
 	svcnft_model_stats(m, cfg, &st);
 	if (rc == SVCNFT_OK) {
 		diff_log_prefix();
-		fprintf(stderr, "applied table inet %s: %zu services, %zu service ports, %zu backends (full replace: %s; %.0f ms)\n",
+		fprintf(stderr, "applied table inet %s: %zu services, %zu service ports, %zu backends (full replace: %s; %s, %.0f ms)\n",
 			cfg->table, st.services, st.service_ports, st.backends, why,
-			now_ms() - t0);
+			how, now_ms() - t0);
 	}
 	return rc;
 }
@@ -293,7 +312,7 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 	if (res == TRY_AGAIN)
 		why = "the table kept changing during the read";
 	if (res == TRY_FULL || res == TRY_AGAIN)
-		rc = apply_full(m, cfg, why, &gen);
+		rc = apply_full(m, &p, why, &gen);
 	if (rc != SVCNFT_OK)
 		state_forget(cfg->table);
 	else if (res != TRY_SAVED)

@@ -95,4 +95,11 @@ bool elements_parse_script(struct elements *els, const char *text,
 bool render_nft_object(struct svcnft_buf *b, const struct plan *p,
 		       const char *name);
 
+/* The whole script of plan P (what `compile` prints).  A SKELETON leaves
+ * out the elements of the sets and maps for which render_direct_set() is
+ * true (base names, "backends"): cmd/nlload.c encodes those itself. */
+void render_nft_plan(struct svcnft_buf *out, const struct plan *p,
+		     bool skeleton);
+bool render_direct_set(const char *name);
+
 #endif

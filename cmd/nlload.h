@@ -1,0 +1,27 @@
+/* nlload: a full replace of the table in one netlink batch.
+ *
+ * Through libnftables about three quarters of a full load is spent parsing
+ * and evaluating the elements' text (kernel-scaling.md).  Here libnftables
+ * compiles only the skeleton (render_nft_plan(..., true): chains, rules,
+ * declarations, the small interval sets) inside a private network
+ * namespace; that kernel encoding is dumped and sent again, with the large
+ * sets' elements encoded here, in one batch that deletes and re-creates the
+ * table: as atomic as `nft -f` of the whole script. */
+#ifndef SVCNFT_NLLOAD_H
+#define SVCNFT_NLLOAD_H
+
+#include "svcnft.h"
+
+struct plan;
+
+/* Returned when nothing was sent because the skeleton could not be
+ * compiled in a private namespace (no CAP_SYS_ADMIN for unshare, or
+ * libnftables refused it): the caller loads the text instead, which also
+ * reports libnftables' own message. */
+#define NLLOAD_UNAVAILABLE (-1)
+
+/* Replace table p->cfg->table with plan P: SVCNFT_OK, SVCNFT_EKERNEL with a
+ * message naming the refused object, or NLLOAD_UNAVAILABLE. */
+int nlload_apply(const struct plan *p);
+
+#endif
