@@ -113,21 +113,47 @@ fail:
 	return -1;
 }
 
-/* The netlink batch (cmd/nlload.c) unless SVCNFT_LOADER=nft asks for the
- * script through libnftables, which is also the fallback. */
-static enum svcnft_status load(const struct plan *p, const char **how)
+/* Test aid: wait between reading the table and committing (VAR names the
+ * milliseconds: SVCNFT_TEST_PAUSE_MS incremental, ..._FULL_PAUSE_MS full). */
+static void test_pause(const char *var)
+{
+	const char *ms = getenv(var);
+	long v = ms ? atol(ms) : 0;
+
+	if (v > 0)
+		sleep_ms(v);
+}
+
+/* The netlink batch (cmd/nlload.c), guarded by the generation id read
+ * before the ownership check, so that a table created or changed in
+ * between is checked again; the script through libnftables when
+ * SVCNFT_LOADER=nft asks for it or the batch cannot be prepared. */
+static enum svcnft_status load(const struct plan *p, uint32_t *gen,
+			       const char **how)
 {
 	const char *loader = getenv("SVCNFT_LOADER");
 	struct svcnft_buf out = {0};
 	enum svcnft_status rc;
-	int r;
+	bool exists;
+	int r = NLLOAD_UNAVAILABLE;
 
-	if (!loader || strcmp(loader, "nft")) {
+	for (int i = 0; (!loader || strcmp(loader, "nft")) && i < 5; i++) {
 		*how = "netlink batch";
-		if ((r = nlload_apply(p)) != NLLOAD_UNAVAILABLE)
-			return (enum svcnft_status)r;
+		if (live_genid(gen))
+			*gen = 0;
+		if (kernel_check_owner(p->cfg->table, "apply", &exists))
+			return SVCNFT_EKERNEL;
+		test_pause("SVCNFT_TEST_FULL_PAUSE_MS");
+		if ((r = nlload_apply(p, *gen)) != NLLOAD_RESTART)
+			break;
+		diff_log_prefix();
+		fputs("the ruleset changed while loading; checking the table again\n", stderr);
 	}
+	if (r != NLLOAD_UNAVAILABLE && r != NLLOAD_RESTART)
+		return (enum svcnft_status)r;
 	*how = "libnftables";
+	if (live_genid(gen))
+		*gen = 0;
 	render_nft_plan(&out, p, false);
 	rc = kernel_run(out.data, false);
 	svcnft_buf_free(&out);
@@ -144,9 +170,7 @@ static enum svcnft_status apply_full(const struct svcnft_model *m,
 	const char *how;
 	double t0 = now_ms();
 
-	if (live_genid(gen))
-		*gen = 0;
-	rc = load(p, &how);
+	rc = load(p, gen, &how);
 	*gen += 1;		/* one transaction */
 	svcnft_model_stats(m, cfg, &st);
 	if (rc == SVCNFT_OK) {
@@ -156,16 +180,6 @@ static enum svcnft_status apply_full(const struct svcnft_model *m,
 			how, now_ms() - t0);
 	}
 	return rc;
-}
-
-/* Test aid: wait between reading the table and committing. */
-static void test_pause(void)
-{
-	const char *ms = getenv("SVCNFT_TEST_PAUSE_MS");
-	long v = ms ? atol(ms) : 0;
-
-	if (v > 0)
-		sleep_ms(v);
 }
 
 /* TRY_SAVED: nothing to do, and the saved state already says so. */
@@ -260,7 +274,7 @@ static enum try_result try_incremental(const struct plan *p,
 		fputs("svcnft: cannot render the changes\n", stderr);
 		*rc = SVCNFT_EUSAGE;
 	} else {
-		test_pause();
+		test_pause("SVCNFT_TEST_PAUSE_MS");
 		if (live_genid(&g2) || g2 != g1) {
 			diff_log_prefix();
 			fprintf(stderr, "table inet %s changed while reading it; recomputing\n",

@@ -507,24 +507,28 @@ static bool write_all(int fd, const char *p, size_t n)
 	return true;
 }
 
+/* Exit status of the child: 0 when the dump was written. */
+enum { TPL_UNSHARE = 3, TPL_REFUSED, TPL_DUMP };
+
 /* In the child: exit status 0 when the dump was written to FD. */
 static int template_child(const char *skeleton, const char *table, int fd)
 {
 	struct svcnft_buf out = {0};
 	int null;
 
-	if (unshare(CLONE_NEWNET))
-		return 3;
+	/* without CAP_SYS_ADMIN, a user namespace of our own may still do */
+	if (unshare(CLONE_NEWNET) && unshare(CLONE_NEWUSER | CLONE_NEWNET))
+		return TPL_UNSHARE;
 	if (!getenv("SVCNFT_DEBUG_LOADER") &&
 	    (null = open("/dev/null", O_WRONLY)) >= 0)
 		dup2(null, STDERR_FILENO);
 	if (getenv("SVCNFT_DEBUG_LOADER"))
 		fputs(skeleton, stderr);
 	if (kernel_run(skeleton, false) != SVCNFT_OK)
-		return 4;
+		return TPL_REFUSED;
 	if (template_dump(table, &out))
-		return 5;
-	return write_all(fd, out.data, out.len) ? 0 : 6;
+		return TPL_DUMP;
+	return write_all(fd, out.data, out.len) ? 0 : TPL_DUMP;
 }
 
 struct template {
@@ -564,10 +568,15 @@ static bool template_finish(struct template *t, struct svcnft_buf *out)
 	close(t->fd);
 	while (waitpid(t->pid, &st, 0) < 0 && errno == EINTR)
 		;
-	if (getenv("SVCNFT_DEBUG_LOADER"))
-		fprintf(stderr, "svcnft: template child status %d, %zu bytes\n",
-			WIFEXITED(st) ? WEXITSTATUS(st) : -1, out->len);
-	return n == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	st = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	/* TPL_REFUSED: the script itself will say what libnftables refused */
+	if (st == TPL_UNSHARE)
+		fputs("svcnft: cannot create a private network namespace for the netlink batch; "
+		      "loading the script through libnftables (slower)\n", stderr);
+	else if (st && st != TPL_REFUSED)
+		fprintf(stderr, "svcnft: the netlink batch failed to prepare (%d); "
+			"loading the script through libnftables\n", st);
+	return n == 0 && st == 0;
 }
 
 /* Replaying the template: each object as a new message with the attributes
@@ -652,13 +661,16 @@ static bool replay(struct msgs *head, struct msgs *tail,
 	return len == 0;
 }
 
-/* Batch begin, then the table created if absent and deleted: what
+/* Batch begin (checking generation GENID unless 0), then the table created if absent and deleted: what
  * `table inet T {}; delete table inet T` does in the script. */
-static void prologue(struct msgs *m, const char *table)
+static void prologue(struct msgs *m, const char *table, uint32_t genid)
 {
-	size_t off;
+	size_t off = msg_begin(m, NFNL_MSG_BATCH_BEGIN, 0, "the transaction");
+	uint32_t g = htonl(genid);
 
-	msg_end(m, msg_begin(m, NFNL_MSG_BATCH_BEGIN, 0, "the transaction"));
+	if (genid)	/* refused (ERESTART) once the ruleset has moved on */
+		attr(m, NFNL_BATCH_GENID, &g, sizeof(g));
+	msg_end(m, off);
 	off = msg_begin(m, NFT_MSG_NEWTABLE, NLM_F_CREATE, "the old table");
 	attr_str(m, NFTA_TABLE_NAME, table);
 	msg_end(m, off);
@@ -710,6 +722,10 @@ static int read_errors(int fd, struct msgs *const *parts, size_t n)
 
 			if (h->nlmsg_type != NLMSG_ERROR || !e->error)
 				continue;
+			if (-e->error == ERESTART && !count) {
+				first = ERESTART;	/* the caller retries */
+				break;
+			}
 			if (!count++ || first == ENOBUFS) {
 				first = -e->error;
 				fprintf(stderr, "svcnft: the kernel refused %s: %s\n",
@@ -727,7 +743,7 @@ static int read_errors(int fd, struct msgs *const *parts, size_t n)
 	return first;
 }
 
-static enum svcnft_status send_batch(struct msgs *const *parts, size_t n)
+static int send_batch(struct msgs *const *parts, size_t n)
 {
 	struct mnl_socket *s = kernel_nl_open();
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
@@ -759,10 +775,27 @@ static enum svcnft_status send_batch(struct msgs *const *parts, size_t n)
 	else
 		err = read_errors(fd, parts, n);
 	mnl_socket_close(s);
+	if (err == ERESTART)
+		return NLLOAD_RESTART;
 	return err ? SVCNFT_EKERNEL : SVCNFT_OK;
 }
 
-int nlload_apply(const struct plan *p)
+/* Test aid: SVCNFT_TEST_BAD_ELEMENT=SET adds an element with a key of the
+ * wrong length to SET, which the kernel refuses with EINVAL. */
+static void test_fault(struct msgs *m, const char *table)
+{
+	const char *set = getenv("SVCNFT_TEST_BAD_ELEMENT");
+	struct elw w = { .m = m, .table = table };
+	struct elem el = { .klen = 3 };
+
+	if (!set)
+		return;
+	snprintf(w.set, sizeof(w.set), "%s", set);
+	elw_add(&w, &el);
+	elw_close(&w);
+}
+
+int nlload_apply(const struct plan *p, uint32_t genid)
 {
 	const char *table = p->cfg->table;
 	struct svcnft_buf skel = {0}, tpl = {0};
@@ -778,11 +811,12 @@ int nlload_apply(const struct plan *p)
 	encode(&els, p);	/* while the child loads the skeleton */
 	if (!template_finish(&t, &tpl))
 		goto out;
-	prologue(&head, table);
+	prologue(&head, table, genid);
 	if (!replay(&head, &tail, &tpl))
 		goto out;
 	msg_end(&tail, msg_begin(&tail, NFNL_MSG_BATCH_END, 0, "the transaction"));
-	rc = (int)send_batch(parts, ARRAY_SIZE(parts));
+	test_fault(&els, table);
+	rc = send_batch(parts, ARRAY_SIZE(parts));
 out:
 	svcnft_buf_free(&skel);
 	svcnft_buf_free(&tpl);

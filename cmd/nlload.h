@@ -19,9 +19,14 @@ struct plan;
  * libnftables refused it): the caller loads the text instead, which also
  * reports libnftables' own message. */
 #define NLLOAD_UNAVAILABLE (-1)
+/* Returned when the ruleset generation was no longer GENID: nothing was
+ * changed; check the table again and retry. */
+#define NLLOAD_RESTART (-2)
 
-/* Replace table p->cfg->table with plan P: SVCNFT_OK, SVCNFT_EKERNEL with a
- * message naming the refused object, or NLLOAD_UNAVAILABLE. */
-int nlload_apply(const struct plan *p);
+/* Replace table p->cfg->table with plan P, provided the ruleset is still
+ * at generation GENID (0: unchecked): SVCNFT_OK, SVCNFT_EKERNEL with a
+ * message naming the refused object, NLLOAD_RESTART or
+ * NLLOAD_UNAVAILABLE. */
+int nlload_apply(const struct plan *p, uint32_t genid);
 
 #endif

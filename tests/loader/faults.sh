@@ -1,0 +1,83 @@
+#!/bin/bash
+# The netlink batch when things go wrong: a batch the kernel refuses
+# changes nothing and names the refused object; a ruleset changed between
+# the ownership check and the commit makes the kernel refuse the batch
+# (its generation id is in the batch), and svcnft checks again: a table of
+# its name that it did not make is then left alone; without CAP_SYS_ADMIN
+# the skeleton is compiled in a user namespace and the batch still used.
+# Usage: faults.sh SVCNFT TESTDATA_DIR
+set -eu
+SVCNFT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+DATA=$2
+# shellcheck source=tests/lib/netns.sh
+. "$(dirname "$0")/../lib/netns.sh"
+netns_setup ldf
+T=$tmp
+export SVCNFT_LOCK_DIR=$T
+IN=$DATA/examples/cluster.json
+A=(--service-cidr 10.0.0.0/24)
+bad=0
+ok() { echo "ok   $1"; }
+no() { echo "FAIL: $1"; [ -z "${2:-}" ] || cat "$2"; bad=1; }
+apply() { nsx "$SVCNFT" apply "${A[@]}" "$@"; }
+listing() { nsx nft list ruleset; }
+
+nsx nft add table inet bystander '{ comment "not svcnft"; }'
+apply "$IN" 2> "$T/err" || no "first apply" "$T/err"
+listing > "$T/before"
+sed 's/10.244.1.10"/10.244.1.99"/' "$IN" > "$T/changed.json"
+
+# 1. refused: nothing changes, the message names the set
+if SVCNFT_TEST_BAD_ELEMENT=backends4 apply --full "$T/changed.json" 2> "$T/err"; then
+	no "a refused batch reported success" "$T/err"
+elif ! grep -q "the kernel refused the elements of set backends4: Invalid argument" "$T/err"; then
+	no "the refusal does not name the set" "$T/err"
+elif ! listing | cmp -s - "$T/before"; then
+	no "a refused batch changed the ruleset"
+else
+	ok "refused batch: nothing changed, set named"
+fi
+
+# 2. a change after the ownership check: refused by generation, retried
+SVCNFT_TEST_FULL_PAUSE_MS=600 apply --full "$T/changed.json" 2> "$T/err" &
+sleep 0.3
+nsx nft add element inet svcnft cluster-ips4 '{ 10.0.0.250 }'
+if ! wait $!; then
+	no "apply after a concurrent change" "$T/err"
+elif ! grep -q "ruleset changed while loading" "$T/err" ||
+     ! grep -q "netlink batch" "$T/err"; then
+	no "the concurrent change was not noticed" "$T/err"
+elif nsx nft list set inet svcnft cluster-ips4 | grep -q 10.0.0.250 ||
+     ! nsx nft list map inet svcnft backends4 | grep -q 10.244.1.99; then
+	no "the retried batch did not replace the table"
+else
+	ok "concurrent change: batch refused by generation id, retried"
+fi
+
+# 3. the table replaced by a foreign one in that window: left alone
+SVCNFT_TEST_FULL_PAUSE_MS=600 apply --full "$IN" 2> "$T/err" &
+sleep 0.3
+nsx nft delete table inet svcnft
+nsx nft add table inet svcnft '{ comment "someone else"; }'
+nsx nft add chain inet svcnft mine
+if wait $!; then
+	no "apply replaced a foreign table" "$T/err"
+elif ! grep -q "not created by svcnft" "$T/err" ||
+     ! nsx nft list table inet svcnft | grep -q "someone else" ||
+     ! nsx nft list chain inet svcnft mine > /dev/null; then
+	no "the foreign table was not left alone" "$T/err"
+else
+	ok "foreign table created in the window: left alone"
+fi
+nsx nft delete table inet svcnft
+
+# 4. without CAP_SYS_ADMIN: a user namespace compiles the skeleton
+if nsx setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin \
+	"$SVCNFT" apply "${A[@]}" "$IN" 2> "$T/err" &&
+   grep -q "netlink batch" "$T/err"; then
+	ok "without CAP_SYS_ADMIN: batch prepared in a user namespace"
+else
+	no "without CAP_SYS_ADMIN" "$T/err"
+fi
+nsx nft list table inet bystander | grep -q "not svcnft" || no "the bystander table was touched"
+exit $bad
