@@ -8,8 +8,10 @@
 # $BENCH_ENDPOINTS endpoints per service (default 10).  Needs root: every
 # load goes into a network namespace created here and deleted on exit.
 # Prints a markdown table; medians of 3 runs up to 10k services, 1 run above.
-# "s" is wall time, "CPU s" user + system time (less sensitive to other load
-# on the machine), RSS the peak resident set; "nft -f" loads the text that
+# "apply" loads through one netlink batch (cmd/nlload.c); the baseline
+# column is the same apply with SVCNFT_LOADER=nft, the whole script through
+# libnftables as before.  "s" is wall time, "CPU s" user + system time
+# (less sensitive to other load on the machine), RSS the peak resident set; "nft -f" loads the text that
 # "svcnft compile" printed, for comparison.  chains, rules and sets+maps are
 # counted in the loaded table and should not grow with the service count.
 #
@@ -146,12 +148,12 @@ bench_size() {
 	local n=$1 kind=${2:-} runs=3 r in
 	local nft=$WORK/rules-$n$kind.nft comp=$WORK/compile-$n$kind
 	local app=$WORK/apply-$n$kind rep=$WORK/replace-$n$kind
-	local base=$WORK/nft-$n$kind
+	local base=$WORK/nft-$n$kind lib=$WORK/applylib-$n$kind
 
 	[ "$n" -le 10000 ] || runs=1
 	setup "$n" "$kind"
 	in=$IN
-	: > "$comp"; : > "$app"; : > "$rep"; : > "$base"
+	: > "$comp"; : > "$app"; : > "$rep"; : > "$base"; : > "$lib"
 	for r in $(seq "$runs"); do
 		timed "$comp" "$SVCNFT" compile -o nft "${ARGS[@]}" "$in" > "$nft"
 
@@ -162,16 +164,21 @@ bench_size() {
 		del_ns "$NS"
 
 		new_ns
+		timed "$lib" ip netns exec "$NS" env SVCNFT_LOADER=nft "$SVCNFT" apply "${ARGS[@]}" "$in"
+		del_ns "$NS"
+
+		new_ns
 		timed "$base" ip netns exec "$NS" nft -f "$nft"
 		del_ns "$NS"
 	done
-	printf '| %s × %s%s | %.1f | %.1f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+	printf '| %s × %s%s | %.1f | %.1f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
 		"$n" "$EPS" "${kind:+ $kind}" \
 		"$(stat -c %s "$in" | awk '{ print $1 / 1048576 }')" \
 		"$(stat -c %s "$nft" | awk '{ print $1 / 1048576 }')" \
 		"$(median "$comp" 1)" "$(median "$comp" 3)" "$(mb "$(median "$comp" 2)")" \
 		"$(median "$app" 1)" "$(median "$app" 3)" "$(mb "$(median "$app" 2)")" \
 		"$(median "$rep" 1)" \
+		"$(median "$lib" 1)" "$(mb "$(median "$lib" 2)")" \
 		"$(median "$base" 1)" "$(median "$base" 3)" "$(mb "$(median "$base" 2)")" \
 		"$CHAINS" "$RULES" "$SETS" "$runs"
 }
@@ -215,8 +222,8 @@ bench_incremental() {
 
 echo "svcnft benchmark: $(uname -r), $(nft --version), $(nproc) CPUs, load average at start: $(cut -d" " -f1-3 /proc/loadavg)"
 echo
-echo "| services × endpoints | input MB | nft text MB | compile s | compile CPU s | compile RSS MB | apply fresh s | apply CPU s | apply RSS MB | apply replace s | nft -f fresh s | nft -f CPU s | nft -f RSS MB | chains | rules | sets+maps | runs |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| services × endpoints | input MB | nft text MB | compile s | compile CPU s | compile RSS MB | apply fresh s | apply CPU s | apply RSS MB | apply replace s | baseline: apply via libnftables s | its RSS MB | nft -f fresh s | nft -f CPU s | nft -f RSS MB | chains | rules | sets+maps | runs |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in $SIZES; do
 	[ "$MIX" = only ] || bench_size "$n"
 	[ "$MIX" = 0 ] || bench_size "$n" mix

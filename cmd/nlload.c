@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "elements.h"
@@ -780,6 +781,14 @@ static int send_batch(struct msgs *const *parts, size_t n)
 	return err ? SVCNFT_EKERNEL : SVCNFT_OK;
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 /* Test aid: SVCNFT_TEST_BAD_ELEMENT=SET adds an element with a key of the
  * wrong length to SET, which the kernel refuses with EINVAL. */
 static void test_fault(struct msgs *m, const char *table)
@@ -802,21 +811,33 @@ int nlload_apply(const struct plan *p, uint32_t genid)
 	struct msgs head = {0}, els = { .seq = 1u << 24 },
 		    tail = { .seq = 2u << 24 };
 	struct msgs *const parts[] = { &head, &els, &tail };
-	struct template t;
+	struct template tp;
 	int rc = NLLOAD_UNAVAILABLE;
 
+	double t[5];
+
+	t[0] = now_ms();
 	render_nft_plan(&skel, p, true);
-	if (!template_start(&t, skel.data, table))
+	if (!template_start(&tp, skel.data, table))
 		goto out;
 	encode(&els, p);	/* while the child loads the skeleton */
-	if (!template_finish(&t, &tpl))
+	t[1] = now_ms();
+	if (!template_finish(&tp, &tpl))
 		goto out;
+	t[2] = now_ms();
 	prologue(&head, table, genid);
 	if (!replay(&head, &tail, &tpl))
 		goto out;
 	msg_end(&tail, msg_begin(&tail, NFNL_MSG_BATCH_END, 0, "the transaction"));
 	test_fault(&els, table);
+	t[3] = now_ms();
 	rc = send_batch(parts, ARRAY_SIZE(parts));
+	t[4] = now_ms();
+	if (getenv("SVCNFT_DEBUG_LOADER"))
+		fprintf(stderr, "svcnft: batch: skeleton+encode %.0f ms, template wait %.0f ms, replay %.0f ms, "
+			"send+commit %.0f ms; %zu + %zu + %zu bytes\n",
+			t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3],
+			head.b.len, els.b.len, tail.b.len);
 out:
 	svcnft_buf_free(&skel);
 	svcnft_buf_free(&tpl);
