@@ -124,6 +124,14 @@ static void test_pause(const char *var)
 		sleep_ms(v);
 }
 
+/* SVCNFT_LOADER=nft: everything through libnftables (the baseline). */
+static bool use_batch(void)
+{
+	const char *loader = getenv("SVCNFT_LOADER");
+
+	return !loader || strcmp(loader, "nft");
+}
+
 /* The netlink batch (cmd/nlload.c), guarded by the generation id read
  * before the ownership check, so that a table created or changed in
  * between is checked again; the script through libnftables when
@@ -131,13 +139,12 @@ static void test_pause(const char *var)
 static enum svcnft_status load(const struct plan *p, uint32_t *gen,
 			       const char **how)
 {
-	const char *loader = getenv("SVCNFT_LOADER");
 	struct svcnft_buf out = {0};
 	enum svcnft_status rc;
 	bool exists;
 	int r = NLLOAD_UNAVAILABLE;
 
-	for (int i = 0; (!loader || strcmp(loader, "nft")) && i < 5; i++) {
+	for (int i = 0; use_batch() && i < 5; i++) {
 		*how = "netlink batch";
 		if (live_genid(gen))
 			*gen = 0;
@@ -212,6 +219,64 @@ static int read_table(const char *table, uint32_t *g1, struct elements *live,
 	return live_read(table, live);
 }
 
+/* The libnftables way of send_changes(). */
+static enum try_result send_script(const struct plan *p,
+				   const struct changes *c, const char *table,
+				   uint32_t g1, enum svcnft_status *rc,
+				   const char **how)
+{
+	struct svcnft_buf script = {0};
+	enum try_result res = TRY_DONE;
+	uint32_t g2;
+
+	*how = "libnftables";
+	if (!changes_script(&script, c, p, table)) {
+		fputs("svcnft: cannot render the changes\n", stderr);
+		*rc = SVCNFT_EUSAGE;
+	} else if (live_genid(&g2) || g2 != g1) {
+		res = TRY_AGAIN;
+	} else {
+		*rc = kernel_run(script.data, false);
+	}
+	svcnft_buf_free(&script);
+	return res;
+}
+
+/* Commit changes C of the table read at generation G1: one netlink batch,
+ * which the kernel refuses once the generation has moved (TRY_AGAIN), or
+ * the script through libnftables, after checking the generation again;
+ * that script cannot add chains (nft 1.0.6 refuses a new rule that uses a
+ * `typeof` map loaded from the kernel: "conflicting protocols"), so new
+ * chains then mean TRY_FULL. */
+static enum try_result send_changes(const struct plan *p,
+				    const struct changes *c,
+				    const char *table, uint32_t g1,
+				    enum svcnft_status *rc, uint32_t *gen,
+				    const char **how)
+{
+	struct svcnft_buf script = {0};
+	enum try_result res = TRY_DONE;
+		int r = NLLOAD_UNAVAILABLE;
+
+	if (getenv("SVCNFT_DEBUG_SCRIPT") && changes_script(&script, c, p, table))
+		fputs(script.data, stderr);
+	test_pause("SVCNFT_TEST_PAUSE_MS");
+	*how = "netlink batch";
+	if (use_batch())
+		r = nlload_update(p, c, g1);
+	if (r == NLLOAD_RESTART)
+		res = TRY_AGAIN;
+	else if (r != NLLOAD_UNAVAILABLE)
+		*rc = (enum svcnft_status)r;
+	else if (c->n_new)
+		res = TRY_FULL;
+	else
+		res = send_script(p, c, table, g1, rc, how);
+	*gen = g1 + 1;		/* one transaction */
+	svcnft_buf_free(&script);
+	return res;
+}
+
 static enum try_result try_incremental(const struct plan *p,
 				       const struct elements *want,
 				       const struct svcnft_config *cfg,
@@ -219,9 +284,9 @@ static enum try_result try_incremental(const struct plan *p,
 				       uint32_t *gen)
 {
 	struct elements live;
-	struct svcnft_buf script = {0};
 	struct changes c;
-	uint32_t g1, g2;
+	const char *how = "";
+	uint32_t g1;
 	bool exists, cached;
 	double t0 = now_ms(), t1;
 	enum try_result res = TRY_DONE;
@@ -253,11 +318,6 @@ static enum try_result try_incremental(const struct plan *p,
 	if (!c.full && live.exists && !cached &&
 	    rules_changed(cfg->table, live.rules_hash))
 		c.full = "rules were changed behind svcnft's back";
-	/* nft 1.0.6 refuses a new rule that uses a `typeof` map or set
-	 * loaded from the kernel ("conflicting protocols"): new chains need
-	 * the whole table in one script. */
-	if (c.n_new && !c.full)
-		c.full = "new chains are needed";
 	t1 = now_ms();
 	if (c.full) {
 		*why = c.full;
@@ -270,30 +330,21 @@ static enum try_result try_incremental(const struct plan *p,
 		*gen = g1;
 		if (cached)
 			res = TRY_SAVED;
-	} else if (!changes_script(&script, &c, p, cfg->table)) {
-		fputs("svcnft: cannot render the changes\n", stderr);
-		*rc = SVCNFT_EUSAGE;
 	} else {
-		test_pause("SVCNFT_TEST_PAUSE_MS");
-		if (live_genid(&g2) || g2 != g1) {
+		res = send_changes(p, &c, cfg->table, g1, rc, gen, &how);
+		if (res == TRY_AGAIN) {
 			diff_log_prefix();
 			fprintf(stderr, "table inet %s changed while reading it; recomputing\n",
 				cfg->table);
-			res = TRY_AGAIN;
-		} else {
-			if (getenv("SVCNFT_DEBUG_SCRIPT"))
-				fputs(script.data, stderr);
-			*rc = kernel_run(script.data, false);
-			*gen = g2 + 1;	/* one transaction */
-		}
-		if (res != TRY_AGAIN && *rc == SVCNFT_OK) {
+		} else if (res == TRY_FULL) {
+			*why = "new chains are needed";
+		} else if (*rc == SVCNFT_OK) {
 			diff_log_prefix();
-			fprintf(stderr, "updated table inet %s: %zu element changes, %zu chains/maps added, %zu removed (%s+diff %.0f ms, commit %.0f ms)\n",
+			fprintf(stderr, "updated table inet %s: %zu element changes, %zu chains/maps added, %zu removed (%s+diff %.0f ms, commit %.0f ms; %s)\n",
 				cfg->table, c.n_elems, c.n_new, c.n_old,
-				cached ? "saved state" : "read", t1 - t0, now_ms() - t1);
+				cached ? "saved state" : "read", t1 - t0, now_ms() - t1, how);
 		}
 	}
-	svcnft_buf_free(&script);
 	changes_free(&c);
 	elements_free(&live);
 	return res;

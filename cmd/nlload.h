@@ -1,4 +1,4 @@
-/* nlload: a full replace of the table in one netlink batch.
+/* nlload: full replaces and incremental updates in one netlink batch.
  *
  * Through libnftables about three quarters of a full load is spent parsing
  * and evaluating the elements' text (kernel-scaling.md).  Here libnftables
@@ -28,5 +28,14 @@ struct plan;
  * message naming the refused object, NLLOAD_RESTART or
  * NLLOAD_UNAVAILABLE. */
 int nlload_apply(const struct plan *p, uint32_t genid);
+
+/* Apply the changes C (cmd/diff.h) of a table read at generation GENID in
+ * one batch: element deletes and adds, new chains and maps (their
+ * declarations and rules compiled in the template, so no full replace is
+ * needed for them), the interval sets that changed sent whole, unused
+ * chains and maps deleted.  Same results as nlload_apply(). */
+struct changes;
+int nlload_update(const struct plan *p, const struct changes *c,
+		  uint32_t genid);
 
 #endif

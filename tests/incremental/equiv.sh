@@ -2,7 +2,8 @@
 # Incremental apply reaches the same table as a full apply: for pairs of
 # golden inputs A -> B, `apply A; apply B` (incremental) must list exactly
 # like `apply --full B` in a fresh namespace, and B again sends nothing.
-# The tables are compared as `nft list` prints them, elements sorted.  Also:
+# The tables are compared as `nft list` prints them, elements and chains
+# sorted.  Also:
 # variants of external-traffic (node ports, LB ranges, ETP Local) change every
 # layout 2 set incrementally; diff reports no change afterwards; a layout 1
 # table is replaced whole, a foreign table is refused.
@@ -55,7 +56,24 @@ list() {
 		if (buf ~ /}[ \t]*$/) flush()
 		next
 	}
-	{ print }'
+	{ print }' | python3 -c '
+import re, sys
+# chains and maps an incremental apply adds come last in the kernel: order
+# the blocks of the table by their first line
+out, blocks, cur = [], [], None
+for line in sys.stdin.read().splitlines():
+    if cur is None and re.match(r"\t(chain|set|map) ", line):
+        cur = [line]
+    elif cur is not None:
+        cur.append(line)
+        if line == "\t}":
+            blocks.append(cur)
+            cur = None
+    elif line.strip():
+        out.append(line)
+blocks.sort(key=lambda b: b[0])
+print("\n".join(out[:-1] + [l for b in blocks for l in b] + out[-1:]))
+'
 }
 
 run() { ip netns exec "$PFX-a" "$SVCNFT" "$@"; }
@@ -88,6 +106,10 @@ step() {	# step CASE: incremental to CASE in a, full in b, compare
 }
 
 A="--service-cidr 10.0.0.0/24"
+# new chains (a new endpoint count): incremental through the netlink batch,
+# a full replace through libnftables
+NEWCHAINS=inc
+[ "${SVCNFT_LOADER:-}" != nft ] || NEWCHAINS=full
 cd "$DATA"
 # the first apply and a change of masquerade options replace the table
 for s in affinity:full two-namespaces:any udp-sctp:any multi-port-named:any \
@@ -126,7 +148,7 @@ for set in service-ips4 service-ips6 external-local4 nodeports4 nodeports6 \
 done
 echo "ok   element changes of every kind"
 for s in external-traffic:any "$T/et-changed":inc external-traffic:inc \
-	 "$T/et-less":inc external-traffic:full service-types:any; do
+	 "$T/et-less":inc external-traffic:$NEWCHAINS service-types:any; do
 	step "${s%:*}" "${s#*:}"
 done
 if ! grep -q 'nodeport-addresses4' "$T/a" || ! grep -q 'firewall-allow6' "$T/a"; then
@@ -155,6 +177,36 @@ if ip netns exec "$PFX-a" nft list set inet svcnft affinity4-tcp | grep -q '192.
 else
 	echo "FAIL: affinity entry lost"; fail=1
 fi
+
+# a new endpoint count needs new chains: still incremental (the netlink
+# batch adds them from the template) and affinity entries survive; through
+# libnftables (SVCNFT_LOADER=nft) that is a full replace
+run apply $A affinity/svc.json 2> /dev/null
+ip netns exec "$PFX-a" nft add element inet svcnft affinity4-tcp '{ 192.168.1.2 . 10.0.0.101 . 80 . 1 timeout 600s }'
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+for i in d["items"]:
+    for s in i.get("subsets", []):
+        if len(s.get("addresses", [])) == 2:
+            s["addresses"].append({"ip": "10.244.9.9"})
+            break
+    else:
+        continue
+    break
+json.dump(d, open(sys.argv[2], "w"))
+' affinity/svc.json "$T/grown.json"
+run apply $A "$T/grown.json" 2> "$T/err"
+if [ "${SVCNFT_LOADER:-}" = nft ]; then
+	grep -q "full replace: new chains are needed" "$T/err" ||
+		{ echo "FAIL: expected a full replace for new chains"; cat "$T/err"; fail=1; }
+elif grep -q "updated table inet svcnft: .* [1-9][0-9]* chains/maps added" "$T/err" &&
+     ip netns exec "$PFX-a" nft list set inet svcnft affinity4-tcp | grep -q '192.168.1.2 . 10.0.0.101 . 80 . 1'; then
+	echo "ok   new chains added incrementally, affinity entry kept"
+else
+	echo "FAIL: new chains: not incremental or affinity lost"; cat "$T/err"; fail=1
+fi
+run apply $A "$T/changed.json" 2> /dev/null
 
 # a change by someone else between read and commit: recomputed, not lost
 SVCNFT_TEST_PAUSE_MS=700 run apply $A affinity/svc.json 2> "$T/err" &

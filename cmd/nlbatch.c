@@ -1,0 +1,598 @@
+/* nlbatch: nf_tables netlink batches built by hand (see nlbatch.h). */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kernel.h"
+#include "nlbatch.h"
+#include "util.h"
+
+/* Bytes of elements per message: their list is one attribute, whose
+ * length field has 16 bits. */
+#define LIST_MAX 60000
+#define RXBUF (1 << 17)
+
+static void put(struct msgs *m, const void *p, size_t n)
+{
+	buf_add(&m->b, p, n);
+}
+
+static void pad(struct msgs *m)
+{
+	static const char z[4];
+
+	put(m, z, NLA_ALIGN(m->b.len) - m->b.len);
+}
+
+size_t nb_msg_begin(struct msgs *m, uint16_t type, uint16_t flags,
+			const char *what)
+{
+	struct nlmsghdr h = {
+		.nlmsg_type = (uint16_t)(NFNL_SUBSYS_NFTABLES << 8 | type),
+		.nlmsg_flags = (uint16_t)(NLM_F_REQUEST | flags),
+		.nlmsg_seq = ++m->seq,
+	};
+	struct nfgenmsg g = { .nfgen_family = NFPROTO_INET,
+			      .version = NFNETLINK_V0 };
+	size_t off = m->b.len;
+
+	if (type == NFNL_MSG_BATCH_BEGIN || type == NFNL_MSG_BATCH_END) {
+		h.nlmsg_type = type;
+		g.nfgen_family = AF_UNSPEC;
+		g.res_id = htons(NFNL_SUBSYS_NFTABLES);
+	}
+	put(m, &h, sizeof(h));
+	put(m, &g, sizeof(g));
+	m->w = grow(m->w, &m->cap_w, m->n_w + 1, sizeof(*m->w));
+	m->w[m->n_w].seq = h.nlmsg_seq;
+	snprintf(m->w[m->n_w++].s, sizeof(m->w->s), "%s", what);
+	return off;
+}
+
+void nb_msg_end(struct msgs *m, size_t off)
+{
+	uint32_t len = (uint32_t)(m->b.len - off);
+
+	memcpy(m->b.data + off, &len, sizeof(len));
+}
+
+void nb_attr(struct msgs *m, uint16_t type, const void *p, size_t n)
+{
+	struct nlattr a = { .nla_len = (uint16_t)(NLA_HDRLEN + n),
+			    .nla_type = type };
+
+	put(m, &a, sizeof(a));
+	put(m, p, n);
+	pad(m);
+}
+
+void nb_attr_str(struct msgs *m, uint16_t type, const char *s)
+{
+	nb_attr(m, type, s, strlen(s) + 1);
+}
+
+static size_t nest_begin(struct msgs *m, uint16_t type)
+{
+	struct nlattr a = { .nla_type = (uint16_t)(type | NLA_F_NESTED) };
+	size_t off = m->b.len;
+
+	put(m, &a, sizeof(a));
+	return off;
+}
+
+static void nest_end(struct msgs *m, size_t off)
+{
+	uint16_t len = (uint16_t)(m->b.len - off);
+
+	memcpy(m->b.data + off, &len, sizeof(len));
+}
+
+void nb_msgs_free(struct msgs *m)
+{
+	svcnft_buf_free(&m->b);
+	free(m->w);
+}
+
+/* Elements of one set, split over as many messages as they need. */
+
+static void elw_open(struct elw *w)
+{
+	char what[128];
+
+	snprintf(what, sizeof(what), "%s of set %s",
+		 w->del ? "deleting elements" : "the elements", w->set);
+	w->msg = nb_msg_begin(w->m, w->del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
+			      w->del ? 0 : NLM_F_CREATE, what);
+	nb_attr_str(w->m, NFTA_SET_ELEM_LIST_TABLE, w->table);
+	nb_attr_str(w->m, NFTA_SET_ELEM_LIST_SET, w->set);
+	w->list = nest_begin(w->m, NFTA_SET_ELEM_LIST_ELEMENTS);
+	w->open = true;
+}
+
+void nb_elw_close(struct elw *w)
+{
+	if (!w->open)
+		return;
+	nest_end(w->m, w->list);
+	nb_msg_end(w->m, w->msg);
+	w->open = false;
+}
+
+static void elw_data(struct msgs *m, const struct elem *e)
+{
+	size_t d, v;
+	uint32_t code = htonl((uint32_t)e->verdict);
+
+	d = nest_begin(m, NFTA_SET_ELEM_DATA);
+	if (e->dlen) {
+		nb_attr(m, NFTA_DATA_VALUE, e->data, e->dlen);
+	} else {
+		v = nest_begin(m, NFTA_DATA_VERDICT);
+		nb_attr(m, NFTA_VERDICT_CODE, &code, sizeof(code));
+		if (e->chain)
+			nb_attr_str(m, NFTA_VERDICT_CHAIN, e->chain);
+		nest_end(m, v);
+	}
+	nest_end(m, d);
+}
+
+/* A comment as libnftnl stores it: TLV type 0 with the NUL. */
+static void elw_comment(struct msgs *m, const char *c)
+{
+	uint8_t u[2 + 256];
+	size_t n = strnlen(c, 254);
+
+	u[0] = 0;
+	u[1] = (uint8_t)(n + 1);
+	memcpy(u + 2, c, n);
+	u[2 + n] = 0;
+	nb_attr(m, NFTA_SET_ELEM_USERDATA, u, n + 3);
+}
+
+void nb_elw_add(struct elw *w, const struct elem *e)
+{
+	size_t el, k;
+
+	if (w->open && w->m->b.len - w->list > LIST_MAX)
+		nb_elw_close(w);
+	if (!w->open)
+		elw_open(w);
+	el = nest_begin(w->m, NFTA_LIST_ELEM);
+	k = nest_begin(w->m, NFTA_SET_ELEM_KEY);
+	nb_attr(w->m, NFTA_DATA_VALUE, e->key, e->klen);
+	nest_end(w->m, k);
+	if (!w->del && (e->dlen || e->has_verdict))
+		elw_data(w->m, e);
+	if (!w->del && e->comment)
+		elw_comment(w->m, e->comment);
+	nest_end(w->m, el);
+}
+
+/* The template: the skeleton loaded into a private namespace by a child
+ * process and dumped back through a pipe as the kernel holds it. */
+
+struct dump {
+	struct mnl_socket *s;
+	char *buf;
+	uint32_t seq;
+	struct svcnft_buf *out;
+};
+
+/* Append every reply to a dump request of TYPE for TABLE (and SET) to
+ * d->out; 0 or an errno. */
+static int dump(struct dump *d, uint16_t type, const char *table,
+		const char *set)
+{
+	struct nlmsghdr *h = mnl_nlmsg_put_header(d->buf);
+	struct nfgenmsg *g;
+	uint32_t seq = ++d->seq;
+
+	h->nlmsg_type = (uint16_t)(NFNL_SUBSYS_NFTABLES << 8 | type);
+	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	h->nlmsg_seq = seq;
+	g = mnl_nlmsg_put_extra_header(h, sizeof(*g));
+	g->nfgen_family = NFPROTO_INET;
+	mnl_attr_put_strz(h, 1, table);	/* NFTA_*_TABLE, all 1 */
+	if (set)
+		mnl_attr_put_strz(h, NFTA_SET_ELEM_LIST_SET, set);
+	if (mnl_socket_sendto(d->s, h, h->nlmsg_len) < 0)
+		return errno;
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(d->s, d->buf, RXBUF);
+		int len = (int)n;
+
+		if (n < 0)
+			return errno;
+		for (h = (struct nlmsghdr *)d->buf; mnl_nlmsg_ok(h, len);
+		     h = mnl_nlmsg_next(h, &len)) {
+			if (h->nlmsg_seq != seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (h->nlmsg_type == NLMSG_ERROR)
+				return -((struct nlmsgerr *)mnl_nlmsg_get_payload(h))->error;
+			buf_add(d->out, (const char *)h, NLMSG_ALIGN(h->nlmsg_len));
+		}
+	}
+}
+
+/* The attributes of message H: for (a = attr_first(h); attr_ok(h, a);
+ * a = mnl_attr_next(a)), mnl_attr_for_each without its conversions. */
+static const struct nlattr *attr_first(const struct nlmsghdr *h)
+{
+	return mnl_nlmsg_get_payload_offset(h, sizeof(struct nfgenmsg));
+}
+
+static bool attr_ok(const struct nlmsghdr *h, const struct nlattr *a)
+{
+	return mnl_attr_ok(a, (int)((const char *)mnl_nlmsg_get_payload_tail(h) -
+				    (const char *)a));
+}
+
+static const char *msg_name(const struct nlmsghdr *h, uint16_t type)
+{
+	const struct nlattr *a;
+
+	for (a = attr_first(h); attr_ok(h, a); a = mnl_attr_next(a))
+		if (mnl_attr_get_type(a) == type)
+			return mnl_attr_get_str(a);
+	return NULL;
+}
+
+/* Dump elements of every set the set dump (from OFF in d->out) named. */
+static int dump_elements(struct dump *d, const char *table, size_t off,
+			 size_t end)
+{
+	struct svcnft_buf names = {0};
+	int ret = 0;
+
+	for (size_t o = off; o < end;) {
+		const struct nlmsghdr *h = (const void *)(d->out->data + o);
+		const char *s = msg_name(h, NFTA_SET_NAME);
+
+		if (s)
+			buf_add(&names, s, strlen(s) + 1);
+		o += NLMSG_ALIGN(h->nlmsg_len);
+	}
+	for (size_t o = 0; !ret && o < names.len; o += strlen(names.data + o) + 1)
+		ret = dump(d, NFT_MSG_GETSETELEM, table, names.data + o);
+	svcnft_buf_free(&names);
+	return ret;
+}
+
+static int template_dump(const char *table, struct svcnft_buf *out)
+{
+	struct dump d = { .out = out };
+	size_t sets;
+	int ret;
+
+	d.s = kernel_nl_open();
+	if (!d.s)
+		return errno;
+	d.buf = xmalloc(RXBUF);
+	if (!(ret = dump(&d, NFT_MSG_GETTABLE, table, NULL)) &&
+	    !(ret = dump(&d, NFT_MSG_GETCHAIN, table, NULL))) {
+		sets = out->len;
+		if (!(ret = dump(&d, NFT_MSG_GETSET, table, NULL)) &&
+		    !(ret = dump_elements(&d, table, sets, out->len)))
+			ret = dump(&d, NFT_MSG_GETRULE, table, NULL);
+	}
+	mnl_socket_close(d.s);
+	free(d.buf);
+	return ret;
+}
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+/* Exit status of the child: 0 when the dump was written. */
+enum { TPL_UNSHARE = 3, TPL_REFUSED, TPL_DUMP };
+
+/* In the child: exit status 0 when the dump was written to FD. */
+static int template_child(const char *skeleton, const char *table, int fd)
+{
+	struct svcnft_buf out = {0};
+	int null;
+
+	/* without CAP_SYS_ADMIN, a user namespace of our own may still do */
+	if (unshare(CLONE_NEWNET) && unshare(CLONE_NEWUSER | CLONE_NEWNET))
+		return TPL_UNSHARE;
+	if (!getenv("SVCNFT_DEBUG_LOADER") &&
+	    (null = open("/dev/null", O_WRONLY)) >= 0)
+		dup2(null, STDERR_FILENO);
+	if (getenv("SVCNFT_DEBUG_LOADER"))
+		fputs(skeleton, stderr);
+	if (kernel_run(skeleton, false) != SVCNFT_OK)
+		return TPL_REFUSED;
+	if (template_dump(table, &out))
+		return TPL_DUMP;
+	return write_all(fd, out.data, out.len) ? 0 : TPL_DUMP;
+}
+
+bool nb_template_start(struct template *t, const char *skeleton,
+			   const char *table)
+{
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC))
+		return false;
+	fflush(NULL);
+	t->pid = fork();
+	if (t->pid == 0) {
+		close(fds[0]);
+		_exit(template_child(skeleton, table, fds[1]));
+	}
+	close(fds[1]);
+	t->fd = fds[0];
+	if (t->pid < 0)
+		close(fds[0]);
+	return t->pid > 0;
+}
+
+bool nb_template_finish(struct template *t, struct svcnft_buf *out)
+{
+	char b[65536];
+	ssize_t n;
+	int st;
+
+	while ((n = read(t->fd, b, sizeof(b))) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0)
+			buf_add(out, b, (size_t)n);
+	close(t->fd);
+	while (waitpid(t->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	st = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	/* TPL_REFUSED: the script itself will say what libnftables refused */
+	if (st == TPL_UNSHARE)
+		fputs("svcnft: cannot create a private network namespace for the netlink batch; "
+		      "loading the script through libnftables (slower)\n", stderr);
+	else if (st && st != TPL_REFUSED)
+		fprintf(stderr, "svcnft: the netlink batch failed to prepare (%d); "
+			"loading the script through libnftables\n", st);
+	return n == 0 && st == 0;
+}
+
+static const char *what_of(struct msgs *const *parts, size_t n, uint32_t seq)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < parts[i]->n_w; k++)
+			if (parts[i]->w[k].seq == seq)
+				return parts[i]->w[k].s;
+	return "the transaction";
+}
+
+static void sock_opt(int fd, int level, int name, int v)
+{
+	/* best effort: without them errors only lose their detail */
+	(void)setsockopt(fd, level, name, &v, sizeof(v));
+}
+
+void nb_begin(struct msgs *m, uint32_t genid)
+{
+	size_t off = nb_msg_begin(m, NFNL_MSG_BATCH_BEGIN, 0, "the transaction");
+	uint32_t g = htonl(genid);
+
+	if (genid)
+		nb_attr(m, NFNL_BATCH_GENID, &g, sizeof(g));
+	nb_msg_end(m, off);
+}
+
+void nb_end(struct msgs *m)
+{
+	nb_msg_end(m, nb_msg_begin(m, NFNL_MSG_BATCH_END, 0, "the transaction"));
+}
+
+const struct nlmsghdr *nb_first(const struct svcnft_buf *t, int *len)
+{
+	const struct nlmsghdr *h = (const void *)t->data;
+
+	*len = (int)t->len;
+	return t->data && mnl_nlmsg_ok(h, *len) ? h : NULL;
+}
+
+const struct nlmsghdr *nb_next(const struct nlmsghdr *h, int *len)
+{
+	h = mnl_nlmsg_next(h, len);
+	return mnl_nlmsg_ok(h, *len) ? h : NULL;
+}
+
+uint16_t nb_type(const struct nlmsghdr *h)
+{
+	return h->nlmsg_type & 0xff;
+}
+
+const char *nb_name(const struct nlmsghdr *h)
+{
+	uint16_t a;
+	const char *s;
+
+	switch (nb_type(h)) {
+	case NFT_MSG_NEWTABLE: a = NFTA_TABLE_NAME; break;
+	case NFT_MSG_NEWCHAIN: a = NFTA_CHAIN_NAME; break;
+	case NFT_MSG_NEWSET: a = NFTA_SET_NAME; break;
+	case NFT_MSG_NEWSETELEM: a = NFTA_SET_ELEM_LIST_SET; break;
+	default: a = NFTA_RULE_CHAIN; break;
+	}
+	s = msg_name(h, a);
+	return s ? s : "?";
+}
+
+/* What to keep of each object: not its handle, use count or counters. */
+
+#define BIT(t) (1u << (t))
+
+static const uint32_t keep_table = BIT(NFTA_TABLE_NAME) |
+	BIT(NFTA_TABLE_FLAGS) | BIT(NFTA_TABLE_USERDATA);
+static const uint32_t keep_chain = BIT(NFTA_CHAIN_TABLE) |
+	BIT(NFTA_CHAIN_NAME) | BIT(NFTA_CHAIN_HOOK) | BIT(NFTA_CHAIN_POLICY) |
+	BIT(NFTA_CHAIN_TYPE) | BIT(NFTA_CHAIN_USERDATA);
+static const uint32_t keep_set = BIT(NFTA_SET_TABLE) | BIT(NFTA_SET_NAME) |
+	BIT(NFTA_SET_FLAGS) | BIT(NFTA_SET_KEY_TYPE) | BIT(NFTA_SET_KEY_LEN) |
+	BIT(NFTA_SET_DATA_TYPE) | BIT(NFTA_SET_DATA_LEN) |
+	BIT(NFTA_SET_POLICY) | BIT(NFTA_SET_DESC) | BIT(NFTA_SET_TIMEOUT) |
+	BIT(NFTA_SET_GC_INTERVAL) | BIT(NFTA_SET_USERDATA) |
+	BIT(NFTA_SET_OBJ_TYPE) | BIT(NFTA_SET_EXPR) | BIT(NFTA_SET_EXPRESSIONS);
+static const uint32_t keep_elems = BIT(NFTA_SET_ELEM_LIST_TABLE) |
+	BIT(NFTA_SET_ELEM_LIST_SET) | BIT(NFTA_SET_ELEM_LIST_ELEMENTS);
+static const uint32_t keep_rule = BIT(NFTA_RULE_TABLE) |
+	BIT(NFTA_RULE_CHAIN) | BIT(NFTA_RULE_EXPRESSIONS) |
+	BIT(NFTA_RULE_USERDATA);
+
+void nb_copy(struct msgs *m, const struct nlmsghdr *h)
+{
+	uint16_t type = nb_type(h), flags = NLM_F_CREATE;
+	const struct nlattr *a;
+	uint32_t keep;
+	char what[128];
+	size_t off;
+
+	switch (type) {
+	case NFT_MSG_NEWTABLE: keep = keep_table; break;
+	case NFT_MSG_NEWCHAIN: keep = keep_chain; break;
+	case NFT_MSG_NEWSET: keep = keep_set; break;
+	case NFT_MSG_NEWSETELEM: keep = keep_elems; break;
+	default: keep = keep_rule; flags |= NLM_F_APPEND; break;
+	}
+	snprintf(what, sizeof(what), "%s %s",
+		 type == NFT_MSG_NEWTABLE ? "table inet" :
+		 type == NFT_MSG_NEWCHAIN ? "chain" :
+		 type == NFT_MSG_NEWSET ? "set" :
+		 type == NFT_MSG_NEWSETELEM ? "the elements of set" :
+		 "a rule of chain", nb_name(h));
+	off = nb_msg_begin(m, type, flags, what);
+	for (a = attr_first(h); attr_ok(h, a); a = mnl_attr_next(a)) {
+		uint16_t t = mnl_attr_get_type(a);
+
+		if (t < 32 && (keep & BIT(t))) {
+			put(m, a, a->nla_len);
+			pad(m);
+		}
+	}
+	if (type == NFT_MSG_NEWSET) {	/* required, unique in the batch */
+		uint32_t id = htonl(m->seq);
+
+		nb_attr(m, NFTA_SET_ID, &id, sizeof(id));
+	}
+	nb_msg_end(m, off);
+}
+
+double nb_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Errors the kernel queued for the batch (it is processed within
+ * sendmsg): 0, or the first one with a message.  Acks are not asked
+ * for; an overflowing queue (ENOBUFS) can only hold errors. */
+static int read_errors(int fd, struct msgs *const *parts, size_t n)
+{
+	char *buf = xmalloc(RXBUF);
+	int first = 0, count = 0;
+	ssize_t r;
+
+	while ((r = recv(fd, buf, RXBUF, MSG_DONTWAIT)) != 0) {
+		const struct nlmsghdr *h = (const void *)buf;
+		int len = (int)r;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			if (errno == ENOBUFS && !first)
+				first = ENOBUFS;
+			if (errno != ENOBUFS)
+				break;
+			count++;
+			continue;
+		}
+		for (; mnl_nlmsg_ok(h, len); h = mnl_nlmsg_next(h, &len)) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
+
+			if (h->nlmsg_type != NLMSG_ERROR || !e->error)
+				continue;
+			if (-e->error == ERESTART && !count) {
+				first = ERESTART;	/* the caller retries */
+				break;
+			}
+			if (!count++ || first == ENOBUFS) {
+				first = -e->error;
+				fprintf(stderr, "svcnft: the kernel refused %s: %s\n",
+					what_of(parts, n, e->msg.nlmsg_seq),
+					strerror(first));
+			}
+		}
+	}
+	if (first == ENOBUFS)
+		fputs("svcnft: the kernel refused the batch (too many errors to list)\n", stderr);
+	else if (count > 1)
+		fprintf(stderr, "svcnft: ... and %d more errors; nothing was changed\n",
+			count - 1);
+	free(buf);
+	return first;
+}
+
+int nb_send(struct msgs *const *parts, size_t n)
+{
+	struct mnl_socket *s = kernel_nl_open();
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct iovec iov[4];
+	struct msghdr mh = { .msg_name = &sa, .msg_namelen = sizeof(sa),
+			     .msg_iov = iov, .msg_iovlen = n };
+	size_t total = 0;
+	ssize_t r;
+	int fd, err;
+
+	if (!s) {
+		fprintf(stderr, "svcnft: cannot open a netlink socket: %s\n", strerror(errno));
+		return SVCNFT_EKERNEL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		iov[i] = (struct iovec){ parts[i]->b.data, parts[i]->b.len };
+		total += parts[i]->b.len;
+	}
+	fd = mnl_socket_get_fd(s);
+	sock_opt(fd, SOL_SOCKET, SO_SNDBUFFORCE,
+		 total > (1u << 29) ? 1 << 29 : (int)total + 65536);
+	sock_opt(fd, SOL_SOCKET, SO_RCVBUFFORCE, 4 << 20);
+	sock_opt(fd, SOL_NETLINK, NETLINK_CAP_ACK, 1);
+	r = sendmsg(fd, &mh, 0);
+	err = r < 0 ? errno : (size_t)r != total ? EMSGSIZE : 0;
+	if (err)
+		fprintf(stderr, "svcnft: cannot send the batch (%zu bytes): %s\n",
+			total, strerror(err));
+	else
+		err = read_errors(fd, parts, n);
+	mnl_socket_close(s);
+	if (err == ERESTART)
+		return NB_RESTART;
+	return err ? SVCNFT_EKERNEL : SVCNFT_OK;
+}
+

@@ -1,0 +1,96 @@
+/* nlbatch: building, preparing and sending nf_tables netlink batches.
+ *
+ * Messages are built back to back in a buffer; elements are split over as
+ * many messages as they need.  The template is the skeleton script loaded
+ * by libnftables into a private network namespace and dumped back, the
+ * kernel's own encoding of chains, rules and declarations. */
+#ifndef SVCNFT_NLBATCH_H
+#define SVCNFT_NLBATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "svcnft.h"
+
+struct nlmsghdr;
+
+/* Netlink messages back to back, and what each one is (for errors). */
+struct msgs {
+	struct svcnft_buf b;
+	uint32_t seq;			/* of the last message */
+	struct what { uint32_t seq; char s[128]; } *w;
+	size_t n_w, cap_w;
+};
+
+/* A message of nf_tables TYPE (or a batch begin/end); WHAT names it in
+ * errors ("chain X").  Returns its offset for nb_msg_end(). */
+size_t nb_msg_begin(struct msgs *m, uint16_t type, uint16_t flags,
+		    const char *what);
+void nb_msg_end(struct msgs *m, size_t off);
+void nb_attr(struct msgs *m, uint16_t type, const void *p, size_t n);
+void nb_attr_str(struct msgs *m, uint16_t type, const char *s);
+void nb_msgs_free(struct msgs *m);
+
+/* Batch begin, with generation GENID to check unless 0 (the kernel then
+ * refuses the batch with ERESTART once the ruleset has moved on). */
+void nb_begin(struct msgs *m, uint32_t genid);
+void nb_end(struct msgs *m);
+
+/* One set element: key, data (value, or verdict with a chain), comment. */
+struct elem {
+	uint8_t key[48], data[24];
+	size_t klen, dlen;
+	int verdict;			/* when !dlen and has_verdict */
+	bool has_verdict;
+	const char *chain;		/* of a goto or jump, or NULL */
+	const char *comment;		/* or NULL */
+};
+
+/* Writes elements of one set as NFT_MSG_NEWSETELEM (or DELSETELEM when
+ * del) messages.  Set m, table, set and del, then nb_elw_add() each and
+ * nb_elw_close() at the end. */
+struct elw {
+	struct msgs *m;
+	const char *table;
+	char set[64];
+	bool del;
+	size_t msg, list;
+	bool open;
+};
+void nb_elw_add(struct elw *w, const struct elem *e);
+void nb_elw_close(struct elw *w);
+
+/* The template, in a child process: start it, do other work, finish it
+ * to get the dumped messages (table, chains, sets, elements, rules, in
+ * that order).  False when no private namespace could be made or
+ * libnftables refused the skeleton: load the script instead. */
+struct template {
+	pid_t pid;
+	int fd;
+};
+bool nb_template_start(struct template *t, const char *skeleton,
+		       const char *table);
+bool nb_template_finish(struct template *t, struct svcnft_buf *out);
+
+/* Template messages: the nf_tables type (NFT_MSG_NEWCHAIN ...), and the
+ * name of the object or the chain or set it belongs to. */
+uint16_t nb_type(const struct nlmsghdr *h);
+const char *nb_name(const struct nlmsghdr *h);
+/* Append template message H to M as a new object (not its handle, use
+ * count or counters); "chain X" etc. as its WHAT. */
+void nb_copy(struct msgs *m, const struct nlmsghdr *h);
+/* Iterate the messages of a template: for (h = nb_first(t, &len); h;
+ * h = nb_next(h, &len)). */
+const struct nlmsghdr *nb_first(const struct svcnft_buf *t, int *len);
+const struct nlmsghdr *nb_next(const struct nlmsghdr *h, int *len);
+
+/* Send PARTS as one sendmsg; SVCNFT_OK, SVCNFT_EKERNEL with the first
+ * refused object named on stderr, or NB_RESTART (generation moved). */
+#define NB_RESTART (-2)
+int nb_send(struct msgs *const *parts, size_t n);
+
+double nb_now_ms(void);
+
+#endif
