@@ -56,25 +56,17 @@ list() {
 		if (buf ~ /}[ \t]*$/) flush()
 		next
 	}
-	{ print }' | python3 -c '
-import re, sys
-# chains and maps an incremental apply adds come last in the kernel: order
-# the blocks of the table by their first line
-out, blocks, cur = [], [], None
-for line in sys.stdin.read().splitlines():
-    if cur is None and re.match(r"\t(chain|set|map) ", line):
-        cur = [line]
-    elif cur is not None:
-        cur.append(line)
-        if line == "\t}":
-            blocks.append(cur)
-            cur = None
-    elif line.strip():
-        out.append(line)
-blocks.sort(key=lambda b: b[0])
-print("\n".join(out[:-1] + [l for b in blocks for l in b] + out[-1:]))
-'
+	{ print }' | awk '
+	# chains and maps an incremental apply adds come last in the kernel:
+	# order the blocks of the table by their first line (one line each
+	# through sort, parts joined by \001)
+	cur == "" && /^\t(chain|set|map) / { cur = $0; next }
+	cur != "" { cur = cur "\001" $0; if ($0 == "\t}") { print "1 " cur; cur = "" }; next }
+	/^}$/ { print "2 " $0; next }
+	NF { printf "0 %06d%s\n", NR, $0 }' | sort -s -k1,1 -k2 | cut -c3- |
+		sed 's/^[0-9]\{6\}//' | tr '\001' '\n'
 }
+
 
 run() { ip netns exec "$PFX-a" "$SVCNFT" "$@"; }
 
@@ -112,10 +104,14 @@ NEWCHAINS=inc
 [ "${SVCNFT_LOADER:-}" != nft ] || NEWCHAINS=full
 cd "$DATA"
 # the first apply and a change of masquerade options replace the table
-for s in affinity:full two-namespaces:any udp-sctp:any multi-port-named:any \
-	 affinity:any no-endpoints:any ipv6-dual-stack:any example-cluster:any \
-	 affinity:any masquerade-cluster-cidr:full ready-notready:full \
-	 masquerade-ipv4-only:full masquerade-ipv4-only:any; do
+STEPS="affinity:full two-namespaces:any udp-sctp:any multi-port-named:any
+	affinity:any no-endpoints:any ipv6-dual-stack:any example-cluster:any
+	affinity:any masquerade-cluster-cidr:full ready-notready:full
+	masquerade-ipv4-only:full masquerade-ipv4-only:any"
+# the libnftables run checks the fallback path on fewer pairs (CI time)
+[ "${SVCNFT_LOADER:-}" != nft ] ||
+	STEPS="affinity:full two-namespaces:any ipv6-dual-stack:any masquerade-cluster-cidr:full"
+for s in $STEPS; do
 	step "${s%:*}" "${s#*:}"
 done
 
