@@ -388,9 +388,11 @@ static bool parts(const char **s, const char *kinds, int family, uint8_t *b,
 	char dot[4];
 
 	for (size_t i = 0; kinds[i]; i++) {
+		size_t need = kinds[i] == 'a' && family == AF_INET6 ? 16 : 4;
+
 		if (i && (!word(s, dot, sizeof(dot)) || strcmp(dot, ".")))
 			return false;
-		if (*n + 16 > cap || !part(s, kinds[i], family, b, n))
+		if (*n + need > cap || !part(s, kinds[i], family, b, n))
 			return false;
 	}
 	return true;
@@ -594,12 +596,16 @@ int nlload_update(const struct plan *p, const struct changes *c,
 	struct template tp;
 	int rc = NLLOAD_UNAVAILABLE;
 
+	double t[4];
+
+	t[0] = nb_now_ms();
 	if (needs_template(c)) {
 		render_nft_plan(&skel, p, true);
 		if (!nb_template_start(&tp, skel.data, table) ||
 		    !nb_template_finish(&tp, &tpl))
 			goto out;
 	}
+	t[1] = nb_now_ms();
 	nb_begin(&m, genid);
 	if (!from_template(&m, c, table, &tpl) ||
 	    !element_changes(&m, c, table, true) ||
@@ -607,7 +613,12 @@ int nlload_update(const struct plan *p, const struct changes *c,
 		goto out;
 	delete_old(&m, c, table);
 	nb_end(&m);
+	t[2] = nb_now_ms();
 	rc = nlload_result(nb_send(parts, ARRAY_SIZE(parts)));
+	t[3] = nb_now_ms();
+	if (getenv("SVCNFT_DEBUG_LOADER"))
+		fprintf(stderr, "svcnft: batch: template %.0f ms, encode %.0f ms, send+commit %.0f ms; %zu bytes\n",
+			t[1] - t[0], t[2] - t[1], t[3] - t[2], m.b.len);
 out:
 	svcnft_buf_free(&skel);
 	svcnft_buf_free(&tpl);

@@ -225,9 +225,10 @@ static void parse_ingress(const struct objref *o, json_t *obj, struct svc *s,
 		}
 		ip = get_str(o, it, path, "ip");
 		mode = get_str(o, it, path, "ipMode");
-		if (!ip || !*ip)
+		if ((!ip || !*ip) && !mode)
 			continue;
-		x = add_ext(s, cap, ip, true, i);
+		/* an ipMode without ip is refused in validate.c */
+		x = add_ext(s, cap, ip ? ip : "", true, i);
 		x->mode = dup_or_null(mode);
 	}
 }

@@ -394,10 +394,14 @@ static void check_ext_addrs(struct vctx *v, struct svc *s)
 			 "spec.externalIPs[%zu]", x->idx);
 		/* ipMode Proxy: the load balancer delivers to the nodes */
 		x->proxy = x->mode && !strcmp(x->mode, "Proxy");
-		if (x->mode && !x->proxy && strcmp(x->mode, "VIP"))
+		if (x->mode && *x->raw && !x->proxy && strcmp(x->mode, "VIP"))
 			obj_invalid(&v->o, "status.loadBalancer.ingress[%zu].ipMode: Unsupported value: %s: supported values: \"Proxy\", \"VIP\"",
 				    x->idx, q(v, x->mode));
-		if (!ipaddr_parse(x->raw, &x->ip)) {
+		if (x->lb && !*x->raw) {
+			obj_invalid(&v->o, "status.loadBalancer.ingress[%zu].ipMode: Forbidden: may not be specified when `ip` is not set",
+				    x->idx);
+			x->ip.family = 0;
+		} else if (!ipaddr_parse(x->raw, &x->ip)) {
 			obj_invalid(&v->o, "%s: Invalid value: %s: must be a valid IP address",
 				    path, q(v, x->raw));
 			x->ip.family = 0;

@@ -78,6 +78,10 @@ step() {	# step CASE: incremental to CASE in a, full in b, compare
 	inc) grep -q "updated table" "$T/err" || { echo "FAIL: $c: expected an incremental apply"; cat "$T/err"; fail=1; } ;;
 	full) grep -q "full replace" "$T/err" || { echo "FAIL: $c: expected a full replace"; cat "$T/err"; fail=1; } ;;
 	esac
+	# the batch must not have fallen back to libnftables
+	if [ "${SVCNFT_LOADER:-}" != nft ] && grep -q "libnftables)" "$T/err"; then
+		echo "FAIL: $c: the netlink batch fell back to libnftables"; cat "$T/err"; fail=1
+	fi
 	ip netns exec "$PFX-b" nft delete table inet svcnft 2>/dev/null || true
 	# shellcheck disable=SC2046
 	ip netns exec "$PFX-b" "$SVCNFT" apply --full $(args "$c") $(inputs "$c") 2>/dev/null
