@@ -139,6 +139,7 @@ static bool use_batch(void)
 static enum svcnft_status load(const struct plan *p, uint32_t *gen,
 			       const char **how)
 {
+	const char *table = p->cfg->table;
 	struct svcnft_buf out = {0};
 	enum svcnft_status rc;
 	bool exists;
@@ -146,9 +147,7 @@ static enum svcnft_status load(const struct plan *p, uint32_t *gen,
 
 	for (int i = 0; use_batch() && i < 5; i++) {
 		*how = "netlink batch";
-		if (live_genid(gen))
-			*gen = 0;
-		if (kernel_check_owner(p->cfg->table, "apply", &exists))
+		if (live_genid(gen) || kernel_check_owner(table, "apply", &exists))
 			return SVCNFT_EKERNEL;
 		test_pause("SVCNFT_TEST_FULL_PAUSE_MS");
 		if ((r = nlload_apply(p, *gen)) != NLLOAD_RESTART)
@@ -156,11 +155,16 @@ static enum svcnft_status load(const struct plan *p, uint32_t *gen,
 		diff_log_prefix();
 		fputs("the ruleset changed while loading; checking the table again\n", stderr);
 	}
-	if (r != NLLOAD_UNAVAILABLE && r != NLLOAD_RESTART)
+	if (r == NLLOAD_RESTART) {
+		fprintf(stderr, "svcnft: table inet %s kept changing; nothing applied\n", table);
+		return SVCNFT_EKERNEL;
+	}
+	if (r != NLLOAD_UNAVAILABLE)
 		return (enum svcnft_status)r;
+	/* the script has no generation check: check ownership right before */
 	*how = "libnftables";
-	if (live_genid(gen))
-		*gen = 0;
+	if (live_genid(gen) || kernel_check_owner(table, "apply", &exists))
+		return SVCNFT_EKERNEL;
 	render_nft_plan(&out, p, false);
 	rc = kernel_run(out.data, false);
 	svcnft_buf_free(&out);

@@ -8,6 +8,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,7 +155,7 @@ static void elw_data(struct msgs *m, const struct elem *e)
 static void elw_comment(struct msgs *m, const char *c)
 {
 	uint8_t u[2 + 256];
-	size_t n = strnlen(c, 254);
+	size_t n = strnlen(c, 253);	/* userdata: at most 256 bytes */
 
 	u[0] = 0;
 	u[1] = (uint8_t)(n + 1);
@@ -221,8 +222,15 @@ static int dump(struct dump *d, uint16_t type, const char *table,
 		     h = mnl_nlmsg_next(h, &len)) {
 			if (h->nlmsg_seq != seq)
 				continue;
-			if (h->nlmsg_type == NLMSG_DONE)
-				return 0;
+			if (h->nlmsg_flags & NLM_F_DUMP_INTR)
+				return EINTR;	/* cannot happen in a private namespace */
+			if (h->nlmsg_type == NLMSG_DONE) {
+				int32_t e = 0;
+
+				if (mnl_nlmsg_get_payload_len(h) >= sizeof(e))
+					memcpy(&e, mnl_nlmsg_get_payload(h), sizeof(e));
+				return e < 0 ? -e : 0;
+			}
 			if (h->nlmsg_type == NLMSG_ERROR)
 				return -((struct nlmsgerr *)mnl_nlmsg_get_payload(h))->error;
 			buf_add(d->out, (const char *)h, NLMSG_ALIGN(h->nlmsg_len));
@@ -345,6 +353,11 @@ bool nb_template_start(struct template *t, const char *skeleton,
 	fflush(NULL);
 	t->pid = fork();
 	if (t->pid == 0) {
+		sigset_t none;
+
+		/* watch blocks these for its signalfd: the child must die */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		close(fds[0]);
 		_exit(template_child(skeleton, table, fds[1]));
 	}
@@ -359,14 +372,14 @@ bool nb_template_finish(struct template *t, struct svcnft_buf *out)
 {
 	char b[65536];
 	ssize_t n;
-	int st;
+	int st = -1;
 
 	while ((n = read(t->fd, b, sizeof(b))) > 0 || (n < 0 && errno == EINTR))
 		if (n > 0)
 			buf_add(out, b, (size_t)n);
 	close(t->fd);
 	while (waitpid(t->pid, &st, 0) < 0 && errno == EINTR)
-		;
+		;	/* other errors leave st -1: not a success */
 	st = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 	/* TPL_REFUSED: the script itself will say what libnftables refused */
 	if (st == TPL_UNSHARE)
@@ -579,8 +592,11 @@ int nb_send(struct msgs *const *parts, size_t n)
 		total += parts[i]->b.len;
 	}
 	fd = mnl_socket_get_fd(s);
-	sock_opt(fd, SOL_SOCKET, SO_SNDBUFFORCE,
-		 total > (1u << 29) ? 1 << 29 : (int)total + 65536);
+	/* SO_SNDBUFFORCE needs CAP_NET_ADMIN in the initial user namespace */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &(int){ total > (1u << 29) ?
+			1 << 29 : (int)total + 65536 }, sizeof(int)))
+		sock_opt(fd, SOL_SOCKET, SO_SNDBUF,
+			 total > (1u << 29) ? 1 << 29 : (int)total + 65536);
 	sock_opt(fd, SOL_SOCKET, SO_RCVBUFFORCE, 4 << 20);
 	sock_opt(fd, SOL_NETLINK, NETLINK_CAP_ACK, 1);
 	r = sendmsg(fd, &mh, 0);

@@ -13,6 +13,7 @@
 
 #include "diff.h"
 #include "elements.h"
+#include "live.h"
 #include "nlbatch.h"
 #include "nlload.h"
 #include "util.h"
@@ -241,9 +242,21 @@ static void test_fault(struct msgs *m, const char *table)
 	nb_elw_close(&w);
 }
 
-static int nlload_result(int r)
+/* The result of sending a batch checked against generation GENID: the
+ * kernel drops a malformed batch without a word, so success also needs
+ * the generation to have moved. */
+static int nlload_result(int r, uint32_t genid)
 {
-	return r == NB_RESTART ? NLLOAD_RESTART : r;
+	uint32_t now;
+
+	if (r == NB_RESTART)
+		return NLLOAD_RESTART;
+	if (r == SVCNFT_OK && genid && !live_genid(&now) && now == genid) {
+		fputs("svcnft: the kernel did not commit the batch (the ruleset generation did not move)\n",
+		      stderr);
+		return SVCNFT_EKERNEL;
+	}
+	return r;
 }
 
 int nlload_apply(const struct plan *p, uint32_t genid)
@@ -272,7 +285,7 @@ int nlload_apply(const struct plan *p, uint32_t genid)
 	nb_end(&tail);
 	test_fault(&els, table);
 	t[3] = nb_now_ms();
-	rc = nlload_result(nb_send(parts, ARRAY_SIZE(parts)));
+	rc = nlload_result(nb_send(parts, ARRAY_SIZE(parts)), genid);
 	t[4] = nb_now_ms();
 	if (getenv("SVCNFT_DEBUG_LOADER"))
 		fprintf(stderr, "svcnft: batch: skeleton+encode %.0f ms, template wait %.0f ms, replay %.0f ms, "
@@ -530,8 +543,10 @@ static bool from_template(struct msgs *m, const struct changes *c,
 
 		switch (nb_type(h)) {
 		case NFT_MSG_NEWSET:
-			if (is_new && !strncmp(name, "__", 2))
-				return false;	/* anonymous: not renamed here */
+			/* an anonymous set of a new rule would need a
+			 * name free in the live table: not done here */
+			if (c->n_new && !strncmp(name, "__", 2))
+				return false;
 			/* fall through */
 		case NFT_MSG_NEWCHAIN:
 		case NFT_MSG_NEWRULE:
@@ -614,7 +629,7 @@ int nlload_update(const struct plan *p, const struct changes *c,
 	delete_old(&m, c, table);
 	nb_end(&m);
 	t[2] = nb_now_ms();
-	rc = nlload_result(nb_send(parts, ARRAY_SIZE(parts)));
+	rc = nlload_result(nb_send(parts, ARRAY_SIZE(parts)), genid);
 	t[3] = nb_now_ms();
 	if (getenv("SVCNFT_DEBUG_LOADER"))
 		fprintf(stderr, "svcnft: batch: template %.0f ms, encode %.0f ms, send+commit %.0f ms; %zu bytes\n",
