@@ -251,10 +251,10 @@ static void element_cmd(struct svcnft_buf *b, const char *verb,
 	buf_puts(b, "}\n");
 }
 
-static void delete_objs(struct svcnft_buf *b, const struct changes *c,
-			const char *table)
+void changes_each_old(const struct changes *c,
+		      void (*each)(const char *name, bool map, void *arg),
+		      void *arg)
 {
-	/* load-balancing chains, then slot maps, then slot chains */
 	for (int pass = 0; pass < 3; pass++)
 		for (size_t i = 0; i < c->n_old; i++) {
 			const char *n = c->old_objs[i];
@@ -262,9 +262,29 @@ static void delete_objs(struct svcnft_buf *b, const struct changes *c,
 
 			if ((pass == 0 && !map && !slot) || (pass == 1 && map) ||
 			    (pass == 2 && slot && !map))
-				buf_printf(b, "delete %s inet %s %s\n", map ? "map" : "chain",
-					   table, n);
+				each(n, map, arg);
 		}
+}
+
+struct del_ctx {
+	struct svcnft_buf *b;
+	const char *table;
+};
+
+static void delete_obj(const char *name, bool map, void *arg)
+{
+	struct del_ctx *d = arg;
+
+	buf_printf(d->b, "delete %s inet %s %s\n", map ? "map" : "chain",
+		   d->table, name);
+}
+
+static void delete_objs(struct svcnft_buf *b, const struct changes *c,
+			const char *table)
+{
+	struct del_ctx d = { b, table };
+
+	changes_each_old(c, delete_obj, &d);
 }
 
 /* The `typeof` maps of backends: nft 1.0.6 parses their elements only

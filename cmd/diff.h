@@ -36,6 +36,13 @@ struct diff_summary {
 void diff_print(FILE *f, const struct changes *c, const struct elements *want,
 		const struct elements *live, bool color, struct diff_summary *sum);
 
+/* The chains and maps nothing uses any more, in an order in which each
+ * can be deleted once nothing refers to it: load-balancing chains, then
+ * slot maps, then slot chains.  EACH(name, is_map, ARG) for each. */
+void changes_each_old(const struct changes *c,
+		      void (*each)(const char *name, bool map, void *arg),
+		      void *arg);
+
 /* The nft script that turns the live table into the wanted one in one
  * transaction; false (nothing written) if C needs a full replace. */
 bool changes_script(struct svcnft_buf *b, const struct changes *c,

@@ -564,33 +564,22 @@ static bool from_template(struct msgs *m, const struct changes *c,
 	return true;
 }
 
-static void delete_obj(struct msgs *m, const char *table, const char *name,
-		       bool set)
+struct del_ctx {
+	struct msgs *m;
+	const char *table;
+};
+
+static void delete_obj(const char *name, bool set, void *arg)
 {
+	struct del_ctx *d = arg;
 	char what[128];
 	size_t off;
 
 	snprintf(what, sizeof(what), "deleting %s %s", set ? "map" : "chain", name);
-	off = nb_msg_begin(m, set ? NFT_MSG_DELSET : NFT_MSG_DELCHAIN, 0, what);
-	nb_attr_str(m, set ? NFTA_SET_TABLE : NFTA_CHAIN_TABLE, table);
-	nb_attr_str(m, set ? NFTA_SET_NAME : NFTA_CHAIN_NAME, name);
-	nb_msg_end(m, off);
-}
-
-/* Load-balancing chains, then slot maps, then slot chains: each only
- * once nothing refers to it. */
-static void delete_old(struct msgs *m, const struct changes *c,
-		       const char *table)
-{
-	for (int pass = 0; pass < 3; pass++)
-		for (size_t i = 0; i < c->n_old; i++) {
-			const char *n = c->old_objs[i];
-			bool map = el_dynamic_set(n), slot = strstr(n, "-slot-") != NULL;
-
-			if ((pass == 0 && !map && !slot) || (pass == 1 && map) ||
-			    (pass == 2 && slot && !map))
-				delete_obj(m, table, n, map);
-		}
+	off = nb_msg_begin(d->m, set ? NFT_MSG_DELSET : NFT_MSG_DELCHAIN, 0, what);
+	nb_attr_str(d->m, set ? NFTA_SET_TABLE : NFTA_CHAIN_TABLE, d->table);
+	nb_attr_str(d->m, set ? NFTA_SET_NAME : NFTA_CHAIN_NAME, name);
+	nb_msg_end(d->m, off);
 }
 
 static bool needs_template(const struct changes *c)
@@ -626,7 +615,7 @@ int nlload_update(const struct plan *p, const struct changes *c,
 	    !element_changes(&m, c, table, true) ||
 	    !element_changes(&m, c, table, false))
 		goto out;
-	delete_old(&m, c, table);
+	changes_each_old(c, delete_obj, &(struct del_ctx){ &m, table });
 	nb_end(&m);
 	t[2] = nb_now_ms();
 	rc = nlload_result(nb_send(parts, ARRAY_SIZE(parts)), genid);
