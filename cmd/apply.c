@@ -15,6 +15,7 @@
 #include "elements.h"
 #include "kernel.h"
 #include "live.h"
+#include "monitor.h"
 #include "nlload.h"
 #include "state.h"
 #include "util.h"
@@ -145,6 +146,7 @@ static enum svcnft_status load(const struct plan *p, uint32_t *gen,
 	bool exists;
 	int r = NLLOAD_UNAVAILABLE;
 
+	monitor_suspend();	/* our own commit: see monitor.h */
 	for (int i = 0; use_batch() && i < 5; i++) {
 		*how = "netlink batch";
 		if (live_genid(gen) || kernel_check_owner(table, "apply", &exists))
@@ -205,18 +207,22 @@ static bool rules_changed(const char *table, uint64_t live)
 }
 
 /* The table as the kernel holds it: what the last commit saved when the
- * generation id G1 has not moved since, otherwise a netlink dump. */
+ * generation id G1 has not moved since (or watch's monitor vouches that
+ * only other tables moved it), otherwise a netlink dump. */
 static int read_table(const char *table, uint32_t *g1, struct elements *live,
 		      bool *cached)
 {
 	int ret = live_genid(g1);
+	uint32_t saved;
 
 	*cached = false;
 	if (ret) {
 		elements_init(live);
 		return ret;
 	}
-	if (state_load(table, *g1, live)) {
+	if (state_load(table, *g1, live) ||
+	    (state_gen(table, &saved) && monitor_vouches(saved, *g1) &&
+	     state_load(table, saved, live))) {
 		*cached = true;
 		return 0;
 	}
@@ -265,6 +271,7 @@ static enum try_result send_changes(const struct plan *p,
 	if (getenv("SVCNFT_DEBUG_SCRIPT") && changes_script(&script, c, p, table))
 		fputs(script.data, stderr);
 	test_pause("SVCNFT_TEST_PAUSE_MS");
+	monitor_suspend();	/* our own commit: see monitor.h */
 	*how = "netlink batch";
 	if (use_batch())
 		r = nlload_update(p, c, g1);
@@ -382,6 +389,7 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 		why = "the table kept changing during the read";
 	if (res == TRY_FULL || res == TRY_AGAIN)
 		rc = apply_full(m, &p, why, &gen);
+	monitor_resume();	/* before state_save checks the generation */
 	if (rc != SVCNFT_OK)
 		state_forget(cfg->table);
 	else if (res != TRY_SAVED)

@@ -173,6 +173,25 @@ bool state_load(const char *table, uint32_t gen, struct elements *live)
 	return true;
 }
 
+bool state_gen(const char *table, uint32_t *gen)
+{
+	char path[256];
+	unsigned int g;
+	unsigned long long h;
+	int layout;
+	FILE *f;
+	bool ok;
+
+	state_path(path, sizeof(path), table, "state");
+	if (!(f = fopen(path, "r")))
+		return false;
+	ok = fscanf(f, STATE_MAGIC " %u %llx %d", &g, &h, &layout) == 3;
+	fclose(f);
+	if (ok)
+		*gen = g;
+	return ok;
+}
+
 bool state_rules(const char *table, uint64_t *hash)
 {
 	char path[256];

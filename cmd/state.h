@@ -28,6 +28,9 @@ void state_save(const char *table, const struct elements *want, uint32_t gen);
  * generation GEN; false otherwise. */
 bool state_load(const char *table, uint32_t gen, struct elements *live);
 
+/* The generation the contents were saved at; false if there are none. */
+bool state_gen(const char *table, uint32_t *gen);
+
 /* The saved rules' hash; false if there is none. */
 bool state_rules(const char *table, uint64_t *hash);
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "monitor.h"
 #include "diff.h"
 #include "util.h"
 #include "watch.h"
@@ -307,6 +308,10 @@ static void apply(struct watch *w, const char *why, bool reload)
 		w->good = m;
 	}
 	diff_log_setup(true, why);
+	if (!reload) {	/* the interval check reads the table, whatever the monitor says */
+		monitor_suspend();
+		monitor_resume();
+	}
 	if (cmd_apply(m, w->o->cfg, false) != SVCNFT_OK && !stop_pending())
 		logmsg("%s: apply failed; the last good ruleset stays", why);
 	diff_log_setup(false, NULL);
@@ -332,6 +337,11 @@ static int setup(struct watch *w)
 			return -1;
 		}
 	apply_lock_stop(stop_pending);	/* a held lock must not delay exiting */
+	/* without it every apply reads the table once another table moved
+	 * the generation id: slower, still right */
+	if (!monitor_start(w->o->cfg->table))
+		logmsg("cannot follow nf_tables notifications (%s); the table will be read back",
+		       strerror(errno));
 	return setup_watches(w, true);
 }
 
@@ -372,7 +382,8 @@ static int loop(struct watch *w)
 	double check = w->o->interval_s ? now_s() + w->o->interval_s : 0;
 
 	for (;;) {
-		struct pollfd pfd[2] = { { w->ino, POLLIN, 0 }, { w->sig, POLLIN, 0 } };
+		struct pollfd pfd[3] = { { w->ino, POLLIN, 0 }, { w->sig, POLLIN, 0 },
+					 { monitor_fd(), POLLIN, 0 } };
 		double next, t = now_s();
 		int timeout = -1, sig;
 
@@ -384,8 +395,10 @@ static int loop(struct watch *w)
 		next = earliest(earliest(due, check), retry);
 		if (next)
 			timeout = next > t ? (int)((next - t) * 1000) + 1 : 0;
-		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
+		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
 			return -1;
+		if (pfd[2].revents)
+			monitor_drain();
 		if (pfd[0].revents)
 			debounce(w, read_events(w), &due, &first);
 		if (pfd[1].revents && (sig = read_signal(w))) {

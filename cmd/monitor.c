@@ -1,0 +1,174 @@
+/* monitor: NFNLGRP_NFTABLES notifications (see monitor.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "live.h"
+#include "monitor.h"
+
+#define RXBUF (1 << 16)
+
+static struct {
+	const char *table;		/* NULL: not started */
+	struct mnl_socket *s;		/* NULL: suspended or failed */
+	char *buf;
+	bool valid;			/* no notification lost since `since` */
+	uint32_t since;			/* generation when subscribed */
+	uint32_t seen;			/* of the last NEWGEN */
+	bool foreign;			/* someone else touched the table ... */
+	uint32_t foreign_gen;		/* ... last in this transaction */
+	bool touched;			/* the open transaction touched it */
+} mon;
+
+/* Generation A is later than B (ids wrap around). */
+static bool later(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
+
+static void close_sock(void)
+{
+	if (mon.s)
+		mnl_socket_close(mon.s);
+	mon.s = NULL;
+}
+
+/* Subscribe, then read the generation: every commit after it is seen. */
+static bool open_sock(void)
+{
+	unsigned int grp = NFNLGRP_NFTABLES;
+	int rcv = 8 << 20;
+
+	mon.s = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (!mon.s)
+		return false;
+	if (mnl_socket_bind(mon.s, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_setsockopt(mon.s, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)) < 0 ||
+	    live_genid(&mon.since)) {
+		close_sock();
+		return false;
+	}
+	/* best effort: an overflow only costs a table read */
+	(void)setsockopt(mnl_socket_get_fd(mon.s), SOL_SOCKET, SO_RCVBUFFORCE,
+			 &rcv, sizeof(rcv));
+	mon.seen = mon.since;
+	mon.valid = true;
+	mon.foreign = mon.touched = false;
+	return true;
+}
+
+bool monitor_start(const char *table)
+{
+	mon.table = table;
+	if (!mon.buf)
+		mon.buf = malloc(RXBUF);
+	return mon.buf && open_sock();
+}
+
+int monitor_fd(void)
+{
+	return mon.s ? mnl_socket_get_fd(mon.s) : -1;
+}
+
+#define NATTR 8
+static int attr_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr **t = data;
+	uint16_t type = mnl_attr_get_type(a);
+
+	if (type < NATTR)
+		t[type] = a;
+	return MNL_CB_OK;
+}
+
+static uint32_t attr_u32(const struct nlattr *a)
+{
+	return a && mnl_attr_get_payload_len(a) == sizeof(uint32_t) ?
+	       ntohl(mnl_attr_get_u32(a)) : 0;
+}
+
+/* NFTA_*_TABLE is attribute 1 of every object message. */
+static bool names_table(const struct nlmsghdr *h, const struct nlattr *const *t)
+{
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(h);
+
+	return g->nfgen_family == NFPROTO_INET && t[1] &&
+	       !mnl_attr_validate(t[1], MNL_TYPE_NUL_STRING) &&
+	       !strcmp(mnl_attr_get_str(t[1]), mon.table);
+}
+
+/* Object events of a transaction, then its NEWGEN with the process. */
+static void event(const struct nlmsghdr *h)
+{
+	const struct nlattr *t[NATTR] = {0};
+	uint32_t gen;
+
+	if (h->nlmsg_type >> 8 != NFNL_SUBSYS_NFTABLES ||
+	    mnl_nlmsg_get_payload_len(h) < sizeof(struct nfgenmsg) ||
+	    mnl_attr_parse(h, sizeof(struct nfgenmsg), attr_cb, t) < 0)
+		return;
+	if ((h->nlmsg_type & 0xff) != NFT_MSG_NEWGEN) {
+		mon.touched |= names_table(h, t);
+		return;
+	}
+	gen = attr_u32(t[NFTA_GEN_ID]);
+	if (mon.touched && attr_u32(t[NFTA_GEN_PROC_PID]) != (uint32_t)getpid()) {
+		mon.foreign = true;
+		mon.foreign_gen = gen;
+	}
+	mon.touched = false;
+	mon.seen = gen;
+}
+
+void monitor_drain(void)
+{
+	ssize_t n;
+
+	while (mon.s && (n = recv(mnl_socket_get_fd(mon.s), mon.buf, RXBUF, 0)) != 0) {
+		const struct nlmsghdr *h = (const void *)mon.buf;
+		int len = (int)n;
+
+		if (n < 0) {
+			if (errno == ENOBUFS)
+				mon.valid = false;	/* lost some */
+			else if (errno != EINTR)
+				break;
+			continue;
+		}
+		for (; mnl_nlmsg_ok(h, len); h = mnl_nlmsg_next(h, &len))
+			event(h);
+	}
+}
+
+void monitor_suspend(void)
+{
+	close_sock();
+}
+
+void monitor_resume(void)
+{
+	if (mon.table && !mon.s)
+		open_sock();
+}
+
+bool monitor_vouches(uint32_t saved, uint32_t now)
+{
+	if (!mon.s)
+		return false;
+	monitor_drain();
+	/* GETGEN may run ahead of the last commit's notifications */
+	for (int i = 0; i < 20 && mon.valid && later(now, mon.seen); i++) {
+		poll(&(struct pollfd){ mnl_socket_get_fd(mon.s), POLLIN, 0 }, 1, 5);
+		monitor_drain();
+	}
+	return mon.valid && !later(mon.since, saved) && !later(now, mon.seen) &&
+	       !(mon.foreign && later(mon.foreign_gen, saved));
+}

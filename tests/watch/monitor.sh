@@ -1,0 +1,69 @@
+#!/bin/bash
+# watch follows nf_tables notifications (cmd/monitor.c): when only other
+# tables moved the ruleset generation id, the next change is diffed against
+# the saved state instead of reading the table back; a change to svcnft's
+# table by someone else makes it read (and repair) the table.
+set -eu
+SVCNFT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+DATA=$2
+# shellcheck source=tests/lib/netns.sh
+. "$(dirname "$0")/../lib/netns.sh"
+netns_setup svm
+T=$tmp
+export SVCNFT_LOCK_DIR=$T
+PID=
+on_cleanup() {
+	[ -z "$PID" ] || { kill "$PID" 2> /dev/null; wait "$PID" 2> /dev/null || true; }
+}
+bad=0
+mkdir "$T/in"
+cp "$DATA/affinity/svc.json" "$T/in/svc.json"
+nsx "$SVCNFT" watch --service-cidr 10.0.0.0/24 --debounce 50 "$T/in" 2> "$T/log" &
+PID=$!
+
+# wait_log N: the log has N "table inet svcnft" lines (applies)
+wait_log() {
+	for _ in $(seq 100); do
+		[ "$(grep -c 'table inet svcnft' "$T/log")" -ge "$1" ] && return 0
+		sleep 0.05
+	done
+	fail "apply $1 did not happen: $(cat "$T/log")"
+}
+# change IP: move one endpoint to IP (renamed into place)
+change() {
+	sed "s/10.244.1.7[0-9]\"/$1\"/" "$DATA/affinity/svc.json" > "$T/in/.svc.json"
+	mv "$T/in/.svc.json" "$T/in/svc.json"
+}
+wait_log 1
+# other tables move the generation id many times
+for i in $(seq 5); do
+	nsx nft add table inet other$i
+	nsx nft delete table inet other$i
+done
+change 10.244.1.71
+wait_log 2
+if tail -1 "$T/log" | grep -q "updated table inet svcnft.*saved state+diff"; then
+	echo "ok   other tables' changes: saved state used"
+else
+	echo "FAIL: expected the saved state: $(tail -1 "$T/log")"; bad=1
+fi
+# someone else changes svcnft's table: it must be read and repaired
+nsx nft add element inet svcnft cluster-ips4 '{ 10.0.0.250 }'
+change 10.244.1.72
+wait_log 3
+if tail -1 "$T/log" | grep -q "updated table inet svcnft.*read+diff" &&
+   ! nsx nft list set inet svcnft cluster-ips4 | grep -q 10.0.0.250; then
+	echo "ok   a change to svcnft's table: read and repaired"
+else
+	echo "FAIL: expected a read and repair: $(tail -1 "$T/log")"; bad=1
+fi
+# and after that the state is trusted again
+nsx nft add table inet other
+change 10.244.1.73
+wait_log 4
+if tail -1 "$T/log" | grep -q "saved state+diff"; then
+	echo "ok   trusted again after the repair"
+else
+	echo "FAIL: expected the saved state again: $(tail -1 "$T/log")"; bad=1
+fi
+exit $bad
