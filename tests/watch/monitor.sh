@@ -18,7 +18,10 @@ on_cleanup() {
 bad=0
 mkdir "$T/in"
 cp "$DATA/affinity/svc.json" "$T/in/svc.json"
-nsx "$SVCNFT" watch --service-cidr 10.0.0.0/24 --debounce 50 "$T/in" 2> "$T/log" &
+# not through a shell function: $! must be svcnft itself (ip netns exec
+# execs it), or SIGTERM would miss it and its stdout keep the test open
+ip netns exec "$ns" "$SVCNFT" watch --service-cidr 10.0.0.0/24 --debounce 50 "$T/in" \
+	> /dev/null 2> "$T/log" &
 PID=$!
 
 # wait_log N: the log has N "table inet svcnft" lines (applies)
