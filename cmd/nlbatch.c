@@ -251,14 +251,21 @@ static bool attr_ok(const struct nlmsghdr *h, const struct nlattr *a)
 				    (const char *)a));
 }
 
-static const char *msg_name(const struct nlmsghdr *h, uint16_t type)
+const struct nlattr *nb_attr_get(const struct nlmsghdr *h, uint16_t type)
 {
 	const struct nlattr *a;
 
 	for (a = attr_first(h); attr_ok(h, a); a = mnl_attr_next(a))
 		if (mnl_attr_get_type(a) == type)
-			return mnl_attr_get_str(a);
+			return a;
 	return NULL;
+}
+
+static const char *msg_name(const struct nlmsghdr *h, uint16_t type)
+{
+	const struct nlattr *a = nb_attr_get(h, type);
+
+	return a ? mnl_attr_get_str(a) : NULL;
 }
 
 /* Dump elements of every set the set dump (from OFF in d->out) named. */
@@ -279,6 +286,25 @@ static int dump_elements(struct dump *d, const char *table, size_t off,
 	for (size_t o = 0; !ret && o < names.len; o += strlen(names.data + o) + 1)
 		ret = dump(d, NFT_MSG_GETSETELEM, table, names.data + o);
 	svcnft_buf_free(&names);
+	return ret;
+}
+
+int nb_dump_live(const char *table, const char *const *sets, size_t n,
+		 struct svcnft_buf *out)
+{
+	struct dump d = { .out = out };
+	int ret;
+
+	d.s = kernel_nl_open();
+	if (!d.s)
+		return errno;
+	d.buf = xmalloc(RXBUF);
+	ret = dump(&d, NFT_MSG_GETTABLE, table, NULL);
+	for (size_t i = 0; !ret && i < n; i++)
+		if ((ret = dump(&d, NFT_MSG_GETSETELEM, table, sets[i])) == ENOENT)
+			ret = 0;	/* not in the live table */
+	mnl_socket_close(d.s);
+	free(d.buf);
 	return ret;
 }
 

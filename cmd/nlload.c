@@ -13,6 +13,7 @@
 
 #include "diff.h"
 #include "elements.h"
+#include "kernel.h"
 #include "live.h"
 #include "nlbatch.h"
 #include "nlload.h"
@@ -227,6 +228,42 @@ static void prologue(struct msgs *m, const char *table, uint32_t genid)
 	nb_msg_end(m, off);
 }
 
+/* The live affinity entries, to be added again with their remaining
+ * timeouts, when the live table has this layout (its sets the same keys);
+ * nothing on any failure: then the entries are lost, as with a script. */
+static void keep_affinity(struct msgs *m, const struct plan *p)
+{
+	char names[2 * PLAN_N_PROTOS][64];
+	const char *v[2 * PLAN_N_PROTOS];
+	struct svcnft_buf live = {0};
+	const struct nlmsghdr *h;
+	const struct nlattr *ud;
+	int len, layout = -1;
+	size_t n = 0;
+
+	for (int i = 0; i < 2; i++)
+		for (int k = 0; k < PLAN_N_PROTOS; k++, n++) {
+			plan_affinity_set(names[n], sizeof(names[n]), &p->fam[i],
+					  (enum proto)k);
+			v[n] = names[n];
+		}
+	if (nb_dump_live(p->cfg->table, v, n, &live))
+		goto out;
+	/* the table dump lists every inet table: find ours */
+	for (h = nb_first(&live, &len); h && nb_type(h) == NFT_MSG_NEWTABLE;
+	     h = nb_next(h, &len))
+		if (!strcmp(nb_name(h), p->cfg->table) &&
+		    (ud = nb_attr_get(h, NFTA_TABLE_USERDATA)))
+			kernel_owner_comment(ud, &layout);
+	if (layout != SVCNFT_LAYOUT_VERSION)
+		goto out;
+	for (h = nb_first(&live, &len); h; h = nb_next(h, &len))
+		if (nb_type(h) == NFT_MSG_NEWSETELEM)
+			nb_copy(m, h);
+out:
+	svcnft_buf_free(&live);
+}
+
 /* Test aid: SVCNFT_TEST_BAD_ELEMENT=SET adds an element with a key of the
  * wrong length to SET, which the kernel refuses with EINVAL. */
 static void test_fault(struct msgs *m, const char *table)
@@ -282,6 +319,7 @@ int nlload_apply(const struct plan *p, uint32_t genid)
 	prologue(&head, table, genid);
 	if (!replay(&head, &tail, &tpl))
 		goto out;
+	keep_affinity(&els, p);
 	nb_end(&tail);
 	test_fault(&els, table);
 	t[3] = nb_now_ms();

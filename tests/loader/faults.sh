@@ -4,7 +4,8 @@
 # the ownership check and the commit makes the kernel refuse the batch
 # (its generation id is in the batch), and svcnft checks again: a table of
 # its name that it did not make is then left alone; without CAP_SYS_ADMIN
-# the skeleton is compiled in a user namespace and the batch still used.
+# the skeleton is compiled in a user namespace and the batch still used; a
+# full replace keeps the session-affinity entries.
 # Usage: faults.sh SVCNFT TESTDATA_DIR
 set -eu
 SVCNFT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -78,6 +79,15 @@ if nsx setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin \
 	ok "without CAP_SYS_ADMIN: batch prepared in a user namespace"
 else
 	no "without CAP_SYS_ADMIN" "$T/err"
+fi
+# 5. a full replace keeps the affinity entries, with their remaining time
+nsx "$SVCNFT" apply "${A[@]}" "$DATA/affinity/svc.json" 2> "$T/err" || no "apply affinity" "$T/err"
+nsx nft add element inet svcnft affinity4-tcp '{ 192.168.1.2 . 10.0.0.101 . 80 . 1 timeout 600s }'
+nsx "$SVCNFT" apply --full "${A[@]}" "$DATA/affinity/svc.json" 2> "$T/err" || no "apply --full" "$T/err"
+if nsx nft list set inet svcnft affinity4-tcp | grep -q '192.168.1.2 . 10.0.0.101 . 80 . 1 timeout 10m expires 9m'; then
+	ok "full replace keeps affinity entries and their remaining time"
+else
+	no "affinity entry lost by a full replace" "$T/err"
 fi
 nsx nft list table inet bystander | grep -q "not svcnft" || no "the bystander table was touched"
 exit $bad
