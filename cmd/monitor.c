@@ -20,18 +20,19 @@ static struct {
 	const char *table;		/* NULL: not started */
 	struct mnl_socket *s;		/* NULL: suspended or failed */
 	char *buf;
-	bool valid;			/* no notification lost since `since` */
-	uint32_t since;			/* generation when subscribed */
+	uint32_t since;			/* generation when (re)subscribed */
 	uint32_t seen;			/* of the last NEWGEN */
 	bool foreign;			/* someone else touched the table ... */
 	uint32_t foreign_gen;		/* ... last in this transaction */
 	bool touched;			/* the open transaction touched it */
 } mon;
 
-/* Generation A is later than B (ids wrap around). */
-static bool later(uint32_t a, uint32_t b)
+/* Generations as distances from `since`: they wrap around, and a saved
+ * state from before the subscription (or from another boot or namespace)
+ * is "before" however its number compares. */
+static uint32_t dist(uint32_t gen)
 {
-	return (int32_t)(a - b) > 0;
+	return gen - mon.since;
 }
 
 static void close_sock(void)
@@ -60,17 +61,19 @@ static bool open_sock(void)
 	(void)setsockopt(mnl_socket_get_fd(mon.s), SOL_SOCKET, SO_RCVBUFFORCE,
 			 &rcv, sizeof(rcv));
 	mon.seen = mon.since;
-	mon.valid = true;
 	mon.foreign = mon.touched = false;
 	return true;
 }
 
 bool monitor_start(const char *table)
 {
+	if (!mon.buf && !(mon.buf = malloc(RXBUF)))
+		return false;
 	mon.table = table;
-	if (!mon.buf)
-		mon.buf = malloc(RXBUF);
-	return mon.buf && open_sock();
+	if (open_sock())
+		return true;
+	mon.table = NULL;
+	return false;
 }
 
 int monitor_fd(void)
@@ -119,8 +122,10 @@ static void event(const struct nlmsghdr *h)
 		mon.touched |= names_table(h, t);
 		return;
 	}
+	/* svcnft's own commits happen while suspended: any transaction
+	 * seen that touched the table is someone else's */
 	gen = attr_u32(t[NFTA_GEN_ID]);
-	if (mon.touched && attr_u32(t[NFTA_GEN_PROC_PID]) != (uint32_t)getpid()) {
+	if (mon.touched) {
 		mon.foreign = true;
 		mon.foreign_gen = gen;
 	}
@@ -136,10 +141,15 @@ void monitor_drain(void)
 		const struct nlmsghdr *h = (const void *)mon.buf;
 		int len = (int)n;
 
+		if (n < 0 && errno == ENOBUFS) {
+			/* lost some: start again from now (older states
+			 * are no longer vouched for) */
+			close_sock();
+			open_sock();
+			continue;
+		}
 		if (n < 0) {
-			if (errno == ENOBUFS)
-				mon.valid = false;	/* lost some */
-			else if (errno != EINTR)
+			if (errno != EINTR)
 				break;
 			continue;
 		}
@@ -165,10 +175,11 @@ bool monitor_vouches(uint32_t saved, uint32_t now)
 		return false;
 	monitor_drain();
 	/* GETGEN may run ahead of the last commit's notifications */
-	for (int i = 0; i < 20 && mon.valid && later(now, mon.seen); i++) {
+	for (int i = 0; i < 20 && mon.s && dist(mon.seen) < dist(now); i++) {
 		poll(&(struct pollfd){ mnl_socket_get_fd(mon.s), POLLIN, 0 }, 1, 5);
 		monitor_drain();
 	}
-	return mon.valid && !later(mon.since, saved) && !later(now, mon.seen) &&
-	       !(mon.foreign && later(mon.foreign_gen, saved));
+	return mon.s && dist(saved) <= dist(now) &&
+	       dist(mon.seen) >= dist(now) &&
+	       !(mon.foreign && dist(mon.foreign_gen) > dist(saved));
 }

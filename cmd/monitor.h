@@ -3,11 +3,12 @@
  * The saved state (state.h) is used only while the ruleset generation id
  * has not moved, and on a busy node other tables move it all the time.
  * watch subscribes to the kernel's nf_tables notifications; a transaction
- * (object events, then NEWGEN with the committing process) that touched
- * svcnft's table and was not svcnft's own makes the state stale, anything
- * else leaves it good.  While svcnft itself commits, the subscription is
- * suspended (a full load notifies every element); it is resumed before
- * the state is saved, whose generation check covers the gap.  Without
+ * (object events, then NEWGEN) that touched svcnft's table makes the state
+ * stale, anything else leaves it good.  While svcnft itself commits, the
+ * subscription is suspended (a full load notifies every element), so every
+ * transaction seen is someone else's; it is resumed before the state is
+ * saved, whose generation check covers the gap.  A lost notification
+ * (ENOBUFS) starts the subscription again: older states are not vouched for.  Without
  * monitor_start() every call here is a no-op and nothing is vouched for. */
 #ifndef SVCNFT_MONITOR_H
 #define SVCNFT_MONITOR_H

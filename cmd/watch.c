@@ -308,7 +308,7 @@ static void apply(struct watch *w, const char *why, bool reload)
 		w->good = m;
 	}
 	diff_log_setup(true, why);
-	if (!reload) {	/* the interval check reads the table, whatever the monitor says */
+	if (!reload) {	/* the interval check: no vouching for older states */
 		monitor_suspend();
 		monitor_resume();
 	}
