@@ -173,7 +173,8 @@ bool state_load(const char *table, uint32_t gen, struct elements *live)
 	return true;
 }
 
-bool state_gen(const char *table, uint32_t *gen)
+/* The saved generation and rules' hash from the file's first line. */
+static bool read_header(const char *table, uint32_t *gen, uint64_t *hash)
 {
 	char path[256];
 	unsigned int g;
@@ -187,28 +188,25 @@ bool state_gen(const char *table, uint32_t *gen)
 		return false;
 	ok = fscanf(f, STATE_MAGIC " %u %llx %d", &g, &h, &layout) == 3;
 	fclose(f);
-	if (ok)
+	if (ok) {
 		*gen = g;
+		*hash = h;
+	}
 	return ok;
+}
+
+bool state_gen(const char *table, uint32_t *gen)
+{
+	uint64_t hash;
+
+	return read_header(table, gen, &hash);
 }
 
 bool state_rules(const char *table, uint64_t *hash)
 {
-	char path[256];
-	unsigned int g;
-	unsigned long long h;
-	int layout;
-	FILE *f;
-	bool ok;
+	uint32_t gen;
 
-	state_path(path, sizeof(path), table, "state");
-	if (!(f = fopen(path, "r")))
-		return false;
-	ok = fscanf(f, STATE_MAGIC " %u %llx %d", &g, &h, &layout) == 3;
-	fclose(f);
-	if (ok)
-		*hash = h;
-	return ok;
+	return read_header(table, &gen, hash);
 }
 
 void state_forget(const char *table)
