@@ -55,17 +55,26 @@ static struct nlmsghdr *nl_msg(struct nl *nl, uint16_t type, uint16_t flags)
 	return h;
 }
 
-/* NLM_F_DUMP_INTR on any message of a batch (NLMSG_DONE included, which
- * mnl_cb_run does not pass on): the ruleset changed during the dump. */
-static bool dump_intr(const void *buf, size_t len)
+/* What mnl_cb_run does not pass on from NLMSG_DONE: NLM_F_DUMP_INTR on any
+ * message of a batch (the ruleset changed during the dump), and an error
+ * the kernel put in DONE's payload (the dump was cut short): 0 or -errno. */
+static int dump_status(const void *buf, size_t len, bool *intr)
 {
 	const struct nlmsghdr *h = buf;
-	int n = (int)len;
+	int n = (int)len, err = 0;
 
-	for (; mnl_nlmsg_ok(h, n); h = mnl_nlmsg_next(h, &n))
-		if (h->nlmsg_flags & NLM_F_DUMP_INTR)
-			return true;
-	return false;
+	for (; mnl_nlmsg_ok(h, n); h = mnl_nlmsg_next(h, &n)) {
+		int32_t e = 0;
+
+		*intr |= (h->nlmsg_flags & NLM_F_DUMP_INTR) != 0;
+		if (h->nlmsg_type == NLMSG_DONE &&
+		    mnl_nlmsg_get_payload_len(h) >= sizeof(e)) {
+			memcpy(&e, mnl_nlmsg_get_payload(h), sizeof(e));
+			if (e < 0)
+				err = e;
+		}
+	}
+	return err;
 }
 
 /* Send H and feed every reply to CB; 0 or -errno (-EINTR: interrupted). */
@@ -73,7 +82,7 @@ static int nl_run(struct nl *nl, struct nlmsghdr *h, mnl_cb_t cb, void *data)
 {
 	unsigned int seq = h->nlmsg_seq;
 	bool intr = false;
-	int ret;
+	int ret, err;
 
 	if (mnl_socket_sendto(nl->s, h, h->nlmsg_len) < 0)
 		return -errno;
@@ -82,7 +91,8 @@ static int nl_run(struct nl *nl, struct nlmsghdr *h, mnl_cb_t cb, void *data)
 
 		if (n < 0)
 			return -errno;
-		intr |= dump_intr(nl->buf, (size_t)n);
+		if ((err = dump_status(nl->buf, (size_t)n, &intr)))
+			return err;
 		ret = mnl_cb_run(nl->buf, (size_t)n, seq, nl->portid, cb, data);
 	} while (ret > 0);
 	if (ret < 0)
@@ -706,6 +716,30 @@ int live_genid(uint32_t *gen)
 	ret = nl_open(&nl);
 	if (!ret)
 		ret = nl_run(&nl, nl_msg(&nl, NFT_MSG_GETGEN, NLM_F_ACK), gen_cb, gen);
+	nl_close(&nl);
+	return ret;
+}
+
+static int raw_cb(const struct nlmsghdr *h, void *data)
+{
+	buf_add(data, (const char *)h, NLMSG_ALIGN(h->nlmsg_len));
+	return MNL_CB_OK;
+}
+
+int live_dump(uint16_t type, const char *table, const char *set,
+	      struct svcnft_buf *out)
+{
+	struct nl nl = {0};
+	struct nlmsghdr *h;
+	int ret = nl_open(&nl);
+
+	if (!ret) {
+		h = nl_msg(&nl, type, NLM_F_DUMP | NLM_F_ACK);
+		mnl_attr_put_strz(h, 1, table);	/* NFTA_*_TABLE: all 1 */
+		if (set)
+			mnl_attr_put_strz(h, NFTA_SET_ELEM_LIST_SET, set);
+		ret = nl_run(&nl, h, raw_cb, out);
+	}
 	nl_close(&nl);
 	return ret;
 }

@@ -22,6 +22,12 @@ int live_read(const char *table, struct elements *els);
  * rules_hash): equal hashes, equal rules.  0 or -errno. */
 int live_rules_hash(const char *table, uint64_t *hash);
 
+/* Dump request TYPE (NFT_MSG_GETCHAIN ...) for table inet TABLE (and set
+ * SET): every reply message appended to OUT as the kernel sent it.  0 or
+ * -errno (-EINTR: the ruleset changed during the dump). */
+int live_dump(uint16_t type, const char *table, const char *set,
+	      struct svcnft_buf *out);
+
 /* The ruleset generation id; 0 or -errno. */
 int live_genid(uint32_t *gen);
 

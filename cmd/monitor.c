@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "live.h"
 #include "monitor.h"
+#include "nlbatch.h"
 
 #define RXBUF (1 << 16)
 
@@ -81,56 +81,39 @@ int monitor_fd(void)
 	return mon.s ? mnl_socket_get_fd(mon.s) : -1;
 }
 
-#define NATTR 8
-static int attr_cb(const struct nlattr *a, void *data)
-{
-	const struct nlattr **t = data;
-	uint16_t type = mnl_attr_get_type(a);
-
-	if (type < NATTR)
-		t[type] = a;
-	return MNL_CB_OK;
-}
-
-static uint32_t attr_u32(const struct nlattr *a)
-{
-	return a && mnl_attr_get_payload_len(a) == sizeof(uint32_t) ?
-	       ntohl(mnl_attr_get_u32(a)) : 0;
-}
-
 /* NFTA_*_TABLE is attribute 1 of every object message. */
-static bool names_table(const struct nlmsghdr *h, const struct nlattr *const *t)
+static bool names_table(const struct nlmsghdr *h)
 {
 	const struct nfgenmsg *g = mnl_nlmsg_get_payload(h);
+	const struct nlattr *t = nb_attr_get(h, 1);
 
-	return g->nfgen_family == NFPROTO_INET && t[1] &&
-	       !mnl_attr_validate(t[1], MNL_TYPE_NUL_STRING) &&
-	       !strcmp(mnl_attr_get_str(t[1]), mon.table);
+	return g->nfgen_family == NFPROTO_INET && t &&
+	       !mnl_attr_validate(t, MNL_TYPE_NUL_STRING) &&
+	       !strcmp(mnl_attr_get_str(t), mon.table);
 }
 
 /* Object events of a transaction, then its NEWGEN with the process. */
 static void event(const struct nlmsghdr *h)
 {
-	const struct nlattr *t[NATTR] = {0};
-	uint32_t gen;
+	const struct nlattr *gen;
 
 	if (h->nlmsg_type >> 8 != NFNL_SUBSYS_NFTABLES ||
-	    mnl_nlmsg_get_payload_len(h) < sizeof(struct nfgenmsg) ||
-	    mnl_attr_parse(h, sizeof(struct nfgenmsg), attr_cb, t) < 0)
+	    mnl_nlmsg_get_payload_len(h) < sizeof(struct nfgenmsg))
 		return;
 	if ((h->nlmsg_type & 0xff) != NFT_MSG_NEWGEN) {
-		mon.touched |= names_table(h, t);
+		mon.touched |= names_table(h);
 		return;
 	}
 	/* svcnft's own commits happen while suspended: any transaction
 	 * seen that touched the table is someone else's */
-	gen = attr_u32(t[NFTA_GEN_ID]);
+	gen = nb_attr_get(h, NFTA_GEN_ID);
+	mon.seen = gen && mnl_attr_get_payload_len(gen) == sizeof(uint32_t) ?
+		   ntohl(mnl_attr_get_u32(gen)) : 0;
 	if (mon.touched) {
 		mon.foreign = true;
-		mon.foreign_gen = gen;
+		mon.foreign_gen = mon.seen;
 	}
 	mon.touched = false;
-	mon.seen = gen;
 }
 
 void monitor_drain(void)

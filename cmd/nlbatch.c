@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "kernel.h"
+#include "live.h"
 #include "nlbatch.h"
 #include "util.h"
 
@@ -40,7 +41,7 @@ static void pad(struct msgs *m)
 }
 
 size_t nb_msg_begin(struct msgs *m, uint16_t type, uint16_t flags,
-			const char *what)
+		    const char *what)
 {
 	struct nlmsghdr h = {
 		.nlmsg_type = (uint16_t)(NFNL_SUBSYS_NFTABLES << 8 | type),
@@ -186,58 +187,6 @@ void nb_elw_add(struct elw *w, const struct elem *e)
 /* The template: the skeleton loaded into a private namespace by a child
  * process and dumped back through a pipe as the kernel holds it. */
 
-struct dump {
-	struct mnl_socket *s;
-	char *buf;
-	uint32_t seq;
-	struct svcnft_buf *out;
-};
-
-/* Append every reply to a dump request of TYPE for TABLE (and SET) to
- * d->out; 0 or an errno. */
-static int dump(struct dump *d, uint16_t type, const char *table,
-		const char *set)
-{
-	struct nlmsghdr *h = mnl_nlmsg_put_header(d->buf);
-	struct nfgenmsg *g;
-	uint32_t seq = ++d->seq;
-
-	h->nlmsg_type = (uint16_t)(NFNL_SUBSYS_NFTABLES << 8 | type);
-	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	h->nlmsg_seq = seq;
-	g = mnl_nlmsg_put_extra_header(h, sizeof(*g));
-	g->nfgen_family = NFPROTO_INET;
-	mnl_attr_put_strz(h, 1, table);	/* NFTA_*_TABLE, all 1 */
-	if (set)
-		mnl_attr_put_strz(h, NFTA_SET_ELEM_LIST_SET, set);
-	if (mnl_socket_sendto(d->s, h, h->nlmsg_len) < 0)
-		return errno;
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(d->s, d->buf, RXBUF);
-		int len = (int)n;
-
-		if (n < 0)
-			return errno;
-		for (h = (struct nlmsghdr *)d->buf; mnl_nlmsg_ok(h, len);
-		     h = mnl_nlmsg_next(h, &len)) {
-			if (h->nlmsg_seq != seq)
-				continue;
-			if (h->nlmsg_flags & NLM_F_DUMP_INTR)
-				return EINTR;	/* cannot happen in a private namespace */
-			if (h->nlmsg_type == NLMSG_DONE) {
-				int32_t e = 0;
-
-				if (mnl_nlmsg_get_payload_len(h) >= sizeof(e))
-					memcpy(&e, mnl_nlmsg_get_payload(h), sizeof(e));
-				return e < 0 ? -e : 0;
-			}
-			if (h->nlmsg_type == NLMSG_ERROR)
-				return -((struct nlmsgerr *)mnl_nlmsg_get_payload(h))->error;
-			buf_add(d->out, (const char *)h, NLMSG_ALIGN(h->nlmsg_len));
-		}
-	}
-}
-
 /* The attributes of message H: for (a = attr_first(h); attr_ok(h, a);
  * a = mnl_attr_next(a)), mnl_attr_for_each without its conversions. */
 static const struct nlattr *attr_first(const struct nlmsghdr *h)
@@ -268,15 +217,15 @@ static const char *msg_name(const struct nlmsghdr *h, uint16_t type)
 	return a ? mnl_attr_get_str(a) : NULL;
 }
 
-/* Dump elements of every set the set dump (from OFF in d->out) named. */
-static int dump_elements(struct dump *d, const char *table, size_t off,
-			 size_t end)
+/* Dump the elements of every set named by the set dump in OUT from OFF. */
+static int dump_elements(const char *table, struct svcnft_buf *out, size_t off)
 {
 	struct svcnft_buf names = {0};
+	size_t end = out->len;
 	int ret = 0;
 
 	for (size_t o = off; o < end;) {
-		const struct nlmsghdr *h = (const void *)(d->out->data + o);
+		const struct nlmsghdr *h = (const void *)(out->data + o);
 		const char *s = msg_name(h, NFTA_SET_NAME);
 
 		if (s)
@@ -284,7 +233,7 @@ static int dump_elements(struct dump *d, const char *table, size_t off,
 		o += NLMSG_ALIGN(h->nlmsg_len);
 	}
 	for (size_t o = 0; !ret && o < names.len; o += strlen(names.data + o) + 1)
-		ret = dump(d, NFT_MSG_GETSETELEM, table, names.data + o);
+		ret = live_dump(NFT_MSG_GETSETELEM, table, names.data + o, out);
 	svcnft_buf_free(&names);
 	return ret;
 }
@@ -292,41 +241,26 @@ static int dump_elements(struct dump *d, const char *table, size_t off,
 int nb_dump_live(const char *table, const char *const *sets, size_t n,
 		 struct svcnft_buf *out)
 {
-	struct dump d = { .out = out };
-	int ret;
+	int ret = live_dump(NFT_MSG_GETTABLE, table, NULL, out);
 
-	d.s = kernel_nl_open();
-	if (!d.s)
-		return errno;
-	d.buf = xmalloc(RXBUF);
-	ret = dump(&d, NFT_MSG_GETTABLE, table, NULL);
 	for (size_t i = 0; !ret && i < n; i++)
-		if ((ret = dump(&d, NFT_MSG_GETSETELEM, table, sets[i])) == ENOENT)
+		if ((ret = live_dump(NFT_MSG_GETSETELEM, table, sets[i], out)) == -ENOENT)
 			ret = 0;	/* not in the live table */
-	mnl_socket_close(d.s);
-	free(d.buf);
 	return ret;
 }
 
 static int template_dump(const char *table, struct svcnft_buf *out)
 {
-	struct dump d = { .out = out };
 	size_t sets;
 	int ret;
 
-	d.s = kernel_nl_open();
-	if (!d.s)
-		return errno;
-	d.buf = xmalloc(RXBUF);
-	if (!(ret = dump(&d, NFT_MSG_GETTABLE, table, NULL)) &&
-	    !(ret = dump(&d, NFT_MSG_GETCHAIN, table, NULL))) {
+	if (!(ret = live_dump(NFT_MSG_GETTABLE, table, NULL, out)) &&
+	    !(ret = live_dump(NFT_MSG_GETCHAIN, table, NULL, out))) {
 		sets = out->len;
-		if (!(ret = dump(&d, NFT_MSG_GETSET, table, NULL)) &&
-		    !(ret = dump_elements(&d, table, sets, out->len)))
-			ret = dump(&d, NFT_MSG_GETRULE, table, NULL);
+		if (!(ret = live_dump(NFT_MSG_GETSET, table, NULL, out)) &&
+		    !(ret = dump_elements(table, out, sets)))
+			ret = live_dump(NFT_MSG_GETRULE, table, NULL, out);
 	}
-	mnl_socket_close(d.s);
-	free(d.buf);
 	return ret;
 }
 

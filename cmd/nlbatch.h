@@ -76,7 +76,8 @@ bool nb_template_finish(struct template *t, struct svcnft_buf *out);
 
 /* From the live ruleset: the inet tables (NEWTABLE messages: the kernel
  * does not filter the dump by name) and the elements of those of the N
- * SETS that TABLE has, appended to OUT as dumped; 0 or an errno. */
+ * SETS that TABLE has, appended to OUT as dumped (live_dump); 0 or
+ * -errno. */
 int nb_dump_live(const char *table, const char *const *sets, size_t n,
 		 struct svcnft_buf *out);
 
