@@ -170,7 +170,7 @@ static void enc_backends(struct enc *x, const char *map)
 	}
 }
 
-/* Every element of the sets render_direct_set() names. */
+/* Every element of the sets el_direct_set() names. */
 static void encode(struct msgs *m, const struct plan *p)
 {
 	static const char *const maps[] = {
@@ -342,9 +342,8 @@ out:
 /* Incremental update: element changes encoded from their canonical
  * strings (elements.h), new chains and maps from the template. */
 
-/* How the elements of set NAME are laid out: key and data parts, 'a' an
- * address of FAMILY, 'p' a protocol, 'n' a port, 's' a slot, 'v' a
- * verdict; false for the interval sets, which are sent whole. */
+/* The layout of set NAME's elements (el_form), with the address family
+ * its name ends in. */
 struct form {
 	const char *key, *data;
 	int family;
@@ -352,28 +351,10 @@ struct form {
 
 static bool set_form(const char *name, struct form *f)
 {
-	static const struct { const char *base, *key, *data; } forms[] = {
-		{ "cluster-ips", "a", "" }, { "service-ports", "apn", "" },
-		{ "firewall", "apn", "" }, { "hairpin", "aa", "" },
-		{ "service-ips", "apn", "v" }, { "external-local", "apn", "v" },
-		{ "nodeports", "pn", "v" }, { "nodeports-local", "pn", "v" },
-		{ "backends", "apns", "an" }, { "nodeport-backends", "pns", "an" },
-	};
 	size_t n = strlen(name);
 
-	if (el_dynamic_set(name)) {	/* slot maps: "N : goto CHAIN" */
-		*f = (struct form){ "s", "v", AF_INET };
-		return true;
-	}
-	if (n < 2 || (name[n - 1] != '4' && name[n - 1] != '6'))
-		return false;
-	for (size_t i = 0; i < ARRAY_SIZE(forms); i++)
-		if (strlen(forms[i].base) == n - 1 && !strncmp(name, forms[i].base, n - 1)) {
-			*f = (struct form){ forms[i].key, forms[i].data,
-					    name[n - 1] == '4' ? AF_INET : AF_INET6 };
-			return true;
-		}
-	return false;
+	f->family = n && name[n - 1] == '6' ? AF_INET6 : AF_INET;
+	return el_form(name, &f->key, &f->data);
 }
 
 /* The next space-separated word of *S into W. */

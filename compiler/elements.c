@@ -208,6 +208,38 @@ static bool family_name(const char *name, const char *base)
 	       !name[n + 1];
 }
 
+static const struct { const char *base, *key, *data; } forms[] = {
+	{ "cluster-ips", "a", "" }, { "service-ports", "apn", "" },
+	{ "firewall", "apn", "" }, { "hairpin", "aa", "" },
+	{ "service-ips", "apn", "v" }, { "external-local", "apn", "v" },
+	{ "nodeports", "pn", "v" }, { "nodeports-local", "pn", "v" },
+	{ "backends", "apns", "an" }, { "nodeport-backends", "pns", "an" },
+};
+
+bool el_form(const char *name, const char **key, const char **data)
+{
+	if (el_dynamic_set(name)) {	/* slot maps: "N : goto CHAIN" */
+		*key = "s";
+		*data = "v";
+		return true;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(forms); i++)
+		if (family_name(name, forms[i].base)) {
+			*key = forms[i].key;
+			*data = forms[i].data;
+			return true;
+		}
+	return false;
+}
+
+bool el_direct_set(const char *base)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(forms); i++)
+		if (!strcmp(base, forms[i].base))
+			return true;
+	return false;
+}
+
 static const char *const service_sets_[] = {
 	"cluster-ips", "service-ports", "service-ips", "external-local",
 	"nodeports", "nodeports-local", "firewall", "firewall-allow",

@@ -96,10 +96,18 @@ bool render_nft_object(struct svcnft_buf *b, const struct plan *p,
 		       const char *name);
 
 /* The whole script of plan P (what `compile` prints).  A SKELETON leaves
- * out the elements of the sets and maps for which render_direct_set() is
- * true (base names, "backends"): cmd/nlload.c encodes those itself. */
+ * out the elements of the sets and maps for which el_direct_set() is true:
+ * cmd/nlload.c encodes those itself. */
 void render_nft_plan(struct svcnft_buf *out, const struct plan *p,
 		     bool skeleton);
-bool render_direct_set(const char *name);
+
+/* The layout of the canonical elements of set NAME ("backends4", a slot
+ * map): *KEY and *DATA list their parts, 'a' an address, 'p' a protocol,
+ * 'n' a port, 's' a slot, 'v' a verdict (DATA "" for a set).  False for
+ * the interval sets, whose elements are ranges. */
+bool el_form(const char *name, const char **key, const char **data);
+/* Whether the set of base name BASE ("backends") has such a layout and is
+ * large: its elements are sent by svcnft, not in the skeleton script. */
+bool el_direct_set(const char *base);
 
 #endif

@@ -120,7 +120,7 @@ static void el_fw(struct out *o, const struct plan_family *f, size_t i)
 static void declare(struct out *o, const char *what, const char *name,
 		    const struct plan_family *f, const char *type, size_t n)
 {
-	o->omit = o->skeleton && render_direct_set(name);
+	o->omit = o->skeleton && el_direct_set(name);
 	buf_printf(o->b, "\t%s %s%s {\n\t\t%s\n", what, name, f->sfx, type);
 	if (n != (size_t)-1)
 		buf_printf(o->b, "\t\tsize %zu\n", plan_set_size(n));
@@ -528,20 +528,6 @@ static const char fixed_chains[] =
 	"\t\tct status dnat ip saddr . ip daddr @hairpin4 " MASQ " comment \"hairpin\"\n"
 	"\t\tct status dnat ip6 saddr . ip6 daddr @hairpin6 " MASQ " comment \"hairpin\"\n"
 	"\t}\n";
-
-bool render_direct_set(const char *name)
-{
-	static const char *const direct[] = {
-		"cluster-ips", "service-ports", "service-ips", "external-local",
-		"nodeports", "nodeports-local", "firewall", "hairpin",
-		"backends", "nodeport-backends",
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(direct); i++)
-		if (!strcmp(name, direct[i]))
-			return true;
-	return false;
-}
 
 void render_nft_plan(struct svcnft_buf *out, const struct plan *p,
 		     bool skeleton)
