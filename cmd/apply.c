@@ -220,9 +220,10 @@ static int read_table(const char *table, uint32_t *g1, struct elements *live,
 		elements_init(live);
 		return ret;
 	}
-	if (state_load(table, *g1, live) ||
-	    (state_gen(table, &saved) && monitor_vouches(saved, *g1) &&
-	     state_load(table, saved, live))) {
+	/* the header first: the contents are read (10 MB at 10k) only once */
+	if (state_gen(table, &saved) &&
+	    (saved == *g1 || monitor_vouches(saved, *g1)) &&
+	    state_load(table, saved, live)) {
 		*cached = true;
 		return 0;
 	}
@@ -266,7 +267,7 @@ static enum try_result send_changes(const struct plan *p,
 {
 	struct svcnft_buf script = {0};
 	enum try_result res = TRY_DONE;
-		int r = NLLOAD_UNAVAILABLE;
+	int r = NLLOAD_UNAVAILABLE;
 
 	if (getenv("SVCNFT_DEBUG_SCRIPT") && changes_script(&script, c, p, table))
 		fputs(script.data, stderr);
