@@ -522,14 +522,21 @@ static bool element_changes(struct msgs *m, const struct changes *c,
 	return true;
 }
 
-/* Sets whose elements are sent whole from the template. */
-static bool whole_set(const struct changes *c, const char *name)
+/* Interval sets: their changes are sent as their whole new contents from
+ * the template. */
+static bool sent_whole(const char *name)
 {
 	struct form f;
 
+	return !set_form(name, &f);
+}
+
+/* NAME is an interval set with changes. */
+static bool whole_set(const struct changes *c, const char *name)
+{
 	for (size_t i = 0; i < c->n_sets; i++)
 		if (!strcmp(c->sets[i].name, name))
-			return !set_form(name, &f);
+			return sent_whole(name);
 	return false;
 }
 
@@ -554,7 +561,7 @@ static bool from_template(struct msgs *m, const struct changes *c,
 	int len;
 
 	for (size_t i = 0; i < c->n_sets; i++)
-		if (whole_set(c, c->sets[i].name))
+		if (sent_whole(c->sets[i].name))
 			flush_set(m, table, c->sets[i].name);
 	for (h = nb_first(tpl, &len); h; h = nb_next(h, &len)) {
 		const char *name = nb_name(h);
@@ -604,7 +611,7 @@ static void delete_obj(const char *name, bool set, void *arg)
 static bool needs_template(const struct changes *c)
 {
 	for (size_t i = 0; i < c->n_sets; i++)
-		if (whole_set(c, c->sets[i].name))
+		if (sent_whole(c->sets[i].name))
 			return true;
 	return c->n_new > 0;
 }
