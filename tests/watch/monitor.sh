@@ -43,30 +43,28 @@ for i in $(seq 5); do
 	nsx nft add table inet other$i
 	nsx nft delete table inet other$i
 done
-change 10.244.1.71
-wait_log 2
-if tail -1 "$T/log" | grep -q "updated table inet svcnft.*saved state+diff"; then
-	echo "ok   other tables' changes: saved state used"
-else
-	echo "FAIL: expected the saved state: $(tail -1 "$T/log")"; bad=1
-fi
+# step N IP DESC PATTERN [CHECK...]: change to IP, wait for apply N, then
+# its log line must match PATTERN (and CHECK succeed)
+step() {
+	local n=$1 ip=$2 desc=$3 pat=$4
+	shift 4
+	change "$ip"
+	wait_log "$n"
+	if tail -1 "$T/log" | grep -q "$pat" && { [ $# = 0 ] || "$@"; }; then
+		echo "ok   $desc"
+	else
+		echo "FAIL: $desc: $(tail -1 "$T/log")"; bad=1
+	fi
+}
+no_250() { ! nsx nft list set inet svcnft cluster-ips4 | grep -q 10.0.0.250; }
+
+step 2 10.244.1.71 "other tables' changes: saved state used" \
+	"updated table inet svcnft.*saved state+diff"
 # someone else changes svcnft's table: it must be read and repaired
 nsx nft add element inet svcnft cluster-ips4 '{ 10.0.0.250 }'
-change 10.244.1.72
-wait_log 3
-if tail -1 "$T/log" | grep -q "updated table inet svcnft.*read+diff" &&
-   ! nsx nft list set inet svcnft cluster-ips4 | grep -q 10.0.0.250; then
-	echo "ok   a change to svcnft's table: read and repaired"
-else
-	echo "FAIL: expected a read and repair: $(tail -1 "$T/log")"; bad=1
-fi
+step 3 10.244.1.72 "a change to svcnft's table: read and repaired" \
+	"updated table inet svcnft.*read+diff" no_250
 # and after that the state is trusted again
 nsx nft add table inet other
-change 10.244.1.73
-wait_log 4
-if tail -1 "$T/log" | grep -q "saved state+diff"; then
-	echo "ok   trusted again after the repair"
-else
-	echo "FAIL: expected the saved state again: $(tail -1 "$T/log")"; bad=1
-fi
+step 4 10.244.1.73 "trusted again after the repair" "saved state+diff"
 exit $bad
