@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "apply.h"
-#include "diff.h"
+#include "changes.h"
 #include "elements.h"
 #include "kernel.h"
 #include "live.h"

@@ -17,7 +17,6 @@
 
 #include "apply.h"
 #include "monitor.h"
-#include "diff.h"
 #include "util.h"
 #include "watch.h"
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "diff.h"
+#include "changes.h"
 #include "elements.h"
 #include "kernel.h"
 #include "live.h"
