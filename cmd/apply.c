@@ -315,13 +315,7 @@ static enum try_result try_incremental(const struct plan *p,
 		return TRY_FULL;
 	}
 	if (ret || (live.exists && !live.ours)) {
-		if (ret == -EPERM || ret == -EACCES)
-			fputs("svcnft: apply needs CAP_NET_ADMIN (run as root)\n", stderr);
-		else if (ret)
-			fprintf(stderr, "svcnft: cannot read table inet %s: %s\n", cfg->table, strerror(-ret));
-		else
-			fprintf(stderr, "svcnft: table inet %s exists and was not created by svcnft; "
-				"leaving it alone (choose another --table)\n", cfg->table);
+		kernel_report("apply", cfg->table, -ret);
 		elements_free(&live);
 		*rc = SVCNFT_EKERNEL;
 		return TRY_DONE;

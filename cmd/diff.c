@@ -10,6 +10,7 @@
 
 #include "changes.h"
 #include "diff.h"
+#include "kernel.h"
 #include "live.h"
 #include "util.h"
 
@@ -20,19 +21,8 @@ static bool read_live(const char *table, struct elements *live)
 {
 	int ret = live_read(table, live);
 
-	if (ret == -EPERM || ret == -EACCES)
-		fputs("svcnft: reading the kernel's table needs CAP_NET_ADMIN (run as root)\n", stderr);
-	else if (ret == -EINTR)
-		fprintf(stderr, "svcnft: table inet %s kept changing while being read (5 tries); try again\n",
-			table);
-	else if (ret == -EAGAIN)
-		fprintf(stderr, "svcnft: no answer from the kernel while reading table inet %s\n",
-			table);
-	else if (ret)
-		fprintf(stderr, "svcnft: cannot read table inet %s: %s\n", table, strerror(-ret));
-	else if (live->exists && !live->ours)
-		fprintf(stderr, "svcnft: table inet %s exists and was not created by svcnft; "
-			"leaving it alone (choose another --table)\n", table);
+	if (ret || (live->exists && !live->ours))
+		kernel_report("diff", table, -ret);
 	return !ret && (!live->exists || live->ours);
 }
 

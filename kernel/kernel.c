@@ -1,4 +1,4 @@
-/* kernel: libnftables for transactions, libmnl for a quick table lookup. */
+/* kernel: libnftables for transactions, the table owner lookup. */
 #include <errno.h>
 #include <netdb.h>
 #include <libmnl/libmnl.h>
@@ -10,11 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "kernel.h"
+#include "netlink.h"
 
 /* The table comment svcnft writes (see render_nft.c). */
 #define OWNER_PREFIX "svcnft layout "
@@ -56,83 +55,55 @@ bool kernel_owner_comment(const struct nlattr *userdata, int *layout)
 	return true;
 }
 
-static int table_attr(const struct nlattr *a, void *data)
+static int table_cb(const struct nlmsghdr *h, void *data)
 {
 	struct lookup *l = data;
+	struct nl_attrs t;
 
-	if (mnl_attr_get_type(a) == NFTA_TABLE_USERDATA)
-		l->ours = kernel_owner_comment(a, NULL);
-	return MNL_CB_OK;
-}
-
-static int table_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct lookup *l = data;
-
+	nl_parse(h, &t);
 	l->found = true;
-	return mnl_attr_parse(nlh, sizeof(struct nfgenmsg), table_attr, data);
-}
-
-struct mnl_socket *kernel_nl_open(void)
-{
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
-	struct timeval tv = { .tv_sec = KERNEL_NL_TIMEOUT };
-
-	if (!nl)
-		return NULL;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
-		       sizeof(tv)) < 0) {
-		int e = errno;
-
-		mnl_socket_close(nl);
-		errno = e;
-		return NULL;
-	}
-	return nl;
+	l->ours = kernel_owner_comment(t.a[NFTA_TABLE_USERDATA], NULL);
+	return MNL_CB_OK;
 }
 
 enum table_state kernel_table_state(const char *name, int *err)
 {
-	static char buf[8192];
-	struct mnl_socket *nl = kernel_nl_open();
+	struct nl nl = {0};
 	struct lookup l = {0};
-	struct nlmsghdr *nlh;
-	struct nfgenmsg *nfg;
-	unsigned int seq = (unsigned int)time(NULL);
-	int ret = -1;
+	int ret = nl_open(&nl);
 
-	*err = 0;
-	if (!nl)
-		goto out;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = NFPROTO_INET;
-	nfg->version = NFNETLINK_V0;
-	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		goto out;
-	do {
-		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (!ret) {
+		struct nlmsghdr *h = nl_nft_msg(&nl, NFT_MSG_GETTABLE, NLM_F_ACK);
 
-		if (n <= 0)
-			break;
-		ret = mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl),
-				 table_cb, &l);
-	} while (ret > 0);
-out:
-	if (ret < 0)
-		*err = errno;
-	if (nl)
-		mnl_socket_close(nl);
+		mnl_attr_put_strz(h, NFTA_TABLE_NAME, name);
+		ret = nl_run(&nl, h, table_cb, &l);
+	}
+	nl_close(&nl);
+	*err = -ret;
 	if (l.found)
 		return l.ours ? TABLE_OURS : TABLE_FOREIGN;
-	if (*err == ENOENT)
+	if (ret == -ENOENT)
 		return TABLE_ABSENT;
+	if (!ret)
+		*err = EPROTO;
 	return TABLE_ERROR;
+}
+
+void kernel_report(const char *what, const char *table, int err)
+{
+	if (err == EPERM || err == EACCES)
+		fprintf(stderr, "svcnft: %s needs CAP_NET_ADMIN (run as root)\n", what);
+	else if (err == EINTR)
+		fprintf(stderr, "svcnft: table inet %s kept changing while being read (5 tries); "
+			"try again\n", table);
+	else if (err == EAGAIN)
+		fprintf(stderr, "svcnft: no answer from the kernel while reading table inet %s\n",
+			table);
+	else if (err)
+		fprintf(stderr, "svcnft: cannot read table inet %s: %s\n", table, strerror(err));
+	else
+		fprintf(stderr, "svcnft: table inet %s exists and was not created by svcnft; "
+			"leaving it alone (choose another --table)\n", table);
 }
 
 enum svcnft_status kernel_check_owner(const char *table, const char *what,
@@ -141,23 +112,12 @@ enum svcnft_status kernel_check_owner(const char *table, const char *what,
 	int err;
 	enum table_state st = kernel_table_state(table, &err);
 
-	switch (st) {
-	case TABLE_ABSENT:
-	case TABLE_OURS:
+	if (st == TABLE_ABSENT || st == TABLE_OURS) {
 		*exists = st == TABLE_OURS;
 		return SVCNFT_OK;
-	case TABLE_FOREIGN:
-		fprintf(stderr, "svcnft: table inet %s exists and was not created by svcnft; "
-			"leaving it alone (choose another --table)\n", table);
-		return SVCNFT_EKERNEL;
-	default:
-		if (err == EPERM || err == EACCES)
-			fprintf(stderr, "svcnft: %s needs CAP_NET_ADMIN (run as root)\n", what);
-		else
-			fprintf(stderr, "svcnft: cannot read table inet %s: %s\n",
-				table, strerror(err));
-		return SVCNFT_EKERNEL;
 	}
+	kernel_report(what, table, st == TABLE_FOREIGN ? 0 : err);
+	return SVCNFT_EKERNEL;
 }
 
 /* libnftables repeats one kernel error for every command of the batch:

@@ -1,4 +1,5 @@
-/* kernel: the only code that talks to the kernel (libnftables, libmnl). */
+/* kernel: libnftables transactions and the owner check of svcnft's table.
+ * All of kernel/ talks to the kernel; netlink goes through netlink.h. */
 #ifndef SVCNFT_KERNEL_H
 #define SVCNFT_KERNEL_H
 
@@ -7,7 +8,6 @@
 enum table_state { TABLE_ABSENT, TABLE_OURS, TABLE_FOREIGN, TABLE_ERROR };
 
 struct nlattr;
-struct mnl_socket;
 /* The comment in table, element or rule userdata A (a TLV list; type 0
  * is libnftnl's comment): its length, *OUT pointing into A; 0 if none. */
 size_t kernel_udata_comment(const struct nlattr *a, const char **out);
@@ -17,12 +17,12 @@ bool kernel_owner_comment(const struct nlattr *userdata, int *layout);
 
 /* Look up table inet NAME over netlink; OURS if it carries svcnft's
  * comment.  On TABLE_ERROR, *err holds errno. */
-/* A bound NETLINK_NETFILTER socket whose reads give up (EAGAIN) after
- * KERNEL_NL_TIMEOUT seconds, so that a lost reply cannot hang svcnft while
- * it holds the apply lock; NULL with errno on failure. */
-#define KERNEL_NL_TIMEOUT 30
-struct mnl_socket *kernel_nl_open(void);
 enum table_state kernel_table_state(const char *name, int *err);
+
+/* The one message for a failed access to table inet TABLE by command WHAT
+ * ("apply"): ERR an errno (EPERM/EACCES: privilege; EINTR: kept changing;
+ * EAGAIN: no answer), or 0 for a table svcnft did not create. */
+void kernel_report(const char *what, const char *table, int err);
 
 /* Refuse a table of the same name that svcnft did not create, with a
  * message: SVCNFT_OK (and *EXISTS) or SVCNFT_EKERNEL.  WHAT names the
@@ -35,11 +35,11 @@ enum svcnft_status kernel_check_owner(const char *table, const char *what,
  * printed to stderr. */
 enum svcnft_status kernel_run(const char *script, bool dry_run);
 
-#endif
-
 /* Re-execute once with glibc's malloc using transparent huge pages
  * (GLIBC_TUNABLES=glibc.malloc.hugetlb=1) unless already set or disabled by
  * SVCNFT_NO_HUGEPAGES.  libnftables allocates ~400 MB to load 10k services;
  * page faults were a third of apply time (README, "Performance").  Returns
  * only if it did not re-execute. */
 void kernel_tune_malloc(char **argv);
+
+#endif

@@ -13,129 +13,9 @@
 
 #include "kernel.h"
 #include "live.h"
+#include "netlink.h"
 #include "util.h"
 
-#define RXBUF (1 << 17)
-
-struct nl {
-	struct mnl_socket *s;
-	unsigned int seq, portid;
-	char *buf;
-};
-
-static int nl_open(struct nl *nl)
-{
-	nl->buf = xcalloc(1, RXBUF);	/* libmnl leaves attribute padding as is */
-	nl->s = kernel_nl_open();
-	if (!nl->s)
-		return -errno;
-	nl->portid = mnl_socket_get_portid(nl->s);
-	nl->seq = (unsigned int)time(NULL);
-	return 0;
-}
-
-static void nl_close(struct nl *nl)
-{
-	if (nl->s)
-		mnl_socket_close(nl->s);
-	free(nl->buf);
-}
-
-static struct nlmsghdr *nl_msg(struct nl *nl, uint16_t type, uint16_t flags)
-{
-	struct nlmsghdr *h = mnl_nlmsg_put_header(nl->buf);
-	struct nfgenmsg *g;
-
-	h->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | type;
-	h->nlmsg_flags = NLM_F_REQUEST | flags;
-	h->nlmsg_seq = ++nl->seq;
-	g = mnl_nlmsg_put_extra_header(h, sizeof(*g));
-	g->nfgen_family = type == NFT_MSG_GETGEN ? AF_UNSPEC : NFPROTO_INET;
-	g->version = NFNETLINK_V0;
-	return h;
-}
-
-/* What mnl_cb_run does not pass on from NLMSG_DONE: NLM_F_DUMP_INTR on any
- * message of a batch (the ruleset changed during the dump), and an error
- * the kernel put in DONE's payload (the dump was cut short): 0 or -errno. */
-static int dump_status(const void *buf, size_t len, bool *intr)
-{
-	const struct nlmsghdr *h = buf;
-	int n = (int)len, err = 0;
-
-	for (; mnl_nlmsg_ok(h, n); h = mnl_nlmsg_next(h, &n)) {
-		int32_t e = 0;
-
-		*intr |= (h->nlmsg_flags & NLM_F_DUMP_INTR) != 0;
-		if (h->nlmsg_type == NLMSG_DONE &&
-		    mnl_nlmsg_get_payload_len(h) >= sizeof(e)) {
-			memcpy(&e, mnl_nlmsg_get_payload(h), sizeof(e));
-			if (e < 0)
-				err = e;
-		}
-	}
-	return err;
-}
-
-/* Send H and feed every reply to CB; 0 or -errno (-EINTR: interrupted). */
-static int nl_run(struct nl *nl, struct nlmsghdr *h, mnl_cb_t cb, void *data)
-{
-	unsigned int seq = h->nlmsg_seq;
-	bool intr = false;
-	int ret, err;
-
-	if (mnl_socket_sendto(nl->s, h, h->nlmsg_len) < 0)
-		return -errno;
-	do {
-		ssize_t n = mnl_socket_recvfrom(nl->s, nl->buf, RXBUF);
-
-		if (n < 0)
-			return -errno;
-		if ((err = dump_status(nl->buf, (size_t)n, &intr)))
-			return err;
-		ret = mnl_cb_run(nl->buf, (size_t)n, seq, nl->portid, cb, data);
-	} while (ret > 0);
-	if (ret < 0)
-		return -errno;
-	return intr ? -EINTR : 0;
-}
-
-/* Attribute tables. */
-
-#define MAXATTR 24
-struct attrs {
-	const struct nlattr *a[MAXATTR];
-};
-
-static int attr_cb(const struct nlattr *a, void *data)
-{
-	struct attrs *t = data;
-	uint16_t type = mnl_attr_get_type(a);
-
-	if (type < MAXATTR)
-		t->a[type] = a;
-	return MNL_CB_OK;
-}
-
-static void parse_msg(const struct nlmsghdr *h, struct attrs *t)
-{
-	memset(t, 0, sizeof(*t));
-	mnl_attr_parse(h, sizeof(struct nfgenmsg), attr_cb, t);
-}
-
-static void parse_nested(const struct nlattr *a, struct attrs *t)
-{
-	memset(t, 0, sizeof(*t));
-	if (a)
-		mnl_attr_parse_nested(a, attr_cb, t);
-}
-
-static const char *attr_str(const struct attrs *t, int type)
-{
-	return t->a[type] ? mnl_attr_get_str(t->a[type]) : "";
-}
-
-/* userdata TLVs: the string of type 0 (the comment), without its NUL. */
 /* The table. */
 
 struct table_q {
@@ -146,10 +26,10 @@ struct table_q {
 static int table_cb(const struct nlmsghdr *h, void *data)
 {
 	struct table_q *q = data;
-	struct attrs t;
+	struct nl_attrs t;
 
-	parse_msg(h, &t);
-	if (strcmp(attr_str(&t, NFTA_TABLE_NAME), q->name))
+	nl_parse(h, &t);
+	if (strcmp(nl_attr_str(&t, NFTA_TABLE_NAME), q->name))
 		return MNL_CB_OK;
 	q->els->exists = true;
 	if (t.a[NFTA_TABLE_FLAGS] &&
@@ -161,7 +41,7 @@ static int table_cb(const struct nlmsghdr *h, void *data)
 
 static int read_table(struct nl *nl, const char *table, struct elements *els)
 {
-	struct nlmsghdr *h = nl_msg(nl, NFT_MSG_GETTABLE, NLM_F_ACK);
+	struct nlmsghdr *h = nl_nft_msg(nl, NFT_MSG_GETTABLE, NLM_F_ACK);
 	struct table_q q = { els, table };
 	int ret;
 
@@ -180,16 +60,16 @@ struct sets_q {
 static int set_cb(const struct nlmsghdr *h, void *data)
 {
 	struct sets_q *q = data;
-	struct attrs t, d;
+	struct nl_attrs t, d;
 	size_t size = 0;
 
-	parse_msg(h, &t);
-	if (strcmp(attr_str(&t, NFTA_SET_TABLE), q->table))
+	nl_parse(h, &t);
+	if (strcmp(nl_attr_str(&t, NFTA_SET_TABLE), q->table))
 		return MNL_CB_OK;
-	parse_nested(t.a[NFTA_SET_DESC], &d);
+	nl_parse_nested(t.a[NFTA_SET_DESC], &d);
 	if (d.a[NFTA_SET_DESC_SIZE])
 		size = ntohl(mnl_attr_get_u32(d.a[NFTA_SET_DESC_SIZE]));
-	elements_add_set(q->els, attr_str(&t, NFTA_SET_NAME), size);
+	elements_add_set(q->els, nl_attr_str(&t, NFTA_SET_NAME), size);
 	return MNL_CB_OK;
 }
 
@@ -281,9 +161,9 @@ static uint32_t host_u32(const uint8_t *p)
 
 static bool data_value(const struct nlattr *a, const uint8_t **p, size_t *len)
 {
-	struct attrs t;
+	struct nl_attrs t;
 
-	parse_nested(a, &t);
+	nl_parse_nested(a, &t);
 	if (!t.a[NFTA_DATA_VALUE])
 		return false;
 	*p = mnl_attr_get_payload(t.a[NFTA_DATA_VALUE]);
@@ -293,11 +173,11 @@ static bool data_value(const struct nlattr *a, const uint8_t **p, size_t *len)
 
 static void put_verdict(struct elem_q *q, const struct nlattr *a)
 {
-	struct attrs t, v;
+	struct nl_attrs t, v;
 	int32_t code;
 
-	parse_nested(a, &t);
-	parse_nested(t.a[NFTA_DATA_VERDICT], &v);
+	nl_parse_nested(a, &t);
+	nl_parse_nested(t.a[NFTA_DATA_VERDICT], &v);
 	if (!v.a[NFTA_VERDICT_CODE]) {
 		q->bad = true;
 		return;
@@ -305,7 +185,7 @@ static void put_verdict(struct elem_q *q, const struct nlattr *a)
 	code = (int32_t)ntohl(mnl_attr_get_u32(v.a[NFTA_VERDICT_CODE]));
 	if (code == NFT_GOTO || code == NFT_JUMP)
 		buf_printf(&q->b, "%s %s", code == NFT_GOTO ? "goto" : "jump",
-			   attr_str(&v, NFTA_VERDICT_CHAIN));
+			   nl_attr_str(&v, NFTA_VERDICT_CHAIN));
 	else if (code == NF_DROP || code == NF_ACCEPT)
 		buf_puts(&q->b, code == NF_DROP ? "drop" : "accept");
 	else
@@ -346,7 +226,7 @@ static bool inc(uint8_t *a, size_t len);
 
 /* A firewall-allow element: VIP . proto . port . source range, the range
  * from the start key K to the (inclusive) end key, as "addr/len". */
-static bool put_fw(struct elem_q *q, const struct attrs *e, const uint8_t *k)
+static bool put_fw(struct elem_q *q, const struct nl_attrs *e, const uint8_t *k)
 {
 	const uint8_t *end;
 	uint8_t last[16];
@@ -364,7 +244,7 @@ static bool put_fw(struct elem_q *q, const struct attrs *e, const uint8_t *k)
 	return true;
 }
 
-static void decode(struct elem_q *q, const struct attrs *e, const uint8_t *k)
+static void decode(struct elem_q *q, const struct nl_attrs *e, const uint8_t *k)
 {
 	const uint8_t *d;
 	const char *c = NULL;
@@ -418,12 +298,12 @@ static void decode(struct elem_q *q, const struct attrs *e, const uint8_t *k)
 
 static void one_elem(struct elem_q *q, const struct nlattr *a)
 {
-	struct attrs e;
+	struct nl_attrs e;
 	const uint8_t *k;
 	size_t klen;
 	uint32_t flags = 0;
 
-	parse_nested(a, &e);
+	nl_parse_nested(a, &e);
 	if (!data_value(e.a[NFTA_SET_ELEM_KEY], &k, &klen) || !key_len_ok(q, klen)) {
 		q->bad = true;
 		return;
@@ -444,9 +324,9 @@ static int elem_cb(const struct nlmsghdr *h, void *data)
 {
 	struct elem_q *q = data;
 	const struct nlattr *a;
-	struct attrs t;
+	struct nl_attrs t;
 
-	parse_msg(h, &t);
+	nl_parse(h, &t);
 	if (!t.a[NFTA_SET_ELEM_LIST_ELEMENTS])
 		return MNL_CB_OK;
 	for (a = mnl_attr_get_payload(t.a[NFTA_SET_ELEM_LIST_ELEMENTS]);
@@ -532,7 +412,7 @@ static int read_elements(struct nl *nl, const char *table, struct el_set *set)
 	q.alen = q.family == AF_INET ? 4 : 16;
 	q.kaddr = addr ? q.alen : 0;
 	buf_puts(&q.b, "");
-	h = nl_msg(nl, NFT_MSG_GETSETELEM, NLM_F_DUMP | NLM_F_ACK);
+	h = nl_nft_msg(nl, NFT_MSG_GETSETELEM, NLM_F_DUMP | NLM_F_ACK);
 	mnl_attr_put_strz(h, NFTA_SET_ELEM_LIST_TABLE, table);
 	mnl_attr_put_strz(h, NFTA_SET_ELEM_LIST_SET, set->name);
 	ret = nl_run(nl, h, elem_cb, &q);
@@ -553,13 +433,13 @@ static int read_elements(struct nl *nl, const char *table, struct el_set *set)
 static int chain_cb(const struct nlmsghdr *h, void *data)
 {
 	struct sets_q *q = data;
-	struct attrs t;
+	struct nl_attrs t;
 	const char *name;
 
-	parse_msg(h, &t);
-	if (strcmp(attr_str(&t, NFTA_CHAIN_TABLE), q->table))
+	nl_parse(h, &t);
+	if (strcmp(nl_attr_str(&t, NFTA_CHAIN_TABLE), q->table))
 		return MNL_CB_OK;
-	name = attr_str(&t, NFTA_CHAIN_NAME);
+	name = nl_attr_str(&t, NFTA_CHAIN_NAME);
 	el_add(&q->els->chains, name, strlen(name));
 	return MNL_CB_OK;
 }
@@ -585,14 +465,14 @@ static int rule_cb(const struct nlmsghdr *h, void *data)
 {
 	struct sets_q *q = data;
 	const char *chain, *c = NULL;
-	struct attrs t;
+	struct nl_attrs t;
 	char *m;
 	size_t n, len = sizeof(q->els->masq[0]), clen;
 	uint64_t *hash = &q->els->rules_hash;
 
-	parse_msg(h, &t);
-	chain = attr_str(&t, NFTA_RULE_CHAIN);
-	if (strcmp(attr_str(&t, NFTA_RULE_TABLE), q->table))
+	nl_parse(h, &t);
+	chain = nl_attr_str(&t, NFTA_RULE_CHAIN);
+	if (strcmp(nl_attr_str(&t, NFTA_RULE_TABLE), q->table))
 		return MNL_CB_OK;
 	*hash = fnv(*hash, chain, strlen(chain) + 1);
 	*hash = hash_attr(*hash, t.a[NFTA_RULE_EXPRESSIONS]);
@@ -612,7 +492,7 @@ static int read_rules(struct nl *nl, const char *table, struct elements *els)
 	struct nlmsghdr *h;
 
 	els->rules_hash = 0xcbf29ce484222325ULL;
-	h = nl_msg(nl, NFT_MSG_GETRULE, NLM_F_DUMP | NLM_F_ACK);
+	h = nl_nft_msg(nl, NFT_MSG_GETRULE, NLM_F_DUMP | NLM_F_ACK);
 	mnl_attr_put_strz(h, NFTA_RULE_TABLE, table);
 	return nl_run(nl, h, rule_cb, &q);
 }
@@ -623,7 +503,7 @@ static int read_chains(struct nl *nl, const char *table, struct elements *els)
 	struct nlmsghdr *h;
 	int ret;
 
-	h = nl_msg(nl, NFT_MSG_GETCHAIN, NLM_F_DUMP | NLM_F_ACK);
+	h = nl_nft_msg(nl, NFT_MSG_GETCHAIN, NLM_F_DUMP | NLM_F_ACK);
 	mnl_attr_put_strz(h, NFTA_CHAIN_TABLE, table);
 	if ((ret = nl_run(nl, h, chain_cb, &q)))
 		return ret;
@@ -654,7 +534,7 @@ static int read_all(struct nl *nl, const char *table, struct elements *els)
 
 	if ((ret = read_table(nl, table, els)) || !els->exists || !els->ours)
 		return ret;
-	h = nl_msg(nl, NFT_MSG_GETSET, NLM_F_DUMP | NLM_F_ACK);
+	h = nl_nft_msg(nl, NFT_MSG_GETSET, NLM_F_DUMP | NLM_F_ACK);
 	mnl_attr_put_strz(h, NFTA_SET_TABLE, table);
 	ret = nl_run(nl, h, set_cb, &q);
 	for (size_t i = 0; !ret && i < els->n_sets; i++)
@@ -699,9 +579,9 @@ int live_read(const char *table, struct elements *els)
 
 static int gen_cb(const struct nlmsghdr *h, void *data)
 {
-	struct attrs t;
+	struct nl_attrs t;
 
-	parse_msg(h, &t);
+	nl_parse(h, &t);
 	if (t.a[NFTA_GEN_ID])
 		*(uint32_t *)data = ntohl(mnl_attr_get_u32(t.a[NFTA_GEN_ID]));
 	return MNL_CB_OK;
@@ -715,7 +595,7 @@ int live_genid(uint32_t *gen)
 	*gen = 0;
 	ret = nl_open(&nl);
 	if (!ret)
-		ret = nl_run(&nl, nl_msg(&nl, NFT_MSG_GETGEN, NLM_F_ACK), gen_cb, gen);
+		ret = nl_run(&nl, nl_nft_msg(&nl, NFT_MSG_GETGEN, NLM_F_ACK), gen_cb, gen);
 	nl_close(&nl);
 	return ret;
 }
@@ -734,7 +614,7 @@ int live_dump(uint16_t type, const char *table, const char *set,
 	int ret = nl_open(&nl);
 
 	if (!ret) {
-		h = nl_msg(&nl, type, NLM_F_DUMP | NLM_F_ACK);
+		h = nl_nft_msg(&nl, (uint8_t)type, NLM_F_DUMP | NLM_F_ACK);
 		mnl_attr_put_strz(h, 1, table);	/* NFTA_*_TABLE: all 1 */
 		if (set)
 			mnl_attr_put_strz(h, NFTA_SET_ELEM_LIST_SET, set);

@@ -12,6 +12,7 @@
 
 #include "live.h"
 #include "monitor.h"
+#include "netlink.h"
 #include "nlbatch.h"
 
 #define RXBUF (1 << 16)
@@ -85,7 +86,7 @@ int monitor_fd(void)
 static bool names_table(const struct nlmsghdr *h)
 {
 	const struct nfgenmsg *g = mnl_nlmsg_get_payload(h);
-	const struct nlattr *t = nb_attr_get(h, 1);
+	const struct nlattr *t = nl_attr_get(h, 1);
 
 	return g->nfgen_family == NFPROTO_INET && t &&
 	       !mnl_attr_validate(t, MNL_TYPE_NUL_STRING) &&
@@ -106,7 +107,7 @@ static void event(const struct nlmsghdr *h)
 	}
 	/* svcnft's own commits happen while suspended: any transaction
 	 * seen that touched the table is someone else's */
-	gen = nb_attr_get(h, NFTA_GEN_ID);
+	gen = nl_attr_get(h, NFTA_GEN_ID);
 	mon.seen = gen && mnl_attr_get_payload_len(gen) == sizeof(uint32_t) ?
 		   ntohl(mnl_attr_get_u32(gen)) : 0;
 	if (mon.touched) {

@@ -21,6 +21,7 @@
 #include "kernel.h"
 #include "live.h"
 #include "nlbatch.h"
+#include "netlink.h"
 #include "util.h"
 
 /* Bytes of elements per message: their list is one attribute, whose
@@ -187,8 +188,8 @@ void nb_elw_add(struct elw *w, const struct elem *e)
 /* The template: the skeleton loaded into a private namespace by a child
  * process and dumped back through a pipe as the kernel holds it. */
 
-/* The attributes of message H: for (a = attr_first(h); attr_ok(h, a);
- * a = mnl_attr_next(a)), mnl_attr_for_each without its conversions. */
+/* The attributes of message H in their order, for copying: for (a =
+ * attr_first(h); attr_ok(h, a); a = mnl_attr_next(a)). */
 static const struct nlattr *attr_first(const struct nlmsghdr *h)
 {
 	return mnl_nlmsg_get_payload_offset(h, sizeof(struct nfgenmsg));
@@ -200,19 +201,9 @@ static bool attr_ok(const struct nlmsghdr *h, const struct nlattr *a)
 				    (const char *)a));
 }
 
-const struct nlattr *nb_attr_get(const struct nlmsghdr *h, uint16_t type)
-{
-	const struct nlattr *a;
-
-	for (a = attr_first(h); attr_ok(h, a); a = mnl_attr_next(a))
-		if (mnl_attr_get_type(a) == type)
-			return a;
-	return NULL;
-}
-
 static const char *msg_name(const struct nlmsghdr *h, uint16_t type)
 {
-	const struct nlattr *a = nb_attr_get(h, type);
+	const struct nlattr *a = nl_attr_get(h, type);
 
 	return a ? mnl_attr_get_str(a) : NULL;
 }
@@ -534,7 +525,7 @@ static int read_errors(int fd, struct msgs *const *parts, size_t n)
 
 int nb_send(struct msgs *const *parts, size_t n)
 {
-	struct mnl_socket *s = kernel_nl_open();
+	struct mnl_socket *s = nl_socket_open();
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	struct iovec iov[4];
 	struct msghdr mh = { .msg_name = &sa, .msg_namelen = sizeof(sa),

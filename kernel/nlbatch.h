@@ -84,9 +84,6 @@ int nb_dump_live(const char *table, const char *const *sets, size_t n,
 /* Template messages: the nf_tables type (NFT_MSG_NEWCHAIN ...), and the
  * name of the object or the chain or set it belongs to. */
 uint16_t nb_type(const struct nlmsghdr *h);
-/* Attribute TYPE of message H, or NULL. */
-struct nlattr;
-const struct nlattr *nb_attr_get(const struct nlmsghdr *h, uint16_t type);
 const char *nb_name(const struct nlmsghdr *h);
 /* Append template message H to M as a new object (not its handle, use
  * count or counters); "chain X" etc. as its WHAT. */

@@ -15,6 +15,7 @@
 #include "elements.h"
 #include "kernel.h"
 #include "live.h"
+#include "netlink.h"
 #include "nlbatch.h"
 #include "nlload.h"
 #include "util.h"
@@ -253,7 +254,7 @@ static void keep_affinity(struct msgs *m, const struct plan *p)
 	for (h = nb_first(&live, &len); h && nb_type(h) == NFT_MSG_NEWTABLE;
 	     h = nb_next(h, &len))
 		if (!strcmp(nb_name(h), p->cfg->table) &&
-		    (ud = nb_attr_get(h, NFTA_TABLE_USERDATA)))
+		    (ud = nl_attr_get(h, NFTA_TABLE_USERDATA)))
 			kernel_owner_comment(ud, &layout);
 	if (layout != SVCNFT_LAYOUT_VERSION)
 		goto out;

@@ -1,0 +1,156 @@
+/* netlink: socket, request loop and attribute parser (see netlink.h). */
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "netlink.h"
+#include "util.h"
+
+#define RXBUF (1 << 17)
+
+struct mnl_socket *nl_socket_open(void)
+{
+	struct mnl_socket *s = mnl_socket_open(NETLINK_NETFILTER);
+	struct timeval tv = { .tv_sec = NL_TIMEOUT };
+
+	if (!s)
+		return NULL;
+	if (mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    setsockopt(mnl_socket_get_fd(s), SOL_SOCKET, SO_RCVTIMEO, &tv,
+		       sizeof(tv)) < 0) {
+		int e = errno;
+
+		mnl_socket_close(s);
+		errno = e;
+		return NULL;
+	}
+	return s;
+}
+
+int nl_open(struct nl *nl)
+{
+	nl->buf = xcalloc(1, RXBUF);	/* libmnl leaves attribute padding as is */
+	nl->s = nl_socket_open();
+	if (!nl->s)
+		return -errno;
+	nl->portid = mnl_socket_get_portid(nl->s);
+	nl->seq = (unsigned int)time(NULL);
+	return 0;
+}
+
+void nl_close(struct nl *nl)
+{
+	if (nl->s)
+		mnl_socket_close(nl->s);
+	free(nl->buf);
+	nl->s = NULL;
+	nl->buf = NULL;
+}
+
+struct nlmsghdr *nl_msg(struct nl *nl, uint8_t subsys, uint8_t type,
+			uint16_t flags, uint8_t family)
+{
+	struct nlmsghdr *h = mnl_nlmsg_put_header(nl->buf);
+	struct nfgenmsg *g;
+
+	h->nlmsg_type = (uint16_t)(subsys << 8 | type);
+	h->nlmsg_flags = NLM_F_REQUEST | flags;
+	h->nlmsg_seq = ++nl->seq;
+	g = mnl_nlmsg_put_extra_header(h, sizeof(*g));
+	g->nfgen_family = family;
+	g->version = NFNETLINK_V0;
+	return h;
+}
+
+struct nlmsghdr *nl_nft_msg(struct nl *nl, uint8_t type, uint16_t flags)
+{
+	return nl_msg(nl, NFNL_SUBSYS_NFTABLES, type, flags,
+		      type == NFT_MSG_GETGEN ? AF_UNSPEC : NFPROTO_INET);
+}
+
+/* What mnl_cb_run does not pass on from NLMSG_DONE: NLM_F_DUMP_INTR on any
+ * message of a batch, and an error the kernel put in DONE's payload (the
+ * dump was cut short): 0 or -errno. */
+static int dump_status(const void *buf, size_t len, bool *intr)
+{
+	const struct nlmsghdr *h = buf;
+	int n = (int)len, err = 0;
+
+	for (; mnl_nlmsg_ok(h, n); h = mnl_nlmsg_next(h, &n)) {
+		int32_t e = 0;
+
+		*intr |= (h->nlmsg_flags & NLM_F_DUMP_INTR) != 0;
+		if (h->nlmsg_type == NLMSG_DONE &&
+		    mnl_nlmsg_get_payload_len(h) >= sizeof(e)) {
+			memcpy(&e, mnl_nlmsg_get_payload(h), sizeof(e));
+			if (e < 0)
+				err = e;
+		}
+	}
+	return err;
+}
+
+int nl_run(struct nl *nl, struct nlmsghdr *h, mnl_cb_t cb, void *data)
+{
+	unsigned int seq = h->nlmsg_seq;
+	bool intr = false;
+	int ret, err;
+
+	if (mnl_socket_sendto(nl->s, h, h->nlmsg_len) < 0)
+		return -errno;
+	do {
+		ssize_t n = mnl_socket_recvfrom(nl->s, nl->buf, RXBUF);
+
+		if (n < 0)
+			return -errno;
+		if ((err = dump_status(nl->buf, (size_t)n, &intr)))
+			return err;
+		ret = mnl_cb_run(nl->buf, (size_t)n, seq, nl->portid, cb, data);
+	} while (ret > 0);
+	if (ret < 0)
+		return -errno;
+	return intr ? -EINTR : 0;
+}
+
+static int attr_cb(const struct nlattr *a, void *data)
+{
+	struct nl_attrs *t = data;
+	uint16_t type = mnl_attr_get_type(a);
+
+	if (type < NL_MAXATTR)
+		t->a[type] = a;
+	return MNL_CB_OK;
+}
+
+void nl_parse(const struct nlmsghdr *h, struct nl_attrs *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (mnl_nlmsg_get_payload_len(h) >= sizeof(struct nfgenmsg))
+		mnl_attr_parse(h, sizeof(struct nfgenmsg), attr_cb, t);
+}
+
+void nl_parse_nested(const struct nlattr *a, struct nl_attrs *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (a)
+		mnl_attr_parse_nested(a, attr_cb, t);
+}
+
+const char *nl_attr_str(const struct nl_attrs *t, int type)
+{
+	return t->a[type] ? mnl_attr_get_str(t->a[type]) : "";
+}
+
+const struct nlattr *nl_attr_get(const struct nlmsghdr *h, uint16_t type)
+{
+	struct nl_attrs t;
+
+	nl_parse(h, &t);
+	return type < NL_MAXATTR ? t.a[type] : NULL;
+}
