@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""watchlat: latency of `svcnft watch` from a file change to the kernel.
+
+usage: bench/watchlat.py BUILD_DIR SERVICES [CHANGES [DEBOUNCE_MS]]
+
+Writes a gencluster snapshot (SERVICES x 10 endpoints) as one file per
+Service and per Endpoints/EndpointSlice object, starts `svcnft watch` on
+that directory in a network namespace made here, then CHANGES times
+(default 50) renames a changed endpoint file into place and times it to
+the kernel's nf_tables notification of the commit (bench/nlwait, same
+monotonic clock).  Prints the first sync time, p50/p90/p99/max latency and
+the peak RSS of svcnft.  Needs root; the namespace and files are removed
+on exit.  A benchmark, not a test.
+"""
+import json
+import os
+import random
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def split(snapshot, outdir):
+    """One file per object; the EndpointSlices/Endpoints files returned."""
+    with open(snapshot) as f:
+        items = json.load(f)["items"]
+    eps = []
+    for i, obj in enumerate(items):
+        meta = obj["metadata"]
+        name = "%s-%s-%s.json" % (obj["kind"].lower(), meta["namespace"], meta["name"])
+        path = os.path.join(outdir, name)
+        with open(path, "w") as f:
+            json.dump(obj, f)
+        if obj["kind"] in ("Endpoints", "EndpointSlice"):
+            eps.append(path)
+    return eps
+
+
+def change(path, n):
+    """The object with one endpoint address replaced by a fresh one."""
+    with open(path) as f:
+        obj = json.load(f)
+    addr = "10.127.%d.%d" % (n // 250 % 250, n % 250 + 1)
+    if obj["kind"] == "Endpoints":
+        obj["subsets"][0]["addresses"][0]["ip"] = addr
+    else:
+        obj["endpoints"][0]["addresses"] = [addr]
+    return obj
+
+
+class Lines:
+    """Lines of a pipe, with a timeout."""
+
+    def __init__(self, f):
+        self.f, self.buf = f, b""
+
+    def next(self, timeout):
+        end = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([self.f], [], [], left)[0]:
+                return None
+            chunk = os.read(self.f.fileno(), 65536)
+            if not chunk:
+                return None
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode()
+
+    def drain(self, quiet):
+        while self.next(quiet) is not None:
+            pass
+
+
+def pct(v, p):
+    return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    build, n = sys.argv[1], int(sys.argv[2])
+    changes = int(sys.argv[3]) if len(sys.argv) > 3 else 50
+    debounce = sys.argv[4] if len(sys.argv) > 4 else "0"
+    ns = "svlat%d" % os.getpid()
+    work = tempfile.mkdtemp(prefix="svlat")
+    procs = []
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        snap = os.path.join(work, "snap.json")
+        with open(snap, "w") as f:
+            subprocess.run([os.path.join(build, "bench/gencluster"), str(n), "10"],
+                           stdout=f, check=True)
+        d = os.path.join(work, "dir")
+        os.mkdir(d)
+        eps = split(snap, d)
+        os.unlink(snap)
+        nlw = subprocess.Popen(["ip", "netns", "exec", ns, os.path.join(build, "bench/nlwait")],
+                               stdout=subprocess.PIPE)
+        procs.append(nlw)
+        lines = Lines(nlw.stdout)
+        if lines.next(10) != "ready":
+            sys.exit("nlwait did not start")
+        t0 = time.monotonic()
+        env = dict(os.environ, SVCNFT_RUN_DIR=work)
+        w = subprocess.Popen(["ip", "netns", "exec", ns, os.path.join(build, "svcnft"), "watch",
+                              "--debounce", debounce, "-s", "10.96.0.0/12", d],
+                             stderr=None if os.environ.get("WATCHLAT_LOG") else subprocess.DEVNULL, env=env)
+        procs.append(w)
+        first = lines.next(600)
+        if first is None:
+            sys.exit("no first sync")
+        sync = float(first) - t0 * 1e3
+        lines.drain(1.0)
+        rng = random.Random(1)
+        lat = []
+        for i in range(changes):
+            path = rng.choice(eps)
+            tmp = path + ".tmp"
+            with open(tmp, "w") as f:
+                json.dump(change(path, i), f)
+            t = time.monotonic() * 1e3
+            os.rename(tmp, path)
+            got = lines.next(30)
+            if got is None or got == "overrun":
+                sys.exit("no notification for change %d (%s)" % (i, got))
+            lat.append(float(got) - t)
+            lines.drain(0.05 + int(debounce) / 1e3)
+        rss = "?"
+        with open("/proc/%d/status" % watch_pid(w.pid)) as f:
+            for line in f:
+                if line.startswith("VmHWM"):
+                    rss = "%d MB" % (int(line.split()[1]) // 1024)
+        lat.sort()
+        print("| %d | %d | %s | %.0f ms | %.1f | %.1f | %.1f | %.1f | %s |" % (
+            n, len(eps) + n, debounce, sync, pct(lat, 50), pct(lat, 90), pct(lat, 99),
+            lat[-1], rss))
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+        subprocess.run(["ip", "netns", "del", ns])
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def watch_pid(pid):
+    """svcnft itself: `ip netns exec` execs it, or it is a child."""
+    try:
+        kids = open("/proc/%d/task/%d/children" % (pid, pid)).read().split()
+    except OSError:
+        kids = []
+    return int(kids[0]) if kids else pid
+
+
+if __name__ == "__main__":
+    main()
