@@ -27,7 +27,9 @@ set style data linespoints
 # the default cluster's rows (header kept for the column names)
 data = sprintf("< awk -F, 'NR == 1 || $2 == \"default\"' '%s'", csv)
 
-set multiplot layout 1,3 title 'svcnft: loading the whole table into a fresh network namespace (medians)'
+# the load the runs shared the machine with, for the title
+stats data using 'load1' nooutput
+set multiplot layout 1,3 title sprintf('svcnft: loading the whole table into a fresh network namespace (medians; 1-minute load average %.1f-%.1f at the start of each size)', STATS_min, STATS_max)
 set ylabel 'wall seconds'
 plot data using 'services':'libnftables_s' title 'apply via libnftables' lw 2 pt 5, \
      ''   using 'services':'nft_f_s' title 'nft -f of the compiled text' lw 2 pt 9, \
