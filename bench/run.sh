@@ -3,12 +3,14 @@
 #
 #   bench/run.sh BUILD_DIR [SIZES...]     e.g. bench/run.sh build 1000 10000
 #   ninja -C BUILD_DIR bench              default sizes
+#   BENCH_CSV=docs/performance.csv bench/run.sh build 1000 3000 10000 30000
+#   gnuplot bench/plot.gp                 the chart docs/performance.png
 #
 # SIZES are service counts (default "1000 10000 30000", or $BENCH_SIZES);
 # $BENCH_ENDPOINTS endpoints per service (default 10).  Needs root: every
 # load goes into a network namespace created here and deleted on exit.
 # Prints a markdown table; medians of 3 runs up to 10k services, 1 run above.
-# "apply" loads through one netlink batch (cmd/nlload.c); the baseline
+# "apply" loads through one netlink batch (kernel/nlload.c); the baseline
 # column is the same apply with SVCNFT_LOADER=nft, the whole script through
 # libnftables as before.  "s" is wall time, "CPU s" user + system time
 # (less sensitive to other load on the machine), RSS the peak resident set; "nft -f" loads the text that
@@ -23,6 +25,15 @@
 # range $BENCH_NODE_PORT_RANGE (default 20000-32767: 10k services of the
 # mix need 2900 node ports, more than 30000-32767 holds, and clusters that
 # widen the range go below 32768, the start of Linux's ephemeral ports).
+#
+# $BENCH_CSV=FILE also writes one CSV row per size (header first) for
+# bench/plot.gp: services, cluster (default or mix), endpoints per
+# service, elements in the compiled script's sets and maps, its size, then
+# median wall seconds, CPU seconds (user + system) and peak RSS MB of
+# compile, apply (netlink batch), apply --full, apply with
+# SVCNFT_LOADER=nft and nft -f, the run count and the 1-minute load
+# average before the size started.  $BENCH_RUNS overrides the run count
+# (3 up to 10k services, 1 above).
 set -eu
 
 usage() {
@@ -145,12 +156,14 @@ setup() {
 
 # bench_size N [mix]
 bench_size() {
-	local n=$1 kind=${2:-} runs=3 r in
+	local n=$1 kind=${2:-} runs=3 r in load
 	local nft=$WORK/rules-$n$kind.nft comp=$WORK/compile-$n$kind
 	local app=$WORK/apply-$n$kind rep=$WORK/replace-$n$kind
 	local base=$WORK/nft-$n$kind lib=$WORK/applylib-$n$kind
 
 	[ "$n" -le 10000 ] || runs=1
+	runs=${BENCH_RUNS:-$runs}
+	load=$(cut -d" " -f1 /proc/loadavg)
 	setup "$n" "$kind"
 	in=$IN
 	: > "$comp"; : > "$app"; : > "$rep"; : > "$base"; : > "$lib"
@@ -181,6 +194,38 @@ bench_size() {
 		"$(median "$lib" 1)" "$(mb "$(median "$lib" 2)")" \
 		"$(median "$base" 1)" "$(median "$base" 3)" "$(mb "$(median "$base" 2)")" \
 		"$CHAINS" "$RULES" "$SETS" "$runs"
+	[ -z "${BENCH_CSV:-}" ] || csv_row "$n" "$kind" "$nft" "$load" "$runs" \
+		"$comp" "$app" "$rep" "$lib" "$base" >> "$BENCH_CSV"
+}
+
+# Elements in the sets and maps of a compiled script (lines inside the
+# "elements = { ... }" blocks; one element per line).
+count_elements() {
+	awk '/elements = \{/ { e = 1; next }
+		e && /^[[:space:]]*\}/ { e = 0; next }
+		e { n++ } END { print n + 0 }' "$1"
+}
+
+# csv_row N KIND SCRIPT LOAD RUNS TIMES...: one CSV row; each TIMES file
+# holds "wall_s maxrss_kb cpu_s" per run.
+csv_row() {
+	local n=$1 kind=$2 nft=$3 load=$4 runs=$5 f
+	shift 5
+	printf '%s,%s,%s,%s,%s' "$n" "${kind:-default}" "$EPS" "$(count_elements "$nft")" \
+		"$(stat -c %s "$nft" | awk '{ printf "%.1f", $1 / 1048576 }')"
+	for f in "$@"; do
+		printf ',%s,%s,%s' "$(median "$f" 1)" "$(median "$f" 3)" "$(mb "$(median "$f" 2)")"
+	done
+	printf ',%s,%s\n' "$runs" "$load"
+}
+
+csv_header() {
+	local w
+	printf 'services,cluster,endpoints,elements,nft_text_mb'
+	for w in compile apply apply_full libnftables nft_f; do
+		printf ',%s_s,%s_cpu_s,%s_rss_mb' $w $w $w
+	done
+	printf ',runs,load1\n'
 }
 
 # Incremental apply: the table of N services is live; apply a changed
@@ -224,6 +269,7 @@ echo "svcnft benchmark: $(uname -r), $(nft --version), $(nproc) CPUs, load avera
 echo
 echo "| services × endpoints | input MB | nft text MB | compile s | compile CPU s | compile RSS MB | apply fresh s | apply CPU s | apply RSS MB | apply replace s | baseline: apply via libnftables s | its RSS MB | nft -f fresh s | nft -f CPU s | nft -f RSS MB | chains | rules | sets+maps | runs |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+[ -z "${BENCH_CSV:-}" ] || csv_header > "$BENCH_CSV"
 for n in $SIZES; do
 	[ "$MIX" = only ] || bench_size "$n"
 	[ "$MIX" = 0 ] || bench_size "$n" mix
