@@ -15,14 +15,10 @@
 #include <unistd.h>
 
 #include "kernel.h"
+#include "live.h"
 
 /* The table comment svcnft writes (see render_nft.c). */
 #define OWNER_PREFIX "svcnft layout "
-
-struct lookup {
-	bool found;
-	bool ours;
-};
 
 size_t kernel_udata_comment(const struct nlattr *a, const char **out)
 {
@@ -56,23 +52,6 @@ bool kernel_owner_comment(const struct nlattr *userdata, int *layout)
 	return true;
 }
 
-static int table_attr(const struct nlattr *a, void *data)
-{
-	struct lookup *l = data;
-
-	if (mnl_attr_get_type(a) == NFTA_TABLE_USERDATA)
-		l->ours = kernel_owner_comment(a, NULL);
-	return MNL_CB_OK;
-}
-
-static int table_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct lookup *l = data;
-
-	l->found = true;
-	return mnl_attr_parse(nlh, sizeof(struct nfgenmsg), table_attr, data);
-}
-
 struct mnl_socket *kernel_nl_open(void)
 {
 	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
@@ -94,45 +73,15 @@ struct mnl_socket *kernel_nl_open(void)
 
 enum table_state kernel_table_state(const char *name, int *err)
 {
-	static char buf[8192];
-	struct mnl_socket *nl = kernel_nl_open();
-	struct lookup l = {0};
-	struct nlmsghdr *nlh;
-	struct nfgenmsg *nfg;
-	unsigned int seq = (unsigned int)time(NULL);
-	int ret = -1;
+	bool exists, ours;
+	int ret = live_owner(name, &exists, &ours);
 
-	*err = 0;
-	if (!nl)
-		goto out;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = NFPROTO_INET;
-	nfg->version = NFNETLINK_V0;
-	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		goto out;
-	do {
-		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-
-		if (n <= 0)
-			break;
-		ret = mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl),
-				 table_cb, &l);
-	} while (ret > 0);
-out:
-	if (ret < 0)
-		*err = errno;
-	if (nl)
-		mnl_socket_close(nl);
-	if (l.found)
-		return l.ours ? TABLE_OURS : TABLE_FOREIGN;
-	if (*err == ENOENT)
+	*err = -ret;
+	if (ret)
+		return TABLE_ERROR;
+	if (!exists)
 		return TABLE_ABSENT;
-	return TABLE_ERROR;
+	return ours ? TABLE_OURS : TABLE_FOREIGN;
 }
 
 enum svcnft_status kernel_check_owner(const char *table, const char *what,

@@ -15,13 +15,13 @@ size_t kernel_udata_comment(const struct nlattr *a, const char **out);
  * N into *LAYOUT unless NULL. */
 bool kernel_owner_comment(const struct nlattr *userdata, int *layout);
 
-/* Look up table inet NAME over netlink; OURS if it carries svcnft's
- * comment.  On TABLE_ERROR, *err holds errno. */
 /* A bound NETLINK_NETFILTER socket whose reads give up (EAGAIN) after
  * KERNEL_NL_TIMEOUT seconds, so that a lost reply cannot hang svcnft while
  * it holds the apply lock; NULL with errno on failure. */
 #define KERNEL_NL_TIMEOUT 30
 struct mnl_socket *kernel_nl_open(void);
+/* Look up table inet NAME over netlink; OURS if it carries svcnft's
+ * comment and marker set (live_owner).  On TABLE_ERROR, *err holds errno. */
 enum table_state kernel_table_state(const char *name, int *err);
 
 /* Refuse a table of the same name that svcnft did not create, with a
