@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -88,16 +89,30 @@ void apply_read_kernel(bool on)
 	read_kernel = on;
 }
 
-/* The pid the holder of lock file FD wrote into it, or 0. */
+/* The pid holding a flock on lock file FD, from /proc/locks (as this pid
+ * namespace sees it), or 0 if unknown. */
 static long lock_holder(int fd)
 {
-	char b[24];
-	ssize_t n = pread(fd, b, sizeof(b) - 1, 0);
+	char line[256];
+	struct stat st;
+	long pid = 0;
+	FILE *f;
 
-	if (n <= 0)
+	if (fstat(fd, &st) || !(f = fopen("/proc/locks", "re")))
 		return 0;
-	b[n] = '\0';
-	return atol(b);
+	while (!pid && fgets(line, sizeof(line), f)) {
+		unsigned int maj, min;
+		unsigned long long ino;
+		long p;
+
+		if (strstr(line, "FLOCK") &&
+		    sscanf(line, "%*s %*s %*s %*s %ld %x:%x:%llu", &p, &maj, &min, &ino) == 4 &&
+		    ino == (unsigned long long)st.st_ino && maj == major(st.st_dev) &&
+		    min == minor(st.st_dev))
+			pid = p;
+	}
+	fclose(f);
+	return pid;
 }
 
 /* Wait for the lock on FD: at most lock_timeout_s, giving up early when
@@ -109,7 +124,7 @@ static int lock_wait(int fd, const char *path)
 
 	diff_log_prefix();
 	if (pid)
-		fprintf(stderr, "waiting for %s (held by svcnft pid %ld)\n", path, pid);
+		fprintf(stderr, "waiting for %s (held by pid %ld)\n", path, pid);
 	else
 		fprintf(stderr, "waiting for %s (another svcnft holds it)\n", path);
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
