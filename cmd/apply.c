@@ -7,12 +7,14 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "apply.h"
 #include "changes.h"
 #include "elements.h"
+#include "guard.h"
 #include "kernel.h"
 #include "live.h"
 #include "monitor.h"
@@ -74,44 +76,134 @@ void apply_forget(const char *table)
 	state_forget(table);
 }
 
-/* flock on the table's lock file (state_path).  A held lock is waited for;
- * with a stop callback, in 20 ms steps so that the wait can be given up. */
+static struct apply_limits limits = APPLY_LIMITS_DEFAULT;
+static bool read_kernel;
+
+void apply_set_limits(const struct apply_limits *l)
+{
+	limits = *l;
+}
+
+void apply_read_kernel(bool on)
+{
+	read_kernel = on;
+}
+
+/* The pid holding a flock on lock file FD, from /proc/locks (as this pid
+ * namespace sees it), or 0 if unknown. */
+static long lock_holder(int fd)
+{
+	char line[256];
+	struct stat st;
+	long pid = 0;
+	FILE *f;
+
+	if (fstat(fd, &st) || !(f = fopen("/proc/locks", "re")))
+		return 0;
+	while (!pid && fgets(line, sizeof(line), f)) {
+		unsigned int maj, min;
+		unsigned long long ino;
+		long p;
+
+		if (strstr(line, "FLOCK") &&
+		    sscanf(line, "%*s %*s %*s %*s %ld %x:%x:%llu", &p, &maj, &min, &ino) == 4 &&
+		    ino == (unsigned long long)st.st_ino && maj == major(st.st_dev) &&
+		    min == minor(st.st_dev))
+			pid = p;
+	}
+	fclose(f);
+	return pid;
+}
+
+/* Wait for the lock on FD: at most lock_timeout_s, giving up early when
+ * the stop callback says so.  0, or -1 with a message. */
+static int lock_wait(int fd, const char *path)
+{
+	double until = now_ms() + limits.lock_timeout_s * 1000.0;
+	long pid = lock_holder(fd);
+
+	diff_log_prefix();
+	if (pid)
+		fprintf(stderr, "waiting for %s (held by pid %ld)\n", path, pid);
+	else
+		fprintf(stderr, "waiting for %s (another svcnft holds it)\n", path);
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			fprintf(stderr, "svcnft: cannot lock %s: %s\n", path, strerror(errno));
+			return -1;
+		}
+		if (lock_stop && lock_stop()) {
+			diff_log_prefix();
+			fputs("stopped while waiting for the lock; nothing changed\n", stderr);
+			return -1;
+		}
+		if (now_ms() >= until) {
+			pid = lock_holder(fd);
+			diff_log_prefix();
+			fprintf(stderr, "gave up waiting for %s after %u s (--lock-timeout)", path,
+				limits.lock_timeout_s);
+			if (pid)
+				fprintf(stderr, "; held by pid %ld", pid);
+			fputs("; nothing changed\n", stderr);
+			return -1;
+		}
+		sleep_ms(20);
+	}
+	return 0;
+}
+
+/* flock on the table's lock file (state_path), which then holds our pid.
+ * Never through a symbolic link, never on anything but a regular file. */
 int apply_lock(const char *table, const char *what)
 {
-	char path[256];
-	int fd, r;
+	char path[256], pid[48];
+	struct stat st;
+	int fd, n;
 
 	state_path(path, sizeof(path), table, "lock");
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd < 0 && (errno == EACCES || errno == EPERM)) {
 		fprintf(stderr, "svcnft: %s needs CAP_NET_ADMIN (run as root): cannot open %s: %s\n",
 			what, path, strerror(errno));
 		return -1;
 	}
-	if (fd < 0)
-		goto fail;
-	if ((r = flock(fd, LOCK_EX | LOCK_NB)) < 0 && errno == EWOULDBLOCK) {
+	if (fd < 0 && (errno == EROFS || errno == ENOSPC || errno == EDQUOT)) {
 		diff_log_prefix();
-		fprintf(stderr, "waiting for %s (another svcnft holds it)\n", path);
-		while ((r = flock(fd, LOCK_EX | (lock_stop ? LOCK_NB : 0))) < 0 &&
-		       (errno == EWOULDBLOCK || errno == EINTR)) {
-			if (lock_stop && lock_stop()) {
-				diff_log_prefix();
-				fputs("stopped while waiting for the lock; nothing changed\n", stderr);
-				close(fd);
-				return -1;
-			}
-			if (lock_stop)
-				sleep_ms(20);
+		fprintf(stderr, "warning: cannot create %s: %s; no lock and no saved state: reading the kernel\n",
+			path, strerror(errno));
+		state_disable();
+		return -2;
+	}
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		fprintf(stderr, "svcnft: cannot open %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "svcnft: %s is not a regular file; refusing to use it as a lock\n", path);
+		close(fd);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK)
+			fprintf(stderr, "svcnft: cannot lock %s: %s\n", path, strerror(errno));
+		if (errno != EWOULDBLOCK || lock_wait(fd, path) < 0) {
+			close(fd);
+			return -1;
 		}
 	}
-	if (r == 0)
-		return fd;
-fail:
-	fprintf(stderr, "svcnft: cannot lock %s: %s\n", path, strerror(errno));
+	state_lock_note(pid, sizeof(pid));
+	n = (int)strlen(pid);
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)n, 0) != n)
+		errno = 0;	/* a full /run: the pid is only a hint */
+	return fd;
+}
+
+static void unlock(int fd)
+{
 	if (fd >= 0)
 		close(fd);
-	return -1;
 }
 
 /* Test aid: wait between reading the table and committing (VAR names the
@@ -206,6 +298,28 @@ static bool rules_changed(const char *table, uint64_t live)
 	return state_rules(table, &saved) && saved != live;
 }
 
+/* Set for the rest of one apply once the saved state proved unusable. */
+static bool skip_state;
+
+/* Refuse (a message, true) an apply that would shrink the live table more
+ * than --max-removal allows, unless --force. */
+static bool removal_refused(const struct elements *want,
+			    const struct elements *live, const char *table)
+{
+	struct guard_counts g;
+	char msg[256];
+
+	if (limits.force || !live->exists || !live->ours)
+		return false;
+	guard_count(&g, want, live);
+	if (!guard_removal_exceeds(&g, limits.max_removal, msg, sizeof(msg)))
+		return false;
+	diff_log_prefix();
+	fprintf(stderr, "refusing to shrink table inet %s: %s; nothing changed "
+		"(--force or --max-removal to allow it)\n", table, msg);
+	return true;
+}
+
 /* The table as the kernel holds it: what the last commit saved when the
  * generation id G1 has not moved since (or watch's monitor vouches that
  * only other tables moved it), otherwise a netlink dump. */
@@ -220,8 +334,9 @@ static int read_table(const char *table, uint32_t *g1, struct elements *live,
 		elements_init(live);
 		return ret;
 	}
-	/* the header first: the contents are read (10 MB at 10k) only once */
-	if (state_gen(table, &saved) &&
+	/* the header first: the contents are read (10 MB at 10k) only once;
+	 * never when the state's text could reach libnftables' parser */
+	if (!read_kernel && !skip_state && use_batch() && state_gen(table, &saved) &&
 	    (saved == *g1 || monitor_vouches(saved, *g1)) &&
 	    state_load(table, saved, live)) {
 		*cached = true;
@@ -261,7 +376,7 @@ static enum try_result send_script(const struct plan *p,
  * chains then mean TRY_FULL. */
 static enum try_result send_changes(const struct plan *p,
 				    const struct changes *c,
-				    const char *table, uint32_t g1,
+				    const char *table, uint32_t g1, bool cached,
 				    enum svcnft_status *rc, uint32_t *gen,
 				    const char **how)
 {
@@ -280,6 +395,8 @@ static enum try_result send_changes(const struct plan *p,
 		res = TRY_AGAIN;
 	else if (r != NLLOAD_UNAVAILABLE)
 		*rc = (enum svcnft_status)r;
+	else if (cached)	/* the state's text must not reach libnftables */
+		res = TRY_AGAIN, skip_state = true;
 	else if (c->n_new)
 		res = TRY_FULL;
 	else
@@ -321,6 +438,12 @@ static enum try_result try_incremental(const struct plan *p,
 		return TRY_DONE;
 	}
 	changes_compute(&c, want, &live);
+	if (removal_refused(want, &live, cfg->table)) {
+		*rc = SVCNFT_EUSAGE;
+		changes_free(&c);
+		elements_free(&live);
+		return TRY_DONE;
+	}
 	if (!c.full && live.exists && !cached &&
 	    rules_changed(cfg->table, live.rules_hash))
 		c.full = "rules were changed behind svcnft's back";
@@ -337,8 +460,16 @@ static enum try_result try_incremental(const struct plan *p,
 		if (cached)
 			res = TRY_SAVED;
 	} else {
-		res = send_changes(p, &c, cfg->table, g1, rc, gen, &how);
-		if (res == TRY_AGAIN) {
+		res = send_changes(p, &c, cfg->table, g1, cached, rc, gen, &how);
+		if (res == TRY_DONE && *rc != SVCNFT_OK && cached) {
+			/* the saved state said something the kernel does not hold */
+			diff_log_prefix();
+			fprintf(stderr, "warning: the saved state of table inet %s was wrong; reading the kernel\n",
+				cfg->table);
+			state_forget(cfg->table);
+			skip_state = true;
+			res = TRY_AGAIN;
+		} else if (res == TRY_AGAIN) {
 			diff_log_prefix();
 			fprintf(stderr, "table inet %s changed while reading it; recomputing\n",
 				cfg->table);
@@ -356,6 +487,30 @@ static enum try_result try_incremental(const struct plan *p,
 	return res;
 }
 
+/* --full replaces the table without diffing it: the removal check still
+ * needs what it holds.  True if the apply may go on (or a message). */
+static bool full_allowed(const struct elements *want, const char *table,
+			 enum svcnft_status *rc)
+{
+	struct elements live;
+	uint32_t g;
+	bool cached, ok = true;
+
+	if (limits.force || limits.max_removal >= 100)
+		return true;
+	if (read_table(table, &g, &live, &cached)) {
+		fprintf(stderr, "svcnft: cannot read table inet %s to check what --full removes\n",
+			table);
+		*rc = SVCNFT_EKERNEL;
+		ok = false;
+	} else if (removal_refused(want, &live, table)) {
+		*rc = SVCNFT_EUSAGE;
+		ok = false;
+	}
+	elements_free(&live);
+	return ok;
+}
+
 enum svcnft_status cmd_apply(const struct svcnft_model *m,
 			     const struct svcnft_config *cfg, bool full)
 {
@@ -368,15 +523,18 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 	bool exists;
 	int lock = apply_lock(cfg->table, "apply");
 
-	if (lock < 0)
+	if (lock == -1)
 		return SVCNFT_EKERNEL;
+	skip_state = false;
 	/* --full: still never touch a table svcnft did not make */
 	if (full && kernel_check_owner(cfg->table, "apply", &exists) != SVCNFT_OK) {
-		close(lock);
+		unlock(lock);
 		return SVCNFT_EKERNEL;
 	}
 	plan_build(&p, m, cfg);
 	elements_from_plan(&want, &p);
+	if (full && !full_allowed(&want, cfg->table, &rc))
+		res = TRY_DONE;
 	for (int i = 0; !full && i < 5; i++)
 		if ((res = try_incremental(&p, &want, cfg, &rc, &why, &gen)) != TRY_AGAIN)
 			break;
@@ -385,12 +543,12 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 	if (res == TRY_FULL || res == TRY_AGAIN)
 		rc = apply_full(m, &p, why, &gen);
 	monitor_resume();	/* before state_save checks the generation */
-	if (rc != SVCNFT_OK)
+	if (rc == SVCNFT_EKERNEL)
 		state_forget(cfg->table);
-	else if (res != TRY_SAVED)
+	else if (rc == SVCNFT_OK && res != TRY_SAVED)
 		state_save(cfg->table, &want, gen);
 	elements_free(&want);
 	plan_free(&p);
-	close(lock);
+	unlock(lock);
 	return rc;
 }

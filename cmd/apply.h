@@ -7,16 +7,36 @@
 struct svcnft_model;
 
 /* Incremental unless FULL or the table cannot be updated in place.  Takes
- * the lock; rechecks the ruleset generation before committing. */
+ * the lock; rechecks the ruleset generation before committing.  Refuses
+ * (SVCNFT_EUSAGE, nothing sent) an input that would shrink the live
+ * services or backends by more than the limits allow (guard.h). */
 enum svcnft_status cmd_apply(const struct svcnft_model *m,
 			     const struct svcnft_config *cfg, bool full);
+
+/* What an unattended apply refuses (options --max-removal, --force,
+ * --lock-timeout): see cmd_apply. */
+struct apply_limits {
+	unsigned int max_removal;	/* percent of live services or backends; 100: no check */
+	bool force;			/* apply whatever it removes */
+	unsigned int lock_timeout_s;	/* wait at most this long for the lock */
+};
+#define APPLY_LIMITS_DEFAULT { 50, false, 30 }
+void apply_set_limits(const struct apply_limits *l);
+
+/* With ON, cmd_apply reads the table from the kernel even when the saved
+ * state would do (watch's --interval check). */
+void apply_read_kernel(bool on);
 
 /* After `delete`: drop what apply remembers of TABLE's rules. */
 void apply_forget(const char *table);
 
 /* Lock table TABLE against other svcnft processes (flock on
- * /run/svcnft-TABLE.netID.lock, per network namespace: state_path()): the descriptor to close(), or -1 with a message
- * (WHAT names the command).  Waits while another process holds it. */
+ * /run/svcnft-TABLE.netID.lock, per network namespace: state_path()): the
+ * descriptor to close(), -2 if the run directory cannot hold the lock
+ * (read-only, full: a warning, the saved state is not used; go on
+ * without), or -1 with a message (WHAT names the command).  Waits while
+ * another process holds it, at most the limits' lock_timeout_s (then the
+ * message names the holder's pid when it is known). */
 int apply_lock(const char *table, const char *what);
 
 /* While waiting for the lock, give up (apply fails) once STOP returns true;

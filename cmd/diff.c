@@ -62,6 +62,8 @@ enum svcnft_status cmd_diff(const struct svcnft_model *m,
 	printf("%zu service%s added, %zu removed, %zu changed; %zu endpoint%s added, %zu removed\n",
 	       sum.svc_added, sum.svc_added == 1 ? "" : "s", sum.svc_removed, sum.svc_changed,
 	       sum.ep_added, sum.ep_added == 1 ? "" : "s", sum.ep_removed);
+	if (c.full && live.exists && !against)
+		fprintf(stderr, "svcnft: apply would replace the whole table: %s\n", c.full);
 	if (!fflush(stdout))
 		st = changes_empty(&c) ? SVCNFT_OK : SVCNFT_CHANGED;
 	changes_free(&c);

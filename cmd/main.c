@@ -52,7 +52,7 @@ static const struct command {
 
 enum { OPT_MASQ_ALL = 256, OPT_NODE_NAME, OPT_ZONE, OPT_TTL, OPT_PTR, OPT_HOSTS, OPT_LIMIT,
        OPT_AGAINST, OPT_FULL, OPT_DEBOUNCE, OPT_INTERVAL, OPT_NP_ADDRS,
-       OPT_NP_RANGE };
+       OPT_NP_RANGE, OPT_ALLOW_EMPTY, OPT_MAX_REMOVAL, OPT_FORCE, OPT_LOCK_TIMEOUT };
 
 /* One table feeds getopt_long and --help. */
 static const struct option_desc {
@@ -79,6 +79,10 @@ static const struct option_desc {
 	{ "limit", 1, OPT_LIMIT, "NAME=N", INPUT | DISC, "bound the input: input-bytes, depth, string-bytes, objects, ports, endpoints" },
 	{ "against", 1, OPT_AGAINST, "FILE", C(CMD_DIFF), "diff against a script saved from compile instead of the kernel" },
 	{ "full", 0, OPT_FULL, NULL, C(CMD_APPLY), "replace the whole table, not only what changed" },
+	{ "allow-empty", 0, OPT_ALLOW_EMPTY, NULL, C(CMD_APPLY) | LIVE, "accept an input without any Service (an empty cluster is meant)" },
+	{ "max-removal", 1, OPT_MAX_REMOVAL, "PERCENT", C(CMD_APPLY) | C(CMD_WATCH), "refuse to shrink the live services or backends by more; default 50, 100 never refuses" },
+	{ "force", 0, OPT_FORCE, NULL, C(CMD_APPLY), "apply even what --max-removal refuses" },
+	{ "lock-timeout", 1, OPT_LOCK_TIMEOUT, "SECONDS", C(CMD_APPLY) | C(CMD_DELETE) | C(CMD_WATCH), "wait at most SECONDS for another svcnft's lock; default 30" },
 	{ "debounce", 1, OPT_DEBOUNCE, "MS", C(CMD_WATCH), "wait for MS milliseconds of quiet before re-applying; default 200" },
 	{ "interval", 1, OPT_INTERVAL, "SECONDS", C(CMD_WATCH), "also re-check the kernel every SECONDS and repair drift" },
 	{ "help", 0, 'h', NULL, ALL | DISC, "show this help" },
@@ -101,6 +105,8 @@ struct cli {
 	struct svcnft_dns_config dns;	/* dns */
 	const char *against;		/* diff */
 	bool full;			/* apply */
+	bool allow_empty;		/* apply, diff, watch */
+	struct apply_limits limits;	/* apply, delete, watch */
 	struct watch_opts watch;	/* watch */
 };
 
@@ -223,7 +229,8 @@ static int set_limit(const char *arg)
 	return 0;
 }
 
-/* --debounce (ms), --interval (s): 0 to MAX. */
+/* --debounce (ms), --interval (s), --max-removal (%), --lock-timeout (s):
+ * 0 to MAX. */
 static int set_uint(unsigned int *v, const char *arg, const char *opt,
 		    unsigned long max)
 {
@@ -295,6 +302,16 @@ static int handle_opt(struct cli *c, int opt, const char *arg)
 	case OPT_FULL:
 		c->full = true;
 		return 0;
+	case OPT_ALLOW_EMPTY:
+		c->allow_empty = true;
+		return 0;
+	case OPT_FORCE:
+		c->limits.force = true;
+		return 0;
+	case OPT_MAX_REMOVAL:
+		return set_uint(&c->limits.max_removal, arg, "max-removal", 100);
+	case OPT_LOCK_TIMEOUT:
+		return set_uint(&c->limits.lock_timeout_s, arg, "lock-timeout", 86400);
 	case OPT_DEBOUNCE:
 	case OPT_INTERVAL:
 		if (opt == OPT_DEBOUNCE)
@@ -422,6 +439,9 @@ static enum svcnft_status load(struct cli *c, struct svcnft_model *m)
 		svcnft_model_load_path(m, c->paths[i], &errs);
 	if (svcnft_errors_status(&errs) != SVCNFT_EUSAGE)
 		svcnft_model_validate(m, &c->cfg, &errs);
+	if ((c->cmd == CMD_APPLY || c->cmd == CMD_DIFF) && !c->allow_empty &&
+	    svcnft_errors_status(&errs) == SVCNFT_OK)
+		svcnft_model_require_services(m, c->paths, c->n_paths, &errs);
 	svcnft_errors_print(&errs, stderr);
 	st = svcnft_errors_status(&errs);
 	svcnft_errors_free(&errs);
@@ -443,7 +463,7 @@ static enum svcnft_status run_delete(const struct cli *c)
 	enum svcnft_status st;
 	int lock = apply_lock(c->cfg.table, "delete");	/* never during an apply */
 
-	if (lock < 0)
+	if (lock == -1)
 		return SVCNFT_EKERNEL;
 	st = check_owner(c, &exists);
 	if (st == SVCNFT_OK && !exists)
@@ -454,7 +474,8 @@ static enum svcnft_status run_delete(const struct cli *c)
 		if (st == SVCNFT_OK)
 			apply_forget(c->cfg.table);
 	}
-	close(lock);
+	if (lock >= 0)
+		close(lock);
 	return st;
 }
 
@@ -517,7 +538,8 @@ int main(int argc, char **argv)
 {
 	struct cli c = { .cfg.table = "svcnft", .ns = "default",
 			 .dns = { .zone = "cluster.local", .ttl = 30 },
-			 .watch = { .debounce_ms = 200 } };
+			 .watch = { .debounce_ms = 200 },
+			 .limits = APPLY_LIMITS_DEFAULT };
 	struct svcnft_model *m;
 	enum svcnft_status st;
 
@@ -542,12 +564,14 @@ int main(int argc, char **argv)
 	}
 	if (check_cli(&c) < 0)
 		return SVCNFT_EUSAGE;
+	apply_set_limits(&c.limits);
 	if (c.cmd == CMD_DELETE)
 		return run_delete(&c);
 	if (c.cmd == CMD_WATCH) {
 		c.watch.cfg = &c.cfg;
 		c.watch.paths = c.paths;
 		c.watch.n_paths = c.n_paths;
+		c.watch.allow_empty = c.allow_empty;
 		return cmd_watch(&c.watch);
 	}
 	m = svcnft_model_new();

@@ -275,6 +275,8 @@ static struct svcnft_model *load(const struct watch *w)
 		svcnft_model_load_path(m, w->o->paths[i], &errs);
 	if (svcnft_errors_status(&errs) != SVCNFT_EUSAGE)
 		svcnft_model_validate(m, w->o->cfg, &errs);
+	if (!w->o->allow_empty && svcnft_errors_status(&errs) == SVCNFT_OK)
+		svcnft_model_require_services(m, w->o->paths, w->o->n_paths, &errs);
 	for (size_t i = 0; i < errs.n; i++)
 		logmsg("%s", errs.v[i].text);
 	if (svcnft_errors_status(&errs) != SVCNFT_OK) {
@@ -307,12 +309,10 @@ static void apply(struct watch *w, const char *why, bool reload)
 		w->good = m;
 	}
 	diff_log_setup(true, why);
-	if (!reload) {	/* the interval check: no vouching for older states */
-		monitor_suspend();
-		monitor_resume();
-	}
+	apply_read_kernel(!reload);	/* the interval check reads the kernel */
 	if (cmd_apply(m, w->o->cfg, false) != SVCNFT_OK && !stop_pending())
-		logmsg("%s: apply failed; the last good ruleset stays", why);
+		logmsg("%s: apply failed or refused; the rules in place stay", why);
+	apply_read_kernel(false);
 	diff_log_setup(false, NULL);
 }
 

@@ -10,6 +10,7 @@ struct watch_opts {
 	int n_paths;
 	unsigned int debounce_ms;	/* default 200 */
 	unsigned int interval_s;	/* drift check; 0 = never */
+	bool allow_empty;		/* an input without Services is meant */
 };
 
 /* Runs until SIGTERM or SIGINT (then 0), or a setup error (>= 2). */

@@ -161,6 +161,22 @@ static void structure(struct changes *c, const struct elements *want,
 			push(&c->old_objs, &c->n_old, &cap_old, live->sets[i].name);
 }
 
+/* The same strings in L and M, in any order. */
+static bool same_list(const struct el_list *l, const struct el_list *m)
+{
+	if (l->n != m->n)
+		return false;
+	for (size_t i = 0; i < l->n; i++) {
+		size_t j = 0;
+
+		while (j < m->n && strcmp(l->v[i], m->v[j]))
+			j++;
+		if (j == m->n)
+			return false;
+	}
+	return true;
+}
+
 void changes_compute(struct changes *c, const struct elements *want,
 		     const struct elements *live)
 {
@@ -171,6 +187,10 @@ void changes_compute(struct changes *c, const struct elements *want,
 		c->full = "the table has another layout version";
 	else if (live->dormant)
 		c->full = "the table was made dormant";
+	else if (!same_list(&live->base, &want->base))
+		c->full = "a base chain's type, hook, priority or policy was changed";
+	else if (!*live->masq[0] && !*live->masq[1])
+		c->full = "the table's rules are gone (flushed?)";
 	else if (strcmp(live->masq[0], want->masq[0]) || strcmp(live->masq[1], want->masq[1]))
 		c->full = "the masquerade options changed";
 	for (size_t i = 0; i < want->n_sets; i++) {

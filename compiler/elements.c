@@ -137,6 +137,7 @@ void elements_free(struct elements *els)
 		el_list_free(&els->sets[i].el);
 	free(els->sets);
 	el_list_free(&els->chains);
+	el_list_free(&els->base);
 	el_list_free(&els->owners);
 	elements_init(els);
 }
@@ -146,6 +147,7 @@ void elements_finish(struct elements *els)
 	for (size_t i = 0; i < els->n_sets; i++)
 		el_finish(&els->sets[i].el);
 	el_finish(&els->chains);
+	el_finish(&els->base);
 	el_finish(&els->owners);
 }
 
@@ -459,6 +461,49 @@ static const char *const fixed_chains[] = {
 	"nat-output", "masquerade-external", "nat-postrouting",
 };
 
+/* The base chains of render_nft.c's skeleton (priorities: dstnat -100,
+ * srcnat 100). */
+static const struct base_chain {
+	const char *name, *type;
+	unsigned int hook;
+	int prio;
+} base_chains[] = {
+	{ "filter-prerouting", "filter", 0, -110 },
+	{ "filter-output", "filter", 3, -110 },
+	{ "nat-prerouting", "nat", 0, -100 },
+	{ "nat-output", "nat", 3, -100 },
+	{ "nat-postrouting", "nat", 4, 100 },
+};
+
+void el_fmt_base(struct svcnft_buf *b, const char *name, const char *type,
+		 unsigned int hook, int prio, unsigned int policy)
+{
+	static const char *const hooks[] = { "prerouting", "input", "forward",
+					     "output", "postrouting", "ingress" };
+
+	buf_printf(b, "%s: type %s hook ", name, type);
+	if (hook < ARRAY_SIZE(hooks))
+		buf_puts(b, hooks[hook]);
+	else
+		buf_printf(b, "%u", hook);
+	buf_printf(b, " priority %d policy %s", prio, policy == 1 ? "accept" :
+		   policy == 0 ? "drop" : "other");
+}
+
+void el_base_chains(struct el_list *l)
+{
+	struct svcnft_buf b = {0};
+
+	buf_puts(&b, "");
+	for (size_t i = 0; i < ARRAY_SIZE(base_chains); i++) {
+		const struct base_chain *c = &base_chains[i];
+
+		el_fmt_base(&b, c->name, c->type, c->hook, c->prio, 1);
+		el_add_buf(l, &b);
+	}
+	svcnft_buf_free(&b);
+}
+
 void elements_from_plan(struct elements *els, const struct plan *p)
 {
 	struct svcnft_buf b = {0};
@@ -479,6 +524,7 @@ void elements_from_plan(struct elements *els, const struct plan *p)
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(fixed_chains); i++)
 		el_add(&els->chains, fixed_chains[i], strlen(fixed_chains[i]));
+	el_base_chains(&els->base);
 	el_fmt_masq(els->masq[0], sizeof(els->masq[0]), &p->fam[0], p);
 	el_fmt_masq(els->masq[1], sizeof(els->masq[1]), &p->fam[1], p);
 	svcnft_buf_free(&b);
@@ -586,6 +632,7 @@ bool elements_parse_script(struct elements *els, const char *text,
 		return false;
 	}
 	els->exists = els->ours = true;
+	el_base_chains(&els->base);	/* a script svcnft printed: the skeleton's */
 	elements_finish(els);
 	return true;
 }

@@ -30,6 +30,8 @@ struct elements {
 	struct el_set *sets;		/* in declaration order */
 	size_t n_sets, cap_sets;
 	struct el_list chains;
+	/* the base chains: "NAME: type T hook H priority P policy V" */
+	struct el_list base;
 	char masq[2][256];		/* masquerade4/6 rule comments, ", " */
 	uint64_t rules_hash;		/* live: every rule as the kernel has it */
 	/* plan only: pairs of an owner key (el_owner_key) and "ns/name" */
@@ -53,6 +55,14 @@ void el_fmt_slot(struct svcnft_buf *b, const struct plan_family *f,
 /* The comments of the masquerade chain's rules, joined with ", ". */
 void el_fmt_masq(char *buf, size_t len, const struct plan_family *f,
 		 const struct plan *p);
+
+/* Append the base chains as render_nft declares them to L (in the form of
+ * struct elements' base). */
+void el_base_chains(struct el_list *l);
+/* The canonical text of one base chain; HOOK a netfilter hook number,
+ * POLICY NF_ACCEPT or NF_DROP. */
+void el_fmt_base(struct svcnft_buf *b, const char *name, const char *type,
+		 unsigned int hook, int prio, unsigned int policy);
 
 /* Build everything from a plan. */
 void elements_from_plan(struct elements *els, const struct plan *p);

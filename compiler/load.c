@@ -219,8 +219,11 @@ static bool top_member(struct scan *s, struct svcnft_model *m, json_t *top,
 		return false;
 	}
 	skip_ws(s);
-	if (!strcmp(json_string_value(key), "items") && s->pos < s->len &&
-	    s->d[s->pos] == '[') {
+	if (!strcmp(json_string_value(key), "items") &&
+	    (s->pos >= s->len || s->d[s->pos] != '[')) {
+		/* not "an unknown kind": a List that lists nothing readable */
+		syntax_error(s, s->pos, "\"items\" is not an array");
+	} else if (!strcmp(json_string_value(key), "items")) {
 		*had_items = true;
 		/* the API server writes "kind" before "items" */
 		stream_items(s, m, list_item_kind(json_string_value(
@@ -232,12 +235,21 @@ static bool top_member(struct scan *s, struct svcnft_model *m, json_t *top,
 	return !s->failed;
 }
 
+/* KIND names a list ("List", "ServiceList", ...). */
+static bool is_list(const char *kind)
+{
+	size_t n = kind ? strlen(kind) : 0;
+
+	return n >= 4 && !strcmp(kind + n - 4, "List");
+}
+
 /* The top-level object at s->pos: its items streamed, or itself parsed. */
 static void top_object(struct scan *s, struct svcnft_model *m)
 {
 	json_t *top = json_object();
 	size_t nsvc = m->n_svcs, neps = m->n_eps;
 	bool had_items = false;
+	size_t start = s->pos;
 
 	s->depth++;
 	s->pos++;		/* '{' */
@@ -254,7 +266,10 @@ static void top_object(struct scan *s, struct svcnft_model *m)
 			if (!expect(s, ','))
 				break;
 		}
-	if (!s->failed && !had_items) {
+	if (!s->failed && !had_items &&
+	    is_list(json_string_value(json_object_get(top, "kind")))) {
+		syntax_error(s, start, "a List without \"items\"");
+	} else if (!s->failed && !had_items) {
 		parse_object(m, s->file, "object", top, NULL, s->errs);
 		if (!limits_after_object(m, s->file, nsvc, neps, s->errs))
 			s->failed = true;

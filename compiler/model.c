@@ -86,6 +86,21 @@ void svcnft_model_free(struct svcnft_model *m)
 	free(m);
 }
 
+void svcnft_model_require_services(const struct svcnft_model *m,
+				   char *const *paths, int n_paths,
+				   struct svcnft_errors *errs)
+{
+	struct svcnft_buf b = {0};
+
+	if (m->n_svcs)
+		return;
+	for (int i = 0; i < n_paths; i++)
+		buf_printf(&b, "%s%s", i ? " " : "", strcmp(paths[i], "-") ? paths[i] : "<stdin>");
+	errs_add(errs, SVCNFT_EUSAGE, "%s: the snapshot holds no Service; nothing changed "
+		 "(--allow-empty if an empty cluster is meant)", b.data ? b.data : "");
+	svcnft_buf_free(&b);
+}
+
 static int svc_cmp(const void *a, const void *b)
 {
 	const struct svc *x = a, *y = b;

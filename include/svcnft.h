@@ -101,6 +101,14 @@ void svcnft_model_load_buffer(struct svcnft_model *m, const char *name,
 void svcnft_model_load_path(struct svcnft_model *m, const char *path,
 			    struct svcnft_errors *errs);
 
+/* An input that holds no Service object at all (only other kinds, an empty
+ * List, Endpoints alone) is an EUSAGE record naming the N_PATHS PATHS:
+ * applied, it would remove every service.  apply, diff and watch call it
+ * unless --allow-empty says an empty cluster is meant. */
+void svcnft_model_require_services(const struct svcnft_model *m,
+				   char *const *paths, int n_paths,
+				   struct svcnft_errors *errs);
+
 /* Validate everything the API server validates for the fields we use. */
 void svcnft_model_validate(struct svcnft_model *m,
 			   const struct svcnft_config *cfg,

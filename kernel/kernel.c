@@ -13,15 +13,11 @@
 #include <unistd.h>
 
 #include "kernel.h"
+#include "live.h"
 #include "netlink.h"
 
 /* The table comment svcnft writes (see render_nft.c). */
 #define OWNER_PREFIX "svcnft layout "
-
-struct lookup {
-	bool found;
-	bool ours;
-};
 
 size_t kernel_udata_comment(const struct nlattr *a, const char **out)
 {
@@ -55,38 +51,17 @@ bool kernel_owner_comment(const struct nlattr *userdata, int *layout)
 	return true;
 }
 
-static int table_cb(const struct nlmsghdr *h, void *data)
-{
-	struct lookup *l = data;
-	struct nl_attrs t;
-
-	nl_parse(h, &t);
-	l->found = true;
-	l->ours = kernel_owner_comment(t.a[NFTA_TABLE_USERDATA], NULL);
-	return MNL_CB_OK;
-}
-
 enum table_state kernel_table_state(const char *name, int *err)
 {
-	struct nl nl = {0};
-	struct lookup l = {0};
-	int ret = nl_open(&nl);
+	bool exists, ours;
+	int ret = live_owner(name, &exists, &ours);
 
-	if (!ret) {
-		struct nlmsghdr *h = nl_nft_msg(&nl, NFT_MSG_GETTABLE, NLM_F_ACK);
-
-		mnl_attr_put_strz(h, NFTA_TABLE_NAME, name);
-		ret = nl_run(&nl, h, table_cb, &l);
-	}
-	nl_close(&nl);
 	*err = -ret;
-	if (l.found)
-		return l.ours ? TABLE_OURS : TABLE_FOREIGN;
-	if (ret == -ENOENT)
+	if (ret)
+		return TABLE_ERROR;
+	if (!exists)
 		return TABLE_ABSENT;
-	if (!ret)
-		*err = EPROTO;
-	return TABLE_ERROR;
+	return ours ? TABLE_OURS : TABLE_FOREIGN;
 }
 
 void kernel_report(const char *what, const char *table, int err)

@@ -16,7 +16,7 @@ size_t kernel_udata_comment(const struct nlattr *a, const char **out);
 bool kernel_owner_comment(const struct nlattr *userdata, int *layout);
 
 /* Look up table inet NAME over netlink; OURS if it carries svcnft's
- * comment.  On TABLE_ERROR, *err holds errno. */
+ * comment and marker set (live_owner).  On TABLE_ERROR, *err holds errno. */
 enum table_state kernel_table_state(const char *name, int *err);
 
 /* The one message for a failed access to table inet TABLE by command WHAT

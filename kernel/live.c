@@ -55,7 +55,23 @@ static int read_table(struct nl *nl, const char *table, struct elements *els)
 struct sets_q {
 	struct elements *els;
 	const char *table;
+	bool marker;		/* the ownership marker was seen */
 };
+
+/* The second ownership marker, beside the table's comment: a set
+ * cluster-ips4 of type ipv4_addr (key length 4), which every svcnft table
+ * since layout 1 declares first.  Another tool would not write a table
+ * carrying both the comment "svcnft layout N" and that set by accident. */
+#define MARKER_SET "cluster-ips4"
+#define MARKER_KEY_TYPE 7	/* nft's TYPE_IPADDR */
+
+static bool is_marker(const struct nl_attrs *t)
+{
+	return !strcmp(nl_attr_str(t, NFTA_SET_NAME), MARKER_SET) &&
+	       t->a[NFTA_SET_KEY_TYPE] && t->a[NFTA_SET_KEY_LEN] &&
+	       ntohl(mnl_attr_get_u32(t->a[NFTA_SET_KEY_TYPE])) == MARKER_KEY_TYPE &&
+	       ntohl(mnl_attr_get_u32(t->a[NFTA_SET_KEY_LEN])) == 4;
+}
 
 static int set_cb(const struct nlmsghdr *h, void *data)
 {
@@ -65,6 +81,9 @@ static int set_cb(const struct nlmsghdr *h, void *data)
 
 	nl_parse(h, &t);
 	if (strcmp(nl_attr_str(&t, NFTA_SET_TABLE), q->table))
+		return MNL_CB_OK;
+	q->marker |= is_marker(&t);
+	if (!q->els)
 		return MNL_CB_OK;
 	nl_parse_nested(t.a[NFTA_SET_DESC], &d);
 	if (d.a[NFTA_SET_DESC_SIZE])
@@ -430,6 +449,25 @@ static int read_elements(struct nl *nl, const char *table, struct el_set *set)
 
 /* Chains and the comments of the masquerade rules. */
 
+/* A base chain's type, hook, priority and policy (compiler/elements.h). */
+static void put_base(struct elements *els, const char *name, const struct nl_attrs *t)
+{
+	struct svcnft_buf b = {0};
+	struct nl_attrs h;
+	uint32_t hook = ~0u, prio = 0, policy = ~0u;
+
+	nl_parse_nested(t->a[NFTA_CHAIN_HOOK], &h);
+	if (h.a[NFTA_HOOK_HOOKNUM])
+		hook = ntohl(mnl_attr_get_u32(h.a[NFTA_HOOK_HOOKNUM]));
+	if (h.a[NFTA_HOOK_PRIORITY])
+		prio = ntohl(mnl_attr_get_u32(h.a[NFTA_HOOK_PRIORITY]));
+	if (t->a[NFTA_CHAIN_POLICY])
+		policy = ntohl(mnl_attr_get_u32(t->a[NFTA_CHAIN_POLICY]));
+	el_fmt_base(&b, name, nl_attr_str(t, NFTA_CHAIN_TYPE), hook, (int32_t)prio, policy);
+	el_add(&els->base, b.data, b.len);
+	svcnft_buf_free(&b);
+}
+
 static int chain_cb(const struct nlmsghdr *h, void *data)
 {
 	struct sets_q *q = data;
@@ -441,6 +479,8 @@ static int chain_cb(const struct nlmsghdr *h, void *data)
 		return MNL_CB_OK;
 	name = nl_attr_str(&t, NFTA_CHAIN_NAME);
 	el_add(&q->els->chains, name, strlen(name));
+	if (t.a[NFTA_CHAIN_HOOK])
+		put_base(q->els, name, &t);
 	return MNL_CB_OK;
 }
 
@@ -488,7 +528,7 @@ static int rule_cb(const struct nlmsghdr *h, void *data)
 
 static int read_rules(struct nl *nl, const char *table, struct elements *els)
 {
-	struct sets_q q = { els, table };
+	struct sets_q q = { els, table, false };
 	struct nlmsghdr *h;
 
 	els->rules_hash = 0xcbf29ce484222325ULL;
@@ -499,7 +539,7 @@ static int read_rules(struct nl *nl, const char *table, struct elements *els)
 
 static int read_chains(struct nl *nl, const char *table, struct elements *els)
 {
-	struct sets_q q = { els, table };
+	struct sets_q q = { els, table, false };
 	struct nlmsghdr *h;
 	int ret;
 
@@ -526,9 +566,71 @@ int live_rules_hash(const char *table, uint64_t *hash)
 	return ret;
 }
 
+/* The digest: the table's handle, flags, use count and comment, then every
+ * set's and chain's name, handle, flags and (base chains) hook, type and
+ * policy, as the kernel lists them.  A table deleted and made again, or
+ * any set or chain replaced, gets new handles. */
+static int digest_cb(const struct nlmsghdr *h, void *data)
+{
+	static const int keep[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 16 };
+	uint64_t *d = data;
+	struct nl_attrs t;
+
+	nl_parse(h, &t);
+	*d = fnv(*d, &h->nlmsg_type, sizeof(h->nlmsg_type));
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		if (t.a[keep[i]] && !(NFNL_MSG_TYPE(h->nlmsg_type) == NFT_MSG_NEWCHAIN &&
+				      keep[i] == NFTA_CHAIN_COUNTERS))
+			*d = hash_attr(fnv(*d, &keep[i], sizeof(keep[i])), t.a[keep[i]]);
+	return MNL_CB_OK;
+}
+
+int live_owner(const char *table, bool *exists, bool *ours)
+{
+	struct nl nl = {0};
+	struct elements els;
+	struct sets_q q = { NULL, table, false };
+	int ret = nl_open(&nl);
+
+	elements_init(&els);
+	if (!ret)
+		ret = read_table(&nl, table, &els);
+	if (!ret && els.exists && els.ours) {
+		struct nlmsghdr *h = nl_nft_msg(&nl, NFT_MSG_GETSET, NLM_F_ACK);
+
+		mnl_attr_put_strz(h, NFTA_SET_TABLE, table);
+		mnl_attr_put_strz(h, NFTA_SET_NAME, MARKER_SET);
+		ret = nl_run(&nl, h, set_cb, &q);
+		if (ret == -ENOENT)
+			ret = 0;
+	}
+	*exists = els.exists;
+	*ours = els.ours && q.marker;
+	nl_close(&nl);
+	elements_free(&els);
+	return ret;
+}
+
+int live_digest(const char *table, uint64_t *digest)
+{
+	static const uint8_t types[] = { NFT_MSG_GETTABLE, NFT_MSG_GETSET, NFT_MSG_GETCHAIN };
+	struct nl nl = {0};
+	int ret = nl_open(&nl);
+
+	*digest = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; !ret && i < sizeof(types) / sizeof(types[0]); i++) {
+		struct nlmsghdr *h = nl_nft_msg(&nl, types[i], NLM_F_ACK | (i ? NLM_F_DUMP : 0));
+
+		mnl_attr_put_strz(h, i ? NFTA_SET_TABLE : NFTA_TABLE_NAME, table);
+		ret = nl_run(&nl, h, digest_cb, digest);
+	}
+	nl_close(&nl);
+	return ret;
+}
+
 static int read_all(struct nl *nl, const char *table, struct elements *els)
 {
-	struct sets_q q = { els, table };
+	struct sets_q q = { els, table, false };
 	struct nlmsghdr *h;
 	int ret;
 
@@ -537,6 +639,10 @@ static int read_all(struct nl *nl, const char *table, struct elements *els)
 	h = nl_nft_msg(nl, NFT_MSG_GETSET, NLM_F_DUMP | NLM_F_ACK);
 	mnl_attr_put_strz(h, NFTA_SET_TABLE, table);
 	ret = nl_run(nl, h, set_cb, &q);
+	if (!ret && !q.marker) {	/* the comment alone is no proof */
+		els->ours = false;
+		return 0;
+	}
 	for (size_t i = 0; !ret && i < els->n_sets; i++)
 		ret = read_elements(nl, table, &els->sets[i]);
 	if (!ret)

@@ -15,12 +15,22 @@
  * nothing else.  A dump the kernel flags as interrupted, or during which
  * the generation id moved, is read again, up to 5 times.  Returns 0, or
  * -errno (EINTR: the ruleset kept changing; EAGAIN: no answer within
- * KERNEL_NL_TIMEOUT seconds). */
+ * NL_TIMEOUT seconds). */
 int live_read(const char *table, struct elements *els);
 
 /* A hash of every rule of table inet TABLE (as live_read puts in
  * rules_hash): equal hashes, equal rules.  0 or -errno. */
 int live_rules_hash(const char *table, uint64_t *hash);
+
+/* Whether table inet TABLE exists and is svcnft's: it carries the comment
+ * "svcnft layout N" and the marker set cluster-ips4 of type ipv4_addr
+ * (what live_read checks too).  0 or -errno. */
+int live_owner(const char *table, bool *exists, bool *ours);
+
+/* A digest of table inet TABLE's objects (not their elements or rules):
+ * the table's handle, flags and comment, each set's and chain's name and
+ * handle, the base chains' hooks and policies.  0 or -errno. */
+int live_digest(const char *table, uint64_t *digest);
 
 /* Dump request TYPE (NFT_MSG_GETCHAIN ...) for table inet TABLE (and set
  * SET): every reply message appended to OUT as the kernel sent it.  0 or

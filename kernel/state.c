@@ -1,27 +1,57 @@
 /* state: the last committed contents of a table (see state.h).
  *
  * Format, one item per line (element strings hold no newline):
- *   svcnft-state 1 GEN RULES_HASH LAYOUT
+ *   svcnft-state 2 GEN RULES_HASH LAYOUT DIGEST BODY_HASH BOOT_ID NETNS_INODE
  *   masq TEXT            (twice: IPv4, IPv6)
  *   chains N, then N names
- *   set NAME SIZE N, then N elements     (per set, in order) */
+ *   set NAME SIZE N, then N elements     (per set, in order)
+ * BODY_HASH covers every byte after the first line. */
+#define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "live.h"
 #include "state.h"
 #include "util.h"
 
-#define STATE_MAGIC "svcnft-state 1"
+#define STATE_MAGIC "svcnft-state 2"
+#define STATE_MAX ((off_t)1 << 30)	/* 10k services: ~10 MB */
+#define STALE_TMP_S 60			/* a save takes well under a second */
 
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71	/* Linux 5.14 */
 #endif
+
+struct header {
+	unsigned int gen;
+	unsigned long long rules, digest, body;
+	int layout;
+	char boot[40];
+	unsigned long long ino;
+};
+
+static bool disabled;
+
+void state_disable(void)
+{
+	disabled = true;
+}
+
+static unsigned long long netns_ino(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) ? 0 : (unsigned long long)st.st_ino;
+}
 
 /* The network namespace's cookie: unique for the whole boot, unlike its
  * inode number, which a new namespace may get again. */
@@ -29,7 +59,6 @@ static unsigned long long netns_id(void)
 {
 	uint64_t cookie = 0;
 	socklen_t len = sizeof(cookie);
-	struct stat st;
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	if (fd >= 0 && !getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) &&
@@ -39,60 +68,344 @@ static unsigned long long netns_id(void)
 	}
 	if (fd >= 0)
 		close(fd);
-	return stat("/proc/self/ns/net", &st) ? 0 : (unsigned long long)st.st_ino;
+	return netns_ino();
+}
+
+/* This boot's id: a state file kept across a reboot describes nothing. */
+static const char *boot_id(void)
+{
+	static char id[40];
+	FILE *f;
+
+	if (*id)
+		return id;
+	f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	if (!f || !fgets(id, sizeof(id), f))
+		snprintf(id, sizeof(id), "unknown");
+	if (f)
+		fclose(f);
+	id[strcspn(id, "\n ")] = '\0';
+	return id;
+}
+
+const char *state_dir(void)
+{
+	const char *dir = getenv("SVCNFT_RUN_DIR");
+
+	if (!dir || !*dir)
+		dir = getenv("SVCNFT_LOCK_DIR");
+	return dir && *dir ? dir : "/run";
 }
 
 void state_path(char *path, size_t len, const char *table, const char *suffix)
 {
-	const char *dir = getenv("SVCNFT_LOCK_DIR");
+	const char *lock_dir = getenv("SVCNFT_LOCK_DIR");
 
-	/* a test's own lock directory: one lock for its namespaces */
-	if (dir && !strcmp(suffix, "lock"))
-		snprintf(path, len, "%s/svcnft-%s.lock", dir, table);
+	/* the older test hook: one lock for all of a test's namespaces */
+	if (lock_dir && *lock_dir && !getenv("SVCNFT_RUN_DIR") && !strcmp(suffix, "lock"))
+		snprintf(path, len, "%s/svcnft-%s.lock", lock_dir, table);
 	else
-		snprintf(path, len, "%s/svcnft-%s.net%llu.%s", dir ? dir : "/run",
-			 table, netns_id(), suffix);
+		snprintf(path, len, "%s/svcnft-%s.net%llu.%s", state_dir(), table,
+			 netns_id(), suffix);
 }
 
-static void put_list(FILE *f, const struct el_list *l)
+static uint64_t fnv(uint64_t h, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+#define FNV_INIT 0xcbf29ce484222325ULL
+
+static void put_list(struct svcnft_buf *b, const struct el_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
-		fprintf(f, "%s\n", l->v[i]);
+		buf_printf(b, "%s\n", l->v[i]);
+}
+
+static void body(struct svcnft_buf *b, const struct elements *want)
+{
+	buf_printf(b, "masq %s\nmasq %s\nchains %zu\n", want->masq[0],
+		   want->masq[1], want->chains.n);
+	put_list(b, &want->chains);
+	for (size_t i = 0; i < want->n_sets; i++) {
+		const struct el_set *s = &want->sets[i];
+
+		buf_printf(b, "set %s %zu %zu\n", s->name, s->size, s->el.n);
+		put_list(b, &s->el);
+	}
+}
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+/* Parse the first line of P into H; false unless it is this version's. */
+static bool parse_header(const char *p, struct header *h)
+{
+	int n = 0;
+
+	return sscanf(p, STATE_MAGIC " %u %llx %d %llx %llx %39s %llu%n", &h->gen,
+		      &h->rules, &h->layout, &h->digest, &h->body, h->boot, &h->ino,
+		      &n) == 7 && p[n] == '\n';
+}
+
+/* Open PATH for reading: never through a symbolic link, never a FIFO or
+ * device (a warning), -1 if there is nothing usable. */
+static int open_state(const char *path, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+	if (fd < 0) {
+		if (errno != ENOENT)
+			fprintf(stderr, "svcnft: warning: ignoring the saved state %s: %s\n",
+				path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_size > STATE_MAX) {
+		fprintf(stderr, "svcnft: warning: ignoring the saved state %s: not a regular file of at most 1 GiB\n",
+			path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The whole file into B (NUL-terminated). */
+static bool read_all(int fd, const struct stat *st, struct svcnft_buf *b)
+{
+	size_t want = (size_t)st->st_size;
+	ssize_t n;
+
+	b->data = xmalloc(want + 1);
+	b->cap = want + 1;
+	while (b->len < want && (n = read(fd, b->data + b->len, want - b->len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return false;
+		b->len += (size_t)n;
+	}
+	b->data[b->len] = '\0';
+	return b->len == want;
+}
+
+/* The header of the state file of TABLE if it belongs to this boot and
+ * namespace. */
+static bool read_header(const char *table, struct header *h)
+{
+	char path[256], line[256];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (disabled)
+		return false;
+	state_path(path, sizeof(path), table, "state");
+	if ((fd = open_state(path, &st)) < 0)
+		return false;
+	n = pread(fd, line, sizeof(line) - 1, 0);
+	close(fd);
+	if (n <= 0)
+		return false;
+	line[n] = '\0';
+	return parse_header(line, h) && !strcmp(h->boot, boot_id()) &&
+	       h->ino == netns_ino();
+}
+
+/* Remove what a save killed half-way left behind for PATH. */
+static void remove_leftovers(const char *path)
+{
+	char tmp[300];
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);	/* older versions' name */
+	unlink(tmp);
+}
+
+static void save_failed(const char *path, const char *tmp, int err)
+{
+	if (*tmp)
+		unlink(tmp);
+	unlink(path);
+	if (err)
+		fprintf(stderr, "svcnft: warning: cannot save the state %s: %s; the next apply reads the kernel\n",
+			path, strerror(err));
 }
 
 void state_save(const char *table, const struct elements *want, uint32_t gen)
 {
-	char path[256], tmp[272];
-	uint64_t h;
-	FILE *f;
-	int err;
-
+	char path[256], tmp[300] = "";
+	struct svcnft_buf b = {0};
+	uint64_t rules, digest;
 	uint32_t now;
+	int fd, err = 0;
 
+	if (disabled)
+		return;
 	state_path(path, sizeof(path), table, "state");
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	/* the hash first: a commit by someone else after it moves the id */
-	if (live_rules_hash(table, &h) || live_genid(&now) || now != gen ||
-	    !(f = fopen(tmp, "w"))) {
+	remove_leftovers(path);
+	/* the hashes first: a commit by someone else after them moves the id */
+	if (live_rules_hash(table, &rules) || live_digest(table, &digest) ||
+	    live_genid(&now) || now != gen) {
 		unlink(path);
 		return;
 	}
-	fprintf(f, "%s %u %016llx %d\n", STATE_MAGIC, gen,
-		(unsigned long long)h, want->layout);
-	fprintf(f, "masq %s\nmasq %s\nchains %zu\n", want->masq[0],
-		want->masq[1], want->chains.n);
-	put_list(f, &want->chains);
-	for (size_t i = 0; i < want->n_sets; i++) {
-		const struct el_set *s = &want->sets[i];
+	buf_puts(&b, "");
+	body(&b, want);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
+	fd = mkostemp(tmp, O_CLOEXEC);	/* O_EXCL, 0600: a private new file */
+	if (fd < 0) {
+		err = errno;
+		*tmp = '\0';
+	} else {
+		char head[256];
+		int n = snprintf(head, sizeof(head), "%s %u %016llx %d %016llx %016llx %s %llu\n",
+				 STATE_MAGIC, gen, (unsigned long long)rules, want->layout,
+				 (unsigned long long)digest,
+				 (unsigned long long)fnv(FNV_INIT, b.data, b.len),
+				 boot_id(), netns_ino());
 
-		fprintf(f, "set %s %zu %zu\n", s->name, s->size, s->el.n);
-		put_list(f, &s->el);
+		if (!write_all(fd, head, (size_t)n) || !write_all(fd, b.data, b.len))
+			err = errno ? errno : EIO;
+		if (close(fd) && !err)
+			err = errno;
+		if (!err && rename(tmp, path))
+			err = errno;
 	}
-	err = ferror(f);
-	if (fclose(f) || err || rename(tmp, path)) {
-		unlink(tmp);
-		unlink(path);
+	if (err)
+		save_failed(path, tmp, err);
+	svcnft_buf_free(&b);
+	state_clean(table);
+}
+
+/* Inode numbers of the network namespaces that exist: those of processes
+ * and those bind-mounted by `ip netns`.  NULL-free list into *V, count. */
+static size_t live_netns(unsigned long long **v)
+{
+	static const char *const dirs[] = { "/proc", "/run/netns", "/var/run/netns" };
+	size_t n = 0, cap = 0;
+
+	*v = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		DIR *d = opendir(dirs[i]);
+		struct dirent *e;
+
+		while (d && (e = readdir(d))) {
+			char p[300];
+			struct stat st;
+
+			if (e->d_name[0] == '.' || (!i && (e->d_name[0] < '0' || e->d_name[0] > '9')))
+				continue;
+			snprintf(p, sizeof(p), "%s/%s%s", dirs[i], e->d_name, i ? "" : "/ns/net");
+			if (stat(p, &st))
+				continue;
+			*v = grow(*v, &cap, n, sizeof(**v));
+			(*v)[n++] = (unsigned long long)st.st_ino;
+		}
+		if (d)
+			closedir(d);
 	}
+	return n;
+}
+
+static bool in(const unsigned long long *v, size_t n, unsigned long long x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
+/* The "PID NETNS_INODE" line apply writes into a lock file it holds. */
+void state_lock_note(char *buf, size_t len)
+{
+	snprintf(buf, len, "%ld %llu\n", (long)getpid(), netns_ino());
+}
+
+/* Whether file NAME of directory DIRFD belongs to a namespace that is gone
+ * (or to another boot, or an older format: a state file is only a cache). */
+static bool stale(int dirfd, const char *name, const unsigned long long *ns,
+		  size_t n_ns)
+{
+	char line[256] = "";
+	struct header h;
+	struct stat st;
+	unsigned long long ino = 0;
+	long pid;
+	ssize_t r;
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	bool lock = strstr(name, ".lock") != NULL, gone;
+
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	r = pread(fd, line, sizeof(line) - 1, 0);
+	line[r > 0 ? r : 0] = '\0';
+	if (strstr(name, ".tmp"))
+		gone = st.st_mtime + STALE_TMP_S < time(NULL);
+	else if (!lock)
+		gone = !parse_header(line, &h) || strcmp(h.boot, boot_id()) ||
+		       !in(ns, n_ns, h.ino);
+	else if (sscanf(line, "%ld %llu", &pid, &ino) == 2)
+		gone = !in(ns, n_ns, ino);
+	else	/* an older version's empty lock file */
+		gone = st.st_mtime + 86400 < time(NULL);
+	/* a lock nobody holds (nobody can wait in a namespace that is gone) */
+	if (gone && lock && flock(fd, LOCK_EX | LOCK_NB))
+		gone = false;
+	if (gone)
+		unlinkat(dirfd, name, 0);
+	close(fd);
+	return gone;
+}
+
+void state_clean(const char *table)
+{
+	char own[256], prefix[300];
+	unsigned long long *ns = NULL;
+	size_t n_ns = 0;
+	bool scanned = false;
+	struct dirent *e;
+	DIR *d;
+
+	if (disabled || !(d = opendir(state_dir())))
+		return;
+	state_path(own, sizeof(own), table, "");	/* "DIR/svcnft-T.netID." */
+	snprintf(prefix, sizeof(prefix), "%s", strrchr(own, '/') + 1);
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+
+		if (strncmp(n, "svcnft-", 7) || !strstr(n, ".net"))
+			continue;
+		if (!strncmp(n, prefix, strlen(prefix))) {
+			if (strstr(n, ".state.tmp"))	/* ours, under our lock */
+				unlinkat(dirfd(d), n, 0);
+			continue;
+		}
+		if (!scanned) {
+			n_ns = live_netns(&ns);
+			scanned = true;
+		}
+		stale(dirfd(d), n, ns, n_ns);
+	}
+	closedir(d);
+	free(ns);
 }
 
 /* The next line of *P (NUL-terminated in place), or NULL at the end. */
@@ -123,17 +436,11 @@ static bool get_list(char **p, struct el_list *l, size_t n)
 	return true;
 }
 
-static bool parse_state(char *p, uint32_t gen, struct elements *els)
+static bool parse_body(char *p, struct elements *els)
 {
-	char *s = next_line(&p), name[64];
-	unsigned int g;
-	unsigned long long h;
+	char *s, name[64];
 	size_t n, size;
 
-	if (!s || sscanf(s, STATE_MAGIC " %u %llx %d", &g, &h, &els->layout) != 3 ||
-	    g != gen)
-		return false;
-	els->rules_hash = h;
 	for (int i = 0; i < 2; i++) {
 		if (!(s = next_line(&p)) || strncmp(s, "masq ", 5))
 			return false;
@@ -154,59 +461,89 @@ static bool parse_state(char *p, uint32_t gen, struct elements *els)
 	return !*p;
 }
 
+/* A state file that is not what it says: discard it, with a warning. */
+static void discard(const char *path, const char *why)
+{
+	fprintf(stderr, "svcnft: warning: discarding the saved state %s (%s); reading the kernel\n",
+		path, why);
+	unlink(path);
+}
+
+/* Check TEXT (the file at PATH, header H) against generation GEN and the
+ * table as it is now, then parse it into LIVE. */
+static bool load_text(const char *table, const char *path, char *text,
+		      const struct header *h, uint32_t gen, struct elements *live)
+{
+	char *nl = strchr(text, '\n');
+	uint64_t digest;
+
+	if (h->gen != gen)
+		return false;
+	if (live_digest(table, &digest) || digest != h->digest) {
+		discard(path, "it does not describe table inet's objects as they are");
+		return false;
+	}
+	if (!nl || fnv(FNV_INIT, nl + 1, strlen(nl + 1)) != h->body) {
+		discard(path, "its contents do not match their hash");
+		return false;
+	}
+	live->layout = h->layout;
+	live->rules_hash = h->rules;
+	if (!parse_body(nl + 1, live)) {
+		discard(path, "it does not parse");
+		return false;
+	}
+	return true;
+}
+
 bool state_load(const char *table, uint32_t gen, struct elements *live)
 {
 	char path[256];
 	struct svcnft_buf text = {0};
-	bool ok;
+	struct header h;
+	struct stat st;
+	bool ok = false;
+	int fd;
 
-	state_path(path, sizeof(path), table, "state");
 	elements_init(live);
-	ok = buf_read_file(&text, path) && parse_state(text.data, gen, live);
+	if (disabled)
+		return false;
+	state_path(path, sizeof(path), table, "state");
+	if ((fd = open_state(path, &st)) < 0)
+		return false;
+	if (read_all(fd, &st, &text) && parse_header(text.data, &h) &&
+	    !strcmp(h.boot, boot_id()) && h.ino == netns_ino())
+		ok = load_text(table, path, text.data, &h, gen, live);
+	close(fd);
 	svcnft_buf_free(&text);
 	if (!ok) {
 		elements_free(live);
 		return false;
 	}
 	live->exists = live->ours = true;
+	el_base_chains(&live->base);	/* what it committed; the digest covers them */
 	elements_finish(live);
 	return true;
 }
 
-/* The saved generation and rules' hash from the file's first line. */
-static bool read_header(const char *table, uint32_t *gen, uint64_t *hash)
-{
-	char path[256];
-	unsigned int g;
-	unsigned long long h;
-	int layout;
-	FILE *f;
-	bool ok;
-
-	state_path(path, sizeof(path), table, "state");
-	if (!(f = fopen(path, "r")))
-		return false;
-	ok = fscanf(f, STATE_MAGIC " %u %llx %d", &g, &h, &layout) == 3;
-	fclose(f);
-	if (ok) {
-		*gen = g;
-		*hash = h;
-	}
-	return ok;
-}
-
 bool state_gen(const char *table, uint32_t *gen)
 {
-	uint64_t hash;
+	struct header h;
 
-	return read_header(table, gen, &hash);
+	if (!read_header(table, &h))
+		return false;
+	*gen = h.gen;
+	return true;
 }
 
 bool state_rules(const char *table, uint64_t *hash)
 {
-	uint32_t gen;
+	struct header h;
 
-	return read_header(table, &gen, hash);
+	if (!read_header(table, &h))
+		return false;
+	*hash = h.rules;
+	return true;
 }
 
 void state_forget(const char *table)

@@ -2,10 +2,18 @@
  *
  * After each commit apply saves the table's contents (the canonical
  * elements it wanted, which the kernel then holds), the ruleset generation
- * id right after the commit, and a hash of the table's rules.  The next
- * apply uses the contents instead of dumping the table when the generation
- * id has not moved since (any change to any table moves it), and compares
- * the rules' hash to notice rules changed by hand. */
+ * id right after the commit, a hash of the table's rules, a digest of the
+ * table's objects (live_digest: handles, base chains), a hash of the
+ * contents, the boot id and the network namespace's inode.  The next apply
+ * uses the contents instead of dumping the table only when the generation
+ * id has not moved since (any change to any table moves it), the boot and
+ * namespace are the same and the table's digest is unchanged; a file that
+ * fails any check is not used (a corrupt one is removed, with a warning).
+ * The rules' hash notices rules changed by hand.
+ *
+ * Files are opened without following symbolic links and must be regular;
+ * a save writes a private O_EXCL temporary name and renames it into place.
+ * A read-only or full directory means no saved state (a warning). */
 #ifndef SVCNFT_STATE_H
 #define SVCNFT_STATE_H
 
@@ -14,18 +22,29 @@
 
 #include "elements.h"
 
-/* /run/svcnft-TABLE.netID.SUFFIX, ID the network namespace's cookie (a
- * table belongs to one namespace); under $SVCNFT_LOCK_DIR the same, but
- * the lock is shared by all namespaces (SUFFIX "lock"). */
+/* The directory: $SVCNFT_RUN_DIR, else $SVCNFT_LOCK_DIR (tests), else /run. */
+const char *state_dir(void);
+
+/* DIR/svcnft-TABLE.netID.SUFFIX, ID the network namespace's cookie (a
+ * table belongs to one namespace); with only $SVCNFT_LOCK_DIR set, the
+ * lock is DIR/svcnft-TABLE.lock, shared by all namespaces. */
 void state_path(char *path, size_t len, const char *table, const char *suffix);
 
-/* Save WANT as TABLE's contents at generation GEN, with the hash of the
- * rules read now; no file if that fails or the generation id is no longer
- * GEN (someone else committed since). */
+/* No saved state for the rest of the process (the directory is unusable). */
+void state_disable(void);
+
+/* Save WANT as TABLE's contents at generation GEN; no file if the hashes
+ * cannot be read or the generation id is no longer GEN (someone else
+ * committed since); then state_clean(). */
 void state_save(const char *table, const struct elements *want, uint32_t gen);
 
+/* Remove from the directory what nothing will use again: temporary files
+ * of saves that were killed, state and lock files of network namespaces
+ * that no longer exist (or of another boot, or an older format). */
+void state_clean(const char *table);
+
 /* The saved contents into LIVE (initialised here) if they were saved at
- * generation GEN; false otherwise. */
+ * generation GEN and pass every check above; false otherwise. */
 bool state_load(const char *table, uint32_t gen, struct elements *live);
 
 /* The generation the contents were saved at; false if there are none. */
@@ -35,5 +54,8 @@ bool state_gen(const char *table, uint32_t *gen);
 bool state_rules(const char *table, uint64_t *hash);
 
 void state_forget(const char *table);
+
+/* The line a lock file holds while apply holds the lock: "PID NETNS_INODE". */
+void state_lock_note(char *buf, size_t len);
 
 #endif

@@ -103,6 +103,8 @@ e2e_init()
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	E2E_TMP=$(mktemp -d /tmp/svcnft-e2e.XXXXXX)
+	# svcnft's lock and state files: the test's, never the host's /run
+	export SVCNFT_RUN_DIR=$E2E_TMP
 	# A kernel or sandbox without netns support is a skip, not a failure.
 	ns_add "$NODE" 2>/dev/null ||
 		e2e_skip "e2e tests need network namespaces (ip netns add failed)"

@@ -23,7 +23,9 @@ mkfifo "$tmp/fifo"
 nsx nft -i <"$tmp/fifo" >"$tmp/nft-i.log" 2>&1 &
 holder=$!
 exec 3>"$tmp/fifo"
+# (svcnft's marks: the comment and a set cluster-ips4 of type ipv4_addr)
 printf '%s\n' 'add table inet svcnft { flags owner; comment "svcnft layout 1"; }' \
+	'add set inet svcnft cluster-ips4 { type ipv4_addr; }' \
 	'add set inet svcnft s { type ipv4_addr; elements = { 10.0.0.1 }; }' >&3
 for _ in $(seq 50); do
 	nsx nft list table inet svcnft >"$tmp/owned" 2>/dev/null &&

@@ -2,7 +2,8 @@
 # network namespace.  `netns_setup PREFIX` skips the test (exit 77) without
 # root or nft, then creates namespace $ns and temp dir $tmp; both are
 # removed on exit, after the caller's `on_cleanup` function if it defines
-# one.  `nsx CMD...` runs CMD in $ns; `fail MSG` ends the test.
+# one; svcnft keeps its lock and state files in $tmp (SVCNFT_LOCK_DIR).
+# `nsx CMD...` runs CMD in $ns; `fail MSG` ends the test.
 netns_setup() {
 	if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null; then
 		echo "SKIPPED: needs root and nft"
@@ -10,6 +11,8 @@ netns_setup() {
 	fi
 	ns=$1-$$
 	tmp=$(mktemp -d)
+	# lock and state files in the test's directory, never in the host's /run
+	export SVCNFT_LOCK_DIR=$tmp
 	trap netns_cleanup EXIT
 	ip netns add "$ns"
 }

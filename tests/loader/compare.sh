@@ -42,11 +42,11 @@ for c in "$@"; do
 	args=$(cat "$c/args" 2>/dev/null || true)
 	rm -f "$T"/*.state
 	# shellcheck disable=SC2086
-	if ! ip netns exec "$NB" "$SVCNFT" apply --full $args "$c" 2> "$T/b.err"; then
+	if ! ip netns exec "$NB" "$SVCNFT" apply --full --max-removal 100 $args "$c" 2> "$T/b.err"; then
 		echo "FAIL: $c: batch apply: $(cat "$T/b.err")"; bad=1; continue
 	fi
 	# shellcheck disable=SC2086
-	if ! ip netns exec "$NT" env SVCNFT_LOADER=nft "$SVCNFT" apply --full $args "$c" 2> "$T/t.err"; then
+	if ! ip netns exec "$NT" env SVCNFT_LOADER=nft "$SVCNFT" apply --full --max-removal 100 $args "$c" 2> "$T/t.err"; then
 		echo "FAIL: $c: libnftables apply: $(cat "$T/t.err")"; bad=1; continue
 	fi
 	grep -q "netlink batch" "$T/b.err" ||

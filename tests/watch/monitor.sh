@@ -20,7 +20,7 @@ mkdir "$T/in"
 cp "$DATA/affinity/svc.json" "$T/in/svc.json"
 # not through a shell function: $! must be svcnft itself (ip netns exec
 # execs it), or SIGTERM would miss it and its stdout keep the test open
-ip netns exec "$ns" "$SVCNFT" watch --service-cidr 10.0.0.0/24 --debounce 50 "$T/in" \
+ip netns exec "$ns" "$SVCNFT" watch --service-cidr 10.0.0.0/24 --debounce 50 --max-removal 100 "$T/in" \
 	> /dev/null 2> "$T/log" &
 PID=$!
 
