@@ -433,6 +433,7 @@ static void source_sets(struct jctx *j, const struct plan_family *f)
 		NULL, NULL, plan_set_size(f->n_hairpin));
 	add_elements(j, "hairpin", f->sfx, hp);
 	cidr_set(j, f, "pod-cidrs", f->pod_cidrs, f->n_pod_cidrs);
+	cidr_set(j, f, "service-cidrs", f->svc_cidrs, f->n_svc_cidrs);
 }
 
 /* Backend map NAME ("backends" or "nodeport-backends") with COUNT elements. */
@@ -740,6 +741,14 @@ static void check_chains(struct jctx *j)
 	add_rule(j, "service-check", NULL, 2,
 		 match("==", payload("ip6", "daddr"), set_ref("cluster-ips", f6)),
 		 chain_ref("goto", "service-check", f6));
+	for (size_t i = 0; i < 2; i++) {
+		const struct plan_family *f = &j->p->fam[i];
+
+		add_rule(j, "service-check", "unallocated service address", 3,
+			 match("==", payload(f->kw, "daddr"), set_ref("service-cidrs", f)),
+			 match("!=", svc_key(j, f, NULL), set_ref("service-ips", f)),
+			 drop());
+	}
 	for (size_t i = 0; i < 2; i++) {
 		const struct plan_family *f = &j->p->fam[i];
 
