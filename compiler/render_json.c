@@ -715,6 +715,13 @@ static void dispatch_rules(struct jctx *j)
 	for (size_t i = 0; i < 2; i++) {
 		const struct plan_family *f = &j->p->fam[i];
 
+		add_rule(j, "services", "unallocated service address", 2,
+			 match("==", payload(f->kw, "daddr"), set_ref("service-cidrs", f)),
+			 drop());
+	}
+	for (size_t i = 0; i < 2; i++) {
+		const struct plan_family *f = &j->p->fam[i];
+
 		add_rule(j, "external-local", NULL, 2, not_pod(f),
 			 json_pack("{s:{s:o, s:o}}", "vmap", "key",
 				   svc_key(j, f, NULL),
@@ -741,14 +748,6 @@ static void check_chains(struct jctx *j)
 	add_rule(j, "service-check", NULL, 2,
 		 match("==", payload("ip6", "daddr"), set_ref("cluster-ips", f6)),
 		 chain_ref("goto", "service-check", f6));
-	for (size_t i = 0; i < 2; i++) {
-		const struct plan_family *f = &j->p->fam[i];
-
-		add_rule(j, "service-check", "unallocated service address", 3,
-			 match("==", payload(f->kw, "daddr"), set_ref("service-cidrs", f)),
-			 match("!=", svc_key(j, f, NULL), set_ref("service-ips", f)),
-			 drop());
-	}
 	for (size_t i = 0; i < 2; i++) {
 		const struct plan_family *f = &j->p->fam[i];
 

@@ -479,9 +479,11 @@ static void family(struct out *o, const struct plan_family *f)
 #define NP4 "ip daddr != 127.0.0.0/8 ip daddr @nodeport-addresses4 fib daddr type local meta l4proto . th dport vmap @nodeports"
 #define NP6 "ip6 daddr != ::1 ip6 daddr @nodeport-addresses6 fib daddr type local meta l4proto . th dport vmap @nodeports"
 #define MASQ "masquerade fully-random"
-/* A service CIDR address no service holds (kube-proxy drops these too). */
-#define UNALLOCATED(kw, sfx) kw " daddr @service-cidrs" sfx " " kw \
-	" daddr . meta l4proto . th dport != @service-ips" sfx \
+/* A new connection to a service CIDR address that no dispatch map above
+ * took: no service holds it (kube-proxy drops these too).  Here rather than
+ * in the filter chains, which cannot look up verdict maps whose chains
+ * NAT, so that external and load-balancer IPs inside a range still pass. */
+#define UNALLOCATED(kw, sfx) kw " daddr @service-cidrs" sfx \
 	" drop comment \"unallocated service address\""
 
 static const char fixed_chains[] =
@@ -490,6 +492,8 @@ static const char fixed_chains[] =
 	"\t\tip6 daddr . meta l4proto . th dport vmap @service-ips6\n"
 	"\t\t" NP4 "4\n"
 	"\t\t" NP6 "6\n"
+	"\t\t" UNALLOCATED("ip", "4") "\n"
+	"\t\t" UNALLOCATED("ip6", "6") "\n"
 	"\t}\n\n"
 	"\tchain external-local {\n"
 	"\t\tip saddr != @pod-cidrs4 ip daddr . meta l4proto . th dport vmap @external-local4\n"
@@ -504,8 +508,6 @@ static const char fixed_chains[] =
 	"\tchain service-check {\n"
 	"\t\tip daddr @cluster-ips4 goto service-check4\n"
 	"\t\tip6 daddr @cluster-ips6 goto service-check6\n"
-	"\t\t" UNALLOCATED("ip", "4") "\n"
-	"\t\t" UNALLOCATED("ip6", "6") "\n"
 	"\t}\n\n"
 	"\tchain firewall-check {\n"
 	"\t\tip daddr . meta l4proto . th dport @firewall4 ip daddr . meta l4proto . th dport . ip saddr != @firewall-allow4 drop\n"
