@@ -52,7 +52,8 @@ static const struct command {
 
 enum { OPT_MASQ_ALL = 256, OPT_NODE_NAME, OPT_ZONE, OPT_TTL, OPT_PTR, OPT_HOSTS, OPT_LIMIT,
        OPT_AGAINST, OPT_FULL, OPT_DEBOUNCE, OPT_INTERVAL, OPT_NP_ADDRS,
-       OPT_NP_RANGE, OPT_ALLOW_EMPTY, OPT_MAX_REMOVAL, OPT_FORCE, OPT_LOCK_TIMEOUT };
+       OPT_NP_RANGE, OPT_ALLOW_EMPTY, OPT_MAX_REMOVAL, OPT_FORCE, OPT_LOCK_TIMEOUT,
+       OPT_NODE_ZONE };
 
 /* One table feeds getopt_long and --help. */
 static const struct option_desc {
@@ -68,6 +69,7 @@ static const struct option_desc {
 	{ "cluster-cidr", 1, 'c', "CIDR", INPUT, "pod network, repeatable: traffic from outside it is masqueraded" },
 	{ "masquerade-all", 0, OPT_MASQ_ALL, NULL, INPUT, "masquerade all traffic to service IPs" },
 	{ "node-name", 1, OPT_NODE_NAME, "NAME", INPUT, "this node: its endpoints serve Local traffic policies and hairpin" },
+	{ "node-zone", 1, OPT_NODE_ZONE, "ZONE", INPUT, "this node's zone: EndpointSlice zone hints for it are followed" },
 	{ "nodeport-addresses", 1, OPT_NP_ADDRS, "CIDR", INPUT, "node ports answer on local addresses in CIDR, repeatable; default all but loopback" },
 	{ "service-node-port-range", 1, OPT_NP_RANGE, "MIN-MAX", INPUT, "range of valid node ports; default 30000-32767" },
 	{ "output", 1, 'o', "FORMAT", C(CMD_COMPILE) | C(CMD_ENV), "nft (default) or json; env: env (default), json or docker (--env words)" },
@@ -289,6 +291,9 @@ static int handle_opt(struct cli *c, int opt, const char *arg)
 		return 0;
 	case OPT_NODE_NAME:
 		c->cfg.node_name = *arg ? arg : NULL;
+		return 0;
+	case OPT_NODE_ZONE:
+		c->cfg.node_zone = *arg ? arg : NULL;
 		return 0;
 	case OPT_NP_ADDRS:
 		return add_cidr(c->np_cidrs, &c->cfg.n_nodeport_cidrs, arg, "nodeport-addresses", true);

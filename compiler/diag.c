@@ -8,7 +8,9 @@ static void obj_vmsg(const struct objref *o, enum svcnft_status st,
 {
 	struct svcnft_buf b = {0}, id = {0};
 
-	buf_printf(&id, "%s/%s", o->ns ? o->ns : "default", o->name ? o->name : "");
+	if (!o->cluster_scoped)
+		buf_printf(&id, "%s/", o->ns ? o->ns : "default");
+	buf_puts(&id, o->name ? o->name : "");
 	buf_printf(&b, "%s: %s ", o->file, o->kind);
 	buf_go_quoted(&b, id.data);
 	buf_puts(&b, what);

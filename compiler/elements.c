@@ -422,6 +422,7 @@ static void other_sets(struct elements *els, const struct plan_family *f,
 		el_add_buf(&s->el, b);
 	}
 	cidr_set(els, f, "pod-cidrs", f->pod_cidrs, f->n_pod_cidrs, b);
+	cidr_set(els, f, "service-cidrs", f->svc_cidrs, f->n_svc_cidrs, b);
 	backend_map(els, f, "backends", f->n_backends, b);
 	backend_map(els, f, "nodeport-backends", f->n_np_backends, b);
 	for (int p = 0; p < PLAN_N_PROTOS; p++) {

@@ -6,7 +6,14 @@
  * are used; with none ready, those serving and terminating.  The same
  * IP:port seen twice collapses, the non-terminating copy winning.  For a
  * Local traffic policy the same choice is made among this node's endpoints
- * alone (kube-proxy decides the fallback separately for local traffic). */
+ * alone (kube-proxy decides the fallback separately for local traffic).
+ *
+ * Topology (kube-proxy's pkg/proxy/topology.go): cluster traffic uses the
+ * slices' hints only when every ready endpoint has a hint of that kind and
+ * one names this node (forNodes) or its zone (forZones), nodes first; the
+ * ready endpoints hinted for here are then used.  Otherwise every endpoint
+ * is.  trafficDistribution and the topology-mode annotation are not read:
+ * the EndpointSlice controller turns them into hints. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,6 +24,7 @@
 struct cand {
 	struct backend b;
 	bool ready, serving, terminating;
+	const struct endpoint *ep;
 };
 
 static int cand_cmp(const void *a, const void *b)
@@ -98,6 +106,7 @@ static void collect_group(const struct ep_group *g, const struct svc *s,
 		c->ready = e->ready || s->publish_not_ready;
 		c->serving = e->serving || s->publish_not_ready;
 		c->terminating = e->terminating;
+		c->ep = e;
 	}
 }
 
@@ -138,14 +147,15 @@ static size_t on_node(struct cand *v, size_t n, const char *node)
 	return w;
 }
 
-size_t model_backends(const struct svcnft_model *m, const struct svc *s,
-		      const struct svc_port *p, int family, const char *node,
-		      struct backend **out)
+/* The collapsed candidates of port P of S in FAMILY, sorted; count in *N. */
+static struct cand *candidates(const struct svcnft_model *m, const struct svc *s,
+			       const struct svc_port *p, int family, size_t *n)
 {
 	struct cand *v = NULL;
-	size_t n = 0, cap = 0, first, k;
+	size_t cap = 0, first;
 	bool slices = false;
 
+	*n = 0;
 	first = first_source(m, s->ns, s->name);
 	for (size_t i = first; i < m->n_eps && source_matches(&m->eps[i], s); i++)
 		slices |= m->eps[i].kind == EP_SLICE;
@@ -156,13 +166,91 @@ size_t model_backends(const struct svcnft_model *m, const struct svc *s,
 		    !family_ok(e, family))
 			continue;
 		for (size_t g = 0; g < e->n_groups; g++)
-			collect_group(&e->groups[g], s, p, family, &v, &n, &cap);
+			collect_group(&e->groups[g], s, p, family, &v, n, &cap);
 	}
-	if (n)
-		qsort(v, n, sizeof(*v), cand_cmp);
-	n = collapse(v, n);
+	if (*n)
+		qsort(v, *n, sizeof(*v), cand_cmp);
+	*n = collapse(v, *n);
+	return v;
+}
+
+size_t model_backends(const struct svcnft_model *m, const struct svc *s,
+		      const struct svc_port *p, int family, const char *node,
+		      struct backend **out)
+{
+	size_t n, k;
+	struct cand *v = candidates(m, s, p, family, &n);
+
 	if (node)
 		n = on_node(v, n, node);
+	k = select_usable(v, n, out);
+	free(v);
+	return k;
+}
+
+static bool has_name(char *const *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i], name))
+			return true;
+	return false;
+}
+
+enum topo_mode { TOPO_NONE, TOPO_NODE, TOPO_ZONE };
+
+/* kube-proxy's topologyModeFromHints, among the ready candidates. */
+static enum topo_mode topology_mode(const struct cand *v, size_t n,
+				    const char *node, const char *zone)
+{
+	bool any = false, all_node = true, for_node = false;
+	bool all_zone = true, for_zone = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct endpoint *e = v[i].ep;
+
+		if (!v[i].ready)
+			continue;
+		any = true;
+		all_node &= e->n_node_hints > 0;
+		for_node |= has_name(e->node_hints, e->n_node_hints, node);
+		all_zone &= e->n_zone_hints > 0;
+		for_zone |= has_name(e->zone_hints, e->n_zone_hints, zone);
+	}
+	if (any && all_node && for_node)
+		return TOPO_NODE;
+	return any && all_zone && for_zone ? TOPO_ZONE : TOPO_NONE;
+}
+
+/* Keep the ready candidates hinted for here (MODE is not TOPO_NONE). */
+static size_t hinted_here(struct cand *v, size_t n, enum topo_mode mode,
+			  const char *node, const char *zone)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct endpoint *e = v[i].ep;
+		bool here = mode == TOPO_NODE ?
+			has_name(e->node_hints, e->n_node_hints, node) :
+			has_name(e->zone_hints, e->n_zone_hints, zone);
+
+		if (v[i].ready && here)
+			v[w++] = v[i];
+	}
+	return w;
+}
+
+size_t model_cluster_backends(const struct svcnft_model *m,
+			      const struct svc *s, const struct svc_port *p,
+			      int family, const struct topology *t,
+			      struct backend **out)
+{
+	const char *node = t->node ? t->node : "", *zone = t->zone ? t->zone : "";
+	size_t n, k;
+	struct cand *v = candidates(m, s, p, family, &n);
+	enum topo_mode mode = topology_mode(v, n, node, zone);
+
+	if (mode != TOPO_NONE)
+		n = hinted_here(v, n, mode, node, zone);
 	k = select_usable(v, n, out);
 	free(v);
 	return k;

@@ -203,11 +203,14 @@ static void add_port(struct plan_family *f, const struct svcnft_model *m,
 	struct port_backends pb = {0};
 	const char *node = cfg->node_name;
 	bool etp = s->etp_local && node, itp = s->itp_local && node;
+	struct topology t = { node, cfg->node_zone };
 
-	pb.n_all = model_backends(m, s, sp, f->family, NULL, &pb.all);
+	/* topology narrows the Cluster-policy list only (kube-proxy) */
+	pb.n_all = model_cluster_backends(m, s, sp, f->family, &t, &pb.all);
 	if (node && (s->etp_local || s->itp_local))
 		pb.n_local = model_backends(m, s, sp, f->family, node, &pb.local);
 	add_hairpin(f, cfg, pb.all, pb.n_all);
+	add_hairpin(f, cfg, pb.local, pb.n_local);
 	for (size_t v = 0; v < s->n_vip; v++)
 		if (s->vip[v].family == f->family)
 			add_entry(f, s, sp, VIEW_CLUSTER, &s->vip[v], &pb, itp);
@@ -257,7 +260,8 @@ static void add_service(struct plan *p, const struct svcnft_model *m,
 }
 
 static void family_init(struct plan_family *f, int family,
-			const struct svcnft_config *cfg)
+			const struct svcnft_config *cfg,
+			const struct svcnft_cidr *svc_cidrs, size_t n_svc_cidrs)
 {
 	memset(f, 0, sizeof(*f));
 	f->family = family;
@@ -274,15 +278,23 @@ static void family_init(struct plan_family *f, int family,
 			f->np_cidrs[f->n_np_cidrs++] = cfg->nodeport_cidrs[i];
 	if (!cfg->n_nodeport_cidrs)	/* every address; loopback is a rule */
 		f->np_cidrs[f->n_np_cidrs++] = (struct svcnft_cidr){ .family = family };
+	f->svc_cidrs = xcalloc(n_svc_cidrs + 1, sizeof(*f->svc_cidrs));
+	for (size_t i = 0; i < n_svc_cidrs; i++)
+		if (svc_cidrs[i].family == family)
+			f->svc_cidrs[f->n_svc_cidrs++] = svc_cidrs[i];
 }
 
 void plan_build(struct plan *p, const struct svcnft_model *m,
 		const struct svcnft_config *cfg)
 {
+	struct svcnft_cidr *sc;
+	size_t n_sc = model_service_cidrs(m, cfg, &sc);
+
 	p->cfg = cfg;
 	p->n_services = 0;
-	family_init(&p->fam[0], AF_INET, cfg);
-	family_init(&p->fam[1], AF_INET6, cfg);
+	family_init(&p->fam[0], AF_INET, cfg, sc, n_sc);
+	family_init(&p->fam[1], AF_INET6, cfg, sc, n_sc);
+	free(sc);
 	for (size_t i = 0; i < m->n_svcs; i++)
 		add_service(p, m, &m->svcs[i]);
 	for (size_t i = 0; i < 2; i++) {
@@ -311,6 +323,7 @@ void plan_free(struct plan *p)
 		free(f->affs);
 		free(f->pod_cidrs);
 		free(f->np_cidrs);
+		free(f->svc_cidrs);
 		free(f->fw);
 	}
 	memset(p, 0, sizeof(*p));

@@ -44,6 +44,14 @@ static void svc_free(struct svc *s)
 	free(s->ranges);
 	free(s->etp_raw);
 	free(s->itp_raw);
+	free(s->traffic_dist);
+}
+
+static void strings_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 static void group_free(struct ep_group *g)
@@ -52,6 +60,8 @@ static void group_free(struct ep_group *g)
 		free(g->eps[i].ip_raw);
 		free(g->eps[i].hostname);
 		free(g->eps[i].node_name);
+		strings_free(g->eps[i].zone_hints, g->eps[i].n_zone_hints);
+		strings_free(g->eps[i].node_hints, g->eps[i].n_node_hints);
 	}
 	for (size_t i = 0; i < g->n_ports; i++) {
 		free(g->ports[i].name);
@@ -81,8 +91,14 @@ void svcnft_model_free(struct svcnft_model *m)
 		svc_free(&m->svcs[i]);
 	for (size_t i = 0; i < m->n_eps; i++)
 		source_free(&m->eps[i]);
+	for (size_t i = 0; i < m->n_svc_cidrs; i++) {
+		free(m->svc_cidrs[i].file);
+		free(m->svc_cidrs[i].name);
+		strings_free(m->svc_cidrs[i].raw, m->svc_cidrs[i].n_raw);
+	}
 	free(m->svcs);
 	free(m->eps);
+	free(m->svc_cidrs);
 	free(m);
 }
 
@@ -135,6 +151,60 @@ void model_sort(struct svcnft_model *m)
 	if (m->n_eps)
 		qsort(m->eps, m->n_eps, sizeof(*m->eps), src_cmp);
 	m->sorted = true;
+}
+
+size_t cidrs_minimize(struct svcnft_cidr *v, size_t n)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct svcnft_cidr *c = &v[i];
+		struct ipaddr a = { .family = c->family };
+		bool covered = false;
+
+		memcpy(a.a, c->addr, 16);
+		for (size_t j = 0; j < n && !covered; j++) {
+			const struct svcnft_cidr *d = &v[j];
+
+			covered = j != i && d->family == c->family &&
+				  cidr_contains(d, &a) &&
+				  (d->plen < c->plen || (d->plen == c->plen && j < i));
+		}
+		if (!covered)
+			v[w++] = *c;
+	}
+	return w;
+}
+
+static int cidr_cmp(const void *a, const void *b)
+{
+	const struct svcnft_cidr *x = a, *y = b;
+	int c;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	c = memcmp(x->addr, y->addr, sizeof(x->addr));
+	return c ? c : (x->plen > y->plen) - (x->plen < y->plen);
+}
+
+size_t model_service_cidrs(const struct svcnft_model *m,
+			   const struct svcnft_config *cfg,
+			   struct svcnft_cidr **out)
+{
+	size_t n = cfg->n_service_cidrs;
+
+	for (size_t i = 0; i < m->n_svc_cidrs; i++)
+		n += m->svc_cidrs[i].invalid ? 0 : m->svc_cidrs[i].n_cidrs;
+	*out = xcalloc(n + 1, sizeof(**out));
+	n = cfg->n_service_cidrs;
+	if (n)
+		memcpy(*out, cfg->service_cidrs, n * sizeof(**out));
+	for (size_t i = 0; i < m->n_svc_cidrs; i++)
+		for (size_t j = 0; !m->svc_cidrs[i].invalid && j < m->svc_cidrs[i].n_cidrs; j++)
+			(*out)[n++] = m->svc_cidrs[i].cidrs[j];
+	if (n)
+		qsort(*out, n, sizeof(**out), cidr_cmp);
+	return cidrs_minimize(*out, n);
 }
 
 const char *proto_name(enum proto p)

@@ -71,6 +71,7 @@ struct svc {
 	size_t n_ranges;
 	char *etp_raw, *itp_raw;	/* traffic policies; NULL = Cluster */
 	bool etp_local, itp_local;	/* after validation */
+	char *traffic_dist;		/* spec.trafficDistribution, or NULL */
 	struct svc_port *ports;
 	size_t n_ports;
 	bool invalid;			/* validation failed: emit nothing */
@@ -85,6 +86,9 @@ struct endpoint {
 	bool ready, serving, terminating;
 	char *hostname;
 	char *node_name;
+	/* slices: hints.forZones[].name and hints.forNodes[].name */
+	char **zone_hints, **node_hints;
+	size_t n_zone_hints, n_node_hints;
 };
 
 struct ep_port {
@@ -118,12 +122,32 @@ struct ep_source {
 	size_t seq;			/* load order, breaks sort ties */
 };
 
+/* A ServiceCIDR (networking.k8s.io/v1): more valid cluster-IP ranges,
+ * at most one per family. */
+struct svc_cidr_obj {
+	char *file, *name;
+	char **raw;			/* spec.cidrs */
+	size_t n_raw;
+	struct svcnft_cidr cidrs[2];	/* parsed, after validation */
+	size_t n_cidrs;
+	bool invalid;
+	bool parse_failed;
+};
+
 struct svcnft_model {
 	struct svc *svcs;
 	size_t n_svcs, cap_svcs;
 	struct ep_source *eps;
 	size_t n_eps, cap_eps;
+	struct svc_cidr_obj *svc_cidrs;
+	size_t n_svc_cidrs, cap_svc_cidrs;
 	bool sorted;
+};
+
+/* Where this node is, for topology-aware routing. */
+struct topology {
+	const char *node;		/* --node-name, or NULL */
+	const char *zone;		/* --node-zone, or NULL */
 };
 
 /* A backend chosen for a service port after the endpoint rules. */
@@ -140,6 +164,20 @@ struct backend {
 size_t model_backends(const struct svcnft_model *m, const struct svc *s,
 		      const struct svc_port *p, int family, const char *node,
 		      struct backend **out);
+/* Like model_backends without NODE, but as kube-proxy's topology rules
+ * choose among them for cluster traffic from this node (T): when every
+ * ready endpoint carries node hints and one names T's node, those; else
+ * when every ready endpoint carries zone hints and one names T's zone,
+ * those; else all. */
+size_t model_cluster_backends(const struct svcnft_model *m,
+			      const struct svc *s, const struct svc_port *p,
+			      int family, const struct topology *t,
+			      struct backend **out);
+/* Every service CIDR, the configured ones and the valid ServiceCIDR
+ * objects', sorted, none inside another (caller frees). */
+size_t model_service_cidrs(const struct svcnft_model *m,
+			   const struct svcnft_config *cfg,
+			   struct svcnft_cidr **out);
 
 /* Sort services and endpoint sources by namespace/name (idempotent). */
 void model_sort(struct svcnft_model *m);
@@ -154,5 +192,8 @@ int ipaddr_cmp(const struct ipaddr *a, const struct ipaddr *b);
 /* Like svcnft_cidr_parse, but host bits are cleared, not refused. */
 bool cidr_parse_masked(const char *s, struct svcnft_cidr *out);
 bool cidr_contains(const struct svcnft_cidr *c, const struct ipaddr *a);
+/* Drop the CIDRs of V inside another one (the first of equal ones stays);
+ * returns how many are left, in their order. */
+size_t cidrs_minimize(struct svcnft_cidr *v, size_t n);
 
 #endif

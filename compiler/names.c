@@ -1,4 +1,5 @@
-/* names: DNS-1035/1123 labels, subdomains and IANA service names. */
+/* names: DNS-1035/1123 labels, subdomains, IANA service names and label
+ * values. */
 #include <stdbool.h>
 #include <string.h>
 
@@ -82,5 +83,28 @@ const char *check_iana_svc_name(const char *s)
 		return "must contain at least one letter (a-z)";
 	if (n && (s[0] == '-' || s[n - 1] == '-'))
 		return "must not begin or end with a hyphen";
+	return NULL;
+}
+
+static bool alnum(char c)
+{
+	return lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+const char *check_label_value(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > 63)
+		return "must be no more than 63 characters";
+	for (size_t i = 0; i < n; i++)
+		if (!alnum(s[i]) && !strchr("-_.", s[i]))
+			n = 0;
+	if (*s && (!n || !alnum(s[0]) || !alnum(s[n - 1])))
+		return "a valid label must be an empty string or consist of "
+		       "alphanumeric characters, '-', '_' or '.', and must start "
+		       "and end with an alphanumeric character (e.g. 'MyValue',  "
+		       "or 'my_value',  or '12345', regex used for validation is "
+		       "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
 	return NULL;
 }

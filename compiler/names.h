@@ -7,5 +7,6 @@ const char *check_dns1035_label(const char *s);
 const char *check_dns1123_label(const char *s);
 const char *check_dns1123_subdomain(const char *s);
 const char *check_iana_svc_name(const char *s);
+const char *check_label_value(const char *s);
 
 #endif

@@ -256,6 +256,7 @@ static void parse_external(const struct objref *o, json_t *obj, json_t *spec,
 			"metadata.annotations.", RANGES_ANNOTATION));
 	s->etp_raw = dup_or_null(get_str(o, spec, "spec.", "externalTrafficPolicy"));
 	s->itp_raw = dup_or_null(get_str(o, spec, "spec.", "internalTrafficPolicy"));
+	s->traffic_dist = dup_or_null(get_str(o, spec, "spec.", "trafficDistribution"));
 }
 
 static void parse_affinity(const struct objref *o, json_t *spec, struct svc *s)
@@ -400,6 +401,44 @@ static void parse_endpoints(struct svcnft_model *m, struct objref *o,
 		parse_subset(o, js, i, &src->groups[i]);
 }
 
+/* hints.KEY[].name of a slice endpoint at PATH ("endpoints[0].hints."). */
+static void parse_hint_names(const struct objref *o, json_t *hints,
+			     const char *path, const char *key, char ***v,
+			     size_t *n)
+{
+	json_t *arr = get_array(o, hints, path, key), *it;
+	char p[128];
+	size_t i;
+
+	if (!arr)
+		return;
+	*v = xcalloc(json_array_size(arr), sizeof(char *));
+	json_array_foreach(arr, i, it) {
+		const char *name;
+
+		snprintf(p, sizeof(p), "%s%s[%zu].", path, key, i);
+		if (!json_is_object(it)) {
+			obj_invalid(o, "%s%s[%zu]: Invalid value: must be an object", path, key, i);
+			continue;
+		}
+		name = get_str(o, it, p, "name");
+		(*v)[(*n)++] = xstrdup(name ? name : "");
+	}
+}
+
+static void parse_hints(const struct objref *o, json_t *je, const char *path,
+			struct endpoint *e)
+{
+	json_t *hints = get_object(o, je, path, "hints");
+	char p[96];
+
+	if (!hints)
+		return;
+	snprintf(p, sizeof(p), "%shints.", path);
+	parse_hint_names(o, hints, p, "forZones", &e->zone_hints, &e->n_zone_hints);
+	parse_hint_names(o, hints, p, "forNodes", &e->node_hints, &e->n_node_hints);
+}
+
 static void parse_slice_endpoint(const struct objref *o, json_t *je, size_t i,
 				 struct endpoint *e)
 {
@@ -426,6 +465,7 @@ static void parse_slice_endpoint(const struct objref *o, json_t *je, size_t i,
 	e->terminating = get_bool(o, cond, cpath, "terminating", false);
 	e->hostname = dup_or_null(get_str(o, je, path, "hostname"));
 	e->node_name = dup_or_null(get_str(o, je, path, "nodeName"));
+	parse_hints(o, je, path, e);
 }
 
 static void parse_slice(struct svcnft_model *m, struct objref *o, json_t *obj)
@@ -457,6 +497,23 @@ static void parse_slice(struct svcnft_model *m, struct objref *o, json_t *obj)
 		parse_ep_ports(o, ports, "", g);
 }
 
+static void parse_service_cidr(struct svcnft_model *m, struct objref *o,
+			       json_t *obj)
+{
+	struct svc_cidr_obj *c;
+	json_t *spec;
+
+	m->svc_cidrs = grow(m->svc_cidrs, &m->cap_svc_cidrs, m->n_svc_cidrs,
+			    sizeof(*m->svc_cidrs));
+	c = &m->svc_cidrs[m->n_svc_cidrs++];
+	memset(c, 0, sizeof(*c));
+	c->file = xstrdup(o->file);
+	c->name = xstrdup(o->name ? o->name : "");
+	spec = get_object(o, obj, "", "spec");
+	if (spec)
+		get_strings(o, spec, "spec.", "cidrs", &c->raw, &c->n_raw);
+}
+
 static bool is_list_kind(const char *kind)
 {
 	size_t n = strlen(kind);
@@ -466,7 +523,8 @@ static bool is_list_kind(const char *kind)
 
 const char *list_item_kind(const char *list)
 {
-	static const char *const kinds[] = { "Service", "Endpoints", "EndpointSlice" };
+	static const char *const kinds[] = { "Service", "Endpoints", "EndpointSlice",
+					     "ServiceCIDR" };
 
 	for (size_t i = 0; list && i < ARRAY_SIZE(kinds); i++)
 		if (!strncmp(list, kinds[i], strlen(kinds[i])) &&
@@ -495,6 +553,9 @@ static bool api_version_ok(const char *kind, const char *v)
 		return true;	/* list items from the API server carry none */
 	if (!strcmp(kind, "EndpointSlice"))
 		return !strcmp(v, "discovery.k8s.io/v1");
+	if (!strcmp(kind, "ServiceCIDR"))	/* the same schema in both */
+		return !strcmp(v, "networking.k8s.io/v1") ||
+		       !strcmp(v, "networking.k8s.io/v1beta1");
 	return !strcmp(v, "v1");
 }
 
@@ -502,7 +563,7 @@ void parse_object(struct svcnft_model *m, const char *file, const char *where,
 		  json_t *obj, const char *dflt_kind, struct svcnft_errors *errs)
 {
 	struct objref o = { .errs = errs, .file = file };
-	size_t nsvc, neps, nerr;
+	size_t nsvc, neps, ncidr, nerr;
 	const char *kind, *apiv;
 
 	if (!json_is_object(obj)) {
@@ -518,6 +579,7 @@ void parse_object(struct svcnft_model *m, const char *file, const char *where,
 		return;
 	}
 	o.kind = kind;
+	o.cluster_scoped = !strcmp(kind, "ServiceCIDR");
 	read_meta(&o, obj);
 	if (is_list_kind(kind) && json_is_array(json_object_get(obj, "items"))) {
 		parse_items(m, file, json_object_get(obj, "items"),
@@ -525,7 +587,7 @@ void parse_object(struct svcnft_model *m, const char *file, const char *where,
 		return;
 	}
 	if (strcmp(kind, "Service") && strcmp(kind, "Endpoints") &&
-	    strcmp(kind, "EndpointSlice")) {
+	    strcmp(kind, "EndpointSlice") && strcmp(kind, "ServiceCIDR")) {
 		skipped(errs, file, where, "kind", kind, "is not used by svcnft");
 		return;
 	}
@@ -539,11 +601,14 @@ void parse_object(struct svcnft_model *m, const char *file, const char *where,
 	}
 	nsvc = m->n_svcs;
 	neps = m->n_eps;
+	ncidr = m->n_svc_cidrs;
 	nerr = errs->n - errs->nwarn;
 	if (!strcmp(kind, "Service"))
 		parse_service(m, &o, obj);
 	else if (!strcmp(kind, "Endpoints"))
 		parse_endpoints(m, &o, obj);
+	else if (!strcmp(kind, "ServiceCIDR"))
+		parse_service_cidr(m, &o, obj);
 	else
 		parse_slice(m, &o, obj);
 	/* Like the API server, an object that does not decode is not validated. */
@@ -551,6 +616,8 @@ void parse_object(struct svcnft_model *m, const char *file, const char *where,
 		m->svcs[nsvc].parse_failed = true;
 	if (errs->n - errs->nwarn != nerr && m->n_eps > neps)
 		m->eps[neps].parse_failed = true;
+	if (errs->n - errs->nwarn != nerr && m->n_svc_cidrs > ncidr)
+		m->svc_cidrs[ncidr].parse_failed = true;
 }
 
 void parse_items(struct svcnft_model *m, const char *file, json_t *items,

@@ -111,6 +111,11 @@ struct plan_family {
 	size_t n_pod_cidrs;
 	struct svcnft_cidr *np_cidrs;	/* --nodeport-addresses, or all */
 	size_t n_np_cidrs;
+	/* service CIDRs (--service-cidr and ServiceCIDR objects): new
+	 * connections to an address in them that no service holds are
+	 * dropped */
+	struct svcnft_cidr *svc_cidrs;
+	size_t n_svc_cidrs;
 	struct plan_fw *fw;		/* load-balancer source ranges */
 	size_t n_fw, cap_fw;
 };

@@ -433,6 +433,7 @@ static void source_sets(struct jctx *j, const struct plan_family *f)
 		NULL, NULL, plan_set_size(f->n_hairpin));
 	add_elements(j, "hairpin", f->sfx, hp);
 	cidr_set(j, f, "pod-cidrs", f->pod_cidrs, f->n_pod_cidrs);
+	cidr_set(j, f, "service-cidrs", f->svc_cidrs, f->n_svc_cidrs);
 }
 
 /* Backend map NAME ("backends" or "nodeport-backends") with COUNT elements. */
@@ -711,6 +712,13 @@ static void dispatch_rules(struct jctx *j)
 	}
 	for (size_t i = 0; i < 2; i++)
 		add_nodeport_rule(j, "services", &j->p->fam[i], NULL, "nodeports");
+	for (size_t i = 0; i < 2; i++) {
+		const struct plan_family *f = &j->p->fam[i];
+
+		add_rule(j, "services", "unallocated service address", 2,
+			 match("==", payload(f->kw, "daddr"), set_ref("service-cidrs", f)),
+			 drop());
+	}
 	for (size_t i = 0; i < 2; i++) {
 		const struct plan_family *f = &j->p->fam[i];
 

@@ -54,6 +54,11 @@ static void el_podcidr(struct out *o, const struct plan_family *f, size_t i)
 	el_fmt_cidr(o->b, &f->pod_cidrs[i]);
 }
 
+static void el_svccidr(struct out *o, const struct plan_family *f, size_t i)
+{
+	el_fmt_cidr(o->b, &f->svc_cidrs[i]);
+}
+
 static size_t count_in(const struct plan_family *f, const char *map)
 {
 	size_t n = 0;
@@ -202,6 +207,9 @@ static void sets(struct out *o, const struct plan_family *f)
 	buf_printf(&t, "type %s\n\t\tflags interval", f->addr_type);
 	declare(o, "set", "pod-cidrs", f, t.data, (size_t)-1);
 	elements(o, f->n_pod_cidrs, f, el_podcidr, NULL);
+	end(o);
+	declare(o, "set", "service-cidrs", f, t.data, (size_t)-1);
+	elements(o, f->n_svc_cidrs, f, el_svccidr, NULL);
 	end(o);
 	svcnft_buf_free(&t);
 }
@@ -471,6 +479,12 @@ static void family(struct out *o, const struct plan_family *f)
 #define NP4 "ip daddr != 127.0.0.0/8 ip daddr @nodeport-addresses4 fib daddr type local meta l4proto . th dport vmap @nodeports"
 #define NP6 "ip6 daddr != ::1 ip6 daddr @nodeport-addresses6 fib daddr type local meta l4proto . th dport vmap @nodeports"
 #define MASQ "masquerade fully-random"
+/* A new connection to a service CIDR address that no dispatch map above
+ * took: no service holds it (kube-proxy drops these too).  Here rather than
+ * in the filter chains, which cannot look up verdict maps whose chains
+ * NAT, so that external and load-balancer IPs inside a range still pass. */
+#define UNALLOCATED(kw, sfx) kw " daddr @service-cidrs" sfx \
+	" drop comment \"unallocated service address\""
 
 static const char fixed_chains[] =
 	"\tchain services {\n"
@@ -478,6 +492,8 @@ static const char fixed_chains[] =
 	"\t\tip6 daddr . meta l4proto . th dport vmap @service-ips6\n"
 	"\t\t" NP4 "4\n"
 	"\t\t" NP6 "6\n"
+	"\t\t" UNALLOCATED("ip", "4") "\n"
+	"\t\t" UNALLOCATED("ip6", "6") "\n"
 	"\t}\n\n"
 	"\tchain external-local {\n"
 	"\t\tip saddr != @pod-cidrs4 ip daddr . meta l4proto . th dport vmap @external-local4\n"

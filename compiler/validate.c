@@ -15,6 +15,8 @@
 struct vctx {
 	struct objref o;
 	const struct svcnft_config *cfg;
+	struct svcnft_cidr *ranges;	/* every service CIDR */
+	size_t n_ranges;
 	struct svcnft_buf q[4];		/* scratch for quoted values */
 	unsigned int qi;
 	size_t nerr_before;
@@ -37,6 +39,7 @@ static void begin(struct vctx *v, const char *file, const char *kind,
 	v->o.kind = kind;
 	v->o.ns = ns;
 	v->o.name = name;
+	v->o.cluster_scoped = false;
 	v->nerr_before = v->o.errs->n - v->o.errs->nwarn;
 }
 
@@ -224,11 +227,10 @@ static void ips_json(const struct svc *s, struct svcnft_buf *b)
 }
 
 /* In a service CIDR of its family, neither its network nor broadcast. */
-static bool in_service_range(const struct svcnft_config *cfg,
-			     const struct ipaddr *a)
+static bool in_service_range(const struct vctx *v, const struct ipaddr *a)
 {
-	for (size_t i = 0; i < cfg->n_service_cidrs; i++) {
-		const struct svcnft_cidr *c = &cfg->service_cidrs[i];
+	for (size_t i = 0; i < v->n_ranges; i++) {
+		const struct svcnft_cidr *c = &v->ranges[i];
 		unsigned int bits = a->family == AF_INET ? 32 : 128;
 		bool zeros = true, ones = true;
 
@@ -253,8 +255,8 @@ static void range_error(struct vctx *v, const struct svc *s, const char *ip,
 	struct svcnft_buf ips = {0}, ranges = {0};
 
 	ips_json(s, &ips);
-	for (size_t i = 0; i < v->cfg->n_service_cidrs; i++) {
-		const struct svcnft_cidr *c = &v->cfg->service_cidrs[i];
+	for (size_t i = 0; i < v->n_ranges; i++) {
+		const struct svcnft_cidr *c = &v->ranges[i];
 		struct ipaddr x = { .family = c->family };
 		char a[64];
 
@@ -318,7 +320,7 @@ static void check_cluster_ips(struct vctx *v, struct svc *s)
 				    q(v, ips[i]));
 			continue;
 		}
-		if (!in_service_range(v->cfg, &a)) {
+		if (!in_service_range(v, &a)) {
 			range_error(v, s, ips[i], a.family);
 			continue;
 		}
@@ -436,25 +438,7 @@ static void add_range(struct vctx *v, struct svc *s, const char *path,
  * element inside another one, the API server accepts the overlap. */
 static void ranges_minimize(struct svc *s)
 {
-	size_t w = 0;
-
-	for (size_t i = 0; i < s->n_ranges; i++) {
-		const struct svcnft_cidr *c = &s->ranges[i];
-		struct ipaddr a = { .family = c->family };
-		bool covered = false;
-
-		memcpy(a.a, c->addr, 16);
-		for (size_t j = 0; j < s->n_ranges && !covered; j++) {
-			const struct svcnft_cidr *d = &s->ranges[j];
-
-			covered = j != i && d->family == c->family &&
-				  cidr_contains(d, &a) &&
-				  (d->plen < c->plen || (d->plen == c->plen && j < i));
-		}
-		if (!covered)
-			s->ranges[w++] = *c;
-	}
-	s->n_ranges = w;
+	s->n_ranges = cidrs_minimize(s->ranges, s->n_ranges);
 }
 
 /* spec.loadBalancerSourceRanges, else the legacy annotation. */
@@ -486,6 +470,23 @@ static void check_source_ranges(struct vctx *v, struct svc *s)
 		if (p > ann || *p)
 			add_range(v, s, path, ann, (size_t)(p - ann));
 	}
+}
+
+/* spec.trafficDistribution (PreferSameTrafficDistribution on, as in
+ * current Kubernetes).  kube-proxy decides by the slices' hints alone: the
+ * EndpointSlice controller writes them from this field. */
+static void check_traffic_dist(struct vctx *v, const struct svc *s)
+{
+	static const char *const ok[] = { "PreferClose", "PreferSameZone",
+					   "PreferSameNode" };
+
+	if (!s->traffic_dist)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
+		if (!strcmp(s->traffic_dist, ok[i]))
+			return;
+	obj_invalid(&v->o, "spec.trafficDistribution: Unsupported value: %s: supported values: \"PreferClose\", \"PreferSameZone\", \"PreferSameNode\"",
+		    q(v, s->traffic_dist));
 }
 
 /* External addresses, source ranges and traffic policies. */
@@ -544,6 +545,7 @@ static void validate_service(struct vctx *v, struct svc *s)
 	check_cluster_ips(v, s);
 	check_svc_ports(v, s);
 	check_affinity(v, s);
+	check_traffic_dist(v, s);
 	if (s->type != SVC_EXTERNAL_NAME)
 		check_external(v, s);
 	s->invalid = failed(v);
@@ -623,6 +625,42 @@ static void validate_endpoints(struct vctx *v, struct ep_source *e)
 	}
 }
 
+#define MAX_HINTS 8
+
+/* hints.forZones / hints.forNodes names at BASE ("endpoints[0]"). */
+static void check_hint_names(struct vctx *v, const char *base,
+			     const char *key, char *const *names, size_t n,
+			     const char *(*rule)(const char *))
+{
+	const char *msg;
+
+	if (n > MAX_HINTS) {
+		obj_invalid(&v->o, "%s.hints.%s: Too many: %zu: must have at most %d items",
+			    base, key, n, MAX_HINTS);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(names[i], names[j])) {
+				obj_invalid(&v->o, "%s.hints.%s[%zu].name: Duplicate value: %s",
+					    base, key, i, q(v, names[i]));
+				break;
+			}
+		if ((msg = rule(names[i])))
+			obj_invalid(&v->o, "%s.hints.%s[%zu].name: Invalid value: %s: %s",
+				    base, key, i, q(v, names[i]), msg);
+	}
+}
+
+static void check_hints(struct vctx *v, const char *base,
+			const struct endpoint *e)
+{
+	check_hint_names(v, base, "forZones", e->zone_hints, e->n_zone_hints,
+			 check_label_value);
+	check_hint_names(v, base, "forNodes", e->node_hints, e->n_node_hints,
+			 check_dns1123_subdomain);
+}
+
 static void validate_slice(struct vctx *v, struct ep_source *e)
 {
 	const char *at = e->address_type;
@@ -644,6 +682,7 @@ static void validate_slice(struct vctx *v, struct ep_source *e)
 	for (size_t j = 0; family && j < e->groups[0].n_eps; j++) {
 		snprintf(path, sizeof(path), "endpoints[%zu]", j);
 		check_endpoint(v, path, ".addresses[0]", &e->groups[0].eps[j], family);
+		check_hints(v, path, &e->groups[0].eps[j]);
 	}
 	check_ep_ports(v, "", &e->groups[0], 0);
 }
@@ -663,6 +702,93 @@ static void validate_source(struct vctx *v, struct ep_source *e)
 	else
 		validate_endpoints(v, e);
 	e->invalid = failed(v);
+}
+
+/* A CIDR of spec.cidrs at PATH, strict as the API server's IsValidCIDR. */
+static bool check_cidr_strict(struct vctx *v, const char *path, const char *raw,
+			      struct svcnft_cidr *out)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const char *msg = NULL;
+	char canon[80];
+	struct ipaddr a;
+
+	if (!cidr_parse_masked(raw, out))
+		msg = "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)";
+	else if (out->family == AF_INET6 && !memcmp(out->addr, mapped, sizeof(mapped)))
+		msg = "must not have an IPv4-mapped IPv6 address";
+	else if (!svcnft_cidr_parse(raw, out))
+		msg = "must not have bits set beyond the prefix length";
+	if (msg) {
+		obj_invalid(&v->o, "%s: Invalid value: %s: %s", path, q(v, raw), msg);
+		return false;
+	}
+	a.family = out->family;
+	memcpy(a.a, out->addr, sizeof(a.a));
+	ipaddr_format(&a, canon, sizeof(canon) - 5);
+	snprintf(canon + strlen(canon), 5, "/%u", out->plen);
+	if (strcmp(raw, canon)) {
+		obj_invalid(&v->o, "%s: Invalid value: %s: must be in canonical form (%s)",
+			    path, q(v, raw), q(v, canon));
+		return false;
+	}
+	return true;
+}
+
+/* spec.cidrs: one per family, both valid (IsDualStackCIDRStrings). */
+static bool dual_stack(const struct svc_cidr_obj *c)
+{
+	struct svcnft_cidr x, y;
+
+	return cidr_parse_masked(c->raw[0], &x) && cidr_parse_masked(c->raw[1], &y) &&
+	       x.family != y.family;
+}
+
+/* The value of spec as Go's %#v prints it in these messages. */
+static const char *cidr_spec(struct vctx *v, const struct svc_cidr_obj *c)
+{
+	struct svcnft_buf *b = &v->q[v->qi++ % 4];
+
+	b->len = 0;
+	buf_puts(b, "networking.ServiceCIDRSpec{CIDRs:[]string{");
+	for (size_t i = 0; i < c->n_raw; i++) {
+		buf_puts(b, i ? ", " : "");
+		buf_go_quoted(b, c->raw[i]);
+	}
+	buf_puts(b, "}}");
+	return b->data;
+}
+
+static void validate_service_cidr(struct vctx *v, struct svc_cidr_obj *c)
+{
+	const char *msg, *spec = "spec.cidrs";
+	char path[64];
+
+	c->n_cidrs = 0;
+	if (c->parse_failed) {
+		c->invalid = true;
+		return;
+	}
+	begin(v, c->file, "ServiceCIDR", NULL, c->name);
+	v->o.cluster_scoped = true;
+	if (!*c->name)
+		obj_invalid(&v->o, "metadata.name: Required value: name or generateName is required");
+	else if ((msg = check_dns1123_subdomain(c->name)))
+		obj_invalid(&v->o, "metadata.name: Invalid value: %s: %s", q(v, c->name), msg);
+	if (!c->n_raw)
+		obj_invalid(&v->o, "%s: Required value: at least one CIDR required", spec);
+	else if (c->n_raw > 2)
+		obj_invalid(&v->o, "%s: Invalid value: %s: may only hold up to 2 values",
+			    spec, cidr_spec(v, c));
+	else if (c->n_raw == 2 && !dual_stack(c))
+		obj_invalid(&v->o, "%s: Invalid value: %s: may specify no more than one IP for each IP family, i.e 192.168.0.0/24 and 2001:db8::/64",
+			    spec, cidr_spec(v, c));
+	for (size_t i = 0; c->n_raw <= 2 && (c->n_raw < 2 || dual_stack(c)) && i < c->n_raw; i++) {
+		snprintf(path, sizeof(path), "%s[%zu]", spec, i);
+		if (check_cidr_strict(v, path, c->raw[i], &c->cidrs[c->n_cidrs]))
+			c->n_cidrs++;
+	}
+	c->invalid = failed(v);
 }
 
 struct vip_ref {
@@ -854,6 +980,9 @@ void svcnft_model_validate(struct svcnft_model *m,
 	struct vctx v = { .o.errs = errs, .cfg = cfg };
 
 	model_sort(m);
+	for (size_t i = 0; i < m->n_svc_cidrs; i++)
+		validate_service_cidr(&v, &m->svc_cidrs[i]);
+	v.n_ranges = model_service_cidrs(m, cfg, &v.ranges);
 	for (size_t i = 0; i < m->n_svcs; i++)
 		validate_service(&v, &m->svcs[i]);
 	for (size_t i = 0; i < m->n_eps; i++)
@@ -872,4 +1001,5 @@ void svcnft_model_validate(struct svcnft_model *m,
 	limits_validate(m, errs);
 	for (size_t i = 0; i < ARRAY_SIZE(v.q); i++)
 		svcnft_buf_free(&v.q[i]);
+	free(v.ranges);
 }

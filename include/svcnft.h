@@ -65,6 +65,7 @@ bool svcnft_cidr_parse(const char *s, struct svcnft_cidr *out);
 
 struct svcnft_config {
 	const char *table;			/* default "svcnft" */
+	/* --service-cidr; ServiceCIDR objects in the input add to these */
 	const struct svcnft_cidr *service_cidrs;
 	size_t n_service_cidrs;
 	const struct svcnft_cidr *cluster_cidrs;
@@ -74,6 +75,9 @@ struct svcnft_config {
 	 * local pods, so only endpoints on this node (or of unknown node) need
 	 * hairpin entries. */
 	const char *node_name;
+	/* --node-zone: this node's topology.kubernetes.io/zone, or NULL; with
+	 * node_name it decides which EndpointSlice hints apply here. */
+	const char *node_zone;
 	/* --nodeport-addresses: node ports answer on local addresses inside
 	 * these; none means every local address but loopback. */
 	const struct svcnft_cidr *nodeport_cidrs;

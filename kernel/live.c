@@ -127,6 +127,7 @@ static enum kind set_kind(const char *name, int *family, bool *addr)
 		{ "nodeport-addresses", K_CIDR, true },
 		{ "firewall", K_PORTS, true }, { "firewall-allow", K_FW, true },
 		{ "hairpin", K_HAIRPIN, true }, { "pod-cidrs", K_CIDR, true },
+		{ "service-cidrs", K_CIDR, true },
 		{ "backends", K_BACKEND, true },
 		{ "nodeport-backends", K_BACKEND, false },
 	};

@@ -77,6 +77,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.masquerade_all = sel & 1;
 	cfg.cluster_cidrs = pod_cidrs;
 	cfg.n_cluster_cidrs = sel & 2 ? 2 : 0;
+	/* topology: the hints of node-a / zone-a are followed */
+	cfg.node_name = sel & 0x20 ? "node-a" : NULL;
+	cfg.node_zone = sel & 0x40 ? "zone-a" : NULL;
 	m = svcnft_model_new();
 	svcnft_model_load_buffer(m, "fuzz", (const char *)data, size, &errs);
 	if (svcnft_errors_status(&errs) != SVCNFT_EUSAGE)

@@ -5,7 +5,8 @@
 # The tables are compared as `nft list` prints them, elements and chains
 # sorted.  Also:
 # variants of external-traffic (node ports, LB ranges, ETP Local) change every
-# layout 2 set incrementally; diff reports no change afterwards; a layout 1
+# layout 2 set incrementally (ServiceCIDR objects the service-cidrs sets);
+# diff reports no change afterwards; a layout 1
 # table is replaced whole, a foreign table is refused.
 set -eu
 SVCNFT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -117,6 +118,7 @@ cd "$DATA"
 # the first apply and a change of masquerade options replace the table
 STEPS="affinity:full two-namespaces:any udp-sctp:any multi-port-named:any
 	affinity:any no-endpoints:any ipv6-dual-stack:any example-cluster:any
+	service-cidr:inc topology-zone-hints:inc
 	affinity:any masquerade-cluster-cidr:full ready-notready:full
 	masquerade-ipv4-only:full masquerade-ipv4-only:any"
 # the libnftables run checks the fallback path on fewer pairs (CI time)

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "helpers.h"
+#include "util.h"
 
 #define LIST(...) "{\"kind\":\"List\",\"items\":[" __VA_ARGS__ "]}"
 #define SVC_NS(ns, name, ip, extra, ports) \
@@ -35,6 +36,70 @@ static void expect(const char *json, const char *svc, size_t port,
 	assert_string_equal(got, want);
 	free(got);
 	fx_free(&fx);
+}
+
+/* model_cluster_backends() from node-a in zone-a (either may be NULL). */
+static void expect_topo(const char *json, const char *node, const char *zone,
+			const char *want)
+{
+	struct topology t = { node, zone };
+	struct svcnft_buf b = {0};
+	struct backend *be = NULL;
+	struct fixture fx;
+	const struct svc *s;
+	size_t n;
+
+	fx_init(&fx);
+	fx_valid(&fx, json);
+	s = fx_svc(&fx, "default", "a");
+	n = model_cluster_backends(fx.m, s, &s->ports[0], AF_INET, &t, &be);
+	buf_puts(&b, "");
+	for (size_t i = 0; i < n; i++) {
+		char ip[64];
+
+		ipaddr_format(&be[i].ip, ip, sizeof(ip));
+		buf_printf(&b, "%s%s", i ? " " : "", ip);
+	}
+	assert_string_equal(b.data, want);
+	free(be);
+	svcnft_buf_free(&b);
+	fx_free(&fx);
+}
+
+#define HZ(ip, zone, cond) "{\"addresses\":[\"" ip "\"],\"conditions\":{" cond "}," \
+	"\"hints\":{\"forZones\":[{\"name\":\"" zone "\"}]}}"
+#define HN(ip, zone, node) "{\"addresses\":[\"" ip "\"],\"hints\":{\"forZones\":" \
+	"[{\"name\":\"" zone "\"}],\"forNodes\":[{\"name\":\"" node "\"}]}}"
+#define TOPO(eps) LIST(SVC("a", "10.0.0.1", "{\"port\":80}") "," \
+		       SLICE("a-1", "a", eps, "{\"port\":8080}"))
+
+static void test_topology(void **state)
+{
+	(void)state;
+	/* zone hints for here: only those */
+	expect_topo(TOPO(HZ("10.244.0.1", "zone-a", "") "," HZ("10.244.0.2", "zone-b", "")),
+		    "node-a", "zone-a", "10.244.0.1");
+	/* not-ready endpoints neither need hints nor count as being here */
+	expect_topo(TOPO(HZ("10.244.0.1", "zone-b", "") "," E("10.244.0.3") ","
+			 HZ("10.244.0.2", "zone-a", "\"ready\":false")),
+		    "node-a", "zone-a", "10.244.0.1 10.244.0.3");
+	expect_topo(TOPO(HZ("10.244.0.1", "zone-b", "") "," EC("10.244.0.3", "\"ready\":false") ","
+			 HZ("10.244.0.2", "zone-a", "")),
+		    "node-a", "zone-a", "10.244.0.2");
+	/* no ready endpoint: no topology, the terminating fallback */
+	expect_topo(TOPO(HZ("10.244.0.1", "zone-b", TERMINATING) ","
+			 HZ("10.244.0.2", "zone-a", TERMINATING)),
+		    "node-a", "zone-a", "10.244.0.1 10.244.0.2");
+	/* without --node-zone zone hints never match */
+	expect_topo(TOPO(HZ("10.244.0.1", "zone-a", "") "," HZ("10.244.0.2", "zone-b", "")),
+		    "node-a", NULL, "10.244.0.1 10.244.0.2");
+	/* node hints first, then zone hints when none names this node */
+	expect_topo(TOPO(HN("10.244.0.1", "zone-a", "node-a") "," HN("10.244.0.2", "zone-a", "node-b")),
+		    "node-a", "zone-a", "10.244.0.1");
+	expect_topo(TOPO(HN("10.244.0.1", "zone-a", "node-c") "," HN("10.244.0.2", "zone-b", "node-b")),
+		    "node-a", "zone-a", "10.244.0.1");
+	expect_topo(TOPO(HN("10.244.0.1", "zone-a", "node-a") "," HZ("10.244.0.2", "zone-a", "")),
+		    "node-a", "zone-a", "10.244.0.1 10.244.0.2");
 }
 
 static void test_ready_only(void **state)
@@ -209,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_family_filter),
 		cmocka_unit_test(test_namespaces_and_owners),
 		cmocka_unit_test(test_invalid_source_ignored),
+		cmocka_unit_test(test_topology),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
