@@ -11,6 +11,11 @@ struct svcnft_model;
 enum svcnft_status cmd_apply(const struct svcnft_model *m,
 			     const struct svcnft_config *cfg, bool full);
 
+/* Check every UDP/SCTP service port's conntrack entries after the next
+ * successful apply, not only those of the ports that changed (watch: at
+ * start and on --interval). */
+void apply_conntrack_reconcile(void);
+
 /* After `delete`: drop what apply remembers of TABLE's rules. */
 void apply_forget(const char *table);
 

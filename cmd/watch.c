@@ -310,6 +310,7 @@ static void apply(struct watch *w, const char *why, bool reload)
 	if (!reload) {	/* the interval check: no vouching for older states */
 		monitor_suspend();
 		monitor_resume();
+		apply_conntrack_reconcile();
 	}
 	if (cmd_apply(m, w->o->cfg, false) != SVCNFT_OK && !stop_pending())
 		logmsg("%s: apply failed; the last good ruleset stays", why);
@@ -439,6 +440,7 @@ enum svcnft_status cmd_watch(const struct watch_opts *o)
 		return SVCNFT_EUSAGE;
 	logmsg("watching %d path%s (debounce %u ms, interval %u s)", o->n_paths,
 	       o->n_paths == 1 ? "" : "s", o->debounce_ms, o->interval_s);
+	apply_conntrack_reconcile();
 	apply(&w, "start", true);
 	sig = loop(&w);
 	if (sig > 0)

@@ -85,12 +85,22 @@ static bool parse_key(const char *text, size_t len, int family,
 	return ipaddr_parse(addr, &k->vip) && k->vip.family == family;
 }
 
+/* Cluster IPs added or removed: every port of theirs is touched (a port
+ * without endpoints has no element of its own, only the reject check). */
+struct vips {
+	struct ipaddr *v;
+	size_t n, cap;
+};
+
 /* The keys of the elements set change SC adds or removes. */
-static void keys_of_change(struct stale_set *s, const struct set_change *sc)
+static void keys_of_change(struct stale_set *s, const struct set_change *sc,
+			   struct vips *vips)
 {
 	size_t len = strlen(sc->name);
 	int family = sc->name[len - 1] == '6' ? AF_INET6 : AF_INET;
+	bool cluster_ips = !strncmp(sc->name, "cluster-ips", 11);
 	struct stale_key k;
+	struct ipaddr a;
 
 	if (!el_service_set(sc->name))
 		return;
@@ -99,7 +109,19 @@ static void keys_of_change(struct stale_set *s, const struct set_change *sc)
 
 		if (parse_key(e, el_owner_key(sc->name, e), family, &k))
 			add_key(s, &k);
+		else if (cluster_ips && ipaddr_parse(e, &a)) {
+			vips->v = grow(vips->v, &vips->cap, vips->n, sizeof(a));
+			vips->v[vips->n++] = a;
+		}
 	}
+}
+
+static bool has_vip(const struct vips *vips, const struct ipaddr *a)
+{
+	for (size_t i = 0; i < vips->n; i++)
+		if (!ipaddr_cmp(&vips->v[i], a))
+			return true;
+	return false;
 }
 
 static void key_of_entry(const struct plan_entry *e, int family,
@@ -152,21 +174,24 @@ void stale_build(struct stale_set *s, const struct plan *p,
 		 const struct changes *c, bool all)
 {
 	struct stale_key k, *hit;
+	struct vips vips = { 0 };
 
 	memset(s, 0, sizeof(*s));
 	for (size_t i = 0; c && i < c->n_sets; i++)
-		keys_of_change(s, &c->sets[i]);
+		keys_of_change(s, &c->sets[i], &vips);
 	for (int f = 0; f < 2; f++) {
 		const struct plan_family *pf = &p->fam[f];
 
 		s->np[f] = pf->np_cidrs;
 		s->n_np[f] = pf->n_np_cidrs;
-		for (size_t i = 0; all && i < pf->n_e; i++)
-			if (stale_proto(pf->e[i].proto)) {
+		for (size_t i = 0; (all || vips.n) && i < pf->n_e; i++)
+			if (stale_proto(pf->e[i].proto) &&
+			    (all || has_vip(&vips, &pf->e[i].vip))) {
 				key_of_entry(&pf->e[i], pf->family, &k);
 				add_key(s, &k);
 			}
 	}
+	free(vips.v);
 	sort_unique(s);
 	for (int f = 0; f < 2; f++) {
 		const struct plan_family *pf = &p->fam[f];

@@ -15,17 +15,9 @@
 #include "live.h"
 #include "util.h"
 
-#define RXBUF (1 << 17)
-
-struct nl {
-	struct mnl_socket *s;
-	unsigned int seq, portid;
-	char *buf;
-};
-
-static int nl_open(struct nl *nl)
+int live_nl_open(struct live_nl *nl)
 {
-	nl->buf = xcalloc(1, RXBUF);	/* libmnl leaves attribute padding as is */
+	nl->buf = xcalloc(1, LIVE_RXBUF);	/* libmnl leaves attribute padding as is */
 	nl->s = kernel_nl_open();
 	if (!nl->s)
 		return -errno;
@@ -34,14 +26,14 @@ static int nl_open(struct nl *nl)
 	return 0;
 }
 
-static void nl_close(struct nl *nl)
+void live_nl_close(struct live_nl *nl)
 {
 	if (nl->s)
 		mnl_socket_close(nl->s);
 	free(nl->buf);
 }
 
-static struct nlmsghdr *nl_msg(struct nl *nl, uint16_t type, uint16_t flags)
+static struct nlmsghdr *nl_msg(struct live_nl *nl, uint16_t type, uint16_t flags)
 {
 	struct nlmsghdr *h = mnl_nlmsg_put_header(nl->buf);
 	struct nfgenmsg *g;
@@ -77,8 +69,7 @@ static int dump_status(const void *buf, size_t len, bool *intr)
 	return err;
 }
 
-/* Send H and feed every reply to CB; 0 or -errno (-EINTR: interrupted). */
-static int nl_run(struct nl *nl, struct nlmsghdr *h, mnl_cb_t cb, void *data)
+int live_nl_run(struct live_nl *nl, struct nlmsghdr *h, mnl_cb_t cb, void *data)
 {
 	unsigned int seq = h->nlmsg_seq;
 	bool intr = false;
@@ -87,7 +78,7 @@ static int nl_run(struct nl *nl, struct nlmsghdr *h, mnl_cb_t cb, void *data)
 	if (mnl_socket_sendto(nl->s, h, h->nlmsg_len) < 0)
 		return -errno;
 	do {
-		ssize_t n = mnl_socket_recvfrom(nl->s, nl->buf, RXBUF);
+		ssize_t n = mnl_socket_recvfrom(nl->s, nl->buf, LIVE_RXBUF);
 
 		if (n < 0)
 			return -errno;
@@ -102,35 +93,30 @@ static int nl_run(struct nl *nl, struct nlmsghdr *h, mnl_cb_t cb, void *data)
 
 /* Attribute tables. */
 
-#define MAXATTR 24
-struct attrs {
-	const struct nlattr *a[MAXATTR];
-};
-
 static int attr_cb(const struct nlattr *a, void *data)
 {
-	struct attrs *t = data;
+	struct live_attrs *t = data;
 	uint16_t type = mnl_attr_get_type(a);
 
-	if (type < MAXATTR)
+	if (type < LIVE_MAXATTR)
 		t->a[type] = a;
 	return MNL_CB_OK;
 }
 
-static void parse_msg(const struct nlmsghdr *h, struct attrs *t)
+void live_parse_msg(const struct nlmsghdr *h, struct live_attrs *t)
 {
 	memset(t, 0, sizeof(*t));
 	mnl_attr_parse(h, sizeof(struct nfgenmsg), attr_cb, t);
 }
 
-static void parse_nested(const struct nlattr *a, struct attrs *t)
+void live_parse_nested(const struct nlattr *a, struct live_attrs *t)
 {
 	memset(t, 0, sizeof(*t));
 	if (a)
 		mnl_attr_parse_nested(a, attr_cb, t);
 }
 
-static const char *attr_str(const struct attrs *t, int type)
+static const char *attr_str(const struct live_attrs *t, int type)
 {
 	return t->a[type] ? mnl_attr_get_str(t->a[type]) : "";
 }
@@ -146,9 +132,9 @@ struct table_q {
 static int table_cb(const struct nlmsghdr *h, void *data)
 {
 	struct table_q *q = data;
-	struct attrs t;
+	struct live_attrs t;
 
-	parse_msg(h, &t);
+	live_parse_msg(h, &t);
 	if (strcmp(attr_str(&t, NFTA_TABLE_NAME), q->name))
 		return MNL_CB_OK;
 	q->els->exists = true;
@@ -159,14 +145,14 @@ static int table_cb(const struct nlmsghdr *h, void *data)
 	return MNL_CB_OK;
 }
 
-static int read_table(struct nl *nl, const char *table, struct elements *els)
+static int read_table(struct live_nl *nl, const char *table, struct elements *els)
 {
 	struct nlmsghdr *h = nl_msg(nl, NFT_MSG_GETTABLE, NLM_F_ACK);
 	struct table_q q = { els, table };
 	int ret;
 
 	mnl_attr_put_strz(h, NFTA_TABLE_NAME, table);
-	ret = nl_run(nl, h, table_cb, &q);
+	ret = live_nl_run(nl, h, table_cb, &q);
 	return ret == -ENOENT ? 0 : ret;
 }
 
@@ -180,13 +166,13 @@ struct sets_q {
 static int set_cb(const struct nlmsghdr *h, void *data)
 {
 	struct sets_q *q = data;
-	struct attrs t, d;
+	struct live_attrs t, d;
 	size_t size = 0;
 
-	parse_msg(h, &t);
+	live_parse_msg(h, &t);
 	if (strcmp(attr_str(&t, NFTA_SET_TABLE), q->table))
 		return MNL_CB_OK;
-	parse_nested(t.a[NFTA_SET_DESC], &d);
+	live_parse_nested(t.a[NFTA_SET_DESC], &d);
 	if (d.a[NFTA_SET_DESC_SIZE])
 		size = ntohl(mnl_attr_get_u32(d.a[NFTA_SET_DESC_SIZE]));
 	elements_add_set(q->els, attr_str(&t, NFTA_SET_NAME), size);
@@ -281,9 +267,9 @@ static uint32_t host_u32(const uint8_t *p)
 
 static bool data_value(const struct nlattr *a, const uint8_t **p, size_t *len)
 {
-	struct attrs t;
+	struct live_attrs t;
 
-	parse_nested(a, &t);
+	live_parse_nested(a, &t);
 	if (!t.a[NFTA_DATA_VALUE])
 		return false;
 	*p = mnl_attr_get_payload(t.a[NFTA_DATA_VALUE]);
@@ -293,11 +279,11 @@ static bool data_value(const struct nlattr *a, const uint8_t **p, size_t *len)
 
 static void put_verdict(struct elem_q *q, const struct nlattr *a)
 {
-	struct attrs t, v;
+	struct live_attrs t, v;
 	int32_t code;
 
-	parse_nested(a, &t);
-	parse_nested(t.a[NFTA_DATA_VERDICT], &v);
+	live_parse_nested(a, &t);
+	live_parse_nested(t.a[NFTA_DATA_VERDICT], &v);
 	if (!v.a[NFTA_VERDICT_CODE]) {
 		q->bad = true;
 		return;
@@ -346,7 +332,7 @@ static bool inc(uint8_t *a, size_t len);
 
 /* A firewall-allow element: VIP . proto . port . source range, the range
  * from the start key K to the (inclusive) end key, as "addr/len". */
-static bool put_fw(struct elem_q *q, const struct attrs *e, const uint8_t *k)
+static bool put_fw(struct elem_q *q, const struct live_attrs *e, const uint8_t *k)
 {
 	const uint8_t *end;
 	uint8_t last[16];
@@ -364,7 +350,7 @@ static bool put_fw(struct elem_q *q, const struct attrs *e, const uint8_t *k)
 	return true;
 }
 
-static void decode(struct elem_q *q, const struct attrs *e, const uint8_t *k)
+static void decode(struct elem_q *q, const struct live_attrs *e, const uint8_t *k)
 {
 	const uint8_t *d;
 	const char *c = NULL;
@@ -418,12 +404,12 @@ static void decode(struct elem_q *q, const struct attrs *e, const uint8_t *k)
 
 static void one_elem(struct elem_q *q, const struct nlattr *a)
 {
-	struct attrs e;
+	struct live_attrs e;
 	const uint8_t *k;
 	size_t klen;
 	uint32_t flags = 0;
 
-	parse_nested(a, &e);
+	live_parse_nested(a, &e);
 	if (!data_value(e.a[NFTA_SET_ELEM_KEY], &k, &klen) || !key_len_ok(q, klen)) {
 		q->bad = true;
 		return;
@@ -444,9 +430,9 @@ static int elem_cb(const struct nlmsghdr *h, void *data)
 {
 	struct elem_q *q = data;
 	const struct nlattr *a;
-	struct attrs t;
+	struct live_attrs t;
 
-	parse_msg(h, &t);
+	live_parse_msg(h, &t);
 	if (!t.a[NFTA_SET_ELEM_LIST_ELEMENTS])
 		return MNL_CB_OK;
 	for (a = mnl_attr_get_payload(t.a[NFTA_SET_ELEM_LIST_ELEMENTS]);
@@ -519,7 +505,7 @@ static void finish_intervals(struct elem_q *q)
 	}
 }
 
-static int read_elements(struct nl *nl, const char *table, struct el_set *set)
+static int read_elements(struct live_nl *nl, const char *table, struct el_set *set)
 {
 	struct elem_q q = { .set = set };
 	struct nlmsghdr *h;
@@ -535,7 +521,7 @@ static int read_elements(struct nl *nl, const char *table, struct el_set *set)
 	h = nl_msg(nl, NFT_MSG_GETSETELEM, NLM_F_DUMP | NLM_F_ACK);
 	mnl_attr_put_strz(h, NFTA_SET_ELEM_LIST_TABLE, table);
 	mnl_attr_put_strz(h, NFTA_SET_ELEM_LIST_SET, set->name);
-	ret = nl_run(nl, h, elem_cb, &q);
+	ret = live_nl_run(nl, h, elem_cb, &q);
 	if (!ret && q.kind == K_CIDR)
 		finish_intervals(&q);
 	if (!ret && q.bad) {
@@ -553,10 +539,10 @@ static int read_elements(struct nl *nl, const char *table, struct el_set *set)
 static int chain_cb(const struct nlmsghdr *h, void *data)
 {
 	struct sets_q *q = data;
-	struct attrs t;
+	struct live_attrs t;
 	const char *name;
 
-	parse_msg(h, &t);
+	live_parse_msg(h, &t);
 	if (strcmp(attr_str(&t, NFTA_CHAIN_TABLE), q->table))
 		return MNL_CB_OK;
 	name = attr_str(&t, NFTA_CHAIN_NAME);
@@ -585,12 +571,12 @@ static int rule_cb(const struct nlmsghdr *h, void *data)
 {
 	struct sets_q *q = data;
 	const char *chain, *c = NULL;
-	struct attrs t;
+	struct live_attrs t;
 	char *m;
 	size_t n, len = sizeof(q->els->masq[0]), clen;
 	uint64_t *hash = &q->els->rules_hash;
 
-	parse_msg(h, &t);
+	live_parse_msg(h, &t);
 	chain = attr_str(&t, NFTA_RULE_CHAIN);
 	if (strcmp(attr_str(&t, NFTA_RULE_TABLE), q->table))
 		return MNL_CB_OK;
@@ -606,7 +592,7 @@ static int rule_cb(const struct nlmsghdr *h, void *data)
 	return MNL_CB_OK;
 }
 
-static int read_rules(struct nl *nl, const char *table, struct elements *els)
+static int read_rules(struct live_nl *nl, const char *table, struct elements *els)
 {
 	struct sets_q q = { els, table };
 	struct nlmsghdr *h;
@@ -614,10 +600,10 @@ static int read_rules(struct nl *nl, const char *table, struct elements *els)
 	els->rules_hash = 0xcbf29ce484222325ULL;
 	h = nl_msg(nl, NFT_MSG_GETRULE, NLM_F_DUMP | NLM_F_ACK);
 	mnl_attr_put_strz(h, NFTA_RULE_TABLE, table);
-	return nl_run(nl, h, rule_cb, &q);
+	return live_nl_run(nl, h, rule_cb, &q);
 }
 
-static int read_chains(struct nl *nl, const char *table, struct elements *els)
+static int read_chains(struct live_nl *nl, const char *table, struct elements *els)
 {
 	struct sets_q q = { els, table };
 	struct nlmsghdr *h;
@@ -625,28 +611,28 @@ static int read_chains(struct nl *nl, const char *table, struct elements *els)
 
 	h = nl_msg(nl, NFT_MSG_GETCHAIN, NLM_F_DUMP | NLM_F_ACK);
 	mnl_attr_put_strz(h, NFTA_CHAIN_TABLE, table);
-	if ((ret = nl_run(nl, h, chain_cb, &q)))
+	if ((ret = live_nl_run(nl, h, chain_cb, &q)))
 		return ret;
 	return read_rules(nl, table, els);
 }
 
 int live_rules_hash(const char *table, uint64_t *hash)
 {
-	struct nl nl = {0};
+	struct live_nl nl = {0};
 	struct elements els;
 	int ret;
 
 	elements_init(&els);
-	ret = nl_open(&nl);
+	ret = live_nl_open(&nl);
 	if (!ret)
 		ret = read_rules(&nl, table, &els);
-	nl_close(&nl);
+	live_nl_close(&nl);
 	*hash = els.rules_hash;
 	elements_free(&els);
 	return ret;
 }
 
-static int read_all(struct nl *nl, const char *table, struct elements *els)
+static int read_all(struct live_nl *nl, const char *table, struct elements *els)
 {
 	struct sets_q q = { els, table };
 	struct nlmsghdr *h;
@@ -656,7 +642,7 @@ static int read_all(struct nl *nl, const char *table, struct elements *els)
 		return ret;
 	h = nl_msg(nl, NFT_MSG_GETSET, NLM_F_DUMP | NLM_F_ACK);
 	mnl_attr_put_strz(h, NFTA_SET_TABLE, table);
-	ret = nl_run(nl, h, set_cb, &q);
+	ret = live_nl_run(nl, h, set_cb, &q);
 	for (size_t i = 0; !ret && i < els->n_sets; i++)
 		ret = read_elements(nl, table, &els->sets[i]);
 	if (!ret)
@@ -676,7 +662,7 @@ int live_read(const char *table, struct elements *els)
 	int ret = 0;
 
 	for (int i = 0; i < LIVE_TRIES; i++) {
-		struct nl nl = {0};
+		struct live_nl nl = {0};
 		uint32_t g1, g2;
 
 		if (i)
@@ -684,12 +670,12 @@ int live_read(const char *table, struct elements *els)
 		elements_init(els);
 		ret = live_genid(&g1);
 		if (!ret)
-			ret = nl_open(&nl);
+			ret = live_nl_open(&nl);
 		if (!ret)
 			ret = read_all(&nl, table, els);
 		if (!ret && !live_genid(&g2) && g2 != g1)
 			ret = -EINTR;
-		nl_close(&nl);
+		live_nl_close(&nl);
 		elements_finish(els);
 		if (ret != -EINTR)
 			break;
@@ -699,9 +685,9 @@ int live_read(const char *table, struct elements *els)
 
 static int gen_cb(const struct nlmsghdr *h, void *data)
 {
-	struct attrs t;
+	struct live_attrs t;
 
-	parse_msg(h, &t);
+	live_parse_msg(h, &t);
 	if (t.a[NFTA_GEN_ID])
 		*(uint32_t *)data = ntohl(mnl_attr_get_u32(t.a[NFTA_GEN_ID]));
 	return MNL_CB_OK;
@@ -709,14 +695,14 @@ static int gen_cb(const struct nlmsghdr *h, void *data)
 
 int live_genid(uint32_t *gen)
 {
-	struct nl nl = {0};
+	struct live_nl nl = {0};
 	int ret;
 
 	*gen = 0;
-	ret = nl_open(&nl);
+	ret = live_nl_open(&nl);
 	if (!ret)
-		ret = nl_run(&nl, nl_msg(&nl, NFT_MSG_GETGEN, NLM_F_ACK), gen_cb, gen);
-	nl_close(&nl);
+		ret = live_nl_run(&nl, nl_msg(&nl, NFT_MSG_GETGEN, NLM_F_ACK), gen_cb, gen);
+	live_nl_close(&nl);
 	return ret;
 }
 
@@ -729,17 +715,17 @@ static int raw_cb(const struct nlmsghdr *h, void *data)
 int live_dump(uint16_t type, const char *table, const char *set,
 	      struct svcnft_buf *out)
 {
-	struct nl nl = {0};
+	struct live_nl nl = {0};
 	struct nlmsghdr *h;
-	int ret = nl_open(&nl);
+	int ret = live_nl_open(&nl);
 
 	if (!ret) {
 		h = nl_msg(&nl, type, NLM_F_DUMP | NLM_F_ACK);
 		mnl_attr_put_strz(h, 1, table);	/* NFTA_*_TABLE: all 1 */
 		if (set)
 			mnl_attr_put_strz(h, NFTA_SET_ELEM_LIST_SET, set);
-		ret = nl_run(&nl, h, raw_cb, out);
+		ret = live_nl_run(&nl, h, raw_cb, out);
 	}
-	nl_close(&nl);
+	live_nl_close(&nl);
 	return ret;
 }

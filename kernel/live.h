@@ -31,4 +31,35 @@ int live_dump(uint16_t type, const char *table, const char *set,
 /* The ruleset generation id; 0 or -errno. */
 int live_genid(uint32_t *gen);
 
+/* The request loop and attribute tables of these dumps, shared with the
+ * other NETLINK_NETFILTER users of kernel/ (conntrack.c). */
+struct mnl_socket;
+struct nlmsghdr;
+struct nlattr;
+
+#define LIVE_RXBUF (1 << 17)
+struct live_nl {
+	struct mnl_socket *s;	/* kernel_nl_open() */
+	unsigned int seq, portid;
+	char *buf;		/* LIVE_RXBUF bytes: replies, and requests before */
+};
+/* 0 or -errno; live_nl_close() either way. */
+int live_nl_open(struct live_nl *nl);
+void live_nl_close(struct live_nl *nl);
+/* Send H (built in nl->buf or elsewhere) and feed every reply to CB until
+ * the dump's DONE or the ACK; 0 or -errno (-EINTR: the dump was marked
+ * interrupted; an error in DONE or an ACK's error is returned). */
+int live_nl_run(struct live_nl *nl, struct nlmsghdr *h,
+		int (*cb)(const struct nlmsghdr *h, void *data), void *data);
+
+/* Attributes by type (types at or above LIVE_MAXATTR are left out). */
+#define LIVE_MAXATTR 24
+struct live_attrs {
+	const struct nlattr *a[LIVE_MAXATTR];
+};
+/* Of message H after its nfgenmsg header; of nested attribute A (none
+ * when A is NULL). */
+void live_parse_msg(const struct nlmsghdr *h, struct live_attrs *t);
+void live_parse_nested(const struct nlattr *a, struct live_attrs *t);
+
 #endif

@@ -125,6 +125,14 @@ static void test_none_and_all(void **state)
 	struct stale_set s;
 
 	(void)state;
+	/* a new service without endpoints: only its cluster IP changes
+	 * (the reject check); its entries that never saw a DNAT go */
+	world(&w, SVC("web", "10.0.0.20", "", "{\"port\":80}"), none);
+	stale_build(&s, &w.p[1], &w.c, false);
+	assert_true(stale(&s, PROTO_UDP, "10.0.0.10", 53, "10.0.0.10", 53, false));
+	stale_free(&s);
+	world_free(&w);
+
 	world(&w, before, none);
 	stale_build(&s, &w.p[1], &w.c, false);
 	/* no endpoint left: every DNATed entry and every other one */
