@@ -275,7 +275,6 @@ static void dump_group(struct live_nl *nl, int family, struct dump_q *q,
 
 	for (size_t i = 0; i < q->s->n; i++)
 		n += q->s->k[i].family == family && q->s->k[i].proto == q->proto;
-	r->keys += n;
 	if (n > max) {
 		run_dump(nl, family, q, NULL, r);
 		return;
@@ -297,6 +296,7 @@ void conntrack_clean(const struct stale_set *s, bool dry_run,
 	int ret;
 
 	memset(r, 0, sizeof(*r));
+	r->keys = s->n;
 	if (!s->n)
 		return;
 	if ((ret = live_nl_open(&nl))) {
