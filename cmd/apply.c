@@ -65,12 +65,19 @@ void apply_conntrack_reconcile(void)
 	ct_reconcile = true;
 }
 
-/* After a commit: delete the UDP/SCTP conntrack entries CT names stale
- * (kernel/conntrack.c); a failure is a warning, never a failed apply. */
-static void conntrack_after(const struct stale_set *ct)
+/* After a successful commit of plan P: delete the UDP/SCTP conntrack
+ * entries CT names stale (every port of P after --full, which diffed
+ * nothing); a failure is a warning, never a failed apply. */
+static void conntrack_after(const struct plan *p, struct stale_set *ct,
+			    bool full)
 {
 	struct conntrack_result r;
 
+	ct_reconcile = false;
+	if (full) {
+		stale_free(ct);
+		stale_build(ct, p, NULL, true);
+	}
 	if (!ct->n)
 		return;
 	conntrack_clean(ct, false, &r);
@@ -80,8 +87,9 @@ static void conntrack_after(const struct stale_set *ct)
 		r.dumps == 1 ? "" : "s", r.ms);
 	if (r.err) {
 		diff_log_prefix();
-		fprintf(stderr, "warning: conntrack: %zu entr%s could not be deleted, some may not have been checked: %s\n",
-			r.failed, r.failed == 1 ? "y" : "ies", strerror(-r.err));
+		fprintf(stderr, "warning: conntrack: %zu stale entr%s not deleted%s: %s\n",
+			r.failed, r.failed == 1 ? "y" : "ies",
+			r.unchecked ? ", not every port checked" : "", strerror(-r.err));
 	}
 }
 
@@ -422,19 +430,15 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 			break;
 	if (res == TRY_AGAIN)
 		why = "the table kept changing during the read";
-	if (full)
-		stale_build(&ct, &p, NULL, true);
 	if (res == TRY_FULL || res == TRY_AGAIN)
 		rc = apply_full(m, &p, why, &gen);
 	if (rc == SVCNFT_OK)
-		conntrack_after(&ct);
+		conntrack_after(&p, &ct, full);
 	monitor_resume();	/* before state_save checks the generation */
 	if (rc != SVCNFT_OK)
 		state_forget(cfg->table);
 	else if (res != TRY_SAVED)
 		state_save(cfg->table, &want, gen);
-	if (rc == SVCNFT_OK)
-		ct_reconcile = false;
 	stale_free(&ct);
 	elements_free(&want);
 	plan_free(&p);

@@ -261,8 +261,10 @@ static void run_dump(struct live_nl *nl, int family, struct dump_q *q,
 
 	q->key = k;
 	r->dumps++;
-	if ((ret = dump(nl, family, q)))
+	if ((ret = dump(nl, family, q))) {
+		r->unchecked = true;
 		fail(r, ret);
+	}
 }
 
 /* Per-port dumps, or one for all when FAMILY's keys of protocol Q->proto
@@ -300,6 +302,7 @@ void conntrack_clean(const struct stale_set *s, bool dry_run,
 	if (!s->n)
 		return;
 	if ((ret = live_nl_open(&nl))) {
+		r->unchecked = true;
 		fail(r, ret);
 		live_nl_close(&nl);
 		return;

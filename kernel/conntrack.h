@@ -28,6 +28,7 @@ struct conntrack_result {
 	size_t dumps;		/* dump requests */
 	size_t deleted;		/* entries deleted (DRY_RUN: stale) */
 	size_t failed;		/* deletes the kernel refused */
+	bool unchecked;		/* a dump failed: some ports not checked */
 	int err;		/* 0, or -errno of the first failure */
 	double ms;		/* wall-clock time taken */
 };
