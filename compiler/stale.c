@@ -197,6 +197,8 @@ void stale_build(struct stale_set *s, const struct plan *p,
 		const struct plan_family *pf = &p->fam[f];
 
 		for (size_t i = 0; s->n && i < pf->n_e; i++) {
+			if (!stale_proto(pf->e[i].proto))
+				continue;
 			key_of_entry(&pf->e[i], pf->family, &k);
 			hit = bsearch(&k, s->k, s->n, sizeof(*s->k), key_cmp);
 			if (hit)
