@@ -13,12 +13,14 @@
 
 #include "apply.h"
 #include "changes.h"
+#include "conntrack.h"
 #include "elements.h"
 #include "guard.h"
 #include "kernel.h"
 #include "live.h"
 #include "monitor.h"
 #include "nlload.h"
+#include "stale.h"
 #include "state.h"
 #include "util.h"
 
@@ -58,6 +60,40 @@ static double now_ms(void)
 }
 
 static bool (*lock_stop)(void);
+static bool ct_reconcile;
+
+void apply_conntrack_reconcile(void)
+{
+	ct_reconcile = true;
+}
+
+/* After a successful commit of plan P: delete the UDP/SCTP conntrack
+ * entries CT names stale (every port of P after --full, which diffed
+ * nothing); a failure is a warning, never a failed apply. */
+static void conntrack_after(const struct plan *p, struct stale_set *ct,
+			    bool full)
+{
+	struct conntrack_result r;
+
+	ct_reconcile = false;
+	if (full) {
+		stale_free(ct);
+		stale_build(ct, p, NULL, true);
+	}
+	if (!ct->n)
+		return;
+	conntrack_clean(ct, false, &r);
+	diff_log_prefix();
+	fprintf(stderr, "conntrack: deleted %zu stale entr%s of %zu UDP/SCTP service ports (%zu dump%s, %.0f ms)\n",
+		r.deleted, r.deleted == 1 ? "y" : "ies", r.keys, r.dumps,
+		r.dumps == 1 ? "" : "s", r.ms);
+	if (r.err) {
+		diff_log_prefix();
+		fprintf(stderr, "warning: conntrack: %zu stale entr%s not deleted%s: %s\n",
+			r.failed, r.failed == 1 ? "y" : "ies",
+			r.unchecked ? ", not every port checked" : "", strerror(-r.err));
+	}
+}
 
 void apply_lock_stop(bool (*stop)(void))
 {
@@ -406,11 +442,14 @@ static enum try_result send_changes(const struct plan *p,
 	return res;
 }
 
+/* CT: the conntrack keys of the changes, every key of P too when the
+ * changes were not diffed against a saved state (or a reconcile was asked
+ * for, or the table is replaced whole). */
 static enum try_result try_incremental(const struct plan *p,
 				       const struct elements *want,
 				       const struct svcnft_config *cfg,
 				       enum svcnft_status *rc, const char **why,
-				       uint32_t *gen)
+				       uint32_t *gen, struct stale_set *ct)
 {
 	struct elements live;
 	struct changes c;
@@ -447,6 +486,8 @@ static enum try_result try_incremental(const struct plan *p,
 	if (!c.full && live.exists && !cached &&
 	    rules_changed(cfg->table, live.rules_hash))
 		c.full = "rules were changed behind svcnft's back";
+	stale_free(ct);
+	stale_build(ct, p, &c, ct_reconcile || !cached || c.full);
 	t1 = now_ms();
 	if (c.full) {
 		*why = c.full;
@@ -519,6 +560,7 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 	const char *why = "--full";
 	uint32_t gen = 0;
 	struct elements want;
+	struct stale_set ct = { 0 };
 	struct plan p;
 	bool exists;
 	int lock = apply_lock(cfg->table, "apply");
@@ -536,17 +578,20 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 	if (full && !full_allowed(&want, cfg->table, &rc))
 		res = TRY_DONE;
 	for (int i = 0; !full && i < 5; i++)
-		if ((res = try_incremental(&p, &want, cfg, &rc, &why, &gen)) != TRY_AGAIN)
+		if ((res = try_incremental(&p, &want, cfg, &rc, &why, &gen, &ct)) != TRY_AGAIN)
 			break;
 	if (res == TRY_AGAIN)
 		why = "the table kept changing during the read";
 	if (res == TRY_FULL || res == TRY_AGAIN)
 		rc = apply_full(m, &p, why, &gen);
+	if (rc == SVCNFT_OK)
+		conntrack_after(&p, &ct, full);
 	monitor_resume();	/* before state_save checks the generation */
 	if (rc == SVCNFT_EKERNEL)
 		state_forget(cfg->table);
 	else if (rc == SVCNFT_OK && res != TRY_SAVED)
 		state_save(cfg->table, &want, gen);
+	stale_free(&ct);
 	elements_free(&want);
 	plan_free(&p);
 	unlock(lock);

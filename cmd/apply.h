@@ -27,6 +27,11 @@ void apply_set_limits(const struct apply_limits *l);
  * state would do (watch's --interval check). */
 void apply_read_kernel(bool on);
 
+/* Check every UDP/SCTP service port's conntrack entries after the next
+ * successful apply, not only those of the ports that changed (watch: at
+ * start and on --interval). */
+void apply_conntrack_reconcile(void);
+
 /* After `delete`: drop what apply remembers of TABLE's rules. */
 void apply_forget(const char *table);
 

@@ -9,9 +9,11 @@
 #include <unistd.h>
 
 #include "changes.h"
+#include "conntrack.h"
 #include "diff.h"
 #include "kernel.h"
 #include "live.h"
+#include "stale.h"
 #include "util.h"
 
 /* The diff command. */
@@ -24,6 +26,25 @@ static bool read_live(const char *table, struct elements *live)
 	if (ret || (live->exists && !live->ours))
 		kernel_report("diff", table, -ret);
 	return !ret && (!live->exists || live->ours);
+}
+
+/* How many UDP/SCTP conntrack entries an apply that checks every service
+ * port would delete after changes C (a line only when P has such ports). */
+static void report_conntrack(const struct plan *p, const struct changes *c)
+{
+	struct conntrack_result r;
+	struct stale_set ct;
+
+	stale_build(&ct, p, c, true);
+	if (ct.n) {
+		conntrack_clean(&ct, true, &r);
+		printf("conntrack: %zu stale entr%s of %zu UDP/SCTP service ports would be deleted\n",
+		       r.deleted, r.deleted == 1 ? "y" : "ies", r.keys);
+		if (r.err)
+			fprintf(stderr, "svcnft: warning: conntrack: some entries could not be checked: %s\n",
+				strerror(-r.err));
+	}
+	stale_free(&ct);
 }
 
 enum svcnft_status cmd_diff(const struct svcnft_model *m,
@@ -64,6 +85,8 @@ enum svcnft_status cmd_diff(const struct svcnft_model *m,
 	       sum.ep_added, sum.ep_added == 1 ? "" : "s", sum.ep_removed);
 	if (c.full && live.exists && !against)
 		fprintf(stderr, "svcnft: apply would replace the whole table: %s\n", c.full);
+	if (!against)
+		report_conntrack(&p, &c);
 	if (!fflush(stdout))
 		st = changes_empty(&c) ? SVCNFT_OK : SVCNFT_CHANGED;
 	changes_free(&c);

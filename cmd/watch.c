@@ -310,6 +310,8 @@ static void apply(struct watch *w, const char *why, bool reload)
 	}
 	diff_log_setup(true, why);
 	apply_read_kernel(!reload);	/* the interval check reads the kernel */
+	if (!reload)
+		apply_conntrack_reconcile();
 	if (cmd_apply(m, w->o->cfg, false) != SVCNFT_OK && !stop_pending())
 		logmsg("%s: apply failed or refused; the rules in place stay", why);
 	apply_read_kernel(false);
@@ -439,6 +441,7 @@ enum svcnft_status cmd_watch(const struct watch_opts *o)
 		return SVCNFT_EUSAGE;
 	logmsg("watching %d path%s (debounce %u ms, interval %u s)", o->n_paths,
 	       o->n_paths == 1 ? "" : "s", o->debounce_ms, o->interval_s);
+	apply_conntrack_reconcile();
 	apply(&w, "start", true);
 	sig = loop(&w);
 	if (sig > 0)
