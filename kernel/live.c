@@ -102,35 +102,30 @@ static int nl_run(struct nl *nl, struct nlmsghdr *h, mnl_cb_t cb, void *data)
 
 /* Attribute tables. */
 
-#define MAXATTR 24
-struct attrs {
-	const struct nlattr *a[MAXATTR];
-};
-
 static int attr_cb(const struct nlattr *a, void *data)
 {
-	struct attrs *t = data;
+	struct live_attrs *t = data;
 	uint16_t type = mnl_attr_get_type(a);
 
-	if (type < MAXATTR)
+	if (type < LIVE_MAXATTR)
 		t->a[type] = a;
 	return MNL_CB_OK;
 }
 
-static void parse_msg(const struct nlmsghdr *h, struct attrs *t)
+void live_parse(const struct nlmsghdr *h, struct live_attrs *t)
 {
 	memset(t, 0, sizeof(*t));
 	mnl_attr_parse(h, sizeof(struct nfgenmsg), attr_cb, t);
 }
 
-static void parse_nested(const struct nlattr *a, struct attrs *t)
+void live_parse_nested(const struct nlattr *a, struct live_attrs *t)
 {
 	memset(t, 0, sizeof(*t));
 	if (a)
 		mnl_attr_parse_nested(a, attr_cb, t);
 }
 
-static const char *attr_str(const struct attrs *t, int type)
+static const char *attr_str(const struct live_attrs *t, int type)
 {
 	return t->a[type] ? mnl_attr_get_str(t->a[type]) : "";
 }
@@ -146,9 +141,9 @@ struct table_q {
 static int table_cb(const struct nlmsghdr *h, void *data)
 {
 	struct table_q *q = data;
-	struct attrs t;
+	struct live_attrs t;
 
-	parse_msg(h, &t);
+	live_parse(h, &t);
 	if (strcmp(attr_str(&t, NFTA_TABLE_NAME), q->name))
 		return MNL_CB_OK;
 	q->els->exists = true;
@@ -180,13 +175,13 @@ struct sets_q {
 static int set_cb(const struct nlmsghdr *h, void *data)
 {
 	struct sets_q *q = data;
-	struct attrs t, d;
+	struct live_attrs t, d;
 	size_t size = 0;
 
-	parse_msg(h, &t);
+	live_parse(h, &t);
 	if (strcmp(attr_str(&t, NFTA_SET_TABLE), q->table))
 		return MNL_CB_OK;
-	parse_nested(t.a[NFTA_SET_DESC], &d);
+	live_parse_nested(t.a[NFTA_SET_DESC], &d);
 	if (d.a[NFTA_SET_DESC_SIZE])
 		size = ntohl(mnl_attr_get_u32(d.a[NFTA_SET_DESC_SIZE]));
 	elements_add_set(q->els, attr_str(&t, NFTA_SET_NAME), size);
@@ -281,9 +276,9 @@ static uint32_t host_u32(const uint8_t *p)
 
 static bool data_value(const struct nlattr *a, const uint8_t **p, size_t *len)
 {
-	struct attrs t;
+	struct live_attrs t;
 
-	parse_nested(a, &t);
+	live_parse_nested(a, &t);
 	if (!t.a[NFTA_DATA_VALUE])
 		return false;
 	*p = mnl_attr_get_payload(t.a[NFTA_DATA_VALUE]);
@@ -293,11 +288,11 @@ static bool data_value(const struct nlattr *a, const uint8_t **p, size_t *len)
 
 static void put_verdict(struct elem_q *q, const struct nlattr *a)
 {
-	struct attrs t, v;
+	struct live_attrs t, v;
 	int32_t code;
 
-	parse_nested(a, &t);
-	parse_nested(t.a[NFTA_DATA_VERDICT], &v);
+	live_parse_nested(a, &t);
+	live_parse_nested(t.a[NFTA_DATA_VERDICT], &v);
 	if (!v.a[NFTA_VERDICT_CODE]) {
 		q->bad = true;
 		return;
@@ -346,7 +341,7 @@ static bool inc(uint8_t *a, size_t len);
 
 /* A firewall-allow element: VIP . proto . port . source range, the range
  * from the start key K to the (inclusive) end key, as "addr/len". */
-static bool put_fw(struct elem_q *q, const struct attrs *e, const uint8_t *k)
+static bool put_fw(struct elem_q *q, const struct live_attrs *e, const uint8_t *k)
 {
 	const uint8_t *end;
 	uint8_t last[16];
@@ -364,7 +359,7 @@ static bool put_fw(struct elem_q *q, const struct attrs *e, const uint8_t *k)
 	return true;
 }
 
-static void decode(struct elem_q *q, const struct attrs *e, const uint8_t *k)
+static void decode(struct elem_q *q, const struct live_attrs *e, const uint8_t *k)
 {
 	const uint8_t *d;
 	const char *c = NULL;
@@ -418,12 +413,12 @@ static void decode(struct elem_q *q, const struct attrs *e, const uint8_t *k)
 
 static void one_elem(struct elem_q *q, const struct nlattr *a)
 {
-	struct attrs e;
+	struct live_attrs e;
 	const uint8_t *k;
 	size_t klen;
 	uint32_t flags = 0;
 
-	parse_nested(a, &e);
+	live_parse_nested(a, &e);
 	if (!data_value(e.a[NFTA_SET_ELEM_KEY], &k, &klen) || !key_len_ok(q, klen)) {
 		q->bad = true;
 		return;
@@ -444,9 +439,9 @@ static int elem_cb(const struct nlmsghdr *h, void *data)
 {
 	struct elem_q *q = data;
 	const struct nlattr *a;
-	struct attrs t;
+	struct live_attrs t;
 
-	parse_msg(h, &t);
+	live_parse(h, &t);
 	if (!t.a[NFTA_SET_ELEM_LIST_ELEMENTS])
 		return MNL_CB_OK;
 	for (a = mnl_attr_get_payload(t.a[NFTA_SET_ELEM_LIST_ELEMENTS]);
@@ -550,16 +545,23 @@ static int read_elements(struct nl *nl, const char *table, struct el_set *set)
 
 /* Chains and the comments of the masquerade rules. */
 
+bool live_trace_chain(const char *name)
+{
+	return !strncmp(name, LIVE_TRACE_PREFIX, strlen(LIVE_TRACE_PREFIX));
+}
+
 static int chain_cb(const struct nlmsghdr *h, void *data)
 {
 	struct sets_q *q = data;
-	struct attrs t;
+	struct live_attrs t;
 	const char *name;
 
-	parse_msg(h, &t);
+	live_parse(h, &t);
 	if (strcmp(attr_str(&t, NFTA_CHAIN_TABLE), q->table))
 		return MNL_CB_OK;
 	name = attr_str(&t, NFTA_CHAIN_NAME);
+	if (live_trace_chain(name))
+		return MNL_CB_OK;
 	el_add(&q->els->chains, name, strlen(name));
 	return MNL_CB_OK;
 }
@@ -585,14 +587,14 @@ static int rule_cb(const struct nlmsghdr *h, void *data)
 {
 	struct sets_q *q = data;
 	const char *chain, *c = NULL;
-	struct attrs t;
+	struct live_attrs t;
 	char *m;
 	size_t n, len = sizeof(q->els->masq[0]), clen;
 	uint64_t *hash = &q->els->rules_hash;
 
-	parse_msg(h, &t);
+	live_parse(h, &t);
 	chain = attr_str(&t, NFTA_RULE_CHAIN);
-	if (strcmp(attr_str(&t, NFTA_RULE_TABLE), q->table))
+	if (strcmp(attr_str(&t, NFTA_RULE_TABLE), q->table) || live_trace_chain(chain))
 		return MNL_CB_OK;
 	*hash = fnv(*hash, chain, strlen(chain) + 1);
 	*hash = hash_attr(*hash, t.a[NFTA_RULE_EXPRESSIONS]);
@@ -699,9 +701,9 @@ int live_read(const char *table, struct elements *els)
 
 static int gen_cb(const struct nlmsghdr *h, void *data)
 {
-	struct attrs t;
+	struct live_attrs t;
 
-	parse_msg(h, &t);
+	live_parse(h, &t);
 	if (t.a[NFTA_GEN_ID])
 		*(uint32_t *)data = ntohl(mnl_attr_get_u32(t.a[NFTA_GEN_ID]));
 	return MNL_CB_OK;

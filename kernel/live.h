@@ -10,6 +10,21 @@
 
 #include "elements.h"
 
+/* Chains of `svcnft trace` (kernel/trace.h) carry this prefix: reads skip
+ * them and their rules, so a trace running is no drift for apply. */
+#define LIVE_TRACE_PREFIX "trace-"
+bool live_trace_chain(const char *name);
+
+/* Attributes of a message by type (the one attribute parser). */
+#define LIVE_MAXATTR 24
+struct nlattr;
+struct nlmsghdr;
+struct live_attrs {
+	const struct nlattr *a[LIVE_MAXATTR];
+};
+void live_parse(const struct nlmsghdr *h, struct live_attrs *t);
+void live_parse_nested(const struct nlattr *a, struct live_attrs *t);
+
 /* Read table inet TABLE into ELS (initialised here).  A missing table gives
  * exists = false; a table without svcnft's comment gives ours = false and
  * nothing else.  A dump the kernel flags as interrupted, or during which
