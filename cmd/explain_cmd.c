@@ -180,9 +180,9 @@ static void print_text(const struct explain_packet *pk,
 	printf("why:        %s\n", r->why.data);
 	if (!e)
 		return;
-	printf("way in:     %s\nservice:    %s/%s:%lld%s%s%s/%s\n", r->way, e->svc->ns,
-	       e->svc->name, e->sp->port.v, *e->sp->name ? " (port name " : "",
-	       e->sp->name, *e->sp->name ? ")" : "", proto_upper(e->proto));
+	printf("way in:     %s\nservice:    %s/%s:%lld/%s%s%s%s\n", r->way, e->svc->ns,
+	       e->svc->name, e->sp->port.v, proto_upper(e->proto),
+	       *e->sp->name ? " (port name \"" : "", e->sp->name, *e->sp->name ? "\")" : "");
 	if (r->verdict != VERDICT_DNAT)
 		return;
 	print_endpoints(e);

@@ -284,7 +284,9 @@ static bool step_dispatch(struct walk *w, const struct step *s)
 	if (e->reject)
 		why(w, "the service port has no usable endpoint");
 	else
-		why(w, "externalTrafficPolicy or internalTrafficPolicy Local, and no usable endpoint on this node");
+		why(w, "%s Local, and no usable endpoint on this node (--node-name %s)",
+		    e->view == VIEW_CLUSTER ? "internalTrafficPolicy" : "externalTrafficPolicy",
+		    w->p->cfg->node_name ? w->p->cfg->node_name : "");
 	return true;
 }
 
