@@ -52,12 +52,19 @@ static bool parse_dest(const char *s, struct flow *f)
 	return parse_port(colon + 1 + skip, f);
 }
 
-bool flow_parse(const struct flow_opts *o, struct flow *f)
+bool flow_is_dest(const char *s)
+{
+	struct flow f;
+
+	return parse_dest(s, &f);
+}
+
+bool flow_parse(const struct flow_opts *o, const char *dest, struct flow *f)
 {
 	memset(f, 0, sizeof(*f));
-	if (!o->dest || !parse_dest(o->dest, f)) {
+	if (!parse_dest(dest, f)) {
 		fprintf(stderr, "svcnft: invalid destination \"%s\" (want ADDR:PORT[/tcp|udp|sctp], IPv6 as [ADDR]:PORT)\n",
-			o->dest ? o->dest : "");
+			dest);
 		return false;
 	}
 	if (!o->from)
@@ -228,35 +235,51 @@ static void print_json(const struct explain_result *r)
 	svcnft_buf_free(&b);
 }
 
+/* One destination: walk the plan, print the answer. */
+static bool explain_one(const struct plan *p, const struct flow_opts *o,
+			const char *dest, struct explain_packet *pk)
+{
+	struct explain_result r;
+	struct flow f;
+
+	if (!flow_parse(o, dest, &f))
+		return false;
+	pk->dst = f.dst;
+	pk->proto = f.proto;
+	pk->port = f.port;
+	pk->src = f.src;
+	pk->src_known = f.src_set;
+	pk->from_node = f.from_node;
+	if (f.from_node)
+		node_source(pk);
+	explain_walk(p, pk, &r);
+	if (o->json)
+		print_json(&r);
+	else
+		print_text(pk, &r);
+	explain_free(&r);
+	return true;
+}
+
 enum svcnft_status cmd_explain(const struct svcnft_model *m,
 			       const struct svcnft_config *cfg,
 			       const struct flow_opts *o)
 {
 	struct explain_packet pk = {0};
-	struct explain_result r;
 	struct ipaddr *local;
 	struct plan p;
-	struct flow f;
+	bool ok = true;
 
-	if (!flow_parse(o, &f) || !local_addresses(o, &local, &pk.n_local))
+	if (!local_addresses(o, &local, &pk.n_local))
 		return SVCNFT_EUSAGE;
 	pk.local = local;
-	pk.dst = f.dst;
-	pk.proto = f.proto;
-	pk.port = f.port;
-	pk.src = f.src;
-	pk.src_known = f.src_set;
-	pk.from_node = f.from_node;
-	if (f.from_node)
-		node_source(&pk);
 	plan_build(&p, m, cfg);
-	explain_walk(&p, &pk, &r);
-	if (o->json)
-		print_json(&r);
-	else
-		print_text(&pk, &r);
-	explain_free(&r);
+	for (size_t i = 0; i < o->n_dests; i++) {
+		if (i && !o->json)
+			putchar('\n');
+		ok &= explain_one(&p, o, o->dests[i], &pk);
+	}
 	plan_free(&p);
 	free(local);
-	return fflush(stdout) ? SVCNFT_EUSAGE : SVCNFT_OK;
+	return fflush(stdout) || !ok ? SVCNFT_EUSAGE : SVCNFT_OK;
 }

@@ -12,7 +12,8 @@ struct flow_opts {
 	const char *from;		/* ADDR, "node" or NULL */
 	const char *local[EXPLAIN_MAX_LOCAL];	/* --local-address */
 	size_t n_local;
-	const char *dest;		/* DEST:PORT[/PROTO] */
+	char **dests;			/* DEST:PORT[/PROTO]... */
+	size_t n_dests;
 	bool json;			/* -o json */
 };
 
@@ -24,10 +25,14 @@ struct flow {
 	uint16_t port;
 };
 
-/* Parse O's destination and --from (same family); false with a message. */
-bool flow_parse(const struct flow_opts *o, struct flow *f);
+/* Whether S has the form of a destination (not a PATH). */
+bool flow_is_dest(const char *s);
+/* Parse destination DEST and O's --from (same family); false with a
+ * message. */
+bool flow_parse(const struct flow_opts *o, const char *dest, struct flow *f);
 
-/* Where the ruleset compiled from M with CFG sends the flow of O. */
+/* Where the ruleset compiled from M with CFG sends the flows of O (one
+ * per destination: text blocks, or one JSON object per line). */
 enum svcnft_status cmd_explain(const struct svcnft_model *m,
 			       const struct svcnft_config *cfg,
 			       const struct flow_opts *o);

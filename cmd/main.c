@@ -50,7 +50,7 @@ static const struct command {
 	  "show what apply would change (exit 0 none, 1 changes, >=2 error)" },
 	{ "watch", CMD_WATCH, "PATH...",
 	  "apply, then re-apply whenever the input files change (inotify)" },
-	{ "explain", CMD_EXPLAIN, "DEST:PORT[/PROTO] PATH...",
+	{ "explain", CMD_EXPLAIN, "DEST:PORT[/PROTO]... PATH...",
 	  "show where the ruleset sends a new connection to DEST, and why (offline)" },
 	{ "trace", CMD_TRACE, "DEST:PORT[/PROTO]",
 	  "trace that flow through the live table (nftrace) with service and endpoint names" },
@@ -413,7 +413,7 @@ static int check_flow(struct cli *c)
 		return -1;
 	}
 	if (c->cmd == CMD_TRACE)
-		c->flow.dest = c->paths[0];
+		c->trace.dest = c->paths[0];
 	if (c->cmd != CMD_EXPLAIN)
 		return 0;
 	if (c->output && strcmp(c->output, "text") && strcmp(c->output, "json")) {
@@ -426,9 +426,14 @@ static int check_flow(struct cli *c)
 		fputs("svcnft: explain needs DEST:PORT[/PROTO], then the input PATHs\n", stderr);
 		return -1;
 	}
-	c->flow.dest = c->paths[0];
-	c->paths++;
-	c->n_paths--;
+	/* the first is a destination, and so are those after it that look
+	 * like one, up to the last argument */
+	c->flow.dests = c->paths;
+	do {
+		c->flow.n_dests++;
+		c->paths++;
+		c->n_paths--;
+	} while (c->n_paths > 1 && flow_is_dest(c->paths[0]));
 	return 0;
 }
 

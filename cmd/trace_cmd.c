@@ -278,7 +278,7 @@ enum svcnft_status cmd_trace(const struct trace_opts *o)
 	bool exists;
 	int fd;
 
-	if (!flow_parse(&o->flow, &f))
+	if (!flow_parse(&o->flow, o->dest, &f))
 		return SVCNFT_EUSAGE;
 	if ((st = kernel_check_owner(o->table, "trace", &exists)) != SVCNFT_OK)
 		return st;

@@ -7,7 +7,8 @@
 
 struct trace_opts {
 	const char *table;
-	struct flow_opts flow;		/* --from and DEST:PORT[/PROTO] */
+	struct flow_opts flow;		/* --from */
+	const char *dest;		/* DEST:PORT[/PROTO] */
 	unsigned int count;		/* stop after COUNT packets; 0 = no */
 	unsigned int timeout_s;		/* stop after; 0 = no */
 };

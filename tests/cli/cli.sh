@@ -76,6 +76,9 @@ grep -q '^{"verdict":"dnat","service":"default/redis-master:6379","endpoints":\[
 	fail "explain -o json: $(cat "$tmp/out")"
 expect_rc 0 "explain, unknown port" "$bin" explain -s 10.0.0.0/24 -o json 10.0.0.11:1/udp "$ex"
 grep -q '"verdict":"reject"' "$tmp/out" || fail "explain of a port the service lacks: $(cat "$tmp/out")"
+expect_rc 0 "explain, two destinations" "$bin" explain -s 10.0.0.0/24 -o json 10.0.0.11:6379 10.0.0.99:80 "$ex"
+[ "$(grep -c '"verdict":' "$tmp/out")" = 2 ] && grep -q '"verdict":"none"' "$tmp/out" ||
+	fail "explain of two destinations: $(cat "$tmp/out")"
 expect_rc 2 "explain, bad destination" "$bin" explain -s 10.0.0.0/24 10.0.0.11 "$ex"
 expect_rc 2 "explain, IPv6 without brackets" "$bin" explain -s 10.0.0.0/24 fd00::1:80 "$ex"
 expect_rc 2 "explain, --from of the other family" "$bin" explain -s 10.0.0.0/24 --from fd00::1 10.0.0.11:6379 "$ex"
