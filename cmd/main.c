@@ -9,8 +9,10 @@
 
 #include "apply.h"
 #include "diff.h"
+#include "explain_cmd.h"
 #include "kernel.h"
 #include "svcnft.h"
+#include "trace_cmd.h"
 #include "watch.h"
 
 #ifndef SVCNFT_VERSION
@@ -18,11 +20,11 @@
 #endif
 
 enum cmd { CMD_NONE, CMD_COMPILE, CMD_CHECK, CMD_APPLY, CMD_DELETE, CMD_ENV, CMD_DNS,
-	   CMD_DIFF, CMD_WATCH };
+	   CMD_DIFF, CMD_WATCH, CMD_EXPLAIN, CMD_TRACE };
 
 #define C(x) (1u << (x))
-#define ALL (C(CMD_COMPILE) | C(CMD_CHECK) | C(CMD_APPLY) | C(CMD_DELETE) | LIVE)
-#define INPUT (C(CMD_COMPILE) | C(CMD_CHECK) | C(CMD_APPLY) | LIVE)
+#define ALL (C(CMD_COMPILE) | C(CMD_CHECK) | C(CMD_APPLY) | C(CMD_DELETE) | LIVE | C(CMD_TRACE))
+#define INPUT (C(CMD_COMPILE) | C(CMD_CHECK) | C(CMD_APPLY) | LIVE | C(CMD_EXPLAIN))
 #define LIVE (C(CMD_DIFF) | C(CMD_WATCH))
 #define DISC (C(CMD_ENV) | C(CMD_DNS))
 
@@ -48,12 +50,16 @@ static const struct command {
 	  "show what apply would change (exit 0 none, 1 changes, >=2 error)" },
 	{ "watch", CMD_WATCH, "PATH...",
 	  "apply, then re-apply whenever the input files change (inotify)" },
+	{ "explain", CMD_EXPLAIN, "DEST:PORT[/PROTO]... PATH...",
+	  "show where the ruleset sends a new connection to DEST, and why (offline)" },
+	{ "trace", CMD_TRACE, "DEST:PORT[/PROTO]",
+	  "trace that flow through the live table (nftrace) with service and endpoint names" },
 };
 
 enum { OPT_MASQ_ALL = 256, OPT_NODE_NAME, OPT_ZONE, OPT_TTL, OPT_PTR, OPT_HOSTS, OPT_LIMIT,
        OPT_AGAINST, OPT_FULL, OPT_DEBOUNCE, OPT_INTERVAL, OPT_NP_ADDRS,
        OPT_NP_RANGE, OPT_ALLOW_EMPTY, OPT_MAX_REMOVAL, OPT_FORCE, OPT_LOCK_TIMEOUT,
-       OPT_NODE_ZONE };
+       OPT_NODE_ZONE, OPT_FROM, OPT_LOCAL_ADDR, OPT_COUNT, OPT_TIMEOUT };
 
 /* One table feeds getopt_long and --help. */
 static const struct option_desc {
@@ -72,7 +78,7 @@ static const struct option_desc {
 	{ "node-zone", 1, OPT_NODE_ZONE, "ZONE", INPUT, "this node's zone: EndpointSlice zone hints for it are followed" },
 	{ "nodeport-addresses", 1, OPT_NP_ADDRS, "CIDR", INPUT, "node ports answer on local addresses in CIDR, repeatable; default all but loopback" },
 	{ "service-node-port-range", 1, OPT_NP_RANGE, "MIN-MAX", INPUT, "range of valid node ports; default 30000-32767" },
-	{ "output", 1, 'o', "FORMAT", C(CMD_COMPILE) | C(CMD_ENV), "nft (default) or json; env: env (default), json or docker (--env words)" },
+	{ "output", 1, 'o', "FORMAT", C(CMD_COMPILE) | C(CMD_ENV) | C(CMD_EXPLAIN), "nft (default) or json; env: env (default), json or docker (--env words); explain: text or json" },
 	{ "namespace", 1, 'n', "NS", C(CMD_ENV), "namespace of the pod; default default" },
 	{ "zone", 1, OPT_ZONE, "ZONE", C(CMD_DNS), "cluster domain; default cluster.local" },
 	{ "ttl", 1, OPT_TTL, "SECONDS", C(CMD_DNS), "TTL of the records; default 30" },
@@ -87,8 +93,12 @@ static const struct option_desc {
 	{ "lock-timeout", 1, OPT_LOCK_TIMEOUT, "SECONDS", C(CMD_APPLY) | C(CMD_DELETE) | C(CMD_WATCH), "wait at most SECONDS for another svcnft's lock; default 30" },
 	{ "debounce", 1, OPT_DEBOUNCE, "MS", C(CMD_WATCH), "wait for MS milliseconds of quiet before re-applying; default 200" },
 	{ "interval", 1, OPT_INTERVAL, "SECONDS", C(CMD_WATCH), "also re-check the kernel every SECONDS and repair drift" },
-	{ "help", 0, 'h', NULL, ALL | DISC, "show this help" },
-	{ "version", 0, 'V', NULL, ALL | DISC, "show the version" },
+	{ "from", 1, OPT_FROM, "ADDR|node", C(CMD_EXPLAIN) | C(CMD_TRACE), "the client's address, or node for the node's own traffic; default any outside client" },
+	{ "local-address", 1, OPT_LOCAL_ADDR, "ADDR", C(CMD_EXPLAIN), "an address of the node, repeatable; default this host's addresses" },
+	{ "count", 1, OPT_COUNT, "N", C(CMD_TRACE), "stop after N packets of the flow" },
+	{ "timeout", 1, OPT_TIMEOUT, "SECONDS", C(CMD_TRACE), "stop after SECONDS" },
+	{ "help", 0, 'h', NULL, ALL | DISC | C(CMD_EXPLAIN), "show this help" },
+	{ "version", 0, 'V', NULL, ALL | DISC | C(CMD_EXPLAIN), "show the version" },
 };
 
 #define N_OPTS (sizeof(options) / sizeof(options[0]))
@@ -110,6 +120,8 @@ struct cli {
 	bool allow_empty;		/* apply, diff, watch */
 	struct apply_limits limits;	/* apply, delete, watch */
 	struct watch_opts watch;	/* watch */
+	struct flow_opts flow;		/* explain */
+	struct trace_opts trace;	/* trace */
 };
 
 static void usage(FILE *f, enum cmd only)
@@ -322,6 +334,21 @@ static int handle_opt(struct cli *c, int opt, const char *arg)
 		if (opt == OPT_DEBOUNCE)
 			return set_uint(&c->watch.debounce_ms, arg, "debounce", 86400000);
 		return set_uint(&c->watch.interval_s, arg, "interval", 86400);
+	case OPT_FROM:
+		c->flow.from = arg;
+		return 0;
+	case OPT_LOCAL_ADDR:
+		if (c->flow.n_local >= EXPLAIN_MAX_LOCAL) {
+			fprintf(stderr, "svcnft: too many --local-address options (at most %d)\n",
+				EXPLAIN_MAX_LOCAL);
+			return -1;
+		}
+		c->flow.local[c->flow.n_local++] = arg;
+		return 0;
+	case OPT_COUNT:
+		return set_uint(&c->trace.count, arg, "count", 1000000);
+	case OPT_TIMEOUT:
+		return set_uint(&c->trace.timeout_s, arg, "timeout", 86400);
 	case 'n':
 	case OPT_ZONE:
 	case OPT_TTL:
@@ -400,6 +427,38 @@ static int check_disc(const struct cli *c)
 	return 0;
 }
 
+/* explain: DEST:PORT[/PROTO] first, then the input PATHs. */
+static int check_flow(struct cli *c)
+{
+	if (c->cmd == CMD_TRACE && c->n_paths != 1) {
+		fputs("svcnft: trace takes DEST:PORT[/PROTO] and no PATH\n", stderr);
+		return -1;
+	}
+	if (c->cmd == CMD_TRACE)
+		c->trace.dest = c->paths[0];
+	if (c->cmd != CMD_EXPLAIN)
+		return 0;
+	if (c->output && strcmp(c->output, "text") && strcmp(c->output, "json")) {
+		fprintf(stderr, "svcnft: --output: unknown format \"%s\" for explain (text or json)\n",
+			c->output);
+		return -1;
+	}
+	c->flow.json = c->output && !strcmp(c->output, "json");
+	if (!c->n_paths) {
+		fputs("svcnft: explain needs DEST:PORT[/PROTO], then the input PATHs\n", stderr);
+		return -1;
+	}
+	/* the first is a destination, and so are those after it that look
+	 * like one, up to the last argument */
+	c->flow.dests = c->paths;
+	do {
+		c->flow.n_dests++;
+		c->paths++;
+		c->n_paths--;
+	} while (c->n_paths > 1 && flow_is_dest(c->paths[0]));
+	return 0;
+}
+
 static int check_cli(struct cli *c)
 {
 	static struct svcnft_cidr dflt;
@@ -410,10 +469,13 @@ static int check_cli(struct cli *c)
 	}
 	if (check_disc(c) < 0)
 		return -1;
-	if (c->output && c->cmd != CMD_COMPILE && c->cmd != CMD_ENV) {
-		fputs("svcnft: --output applies to compile and env only\n", stderr);
+	if (c->output && c->cmd != CMD_COMPILE && c->cmd != CMD_ENV &&
+	    c->cmd != CMD_EXPLAIN) {
+		fputs("svcnft: --output applies to compile, env and explain only\n", stderr);
 		return -1;
 	}
+	if (check_flow(c) < 0)
+		return -1;
 	if (c->cmd == CMD_COMPILE && c->output && strcmp(c->output, "nft") && strcmp(c->output, "json")) {
 		fprintf(stderr, "svcnft: --output: unknown format \"%s\" (nft or json)\n", c->output);
 		return -1;
@@ -572,6 +634,11 @@ int main(int argc, char **argv)
 	apply_set_limits(&c.limits);
 	if (c.cmd == CMD_DELETE)
 		return run_delete(&c);
+	if (c.cmd == CMD_TRACE) {
+		c.trace.table = c.cfg.table;
+		c.trace.flow = c.flow;
+		return cmd_trace(&c.trace);
+	}
 	if (c.cmd == CMD_WATCH) {
 		c.watch.cfg = &c.cfg;
 		c.watch.paths = c.paths;
@@ -583,6 +650,7 @@ int main(int argc, char **argv)
 	st = load(&c, m);
 	if (st == SVCNFT_OK)
 		st = c.cmd == CMD_DIFF ? cmd_diff(m, &c.cfg, c.against) :
+		     c.cmd == CMD_EXPLAIN ? cmd_explain(m, &c.cfg, &c.flow) :
 		     c.cmd >= CMD_ENV ? emit_disc(&c, m) : emit(&c, m);
 	svcnft_model_free(m);
 	return st;

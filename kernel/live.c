@@ -450,6 +450,11 @@ static int read_elements(struct nl *nl, const char *table, struct el_set *set)
 
 /* Chains and the comments of the masquerade rules. */
 
+bool live_trace_chain(const char *name)
+{
+	return !strncmp(name, LIVE_TRACE_PREFIX, strlen(LIVE_TRACE_PREFIX));
+}
+
 /* A base chain's type, hook, priority and policy (compiler/elements.h). */
 static void put_base(struct elements *els, const char *name, const struct nl_attrs *t)
 {
@@ -479,6 +484,8 @@ static int chain_cb(const struct nlmsghdr *h, void *data)
 	if (strcmp(nl_attr_str(&t, NFTA_CHAIN_TABLE), q->table))
 		return MNL_CB_OK;
 	name = nl_attr_str(&t, NFTA_CHAIN_NAME);
+	if (live_trace_chain(name))
+		return MNL_CB_OK;
 	el_add(&q->els->chains, name, strlen(name));
 	if (t.a[NFTA_CHAIN_HOOK])
 		put_base(q->els, name, &t);
@@ -513,7 +520,7 @@ static int rule_cb(const struct nlmsghdr *h, void *data)
 
 	nl_parse(h, &t);
 	chain = nl_attr_str(&t, NFTA_RULE_CHAIN);
-	if (strcmp(nl_attr_str(&t, NFTA_RULE_TABLE), q->table))
+	if (strcmp(nl_attr_str(&t, NFTA_RULE_TABLE), q->table) || live_trace_chain(chain))
 		return MNL_CB_OK;
 	*hash = fnv(*hash, chain, strlen(chain) + 1);
 	*hash = hash_attr(*hash, t.a[NFTA_RULE_EXPRESSIONS]);

@@ -10,6 +10,11 @@
 
 #include "elements.h"
 
+/* Chains of `svcnft trace` (kernel/trace.h) carry this prefix: reads skip
+ * them and their rules, so a trace running is no drift for apply. */
+#define LIVE_TRACE_PREFIX "trace-"
+bool live_trace_chain(const char *name);
+
 /* Read table inet TABLE into ELS (initialised here).  A missing table gives
  * exists = false; a table without svcnft's comment gives ours = false and
  * nothing else.  A dump the kernel flags as interrupted, or during which

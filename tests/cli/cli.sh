@@ -70,6 +70,22 @@ grep -q 'Service "default/redis-master" is invalid: spec.clusterIPs: Invalid val
 [ -s "$tmp/out" ] && fail "invalid input still printed a ruleset"
 expect_rc 0 "compile" "$bin" compile --service-cidr 10.0.0.0/24 "$ex"
 
+# explain: offline, JSON; usage errors.
+expect_rc 0 "explain" "$bin" explain -s 10.0.0.0/24 -o json --from 10.244.9.9 10.0.0.11:6379 "$ex"
+grep -q '^{"verdict":"dnat","service":"default/redis-master:6379","endpoints":\["[0-9.]*:6379"\],"masquerade":false' "$tmp/out" ||
+	fail "explain -o json: $(cat "$tmp/out")"
+expect_rc 0 "explain, unknown port" "$bin" explain -s 10.0.0.0/24 -o json 10.0.0.11:1/udp "$ex"
+grep -q '"verdict":"reject"' "$tmp/out" || fail "explain of a port the service lacks: $(cat "$tmp/out")"
+expect_rc 0 "explain, two destinations" "$bin" explain -s 10.0.0.0/24 -o json 10.0.0.11:6379 10.0.0.99:80 "$ex"
+[ "$(grep -c '"verdict":' "$tmp/out")" = 2 ] && grep -q '"verdict":"none"' "$tmp/out" ||
+	fail "explain of two destinations: $(cat "$tmp/out")"
+expect_rc 2 "explain, bad destination" "$bin" explain -s 10.0.0.0/24 10.0.0.11 "$ex"
+expect_rc 2 "explain, IPv6 without brackets" "$bin" explain -s 10.0.0.0/24 fd00::1:80 "$ex"
+expect_rc 2 "explain, --from of the other family" "$bin" explain -s 10.0.0.0/24 --from fd00::1 10.0.0.11:6379 "$ex"
+expect_rc 2 "explain without PATH" "$bin" explain 10.0.0.11:6379
+expect_rc 2 "explain -o nft" "$bin" explain -o nft 10.0.0.11:6379 "$ex"
+expect_rc 2 "trace with a PATH" "$bin" trace 10.0.0.11:6379 "$ex"
+
 if [ "$fails" -ne 0 ]; then
 	echo "$fails CLI checks failed"
 	exit 1

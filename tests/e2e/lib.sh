@@ -44,6 +44,13 @@ E2E_NS=()
 E2E_PIDS=()
 E2E_READY=()
 E2E_BG=()
+declare -A E2E_BGNS=() E2E_SRC=() E2E_XJSON=()
+P_NS=
+# explain cross-checks (xplain_check): on unless SVCNFT_E2E_EXPLAIN=0
+E2E_XCHECKS=0
+E2E_XFAILS=0
+E2E_XUS=0
+E2E_XRUNS=0
 E2E_FAILS=0
 E2E_CHECKS=0
 E2E_TMP=
@@ -317,10 +324,15 @@ wait_backends()
 	done
 }
 
-# svcnft_in_node ARGS...: run svcnft in the node namespace.
+# svcnft_in_node ARGS...: run svcnft in the node namespace. A successful
+# apply or delete is recorded for the explain cross-checks (below).
 svcnft_in_node()
 {
-	nsx "$NODE" "$SVCNFT" "$@"
+	local rc=0
+
+	nsx "$NODE" "$SVCNFT" "$@" || rc=$?
+	[ "$rc" -ne 0 ] || xplain_record "$@"
+	return "$rc"
 }
 
 # apply ARGS... : svcnft apply in node with the test service CIDR; fails the
@@ -337,8 +349,10 @@ probe()
 {
 	local ns=$1 proto=$2 host=$3 port=$4 count=${5:-1} to=${6:-2}
 
+	P_NS=$ns
 	P_BATCH=$(client_run "$ns" -t "$to" "$proto/$host/$port/$count") ||
 		probe_failed $?
+	xplain_prefetch
 	tally "$proto/$host/$port/$count"
 }
 
@@ -366,7 +380,9 @@ probe_batch()
 {
 	local ns=$1
 	shift
+	P_NS=$ns
 	P_BATCH=$(client_run "$ns" "$@") || probe_failed $?
+	xplain_prefetch
 }
 
 # A client killed by its time bound leaves fewer lines: the checks on the
@@ -385,6 +401,7 @@ probe_bg()
 	shift 2
 	client_run "$ns" "$@" >"$E2E_TMP/probe.$key" &
 	E2E_BG+=("$!")
+	E2E_BGNS[$key]=$ns
 }
 
 probe_join()
@@ -402,6 +419,8 @@ probe_join()
 probe_load()
 {
 	P_BATCH=$(<"$E2E_TMP/probe.$1")
+	P_NS=${E2E_BGNS[$1]}
+	xplain_prefetch
 }
 
 # tally TARGET: from the last probe output (P_BATCH), set P_OK (answers),
@@ -413,6 +432,7 @@ probe_load()
 tally()
 {
 	eval "$(printf '%s\n' "$P_BATCH" | awk -v t="$1" "$TALLY_AWK")"
+	xplain_check "$1"
 }
 
 # One awk pass per probe: forks are expensive on small VMs.
@@ -498,6 +518,7 @@ e2e_finish()
 	local ms=$(( ($(date +%s%N) - E2E_T0) / 1000000 ))
 
 	[ "$E2E_FAILS" -eq 0 ] || dump_ruleset
+	echo "$(basename "$0"): explain cross-checks: $E2E_XCHECKS ($E2E_XRUNS explain runs), $E2E_XFAILS failed, $((E2E_XUS / 1000)) ms"
 	echo "$(basename "$0"): $E2E_CHECKS checks, $E2E_FAILS failed, ${ms} ms"
 	[ "$E2E_FAILS" -eq 0 ]
 }
@@ -507,4 +528,212 @@ json()
 {
 	cat >"$E2E_TMP/$1"
 	echo "$E2E_TMP/$1"
+}
+
+# Explain cross-checks: every tallied probe is also run through `svcnft
+# explain` with the inputs and options of the last successful apply (the
+# inputs as they were then), --from the probing namespace (node: --from
+# node), in the node namespace (its addresses are the local ones); one
+# explain run per probe output and source address answers all its targets
+# (xplain_prefetch), each tally checks its own. The
+# verdict must agree with the packets: dnat - every answer came from an
+# endpoint explain lists, and the backend saw the client's own address
+# exactly when explain says no masquerade (a client reaching itself is
+# masqueraded when explain says hairpin); reject - every attempt refused;
+# drop - no answer and no refusal; none - no answer was translated.
+# SVCNFT_E2E_EXPLAIN=0 switches them off (debugging).
+
+# xplain_record apply|delete ARGS...: remember what the table now holds.
+xplain_record()
+{
+	local cmd=$1 a skip='' n=0 args=()
+
+	shift
+	case $cmd in
+	delete) rm -f "$E2E_TMP/xplain.args"; return ;;
+	apply) ;;
+	*) return ;;
+	esac
+	for a; do
+		if [ -n "$skip" ]; then
+			skip=
+		elif [ "$a" = --table ]; then
+			skip=1
+		elif [ "$a" = --full ]; then
+			:
+		elif [ "${a#-}" = "$a" ] && [ -e "$a" ]; then
+			n=$((n + 1))
+			cp -r "$a" "$E2E_TMP/xplain.in.$n.$$"
+			args+=("$E2E_TMP/xplain.in.$n.$$")
+		else
+			args+=("$a")
+		fi
+	done
+	printf '%s\0' "${args[@]}" >"$E2E_TMP/xplain.args"
+}
+
+# The source address NS uses towards HOST (cached).
+xplain_src()
+{
+	local k="$1 $2" r
+
+	if [ -z "${E2E_SRC[$k]:-}" ]; then
+		r=$(ip -n "$1" route get "$2" 2>/dev/null) || r=
+		r=${r#* src }
+		E2E_SRC[$k]=${r%% *}
+	fi
+	XSRC=${E2E_SRC[$k]}
+}
+
+xplain_fail()
+{
+	E2E_XFAILS=$((E2E_XFAILS + 1))
+	E2E_FAILS=$((E2E_FAILS + 1))
+	echo "FAIL - explain disagrees with the packets: $*"
+	echo "#   explain: $XJSON"
+	printf '%s\n' "$P_BATCH" | awk -v t="$XT" '$1 == t' | sort | uniq -c |
+		sed 's/^/#   packets: /'
+}
+
+xplain_on()
+{
+	[ "${SVCNFT_E2E_EXPLAIN:-1}" != 0 ] && [ -n "$P_NS" ] &&
+		[ -s "$E2E_TMP/xplain.args" ]
+}
+
+# xplain_dest TARGET: XDEST (explain's DEST:PORT/PROTO), XFROM, XSRC.
+xplain_dest()
+{
+	local proto host port
+
+	IFS=/ read -r proto host port _ <<<"$1"
+	xplain_src "$P_NS" "$host"
+	XFROM=$XSRC
+	[ "$P_NS" != "$NODE" ] || XFROM=node
+	XDEST="$host:$port/$proto"
+	[ "${host#*:}" = "$host" ] || XDEST="[$host]:$port/$proto"
+}
+
+# xplain_run FROM DEST...: explain in the node namespace, one JSON line
+# per DEST into XOUT; false with its error in XOUT.
+xplain_run()
+{
+	local from=$1 args=()
+
+	shift
+	mapfile -d '' args <"$E2E_TMP/xplain.args"
+	E2E_XRUNS=$((E2E_XRUNS + 1))
+	# (no re-execution for huge pages: a process start saved per run)
+	XOUT=$(SVCNFT_NO_HUGEPAGES=1 nsx "$NODE" "$SVCNFT" explain -o json \
+		--from "$from" "$@" "${args[@]}" 2>"$E2E_TMP/xplain.err") || {
+		XOUT="explain failed: $(<"$E2E_TMP/xplain.err")"
+		return 1
+	}
+}
+
+# xplain_prefetch: the answers for every target of P_BATCH (from P_NS),
+# one explain run per source address, into E2E_XJSON.
+xplain_prefetch()
+{
+	local t0 t from i line targets=() dests=()
+	local -A group=() seen=()
+
+	E2E_XJSON=()
+	xplain_on || return 0
+	t0=$EPOCHREALTIME
+	# (bash alone: forks are expensive on small VMs)
+	while read -r t line; do
+		{ [ -n "$line" ] && [ -z "${seen[$t]:-}" ]; } || continue
+		seen[$t]=1
+		xplain_dest "$t"
+		group[$XFROM]+="$t "
+	done <<<"$P_BATCH"
+	for from in "${!group[@]}"; do
+		read -r -a targets <<<"${group[$from]}"
+		dests=()
+		for t in "${targets[@]}"; do
+			xplain_dest "$t"
+			dests+=("$XDEST")
+		done
+		xplain_run "$from" "${dests[@]}" || continue
+		i=0
+		while read -r line; do
+			E2E_XJSON[${targets[$i]}]=$line
+			i=$((i + 1))
+		done <<<"$XOUT"
+	done
+	E2E_XUS=$((E2E_XUS + ${EPOCHREALTIME/./} - ${t0/./}))
+}
+
+# xplain_check TARGET: cross-check the tallied TARGET (P_BATCH, P_NS).
+xplain_check()
+{
+	local t=$1 t0 host
+
+	xplain_on || return 0
+	t0=$EPOCHREALTIME
+	IFS=/ read -r _ host _ <<<"$t"
+	xplain_dest "$t"
+	XT=$t
+	XJSON=${E2E_XJSON[$t]:-}
+	if [ -z "$XJSON" ]; then
+		xplain_run "$XFROM" "$XDEST" || true
+		XJSON=$XOUT
+	fi
+	E2E_XCHECKS=$((E2E_XCHECKS + 1))
+	xplain_verdict "$t from $P_NS" "$host"
+	E2E_XUS=$((E2E_XUS + ${EPOCHREALTIME/./} - ${t0/./}))
+}
+
+# xplain_verdict WHAT HOST: compare XJSON with the tally and P_BATCH.
+xplain_verdict()
+{
+	local what=$1 host=$2 v line name bport peer ip ep port m6=
+	local -A seen=()
+
+	IFS=/ read -r _ _ port _ <<<"$XT"
+
+	[[ $XJSON =~ \"verdict\":\"([a-z]*)\" ]] && v=${BASH_REMATCH[1]}
+	case ${v:-} in
+	reject)
+		{ [ "$P_OK" -eq 0 ] && [ "$P_KINDS" = refused ]; } ||
+			xplain_fail "$what: reject, but answers $P_OK, errors '$P_KINDS'"
+		return ;;
+	drop)
+		{ [ "$P_OK" -eq 0 ] && [[ " $P_KINDS " != *" refused "* ]]; } ||
+			xplain_fail "$what: drop, but answers $P_OK, errors '$P_KINDS'"
+		return ;;
+	dnat)
+		[ "$P_OK" -gt 0 ] || { xplain_fail "$what: dnat, but no answer"; return; } ;;
+	none) ;;
+	*) xplain_fail "$what: no verdict"; return ;;
+	esac
+	[ "${host#*:}" = "$host" ] || m6=6
+	while read -r line name bport peer _; do
+		{ [ "$line" = "$XT" ] && [ "$name" != ERR ] &&
+			[ -z "${seen["$name $bport $peer"]:-}" ]; } || continue
+		seen["$name $bport $peer"]=1
+		ip=	# pod_ip / pod_ip6 of pod<i>, without a fork
+		if [[ $name =~ ^pod([0-9]+)$ ]]; then
+			ip="10.244.${BASH_REMATCH[1]}.2"
+			[ -z "$m6" ] || ip="fd00:10:244:${BASH_REMATCH[1]}::2"
+		fi
+		ep="$ip:$bport"
+		[ -z "$m6" ] || ep="[$ip]:$bport"
+		if [ "$v" = none ]; then
+			{ [ "$bport" = "$port" ] && { [ -z "$ip" ] || [ "$ip" = "$host" ]; }; } ||
+				xplain_fail "$what: none, but $name answered on $bport"
+		elif [[ $XJSON != *"\"$ep\""* ]]; then
+			xplain_fail "$what: $name ($ep) answered, not an endpoint of explain's"
+		elif [ "$ip" = "$XSRC" ]; then
+			{ [[ $XJSON == *'"hairpin":true'* ]] && [ "$peer" != "$XSRC" ]; } ||
+				xplain_fail "$what: hairpin to $ep, backend saw $peer"
+		elif [[ $XJSON == *'"masquerade":true'* ]]; then
+			[ "$peer" != "$XSRC" ] ||
+				xplain_fail "$what: masquerade, but $ep saw the client $peer"
+		else
+			[ "$peer" = "$XSRC" ] ||
+				xplain_fail "$what: no masquerade, but $ep saw $peer, not $XSRC"
+		fi
+	done <<<"$P_BATCH"
 }
