@@ -162,7 +162,7 @@ sv apply "$tmp/snap"
 # watch: an empty List, then a missing endpoints file; the rules stay
 before=$(ruleset)
 # not through nsx: $! must be svcnft itself (ip netns exec execs it)
-ip netns exec "$ns" "$svcnft" watch --debounce 50 "$tmp/snap" 2>"$tmp/watch.log" &
+ip netns exec "$ns" "$svcnft" watch --debounce 50 --interval 1 "$tmp/snap" 2>"$tmp/watch.log" &
 pids+=($!)
 wait_log() {
 	for _ in $(seq 100); do grep -q -- "$1" "$tmp/watch.log" && return 0; sleep 0.05; done
@@ -178,10 +178,13 @@ mv "$tmp/snap/20-endpoints.json" "$tmp/endpoints.away"
 expect "F2 watch: the missing endpoints file is refused" 'wait_log "refusing to shrink"'
 sleep 0.2
 expect "F1/F2 watch: ruleset unchanged through both" '[ "$(ruleset)" = "$before" ]'
+mv "$tmp/endpoints.away" "$tmp/snap/20-endpoints.json"
+expect "watch: the --interval check reads the kernel, whatever the saved state" \
+	'wait_log "interval check: table inet svcnft is up to date; no transaction sent (read" &&
+	! grep -q "interval check:.*saved state" "$tmp/watch.log"'
 kill "${pids[0]}"
 wait "${pids[0]}" 2>/dev/null || true
 pids=()
-mv "$tmp/endpoints.away" "$tmp/snap/20-endpoints.json"
 
 # --- F3: base chains changed by hand
 sv apply "$tmp/a.json"

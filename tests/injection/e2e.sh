@@ -47,7 +47,9 @@ python3 "$src/tests/injection/gen.py" "$svcnft" --per-class 20 --seed 66 \
 cp "$src/testdata/hostile-labels/in.json" "$tmp/ok/hostile-labels.json"
 n_ok=0 n_bad=0
 for f in "$tmp"/ok/*.json; do
-	nsx "$svcnft" apply -s 10.0.0.0/24 "$f" 2>"$tmp/err" ||
+	# inputs of one class (a hostile kind) hold no Service, and one after
+	# the other they shrink the table: the guards are not what is tested
+	nsx "$svcnft" apply --allow-empty --force -s 10.0.0.0/24 "$f" 2>"$tmp/err" ||
 		{ cat "$tmp/err"; fail "apply $f"; }
 	others | cmp -s - "$tmp/before" || fail "$f changed another table"
 	nsx nft list tables | grep -q pwned && fail "$f created a table"
