@@ -37,13 +37,13 @@ run() {
 	[ "$want" != 4 ] || [ "$(wc -l <"$tmp/err")" = 1 ] ||
 		{ cat "$tmp/err"; fail "svcnft $*: more than one line"; }
 }
-run 0 "" compile -s 10.0.0.0/24 "$tmp/in.json"
+run 0 "" compile "$tmp/in.json"
 grep -q '^table inet svcnft {' "$tmp/out" || fail "compile as nobody printed no table"
-run 0 "" compile -o json -s 10.0.0.0/24 "$tmp/in.json"
-run 0 "" env -s 10.0.0.0/24 "$tmp/in.json"
-run 0 "" dns -s 10.0.0.0/24 "$tmp/in.json"
-run 4 "the input is valid; the kernel check needs CAP_NET_ADMIN" check -s 10.0.0.0/24 "$tmp/in.json"
-run 4 "apply needs CAP_NET_ADMIN" apply -s 10.0.0.0/24 "$tmp/in.json"
+run 0 "" compile -o json "$tmp/in.json"
+run 0 "" env "$tmp/in.json"
+run 0 "" dns "$tmp/in.json"
+run 4 "the input is valid; the kernel check needs CAP_NET_ADMIN" check "$tmp/in.json"
+run 4 "apply needs CAP_NET_ADMIN" apply "$tmp/in.json"
 run 4 "delete needs CAP_NET_ADMIN" delete
 # validation comes first: an invalid input is exit 3 whatever the privileges
 run 3 "is invalid" check -s 10.0.0.0/24 "$tmp/bad.json"
