@@ -54,7 +54,8 @@ enum { OPT_MASQ_ALL = 256, OPT_NODE_NAME, OPT_ZONE, OPT_TTL, OPT_PTR, OPT_HOSTS,
        OPT_AGAINST, OPT_FULL, OPT_DEBOUNCE, OPT_INTERVAL, OPT_NP_ADDRS,
        OPT_NP_RANGE };
 
-/* One table feeds getopt_long and --help. */
+/* One table feeds getopt_long, the check that a command takes an option,
+ * --help and the shell completion. */
 static const struct option_desc {
 	const char *name;
 	int has_arg;
@@ -328,29 +329,95 @@ static enum cmd find_command(const char *name)
 	return CMD_NONE;
 }
 
-static int parse_args(struct cli *c, int argc, char **argv)
+/* getopt's short options from the table: "t:s:...". */
+static void short_opts(char *s)
+{
+	for (size_t i = 0; i < N_OPTS; i++) {
+		if (options[i].val >= 256)
+			continue;
+		*s++ = (char)options[i].val;
+		if (options[i].has_arg)
+			*s++ = ':';
+	}
+	*s = '\0';
+}
+
+static size_t opt_index(int val)
+{
+	size_t i = 0;
+
+	while (i < N_OPTS - 1 && options[i].val != val)
+		i++;
+	return i;
+}
+
+/* An option the command does not use is a usage error. */
+static int check_taken(enum cmd cmd, size_t i, char short_name)
+{
+	if (cmd == CMD_NONE || (options[i].cmds & C(cmd)))
+		return 0;
+	if (short_name)
+		fprintf(stderr, "svcnft: %s does not take -%c (--%s)\n",
+			commands[cmd - 1].name, short_name, options[i].name);
+	else
+		fprintf(stderr, "svcnft: %s does not take --%s\n",
+			commands[cmd - 1].name, options[i].name);
+	return -1;
+}
+
+struct seen {
+	size_t i;		/* in options[] */
+	char short_name;	/* as spelled, or 0 for the long name */
+	const char *arg;
+};
+
+/* The options on the command line in order into SEEN (ARGC entries):
+ * their count, or -1 after getopt reported an unknown one. */
+static int collect_opts(int argc, char **argv, struct seen *seen)
 {
 	struct option lo[N_OPTS + 1];
-	int opt;
+	char so[2 * N_OPTS + 1];
+	int opt, li = -1, n = 0;
 
 	memset(lo, 0, sizeof(lo));
 	for (size_t i = 0; i < N_OPTS; i++)
 		lo[i] = (struct option){ options[i].name, options[i].has_arg, NULL,
 					 options[i].val };
-	while ((opt = getopt_long(argc, argv, "t:s:c:o:n:hV", lo, NULL)) != -1)
-		if (handle_opt(c, opt, optarg) < 0)
+	short_opts(so);
+	while ((opt = getopt_long(argc, argv, so, lo, &li)) != -1) {
+		if (opt == '?')
 			return -1;
-	if (optind < argc) {
+		seen[n++] = (struct seen){ li >= 0 ? (size_t)li : opt_index(opt),
+					   li >= 0 ? 0 : (char)opt, optarg };
+		li = -1;
+	}
+	return n;
+}
+
+/* Options may come before or after the command (getopt permutes): they
+ * are collected first, checked against the command, then handled. */
+static int parse_args(struct cli *c, int argc, char **argv)
+{
+	struct seen *seen = calloc((size_t)argc, sizeof(*seen));
+	int n = seen ? collect_opts(argc, argv, seen) : -1;
+	int rc = n < 0 ? -1 : 0;
+
+	if (rc == 0 && optind < argc) {
 		c->cmd = find_command(argv[optind]);
 		if (c->cmd == CMD_NONE) {
 			fprintf(stderr, "svcnft: unknown command \"%s\"\n", argv[optind]);
-			return -1;
+			rc = -1;
 		}
 		optind++;
 	}
+	for (int k = 0; rc == 0 && k < n; k++)
+		rc = check_taken(c->cmd, seen[k].i, seen[k].short_name);
+	for (int k = 0; rc == 0 && k < n; k++)
+		rc = handle_opt(c, options[seen[k].i].val, seen[k].arg);
+	free(seen);
 	c->paths = argv + optind;
 	c->n_paths = argc - optind;
-	return 0;
+	return rc;
 }
 
 static int check_disc(const struct cli *c)
@@ -361,10 +428,6 @@ static int check_disc(const struct cli *c)
 	    strcmp(c->output, "json") && strcmp(c->output, "docker")) {
 		fprintf(stderr, "svcnft: --output: unknown format \"%s\" for env (env, json or docker)\n",
 			c->output);
-		return -1;
-	}
-	if (c->cmd == CMD_DNS && c->output) {
-		fputs("svcnft: dns takes no --output (see --ptr and --hosts)\n", stderr);
 		return -1;
 	}
 	if (!svcnft_namespace_valid(c->ns)) {
@@ -388,10 +451,6 @@ static int check_cli(struct cli *c)
 	}
 	if (check_disc(c) < 0)
 		return -1;
-	if (c->output && c->cmd != CMD_COMPILE && c->cmd != CMD_ENV) {
-		fputs("svcnft: --output applies to compile and env only\n", stderr);
-		return -1;
-	}
 	if (c->cmd == CMD_COMPILE && c->output && strcmp(c->output, "nft") && strcmp(c->output, "json")) {
 		fprintf(stderr, "svcnft: --output: unknown format \"%s\" (nft or json)\n", c->output);
 		return -1;
@@ -526,7 +585,8 @@ int main(int argc, char **argv)
 	c.cfg.cluster_cidrs = c.pod_cidrs;
 	c.cfg.nodeport_cidrs = c.np_cidrs;
 	if (parse_args(&c, argc, argv) < 0) {
-		fputs("Try 'svcnft --help'.\n", stderr);
+		fprintf(stderr, "Try 'svcnft %s%s--help'.\n", c.cmd ? commands[c.cmd - 1].name : "",
+			c.cmd ? " " : "");
 		return SVCNFT_EUSAGE;
 	}
 	if (c.help || c.version) {

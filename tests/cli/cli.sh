@@ -7,6 +7,7 @@ root=$2
 man="$root/man/svcnft.8"
 ex="$root/testdata/examples/cluster.json"
 fails=0
+export SVCNFT_NO_HUGEPAGES=1	# one process per run: no re-execution
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -72,6 +73,54 @@ grep -q 'Service "default/redis-master" is invalid: spec.clusterIPs: Invalid val
 for c in compile env dns; do
 	expect_rc 0 "$c on the example with default options" "$bin" $c "$ex"
 done
+
+# Options are checked per command: one a command does not use is a usage
+# error naming both, wherever it stands; the ones its --help lists are taken.
+# Refusals are checked before --help is acted on: with --help a broken
+# check prints help instead of reaching the kernel.
+"$bin" --help | awk '/^  (-., |    )--[a-z]/ { sub(/^  (-., |    )--/, "");
+	print $1, ($2 ~ /^[A-Z][A-Z=-]*$/ ? $2 : "") }' >"$tmp/opts"
+[ "$(wc -l <"$tmp/opts")" -ge 15 ] || fail "cannot read the options from --help"
+awk '/^Commands:/{f=1;next} /^$/{f=0} f{print $1}' "$tmp/help" >"$tmp/cmds"
+# each command with every option its --help lists, at once: all are
+# checked before any value is (so "x" as a value does not hide a refusal)
+while read -r c; do
+	"$bin" "$c" --help >"$tmp/h-$c"
+	set --
+	while read -r o a; do
+		grep -q -- "--$o\b" "$tmp/h-$c" && set -- "$@" "--$o${a:+=x}"
+	done <"$tmp/opts"
+	[ $# -ge 3 ] || fail "$c --help lists only $*"
+	"$bin" "$c" "$@" --help >/dev/null 2>"$tmp/err"
+	grep -q "does not take" "$tmp/err" && fail "$c refuses an option its --help lists: $(cat "$tmp/err")"
+done <"$tmp/cmds"
+# each option with a command whose --help does not list it
+while read -r o a; do
+	c=$(while read -r c; do grep -q -- "--$o\b" "$tmp/h-$c" || { echo "$c"; break; }; done <"$tmp/cmds")
+	[ -n "$c" ] || continue		# taken by all (--help, --version)
+	expect_rc 2 "$c --$o" "$bin" "$c" "--$o${a:+=x}" --help "$ex"
+	grep -q "^svcnft: $c does not take --$o\$" "$tmp/err" || fail "$c --$o: $(head -c 200 "$tmp/err")"
+done <"$tmp/opts"
+expect_rc 2 "compile --full" "$bin" compile --full "$ex"
+grep -qx "svcnft: compile does not take --full" "$tmp/err" || fail "compile --full: $(cat "$tmp/err")"
+expect_rc 2 "option before the command" "$bin" --debounce 5 compile "$ex"
+grep -q "compile does not take --debounce" "$tmp/err" || fail "--debounce before compile: $(cat "$tmp/err")"
+expect_rc 2 "short option" "$bin" delete -s 10.96.0.0/12 --help
+grep -q "delete does not take -s (--service-cidr)" "$tmp/err" || fail "delete -s: $(cat "$tmp/err")"
+expect_rc 2 "dns -o" "$bin" dns -o json "$ex"
+expect_rc 2 "watch --against" "$bin" watch --against "$tmp/a" --help "$ex"
+expect_rc 2 "unused option with a bad value" "$bin" env --ttl abc "$ex"
+grep -q "env does not take --ttl" "$tmp/err" || fail "env --ttl abc: $(cat "$tmp/err")"
+expect_rc 0 "compile's options" "$bin" compile -t t -s 10.96.0.0/12 -c 10.244.0.0/16 --masquerade-all \
+	--node-name node-a --nodeport-addresses 192.168.0.0/16 --service-node-port-range 30000-32767 \
+	--limit objects=100 -o json "$ex"
+expect_rc 0 "env's options" "$bin" env -n shop -o docker -s 10.96.0.0/12 --limit depth=64 "$ex"
+expect_rc 0 "dns's options" "$bin" dns --zone example.org --ttl 5 --ptr -s 10.96.0.0/12 "$ex"
+"$bin" compile -c 10.244.0.0/16 "$ex" >"$tmp/saved.nft"
+expect_rc 0 "diff's options" "$bin" diff --against "$tmp/saved.nft" -t svcnft -c 10.244.0.0/16 "$ex"
+expect_rc 0 "apply --full --help" "$bin" apply --full --help
+expect_rc 0 "watch --debounce --interval --help" "$bin" watch --debounce 5 --interval 1 --help
+expect_rc 0 "abbreviated option" "$bin" compile --masq "$ex"
 
 if [ "$fails" -ne 0 ]; then
 	echo "$fails CLI checks failed"
