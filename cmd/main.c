@@ -487,14 +487,6 @@ static enum svcnft_status load(struct cli *c, struct svcnft_model *m)
 	return st;
 }
 
-/* Refuse to touch a table of the same name that svcnft did not create. */
-static enum svcnft_status check_owner(const struct cli *c, bool *exists)
-{
-	return kernel_check_owner(c->cfg.table, c->cmd == CMD_CHECK ?
-				  "the input is valid; the kernel check" :
-				  commands[c->cmd - 1].name, exists);
-}
-
 static enum svcnft_status run_delete(const struct cli *c)
 {
 	char script[128];
@@ -504,7 +496,7 @@ static enum svcnft_status run_delete(const struct cli *c)
 
 	if (lock < 0)
 		return SVCNFT_EKERNEL;
-	st = check_owner(c, &exists);
+	st = kernel_check_owner(c->cfg.table, "delete", &exists);
 	if (st == SVCNFT_OK && !exists)
 		fprintf(stderr, "svcnft: no table inet %s, nothing to delete\n", c->cfg.table);
 	else if (st == SVCNFT_OK) {
@@ -523,7 +515,7 @@ static enum svcnft_status emit(const struct cli *c, struct svcnft_model *m)
 	struct svcnft_stats st;
 	enum svcnft_status rc = SVCNFT_OK;
 	bool json = c->output && !strcmp(c->output, "json");
-	bool exists;
+	bool private;
 
 	if (c->cmd == CMD_APPLY)	/* renders only what it sends */
 		return cmd_apply(m, &c->cfg, c->full);
@@ -534,12 +526,11 @@ static enum svcnft_status emit(const struct cli *c, struct svcnft_model *m)
 	if (c->cmd == CMD_COMPILE) {
 		if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout))
 			rc = SVCNFT_EUSAGE;
-	} else if ((rc = check_owner(c, &exists)) == SVCNFT_OK) {
-		rc = kernel_run(out.data, true);
+	} else if ((rc = kernel_check_script(c->cfg.table, out.data, &private)) == SVCNFT_OK) {
 		svcnft_model_stats(m, &c->cfg, &st);
-		if (rc == SVCNFT_OK)
-			fprintf(stderr, "svcnft: kernel accepts table inet %s: %zu services, %zu service ports, %zu backends\n",
-				c->cfg.table, st.services, st.service_ports, st.backends);
+		fprintf(stderr, "svcnft: kernel accepts table inet %s%s: %zu services, %zu service ports, %zu backends\n",
+			c->cfg.table, private ? " (checked in a private network namespace)" : "",
+			st.services, st.service_ports, st.backends);
 	}
 	svcnft_buf_free(&out);
 	return rc;
