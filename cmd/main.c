@@ -144,14 +144,14 @@ static bool is_path(const char *arg)
 	return arg && (strstr(arg, "PATH") || strstr(arg, "FILE") || strstr(arg, "DIR"));
 }
 
-/* The options matching WANT as a case pattern ("--table|-t|..."): with
- * FILES those whose value is a path, else those taking any value. */
-static void case_pattern(FILE *f, bool files)
+/* The options that take a value as a case pattern ("--table|-t|..."):
+ * PATHS 1 only those whose value is a path, -1 only the others, 0 all. */
+static void case_pattern(FILE *f, int paths)
 {
 	const char *sep = "";
 
 	for (size_t i = 0; i < N_OPTS; i++) {
-		if (!options[i].has_arg || (files && !is_path(options[i].arg)))
+		if (!options[i].has_arg || (paths && (paths > 0) != is_path(options[i].arg)))
 			continue;
 		fprintf(f, "%s--%s", sep, options[i].name);
 		if (options[i].val < 256)
@@ -167,7 +167,7 @@ static const char comp_head[] =
 	"# from svcnft's option table.\n"
 	"_svcnft()\n{\n"
 	"\tlocal cur=${COMP_WORDS[COMP_CWORD]} opt=${COMP_WORDS[COMP_CWORD-1]}\n"
-	"\tlocal cmd= skip= w i\n"
+	"\tlocal cmd='' skip='' w i\n"
 	"\tCOMPREPLY=()\n"
 	"\t# the command: the first word that is neither an option nor a value\n"
 	"\tfor ((i = 1; i < COMP_CWORD; i++)); do\n"
@@ -229,11 +229,11 @@ static void comp_operands(FILE *f)
 static int print_completion(FILE *f)
 {
 	fputs(comp_head, f);
-	case_pattern(f, false);
+	case_pattern(f, 0);
 	fputs(comp_value, f);
-	case_pattern(f, true);
+	case_pattern(f, 1);
 	fputs(comp_files, f);
-	case_pattern(f, false);
+	case_pattern(f, -1);
 	fputs(") return ;;\n\tesac\n\tif [[ $cur == -* ]]; then\n\t\tcase $cmd in\n", f);
 	comp_options(f);
 	fputs("\t\tesac\n\t\tmapfile -t COMPREPLY < <(compgen -W \"$w\" -- \"$cur\")\n"

@@ -16,6 +16,9 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 "$bin" completion bash >"$tmp/script" || fail "svcnft completion bash exits non-zero"
 cmp -s "$tmp/script" "$script" || fail "the generated $script differs from svcnft completion bash"
 bash -n "$script" || fail "syntax"
+if command -v shellcheck >/dev/null; then
+	shellcheck -s bash "$script" || fail "shellcheck"
+fi
 "$bin" completion zsh 2>/dev/null && fail "completion zsh accepted"
 "$bin" --help | grep -q completion && fail "the hidden completion command is in --help"
 
