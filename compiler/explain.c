@@ -27,7 +27,7 @@ struct step {
 	bool nodeport;		/* key protocol . port on a local address */
 };
 
-static step_fn step_service_check, step_firewall, step_dispatch;
+static step_fn step_service_check, step_firewall, step_dispatch, step_unallocated;
 
 static const struct step steps[] = {
 	{ "filter: service-check", true, step_service_check, NULL, false, false },
@@ -36,6 +36,7 @@ static const struct step steps[] = {
 	{ "nat: external-local", false, step_dispatch, "nodeports-local", true, true },
 	{ "nat: services", true, step_dispatch, "service-ips", false, false },
 	{ "nat: services", true, step_dispatch, "nodeports", false, true },
+	{ "nat: services", true, step_unallocated, NULL, false, false },
 };
 
 const char *explain_verdict_name(enum explain_verdict v)
@@ -208,6 +209,20 @@ static bool step_firewall(struct walk *w, const struct step *s)
 	}
 	line(w, s->chain, "not in @firewall%s\n", w->f->sfx);
 	return false;
+}
+
+/* `ip daddr @service-cidrs4 drop`: a new connection to an address of a
+ * service CIDR that no dispatch map took. */
+static bool step_unallocated(struct walk *w, const struct step *s)
+{
+	if (!in_cidrs(w->f->svc_cidrs, w->f->n_svc_cidrs, &w->pk->dst)) {
+		line(w, s->chain, "not in @service-cidrs%s\n", w->f->sfx);
+		return false;
+	}
+	line(w, s->chain, "in @service-cidrs%s: drop\n", w->f->sfx);
+	w->r->verdict = VERDICT_DROP;
+	why(w, "an address of a service CIDR that no service holds on this protocol and port");
+	return true;
 }
 
 /* `ip daddr != 127.0.0.0/8 ip daddr @nodeport-addresses fib daddr type

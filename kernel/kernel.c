@@ -1,6 +1,8 @@
-/* kernel: libnftables for transactions, the table owner lookup. */
+/* kernel: libnftables for transactions, the table owner check. */
+#define _GNU_SOURCE	/* unshare */
 #include <errno.h>
 #include <netdb.h>
+#include <sched.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -81,18 +83,49 @@ void kernel_report(const char *what, const char *table, int err)
 			"leaving it alone (choose another --table)\n", table);
 }
 
-enum svcnft_status kernel_check_owner(const char *table, const char *what,
-				      bool *exists)
+/* kernel_check_owner's verdict on state ST (errno ERR). */
+static enum svcnft_status owner_verdict(enum table_state st, int err, const char *table,
+					const char *what, bool *exists)
 {
-	int err;
-	enum table_state st = kernel_table_state(table, &err);
-
 	if (st == TABLE_ABSENT || st == TABLE_OURS) {
 		*exists = st == TABLE_OURS;
 		return SVCNFT_OK;
 	}
 	kernel_report(what, table, st == TABLE_FOREIGN ? 0 : err);
 	return SVCNFT_EKERNEL;
+}
+
+enum svcnft_status kernel_check_owner(const char *table, const char *what,
+				      bool *exists)
+{
+	int err;
+	enum table_state st = kernel_table_state(table, &err);
+
+	return owner_verdict(st, err, table, what, exists);
+}
+
+int kernel_private_netns(bool own_user)
+{
+	if (!own_user && !unshare(CLONE_NEWNET))
+		return 0;
+	return unshare(CLONE_NEWUSER | CLONE_NEWNET) ? -errno : 0;
+}
+
+enum svcnft_status kernel_check_script(const char *table, const char *script,
+				       bool *private)
+{
+	bool exists;
+	int err;
+	enum table_state st = kernel_table_state(table, &err);
+
+	*private = st == TABLE_ERROR && (err == EPERM || err == EACCES) &&
+		   kernel_private_netns(true) == 0;
+	if (*private)	/* an empty namespace: no table to own */
+		return kernel_run(script, true);
+	if (owner_verdict(st, err, table, "the input is valid; the kernel check",
+			  &exists) != SVCNFT_OK)
+		return SVCNFT_EKERNEL;
+	return kernel_run(script, true);
 }
 
 /* libnftables repeats one kernel error for every command of the batch:

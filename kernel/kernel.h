@@ -30,6 +30,21 @@ void kernel_report(const char *what, const char *table, int err);
 enum svcnft_status kernel_check_owner(const char *table, const char *what,
 				      bool *exists);
 
+/* Move the calling process into a network namespace of its own, inside a
+ * user namespace of its own with OWN_USER or when it lacks CAP_SYS_ADMIN
+ * (in it the process holds CAP_NET_ADMIN; unprivileged users may do this
+ * where the system allows them user namespaces): 0 or -errno.  Nothing it
+ * does there reaches the caller's ruleset. */
+int kernel_private_netns(bool own_user);
+
+/* check's kernel part: refuse a foreign table of the same name, then have
+ * the kernel check SCRIPT without committing it.  Without CAP_NET_ADMIN
+ * the check runs in a private network namespace (kernel_private_netns,
+ * the process stays there) and *PRIVATE is set; only when that is not
+ * allowed either does it fail with the missing-privilege message. */
+enum svcnft_status kernel_check_script(const char *table, const char *script,
+				       bool *private);
+
 /* Run SCRIPT through libnftables as one transaction (or only check it when
  * DRY_RUN).  Returns SVCNFT_OK or SVCNFT_EKERNEL with libnftables' message
  * printed to stderr. */

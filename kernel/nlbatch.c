@@ -7,7 +7,6 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,8 +278,7 @@ static int template_child(const char *skeleton, const char *table, int fd)
 	struct svcnft_buf out = {0};
 	int null;
 
-	/* without CAP_SYS_ADMIN, a user namespace of our own may still do */
-	if (unshare(CLONE_NEWNET) && unshare(CLONE_NEWUSER | CLONE_NEWNET))
+	if (kernel_private_netns(false))
 		return TPL_UNSHARE;
 	if (!getenv("SVCNFT_DEBUG_LOADER") &&
 	    (null = open("/dev/null", O_WRONLY)) >= 0)

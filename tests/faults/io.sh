@@ -15,7 +15,7 @@ cleanup() { rm -rf "$tmp"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 ex=$src/testdata/examples/cluster.json
-S="$svcnft compile -s 10.0.0.0/24"
+S="$svcnft compile"
 n=0
 
 # expect RC PATTERN CMD...: exit status and a stderr line matching PATTERN
@@ -71,7 +71,7 @@ fi
 # a directory emptied while being read: a complete result or exit 2
 mkdir "$tmp/race"
 svc() {
-	printf '{"kind":"Service","metadata":{"name":"s%d","namespace":"default"},"spec":{"clusterIP":"10.0.0.%d","ports":[{"port":80}]}}\n' \
+	printf '{"kind":"Service","metadata":{"name":"s%d","namespace":"default"},"spec":{"clusterIP":"10.96.0.%d","ports":[{"port":80}]}}\n' \
 		"$1" "$1" >"$tmp/race/s$1.json"
 }
 for i in $(seq 200); do

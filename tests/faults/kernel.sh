@@ -36,7 +36,7 @@ grep -q 10.0.0.1 "$tmp/owned" || fail "could not create the owned table"
 for cmd in apply delete; do
 	rc=0
 	if [ $cmd = apply ]; then
-		nsx "$svcnft" apply -s 10.0.0.0/24 "$ex" 2>"$tmp/err" || rc=$?
+		nsx "$svcnft" apply "$ex" 2>"$tmp/err" || rc=$?
 	else
 		nsx "$svcnft" delete 2>"$tmp/err" || rc=$?
 	fi
@@ -52,7 +52,7 @@ holder=
 nsx nft list table inet svcnft >/dev/null 2>&1 && fail "owned table outlived its owner"
 
 # 2. a foreign table named by --table, next to svcnft's own applied table.
-nsx "$svcnft" apply -s 10.0.0.0/24 "$ex" 2>/dev/null
+nsx "$svcnft" apply "$ex" 2>/dev/null
 nsx nft list table inet svcnft >"$tmp/ours"
 nsx nft add table inet theirs '{ comment "not svcnft"; }'
 nsx nft add set inet theirs s '{ type ipv4_addr; elements = { 192.0.2.1 }; }'
@@ -76,7 +76,7 @@ rc=0
 nsx "$svcnft" apply -s 10.0.0.0/24 "$src/testdata/err-ports/svc.json" 2>/dev/null || rc=$?
 [ "$rc" = 3 ] || fail "invalid input: exit $rc, expected 3"
 rc=0
-nsx "$svcnft" apply -s 10.0.0.0/24 --limit objects=3 "$ex" 2>/dev/null || rc=$?
+nsx "$svcnft" apply --limit objects=3 "$ex" 2>/dev/null || rc=$?
 [ "$rc" = 2 ] || fail "over --limit objects: exit $rc, expected 2"
 nsx nft list table inet svcnft | cmp -s - "$tmp/ours" || fail "refused input changed the table"
 echo "ok: invalid and over-limit inputs: exit 3 and 2, table unchanged"

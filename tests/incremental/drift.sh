@@ -15,12 +15,10 @@ T=$tmp
 export SVCNFT_LOCK_DIR=$T
 bad=0
 IN=$DATA/examples/cluster.json
-A="--service-cidr 10.0.0.0/24"
 
 # apply INPUT: run apply, its message into $T/msg
 apply() {
-	# shellcheck disable=SC2086
-	ip netns exec "$NS" "$SVCNFT" apply $A "$1" 2> "$T/msg" ||
+	ip netns exec "$NS" "$SVCNFT" apply "$1" 2> "$T/msg" ||
 		{ echo "FAIL: apply $1: $(cat "$T/msg")"; bad=1; }
 }
 # expect DESC PATTERN: the last apply's message matches PATTERN

@@ -70,7 +70,7 @@ run_case() {
 	ns=
 }
 
-run_case cluster svcnft "$src" --service-cidr 10.0.0.0/24 \
+run_case cluster svcnft "$src" \
 	--cluster-cidr 10.244.0.0/16 testdata/examples/cluster.json
 run_case dualstack-affinity svcnft "$src" --service-cidr 10.0.0.0/24 \
 	--service-cidr fd00:10:96::/112 --cluster-cidr 10.244.0.0/16 \

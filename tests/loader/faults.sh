@@ -16,11 +16,10 @@ netns_setup ldf
 T=$tmp
 export SVCNFT_LOCK_DIR=$T
 IN=$DATA/examples/cluster.json
-A=(--service-cidr 10.0.0.0/24)
 bad=0
 ok() { echo "ok   $1"; }
 no() { echo "FAIL: $1"; [ -z "${2:-}" ] || cat "$2"; bad=1; }
-apply() { nsx "$SVCNFT" apply "${A[@]}" "$@"; }
+apply() { nsx "$SVCNFT" apply "$@"; }
 listing() { nsx nft list ruleset; }
 
 nsx nft add table inet bystander '{ comment "not svcnft"; }'
@@ -74,16 +73,16 @@ nsx nft delete table inet svcnft
 
 # 4. without CAP_SYS_ADMIN: a user namespace compiles the skeleton
 if nsx setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin \
-	"$SVCNFT" apply "${A[@]}" "$IN" 2> "$T/err" &&
+	"$SVCNFT" apply "$IN" 2> "$T/err" &&
    grep -q "netlink batch" "$T/err"; then
 	ok "without CAP_SYS_ADMIN: batch prepared in a user namespace"
 else
 	no "without CAP_SYS_ADMIN" "$T/err"
 fi
 # 5. a full replace keeps the affinity entries, with their remaining time
-nsx "$SVCNFT" apply "${A[@]}" "$DATA/affinity/svc.json" 2> "$T/err" || no "apply affinity" "$T/err"
+nsx "$SVCNFT" apply --service-cidr 10.0.0.0/24 "$DATA/affinity/svc.json" 2> "$T/err" || no "apply affinity" "$T/err"
 nsx nft add element inet svcnft affinity4-tcp '{ 192.168.1.2 . 10.0.0.101 . 80 . 1 timeout 600s }'
-nsx "$SVCNFT" apply --full "${A[@]}" "$DATA/affinity/svc.json" 2> "$T/err" || no "apply --full" "$T/err"
+nsx "$SVCNFT" apply --full --service-cidr 10.0.0.0/24 "$DATA/affinity/svc.json" 2> "$T/err" || no "apply --full" "$T/err"
 if nsx nft list set inet svcnft affinity4-tcp | grep -q '192.168.1.2 . 10.0.0.101 . 80 . 1 timeout 10m expires 9m'; then
 	ok "full replace keeps affinity entries and their remaining time"
 else

@@ -98,7 +98,10 @@ static void test_cluster_ip(void **state)
 			    "dnat default/web:80 [10.244.1.2:8080 10.244.2.2:8080] -");
 	assert_string_equal(walk(&t, "", "10.0.0.1", 81), "reject  [] -");
 	assert_string_equal(walk(&t, "", "10.0.0.2", 80), "reject  [] -");
-	assert_string_equal(walk(&t, "", "10.0.0.9", 80), "none  [] -");
+	/* an unallocated address of the service CIDR; outside it, no rule */
+	assert_string_equal(walk(&t, "", "10.0.0.9", 80), "drop  [] -");
+	assert_string_equal(walk(&t, "node", "10.0.0.9", 80), "drop  [] -");
+	assert_string_equal(walk(&t, "", "10.1.0.9", 80), "none  [] -");
 	/* without --cluster-cidr only hairpin is masqueraded */
 	assert_string_equal(walk(&t, "10.244.1.2", "10.0.0.1", 80),
 			    "dnat default/web:80 [10.244.1.2:8080 10.244.2.2:8080] - hairpin");
