@@ -75,6 +75,12 @@ void el_fmt_cidr(struct svcnft_buf *b, const struct svcnft_cidr *c)
 	buf_printf(b, "/%u", c->plen);
 }
 
+void el_fmt_id(struct svcnft_buf *b, const struct plan_entry *e)
+{
+	el_fmt_key(b, e);
+	buf_printf(b, " : %u", e->aff_id);
+}
+
 void el_fmt_slot(struct svcnft_buf *b, const struct plan_family *f,
 		 const struct plan_aff *a, size_t slot)
 {
@@ -216,6 +222,7 @@ static const struct { const char *base, *key, *data; } forms[] = {
 	{ "service-ips", "apn", "v" }, { "external-local", "apn", "v" },
 	{ "nodeports", "pn", "v" }, { "nodeports-local", "pn", "v" },
 	{ "backends", "apns", "an" }, { "nodeport-backends", "pns", "an" },
+	{ "affinity-ids", "apn", "s" }, { "nodeport-affinity-ids", "pn", "s" },
 };
 
 bool el_form(const char *name, const char **key, const char **data)
@@ -245,7 +252,7 @@ bool el_direct_set(const char *base)
 static const char *const service_sets_[] = {
 	"cluster-ips", "service-ports", "service-ips", "external-local",
 	"nodeports", "nodeports-local", "firewall", "firewall-allow",
-	"backends", "nodeport-backends",
+	"backends", "nodeport-backends", "affinity-ids", "nodeport-affinity-ids",
 };
 
 int el_service_rank(const char *name)
@@ -410,6 +417,24 @@ static void backend_map(struct elements *els, const struct plan_family *f,
 	}
 }
 
+static void id_map(struct elements *els, const struct plan_family *f,
+		   const char *name, bool nodeport, struct svcnft_buf *b)
+{
+	struct el_set *s;
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n_e; i++)
+		n += plan_entry_has_id(&f->e[i]) &&
+		     plan_views[f->e[i].view].nodeport == nodeport;
+	s = set_of(els, name, f, plan_set_size(n));
+	for (size_t i = 0; i < f->n_e; i++)
+		if (plan_entry_has_id(&f->e[i]) &&
+		    plan_views[f->e[i].view].nodeport == nodeport) {
+			el_fmt_id(b, &f->e[i]);
+			el_add_buf(&s->el, b);
+		}
+}
+
 static void other_sets(struct elements *els, const struct plan_family *f,
 		       struct svcnft_buf *b)
 {
@@ -425,6 +450,9 @@ static void other_sets(struct elements *els, const struct plan_family *f,
 	cidr_set(els, f, "service-cidrs", f->svc_cidrs, f->n_svc_cidrs, b);
 	backend_map(els, f, "backends", f->n_backends, b);
 	backend_map(els, f, "nodeport-backends", f->n_np_backends, b);
+	id_map(els, f, "affinity-ids", false, b);
+	id_map(els, f, "nodeport-affinity-ids", true, b);
+	set_of(els, "affinity-marks", f, PLAN_AFFINITY_SIZE);
 	for (int p = 0; p < PLAN_N_PROTOS; p++) {
 		plan_affinity_set(name, sizeof(name), f, (enum proto)p);
 		elements_add_set(els, name, PLAN_AFFINITY_SIZE);

@@ -50,6 +50,8 @@ void el_fmt_cidr(struct svcnft_buf *b, const struct svcnft_cidr *c);
 /* A firewall-allow element: E's key . the source range C. */
 void el_fmt_fw(struct svcnft_buf *b, const struct plan_entry *e,
 	       const struct svcnft_cidr *c);
+/* An affinity id element: E's key : its id. */
+void el_fmt_id(struct svcnft_buf *b, const struct plan_entry *e);
 void el_fmt_slot(struct svcnft_buf *b, const struct plan_family *f,
 		 const struct plan_aff *a, size_t slot);
 /* The comments of the masquerade chain's rules, joined with ", ". */

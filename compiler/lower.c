@@ -141,6 +141,7 @@ static void add_entry(struct plan_family *f, const struct svc *s,
 	if (s->affinity)
 		e->affinity = s->aff_timeout.set ? (uint32_t)s->aff_timeout.v
 						 : DEFAULT_AFFINITY_TIMEOUT;
+	e->aff_local = local && !plan_views[view].offset;
 	e->n = local ? pb->n_local : pb->n_all;
 	e->reject = !pb->n_all;
 	if (e->n) {
@@ -259,6 +260,64 @@ static void add_service(struct plan *p, const struct svcnft_model *m,
 	}
 }
 
+/* Affinity ids: a hash of the service port's name (stable across applies,
+ * so that live affinity entries keep their meaning), made unique within
+ * the family by probing; only a colliding port's id depends on order. */
+struct id_slot {
+	const struct svc_port *sp;	/* NULL: free */
+	bool local;
+	uint32_t id;
+};
+
+static uint32_t fnv1a(uint32_t h, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 16777619u;
+	return h;
+}
+
+static uint32_t port_hash(const struct plan_entry *e)
+{
+	const char *parts[] = { e->svc->ns, e->svc->name, e->sp->name,
+				proto_name(e->proto), e->aff_local ? "local" : "" };
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
+		h = fnv1a(h, parts[i], strlen(parts[i]) + 1);
+	return h;
+}
+
+/* The table's slot for ID: the one holding it, or the free one to take. */
+static struct id_slot *id_find(struct id_slot *t, size_t mask, uint32_t id)
+{
+	size_t i = (id * 2654435761u) & mask;
+
+	while (t[i].sp && t[i].id != id)
+		i = (i + 1) & mask;
+	return &t[i];
+}
+
+static void assign_ids(struct plan_family *f)
+{
+	size_t size = plan_set_size(f->n_e), mask = size - 1;
+	struct id_slot *t = xcalloc(size, sizeof(*t));
+
+	for (size_t i = 0; i < f->n_e; i++) {
+		struct plan_entry *e = &f->e[i];
+		uint32_t id = port_hash(e);
+		struct id_slot *s;
+
+		if (!e->affinity)
+			continue;
+		while ((s = id_find(t, mask, id))->sp &&
+		       (s->sp != e->sp || s->local != e->aff_local))
+			id++;
+		*s = (struct id_slot){ e->sp, e->aff_local, id };
+		e->aff_id = id;
+	}
+	free(t);
+}
+
 static void family_init(struct plan_family *f, int family,
 			const struct svcnft_config *cfg,
 			const struct svcnft_cidr *svc_cidrs, size_t n_svc_cidrs)
@@ -302,6 +361,7 @@ void plan_build(struct plan *p, const struct svcnft_model *m,
 
 		f->n_vips = uniq_ips(f->vips, f->n_vips);
 		f->n_hairpin = uniq_ips(f->hairpin, f->n_hairpin);
+		assign_ids(f);
 		if (f->n_groups)
 			qsort(f->groups, f->n_groups, sizeof(*f->groups), group_cmp);
 		if (f->n_affs)
@@ -353,6 +413,16 @@ void plan_affinity_set(char *buf, size_t len, const struct plan_family *f,
 		       enum proto p)
 {
 	snprintf(buf, len, "affinity%s-%s", f->sfx, proto_name(p));
+}
+
+const char *plan_ids_map(enum plan_view v)
+{
+	return plan_views[v].nodeport ? "nodeport-affinity-ids" : "affinity-ids";
+}
+
+bool plan_entry_has_id(const struct plan_entry *e)
+{
+	return e->affinity && e->n && !plan_views[e->view].offset;
 }
 
 void plan_slot_map(char *buf, size_t len, const struct plan_family *f,

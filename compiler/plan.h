@@ -58,6 +58,8 @@ struct plan_entry {
 	uint16_t port;			/* the node port for node-port views */
 	bool reject;			/* no endpoint anywhere: reject */
 	uint32_t affinity;		/* timeout in seconds, 0 = none */
+	uint32_t aff_id;		/* affinity: its service port's id */
+	bool aff_local;			/* offset 0 slots of the local list */
 	struct backend *backends;	/* sorted; slot i is backends[i] */
 	size_t n;
 	const struct svc *svc;
@@ -65,9 +67,16 @@ struct plan_entry {
 };
 
 /* A chain shared by all entries with the same (n, affinity), and for
- * affinity also the same protocol: nft 1.0.6 keeps `typeof` keys of at
- * most four parts (a fifth makes listing the set abort), so the affinity
- * key is client . VIP . port . slot in one set per protocol. */
+ * affinity also the same protocol (one affinity set per protocol).
+ *
+ * Affinity is per service port, whichever way in (as kube-proxy): the
+ * affinity key is client . service-port id . slot.  nft 1.0.6 cannot put
+ * a map lookup inside a concatenation, so the affinity chain looks the id
+ * up into meta mark (map affinity-ids, keyed like the dispatch map) after
+ * saving the packet's mark in map affinity-marks under its ct id; the
+ * slot chain puts the mark back before the DNAT.  Entries of one service
+ * port share an id, except a cluster IP with internalTrafficPolicy Local
+ * (its slots 0.. index the local list, not every endpoint). */
 struct plan_group {
 	enum plan_view view;
 	size_t n;
@@ -139,6 +148,13 @@ void plan_chain_slot(char *buf, size_t len, const struct plan_family *f,
 /* "affinity4-tcp" and "affinity-slots4-tcp-T" */
 void plan_affinity_set(char *buf, size_t len, const struct plan_family *f,
 		       enum proto p);
+/* The id map of view V, without the family: "affinity-ids" or
+ * "nodeport-affinity-ids". */
+const char *plan_ids_map(enum plan_view v);
+/* Whether E is an element of its view's id map (the local views share
+ * the element of their shortcut view). */
+bool plan_entry_has_id(const struct plan_entry *e);
+#define PLAN_MARKS_TIMEOUT 1	/* seconds a saved mark is kept */
 void plan_slot_map(char *buf, size_t len, const struct plan_family *f,
 		   const struct plan_aff *a);
 /* Whether E is in its dispatch map (cluster IPs without any endpoint are

@@ -117,15 +117,14 @@ static json_t *svc_key(struct jctx *j, const struct plan_family *f,
 	return view_key(j, f, true, last);
 }
 
-/* KW saddr . KW daddr . th dport . LAST */
+/* KW saddr . meta mark . LAST (the mark holds the service-port id) */
 static json_t *client_key(struct jctx *j, const struct plan_family *f,
 			  json_t *last)
 {
 	json_t *l = json_array();
 
 	push(j, l, payload(f->kw, "saddr"));
-	push(j, l, payload(f->kw, "daddr"));
-	push(j, l, payload("th", "dport"));
+	push(j, l, meta("mark"));
 	push(j, l, last);
 	return concat(l);
 }
@@ -462,10 +461,40 @@ static void backends(struct jctx *j, const struct plan_family *f,
 	add_elements(j, name, f->sfx, el);
 }
 
+/* The id maps (keyed like the dispatch maps) and the saved marks. */
+static void id_maps(struct jctx *j, const struct plan_family *f)
+{
+	for (int np = 0; np < 2; np++) {
+		const char *name = np ? "nodeport-affinity-ids" : "affinity-ids";
+		json_t *el = json_array();
+		size_t n = 0;
+
+		for (size_t i = 0; el && i < f->n_e; i++) {
+			const struct plan_entry *e = &f->e[i];
+
+			if (!plan_entry_has_id(e) || plan_views[e->view].nodeport != np)
+				continue;
+			push(j, el, json_pack("[o, I]", entry_key(j, e, NULL),
+					      (json_int_t)e->aff_id));
+			n++;
+		}
+		declare(j, "map", name, f->sfx,
+			np ? dtypes("inet_proto", "inet_service", NULL, NULL) :
+			     dtypes(f->addr_type, "inet_proto", "inet_service", NULL),
+			json_string("mark"), NULL, plan_set_size(n));
+		add_elements(j, name, f->sfx, el);
+	}
+	declare(j, "map", "affinity-marks", f->sfx,
+		typeof_expr(json_pack("{s:{s:s}}", "ct", "key", "id")),
+		json_string("mark"), json_pack("[s, s]", "timeout", "dynamic"),
+		PLAN_AFFINITY_SIZE);
+}
+
 static void affinity_sets(struct jctx *j, const struct plan_family *f)
 {
 	char name[64];
 
+	id_maps(j, f);
 	for (int p = 0; p < PLAN_N_PROTOS; p++) {
 		plan_affinity_set(name, sizeof(name), f, (enum proto)p);
 		declare(j, "set", name, "",
@@ -520,6 +549,24 @@ static void family_chains(struct jctx *j, const struct plan_family *f)
 	add_chain(j, c);
 }
 
+/* update @affinity-marksF { ct id timeout 1s : meta mark }, in the map
+ * statement of nftables >= 1.1's JSON (1.0.6 has none). */
+static json_t *save_mark(const struct plan_family *f)
+{
+	return json_pack("{s:{s:s, s:{s:{s:{s:{s:s}}, s:i}}, s:o, s:s+}}", "map",
+			 "op", "update", "elem", "elem", "val", "ct", "key", "id",
+			 "timeout", PLAN_MARKS_TIMEOUT, "data", meta("mark"),
+			 "map", "@affinity-marks", f->sfx);
+}
+
+/* meta mark set ct id map @affinity-marksF */
+static json_t *restore_mark(const struct plan_family *f)
+{
+	return json_pack("{s:{s:o, s:{s:{s:{s:{s:s}}, s:s+}}}}", "mangle",
+			 "key", meta("mark"), "value", "map", "key", "ct", "key",
+			 "id", "data", "@affinity-marks", f->sfx);
+}
+
 /* Affinity lb chain C of group G: a remembered slot, else a random one. */
 static void affinity_rules(struct jctx *j, const struct plan_family *f,
 			   const struct plan_group *g, const char *c)
@@ -528,6 +575,11 @@ static void affinity_rules(struct jctx *j, const struct plan_family *f,
 	char slot[64], set[64], vmap[64] = "@";
 
 	plan_affinity_set(set, sizeof(set), f, g->proto);
+	add_rule(j, c, NULL, 2, save_mark(f),
+		 json_pack("{s:{s:o, s:{s:{s:o, s:s++}}}}", "mangle", "key", meta("mark"),
+			   "value", "map", "key",
+			   view_key(j, f, !plan_views[g->view].nodeport, NULL),
+			   "data", "@", plan_ids_map(g->view), f->sfx));
 	for (size_t s = 0; s < g->n; s++) {
 		plan_chain_slot(slot, sizeof(slot), f, aff, s);
 		add_rule(j, c, NULL, 2,
@@ -586,6 +638,7 @@ static void slot_rules(struct jctx *j, const struct plan_family *f)
 					   "val", client_key(j, f, slot_const(off + i)),
 					   "timeout", (json_int_t)a->timeout,
 					   "set", "@", set));
+			add_rule(j, c, NULL, 1, restore_mark(f));
 			add_rule(j, c, NULL, 2, dport_nonzero(),
 				 dnat_map(j, f, a->view, slot_const(off + i)));
 		}

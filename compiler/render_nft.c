@@ -266,17 +266,61 @@ static void slot_map(struct svcnft_buf *b, const struct plan_family *f,
 	buf_puts(b, "\t}\n\n");
 }
 
+static void el_id(struct out *o, const struct plan_family *f, size_t k)
+{
+	el_fmt_id(o->b, &f->e[k]);
+}
+
+static bool no_id(const struct plan_family *f, size_t i)
+{
+	return !plan_entry_has_id(&f->e[i]) || plan_views[f->e[i].view].nodeport;
+}
+
+static bool no_nodeport_id(const struct plan_family *f, size_t i)
+{
+	return !plan_entry_has_id(&f->e[i]) || !plan_views[f->e[i].view].nodeport;
+}
+
+static size_t count_ids(const struct plan_family *f, bool nodeport)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n_e; i++)
+		n += !(nodeport ? no_nodeport_id : no_id)(f, i);
+	return n;
+}
+
+/* The service-port ids of the affinity keys, and the saved marks. */
+static void id_maps(struct out *o, const struct plan_family *f)
+{
+	struct svcnft_buf t = {0};
+
+	buf_printf(&t, "type %s . inet_proto . inet_service : mark", f->addr_type);
+	declare(o, "map", "affinity-ids", f, t.data, count_ids(f, false));
+	elements(o, f->n_e, f, el_id, no_id);
+	end(o);
+	declare(o, "map", "nodeport-affinity-ids", f,
+		"type inet_proto . inet_service : mark", count_ids(f, true));
+	elements(o, f->n_e, f, el_id, no_nodeport_id);
+	end(o);
+	buf_printf(o->b, "\tmap affinity-marks%s {\n\t\ttypeof ct id : meta mark\n"
+		   "\t\tsize %d\n\t\tflags dynamic,timeout\n\t}\n\n",
+		   f->sfx, PLAN_AFFINITY_SIZE);
+	svcnft_buf_free(&t);
+}
+
 /* One affinity set per protocol, and one slot verdict map per (protocol,
  * timeout) in use. */
 static void affinity_sets(struct out *o, const struct plan_family *f)
 {
 	char name[64];
 
+	id_maps(o, f);
 	for (int p = 0; p < PLAN_N_PROTOS; p++) {
 		plan_affinity_set(name, sizeof(name), f, (enum proto)p);
-		buf_printf(o->b, "\tset %s {\n\t\ttypeof %s saddr . %s daddr . th dport . numgen random mod 1\n"
+		buf_printf(o->b, "\tset %s {\n\t\ttypeof %s saddr . meta mark . numgen random mod 1\n"
 			   "\t\tsize %d\n\t\tflags dynamic,timeout\n\t}\n\n",
-			   name, f->kw, f->kw, PLAN_AFFINITY_SIZE);
+			   name, f->kw, PLAN_AFFINITY_SIZE);
 	}
 	for (size_t t = 0; t < f->n_affs; t++)
 		slot_map(o->b, f, &f->affs[t], true);
@@ -289,11 +333,11 @@ static void slot_const(struct svcnft_buf *b, size_t i)
 	buf_printf(b, "numgen inc mod 1 offset %zu", i);
 }
 
-/* client . VIP . port . slot: the protocol is in the set's name. */
+/* client . service-port id (in meta mark) . slot. */
 static void affinity_key(struct svcnft_buf *b, const struct plan_family *f,
 			 size_t slot)
 {
-	buf_printf(b, "%s saddr . %s daddr . th dport . ", f->kw, f->kw);
+	buf_printf(b, "%s saddr . meta mark . ", f->kw);
 	slot_const(b, slot);
 }
 
@@ -325,7 +369,8 @@ static void slot_chain(struct svcnft_buf *b, const struct plan_family *f,
 	plan_chain_slot(chain, sizeof(chain), f, a, i);
 	buf_printf(b, "\tchain %s {\n\t\tupdate @%s { ", chain, set);
 	affinity_key(b, f, slot);
-	buf_printf(b, " timeout %us }\n\t\t", a->timeout);
+	buf_printf(b, " timeout %us }\n\t\tmeta mark set ct id map @affinity-marks%s\n\t\t",
+		   a->timeout, f->sfx);
 	dnat_head(b, f, a->view);
 	slot_const(b, slot);
 	dnat_tail(b, f, a->view);
@@ -346,6 +391,12 @@ static void affinity_chain(struct svcnft_buf *b, const struct plan_family *f,
 	char slot[64], set[64];
 
 	plan_affinity_set(set, sizeof(set), f, g->proto);
+	buf_printf(b, "\t\tupdate @affinity-marks%s { ct id timeout %ds : meta mark } meta mark set ",
+		   f->sfx, PLAN_MARKS_TIMEOUT);
+	if (!plan_views[g->view].nodeport)
+		buf_printf(b, "%s daddr . ", f->kw);
+	buf_printf(b, "meta l4proto . th dport map @%s%s\n",
+		   plan_ids_map(g->view), f->sfx);
 	for (size_t s = 0; s < g->n; s++) {
 		plan_chain_slot(slot, sizeof(slot), f, a, s);
 		buf_puts(b, "\t\t");

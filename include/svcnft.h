@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define SVCNFT_LAYOUT_VERSION 2
+#define SVCNFT_LAYOUT_VERSION 3
 
 /* Exit codes shared by the CLI and the library's status values. */
 enum svcnft_status {

@@ -95,7 +95,7 @@ static int set_cb(const struct nlmsghdr *h, void *data)
 /* Elements.  Each set's layout is known by its name. */
 
 enum kind { K_ADDR, K_PORTS, K_DISPATCH, K_HAIRPIN, K_CIDR, K_BACKEND,
-	    K_FW, K_SLOT, K_SKIP };
+	    K_FW, K_SLOT, K_ID, K_SKIP };
 
 struct interval {
 	uint8_t a[16];
@@ -130,6 +130,8 @@ static enum kind set_kind(const char *name, int *family, bool *addr)
 		{ "service-cidrs", K_CIDR, true },
 		{ "backends", K_BACKEND, true },
 		{ "nodeport-backends", K_BACKEND, false },
+		{ "affinity-ids", K_ID, true },
+		{ "nodeport-affinity-ids", K_ID, false },
 	};
 	size_t n;
 
@@ -229,7 +231,7 @@ static bool key_len_ok(struct elem_q *q, size_t len)
 {
 	static const size_t extra[] = {
 		[K_ADDR] = 0, [K_PORTS] = 8, [K_DISPATCH] = 8, [K_BACKEND] = 12,
-		[K_CIDR] = 0, [K_SLOT] = 4,
+		[K_CIDR] = 0, [K_SLOT] = 4, [K_ID] = 8,
 	};
 
 	if (q->kind == K_SLOT)
@@ -300,6 +302,14 @@ static void decode(struct elem_q *q, const struct nl_attrs *e, const uint8_t *k)
 		put_addr(q, d);
 		buf_puts(&q->b, " . ");
 		put_port(q, d + q->alen);
+		break;
+	case K_ID:
+		put_service_key(q, k);
+		if (!data_value(e->a[NFTA_SET_ELEM_DATA], &d, &dlen) || dlen != 4) {
+			q->bad = true;
+			return;
+		}
+		buf_printf(&q->b, " : %u", host_u32(d));
 		break;
 	case K_SLOT:
 		buf_printf(&q->b, "%u : ", host_u32(k));

@@ -171,6 +171,24 @@ static void enc_backends(struct enc *x, const char *map)
 	}
 }
 
+/* KEY : the service port's affinity id. */
+static void enc_ids(struct enc *x, const char *map)
+{
+	const struct plan_family *f = x->f;
+
+	enc_set(x, map);
+	for (size_t i = 0; i < f->n_e; i++) {
+		const struct plan_entry *e = &f->e[i];
+		struct elem el = {0};
+
+		if (!plan_entry_has_id(e) || strcmp(plan_ids_map(e->view), map))
+			continue;
+		k_entry(&el, e);
+		k_u32(el.data, &el.dlen, e->aff_id);
+		nb_elw_add(&x->w, &el);
+	}
+}
+
 /* Every element of the sets el_direct_set() names. */
 static void encode(struct msgs *m, const struct plan *p)
 {
@@ -187,6 +205,8 @@ static void encode(struct msgs *m, const struct plan *p)
 			enc_dispatch(&x, maps[k]);
 		enc_backends(&x, "backends");
 		enc_backends(&x, "nodeport-backends");
+		enc_ids(&x, "affinity-ids");
+		enc_ids(&x, "nodeport-affinity-ids");
 	}
 	nb_elw_close(&x.w);
 	svcnft_buf_free(&x.tmp);

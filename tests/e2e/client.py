@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """e2e client: COUNT TCP connections or UDP datagrams to each target.
 
-Usage: client.py [-t TIMEOUT] PROTO/HOST/PORT[/COUNT]...  (one python start
-for many targets: process start-up is slow on small VMs).
+Usage: client.py [-t TIMEOUT] [-s SOURCE] PROTO/HOST/PORT[/COUNT]...  (one
+python start for many targets: process start-up is slow on small VMs).
+-s binds the sockets of the targets after it to the local address SOURCE;
+their lines then name the target as PROTO/HOST/PORT/COUNT@SOURCE.
 Prints one line per attempt, "TARGET RESULT <ms>" (ms: time taken), RESULT
 being the server's reply, or "ERR refused",
 "ERR timeout" or "ERR <strerror, spaces as _>".  Every attempt uses a new
@@ -11,6 +13,16 @@ socket (new source port, so a new conntrack entry and a new choice).
 import socket
 import sys
 import time
+
+SOURCE = None
+
+
+def new_socket(kind, timeout):
+	s = socket.socket(socket.AF_INET, kind)
+	s.settimeout(timeout)
+	if SOURCE:
+		s.bind((SOURCE, 0))
+	return s
 
 
 def result(start, what):
@@ -27,8 +39,7 @@ def answer(start, data):
 
 def tcp_once(host, port, timeout):
 	start = time.monotonic()
-	s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-	s.settimeout(timeout)
+	s = new_socket(socket.SOCK_STREAM, timeout)
 	try:
 		s.connect((host, port))
 		data = b""
@@ -50,8 +61,7 @@ def tcp_once(host, port, timeout):
 
 def udp_once(host, port, timeout):
 	start = time.monotonic()
-	s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-	s.settimeout(timeout)
+	s = new_socket(socket.SOCK_DGRAM, timeout)
 	try:
 		s.connect((host, port))
 		try:
@@ -80,22 +90,30 @@ def udp_once(host, port, timeout):
 
 
 def main(argv):
+	global SOURCE
 	timeout = 2.0
 	args = argv[1:]
-	if len(args) >= 2 and args[0] in ("-t", "--timeout"):
-		timeout = float(args[1])
-		args = args[2:]
 	if not args:
-		sys.stderr.write("usage: client.py [-t TIMEOUT] tcp|udp/HOST/PORT[/COUNT]...\n")
+		sys.stderr.write("usage: client.py [-t TIMEOUT] [-s SOURCE] tcp|udp/HOST/PORT[/COUNT]...\n")
 		return 2
-	for spec in args:
+	while args:
+		if len(args) >= 2 and args[0] in ("-t", "--timeout"):
+			timeout = float(args[1])
+			args = args[2:]
+			continue
+		if len(args) >= 2 and args[0] in ("-s", "--source"):
+			SOURCE = args[1]
+			args = args[2:]
+			continue
+		spec = args.pop(0)
 		f = spec.split("/")
 		if len(f) not in (3, 4) or f[0] not in ("tcp", "udp"):
 			sys.stderr.write("client.py: bad target %s\n" % spec)
 			return 2
 		once = tcp_once if f[0] == "tcp" else udp_once
+		name = spec + ("@" + SOURCE if SOURCE else "")
 		for _ in range(int(f[3]) if len(f) == 4 else 1):
-			print(spec, once(f[1], int(f[2]), timeout), flush=True)
+			print(name, once(f[1], int(f[2]), timeout), flush=True)
 	return 0
 
 

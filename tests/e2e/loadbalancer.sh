@@ -8,7 +8,11 @@
 # filtered; an ingress with ipMode Proxy is left alone; an external IP
 # reaches the service (masqueraded), its other ports reach the node's own
 # listener untouched, and an external IP of a service without endpoints is
-# refused at once.
+# refused at once. As in kube-proxy's packet-flow tests (TestNoEndpointsReject,
+# TestLoadBalancer): the LB IP and node port of a LoadBalancer service without
+# endpoints are refused from outside and from a pod, a pod outside
+# loadBalancerSourceRanges is dropped like any other source, and a pod's
+# traffic to an external IP is masqueraded (externalTrafficPolicy Cluster).
 . "$(dirname "$0")/lib.sh"
 e2e_init "$@"
 topo_up 2
@@ -19,6 +23,7 @@ LB_ANNOT=192.168.100.11	# lb-annot, annotation ranges 192.168.78.0/24 (CLIENT2_I
 LB_PROXY=192.168.100.12	# lb-proxy, ipMode Proxy
 EXT=192.168.100.20	# ext, also a local address of the node
 EXT_EMPTY=192.168.100.21	# ext-empty, also a local address of the node
+LB_EMPTY=192.168.100.13	# lb-empty, no endpoints, node port 30084
 ip -n "$CLIENT" route add 192.168.100.0/24 via "$NODE_IP"
 ip -n "$CLIENT2" route add 192.168.100.0/24 via "$NODE_IP2"
 ip -n "$NODE" addr add "$EXT/32" dev svc
@@ -61,6 +66,7 @@ $(svc lb-proxy 10.96.0.83 LoadBalancer "$(ports 30083 30056)" "$(ingress $LB_PRO
 $(slice lb-proxy)
 $(svc ext 10.96.0.81 ClusterIP "$(ports), \"externalIPs\": [ \"$EXT\" ]")
 $(slice ext)
+$(svc lb-empty 10.96.0.85 LoadBalancer "$(ports 30084 30057)" "$(ingress $LB_EMPTY)")
   { "kind": "Service", "apiVersion": "v1",
     "metadata": { "name": "ext-empty", "namespace": "default" },
     "spec": { "clusterIP": "10.96.0.84", "externalIPs": [ "$EXT_EMPTY" ],
@@ -91,10 +97,16 @@ IN2=("tcp/$LB_ANNOT/80/20" "udp/$LB_ANNOT/53/20" "tcp/$NODE_IP2/30081/20"
 DROP1=("tcp/$LB_ANNOT/80/2" "udp/$LB_ANNOT/53/2")
 DROP2=("tcp/$LB/80/2" "udp/$LB/53/2")
 NODE1=("tcp/$EXT/2222/3" "udp/$EXT/2222/3")
+EMPTY=("tcp/$LB_EMPTY/80/3" "tcp/$NODE_IP/30084/3")
 probe_bg client "$CLIENT" -t 1 "${IN1[@]}" "${DROP1[@]}" "${NODE1[@]}" \
 	"tcp/$LB_PROXY/80/2" "tcp/$EXT_EMPTY/80/3"
 probe_bg client2 "$CLIENT2" -t 1 "${IN2[@]}" "${DROP2[@]}"
 probe_bg node "$NODE" -t 1 "${NODE1[@]}"
+probe_join
+# a second round: more clients at once slow the first ones past the 20 s
+# bound on a loaded machine
+probe_bg empty "$CLIENT" -t 1 "${EMPTY[@]}"
+probe_bg pod1 "$(pod_ns 1)" -t 1 "${EMPTY[@]}" "tcp/$LB/80/2" "tcp/$EXT/80/10"
 probe_join
 
 answered()	# SRC TARGET... : every attempt answered by pod1/pod2, masqueraded
@@ -144,6 +156,19 @@ check "$LB_PROXY:80 (ipMode Proxy): not handled, not refused (got '$P_KINDS')" \
 tally "tcp/$EXT_EMPTY/80/3"
 what="external IP $EXT_EMPTY:80 of a service without endpoints"
 expect_refused "$what"
+probe_load empty
+for t in "${EMPTY[@]}"; do
+	tally "$t"
+	expect_refused "${t%/*} (LoadBalancer without endpoints) from client"
+done
+
+probe_load pod1
+for t in "${EMPTY[@]}"; do
+	tally "$t"
+	expect_refused "${t%/*} (LoadBalancer without endpoints) from pod1"
+done
+dropped pod1 "a pod outside lb's loadBalancerSourceRanges" "tcp/$LB/80/2"
+answered pod1 "tcp/$EXT/80/10"
 
 probe_load node
 for t in "${NODE1[@]}"; do

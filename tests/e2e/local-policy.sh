@@ -11,12 +11,19 @@
 #  - internalTrafficPolicy Local: cluster-IP traffic only to local
 #    endpoints, dropped if there is none;
 #  - without --node-name both policies behave as Cluster.
+# From kube-proxy's packet-flow tests: externalTrafficPolicy Local with no
+# endpoint on any node is refused, not dropped; with only a serving and
+# terminating local endpoint, external traffic goes to it while the cluster
+# IP uses the ready remote one; internalTrafficPolicy Local does not apply
+# to a node port.
 . "$(dirname "$0")/lib.sh"
 e2e_init "$@"
 topo_up 5
 
 LB_LOCAL=192.168.100.30
 LB_REMOTE=192.168.100.31
+LB_EMPTY=192.168.100.32
+LB_TERM=192.168.100.33
 ip -n "$CLIENT" route add 192.168.100.0/24 via "$NODE_IP"
 # the node's own connections to LB IPs need a route to reach nat output
 ip -n "$NODE" route add 192.168.100.0/24 dev svc src "$NODE_IP"
@@ -29,6 +36,11 @@ wait_backends
 ep()	# POD NODE-NAME
 {
 	printf '{ "addresses": [ "%s" ], "nodeName": "%s" }' "$(pod_ip "$1")" "$2"
+}
+ep_term()	# POD NODE-NAME: serving and terminating, not ready
+{
+	printf '{ "addresses": [ "%s" ], "nodeName": "%s", "conditions": { "ready": false, "serving": true, "terminating": true } }' \
+		"$(pod_ip "$1")" "$2"
 }
 svc()	# NAME CLUSTER-IP SPEC-JSON ENDPOINTS-JSON
 {
@@ -56,8 +68,10 @@ $(lb remote 10.96.0.91 $LB_REMOTE 30091 30054 32091 \
 	"$(ep 3 node-b), $(ep 4 node-b)"),
 $(svc itp 10.96.0.92 "\"internalTrafficPolicy\": \"Local\", $(ports)" \
 	"$(ep 1 node-a), $(ep 3 node-b)"),
-$(svc itp-remote 10.96.0.93 "\"internalTrafficPolicy\": \"Local\", $(ports)" \
-	"$(ep 3 node-b), $(ep 4 node-b)")
+$(svc itp-remote 10.96.0.93 "\"type\": \"NodePort\", \"internalTrafficPolicy\": \"Local\",
+	$(ports 30093)" "$(ep 3 node-b), $(ep 4 node-b)"),
+$(lb empty 10.96.0.94 $LB_EMPTY 30094 30055 32094 ""),
+$(lb term 10.96.0.95 $LB_TERM 30095 30056 32095 "$(ep_term 1 node-a), $(ep 3 node-b)")
 ] }
 EOF
 )
@@ -82,6 +96,12 @@ probe_bg drop2 "$CLIENT" -t 1 "${EXT_REMOTE[@]:2}"
 probe_bg pod5 "$(pod_ns 5)" -t 1 "${FROM_POD[@]}"
 probe_bg drop3 "$(pod_ns 5)" -t 1 "${ITP_REMOTE[@]}"
 probe_bg node "$NODE" -t 1 "${FROM_NODE[@]}"
+probe_join
+# a second round: more clients at once slow the first one's drops past the
+# 20 s bound on a loaded machine
+EMPTY=("tcp/$NODE_IP/30094/3" "tcp/$LB_EMPTY/80/3")
+probe_bg kp "$CLIENT" -t 1 "${EMPTY[@]}" "tcp/$LB_TERM/80/10"
+probe_bg kp5 "$(pod_ns 5)" -t 1 "tcp/$NODE_IP/30093/10" tcp/10.96.0.95/80/10
 probe_join
 
 # expect_hits SRC PODS PEERS TARGET...: all answered, by exactly PODS, the
@@ -136,6 +156,16 @@ expect_dropped pod5 "internalTrafficPolicy Local, no local endpoint" \
 probe_load node
 expect_hits node "$all" "" "${FROM_NODE[@]:0:2}"
 expect_hits node "pod3 pod4" "" "${FROM_NODE[@]:2}"
+
+probe_load kp
+for t in "${EMPTY[@]}"; do
+	tally "$t"
+	expect_refused "${t%/*} from client (Local, no endpoint on any node)"
+done
+expect_hits client pod1 "$CLIENT_IP" "tcp/$LB_TERM/80/10"
+probe_load kp5
+expect_hits pod5 "pod3 pod4" "$(pod_gw 3) $(pod_gw 4)" "tcp/$NODE_IP/30093/10"
+expect_hits pod5 pod3 "$(pod_ip 5)" tcp/10.96.0.95/80/10
 
 # Without --node-name the Local policies act as Cluster (with a warning).
 err=$(svcnft_in_node apply --service-cidr "$SVC_CIDR" \

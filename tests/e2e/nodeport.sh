@@ -116,6 +116,9 @@ for t in "tcp/$NODE_IP/30080/20" "udp/$NODE_IP/30053/20"; do
 	tally "$t"
 	expect_eq "node port ${t%/*} from the node itself: hits pod1 pod2" \
 		"$P_PODS" "pod1 pod2"
+	# masqueraded too (kube-proxy's "node to nodePort")
+	expect_eq "node port ${t%/*} from the node itself: backend sees the node" \
+		"$P_PEERS" "$gws"
 done
 tally "udp/$NODE_IP_B/30053/3"
 expect_eq "udp/$NODE_IP_B/30053 from the node: outside --nodeport-addresses, the node's own listener answers" \

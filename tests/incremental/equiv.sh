@@ -5,7 +5,7 @@
 # The tables are compared as `nft list` prints them, elements and chains
 # sorted.  Also:
 # variants of external-traffic (node ports, LB ranges, ETP Local) change every
-# layout 2 set incrementally (ServiceCIDR objects the service-cidrs sets);
+# layout 3 set incrementally (ServiceCIDR objects the service-cidrs sets);
 # diff reports no change afterwards; a layout 1
 # table is replaced whole, a foreign table is refused.
 set -eu
@@ -129,7 +129,7 @@ for s in $STEPS; do
 done
 
 # node ports, external and load-balancer IPs, source ranges, traffic
-# policies: changed element by element (every set and map of layout 2)
+# policies: changed element by element (every set and map of layout 3)
 ET=$DATA/external-traffic
 mkdir "$T/et-changed" "$T/et-less"
 sed -e 's#"203.0.113.0/24"#"203.0.113.128/25"#' -e 's#"198.51.100.7"#"198.51.100.9"#' \
@@ -151,7 +151,8 @@ run apply $(args external-traffic) $(inputs external-traffic) 2> /dev/null
 SVCNFT_DEBUG_SCRIPT=1 run apply $(args "$T/et-changed") $(inputs "$T/et-changed") 2> "$T/err"
 for set in service-ips4 service-ips6 external-local4 nodeports4 nodeports6 \
 	   nodeports-local4 nodeport-addresses4 nodeport-addresses6 firewall4 \
-	   firewall-allow4 backends4 backends6 nodeport-backends4 nodeport-backends6; do
+	   firewall-allow4 backends4 backends6 nodeport-backends4 nodeport-backends6 \
+	   nodeport-affinity-ids4; do
 	grep -q "^add element inet svcnft $set {" "$T/err" ||
 		{ echo "FAIL: the incremental apply does not change $set"; cat "$T/err"; fail=1; }
 done
@@ -161,7 +162,7 @@ for s in external-traffic:any "$T/et-changed":inc external-traffic:inc \
 	step "${s%:*}" "${s#*:}"
 done
 if ! grep -q 'nodeport-addresses4' "$T/a" || ! grep -q 'firewall-allow6' "$T/a"; then
-	echo "FAIL: the listing lacks the layout 2 sets"; fail=1
+	echo "FAIL: the listing lacks the layout 3 sets"; fail=1
 fi
 
 # a table of an older layout is replaced whole
@@ -171,7 +172,7 @@ ip netns exec "$PFX-a" nft add table inet svcnft '{ comment "svcnft layout 1"; }
 ip netns exec "$PFX-a" nft add set inet svcnft cluster-ips4 '{ type ipv4_addr; }'
 run apply $A affinity/svc.json 2> "$T/err"
 if grep -q "full replace: the table has another layout version" "$T/err" &&
-   ip netns exec "$PFX-a" nft list table inet svcnft | grep -q 'svcnft layout 2'; then
+   ip netns exec "$PFX-a" nft list table inet svcnft | grep -q 'svcnft layout 3'; then
 	echo "ok   layout 1 table replaced"
 else
 	echo "FAIL: layout 1 table"; cat "$T/err"; fail=1
@@ -179,11 +180,15 @@ fi
 
 # affinity state survives an incremental apply that changes another service
 run apply $A affinity/svc.json 2> /dev/null
-ip netns exec "$PFX-a" nft add element inet svcnft affinity4-tcp '{ 192.168.1.1 . 10.0.0.101 . 80 . 1 timeout 600s }'
+# an entry is client . service-port id (affinity-ids4, as nft lists a mark) . slot
+ID=$(ip netns exec "$PFX-a" nft list map inet svcnft affinity-ids4 |
+	grep -o '10\.0\.0\.101 \. tcp \. 80 : 0x[0-9a-f]*' | sed 's/.* //')
+[ -n "$ID" ] || { echo "FAIL: no affinity id for 10.0.0.101:80"; fail=1; ID=0x0; }
+ip netns exec "$PFX-a" nft add element inet svcnft affinity4-tcp "{ 192.168.1.1 . $ID . 1 timeout 600s }"
 sed 's/10.244.1.77/10.244.1.78/' affinity/svc.json > "$T/changed.json"
 run apply $A "$T/changed.json" 2> "$T/err"
 grep -q "updated table" "$T/err" || { echo "FAIL: expected an incremental apply"; cat "$T/err"; fail=1; }
-if ip netns exec "$PFX-a" nft list set inet svcnft affinity4-tcp | grep -q '192.168.1.1 . 10.0.0.101 . 80 . 1'; then
+if ip netns exec "$PFX-a" nft list set inet svcnft affinity4-tcp | grep -q "192.168.1.1 . $ID . 1 "; then
 	echo "ok   affinity entry survives"
 else
 	echo "FAIL: affinity entry lost"; fail=1
@@ -193,7 +198,7 @@ fi
 # batch adds them from the template) and affinity entries survive; through
 # libnftables (SVCNFT_LOADER=nft) that is a full replace
 run apply $A affinity/svc.json 2> /dev/null
-ip netns exec "$PFX-a" nft add element inet svcnft affinity4-tcp '{ 192.168.1.2 . 10.0.0.101 . 80 . 1 timeout 600s }'
+ip netns exec "$PFX-a" nft add element inet svcnft affinity4-tcp "{ 192.168.1.2 . $ID . 1 timeout 600s }"
 python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -212,7 +217,7 @@ if [ "${SVCNFT_LOADER:-}" = nft ]; then
 	grep -q "full replace: new chains are needed" "$T/err" ||
 		{ echo "FAIL: expected a full replace for new chains"; cat "$T/err"; fail=1; }
 elif grep -q "updated table inet svcnft: .* [1-9][0-9]* chains/maps added" "$T/err" &&
-     ip netns exec "$PFX-a" nft list set inet svcnft affinity4-tcp | grep -q '192.168.1.2 . 10.0.0.101 . 80 . 1'; then
+     ip netns exec "$PFX-a" nft list set inet svcnft affinity4-tcp | grep -q "192.168.1.2 . $ID . 1 "; then
 	echo "ok   new chains added incrementally, affinity entry kept"
 else
 	echo "FAIL: new chains: not incremental or affinity lost"; cat "$T/err"; fail=1

@@ -14,7 +14,8 @@
             `nft -j -f`, then flush the chains and re-add our "add rule"
             commands; the listing must not change.  nft < 1.1 refuses our
             (and its own listed) dnat-to-concatenated-map rules; those are
-            tried one by one and tolerated only there;
+            tried one by one and tolerated only there, as are the map
+            statements (update @affinity-marks) nft < 1.1 cannot parse;
         (d) load our document minus the declarations nft < 1.1 cannot parse
             (typeof keys, concatenated map data) into an empty table and
             compare; then try the whole document, which must load on
@@ -181,7 +182,8 @@ def structure(json_text, text, table):
 
 DTYPE = {("payload", "ip"): "ipv4_addr", ("payload", "ip6"): "ipv6_addr",
          ("payload", "th"): "inet_service", ("meta", None): "inet_proto",
-         ("numgen", None): "integer"}
+         ("numgen", None): "integer", ("meta", "mark"): "mark",
+         ("ct", None): "integer"}
 
 
 def expr_dtype(e):
@@ -189,9 +191,27 @@ def expr_dtype(e):
     if kind == "payload":
         return DTYPE[("payload", v["protocol"])]
     if kind == "meta":
-        need(v["key"] == "l4proto", "unexpected meta key %r" % v)
-        return DTYPE[("meta", None)]
+        need(v["key"] in ("l4proto", "mark"), "unexpected meta key %r" % v)
+        return DTYPE[("meta", None if v["key"] == "l4proto" else "mark")]
+    if kind == "ct":
+        need(v["key"] == "id", "unexpected ct key %r" % v)
     return DTYPE[(kind, None)]
+
+
+def selector_text(e):
+    """"ct id", "meta mark": the selectors of our map statement."""
+    kind, v = one(e, "selector")
+    need(kind in ("ct", "meta"), "unexpected selector %r" % e)
+    return "%s %s" % (kind, v["key"])
+
+
+def map_stmt_text(m):
+    """The map statement (nft >= 1.1 JSON) as nft 1.0.6 lists it: a string,
+    "update @M { KEY timeout Ns : DATA }"."""
+    el = m["elem"]["elem"]
+    return "%s %s { %s timeout %ds : %s }" % (
+        m["op"], m["map"], selector_text(el["val"]), el["timeout"],
+        selector_text(m["data"]))
 
 
 def norm_type(t):
@@ -218,7 +238,10 @@ def norm_elem(e):
 
 
 def norm_stmt(v):
-    """Statement JSON, with single flags written as one-element lists."""
+    """Statement JSON, with single flags written as one-element lists and
+    map statements as nft 1.0.6 lists them."""
+    if isinstance(v, dict) and list(v) == ["map"] and "op" in v["map"]:
+        return map_stmt_text(v["map"])
     if isinstance(v, dict):
         out = {}
         for k, x in v.items():
@@ -335,8 +358,10 @@ def try_alone(ns, d, ref0, ver, chain, i, r):
                         {"add": {"rule": dict(r, chain=SCRATCH)}}]}
     p = ns.load_json(doc, check=False)
     if p.returncode:
-        need(ver < (1, 1, 0) and '"dnat"' in canon(r)
-             and "conflicting protocols" in p.stderr,
+        need(ver < (1, 1, 0) and (('"dnat"' in canon(r)
+                                   and "conflicting protocols" in p.stderr)
+                                  or (MAP_STMT in canon(r) and
+                                      "Unknown statement object 'map'" in p.stderr)),
              "(c) nft -j -f refused rule %d of %s:\n%s\n%s"
              % (i, chain, canon(r), p.stderr))
         return False
@@ -347,6 +372,10 @@ def try_alone(ns, d, ref0, ver, chain, i, r):
     return True
 
 
+# a map statement (update @affinity-marks): JSON of nftables >= 1.1
+MAP_STMT = '{"map":{"data":{"meta"'
+
+
 def reload_rules(ns, d, ref0, ver):
     """Re-add our rules with nft -j -f: dnat rules one by one in a scratch
     chain, then every chain without a refused rule flushed and refilled in
@@ -355,7 +384,8 @@ def reload_rules(ns, d, ref0, ver):
     refused = {}
     for chain in d.chains:
         for i, r in enumerate(d.rules.get(chain, [])):
-            if '"dnat"' in canon(r) and not try_alone(ns, d, ref0, ver, chain, i, r):
+            if (('"dnat"' in canon(r) or MAP_STMT in canon(r))
+                    and not try_alone(ns, d, ref0, ver, chain, i, r)):
                 refused[chain] = refused.get(chain, 0) + 1
     ns.nft(["delete", "chain", "inet", d.table, SCRATCH])
     chains = [n for n in d.chains if n not in refused]
@@ -395,7 +425,8 @@ def without(norm, skip):
            "rules": {}}
     for n, rules in norm["rules"].items():
         out["rules"][n] = [r for r in rules
-                           if not any('"@%s"' % s in r for s in skip)]
+                           if not any('"@%s"' % s in r or " @%s " % s in r
+                                      for s in skip)]
     return out
 
 
@@ -428,8 +459,8 @@ def kernel(netns, json_text, text, table):
     print("  (c) nft -j -f accepted our elements (%d sets) and %d of %d rules, "
           "listing unchanged" % (len(d.elems), n - refused, n))
     if refused:
-        print("      %d dnat-to-map rules refused by nft %d.%d.%d's JSON parser "
-              "(\"conflicting protocols\"; tolerated below 1.1 only)"
+        print("      %d dnat-to-map or map-statement rules refused by nft %d.%d.%d's "
+              "JSON parser (tolerated below 1.1 only)"
               % ((refused,) + ver))
 
     ns.delete_table()

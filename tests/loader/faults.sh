@@ -5,7 +5,8 @@
 # (its generation id is in the batch), and svcnft checks again: a table of
 # its name that it did not make is then left alone; without CAP_SYS_ADMIN
 # the skeleton is compiled in a user namespace and the batch still used; a
-# full replace keeps the session-affinity entries.
+# full replace keeps the session-affinity entries, and replaces a table of
+# the previous layout without them.
 # Usage: faults.sh SVCNFT TESTDATA_DIR
 set -eu
 SVCNFT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -16,6 +17,7 @@ netns_setup ldf
 T=$tmp
 export SVCNFT_LOCK_DIR=$T
 IN=$DATA/examples/cluster.json
+A=(--service-cidr 10.0.0.0/24)	# the affinity case's addresses
 bad=0
 ok() { echo "ok   $1"; }
 no() { echo "FAIL: $1"; [ -z "${2:-}" ] || cat "$2"; bad=1; }
@@ -80,13 +82,40 @@ else
 	no "without CAP_SYS_ADMIN" "$T/err"
 fi
 # 5. a full replace keeps the affinity entries, with their remaining time
-nsx "$SVCNFT" apply --service-cidr 10.0.0.0/24 "$DATA/affinity/svc.json" 2> "$T/err" || no "apply affinity" "$T/err"
-nsx nft add element inet svcnft affinity4-tcp '{ 192.168.1.2 . 10.0.0.101 . 80 . 1 timeout 600s }'
-nsx "$SVCNFT" apply --full --service-cidr 10.0.0.0/24 "$DATA/affinity/svc.json" 2> "$T/err" || no "apply --full" "$T/err"
-if nsx nft list set inet svcnft affinity4-tcp | grep -q '192.168.1.2 . 10.0.0.101 . 80 . 1 timeout 10m expires 9m'; then
+# (an entry is client . service-port id, as nft lists a mark, . slot)
+nsx "$SVCNFT" apply "${A[@]}" "$DATA/affinity/svc.json" 2> "$T/err" || no "apply affinity" "$T/err"
+ID=$(nsx nft list map inet svcnft affinity-ids4 |
+	grep -o '10\.0\.0\.101 \. tcp \. 80 : 0x[0-9a-f]*' | sed 's/.* //')
+nsx nft add element inet svcnft affinity4-tcp "{ 192.168.1.2 . ${ID:-0x0} . 1 timeout 600s }"
+nsx "$SVCNFT" apply --full "${A[@]}" "$DATA/affinity/svc.json" 2> "$T/err" || no "apply --full" "$T/err"
+if [ -n "$ID" ] &&
+   nsx nft list set inet svcnft affinity4-tcp | grep -q "192.168.1.2 . $ID . 1 timeout 10m expires 9m"; then
 	ok "full replace keeps affinity entries and their remaining time"
 else
 	no "affinity entry lost by a full replace" "$T/err"
+fi
+# 6. a table of layout 2 (affinity keyed client . address . port . slot)
+# with live entries: replaced whole, its entries not carried over
+nsx nft delete table inet svcnft
+nsx nft -f - <<'EOF2'
+table inet svcnft {
+	comment "svcnft layout 2"
+	set cluster-ips4 { type ipv4_addr; }
+	set affinity4-tcp {
+		typeof ip saddr . ip daddr . th dport . numgen random mod 1
+		size 1048576
+		flags dynamic,timeout
+		elements = { 192.168.1.3 . 10.0.0.101 . 80 . 1 timeout 600s }
+	}
+}
+EOF2
+if nsx "$SVCNFT" apply "${A[@]}" "$DATA/affinity/svc.json" 2> "$T/err" &&
+   grep -q "another layout version" "$T/err" &&
+   nsx nft list table inet svcnft | grep -q 'svcnft layout 3' &&
+   ! nsx nft list set inet svcnft affinity4-tcp | grep -q 192.168.1.3; then
+	ok "a layout 2 table with affinity entries is replaced, its entries dropped"
+else
+	no "replacing a layout 2 table" "$T/err"
 fi
 nsx nft list table inet bystander | grep -q "not svcnft" || no "the bystander table was touched"
 exit $bad
