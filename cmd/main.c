@@ -108,8 +108,9 @@ static void usage(FILE *f, enum cmd only)
 {
 	fprintf(f, "Usage: svcnft COMMAND [OPTIONS] [PATH...]\n\n"
 		   "Compile Kubernetes Services and Endpoints/EndpointSlices into one\n"
-		   "atomic nftables table.  PATH is a JSON file, a directory (its *.json\n"
-		   "files in order) or - for standard input.\n\nCommands:\n");
+		   "atomic nftables table.  PATH is a JSON or YAML file, a directory (its\n"
+		   "*.json, *.yaml and *.yml files in order) or - for standard input.\n\n"
+		   "Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!only || commands[i].cmd == only)
 			fprintf(f, "  %-8s %-8s %s\n", commands[i].name,
@@ -132,7 +133,7 @@ static void usage(FILE *f, enum cmd only)
 		else
 			fprintf(f, "  %-28s %s\n", lhs, options[i].help);
 	}
-	fputs("\nExit status: 0 success, 2 usage or I/O error or malformed JSON,\n"
+	fputs("\nExit status: 0 success, 2 usage or I/O error or malformed JSON/YAML,\n"
 	      "3 invalid input (what the API server rejects with 422),\n"
 	      "4 the kernel or libnftables refused.\n", f);
 }

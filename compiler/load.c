@@ -3,13 +3,15 @@
  * A kubectl List of 10k services is ~14 MB; decoding it whole with jansson
  * costs ~180 MB.  Instead a small scanner finds the extent of each value in
  * the top-level object and decodes the elements of "items" one by one, so
- * only one item is ever held as a jansson tree. */
+ * only one item is ever held as a jansson tree.  YAML files go to yaml.c,
+ * which yields the same items. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -321,6 +323,43 @@ static bool read_fd(int fd, struct svcnft_buf *b)
 	return true;
 }
 
+static bool suffix_ci(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), k = strlen(suffix);
+
+	return n > k && !strcasecmp(name + n - k, suffix);
+}
+
+/* Whether D (not blank) starts like JSON: '{' and a quoted key or '}',
+ * or '[' and a JSON value.  Flow-style YAML ({a: 1}, [{a: 1}]) is YAML. */
+static bool json_start(const char *d)
+{
+	if (*d != '{' && *d != '[')
+		return false;
+	d += strspn(d, " \t\r\n[");
+	if (*d == '{') {
+		d += 1 + strspn(d + 1, " \t\r\n");
+		return *d == '"' || *d == '}';
+	}
+	return *d && strchr("\"]-0123456789tfn", *d);
+}
+
+/* YAML when named *.yaml or *.yml; JSON when named *.json; otherwise
+ * (stdin) JSON if it starts like JSON after blanks and a BOM, or is blank. */
+static bool is_yaml(const char *name, const struct svcnft_buf *b)
+{
+	const char *d = b->data;
+
+	if (suffix_ci(name, ".yaml") || suffix_ci(name, ".yml"))
+		return true;
+	if (suffix_ci(name, ".json"))
+		return false;
+	if (b->len >= 3 && !memcmp(d, "\xef\xbb\xbf", 3))
+		d += 3;
+	d += strspn(d, " \t\r\n");
+	return *d && !json_start(d);
+}
+
 static void load_file(struct svcnft_model *m, const char *path, int fd,
 		      struct svcnft_errors *errs)
 {
@@ -328,39 +367,65 @@ static void load_file(struct svcnft_model *m, const char *path, int fd,
 
 	if (!read_fd(fd, &b))
 		errs_add(errs, SVCNFT_EUSAGE, "%s: %s", path, strerror(errno));
+	else if (is_yaml(path, &b))
+		svcnft_model_load_yaml(m, path, b.data, b.len, errs);
 	else
 		svcnft_model_load_buffer(m, path, b.data, b.len, errs);
 	svcnft_buf_free(&b);
 }
 
-static int json_name(const struct dirent *d)
+bool svcnft_manifest_name(const char *n)
 {
-	size_t n = strlen(d->d_name);
+	size_t k = strlen(n);
 
-	return d->d_name[0] != '.' && n > 5 && !strcmp(d->d_name + n - 5, ".json");
+	return n[0] != '.' && ((k > 5 && !strcmp(n + k - 5, ".json")) ||
+	       (k > 5 && !strcmp(n + k - 5, ".yaml")) ||
+	       (k > 4 && !strcmp(n + k - 4, ".yml")));
+}
+
+/* Names that look meant to be read but are not: *.JSON, x.yaml.orig. */
+static bool near_manifest_name(const char *n)
+{
+	for (; (n = strchr(n, '.')) != NULL; n++)
+		if (!strncasecmp(n, ".json", 5) || !strncasecmp(n, ".yaml", 5) ||
+		    !strncasecmp(n, ".yml", 4))
+			return true;
+	return false;
+}
+
+static int visible(const struct dirent *d)
+{
+	return d->d_name[0] != '.';
 }
 
 static void load_dir(struct svcnft_model *m, const char *path,
 		     struct svcnft_errors *errs)
 {
 	struct dirent **ents;
-	int n = scandir(path, &ents, json_name, alphasort);
+	int n = scandir(path, &ents, visible, alphasort), nread = 0;
 
 	if (n < 0) {
 		errs_add(errs, SVCNFT_EUSAGE, "%s: %s", path, strerror(errno));
 		return;
 	}
-	if (n == 0)	/* e.g. a volume not mounted yet: not "no services" */
-		errs_add(errs, SVCNFT_EUSAGE, "%s: no *.json files in the directory", path);
 	for (int i = 0; i < n; i++) {
 		struct svcnft_buf p = {0};
 
 		buf_printf(&p, "%s/%s", path, ents[i]->d_name);
-		svcnft_model_load_path(m, p.data, errs);
+		if (svcnft_manifest_name(ents[i]->d_name)) {
+			svcnft_model_load_path(m, p.data, errs);
+			nread++;
+		} else if (near_manifest_name(ents[i]->d_name)) {
+			errs_add(errs, SVCNFT_OK, "%s: not read: a directory is read for its *.json, *.yaml and *.yml files only",
+				 p.data);
+		}
 		svcnft_buf_free(&p);
 		free(ents[i]);
 	}
 	free(ents);
+	if (nread == 0)	/* e.g. a volume not mounted yet: not "no services" */
+		errs_add(errs, SVCNFT_EUSAGE, "%s: no *.json, *.yaml or *.yml files in the directory",
+			 path);
 }
 
 void svcnft_model_load_path(struct svcnft_model *m, const char *path,

@@ -1,6 +1,6 @@
 /* svcnft - compile Kubernetes Services and Endpoints into one nftables table.
  *
- * The library is a pure translator: it reads JSON snapshots, validates them
+ * The library is a pure translator: it reads JSON or YAML snapshots, validates them
  * the way the API server does, and renders an nft script.  It never touches
  * the kernel and never prints; errors are collected as records.
  *
@@ -97,9 +97,20 @@ void svcnft_model_free(struct svcnft_model *m);
 void svcnft_model_load_buffer(struct svcnft_model *m, const char *name,
 			      const char *data, size_t len,
 			      struct svcnft_errors *errs);
-/* Load a path: a file, a directory (its *.json files, sorted) or "-". */
+/* The same for a YAML stream: one or more documents (---), each an object,
+ * an array or a List; scalars typed as kubectl types them. */
+void svcnft_model_load_yaml(struct svcnft_model *m, const char *name,
+			    const char *data, size_t len,
+			    struct svcnft_errors *errs);
+/* Load a path: a file, a directory (its *.json, *.yaml and *.yml files,
+ * sorted; other names with such an extension are warnings) or "-".  A file
+ * is YAML when named *.yaml or *.yml, JSON when named *.json, otherwise
+ * (and on stdin) JSON when it starts with '{' or '['. */
 void svcnft_model_load_path(struct svcnft_model *m, const char *path,
 			    struct svcnft_errors *errs);
+/* Whether a directory's entry NAME is read: *.json, *.yaml, *.yml (case
+ * matters, as for kubectl), not starting with a dot. */
+bool svcnft_manifest_name(const char *name);
 
 /* Validate everything the API server validates for the fields we use. */
 void svcnft_model_validate(struct svcnft_model *m,
