@@ -54,11 +54,28 @@ static void count_lines(struct scan *s, size_t pos)
 	}
 }
 
+/* A hint when the line around POS holds typographic quotes (text pasted
+ * from a web page or a word processor): U+2018-U+201D. */
+static const char *quote_hint(const struct scan *s, size_t pos)
+{
+	size_t a = pos < s->len ? pos : s->len, b = a;
+
+	while (a > 0 && s->d[a - 1] != '\n')
+		a--;
+	while (b < s->len && s->d[b] != '\n')
+		b++;
+	for (size_t i = a; i + 2 < b; i++)
+		if ((unsigned char)s->d[i] == 0xe2 && (unsigned char)s->d[i + 1] == 0x80 &&
+		    (unsigned char)s->d[i + 2] >= 0x98 && (unsigned char)s->d[i + 2] <= 0x9d)
+			return " (hint: this line has typographic quotes; JSON needs straight \" quotes)";
+	return "";
+}
+
 static void syntax_error(struct scan *s, size_t pos, const char *msg)
 {
 	count_lines(s, pos);
-	errs_add(s->errs, SVCNFT_EUSAGE, "%s:%zu:%zu: malformed JSON: %s",
-		 s->file, s->line, pos - s->line_start + 1, msg);
+	errs_add(s->errs, SVCNFT_EUSAGE, "%s:%zu:%zu: malformed JSON: %s%s",
+		 s->file, s->line, pos - s->line_start + 1, msg, quote_hint(s, pos));
 	s->failed = true;
 }
 
@@ -123,14 +140,25 @@ static json_t *decode(struct scan *s, size_t end)
 
 	v = json_loadb(s->d + s->pos, end - s->pos, JSON_DECODE_ANY, &je);
 	if (!v) {
+		struct svcnft_buf t = {0};
 		size_t line, col;
 
 		count_lines(s, s->pos);
 		line = s->line + (size_t)(je.line > 0 ? je.line - 1 : 0);
 		col = je.line <= 1 ? s->pos - s->line_start + (size_t)je.column
 				   : (size_t)je.column;
-		errs_add(s->errs, SVCNFT_EUSAGE, "%s:%zu:%zu: malformed JSON: %s",
-			 s->file, line, col ? col : 1, je.text);
+		/* jansson quotes the input near the error: no raw control or
+		 * non-ASCII byte reaches a terminal */
+		buf_puts(&t, "");
+		for (const char *c = je.text; *c; c++)
+			if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+				buf_printf(&t, "\\x%02x", (unsigned char)*c);
+			else
+				buf_putc(&t, *c);
+		errs_add(s->errs, SVCNFT_EUSAGE, "%s:%zu:%zu: malformed JSON: %s%s",
+			 s->file, line, col ? col : 1, t.data,
+			 quote_hint(s, s->pos + (size_t)je.position));
+		svcnft_buf_free(&t);
 		s->failed = true;
 	}
 	s->pos = end;
@@ -276,6 +304,11 @@ void svcnft_model_load_buffer(struct svcnft_model *m, const char *name,
 	if (len > limits_cur()->input_bytes) {
 		errs_add(errs, SVCNFT_EUSAGE, "%s: larger than %zu bytes (--limit input-bytes)",
 			 name, limits_cur()->input_bytes);
+		return;
+	}
+	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {
+		errs_add(errs, SVCNFT_EUSAGE, "%s:1:1: malformed JSON: the input starts with a byte order mark (BOM); save it as UTF-8 without BOM",
+			 name);
 		return;
 	}
 	skip_ws(&s);
