@@ -11,6 +11,7 @@
 #include "diff.h"
 #include "kernel.h"
 #include "svcnft.h"
+#include "util.h"
 #include "watch.h"
 
 #ifndef SVCNFT_VERSION
@@ -480,8 +481,10 @@ static enum svcnft_status emit(const struct cli *c, struct svcnft_model *m)
 		rc = kernel_run(out.data, true);
 		svcnft_model_stats(m, &c->cfg, &st);
 		if (rc == SVCNFT_OK)
-			fprintf(stderr, "svcnft: kernel accepts table inet %s: %zu services, %zu service ports, %zu backends\n",
-				c->cfg.table, st.services, st.service_ports, st.backends);
+			fprintf(stderr, "svcnft: kernel accepts table inet %s: %zu service%s, %zu service port%s, %zu backend%s\n",
+				c->cfg.table, st.services, plural(st.services),
+				st.service_ports, plural(st.service_ports), st.backends,
+				plural(st.backends));
 	}
 	svcnft_buf_free(&out);
 	return rc;

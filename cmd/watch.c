@@ -272,8 +272,8 @@ static struct svcnft_model *load(const struct watch *w)
 	for (size_t i = 0; i < errs.n; i++)
 		logmsg("%s", errs.v[i].text);
 	if (svcnft_errors_status(&errs) != SVCNFT_OK) {
-		logmsg("invalid snapshot (%zu errors); the last good ruleset stays",
-		       errs.n - errs.nwarn);
+		logmsg("invalid snapshot (%zu error%s); the last good ruleset stays",
+		       errs.n - errs.nwarn, plural(errs.n - errs.nwarn));
 		svcnft_model_free(m);
 		m = NULL;
 	}

@@ -176,6 +176,11 @@ void buf_go_quoted(struct svcnft_buf *b, const char *s)
 	buf_putc(b, '"');
 }
 
+const char *plural(size_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 void errs_vadd(struct svcnft_errors *e, enum svcnft_status st,
 	       const char *fmt, va_list ap)
 {
