@@ -424,6 +424,8 @@ static enum svcnft_status load(struct cli *c, struct svcnft_model *m)
 		svcnft_model_load_path(m, c->paths[i], &errs);
 	if (svcnft_errors_status(&errs) != SVCNFT_EUSAGE)
 		svcnft_model_validate(m, &c->cfg, &errs);
+	if (svcnft_errors_status(&errs) == SVCNFT_OK && (C(c->cmd) & INPUT))
+		svcnft_model_warn_no_endpoints(m, &c->cfg, &errs);
 	svcnft_errors_print(&errs, stderr);
 	st = svcnft_errors_status(&errs);
 	svcnft_errors_free(&errs);

@@ -269,6 +269,8 @@ static struct svcnft_model *load(const struct watch *w)
 		svcnft_model_load_path(m, w->o->paths[i], &errs);
 	if (svcnft_errors_status(&errs) != SVCNFT_EUSAGE)
 		svcnft_model_validate(m, w->o->cfg, &errs);
+	if (svcnft_errors_status(&errs) == SVCNFT_OK)
+		svcnft_model_warn_no_endpoints(m, w->o->cfg, &errs);
 	for (size_t i = 0; i < errs.n; i++)
 		logmsg("%s", errs.v[i].text);
 	if (svcnft_errors_status(&errs) != SVCNFT_OK) {

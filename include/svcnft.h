@@ -132,6 +132,11 @@ struct svcnft_stats {
 void svcnft_model_stats(const struct svcnft_model *m,
 			const struct svcnft_config *cfg,
 			struct svcnft_stats *st);
+/* One warning naming the services that get cluster IP rules but have no
+ * usable endpoint on any port (every connection to them is rejected). */
+void svcnft_model_warn_no_endpoints(const struct svcnft_model *m,
+				    const struct svcnft_config *cfg,
+				    struct svcnft_errors *errs);
 
 /* Service discovery: what the kubelet and the cluster DNS publish.  The
  * model must have validated cleanly.  Both return false only when CFG is
