@@ -330,6 +330,22 @@ static enum cmd find_command(const char *name)
 	return CMD_NONE;
 }
 
+/* What getopt found wrong (OPT '?' or ':') about WORD, in svcnft's form. */
+static void bad_option(int opt, const char *word)
+{
+	int n = (int)strcspn(word, "=");
+	bool is_long = !strncmp(word, "--", 2);
+
+	if (opt == ':' && is_long)
+		fprintf(stderr, "svcnft: option %.*s needs an argument\n", n, word);
+	else if (opt == ':')
+		fprintf(stderr, "svcnft: option -%c needs an argument\n", optopt);
+	else if (is_long)
+		fprintf(stderr, "svcnft: unrecognized option %.*s\n", n, word);
+	else
+		fprintf(stderr, "svcnft: invalid option -%c\n", optopt);
+}
+
 static int parse_args(struct cli *c, int argc, char **argv)
 {
 	struct option lo[N_OPTS + 1];
@@ -339,9 +355,15 @@ static int parse_args(struct cli *c, int argc, char **argv)
 	for (size_t i = 0; i < N_OPTS; i++)
 		lo[i] = (struct option){ options[i].name, options[i].has_arg, NULL,
 					 options[i].val };
-	while ((opt = getopt_long(argc, argv, "t:s:c:o:n:hV", lo, NULL)) != -1)
+	opterr = 0;	/* getopt would name the program by argv[0] */
+	while ((opt = getopt_long(argc, argv, ":t:s:c:o:n:hV", lo, NULL)) != -1) {
+		if (opt == '?' || opt == ':') {
+			bad_option(opt, argv[optind - 1]);
+			return -1;
+		}
 		if (handle_opt(c, opt, optarg) < 0)
 			return -1;
+	}
 	if (optind < argc) {
 		c->cmd = find_command(argv[optind]);
 		if (c->cmd == CMD_NONE) {
@@ -532,7 +554,7 @@ int main(int argc, char **argv)
 	c.cfg.cluster_cidrs = c.pod_cidrs;
 	c.cfg.nodeport_cidrs = c.np_cidrs;
 	if (parse_args(&c, argc, argv) < 0) {
-		fputs("Try 'svcnft --help'.\n", stderr);
+		fputs("svcnft: see svcnft --help\n", stderr);
 		return SVCNFT_EUSAGE;
 	}
 	if (c.help || c.version) {

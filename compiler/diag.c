@@ -9,7 +9,7 @@ static void obj_vmsg(const struct objref *o, enum svcnft_status st,
 	struct svcnft_buf b = {0}, id = {0};
 
 	buf_printf(&id, "%s/%s", o->ns ? o->ns : "default", o->name ? o->name : "");
-	buf_printf(&b, "%s: %s ", o->file, o->kind);
+	buf_printf(&b, "%s: %s%s ", o->file, st == SVCNFT_OK ? "warning: " : "", o->kind);
 	buf_go_quoted(&b, id.data);
 	buf_puts(&b, what);
 	buf_vprintf(&b, fmt, ap);

@@ -449,7 +449,7 @@ static void load_dir(struct svcnft_model *m, const char *path,
 			svcnft_model_load_path(m, p.data, errs);
 			nread++;
 		} else if (near_manifest_name(ents[i]->d_name)) {
-			errs_add(errs, SVCNFT_OK, "%s: not read: a directory is read for its *.json, *.yaml and *.yml files only",
+			errs_add(errs, SVCNFT_OK, "%s: warning: not read: a directory is read for its *.json, *.yaml and *.yml files only",
 				 p.data);
 		}
 		svcnft_buf_free(&p);

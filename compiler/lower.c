@@ -429,7 +429,7 @@ void svcnft_model_warn_no_endpoints(const struct svcnft_model *m,
 	if (n > 5)
 		buf_printf(&names, " and %zu more", n - 5);
 	if (n)
-		errs_add(errs, SVCNFT_OK, "%zu service%s no endpoints, so every connection to %s is rejected: %s",
+		errs_add(errs, SVCNFT_OK, "svcnft: warning: %zu service%s no endpoints, so every connection to %s is rejected: %s",
 			 n, n == 1 ? " has" : "s have", n == 1 ? "it" : "them", names.data);
 	plan_free(&p);
 	svcnft_buf_free(&names);

@@ -523,7 +523,7 @@ const char *list_item_kind(const char *list)
 	return NULL;
 }
 
-/* warning: FILE: WHERE: WHAT "VALUE" WHY, skipped  (VALUE quoted) */
+/* FILE: warning: WHERE: WHAT "VALUE" WHY, skipped  (VALUE quoted) */
 static void skipped(struct svcnft_errors *errs, const char *file,
 		    const char *where, const char *what, const char *value,
 		    const char *why)
@@ -531,7 +531,7 @@ static void skipped(struct svcnft_errors *errs, const char *file,
 	struct svcnft_buf v = {0};
 
 	buf_go_quoted(&v, value);
-	errs_add(errs, SVCNFT_OK, "%s: %s: %s %s %s, skipped", file, where, what,
+	errs_add(errs, SVCNFT_OK, "%s: warning: %s: %s %s %s, skipped", file, where, what,
 		 v.data, why);
 	svcnft_buf_free(&v);
 }
@@ -554,7 +554,7 @@ void parse_object(struct svcnft_model *m, const char *file, const char *where,
 	const char *kind, *apiv;
 
 	if (!json_is_object(obj)) {
-		errs_add(errs, SVCNFT_OK, "%s: %s: not an object, skipped", file, where);
+		errs_add(errs, SVCNFT_OK, "%s: warning: %s: not an object, skipped", file, where);
 		return;
 	}
 	kind = json_string_value(json_object_get(obj, "kind"));

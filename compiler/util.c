@@ -228,6 +228,5 @@ enum svcnft_status svcnft_errors_status(const struct svcnft_errors *e)
 void svcnft_errors_print(const struct svcnft_errors *e, FILE *f)
 {
 	for (size_t i = 0; i < e->n; i++)
-		fprintf(f, "%s%s\n", e->v[i].status == SVCNFT_OK ? "warning: " : "",
-			e->v[i].text);
+		fprintf(f, "%s\n", e->v[i].text);
 }

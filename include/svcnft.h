@@ -36,7 +36,10 @@ struct svcnft_buf {
 
 void svcnft_buf_free(struct svcnft_buf *b);
 
-/* One error or warning, API-server style. */
+/* One error or warning, API-server style.  Every message has one form:
+ * LOCATION: [warning: ]TEXT, LOCATION being FILE or FILE:LINE:COLUMN for
+ * input (<stdin> for standard input) and svcnft for the rest; warnings say
+ * so right after the location, errors say nothing more. */
 struct svcnft_error {
 	enum svcnft_status status;	/* EUSAGE or EINVALID; OK for warnings */
 	char *text;			/* the whole line, without newline */

@@ -10,8 +10,7 @@ which jansson does not decode) or print a script in which every
 string literal is in nft's safe alphabet and no hostile text appears
 outside a literal; with --nft, `nft -c -f` must accept every such script
 (run this under `unshare -n` as root).  stderr must hold no control
-characters: every message line starts with the input's name or
-"warning: ".
+characters: every message line starts with the input's name.
 
 usage: gen.py SVCNFT [--per-class N] [--seed S] [--nft] [--jobs J] [--keep DIR]
 """
@@ -175,7 +174,7 @@ def check_stderr(err, path, problems):
             continue
         if CONTROL.search(ln):
             problems.append('control character in stderr: %r' % ln)
-        if not (ln.startswith(path) or ln.startswith('warning: ' + path)):
+        if not ln.startswith(path):
             problems.append('stray stderr line: %r' % ln)
 
 
