@@ -316,8 +316,9 @@ static enum svcnft_status apply_full(const struct svcnft_model *m,
 	svcnft_model_stats(m, cfg, &st);
 	if (rc == SVCNFT_OK) {
 		diff_log_prefix();
-		fprintf(stderr, "applied table inet %s: %zu services, %zu service ports, %zu backends (full replace: %s; %s, %.0f ms)\n",
-			cfg->table, st.services, st.service_ports, st.backends, why,
+		fprintf(stderr, "applied table inet %s: %zu service%s, %zu service port%s, %zu backend%s (full replace: %s; %s, %.0f ms)\n",
+			cfg->table, st.services, plural(st.services), st.service_ports,
+			plural(st.service_ports), st.backends, plural(st.backends), why,
 			how, now_ms() - t0);
 	}
 	return rc;
@@ -518,8 +519,9 @@ static enum try_result try_incremental(const struct plan *p,
 			*why = "new chains are needed";
 		} else if (*rc == SVCNFT_OK) {
 			diff_log_prefix();
-			fprintf(stderr, "updated table inet %s: %zu element changes, %zu chains/maps added, %zu removed (%s+diff %.0f ms, commit %.0f ms; %s)\n",
-				cfg->table, c.n_elems, c.n_new, c.n_old,
+			fprintf(stderr, "updated table inet %s: %zu element change%s, %zu chain%s/map%s added, %zu removed (%s+diff %.0f ms, commit %.0f ms; %s)\n",
+				cfg->table, c.n_elems, plural(c.n_elems), c.n_new,
+				plural(c.n_new), plural(c.n_new), c.n_old,
 				cached ? "saved state" : "read", t1 - t0, now_ms() - t1, how);
 		}
 	}

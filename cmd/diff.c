@@ -81,8 +81,8 @@ enum svcnft_status cmd_diff(const struct svcnft_model *m,
 		fwrite(text.data, 1, text.len, stdout);
 	svcnft_buf_free(&text);
 	printf("%zu service%s added, %zu removed, %zu changed; %zu endpoint%s added, %zu removed\n",
-	       sum.svc_added, sum.svc_added == 1 ? "" : "s", sum.svc_removed, sum.svc_changed,
-	       sum.ep_added, sum.ep_added == 1 ? "" : "s", sum.ep_removed);
+	       sum.svc_added, plural(sum.svc_added), sum.svc_removed, sum.svc_changed,
+	       sum.ep_added, plural(sum.ep_added), sum.ep_removed);
 	if (c.full && live.exists && !against)
 		fprintf(stderr, "svcnft: apply would replace the whole table: %s\n", c.full);
 	if (!against)

@@ -13,6 +13,7 @@
 #include "kernel.h"
 #include "svcnft.h"
 #include "trace_cmd.h"
+#include "util.h"
 #include "watch.h"
 
 #ifndef SVCNFT_VERSION
@@ -129,8 +130,9 @@ static void usage(FILE *f, enum cmd only)
 {
 	fprintf(f, "Usage: svcnft COMMAND [OPTIONS] [PATH...]\n\n"
 		   "Compile Kubernetes Services and Endpoints/EndpointSlices into one\n"
-		   "atomic nftables table.  PATH is a JSON file, a directory (its *.json\n"
-		   "files in order) or - for standard input.\n\nCommands:\n");
+		   "atomic nftables table.  PATH is a JSON or YAML file, a directory (its\n"
+		   "*.json, *.yaml and *.yml files in order) or - for standard input.\n\n"
+		   "Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!only || commands[i].cmd == only)
 			fprintf(f, "  %-8s %-8s %s\n", commands[i].name,
@@ -153,7 +155,7 @@ static void usage(FILE *f, enum cmd only)
 		else
 			fprintf(f, "  %-28s %s\n", lhs, options[i].help);
 	}
-	fputs("\nExit status: 0 success, 2 usage or I/O error or malformed JSON,\n"
+	fputs("\nExit status: 0 success, 2 usage or I/O error or malformed JSON/YAML,\n"
 	      "3 invalid input (what the API server rejects with 422),\n"
 	      "4 the kernel or libnftables refused.\n", f);
 }
@@ -483,6 +485,22 @@ static enum cmd find_command(const char *name)
 	return CMD_NONE;
 }
 
+/* What getopt found wrong (OPT '?' or ':') about WORD, in svcnft's form. */
+static void bad_option(int opt, const char *word)
+{
+	int n = (int)strcspn(word, "=");
+	bool is_long = !strncmp(word, "--", 2);
+
+	if (opt == ':' && is_long)
+		fprintf(stderr, "svcnft: option %.*s needs an argument\n", n, word);
+	else if (opt == ':')
+		fprintf(stderr, "svcnft: option -%c needs an argument\n", optopt);
+	else if (is_long)
+		fprintf(stderr, "svcnft: unrecognized option %.*s\n", n, word);
+	else
+		fprintf(stderr, "svcnft: invalid option -%c\n", optopt);
+}
+
 /* getopt's short options from the table: "t:s:...". */
 static void short_opts(char *s)
 {
@@ -530,17 +548,21 @@ struct seen {
 static int collect_opts(int argc, char **argv, struct seen *seen)
 {
 	struct option lo[N_OPTS + 1];
-	char so[2 * N_OPTS + 1];
+	char so[2 * N_OPTS + 2];
 	int opt, li = -1, n = 0;
 
 	memset(lo, 0, sizeof(lo));
 	for (size_t i = 0; i < N_OPTS; i++)
 		lo[i] = (struct option){ options[i].name, options[i].has_arg, NULL,
 					 options[i].val };
-	short_opts(so);
+	so[0] = ':';	/* ':' for a missing argument */
+	short_opts(so + 1);
+	opterr = 0;	/* getopt would name the program by argv[0] */
 	while ((opt = getopt_long(argc, argv, so, lo, &li)) != -1) {
-		if (opt == '?')
+		if (opt == '?' || opt == ':') {
+			bad_option(opt, argv[optind - 1]);
 			return -1;
+		}
 		seen[n++] = (struct seen){ li >= 0 ? (size_t)li : opt_index(opt),
 					   li >= 0 ? 0 : (char)opt, optarg };
 		li = -1;
@@ -672,6 +694,8 @@ static enum svcnft_status load(struct cli *c, struct svcnft_model *m)
 	if ((c->cmd == CMD_APPLY || c->cmd == CMD_DIFF) && !c->allow_empty &&
 	    svcnft_errors_status(&errs) == SVCNFT_OK)
 		svcnft_model_require_services(m, c->paths, c->n_paths, &errs);
+	if (svcnft_errors_status(&errs) == SVCNFT_OK && (C(c->cmd) & INPUT))
+		svcnft_model_warn_no_endpoints(m, &c->cfg, &errs);
 	svcnft_errors_print(&errs, stderr);
 	st = svcnft_errors_status(&errs);
 	svcnft_errors_free(&errs);
@@ -720,9 +744,10 @@ static enum svcnft_status emit(const struct cli *c, struct svcnft_model *m)
 			rc = SVCNFT_EUSAGE;
 	} else if ((rc = kernel_check_script(c->cfg.table, out.data, &private)) == SVCNFT_OK) {
 		svcnft_model_stats(m, &c->cfg, &st);
-		fprintf(stderr, "svcnft: kernel accepts table inet %s%s: %zu services, %zu service ports, %zu backends\n",
+		fprintf(stderr, "svcnft: kernel accepts table inet %s%s: %zu service%s, %zu service port%s, %zu backend%s\n",
 			c->cfg.table, private ? " (checked in a private network namespace)" : "",
-			st.services, st.service_ports, st.backends);
+			st.services, plural(st.services), st.service_ports,
+			plural(st.service_ports), st.backends, plural(st.backends));
 	}
 	svcnft_buf_free(&out);
 	return rc;
@@ -775,7 +800,7 @@ int main(int argc, char **argv)
 	c.cfg.cluster_cidrs = c.pod_cidrs;
 	c.cfg.nodeport_cidrs = c.np_cidrs;
 	if (parse_args(&c, argc, argv) < 0) {
-		fprintf(stderr, "Try 'svcnft %s%s--help'.\n", c.cmd ? commands[c.cmd - 1].name : "",
+		fprintf(stderr, "svcnft: see svcnft %s%s--help\n", c.cmd ? commands[c.cmd - 1].name : "",
 			c.cmd ? " " : "");
 		return SVCNFT_EUSAGE;
 	}

@@ -29,7 +29,7 @@
 #define CM_DATA "..data"
 
 /* One watched directory; FILE is the base name of interest, or empty for
- * every *.json in it. */
+ * every *.json, *.yaml and *.yml in it. */
 struct wdir {
 	int wd;			/* -1: gone (deleted or moved), watched again when back */
 	char dir[PATH_MAX];
@@ -69,7 +69,7 @@ static void logmsg(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* Fill D for PATH: a directory (every *.json) or a file (its directory is
+/* Fill D for PATH: a directory (every manifest) or a file (its directory is
  * watched).  A PATH that is gone keeps what D said before. */
 static void describe(struct wdir *d, const char *path)
 {
@@ -120,19 +120,13 @@ static int setup_watches(struct watch *w, bool start)
 	return 0;
 }
 
-static bool json_name(const char *n)
-{
-	size_t len = strlen(n);
-
-	return n[0] != '.' && len > 5 && !strcmp(n + len - 5, ".json");
-}
-
-/* NAME in D matters: a *.json (or D's file), or a ConfigMap's ..data. */
+/* NAME in D matters: a file the loader reads (or D's file), or a
+ * ConfigMap's ..data. */
 static bool relevant(const struct wdir *d, const char *name)
 {
 	if (!strcmp(name, CM_DATA))
 		return true;
-	return d->all ? json_name(name) : !strcmp(name, d->file);
+	return d->all ? svcnft_manifest_name(name) : !strcmp(name, d->file);
 }
 
 /* A created directory, symlink or hard link is whole: no IN_CLOSE_WRITE
@@ -277,11 +271,13 @@ static struct svcnft_model *load(const struct watch *w)
 		svcnft_model_validate(m, w->o->cfg, &errs);
 	if (!w->o->allow_empty && svcnft_errors_status(&errs) == SVCNFT_OK)
 		svcnft_model_require_services(m, w->o->paths, w->o->n_paths, &errs);
+	if (svcnft_errors_status(&errs) == SVCNFT_OK)
+		svcnft_model_warn_no_endpoints(m, w->o->cfg, &errs);
 	for (size_t i = 0; i < errs.n; i++)
 		logmsg("%s", errs.v[i].text);
 	if (svcnft_errors_status(&errs) != SVCNFT_OK) {
-		logmsg("invalid snapshot (%zu errors); the last good ruleset stays",
-		       errs.n - errs.nwarn);
+		logmsg("invalid snapshot (%zu error%s); the last good ruleset stays",
+		       errs.n - errs.nwarn, plural(errs.n - errs.nwarn));
 		svcnft_model_free(m);
 		m = NULL;
 	}

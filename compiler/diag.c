@@ -11,7 +11,7 @@ static void obj_vmsg(const struct objref *o, enum svcnft_status st,
 	if (!o->cluster_scoped)
 		buf_printf(&id, "%s/", o->ns ? o->ns : "default");
 	buf_puts(&id, o->name ? o->name : "");
-	buf_printf(&b, "%s: %s ", o->file, o->kind);
+	buf_printf(&b, "%s: %s%s ", o->file, st == SVCNFT_OK ? "warning: " : "", o->kind);
 	buf_go_quoted(&b, id.data);
 	buf_puts(&b, what);
 	buf_vprintf(&b, fmt, ap);

@@ -16,7 +16,7 @@ struct objref {
 
 /* FILE: KIND "NS/NAME" (or "NAME") is invalid: MESSAGE  (status EINVALID) */
 void obj_invalid(const struct objref *o, const char *fmt, ...) PRINTF(2, 3);
-/* warning: FILE: KIND "NS/NAME": MESSAGE */
+/* FILE: warning: KIND "NS/NAME": MESSAGE */
 void obj_warn(const struct objref *o, const char *fmt, ...) PRINTF(2, 3);
 
 #endif

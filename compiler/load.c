@@ -3,13 +3,15 @@
  * A kubectl List of 10k services is ~14 MB; decoding it whole with jansson
  * costs ~180 MB.  Instead a small scanner finds the extent of each value in
  * the top-level object and decodes the elements of "items" one by one, so
- * only one item is ever held as a jansson tree. */
+ * only one item is ever held as a jansson tree.  YAML files go to yaml.c,
+ * which yields the same items. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,11 +54,28 @@ static void count_lines(struct scan *s, size_t pos)
 	}
 }
 
+/* A hint when the line around POS holds typographic quotes (text pasted
+ * from a web page or a word processor): U+2018-U+201D. */
+static const char *quote_hint(const struct scan *s, size_t pos)
+{
+	size_t a = pos < s->len ? pos : s->len, b = a;
+
+	while (a > 0 && s->d[a - 1] != '\n')
+		a--;
+	while (b < s->len && s->d[b] != '\n')
+		b++;
+	for (size_t i = a; i + 2 < b; i++)
+		if ((unsigned char)s->d[i] == 0xe2 && (unsigned char)s->d[i + 1] == 0x80 &&
+		    (unsigned char)s->d[i + 2] >= 0x98 && (unsigned char)s->d[i + 2] <= 0x9d)
+			return " (hint: this line has typographic quotes; JSON needs straight \" quotes)";
+	return "";
+}
+
 static void syntax_error(struct scan *s, size_t pos, const char *msg)
 {
 	count_lines(s, pos);
-	errs_add(s->errs, SVCNFT_EUSAGE, "%s:%zu:%zu: malformed JSON: %s",
-		 s->file, s->line, pos - s->line_start + 1, msg);
+	errs_add(s->errs, SVCNFT_EUSAGE, "%s:%zu:%zu: malformed JSON: %s%s",
+		 s->file, s->line, pos - s->line_start + 1, msg, quote_hint(s, pos));
 	s->failed = true;
 }
 
@@ -121,14 +140,25 @@ static json_t *decode(struct scan *s, size_t end)
 
 	v = json_loadb(s->d + s->pos, end - s->pos, JSON_DECODE_ANY, &je);
 	if (!v) {
+		struct svcnft_buf t = {0};
 		size_t line, col;
 
 		count_lines(s, s->pos);
 		line = s->line + (size_t)(je.line > 0 ? je.line - 1 : 0);
 		col = je.line <= 1 ? s->pos - s->line_start + (size_t)je.column
 				   : (size_t)je.column;
-		errs_add(s->errs, SVCNFT_EUSAGE, "%s:%zu:%zu: malformed JSON: %s",
-			 s->file, line, col ? col : 1, je.text);
+		/* jansson quotes the input near the error: no raw control or
+		 * non-ASCII byte reaches a terminal */
+		buf_puts(&t, "");
+		for (const char *c = je.text; *c; c++)
+			if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+				buf_printf(&t, "\\x%02x", (unsigned char)*c);
+			else
+				buf_putc(&t, *c);
+		errs_add(s->errs, SVCNFT_EUSAGE, "%s:%zu:%zu: malformed JSON: %s%s",
+			 s->file, line, col ? col : 1, t.data,
+			 quote_hint(s, s->pos + (size_t)je.position));
+		svcnft_buf_free(&t);
 		s->failed = true;
 	}
 	s->pos = end;
@@ -235,14 +265,6 @@ static bool top_member(struct scan *s, struct svcnft_model *m, json_t *top,
 	return !s->failed;
 }
 
-/* KIND names a list ("List", "ServiceList", ...). */
-static bool is_list(const char *kind)
-{
-	size_t n = kind ? strlen(kind) : 0;
-
-	return n >= 4 && !strcmp(kind + n - 4, "List");
-}
-
 /* The top-level object at s->pos: its items streamed, or itself parsed. */
 static void top_object(struct scan *s, struct svcnft_model *m)
 {
@@ -267,7 +289,7 @@ static void top_object(struct scan *s, struct svcnft_model *m)
 				break;
 		}
 	if (!s->failed && !had_items &&
-	    is_list(json_string_value(json_object_get(top, "kind")))) {
+	    parse_is_list_kind(json_string_value(json_object_get(top, "kind")))) {
 		syntax_error(s, start, "a List without \"items\"");
 	} else if (!s->failed && !had_items) {
 		parse_object(m, s->file, "object", top, NULL, s->errs);
@@ -289,6 +311,11 @@ void svcnft_model_load_buffer(struct svcnft_model *m, const char *name,
 	if (len > limits_cur()->input_bytes) {
 		errs_add(errs, SVCNFT_EUSAGE, "%s: larger than %zu bytes (--limit input-bytes)",
 			 name, limits_cur()->input_bytes);
+		return;
+	}
+	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {
+		errs_add(errs, SVCNFT_EUSAGE, "%s:1:1: malformed JSON: the input starts with a byte order mark (BOM); save it as UTF-8 without BOM",
+			 name);
 		return;
 	}
 	skip_ws(&s);
@@ -336,6 +363,43 @@ static bool read_fd(int fd, struct svcnft_buf *b)
 	return true;
 }
 
+static bool suffix_ci(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), k = strlen(suffix);
+
+	return n > k && !strcasecmp(name + n - k, suffix);
+}
+
+/* Whether D (not blank) starts like JSON: '{' and a quoted key or '}',
+ * or '[' and a JSON value.  Flow-style YAML ({a: 1}, [{a: 1}]) is YAML. */
+static bool json_start(const char *d)
+{
+	if (*d != '{' && *d != '[')
+		return false;
+	d += strspn(d, " \t\r\n[");
+	if (*d == '{') {
+		d += 1 + strspn(d + 1, " \t\r\n");
+		return *d == '"' || *d == '}';
+	}
+	return *d && strchr("\"]-0123456789tfn", *d);
+}
+
+/* YAML when named *.yaml or *.yml; JSON when named *.json; otherwise
+ * (stdin) JSON if it starts like JSON after blanks and a BOM, or is blank. */
+static bool is_yaml(const char *name, const struct svcnft_buf *b)
+{
+	const char *d = b->data;
+
+	if (suffix_ci(name, ".yaml") || suffix_ci(name, ".yml"))
+		return true;
+	if (suffix_ci(name, ".json"))
+		return false;
+	if (b->len >= 3 && !memcmp(d, "\xef\xbb\xbf", 3))
+		d += 3;
+	d += strspn(d, " \t\r\n");
+	return *d && !json_start(d);
+}
+
 static void load_file(struct svcnft_model *m, const char *path, int fd,
 		      struct svcnft_errors *errs)
 {
@@ -343,39 +407,65 @@ static void load_file(struct svcnft_model *m, const char *path, int fd,
 
 	if (!read_fd(fd, &b))
 		errs_add(errs, SVCNFT_EUSAGE, "%s: %s", path, strerror(errno));
+	else if (is_yaml(path, &b))
+		svcnft_model_load_yaml(m, path, b.data, b.len, errs);
 	else
 		svcnft_model_load_buffer(m, path, b.data, b.len, errs);
 	svcnft_buf_free(&b);
 }
 
-static int json_name(const struct dirent *d)
+bool svcnft_manifest_name(const char *n)
 {
-	size_t n = strlen(d->d_name);
+	size_t k = strlen(n);
 
-	return d->d_name[0] != '.' && n > 5 && !strcmp(d->d_name + n - 5, ".json");
+	return n[0] != '.' && ((k > 5 && !strcmp(n + k - 5, ".json")) ||
+	       (k > 5 && !strcmp(n + k - 5, ".yaml")) ||
+	       (k > 4 && !strcmp(n + k - 4, ".yml")));
+}
+
+/* Names that look meant to be read but are not: *.JSON, x.yaml.orig. */
+static bool near_manifest_name(const char *n)
+{
+	for (; (n = strchr(n, '.')) != NULL; n++)
+		if (!strncasecmp(n, ".json", 5) || !strncasecmp(n, ".yaml", 5) ||
+		    !strncasecmp(n, ".yml", 4))
+			return true;
+	return false;
+}
+
+static int visible(const struct dirent *d)
+{
+	return d->d_name[0] != '.';
 }
 
 static void load_dir(struct svcnft_model *m, const char *path,
 		     struct svcnft_errors *errs)
 {
 	struct dirent **ents;
-	int n = scandir(path, &ents, json_name, alphasort);
+	int n = scandir(path, &ents, visible, alphasort), nread = 0;
 
 	if (n < 0) {
 		errs_add(errs, SVCNFT_EUSAGE, "%s: %s", path, strerror(errno));
 		return;
 	}
-	if (n == 0)	/* e.g. a volume not mounted yet: not "no services" */
-		errs_add(errs, SVCNFT_EUSAGE, "%s: no *.json files in the directory", path);
 	for (int i = 0; i < n; i++) {
 		struct svcnft_buf p = {0};
 
 		buf_printf(&p, "%s/%s", path, ents[i]->d_name);
-		svcnft_model_load_path(m, p.data, errs);
+		if (svcnft_manifest_name(ents[i]->d_name)) {
+			svcnft_model_load_path(m, p.data, errs);
+			nread++;
+		} else if (near_manifest_name(ents[i]->d_name)) {
+			errs_add(errs, SVCNFT_OK, "%s: warning: not read: a directory is read for its *.json, *.yaml and *.yml files only",
+				 p.data);
+		}
 		svcnft_buf_free(&p);
 		free(ents[i]);
 	}
 	free(ents);
+	if (nread == 0)	/* e.g. a volume not mounted yet: not "no services" */
+		errs_add(errs, SVCNFT_EUSAGE, "%s: no *.json, *.yaml or *.yml files in the directory",
+			 path);
 }
 
 void svcnft_model_load_path(struct svcnft_model *m, const char *path,

@@ -4,6 +4,7 @@
  * of the wrong JSON type is an invalid-input error at its path. */
 #include <jansson.h>
 #include <string.h>
+#include <strings.h>
 
 #include "diag.h"
 #include "model.h"
@@ -14,12 +15,57 @@ static char *dup_or_null(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
+/* Whether K is KEY in typographic quotes (“key” or ‘key’), as a YAML key
+ * pasted from a web page reads. */
+static bool typo_quoted(const char *k, const char *key)
+{
+	size_t n = strlen(k), kl = strlen(key);
+
+	return n == kl + 6 && !memcmp(k, "\xe2\x80", 2) && !memcmp(k + n - 3, "\xe2\x80", 2) &&
+	       (k[2] == '\x9c' || k[2] == '\x98') &&
+	       (k[n - 1] == '\x9d' || k[n - 1] == '\x99') && !strncmp(k + 3, key, kl);
+}
+
+/* A key of OBJ that is KEY but for letter case or typographic quotes
+ * ("IP" for "ip"), or NULL. */
+static const char *near_key(json_t *obj, const char *key)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(obj, k, v)
+		if (!strcasecmp(k, key) || typo_quoted(k, key))
+			return k;
+	return NULL;
+}
+
+/* Member KEY of OBJ.  When absent but a near key is there, warn: the API
+ * server's JSON decoding is case-sensitive (Go's old one was not), so it
+ * ignores that field, and so does svcnft. */
+static json_t *member(const struct objref *o, json_t *obj, const char *path,
+		      const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	struct svcnft_buf f = {0}, q = {0};
+	const char *near;
+
+	if (v || !json_is_object(obj) || !(near = near_key(obj, key)))
+		return v;
+	buf_printf(&f, "%s%s", path, near);
+	buf_go_quoted(&q, f.data);
+	obj_warn(o, "unknown field %s, ignored; did you mean \"%s\"?%s", q.data, key,
+		 typo_quoted(near, key) ? " (typographic quotes are part of a YAML key)" : "");
+	svcnft_buf_free(&f);
+	svcnft_buf_free(&q);
+	return NULL;
+}
+
 /* Member KEY of OBJ if it has JSON type T; NULL if absent or null.  Any
  * other type is an error at PATH.KEY ("must be WHAT"). */
 static json_t *get_typed(const struct objref *o, json_t *obj, const char *path,
 			 const char *key, json_type t, const char *what)
 {
-	json_t *v = json_object_get(obj, key);
+	json_t *v = member(o, obj, path, key);
 
 	if (!v || json_is_null(v))
 		return NULL;
@@ -52,7 +98,7 @@ static json_t *get_object(const struct objref *o, json_t *obj,
 static struct ival get_int(const struct objref *o, json_t *obj,
 			   const char *path, const char *key)
 {
-	json_t *v = json_object_get(obj, key);
+	json_t *v = member(o, obj, path, key);
 	struct ival r = {0};
 
 	if (!v || json_is_null(v))
@@ -71,7 +117,7 @@ static struct ival get_int(const struct objref *o, json_t *obj,
 static bool get_bool(const struct objref *o, json_t *obj, const char *path,
 		     const char *key, bool dflt)
 {
-	json_t *v = json_object_get(obj, key);
+	json_t *v = member(o, obj, path, key);
 
 	if (!v || json_is_null(v))
 		return dflt;
@@ -86,14 +132,14 @@ static bool get_bool(const struct objref *o, json_t *obj, const char *path,
 /* metadata.name / metadata.namespace into o (pointers into OBJ). */
 static void read_meta(struct objref *o, json_t *obj)
 {
-	json_t *md = json_object_get(obj, "metadata");
+	json_t *md = member(o, obj, "", "metadata");
 
 	o->ns = NULL;
 	o->name = NULL;
 	if (!json_is_object(md))
 		return;
-	o->name = json_string_value(json_object_get(md, "name"));
-	o->ns = json_string_value(json_object_get(md, "namespace"));
+	o->name = json_string_value(member(o, md, "metadata.", "name"));
+	o->ns = json_string_value(member(o, md, "metadata.", "namespace"));
 	if (o->ns && !*o->ns)
 		o->ns = NULL;
 }
@@ -132,8 +178,10 @@ static void parse_svc_port(const struct objref *o, json_t *jp, size_t i,
 			       &p->port))
 		return;
 	p->node_port = get_int(o, jp, path, "nodePort");
-	tp = json_object_get(jp, "targetPort");
-	if (json_is_string(tp))
+	tp = member(o, jp, path, "targetPort");
+	if (!tp)
+		;	/* absent: defaults to port */
+	else if (json_is_string(tp))
 		p->target_name = xstrdup(json_string_value(tp));
 	else
 		p->target_int = get_int(o, jp, path, "targetPort");
@@ -514,9 +562,9 @@ static void parse_service_cidr(struct svcnft_model *m, struct objref *o,
 		get_strings(o, spec, "spec.", "cidrs", &c->raw, &c->n_raw);
 }
 
-static bool is_list_kind(const char *kind)
+bool parse_is_list_kind(const char *kind)
 {
-	size_t n = strlen(kind);
+	size_t n = kind ? strlen(kind) : 0;
 
 	return n >= 4 && !strcmp(kind + n - 4, "List");
 }
@@ -533,7 +581,7 @@ const char *list_item_kind(const char *list)
 	return NULL;
 }
 
-/* warning: FILE: WHERE: WHAT "VALUE" WHY, skipped  (VALUE quoted) */
+/* FILE: warning: WHERE: WHAT "VALUE" WHY, skipped  (VALUE quoted) */
 static void skipped(struct svcnft_errors *errs, const char *file,
 		    const char *where, const char *what, const char *value,
 		    const char *why)
@@ -541,7 +589,7 @@ static void skipped(struct svcnft_errors *errs, const char *file,
 	struct svcnft_buf v = {0};
 
 	buf_go_quoted(&v, value);
-	errs_add(errs, SVCNFT_OK, "%s: %s: %s %s %s, skipped", file, where, what,
+	errs_add(errs, SVCNFT_OK, "%s: warning: %s: %s %s %s, skipped", file, where, what,
 		 v.data, why);
 	svcnft_buf_free(&v);
 }
@@ -567,21 +615,31 @@ void parse_object(struct svcnft_model *m, const char *file, const char *where,
 	const char *kind, *apiv;
 
 	if (!json_is_object(obj)) {
-		errs_add(errs, SVCNFT_OK, "%s: %s: not an object, skipped", file, where);
+		errs_add(errs, SVCNFT_OK, "%s: warning: %s: not an object, skipped", file, where);
 		return;
 	}
 	kind = json_string_value(json_object_get(obj, "kind"));
 	if (!kind)
 		kind = dflt_kind;
 	if (!kind) {
+		const char *near = near_key(obj, "kind");
+		struct svcnft_buf q = {0};
+
 		/* never read as "no services": nothing is applied */
-		errs_add(errs, SVCNFT_EUSAGE, "%s: %s: object has no kind", file, where);
+		if (near) {
+			buf_puts(&q, " (it has ");
+			buf_go_quoted(&q, near);
+			buf_puts(&q, ": did you mean \"kind\"?)");
+		}
+		errs_add(errs, SVCNFT_EUSAGE, "%s: %s: object has no kind%s", file, where,
+			 q.data ? q.data : "");
+		svcnft_buf_free(&q);
 		return;
 	}
 	o.kind = kind;
 	o.cluster_scoped = !strcmp(kind, "ServiceCIDR");
 	read_meta(&o, obj);
-	if (is_list_kind(kind) && json_is_array(json_object_get(obj, "items"))) {
+	if (parse_is_list_kind(kind) && json_is_array(json_object_get(obj, "items"))) {
 		parse_items(m, file, json_object_get(obj, "items"),
 			    list_item_kind(kind), errs);
 		return;

@@ -14,5 +14,7 @@ void parse_items(struct svcnft_model *m, const char *file, json_t *items,
 /* The kind of the items of a list of kind LIST ("ServiceList" -> "Service"):
  * the API server leaves `kind` out of list items.  NULL for "List". */
 const char *list_item_kind(const char *list);
+/* KIND names a list ("List", "ServiceList", ...); false for NULL. */
+bool parse_is_list_kind(const char *kind);
 
 #endif

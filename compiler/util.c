@@ -176,6 +176,11 @@ void buf_go_quoted(struct svcnft_buf *b, const char *s)
 	buf_putc(b, '"');
 }
 
+const char *plural(size_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 void errs_vadd(struct svcnft_errors *e, enum svcnft_status st,
 	       const char *fmt, va_list ap)
 {
@@ -223,6 +228,5 @@ enum svcnft_status svcnft_errors_status(const struct svcnft_errors *e)
 void svcnft_errors_print(const struct svcnft_errors *e, FILE *f)
 {
 	for (size_t i = 0; i < e->n; i++)
-		fprintf(f, "%s%s\n", e->v[i].status == SVCNFT_OK ? "warning: " : "",
-			e->v[i].text);
+		fprintf(f, "%s\n", e->v[i].text);
 }

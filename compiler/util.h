@@ -34,6 +34,9 @@ void buf_nft_quoted(struct svcnft_buf *b, const char *s);
  * so no input can forge a line, a terminal sequence or bidi text. */
 void buf_go_quoted(struct svcnft_buf *b, const char *s);
 
+/* "s" unless N is 1: "%zu service%s", n, plural(n). */
+const char *plural(size_t n);
+
 void errs_add(struct svcnft_errors *e, enum svcnft_status st,
 	      const char *fmt, ...) PRINTF(3, 4);
 void errs_vadd(struct svcnft_errors *e, enum svcnft_status st,

@@ -549,6 +549,8 @@ static void validate_service(struct vctx *v, struct svc *s)
 	if (s->type != SVC_EXTERNAL_NAME)
 		check_external(v, s);
 	s->invalid = failed(v);
+	if (!s->invalid && !s->headless && s->type != SVC_EXTERNAL_NAME && !s->n_vip)
+		obj_warn(&v->o, "no cluster IP yet (spec.clusterIP is empty until the API server allocates one), skipped");
 }
 
 /* Endpoint at BASE ("subsets[0].addresses[1]", "endpoints[2]"), its address

@@ -1,6 +1,6 @@
 /* svcnft - compile Kubernetes Services and Endpoints into one nftables table.
  *
- * The library is a pure translator: it reads JSON snapshots, validates them
+ * The library is a pure translator: it reads JSON or YAML snapshots, validates them
  * the way the API server does, and renders an nft script.  It never touches
  * the kernel and never prints; errors are collected as records.
  *
@@ -36,7 +36,10 @@ struct svcnft_buf {
 
 void svcnft_buf_free(struct svcnft_buf *b);
 
-/* One error or warning, API-server style. */
+/* One error or warning, API-server style.  Every message has one form:
+ * LOCATION: [warning: ]TEXT, LOCATION being FILE or FILE:LINE:COLUMN for
+ * input (<stdin> for standard input) and svcnft for the rest; warnings say
+ * so right after the location, errors say nothing more. */
 struct svcnft_error {
 	enum svcnft_status status;	/* EUSAGE or EINVALID; OK for warnings */
 	char *text;			/* the whole line, without newline */
@@ -101,9 +104,20 @@ void svcnft_model_free(struct svcnft_model *m);
 void svcnft_model_load_buffer(struct svcnft_model *m, const char *name,
 			      const char *data, size_t len,
 			      struct svcnft_errors *errs);
-/* Load a path: a file, a directory (its *.json files, sorted) or "-". */
+/* The same for a YAML stream: one or more documents (---), each an object,
+ * an array or a List; scalars typed as kubectl types them. */
+void svcnft_model_load_yaml(struct svcnft_model *m, const char *name,
+			    const char *data, size_t len,
+			    struct svcnft_errors *errs);
+/* Load a path: a file, a directory (its *.json, *.yaml and *.yml files,
+ * sorted; other names with such an extension are warnings) or "-".  A file
+ * is YAML when named *.yaml or *.yml, JSON when named *.json, otherwise
+ * (and on stdin) JSON when it starts with '{' or '['. */
 void svcnft_model_load_path(struct svcnft_model *m, const char *path,
 			    struct svcnft_errors *errs);
+/* Whether a directory's entry NAME is read: *.json, *.yaml, *.yml (case
+ * matters, as for kubectl), not starting with a dot. */
+bool svcnft_manifest_name(const char *name);
 
 /* An input that holds no Service object at all (only other kinds, an empty
  * List, Endpoints alone) is an EUSAGE record naming the N_PATHS PATHS:
@@ -133,6 +147,11 @@ struct svcnft_stats {
 void svcnft_model_stats(const struct svcnft_model *m,
 			const struct svcnft_config *cfg,
 			struct svcnft_stats *st);
+/* One warning naming the services that get cluster IP rules but have no
+ * usable endpoint on any port (every connection to them is rejected). */
+void svcnft_model_warn_no_endpoints(const struct svcnft_model *m,
+				    const struct svcnft_config *cfg,
+				    struct svcnft_errors *errs);
 
 /* Service discovery: what the kubelet and the cluster DNS publish.  The
  * model must have validated cleanly.  Both return false only when CFG is

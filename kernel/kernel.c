@@ -17,6 +17,7 @@
 #include "kernel.h"
 #include "live.h"
 #include "netlink.h"
+#include "util.h"
 
 /* The table comment svcnft writes (see render_nft.c). */
 #define OWNER_PREFIX "svcnft layout "
@@ -146,7 +147,8 @@ static void print_errors(const char *msg)
 	for (lines = 0; *p; p++)
 		lines += *p == '\n';
 	if (lines)
-		fprintf(stderr, "svcnft: (%zu more lines of the same kind omitted)\n", lines);
+		fprintf(stderr, "svcnft: (%zu more line%s of the same kind omitted)\n", lines,
+			plural(lines));
 }
 
 enum svcnft_status kernel_run(const char *script, bool dry_run)

@@ -515,8 +515,8 @@ static int read_errors(int fd, struct msgs *const *parts, size_t n)
 	if (first == ENOBUFS)
 		fputs("svcnft: the kernel refused the batch (too many errors to list)\n", stderr);
 	else if (count > 1)
-		fprintf(stderr, "svcnft: ... and %d more errors; nothing was changed\n",
-			count - 1);
+		fprintf(stderr, "svcnft: ... and %d more error%s; nothing was changed\n",
+			count - 1, plural((size_t)count - 1));
 	free(buf);
 	return first;
 }

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 builddir=${1:-build-test}
 
 deps="gcc meson ninja-build pkg-config libnftables-dev libmnl-dev
-libjansson-dev libcmocka-dev nftables iproute2 socat ncat python3 time
+libjansson-dev libyaml-dev libcmocka-dev nftables iproute2 socat ncat python3 time
 bind9-utils bind9-dnsutils nsd valgrind clang libclang-rt-14-dev"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	missing=

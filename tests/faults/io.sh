@@ -61,7 +61,7 @@ expect 2 "<stdin>: Bad file descriptor" sh -c "exec $S - <&-"
 expect 2 "malformed JSON" sh -c "head -c 3000 '$ex' | $S -"
 expect 2 "<stdin>: empty input: no JSON document" sh -c "$S - </dev/null"
 mkdir "$tmp/empty"
-expect 2 "no \*.json files" sh -c "$S '$tmp/empty'"
+expect 2 "no \*.json, \*.yaml or \*.yml files" sh -c "$S '$tmp/empty'"
 # stdout closed or full: the ruleset cannot be written
 expect 2 "" sh -c "exec $S '$ex' >&-"
 if [ -w /dev/full ]; then

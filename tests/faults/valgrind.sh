@@ -13,8 +13,8 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cflags="-std=gnu11 -O1 -g -DSVCNFT_VERSION=\"valgrind\" -I$src/include -I$src/compiler -I$src/tests/unit
-$(pkg-config --cflags jansson cmocka)"
-libs=$(pkg-config --libs jansson cmocka)
+$(pkg-config --cflags jansson yaml-0.1 cmocka)"
+libs=$(pkg-config --libs jansson yaml-0.1 cmocka)
 pids=
 for f in "$src"/compiler/*.c; do
 	# shellcheck disable=SC2086

@@ -11,7 +11,7 @@ mkdir -p "$out/obj"
 flags="-g -O1 -std=gnu11 -fsanitize=fuzzer-no-link,address,undefined
 -fno-sanitize-recover=undefined -fno-omit-frame-pointer -Wall -Wextra
 -DSVCNFT_VERSION=\"fuzz\" -I$root/include -I$root/compiler
-$(pkg-config --cflags jansson)"
+$(pkg-config --cflags jansson yaml-0.1)"
 objs= pids=
 for f in "$root"/compiler/*.c "$root/tests/fuzz/fuzz_pipeline.c"; do
 	o="$out/obj/$(basename "$f" .c).o"
@@ -24,6 +24,6 @@ for p in $pids; do
 	wait "$p"
 done
 # shellcheck disable=SC2086
-$cc -fsanitize=fuzzer,address,undefined $objs $(pkg-config --libs jansson) \
+$cc -fsanitize=fuzzer,address,undefined $objs $(pkg-config --libs jansson yaml-0.1) \
 	-o "$out/fuzz_pipeline"
 echo "$out/fuzz_pipeline"

@@ -3,7 +3,8 @@
  * file is linked with replay.c (gcc) to replay regressions/ in the suite.
  *
  * The first byte picks the configuration (masquerade, cluster CIDRs, the
- * env format, the DNS output), the rest is the JSON input. */
+ * env format, the DNS output), the rest is the input, read once as JSON and
+ * once as YAML. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,13 +55,32 @@ static void render_all(const struct svcnft_model *m,
 	svcnft_model_stats(m, cfg, &st);
 }
 
+/* Load DATA as JSON or YAML, validate, render when valid. */
+static void pipeline(const char *data, size_t size, bool yaml,
+		     const struct svcnft_config *cfg, unsigned int sel, FILE *out)
+{
+	struct svcnft_errors errs = {0};
+	struct svcnft_model *m = svcnft_model_new();
+
+	(yaml ? svcnft_model_load_yaml : svcnft_model_load_buffer)(m, "fuzz", data,
+								    size, &errs);
+	if (svcnft_errors_status(&errs) != SVCNFT_EUSAGE)
+		svcnft_model_validate(m, cfg, &errs);
+	if (svcnft_errors_status(&errs) == SVCNFT_OK) {
+		render_all(m, cfg, sel, &errs);
+		svcnft_model_warn_no_endpoints(m, cfg, &errs);
+	}
+	svcnft_errors_print(&errs, out);
+	svcnft_errors_free(&errs);
+	svcnft_model_free(m);
+}
+
+/* Every input goes through both loaders. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static FILE *devnull;
 	struct svcnft_config cfg = { .table = "svcnft", .service_cidrs = svc_cidrs,
 				     .n_service_cidrs = 4 };
-	struct svcnft_errors errs = {0};
-	struct svcnft_model *m;
 	unsigned int sel = 0;
 
 	if (!devnull) {
@@ -80,14 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* topology: the hints of node-a / zone-a are followed */
 	cfg.node_name = sel & 0x20 ? "node-a" : NULL;
 	cfg.node_zone = sel & 0x40 ? "zone-a" : NULL;
-	m = svcnft_model_new();
-	svcnft_model_load_buffer(m, "fuzz", (const char *)data, size, &errs);
-	if (svcnft_errors_status(&errs) != SVCNFT_EUSAGE)
-		svcnft_model_validate(m, &cfg, &errs);
-	if (svcnft_errors_status(&errs) == SVCNFT_OK)
-		render_all(m, &cfg, sel, &errs);
-	svcnft_errors_print(&errs, devnull);
-	svcnft_errors_free(&errs);
-	svcnft_model_free(m);
+	pipeline((const char *)data, size, false, &cfg, sel, devnull);
+	pipeline((const char *)data, size, true, &cfg, sel, devnull);
 	return 0;
 }

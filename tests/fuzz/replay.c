@@ -1,8 +1,8 @@
 /* Replay fuzz inputs through the fuzz target without libFuzzer: every
- * file named, or every file under a directory named.  A *.json file is a
- * plain input and gets a zero configuration byte in front; other files
- * (libFuzzer's crash-* files, regressions/) are used as they are.  Under
- * the sanitized build a crash fails the test. */
+ * file named, or every file under a directory named.  A *.json, *.yaml or
+ * *.yml file is a plain input and gets a zero configuration byte in front;
+ * other files (libFuzzer's crash-* files, regressions/) are used as they
+ * are.  Under the sanitized build a crash fails the test. */
 #include <dirent.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,7 +16,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static int run_file(const char *path)
 {
 	size_t len = strlen(path), n = 0, cap = 65536, r;
-	bool json = len > 5 && !strcmp(path + len - 5, ".json");
+	bool json = (len > 5 && !strcmp(path + len - 5, ".json")) ||
+		    (len > 5 && !strcmp(path + len - 5, ".yaml")) ||
+		    (len > 4 && !strcmp(path + len - 4, ".yml"));
 	FILE *f = fopen(path, "rb");
 	char *d = calloc(1, cap);
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Short libFuzzer run (part of the test suite): build the clang target,
-# seed a fresh corpus from testdata/**/*.json (plus regressions/), fuzz for
+# seed a fresh corpus from testdata/**/*.{json,yaml,yml} (plus regressions/), fuzz for
 # SECONDS.  Skipped (77) without clang or its libFuzzer runtime.
 # A crash fails the test; the input is kept in BUILDDIR/fuzz-artifacts:
 # add it to tests/fuzz/regressions/ once fixed.
@@ -26,7 +26,7 @@ fi
 bin=$(sh "$src/tests/fuzz/build.sh" "$build/fuzz-clang" | tail -1)
 mkdir -p "$tmp/seeds" "$tmp/corpus" "$build/fuzz-artifacts"
 i=0
-for f in $(find "$src/testdata" -name '*.json' | sort); do
+for f in $(find "$src/testdata" -name '*.json' -o -name '*.yaml' -o -name '*.yml' | sort); do
 	i=$((i + 1))
 	# the first byte selects the configuration (see fuzz_pipeline.c)
 	{ printf "\\$(printf %o $((i % 32)))"; cat "$f"; } >"$tmp/seeds/seed-$i"

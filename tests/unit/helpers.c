@@ -55,8 +55,7 @@ char *fx_errtext(const struct fixture *fx)
 
 	buf_puts(&b, "");
 	for (size_t i = 0; i < fx->errs.n; i++)
-		buf_printf(&b, "%s%s\n", fx->errs.v[i].status == SVCNFT_OK ? "warning: " : "",
-			   fx->errs.v[i].text);
+		buf_printf(&b, "%s\n", fx->errs.v[i].text);
 	return b.data;
 }
 

@@ -27,7 +27,7 @@ void fx_load(struct fixture *fx, const char *json);
 void fx_valid(struct fixture *fx, const char *json);
 /* Load and validate, keeping the records. */
 void fx_check(struct fixture *fx, const char *json);
-/* Every record, one per line ("warning: " prefixed); caller frees. */
+/* Every record, one per line; caller frees. */
 char *fx_errtext(const struct fixture *fx);
 /* Assert that some record contains NEEDLE. */
 void fx_assert_err(const struct fixture *fx, const char *needle);

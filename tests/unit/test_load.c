@@ -250,9 +250,9 @@ static void test_unknown_kinds_warn(void **state)
 	assert_int_equal(svcnft_errors_status(&fx.errs), SVCNFT_OK);
 	assert_int_equal(fx.errs.n, 4);
 	assert_int_equal(fx.errs.nwarn, 4);
-	fx_assert_err(&fx, "t.json: items[0]: kind \"ConfigMap\" is not used by svcnft, skipped");
-	fx_assert_err(&fx, "t.json: items[1]: Service of apiVersion \"serving.knative.dev/v1\" is not a core object, skipped");
-	fx_assert_err(&fx, "t.json: items[2]: not an object, skipped");
+	fx_assert_err(&fx, "t.json: warning: items[0]: kind \"ConfigMap\" is not used by svcnft, skipped");
+	fx_assert_err(&fx, "t.json: warning: items[1]: Service of apiVersion \"serving.knative.dev/v1\" is not a core object, skipped");
+	fx_assert_err(&fx, "t.json: warning: items[2]: not an object, skipped");
 	fx_assert_err(&fx, "EndpointSlice \"default/s\": no kubernetes.io/service-name label, skipped");
 	fx_free(&fx);
 }
