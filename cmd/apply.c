@@ -84,9 +84,9 @@ static void conntrack_after(const struct plan *p, struct stale_set *ct,
 		return;
 	conntrack_clean(ct, false, &r);
 	diff_log_prefix();
-	fprintf(stderr, "conntrack: deleted %zu stale entr%s of %zu UDP/SCTP service ports (%zu dump%s, %.0f ms)\n",
-		r.deleted, r.deleted == 1 ? "y" : "ies", r.keys, r.dumps,
-		r.dumps == 1 ? "" : "s", r.ms);
+	fprintf(stderr, "conntrack: deleted %zu stale entr%s of %zu UDP/SCTP service port%s (%zu dump%s, %.0f ms)\n",
+		r.deleted, r.deleted == 1 ? "y" : "ies", r.keys, plural(r.keys), r.dumps,
+		plural(r.dumps), r.ms);
 	if (r.err) {
 		diff_log_prefix();
 		fprintf(stderr, "warning: conntrack: %zu stale entr%s not deleted%s: %s\n",

@@ -38,8 +38,8 @@ static void report_conntrack(const struct plan *p, const struct changes *c)
 	stale_build(&ct, p, c, true);
 	if (ct.n) {
 		conntrack_clean(&ct, true, &r);
-		printf("conntrack: %zu stale entr%s of %zu UDP/SCTP service ports would be deleted\n",
-		       r.deleted, r.deleted == 1 ? "y" : "ies", r.keys);
+		printf("conntrack: %zu stale entr%s of %zu UDP/SCTP service port%s would be deleted\n",
+		       r.deleted, r.deleted == 1 ? "y" : "ies", r.keys, plural(r.keys));
 		if (r.err)
 			fprintf(stderr, "svcnft: warning: conntrack: some entries could not be checked: %s\n",
 				strerror(-r.err));
