@@ -1,6 +1,8 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -69,6 +71,21 @@ bool buf_read_file(struct svcnft_buf *b, const char *path)
 	n = (size_t)ferror(f);
 	fclose(f);
 	return !n;
+}
+
+bool write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
 }
 
 void svcnft_buf_free(struct svcnft_buf *b)

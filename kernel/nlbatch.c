@@ -254,21 +254,6 @@ static int template_dump(const char *table, struct svcnft_buf *out)
 	return ret;
 }
 
-static bool write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 /* Exit status of the child: 0 when the dump was written. */
 enum { TPL_UNSHARE = 3, TPL_REFUSED, TPL_DUMP };
 

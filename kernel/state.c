@@ -139,21 +139,6 @@ static void body(struct svcnft_buf *b, const struct elements *want)
 	}
 }
 
-static bool write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 /* Parse the first line of P into H; false unless it is this version's. */
 static bool parse_header(const char *p, struct header *h)
 {
