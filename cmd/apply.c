@@ -261,7 +261,7 @@ static bool use_batch(void)
 	return !loader || strcmp(loader, "nft");
 }
 
-/* The netlink batch (cmd/nlload.c), guarded by the generation id read
+/* The netlink batch (kernel/nlload.c), guarded by the generation id read
  * before the ownership check, so that a table created or changed in
  * between is checked again; the script through libnftables when
  * SVCNFT_LOADER=nft asks for it or the batch cannot be prepared. */

@@ -3,7 +3,7 @@
  * Every named set and map with its elements exactly as render_nft prints
  * them ("10.0.0.20 . tcp . 80 . 0 : 192.0.2.42 . 9376"), the chain names,
  * and the comments of the masquerade rules (they depend on the options).
- * The same form is produced from a plan, from the kernel (cmd/live.c) and
+ * The same form is produced from a plan, from the kernel (kernel/live.c) and
  * from a saved script, so that the three compare as strings. */
 #ifndef SVCNFT_ELEMENTS_H
 #define SVCNFT_ELEMENTS_H
@@ -109,7 +109,7 @@ bool render_nft_object(struct svcnft_buf *b, const struct plan *p,
 
 /* The whole script of plan P (what `compile` prints).  A SKELETON leaves
  * out the elements of the sets and maps for which el_direct_set() is true:
- * cmd/nlload.c encodes those itself. */
+ * kernel/nlload.c encodes those itself. */
 void render_nft_plan(struct svcnft_buf *out, const struct plan *p,
 		     bool skeleton);
 

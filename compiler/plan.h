@@ -1,6 +1,6 @@
 /* plan: the lowered ruleset, independent of its text or JSON form.
  *
- * Layout (see README "Ruleset layout"): a fixed set of chains; per address
+ * Layout (see docs/layout.md, "The ruleset (why it scales)"): a fixed set of chains; per address
  * family one verdict map dispatching VIP . protocol . port to a chain shared
  * by every service port with the same endpoint count N (and affinity
  * timeout T); backends in one map keyed by VIP . protocol . port . slot. */

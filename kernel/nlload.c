@@ -1,5 +1,5 @@
 /* nlload: what a full replace and an incremental update send (nlload.h);
- * cmd/nlbatch.c builds and sends the batches. */
+ * kernel/nlbatch.c builds and sends the batches. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* nlload: full replaces and incremental updates in one netlink batch.
  *
  * Through libnftables about three quarters of a full load is spent parsing
- * and evaluating the elements' text (kernel-scaling.md).  Here libnftables
+ * and evaluating the elements' text (docs/performance.md).  Here libnftables
  * compiles only the skeleton (render_nft_plan(..., true): chains, rules,
  * declarations, the small interval sets) inside a private network
  * namespace; that kernel encoding is dumped and sent again, with the large
