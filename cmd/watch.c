@@ -42,7 +42,7 @@ struct watch {
 	int ino, sig;
 	struct wdir w[MAX_WATCH];
 	int n_w;
-	struct svcnft_model *good;	/* the last valid snapshot */
+	struct svcnft_model *good;	/* the last valid snapshot not refused */
 	char why[PATH_MAX + 64];	/* what triggered the pending reload */
 	int n_events;
 };
@@ -297,19 +297,25 @@ static bool stop_pending(void)
 static void apply(struct watch *w, const char *why, bool reload)
 {
 	struct svcnft_model *m = reload ? load(w) : w->good;
+	enum svcnft_status st;
 
 	if (!m)
 		return;
-	if (reload) {
-		svcnft_model_free(w->good);
-		w->good = m;
-	}
 	diff_log_setup(true, why);
 	apply_read_kernel(!reload);	/* the interval check reads the kernel */
 	if (!reload)
 		apply_conntrack_reconcile();
-	if (cmd_apply(m, w->o->cfg, false) != SVCNFT_OK && !stop_pending())
+	st = cmd_apply(m, w->o->cfg, false);
+	if (st != SVCNFT_OK && !stop_pending())
 		logmsg("%s: apply failed or refused; the rules in place stay", why);
+	/* a snapshot the removal guard refused (exit 2) never becomes the one
+	 * the interval check repairs with; one the kernel refused is retried */
+	if (reload && st == SVCNFT_EUSAGE) {
+		svcnft_model_free(m);
+	} else if (reload) {
+		svcnft_model_free(w->good);
+		w->good = m;
+	}
 	apply_read_kernel(false);
 	diff_log_setup(false, NULL);
 }

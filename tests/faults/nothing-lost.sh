@@ -178,6 +178,15 @@ mv "$tmp/snap/20-endpoints.json" "$tmp/endpoints.away"
 expect "F2 watch: the missing endpoints file is refused" 'wait_log "refusing to shrink"'
 sleep 0.2
 expect "F1/F2 watch: ruleset unchanged through both" '[ "$(ruleset)" = "$before" ]'
+# the refused snapshot is still there: the interval check repairs drift
+# with the last snapshot applied, not with the refused one (a full
+# replace: the same objects, listed in another order)
+services() { nsx nft list chain inet svcnft services | grep -c "vmap\|drop"; }
+rules=$(services) nbe=$(backends)
+nsx nft flush chain inet svcnft services
+expect "watch: after a refusal, --interval still repairs a flushed chain ($rules rules, $nbe backends)" \
+	'wait_log "interval check: applied table" && [ "$(services)" = "$rules" ] &&
+	[ "$(backends)" = "$nbe" ]'
 mv "$tmp/endpoints.away" "$tmp/snap/20-endpoints.json"
 expect "watch: the --interval check reads the kernel, whatever the saved state" \
 	'wait_log "interval check: table inet svcnft is up to date; no transaction sent (read" &&
