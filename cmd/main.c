@@ -489,7 +489,9 @@ static enum cmd find_command(const char *name)
 static void bad_option(int opt, const char *word)
 {
 	int n = (int)strcspn(word, "=");
-	bool is_long = !strncmp(word, "--", 2);
+	/* an unknown short option inside a group (-xh) leaves optind on the
+	 * word before it; getopt sets optopt only for short ones */
+	bool is_long = opt == '?' ? optopt == 0 : !strncmp(word, "--", 2);
 
 	if (opt == ':' && is_long)
 		fprintf(stderr, "svcnft: option %.*s needs an argument\n", n, word);
