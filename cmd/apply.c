@@ -243,14 +243,29 @@ static void unlock(int fd)
 }
 
 /* Test aid: wait between reading the table and committing (VAR names the
- * milliseconds: SVCNFT_TEST_PAUSE_MS incremental, ..._FULL_PAUSE_MS full). */
+ * milliseconds: SVCNFT_TEST_PAUSE_MS incremental, ..._FULL_PAUSE_MS full).
+ * With SVCNFT_TEST_PAUSE_FILE the wait is a handshake instead, once per
+ * process: create the file, then wait until the test removed it (at most
+ * 100 times as long), so that a loaded machine cannot make the test act
+ * too early or too late. */
 static void test_pause(const char *var)
 {
-	const char *ms = getenv(var);
+	static bool shaken;	/* once: a retry after it does not wait */
+	const char *ms = getenv(var), *sync = getenv("SVCNFT_TEST_PAUSE_FILE");
 	long v = ms ? atol(ms) : 0;
+	int fd;
 
-	if (v > 0)
+	if (v <= 0 || shaken)
+		return;
+	if (!sync) {
 		sleep_ms(v);
+		return;
+	}
+	shaken = true;
+	if ((fd = open(sync, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+		close(fd);
+	for (long t = 0; t < 100 * v && !access(sync, F_OK); t += 10)
+		sleep_ms(10);
 }
 
 /* SVCNFT_LOADER=nft: everything through libnftables (the baseline). */

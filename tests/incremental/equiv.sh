@@ -70,6 +70,13 @@ list() {
 
 
 # apply: these pairs shrink tables on purpose (the removal guard has its own test)
+# paused FILE: wait (up to 30 s) until an apply paused by
+# SVCNFT_TEST_PAUSE_FILE created FILE
+paused() {
+	for _ in $(seq 300); do [ -e "$1" ] && return 0; sleep 0.1; done
+	return 1
+}
+
 run() {
 	if [ "$1" = apply ]; then
 		shift
@@ -225,9 +232,10 @@ fi
 run apply $A "$T/changed.json" 2> /dev/null
 
 # a change by someone else between read and commit: recomputed, not lost
-SVCNFT_TEST_PAUSE_MS=700 run apply $A affinity/svc.json 2> "$T/err" &
-sleep 0.3
+SVCNFT_TEST_PAUSE_FILE="$T/pause" SVCNFT_TEST_PAUSE_MS=700 run apply $A affinity/svc.json 2> "$T/err" &
+paused "$T/pause"
 ip netns exec "$PFX-a" nft add element inet svcnft cluster-ips4 '{ 10.0.0.99 }'
+rm -f "$T/pause"
 wait $! || { echo "FAIL: apply with a concurrent change"; cat "$T/err"; fail=1; }
 if grep -q "changed while reading" "$T/err" && ! ip netns exec "$PFX-a" nft list set inet svcnft cluster-ips4 | grep -q 10.0.0.99; then
 	echo "ok   concurrent change detected and recomputed"
@@ -236,11 +244,15 @@ else
 fi
 
 # two applies at once are serialised by the lock
-SVCNFT_TEST_PAUSE_MS=500 run apply $A "$T/changed.json" 2> "$T/err1" &
+SVCNFT_TEST_PAUSE_FILE="$T/pause" SVCNFT_TEST_PAUSE_MS=500 run apply $A "$T/changed.json" 2> "$T/err1" &
 p1=$!
-sleep 0.1
-run apply $A affinity/svc.json 2> "$T/err2"
+paused "$T/pause"
+run apply $A affinity/svc.json 2> "$T/err2" &
+p2=$!
+sleep 0.2
+rm -f "$T/pause"
 wait $p1
+wait $p2
 # the later apply waited for the lock and saw the earlier one's table
 if run diff $A affinity/svc.json > /dev/null && grep -q "updated table" "$T/err1" &&
    grep -q "updated table" "$T/err2"; then

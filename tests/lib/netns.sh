@@ -17,6 +17,13 @@ netns_setup() {
 	ip netns add "$ns"
 }
 
+# paused FILE: wait (up to 30 s) until an apply paused by
+# SVCNFT_TEST_PAUSE_FILE created FILE
+paused() {
+	for _ in $(seq 300); do [ -e "$1" ] && return 0; sleep 0.1; done
+	return 1
+}
+
 netns_cleanup() {
 	if declare -F on_cleanup >/dev/null; then
 		on_cleanup

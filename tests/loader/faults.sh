@@ -41,9 +41,10 @@ else
 fi
 
 # 2. a change after the ownership check: refused by generation, retried
-SVCNFT_TEST_FULL_PAUSE_MS=600 apply --full "$T/changed.json" 2> "$T/err" &
-sleep 0.3
+SVCNFT_TEST_PAUSE_FILE="$T/pause" SVCNFT_TEST_FULL_PAUSE_MS=600 apply --full "$T/changed.json" 2> "$T/err" &
+paused "$T/pause"
 nsx nft add element inet svcnft cluster-ips4 '{ 10.0.0.250 }'
+rm -f "$T/pause"
 if ! wait $!; then
 	no "apply after a concurrent change" "$T/err"
 elif ! grep -q "ruleset changed while loading" "$T/err" ||
@@ -57,11 +58,12 @@ else
 fi
 
 # 3. the table replaced by a foreign one in that window: left alone
-SVCNFT_TEST_FULL_PAUSE_MS=600 apply --full "$IN" 2> "$T/err" &
-sleep 0.3
+SVCNFT_TEST_PAUSE_FILE="$T/pause" SVCNFT_TEST_FULL_PAUSE_MS=600 apply --full "$IN" 2> "$T/err" &
+paused "$T/pause"
 nsx nft delete table inet svcnft
 nsx nft add table inet svcnft '{ comment "someone else"; }'
 nsx nft add chain inet svcnft mine
+rm -f "$T/pause"
 if wait $!; then
 	no "apply replaced a foreign table" "$T/err"
 elif ! grep -q "not created by svcnft" "$T/err" ||
