@@ -13,7 +13,7 @@ struct svcnft_model *svcnft_model_new(void)
 	return xcalloc(1, sizeof(struct svcnft_model));
 }
 
-static void svc_free(struct svc *s)
+void model_svc_free(struct svc *s)
 {
 	for (size_t i = 0; i < s->n_ports; i++) {
 		free(s->ports[i].name);
@@ -71,7 +71,7 @@ static void group_free(struct ep_group *g)
 	free(g->ports);
 }
 
-static void source_free(struct ep_source *e)
+void model_source_free(struct ep_source *e)
 {
 	for (size_t i = 0; i < e->n_groups; i++)
 		group_free(&e->groups[i]);
@@ -83,19 +83,23 @@ static void source_free(struct ep_source *e)
 	free(e->address_type);
 }
 
+void model_cidr_free(struct svc_cidr_obj *c)
+{
+	free(c->file);
+	free(c->name);
+	strings_free(c->raw, c->n_raw);
+}
+
 void svcnft_model_free(struct svcnft_model *m)
 {
 	if (!m)
 		return;
 	for (size_t i = 0; i < m->n_svcs; i++)
-		svc_free(&m->svcs[i]);
+		model_svc_free(&m->svcs[i]);
 	for (size_t i = 0; i < m->n_eps; i++)
-		source_free(&m->eps[i]);
-	for (size_t i = 0; i < m->n_svc_cidrs; i++) {
-		free(m->svc_cidrs[i].file);
-		free(m->svc_cidrs[i].name);
-		strings_free(m->svc_cidrs[i].raw, m->svc_cidrs[i].n_raw);
-	}
+		model_source_free(&m->eps[i]);
+	for (size_t i = 0; i < m->n_svc_cidrs; i++)
+		model_cidr_free(&m->svc_cidrs[i]);
 	free(m->svcs);
 	free(m->eps);
 	free(m->svc_cidrs);

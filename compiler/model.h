@@ -179,6 +179,11 @@ size_t model_service_cidrs(const struct svcnft_model *m,
 			   const struct svcnft_config *cfg,
 			   struct svcnft_cidr **out);
 
+/* Free what one object owns (not the struct itself). */
+void model_svc_free(struct svc *s);
+void model_source_free(struct ep_source *e);
+void model_cidr_free(struct svc_cidr_obj *c);
+
 /* Sort services and endpoint sources by namespace/name (idempotent). */
 void model_sort(struct svcnft_model *m);
 

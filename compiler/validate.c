@@ -11,6 +11,7 @@
 #include "limits.h"
 #include "model.h"
 #include "names.h"
+#include "validate.h"
 
 struct vctx {
 	struct objref o;
@@ -814,7 +815,6 @@ static void check_vips_unique(struct vctx *v, struct svcnft_model *m)
 {
 	struct vip_ref *r = NULL;
 	size_t n = 0, cap = 0;
-	char a[64];
 
 	for (size_t i = 0; i < m->n_svcs; i++)
 		for (size_t j = 0; !m->svcs[i].invalid && j < m->svcs[i].n_vip; j++) {
@@ -826,13 +826,21 @@ static void check_vips_unique(struct vctx *v, struct svcnft_model *m)
 	for (size_t i = 1; i < n; i++) {
 		if (ipaddr_cmp(&r[i].ip, &r[i - 1].ip))
 			continue;
-		ipaddr_format(&r[i].ip, a, sizeof(a));
-		begin(v, r[i].svc->file, "Service", r[i].svc->ns, r[i].svc->name);
-		obj_invalid(&v->o, "spec.clusterIPs: Invalid value: [\"%s\"]: failed to allocate IP %s: provided IP is already allocated",
-			    a, a);
-		r[i].svc->invalid = true;
+		validate_vip_taken(v->o.errs, r[i].svc, &r[i].ip);
 	}
 	free(r);
+}
+
+void validate_vip_taken(struct svcnft_errors *errs, struct svc *s,
+			const struct ipaddr *ip)
+{
+	struct objref o = { errs, s->file, "Service", s->ns, false, s->name };
+	char a[64];
+
+	ipaddr_format(ip, a, sizeof(a));
+	obj_invalid(&o, "spec.clusterIPs: Invalid value: [\"%s\"]: failed to allocate IP %s: provided IP is already allocated",
+		    a, a);
+	s->invalid = true;
 }
 
 struct np_ref {
@@ -872,12 +880,19 @@ static void check_node_ports_unique(struct vctx *v, struct svcnft_model *m)
 	for (size_t i = 1; i < n; i++) {
 		if (r[i].port != r[i - 1].port || r[i].svc == r[i - 1].svc)
 			continue;
-		begin(v, r[i].svc->file, "Service", r[i].svc->ns, r[i].svc->name);
-		obj_invalid(&v->o, "spec.ports[%zu].nodePort: Invalid value: %lld: provided port is already allocated",
-			    r[i].idx, r[i].port);
-		r[i].svc->invalid = true;
+		validate_node_port_taken(v->o.errs, r[i].svc, r[i].idx);
 	}
 	free(r);
+}
+
+void validate_node_port_taken(struct svcnft_errors *errs, struct svc *s,
+			      size_t idx)
+{
+	struct objref o = { errs, s->file, "Service", s->ns, false, s->name };
+
+	obj_invalid(&o, "spec.ports[%zu].nodePort: Invalid value: %lld: provided port is already allocated",
+		    idx, s->ports[idx].node_port.v);
+	s->invalid = true;
 }
 
 static bool has_family(const struct svc *s, int family)
@@ -927,19 +942,26 @@ static void add_keys(struct key_ref **r, size_t *n, size_t *cap,
 	}
 }
 
+void validate_ext_taken(struct svcnft_errors *errs, struct svc *s, size_t ext,
+			size_t sp, const struct svc *owner)
+{
+	struct objref o = { errs, s->file, "Service", s->ns, false, s->name };
+	struct ext_addr *x = &s->ext[ext];
+	char a[64];
+
+	x->ignored[sp] = true;
+	ipaddr_format(&x->ip, a, sizeof(a));
+	obj_warn(&o, "%s[%zu]: %s port %lld/%s is already taken by Service \"%s/%s\"; ignored",
+		 x->lb ? "status.loadBalancer.ingress" : "spec.externalIPs", x->idx,
+		 a, s->ports[sp].port.v, proto_upper(s->ports[sp].proto), owner->ns,
+		 owner->name);
+}
+
 static void ext_conflict(struct vctx *v, struct svcnft_model *m,
 			 const struct key_ref *r, const struct key_ref *owner)
 {
-	struct svc *s = &m->svcs[r->svc], *o = &m->svcs[owner->svc];
-	struct ext_addr *x = &s->ext[r->ext];
-	char a[64];
-
-	x->ignored[r->sp] = true;
-	ipaddr_format(&x->ip, a, sizeof(a));
-	begin(v, s->file, "Service", s->ns, s->name);
-	obj_warn(&v->o, "%s[%zu]: %s port %lld/%s is already taken by Service \"%s/%s\"; ignored",
-		 x->lb ? "status.loadBalancer.ingress" : "spec.externalIPs", x->idx,
-		 a, r->port, proto_upper(r->proto), o->ns, o->name);
+	validate_ext_taken(v->o.errs, &m->svcs[r->svc], r->ext, r->sp,
+			   &m->svcs[owner->svc]);
 }
 
 /* An external address . port reached twice (two services, twice in one,
@@ -975,6 +997,19 @@ static void check_ext_unique(struct vctx *v, struct svcnft_model *m)
 	free(r);
 }
 
+void validate_duplicate(struct svcnft_errors *errs, struct svc *s,
+			const char *other_file)
+{
+	struct objref o = { errs, s->file, "Service", s->ns, false, s->name };
+	struct svcnft_buf b = {0};
+
+	buf_go_quoted(&b, s->name);
+	obj_invalid(&o, "metadata.name: Duplicate value: %s: also defined in %s",
+		    b.data, other_file);
+	svcnft_buf_free(&b);
+	s->invalid = true;
+}
+
 void svcnft_model_validate(struct svcnft_model *m,
 			   const struct svcnft_config *cfg,
 			   struct svcnft_errors *errs)
@@ -992,10 +1027,7 @@ void svcnft_model_validate(struct svcnft_model *m,
 	for (size_t i = 1; i < m->n_svcs; i++)
 		if (!strcmp(m->svcs[i].ns, m->svcs[i - 1].ns) &&
 		    !strcmp(m->svcs[i].name, m->svcs[i - 1].name)) {
-			begin(&v, m->svcs[i].file, "Service", m->svcs[i].ns, m->svcs[i].name);
-			obj_invalid(&v.o, "metadata.name: Duplicate value: %s: also defined in %s",
-				    q(&v, m->svcs[i].name), m->svcs[i - 1].file);
-			m->svcs[i].invalid = true;
+			validate_duplicate(errs, &m->svcs[i], m->svcs[i - 1].file);
 		}
 	check_vips_unique(&v, m);
 	check_node_ports_unique(&v, m);

@@ -1,0 +1,671 @@
+/* engine: see engine.h.
+ *
+ * Keys: "S\x1fNS\x1fNAME" a Service, "E\x1fK\x1fNS\x1fNAME" an endpoint
+ * source (K: 0 Endpoints, 1 EndpointSlice), "C\x1fNAME" a ServiceCIDR.
+ * Items: "SET\x1fELEMENT" an element, "\x1dSET" a set or map, "\x1cCHAIN"
+ * a chain.  Sources of a service: "NS\x1fSERVICE". */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "engine_int.h"
+#include "limits.h"
+#include "util.h"
+#include "validate.h"
+
+/* Keys. */
+
+void key_svc(struct svcnft_buf *b, const char *ns, const char *name)
+{
+	b->len = 0;
+	buf_printf(b, "S\x1f%s\x1f%s", ns, name);
+}
+
+static void key_src(struct svcnft_buf *b, enum ep_kind k, const char *ns,
+		    const char *name)
+{
+	b->len = 0;
+	buf_printf(b, "E\x1f%d\x1f%s\x1f%s", (int)k, ns, name);
+}
+
+void obj_key(struct svcnft_buf *b, const struct eobj *o)
+{
+	if (o->kind == O_SVC)
+		key_svc(b, o->u.svc.ns, o->u.svc.name);
+	else if (o->kind == O_SRC)
+		key_src(b, o->u.src.kind, o->u.src.ns, o->u.src.name);
+	else {
+		b->len = 0;
+		buf_printf(b, "C\x1f%s", o->u.cidr.name);
+	}
+}
+
+const char *obj_file(const struct eobj *o)
+{
+	return o->kind == O_SVC ? o->u.svc.file : o->kind == O_SRC ?
+	       o->u.src.file : o->u.cidr.file;
+}
+
+void obj_free(struct eobj *o)
+{
+	if (!o)
+		return;
+	if (o->kind == O_SVC)
+		model_svc_free(&o->u.svc);
+	else if (o->kind == O_SRC)
+		model_source_free(&o->u.src);
+	else
+		model_cidr_free(&o->u.cidr);
+	free(o->items);
+	free(o);
+}
+
+void ptrv_add(struct ptrv *v, void *p)
+{
+	v->v = grow(v->v, &v->cap, v->n, sizeof(*v->v));
+	v->v[v->n++] = p;
+}
+
+void ptrv_remove(struct ptrv *v, const void *p)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->v[i] == p) {
+			v->v[i] = v->v[--v->n];
+			return;
+		}
+}
+
+struct ptrv *ptrv_at(struct hmap *m, const char *key)
+{
+	bool created;
+	struct hent *h = hmap_put(m, key, &created);
+
+	if (created)
+		h->val = xcalloc(1, sizeof(struct ptrv));
+	return h->val;
+}
+
+void ptrv_map_free(struct hmap *m)
+{
+	for (struct hent *h = hmap_next(m, NULL); h; h = hmap_next(m, h)) {
+		struct ptrv *v = h->val;
+
+		free(v->v);
+		free(v);
+	}
+	hmap_free(m);
+}
+
+/* Counting items. */
+
+uintptr_t count_of(const struct hmap *m, const char *key)
+{
+	return (uintptr_t)hmap_get(m, key);
+}
+
+void count_add(struct hmap *m, const char *key, intptr_t d)
+{
+	bool created;
+	struct hent *h = hmap_put(m, key, &created);
+
+	h->val = (void *)((intptr_t)h->val + d);
+	if (!h->val)
+		hmap_del(m, key);
+}
+
+void item_count(struct engine *e, const char *item, intptr_t d)
+{
+	const char *sep = strchr(item, '\x1f');
+	char set[64];
+
+	if (item[0] == '\x1d' || item[0] == '\x1c' || !sep ||
+	    (size_t)(sep - item) >= sizeof(set))
+		return;
+	memcpy(set, item, (size_t)(sep - item));
+	set[sep - item] = '\0';
+	count_add(&e->counts, set, d);
+}
+
+/* Intern ITEM with one more user; its stable copy. */
+const char *item_ref(struct engine *e, const char *item)
+{
+	bool created;
+	struct hent *h = hmap_put(&e->items, item, &created);
+
+	h->val = (void *)((uintptr_t)h->val + 1);
+	return h->key;
+}
+
+void item_unref(struct engine *e, const char *item)
+{
+	struct hent *h = hmap_find(&e->items, item);
+
+	if (h && !(h->val = (void *)((uintptr_t)h->val - 1)))
+		hmap_del(&e->items, item);
+}
+
+/* The items of ELS (a lowered table), as strings (caller frees each and
+ * the array). */
+static char **items_of(const struct elements *els, size_t *n)
+{
+	struct svcnft_buf b = {0};
+	char **v = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	for (size_t i = 0; i < els->n_sets; i++) {
+		const struct el_set *s = &els->sets[i];
+
+		for (size_t j = 0; j <= s->el.n; j++) {
+			b.len = 0;
+			if (j == s->el.n)
+				buf_printf(&b, "\x1d%s", s->name);
+			else
+				buf_printf(&b, "%s\x1f%s", s->name, s->el.v[j]);
+			v = grow(v, &cap, *n, sizeof(*v));
+			v[(*n)++] = xstrdup(b.data);
+		}
+	}
+	for (size_t i = 0; i < els->chains.n; i++) {
+		b.len = 0;
+		buf_printf(&b, "\x1c%s", els->chains.v[i]);
+		v = grow(v, &cap, *n, sizeof(*v));
+		v[(*n)++] = xstrdup(b.data);
+	}
+	svcnft_buf_free(&b);
+	return v;
+}
+
+static char **lowered(const struct svcnft_config *cfg,
+		      const struct svcnft_model *m, size_t *n)
+{
+	struct elements els;
+	struct plan p;
+	char **v;
+
+	plan_build(&p, m, cfg);
+	elements_from_plan(&els, &p);
+	v = items_of(&els, n);
+	elements_free(&els);
+	plan_free(&p);
+	return v;
+}
+
+char **lower_items(const struct engine *e, const struct svcnft_model *m,
+		   size_t *n)
+{
+	char **v = lowered(&e->eff, m, n);
+	size_t w = 0;
+
+	for (size_t i = 0; i < *n; i++) {
+		if (hmap_find(&e->base, v[i]))
+			free(v[i]);
+		else
+			v[w++] = v[i];
+	}
+	*n = w;
+	return v;
+}
+
+static void set_ranges(struct engine *e, const struct svcnft_model *m)
+{
+	free(e->ranges);
+	e->eff = *e->cfg;
+	e->eff.n_service_cidrs = model_service_cidrs(m, e->cfg, &e->ranges);
+	e->eff.service_cidrs = e->ranges;
+}
+
+struct engine *engine_new(const struct svcnft_config *cfg)
+{
+	struct engine *e = xcalloc(1, sizeof(*e));
+	struct svcnft_model empty = { .sorted = true };
+	size_t n;
+	char **v;
+	bool created;
+
+	e->cfg = cfg;
+	set_ranges(e, &empty);
+	v = lowered(&e->eff, &empty, &n);
+	for (size_t i = 0; i < n; i++) {
+		hmap_put(&e->base, v[i], &created);
+		item_ref(e, v[i]);
+		item_count(e, v[i], 1);
+		free(v[i]);
+	}
+	free(v);
+	return e;
+}
+
+void staged_free(struct hmap *staged)
+{
+	for (struct hent *h = hmap_next(staged, NULL); h; h = hmap_next(staged, h)) {
+		struct op *o = h->val;
+
+		obj_free(o->obj);
+		free(o);
+	}
+	hmap_free(staged);
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	if (e->batch)
+		engine_abort(e, e->batch);
+	staged_free(&e->staged);
+	for (struct hent *h = hmap_next(&e->objs, NULL); h; h = hmap_next(&e->objs, h))
+		obj_free(h->val);
+	hmap_free(&e->objs);
+	for (struct hent *h = hmap_next(&e->files, NULL); h; h = hmap_next(&e->files, h)) {
+		hmap_free(h->val);
+		free(h->val);
+	}
+	hmap_free(&e->files);
+	ptrv_map_free(&e->by_svc);
+	ptrv_map_free(&e->claims);
+	hmap_free(&e->vips);
+	hmap_free(&e->nodeports);
+	hmap_free(&e->items);
+	hmap_free(&e->sizes);
+	hmap_free(&e->counts);
+	hmap_free(&e->base);
+	free(e->ranges);
+	free(e);
+}
+
+void engine_validate(const struct engine *e, struct svcnft_model *m,
+		     struct svcnft_errors *errs)
+{
+	svcnft_model_validate(m, &e->eff, errs);
+}
+
+/* Staging. */
+
+static struct op *stage(struct engine *e, const char *key)
+{
+	bool created;
+	struct hent *h = hmap_put(&e->staged, key, &created);
+
+	if (created)
+		h->val = xcalloc(1, sizeof(struct op));
+	return h->val;
+}
+
+static void stage_put(struct engine *e, struct eobj *o)
+{
+	struct svcnft_buf k = {0};
+	struct op *op;
+
+	obj_key(&k, o);
+	op = stage(e, k.data);
+	obj_free(op->obj);
+	op->obj = o;
+	svcnft_buf_free(&k);
+}
+
+/* The object KEY holds once the staged changes are made. */
+struct eobj *current(const struct engine *e, const char *key)
+{
+	const struct op *op = hmap_get(&e->staged, key);
+
+	return op ? op->obj : hmap_get(&e->objs, key);
+}
+
+static void stage_del(struct engine *e, const char *key, const char *file)
+{
+	const struct eobj *cur = current(e, key);
+	const struct eobj *stored = hmap_get(&e->objs, key);
+	struct op *op;
+
+	if (!cur || (file && strcmp(obj_file(cur), file))) {
+		/* another file's version is staged: note the release */
+		op = hmap_get(&e->staged, key);
+		if (op && stored && file && !strcmp(obj_file(stored), file))
+			op->released = true;
+		return;
+	}
+	op = stage(e, key);
+	obj_free(op->obj);
+	op->obj = NULL;
+	op->released = true;
+}
+
+static struct eobj *obj_new(enum okind kind)
+{
+	struct eobj *o = xcalloc(1, sizeof(*o));
+
+	o->kind = kind;
+	return o;
+}
+
+/* Move the objects out of M; with KEYS, note each one's key there. */
+static void take(struct engine *e, struct svcnft_model *m, struct hmap *keys)
+{
+	struct svcnft_buf k = {0};
+	bool created;
+
+	for (size_t i = 0; i < m->n_svcs + m->n_eps + m->n_svc_cidrs; i++) {
+		struct eobj *o;
+
+		if (i < m->n_svcs) {
+			o = obj_new(O_SVC);
+			o->u.svc = m->svcs[i];
+		} else if (i < m->n_svcs + m->n_eps) {
+			o = obj_new(O_SRC);
+			o->u.src = m->eps[i - m->n_svcs];
+		} else {
+			o = obj_new(O_CIDR);
+			o->u.cidr = m->svc_cidrs[i - m->n_svcs - m->n_eps];
+		}
+		obj_key(&k, o);
+		if (keys)
+			hmap_put(keys, k.data, &created);
+		stage_put(e, o);
+	}
+	m->n_svcs = m->n_eps = m->n_svc_cidrs = 0;
+	svcnft_buf_free(&k);
+}
+
+void engine_stage_objects(struct engine *e, struct svcnft_model *m)
+{
+	take(e, m, NULL);
+}
+
+void engine_stage_file(struct engine *e, const char *file,
+		       struct svcnft_model *m)
+{
+	struct hmap keep = {0}, *had = hmap_get(&e->files, file);
+	char **gone = NULL;
+	size_t n = 0, cap = 0;
+
+	if (m)
+		take(e, m, &keep);
+	for (struct hent *h = had ? hmap_next(had, NULL) : NULL; h; h = hmap_next(had, h))
+		if (!hmap_find(&keep, h->key)) {
+			gone = grow(gone, &cap, n, sizeof(*gone));
+			gone[n++] = xstrdup(h->key);
+		}
+	for (size_t i = 0; i < n; i++) {
+		stage_del(e, gone[i], file);
+		free(gone[i]);
+	}
+	free(gone);
+	hmap_free(&keep);
+}
+
+void engine_stage_delete(struct engine *e, enum engine_kind kind,
+			 const char *ns, const char *name)
+{
+	struct svcnft_buf k = {0};
+
+	if (kind == ENGINE_SERVICE)
+		key_svc(&k, ns, name);
+	else
+		key_src(&k, kind == ENGINE_SLICE ? EP_SLICE : EP_ENDPOINTS, ns, name);
+	stage_del(e, k.data, NULL);
+	svcnft_buf_free(&k);
+}
+
+
+/* Indexes. */
+
+static void file_keys(struct engine *e, const char *file, const char *key,
+		      bool add)
+{
+	bool created;
+	struct hent *h = add ? hmap_put(&e->files, file, &created) :
+			       hmap_find(&e->files, file);
+
+	if (!h)
+		return;
+	if (add) {
+		if (created)
+			h->val = xcalloc(1, sizeof(struct hmap));
+		hmap_put(h->val, key, &created);
+		return;
+	}
+	hmap_del(h->val, key);
+	if (!hmap_count(h->val)) {
+		hmap_free(h->val);
+		free(h->val);
+		hmap_del(&e->files, file);
+	}
+}
+
+static void ptrv_unlink(struct hmap *m, const char *key, const void *p)
+{
+	struct ptrv *v = hmap_get(m, key);
+
+	if (!v)
+		return;
+	ptrv_remove(v, p);
+	if (!v->n) {
+		free(v->v);
+		free(v);
+		hmap_del(m, key);
+	}
+}
+
+static void owned(struct hmap *m, const char *key, struct eobj *o, bool add)
+{
+	bool created;
+
+	if (add)
+		hmap_put(m, key, &created)->val = o;
+	else if (hmap_get(m, key) == o)
+		hmap_del(m, key);
+}
+
+static void index_svc(struct engine *e, struct eobj *o, bool add)
+{
+	const struct svc *s = &o->u.svc;
+	size_t n;
+	char **keys = claim_keys(s, &n);
+	char a[64];
+
+	for (size_t i = 0; i < n; i++) {
+		if (add)
+			ptrv_add(ptrv_at(&e->claims, keys[i]), o);
+		else
+			ptrv_unlink(&e->claims, keys[i], o);
+		free(keys[i]);
+	}
+	free(keys);
+	for (size_t i = 0; !s->headless && s->type != SVC_EXTERNAL_NAME && i < s->n_vip; i++) {
+		ipaddr_format(&s->vip[i], a, sizeof(a));
+		owned(&e->vips, a, o, add);
+	}
+	for (size_t i = 0; i < s->n_ports; i++) {
+		if (s->ports[i].node_port.v <= 0 || (s->type != SVC_NODE_PORT &&
+						     s->type != SVC_LOAD_BALANCER))
+			continue;
+		snprintf(a, sizeof(a), "%lld", s->ports[i].node_port.v);
+		owned(&e->nodeports, a, o, add);
+	}
+	e->n_svcs = add ? e->n_svcs + 1 : e->n_svcs - 1;
+}
+
+static void index_obj(struct engine *e, const char *key, struct eobj *o,
+		      bool add)
+{
+	struct svcnft_buf k = {0};
+
+	file_keys(e, obj_file(o), key, add);
+	if (o->kind == O_SVC) {
+		index_svc(e, o, add);
+	} else if (o->kind == O_SRC) {
+		buf_printf(&k, "%s\x1f%s", o->u.src.ns, o->u.src.service);
+		if (add)
+			ptrv_add(ptrv_at(&e->by_svc, k.data), o);
+		else
+			ptrv_unlink(&e->by_svc, k.data, o);
+	}
+	svcnft_buf_free(&k);
+}
+
+/* Commit. */
+
+static void keep_ignored(struct svc *to, const struct svc *from)
+{
+	for (size_t x = 0; x < to->n_ext; x++) {
+		free(to->ext[x].ignored);
+		to->ext[x].ignored = xcalloc(to->n_ports + 1, sizeof(bool));
+		memcpy(to->ext[x].ignored, from->ext[x].ignored, to->n_ports * sizeof(bool));
+	}
+}
+
+static void new_contribution(struct engine *e, struct touched *t)
+{
+	const char **v = xcalloc(t->n_items + 1, sizeof(*v));
+	const char **old = t->old ? t->old->items : NULL;
+	size_t n_old = t->old ? t->old->n_items : 0;
+
+	for (size_t i = 0; i < t->n_items; i++)
+		v[i] = item_ref(e, t->items[i]);
+	for (size_t i = 0; i < n_old; i++)
+		item_unref(e, old[i]);
+	if (t->old) {
+		free(t->old->items);
+		t->old->items = NULL;
+		t->old->n_items = 0;
+	}
+	if (t->now) {
+		t->now->items = v;
+		t->now->n_items = t->n_items;
+		keep_ignored(&t->now->u.svc, t->copy);
+	} else {
+		free(v);
+	}
+}
+
+static void install(struct engine *e, const char *key, struct op *op)
+{
+	struct eobj *old = hmap_get(&e->objs, key);
+	bool created;
+
+	if (old) {
+		index_obj(e, key, old, false);
+		hmap_del(&e->objs, key);
+	}
+	if (op->obj) {
+		hmap_put(&e->objs, key, &created)->val = op->obj;
+		index_obj(e, key, op->obj, true);
+		op->obj = NULL;
+	}
+	obj_free(old);
+}
+
+void engine_commit(struct engine *e, struct engine_batch *pub)
+{
+	struct batch_priv *b = (struct batch_priv *)pub;
+	const struct changes *c = &pub->changes;
+
+	for (struct hent *h = hmap_next(&b->touched, NULL); h; h = hmap_next(&b->touched, h))
+		new_contribution(e, h->val);
+	for (size_t i = 0; i < c->n_sets; i++)
+		count_add(&e->counts, c->sets[i].name,
+			  (intptr_t)c->sets[i].n_add - (intptr_t)c->sets[i].n_del);
+	for (struct hent *h = hmap_next(&e->staged, NULL); h; h = hmap_next(&e->staged, h))
+		if (h->key[0] != 'C')
+			install(e, h->key, h->val);
+	staged_free(&e->staged);
+	e->committed = true;
+	e->batch = NULL;
+	batch_free(e, b);
+}
+
+void engine_abort(struct engine *e, struct engine_batch *pub)
+{
+	staged_free(&e->staged);
+	e->batch = NULL;
+	if (pub)
+		batch_free(e, (struct batch_priv *)pub);
+}
+
+/* Views. */
+
+struct svcnft_model *engine_view(const struct engine *e)
+{
+	struct svcnft_model *m = svcnft_model_new();
+
+	for (struct hent *h = hmap_next(&e->objs, NULL); h; h = hmap_next(&e->objs, h)) {
+		const struct eobj *o = h->val;
+
+		if (o->kind == O_SVC) {
+			m->svcs = grow(m->svcs, &m->cap_svcs, m->n_svcs, sizeof(*m->svcs));
+			m->svcs[m->n_svcs++] = o->u.svc;
+		} else if (o->kind == O_SRC) {
+			m->eps = grow(m->eps, &m->cap_eps, m->n_eps, sizeof(*m->eps));
+			m->eps[m->n_eps++] = o->u.src;
+		} else {
+			m->svc_cidrs = grow(m->svc_cidrs, &m->cap_svc_cidrs,
+					    m->n_svc_cidrs, sizeof(*m->svc_cidrs));
+			m->svc_cidrs[m->n_svc_cidrs++] = o->u.cidr;
+		}
+	}
+	model_sort(m);
+	return m;
+}
+
+void engine_view_free(struct svcnft_model *m)
+{
+	if (!m)
+		return;
+	free(m->svcs);
+	free(m->eps);
+	free(m->svc_cidrs);
+	free(m);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void engine_elements(const struct engine *e, struct elements *out)
+{
+	const char **v = xcalloc(hmap_count(&e->items) + 1, sizeof(*v));
+	size_t n = 0;
+
+	for (struct hent *h = hmap_next(&e->items, NULL); h; h = hmap_next(&e->items, h))
+		v[n++] = h->key;
+	qsort(v, n, sizeof(*v), str_cmp);
+	elements_init(out);
+	out->exists = out->ours = true;
+	out->layout = SVCNFT_LAYOUT_VERSION;
+	for (size_t i = 0; i < n; i++)
+		if (v[i][0] == '\x1d')
+			elements_add_set(out, v[i] + 1, count_of(&e->sizes, v[i] + 1));
+		else if (v[i][0] == '\x1c')
+			el_add(&out->chains, v[i] + 1, strlen(v[i] + 1));
+	for (size_t i = 0; i < n; i++) {
+		const char *sep = strchr(v[i], '\x1f');
+		char name[64];
+		struct el_set *s;
+
+		if (v[i][0] == '\x1d' || v[i][0] == '\x1c' || !sep)
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(sep - v[i]), v[i]);
+		if ((s = elements_find(out, name)))
+			el_add(&s->el, sep + 1, strlen(sep + 1));
+	}
+	elements_finish(out);
+	free(v);
+}
+
+size_t engine_services(const struct engine *e)
+{
+	return e->n_svcs;
+}
+
+void engine_set_sizes(struct engine *e, const struct elements *els)
+{
+	bool created;
+
+	for (size_t i = 0; i < els->n_sets; i++)
+		if (els->sets[i].size)
+			hmap_put(&e->sizes, els->sets[i].name, &created)->val =
+				(void *)(uintptr_t)els->sets[i].size;
+}

@@ -1,0 +1,96 @@
+/* engine: the cluster held in memory; object changes in, table changes out.
+ *
+ * The engine holds every accepted Service, Endpoints and EndpointSlice,
+ * keyed by kind, namespace, name (and the file it came from), with the
+ * indexes the cross-object rules need: cluster IPs, node ports, the
+ * claims on address . protocol . port, and the endpoint sources of each
+ * service.  For every service it keeps what lowering that service alone
+ * contributes to the table (plan_build and elements_from_plan on a model
+ * of the service and its sources: the one lowering svcnft has), as
+ * items: an element of a set, a chain or a map.  Items are counted across
+ * services, so a chain or map shared by every service port with the same
+ * endpoint count and affinity exists while one service needs it.
+ *
+ * A change is staged (engine_stage_file, engine_stage_object,
+ * engine_stage_delete), then engine_prepare checks the cross-object rules
+ * for the services it touches, lowers those services again and computes
+ * the changes of the table (struct changes, the form kernel/nlload.c
+ * sends and compiler/changes.c computes for a whole snapshot).
+ * engine_commit makes the batch the engine's state (after the kernel took
+ * it), engine_abort forgets it.  The cost of a batch is that of the
+ * services it touches.
+ *
+ * Pure: no I/O.  Objects are validated on their own before they are
+ * staged (engine_validate); the engine adds the rules between objects.
+ *
+ * Ownership: the engine owns every object staged into it and frees those
+ * a batch replaces or removes; a struct engine_batch belongs to the
+ * engine and lives until engine_commit or engine_abort; its changes'
+ * strings and plan stay valid until then. */
+#ifndef SVCNFT_ENGINE_H
+#define SVCNFT_ENGINE_H
+
+#include "changes.h"
+#include "guard.h"
+
+struct engine;
+
+/* CFG must outlive the engine. */
+struct engine *engine_new(const struct svcnft_config *cfg);
+void engine_free(struct engine *e);
+
+/* Validate the objects of M (one file or one event) on their own, against
+ * the service CIDRs the engine knows (svcnft_model_validate). */
+void engine_validate(const struct engine *e, struct svcnft_model *m,
+		     struct svcnft_errors *errs);
+
+/* FILE now holds exactly the objects of M (NULL: it is gone).  Objects
+ * are moved out of M (left empty).  M must hold FILE's objects only. */
+void engine_stage_file(struct engine *e, const char *file,
+		       struct svcnft_model *m);
+/* Every object of M replaces the one of the same kind, namespace and name
+ * (from any file); moved out of M. */
+void engine_stage_objects(struct engine *e, struct svcnft_model *m);
+enum engine_kind { ENGINE_SERVICE, ENGINE_ENDPOINTS, ENGINE_SLICE };
+/* The object KIND NS/NAME is gone. */
+void engine_stage_delete(struct engine *e, enum engine_kind kind,
+			 const char *ns, const char *name);
+
+enum engine_mode {
+	ENGINE_ALL_OR_NOTHING,	/* any invalid object: the batch changes nothing */
+	ENGINE_PER_OBJECT,	/* an invalid object is left out; its last good version stays */
+};
+
+struct engine_batch {
+	struct changes changes;		/* c.full: the table must be replaced */
+	struct plan plan;		/* the services the batch touches */
+	size_t services_touched;
+	size_t objects_skipped;		/* PER_OBJECT: left out */
+	struct guard_counts guard;	/* cluster IPs and backends, now and after */
+	bool rebuild;			/* a ServiceCIDR changed: rebuild from all objects */
+};
+
+/* Check and lower the staged changes.  Messages go to ERRS.  NULL when
+ * the batch is refused (ALL_OR_NOTHING and an object is invalid): the
+ * staged changes are dropped and the engine is unchanged. */
+struct engine_batch *engine_prepare(struct engine *e, enum engine_mode mode,
+				    struct svcnft_errors *errs);
+void engine_commit(struct engine *e, struct engine_batch *b);
+void engine_abort(struct engine *e, struct engine_batch *b);
+
+/* Every object held, as a model whose arrays are shallow copies (for
+ * plan_build, render, a full apply).  Free with engine_view_free (the
+ * objects stay the engine's). */
+struct svcnft_model *engine_view(const struct engine *e);
+void engine_view_free(struct svcnft_model *m);
+
+/* The table's contents as the engine holds them (elements form: the
+ * sets, their elements, the chains), for tests and for the saved state. */
+void engine_elements(const struct engine *e, struct elements *out);
+
+size_t engine_services(const struct engine *e);
+/* The sizes the live table's sets were created with (from the elements of
+ * a full apply): adding past them needs a full replace. */
+void engine_set_sizes(struct engine *e, const struct elements *els);
+
+#endif

@@ -1,0 +1,724 @@
+/* engine_batch: engine_prepare, engine_commit, engine_abort (engine.h). */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "engine_int.h"
+#include "limits.h"
+#include "util.h"
+#include "validate.h"
+
+/* A service is lowered when it gets rules (add_service in lower.c). */
+static bool has_rules(const struct svc *s)
+{
+	return !s->invalid && !s->headless && s->type != SVC_EXTERNAL_NAME && s->n_vip;
+}
+
+static bool has_family(const struct svc *s, int family)
+{
+	for (size_t i = 0; i < s->n_vip; i++)
+		if (s->vip[i].family == family)
+			return true;
+	return false;
+}
+
+static void claim_key(struct svcnft_buf *b, const struct ipaddr *ip,
+		      const struct svc_port *p)
+{
+	char a[64];
+
+	ipaddr_format(ip, a, sizeof(a));
+	b->len = 0;
+	buf_printf(b, "%s\x1f%d\x1f%lld", a, (int)p->proto, p->port.v);
+}
+
+static void push_str(char ***v, size_t *n, size_t *cap, const char *s)
+{
+	*v = grow(*v, cap, *n, sizeof(**v));
+	(*v)[(*n)++] = xstrdup(s);
+}
+
+char **claim_keys(const struct svc *s, size_t *n)
+{
+	struct svcnft_buf b = {0};
+	char **v = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	if (!has_rules(s))
+		return NULL;
+	for (size_t j = 0; j < s->n_ports; j++) {
+		for (size_t k = 0; k < s->n_vip; k++) {
+			claim_key(&b, &s->vip[k], &s->ports[j]);
+			push_str(&v, n, &cap, b.data);
+		}
+		for (size_t k = 0; k < s->n_ext; k++)
+			if (!s->ext[k].proxy && has_family(s, s->ext[k].ip.family)) {
+				claim_key(&b, &s->ext[k].ip, &s->ports[j]);
+				push_str(&v, n, &cap, b.data);
+			}
+	}
+	svcnft_buf_free(&b);
+	return v;
+}
+
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* The touched services. */
+
+static struct touched *touch(struct engine *e, struct batch_priv *b,
+			     const char *key)
+{
+	bool created;
+	struct hent *h = hmap_put(&b->touched, key, &created);
+
+	if (created) {
+		struct touched *t = xcalloc(1, sizeof(*t));
+
+		t->old = hmap_get(&e->objs, key);
+		t->now = current(e, key);
+		h->val = t;
+	}
+	return h->val;
+}
+
+static void touch_svc_of(struct engine *e, struct batch_priv *b,
+			 const struct eobj *src)
+{
+	struct svcnft_buf k = {0};
+
+	if (!src)
+		return;
+	key_svc(&k, src->u.src.ns, src->u.src.service);
+	touch(e, b, k.data);
+	svcnft_buf_free(&k);
+}
+
+/* Every service that claims what service O claims. */
+static void touch_claimants(struct engine *e, struct batch_priv *b,
+			    const struct eobj *o)
+{
+	struct svcnft_buf k = {0};
+	size_t n;
+	char **keys;
+
+	if (!o)
+		return;
+	keys = claim_keys(&o->u.svc, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct ptrv *v = hmap_get(&e->claims, keys[i]);
+
+		for (size_t j = 0; v && j < v->n; j++) {
+			const struct svc *s = &((struct eobj *)v->v[j])->u.svc;
+
+			key_svc(&k, s->ns, s->name);
+			touch(e, b, k.data);
+		}
+	}
+	strv_free(keys, n);
+	svcnft_buf_free(&k);
+}
+
+static bool touch_all(struct engine *e, struct batch_priv *b)
+{
+	struct ptrv first = {0};
+	bool cidr = false;
+
+	for (struct hent *h = hmap_next(&e->staged, NULL); h; h = hmap_next(&e->staged, h)) {
+		const struct op *op = h->val;
+
+		if (h->key[0] == 'C')
+			cidr = true;
+		else if (h->key[0] == 'S')
+			touch(e, b, h->key);
+		else {
+			touch_svc_of(e, b, hmap_get(&e->objs, h->key));
+			touch_svc_of(e, b, op->obj);
+		}
+	}
+	for (struct hent *h = hmap_next(&b->touched, NULL); h; h = hmap_next(&b->touched, h))
+		ptrv_add(&first, h->val);
+	for (size_t i = 0; i < first.n; i++) {
+		struct touched *t = first.v[i];
+
+		touch_claimants(e, b, t->old);
+		touch_claimants(e, b, t->now);
+	}
+	free(first.v);
+	return !cidr;
+}
+
+/* Rules between objects: names, cluster IPs, node ports. */
+
+/* The staged service KEY is refused: in PER_OBJECT mode it is dropped
+ * (its stored version stays); returns whether the batch goes on. */
+static void drop(struct engine *e, const char *key, size_t *skipped)
+{
+	struct op *op = hmap_del(&e->staged, key);
+
+	if (op) {
+		obj_free(op->obj);
+		free(op);
+		(*skipped)++;
+	}
+}
+
+/* Whether source change OP (of KEY) concerns service NS/NAME. */
+static bool src_of(const struct engine *e, const char *key, const struct op *op,
+		   const char *ns, const char *name)
+{
+	const struct eobj *o[2] = { hmap_get(&e->objs, key), op->obj };
+
+	for (int i = 0; i < 2; i++)
+		if (o[i] && !strcmp(o[i]->u.src.ns, ns) && !strcmp(o[i]->u.src.service, name))
+			return true;
+	return false;
+}
+
+/* Service KEY is refused: in PER_OBJECT mode its staged version, or else
+ * its staged sources, are dropped (what is stored stays); returns whether
+ * the batch goes on. */
+static bool refuse(struct engine *e, const char *key, enum engine_mode mode,
+		   size_t *skipped)
+{
+	const struct eobj *o = current(e, key);
+	size_t before = *skipped;
+	char **gone = NULL;
+	size_t n = 0, cap = 0;
+
+	if (mode == ENGINE_ALL_OR_NOTHING || !key)
+		return false;
+	if (hmap_find(&e->staged, key)) {
+		drop(e, key, skipped);
+		return true;
+	}
+	if (!o)
+		return false;
+	for (struct hent *h = hmap_next(&e->staged, NULL); h; h = hmap_next(&e->staged, h))
+		if (h->key[0] == 'E' && src_of(e, h->key, h->val, o->u.svc.ns, o->u.svc.name))
+			push_str(&gone, &n, &cap, h->key);
+	for (size_t i = 0; i < n; i++)
+		drop(e, gone[i], skipped);
+	strv_free(gone, n);
+	return *skipped > before;
+}
+
+static bool is_touched(const struct batch_priv *b, const struct svc *s)
+{
+	struct svcnft_buf k = {0};
+	bool r;
+
+	key_svc(&k, s->ns, s->name);
+	r = hmap_find(&b->touched, k.data) != NULL;
+	svcnft_buf_free(&k);
+	return r;
+}
+
+/* Claim NAME in TMP for S, unless another touched service has it or a
+ * stored one that is not touched; false (a message) if taken. */
+static bool claim(const struct batch_priv *b, struct hmap *tmp,
+		  const struct hmap *stored, const char *name, struct svc *s)
+{
+	bool created;
+	struct hent *h = hmap_put(tmp, name, &created);
+	const struct eobj *o = hmap_get(stored, name);
+
+	if (!created && h->val != s)
+		return false;
+	h->val = s;
+	return !o || &o->u.svc == s || is_touched(b, &o->u.svc);
+}
+
+/* Check the new version of touched service T; false if refused. */
+static bool check_svc(const struct batch_priv *b, struct hmap *ips,
+		      struct hmap *ports, struct touched *t,
+		      struct svcnft_errors *errs)
+{
+	struct svc *s = &t->now->u.svc;
+	char a[64];
+	bool ok = true;
+
+	for (size_t i = 0; has_rules(s) && i < s->n_vip; i++) {
+		ipaddr_format(&s->vip[i], a, sizeof(a));
+		if (!claim(b, ips, &b->eng->vips, a, s)) {
+			validate_vip_taken(errs, s, &s->vip[i]);
+			ok = false;
+		}
+	}
+	for (size_t i = 0; i < s->n_ports; i++) {
+		if (s->ports[i].node_port.v <= 0 || (s->type != SVC_NODE_PORT &&
+						     s->type != SVC_LOAD_BALANCER))
+			continue;
+		snprintf(a, sizeof(a), "%lld", s->ports[i].node_port.v);
+		if (!claim(b, ports, &b->eng->nodeports, a, s)) {
+			validate_node_port_taken(errs, s, i);
+			ok = false;
+		}
+	}
+	s->invalid = false;	/* the stored version never is */
+	return ok;
+}
+
+static bool check_name(struct engine *e, const char *key, struct op *op,
+		       struct svcnft_errors *errs)
+{
+	const struct eobj *stored = hmap_get(&e->objs, key);
+
+	if (!op->obj || !stored || op->released ||
+	    !strcmp(obj_file(stored), obj_file(op->obj)))
+		return true;
+	validate_duplicate(errs, &op->obj->u.svc, obj_file(stored));
+	op->obj->u.svc.invalid = false;
+	return false;
+}
+
+/* Run the rules; the key of the first refused service in *BAD. */
+static bool check_rules(struct engine *e, struct batch_priv *b,
+			struct svcnft_errors *errs, char **bad)
+{
+	struct hmap ips = {0}, ports = {0};
+	bool ok = true;
+
+	for (struct hent *h = hmap_next(&e->staged, NULL); h; h = hmap_next(&e->staged, h))
+		if (h->key[0] == 'S' && !check_name(e, h->key, h->val, errs) && ok) {
+			ok = false;
+			*bad = xstrdup(h->key);
+		}
+	/* unchanged services first: a conflict is the changed one's */
+	for (int pass = 0; pass < 2; pass++)
+		for (struct hent *h = hmap_next(&b->touched, NULL); h;
+		     h = hmap_next(&b->touched, h)) {
+			struct touched *t = h->val;
+
+			if (!t->now || (t->now == t->old) != !pass)
+				continue;
+			if (!check_svc(b, &ips, &ports, t, errs) && ok) {
+				ok = false;
+				*bad = xstrdup(h->key);
+			}
+		}
+	hmap_free(&ips);
+	hmap_free(&ports);
+	return ok;
+}
+
+
+/* The view: copies of the touched services and their sources. */
+
+static void add_src(struct svcnft_model *v, size_t *cap, const struct eobj *o)
+{
+	v->eps = grow(v->eps, cap, v->n_eps, sizeof(*v->eps));
+	v->eps[v->n_eps++] = o->u.src;
+}
+
+/* The sources service S has after the batch: stored ones not replaced or
+ * deleted, and the staged ones (STAGED: by service). */
+static void add_sources(struct engine *e, struct svcnft_model *v, size_t *cap,
+			const struct svc *s, const struct hmap *staged)
+{
+	struct svcnft_buf k = {0};
+	struct ptrv *have, *add;
+
+	buf_printf(&k, "%s\x1f%s", s->ns, s->name);
+	have = hmap_get(&e->by_svc, k.data);
+	add = hmap_get(staged, k.data);
+	for (size_t i = 0; have && i < have->n; i++) {
+		const struct eobj *o = have->v[i];
+
+		obj_key(&k, o);
+		if (!hmap_find(&e->staged, k.data))
+			add_src(v, cap, o);
+	}
+	for (size_t i = 0; add && i < add->n; i++)
+		add_src(v, cap, add->v[i]);
+	svcnft_buf_free(&k);
+}
+
+static void staged_by_svc(struct engine *e, struct hmap *out)
+{
+	struct svcnft_buf k = {0};
+
+	for (struct hent *h = hmap_next(&e->staged, NULL); h; h = hmap_next(&e->staged, h)) {
+		const struct op *op = h->val;
+
+		if (h->key[0] != 'E' || !op->obj)
+			continue;
+		k.len = 0;
+		buf_printf(&k, "%s\x1f%s", op->obj->u.src.ns, op->obj->u.src.service);
+		ptrv_add(ptrv_at(out, k.data), op->obj);
+	}
+	svcnft_buf_free(&k);
+}
+
+static void build_view(struct engine *e, struct batch_priv *b)
+{
+	struct svcnft_model *v = &b->view;
+	struct hmap staged = {0};
+	size_t cap_s = 0, cap_e = 0;
+
+	staged_by_svc(e, &staged);
+	for (struct hent *h = hmap_next(&b->touched, NULL); h; h = hmap_next(&b->touched, h)) {
+		struct touched *t = h->val;
+		struct svc *c;
+
+		if (!t->now)
+			continue;
+		v->svcs = grow(v->svcs, &cap_s, v->n_svcs, sizeof(*v->svcs));
+		c = &v->svcs[v->n_svcs++];
+		*c = t->now->u.svc;
+		c->ext = xcalloc(c->n_ext + 1, sizeof(*c->ext));
+		for (size_t i = 0; i < c->n_ext; i++) {
+			c->ext[i] = t->now->u.svc.ext[i];
+			c->ext[i].ignored = xcalloc(c->n_ports + 1, sizeof(bool));
+		}
+		add_sources(e, v, &cap_e, c, &staged);
+	}
+	ptrv_map_free(&staged);
+	model_sort(v);
+	for (size_t i = 0; i < v->n_svcs; i++) {
+		struct svcnft_buf k = {0};
+		struct touched *t;
+
+		key_svc(&k, v->svcs[i].ns, v->svcs[i].name);
+		t = hmap_get(&b->touched, k.data);
+		t->copy = &v->svcs[i];
+		svcnft_buf_free(&k);
+	}
+}
+
+/* Claims on address . protocol . port (check_ext_unique's order): cluster
+ * IPs first, then services by namespace/name, then external addresses in
+ * order. */
+struct rank {
+	const struct svc *s;
+	bool ext;
+	size_t idx;
+};
+
+static bool best_claim(const struct svc *s, const char *key, struct rank *r)
+{
+	struct svcnft_buf b = {0};
+	bool found = false;
+
+	for (size_t j = 0; !found && j < s->n_ports; j++)
+		for (size_t k = 0; !found && k < s->n_vip; k++) {
+			claim_key(&b, &s->vip[k], &s->ports[j]);
+			found = !strcmp(b.data, key);
+		}
+	*r = (struct rank){ s, false, 0 };
+	for (size_t k = 0; !found && k < s->n_ext; k++)
+		for (size_t j = 0; !found && j < s->n_ports; j++) {
+			if (s->ext[k].proxy || !has_family(s, s->ext[k].ip.family))
+				continue;
+			claim_key(&b, &s->ext[k].ip, &s->ports[j]);
+			if ((found = !strcmp(b.data, key)))
+				*r = (struct rank){ s, true, k };
+		}
+	svcnft_buf_free(&b);
+	return found;
+}
+
+static bool rank_less(const struct rank *x, const struct rank *y)
+{
+	int c;
+
+	if (x->ext != y->ext)
+		return !x->ext;
+	c = strcmp(x->s->ns, y->s->ns);
+	if (!c)
+		c = strcmp(x->s->name, y->s->name);
+	return c ? c < 0 : x->idx < y->idx;
+}
+
+/* The owner of claim KEY after the batch (NOW: the touched services'
+ * claims, by key). */
+static struct rank owner_of(const struct batch_priv *b, const struct hmap *now,
+			    const char *key)
+{
+	const struct ptrv *stored = hmap_get(&b->eng->claims, key);
+	const struct ptrv *mine = hmap_get(now, key);
+	struct rank best = { NULL, true, 0 }, r;
+
+	for (size_t i = 0; stored && i < stored->n; i++) {
+		const struct svc *s = &((const struct eobj *)stored->v[i])->u.svc;
+
+		if (!is_touched(b, s) && best_claim(s, key, &r) &&
+		    (!best.s || rank_less(&r, &best)))
+			best = r;
+	}
+	for (size_t i = 0; mine && i < mine->n; i++)
+		if (best_claim(mine->v[i], key, &r) && (!best.s || rank_less(&r, &best)))
+			best = r;
+	return best;
+}
+
+/* Mark the external address . ports of the view's services that another
+ * claim owns (warnings for the changed services). */
+static void mark_ignored(struct batch_priv *b, struct svcnft_errors *errs)
+{
+	struct hmap now = {0};
+	struct svcnft_buf k = {0};
+	size_t n;
+	char **keys;
+
+	for (size_t i = 0; i < b->view.n_svcs; i++) {
+		keys = claim_keys(&b->view.svcs[i], &n);
+		for (size_t j = 0; j < n; j++)
+			ptrv_add(ptrv_at(&now, keys[j]), &b->view.svcs[i]);
+		strv_free(keys, n);
+	}
+	for (size_t i = 0; i < b->view.n_svcs; i++) {
+		struct svc *s = &b->view.svcs[i];
+		bool changed = hmap_find(&b->eng->staged, (key_svc(&k, s->ns, s->name), k.data));
+
+		for (size_t x = 0; has_rules(s) && x < s->n_ext; x++)
+			for (size_t j = 0; j < s->n_ports; j++) {
+				struct rank o;
+
+				if (s->ext[x].proxy || !has_family(s, s->ext[x].ip.family))
+					continue;
+				claim_key(&k, &s->ext[x].ip, &s->ports[j]);
+				o = owner_of(b, &now, k.data);
+				if (o.s == s && o.ext && o.idx == x)
+					continue;
+				if (changed)
+					validate_ext_taken(errs, s, x, j, o.s);
+				s->ext[x].ignored[j] = true;
+			}
+	}
+	svcnft_buf_free(&k);
+	ptrv_map_free(&now);
+}
+
+/* Lower every touched service alone; false (key in *BAD) if one is over
+ * the endpoint limit. */
+static bool lower_all(struct engine *e, struct batch_priv *b,
+		      struct svcnft_errors *errs, char **bad)
+{
+	struct svcnft_model *v = &b->view;
+	size_t lo = 0;
+
+	for (size_t i = 0; i < v->n_svcs; i++) {
+		struct svcnft_model one = { .svcs = &v->svcs[i], .n_svcs = 1, .sorted = true };
+		struct svcnft_buf k = {0};
+		struct touched *t;
+		size_t hi;
+
+		while (lo < v->n_eps && (strcmp(v->eps[lo].ns, v->svcs[i].ns) ||
+					 strcmp(v->eps[lo].service, v->svcs[i].name)) &&
+		       (strcmp(v->eps[lo].ns, v->svcs[i].ns) < 0 ||
+			(!strcmp(v->eps[lo].ns, v->svcs[i].ns) &&
+			 strcmp(v->eps[lo].service, v->svcs[i].name) < 0)))
+			lo++;
+		for (hi = lo; hi < v->n_eps && !strcmp(v->eps[hi].ns, v->svcs[i].ns) &&
+			      !strcmp(v->eps[hi].service, v->svcs[i].name); hi++)
+			;
+		one.eps = v->eps + lo;
+		one.n_eps = hi - lo;
+		key_svc(&k, v->svcs[i].ns, v->svcs[i].name);
+		t = hmap_get(&b->touched, k.data);
+		limits_validate(&one, errs);
+		if (v->svcs[i].invalid) {
+			*bad = xstrdup(k.data);
+			svcnft_buf_free(&k);
+			return false;
+		}
+		t->items = lower_items(e, &one, &t->n_items);
+		svcnft_buf_free(&k);
+		lo = hi;
+	}
+	return true;
+}
+
+/* The changes of the table. */
+
+static void deltas(struct batch_priv *b)
+{
+	for (struct hent *h = hmap_next(&b->touched, NULL); h; h = hmap_next(&b->touched, h)) {
+		const struct touched *t = h->val;
+
+		for (size_t i = 0; t->old && i < t->old->n_items; i++)
+			count_add(&b->delta, t->old->items[i], -1);
+		for (size_t i = 0; i < t->n_items; i++)
+			count_add(&b->delta, t->items[i], 1);
+	}
+}
+
+static void push(const char ***v, size_t *n, const char *s)
+{
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = s;
+}
+
+static struct set_change *set_of(struct changes *c, struct hmap *idx,
+				 const char *item)
+{
+	const char *sep = strchr(item, '\x1f');
+	char name[64];
+	bool created;
+	struct hent *h;
+
+	snprintf(name, sizeof(name), "%.*s", (int)(sep - item), item);
+	h = hmap_put(idx, name, &created);
+	if (created) {
+		c->sets = xrealloc(c->sets, (c->n_sets + 1) * sizeof(*c->sets));
+		memset(&c->sets[c->n_sets], 0, sizeof(*c->sets));
+		h->val = (void *)(uintptr_t)c->n_sets++;
+	}
+	c->sets[(uintptr_t)h->val].name = h->key;
+	return &c->sets[(uintptr_t)h->val];
+}
+
+/* An item that appears or disappears. */
+static void change(struct changes *c, struct hmap *idx, const char *item,
+		   bool add)
+{
+	struct set_change *sc;
+
+	if (item[0] == '\x1c' || item[0] == '\x1d') {
+		bool dyn = item[0] == '\x1c' ? el_dynamic_chain(item + 1) :
+			   el_dynamic_set(item + 1);
+
+		if (dyn && add)
+			push(&c->new_objs, &c->n_new, item + 1);
+		else if (dyn)
+			push(&c->old_objs, &c->n_old, item + 1);
+		return;
+	}
+	sc = set_of(c, idx, item);
+	if (add)
+		push(&sc->add, &sc->n_add, strchr(item, '\x1f') + 1);
+	else
+		push(&sc->del, &sc->n_del, strchr(item, '\x1f') + 1);
+	c->n_elems++;
+}
+
+static size_t pair(const struct hmap *counts, const char *base)
+{
+	char a[64], b[64];
+
+	snprintf(a, sizeof(a), "%s4", base);
+	snprintf(b, sizeof(b), "%s6", base);
+	return count_of(counts, a) + count_of(counts, b);
+}
+
+static size_t pair_after(const struct changes *c, const struct hmap *counts,
+			 const char *base)
+{
+	size_t n = pair(counts, base);
+
+	for (size_t i = 0; i < c->n_sets; i++)
+		if (!strncmp(c->sets[i].name, base, strlen(base)) &&
+		    strlen(c->sets[i].name) == strlen(base) + 1)
+			n = n + c->sets[i].n_add - c->sets[i].n_del;
+	return n;
+}
+
+static void compute_changes(struct engine *e, struct batch_priv *b)
+{
+	struct hmap *idx = &b->setidx;
+	struct changes *c = &b->pub.changes;
+
+	for (struct hent *h = hmap_next(&b->delta, NULL); h; h = hmap_next(&b->delta, h)) {
+		uintptr_t cur = count_of(&e->items, h->key);
+		intptr_t d = (intptr_t)h->val;
+
+		if (!cur && d > 0)
+			change(c, idx, h->key, true);
+		else if (cur && (intptr_t)cur + d == 0)
+			change(c, idx, h->key, false);
+	}
+	for (size_t i = 0; i < c->n_sets; i++) {
+		const struct set_change *sc = &c->sets[i];
+		uintptr_t size = count_of(&e->sizes, sc->name);
+
+		if (size && count_of(&e->counts, sc->name) + sc->n_add - sc->n_del > size &&
+		    !c->full)
+			c->full = "a set would exceed the size it was created with";
+	}
+	b->pub.guard = (struct guard_counts){
+		.live_services = pair(&e->counts, "cluster-ips"),
+		.want_services = pair_after(c, &e->counts, "cluster-ips"),
+		.live_backends = pair(&e->counts, "backends"),
+		.want_backends = pair_after(c, &e->counts, "backends"),
+	};
+}
+
+void batch_free(struct engine *e, struct batch_priv *b)
+{
+	(void)e;
+	for (struct hent *h = hmap_next(&b->touched, NULL); h; h = hmap_next(&b->touched, h)) {
+		struct touched *t = h->val;
+
+		strv_free(t->items, t->n_items);
+		free(t);
+	}
+	hmap_free(&b->touched);
+	for (size_t i = 0; i < b->view.n_svcs; i++) {
+		for (size_t x = 0; x < b->view.svcs[i].n_ext; x++)
+			free(b->view.svcs[i].ext[x].ignored);
+		free(b->view.svcs[i].ext);
+	}
+	free(b->view.svcs);
+	free(b->view.eps);
+	hmap_free(&b->delta);
+	hmap_free(&b->setidx);
+	changes_free(&b->pub.changes);
+	plan_free(&b->pub.plan);
+	free(b);
+}
+
+/* One attempt; NULL with *BAD set when a service is refused. */
+static struct batch_priv *attempt(struct engine *e, struct svcnft_errors *errs,
+				  char **bad)
+{
+	struct batch_priv *b = xcalloc(1, sizeof(*b));
+
+	b->eng = e;
+	if (!touch_all(e, b)) {
+		b->pub.rebuild = true;
+		return b;
+	}
+	if (!check_rules(e, b, errs, bad))
+		goto refused;
+	build_view(e, b);
+	mark_ignored(b, errs);
+	if (!lower_all(e, b, errs, bad))
+		goto refused;
+	deltas(b);
+	compute_changes(e, b);
+	plan_build(&b->pub.plan, &b->view, &e->eff);
+	b->pub.services_touched = hmap_count(&b->touched);
+	return b;
+refused:
+	batch_free(e, b);
+	return NULL;
+}
+
+struct engine_batch *engine_prepare(struct engine *e, enum engine_mode mode,
+				    struct svcnft_errors *errs)
+{
+	size_t skipped = 0;
+
+	for (;;) {
+		char *bad = NULL;
+		struct batch_priv *b = attempt(e, errs, &bad);
+
+		if (b) {
+			b->pub.objects_skipped = skipped;
+			e->batch = &b->pub;
+			return &b->pub;
+		}
+		if (!refuse(e, bad, mode, &skipped)) {
+			free(bad);
+			staged_free(&e->staged);
+			return NULL;
+		}
+		free(bad);
+	}
+}

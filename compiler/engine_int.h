@@ -1,0 +1,100 @@
+/* engine internals, shared by engine.c (the store, staging, commit) and
+ * engine_batch.c (prepare: rules between objects, lowering, changes). */
+#ifndef SVCNFT_ENGINE_INT_H
+#define SVCNFT_ENGINE_INT_H
+
+#include <stdint.h>
+
+#include "engine.h"
+#include "hmap.h"
+
+enum okind { O_SVC, O_SRC, O_CIDR };
+
+struct eobj {
+	enum okind kind;
+	union {
+		struct svc svc;
+		struct ep_source src;
+		struct svc_cidr_obj cidr;
+	} u;
+	const char **items;		/* services: their contribution */
+	size_t n_items;
+};
+
+struct ptrv {
+	void **v;
+	size_t n, cap;
+};
+
+/* A staged change of one key: its new object (NULL: deleted). */
+struct op {
+	struct eobj *obj;
+	bool released;			/* the stored object's file dropped it */
+};
+
+/* A service the batch lowers again. */
+struct touched {
+	struct eobj *old, *now;		/* before and after the batch (NULL: none) */
+	char **items;			/* its new contribution */
+	size_t n_items;
+	struct svc *copy;		/* in the batch's view: what was lowered */
+};
+
+struct engine {
+	const struct svcnft_config *cfg;
+	struct svcnft_config eff;	/* with the ServiceCIDR objects' ranges */
+	struct svcnft_cidr *ranges;
+	struct hmap objs;		/* key -> struct eobj */
+	struct hmap files;		/* file -> struct hmap of its keys */
+	struct hmap by_svc;		/* "NS\x1fSVC" -> struct ptrv of sources */
+	struct hmap vips;		/* address -> the service holding it */
+	struct hmap nodeports;		/* "N" -> the service holding it */
+	struct hmap claims;		/* "ADDR\x1fPROTO\x1fPORT" -> struct ptrv of services */
+	struct hmap items;		/* item -> count (uintptr_t) */
+	struct hmap sizes;		/* set -> declared size (uintptr_t) */
+	struct hmap counts;		/* set -> elements (uintptr_t) */
+	struct hmap base;		/* the empty table's items (held once) */
+	size_t n_svcs;
+	bool committed;
+	struct hmap staged;		/* key -> struct op */
+	struct engine_batch *batch;
+};
+
+struct batch_priv {
+	struct engine_batch pub;
+	struct engine *eng;
+	struct hmap touched;		/* service key -> struct touched */
+	struct svcnft_model view;	/* of the touched services, for the plan */
+	struct hmap delta;		/* item -> net count change (intptr_t) */
+	struct hmap setidx;		/* set -> its index in changes.sets */
+};
+
+void key_svc(struct svcnft_buf *b, const char *ns, const char *name);
+void obj_key(struct svcnft_buf *b, const struct eobj *o);
+const char *obj_file(const struct eobj *o);
+void obj_free(struct eobj *o);
+void ptrv_add(struct ptrv *v, void *p);
+void ptrv_remove(struct ptrv *v, const void *p);
+struct ptrv *ptrv_at(struct hmap *m, const char *key);
+uintptr_t count_of(const struct hmap *m, const char *key);
+/* Add D to KEY's count; a count of 0 removes KEY. */
+void count_add(struct hmap *m, const char *key, intptr_t d);
+/* An element item: add D to its set's element count. */
+void item_count(struct engine *e, const char *item, intptr_t d);
+/* Intern ITEM with one more user; its stable copy. */
+const char *item_ref(struct engine *e, const char *item);
+void item_unref(struct engine *e, const char *item);
+/* The object KEY holds once the staged changes are made (NULL: none). */
+struct eobj *current(const struct engine *e, const char *key);
+void staged_free(struct hmap *staged);
+void ptrv_map_free(struct hmap *m);
+/* The items of model M (sorted) lowered alone, not interned, without
+ * those of the empty table; caller frees each and the array. */
+char **lower_items(const struct engine *e, const struct svcnft_model *m,
+		   size_t *n);
+/* The claim keys "ADDR\x1fPROTO\x1fPORT" of S (what check_ext_unique
+ * compares); caller frees each and the array. */
+char **claim_keys(const struct svc *s, size_t *n);
+void batch_free(struct engine *e, struct batch_priv *b);
+
+#endif

@@ -1,0 +1,120 @@
+/* hmap: see hmap.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hmap.h"
+#include "util.h"
+
+uint64_t hmap_hash(const char *s, size_t n)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+	return h ^ (h >> 29);
+}
+
+static size_t home(const struct hmap *m, uint64_t h)
+{
+	return (size_t)h & (m->cap - 1);
+}
+
+static struct hent *lookup(const struct hmap *m, const char *key, uint64_t h)
+{
+	if (!m->cap)
+		return NULL;
+	for (size_t i = home(m, h);; i = (i + 1) & (m->cap - 1)) {
+		struct hent *e = &m->t[i];
+
+		if (!e->key)
+			return e;
+		if (e->h == h && !strcmp(e->key, key))
+			return e;
+	}
+}
+
+struct hent *hmap_find(const struct hmap *m, const char *key)
+{
+	struct hent *e = lookup(m, key, hmap_hash(key, strlen(key)));
+
+	return e && e->key ? e : NULL;
+}
+
+void *hmap_get(const struct hmap *m, const char *key)
+{
+	struct hent *e = hmap_find(m, key);
+
+	return e ? e->val : NULL;
+}
+
+static void resize(struct hmap *m, size_t cap)
+{
+	struct hent *old = m->t;
+	size_t n = m->cap;
+
+	m->t = xcalloc(cap, sizeof(*m->t));
+	m->cap = cap;
+	for (size_t i = 0; i < n; i++)
+		if (old[i].key)
+			*lookup(m, old[i].key, old[i].h) = old[i];
+	free(old);
+}
+
+struct hent *hmap_put(struct hmap *m, const char *key, bool *created)
+{
+	uint64_t h = hmap_hash(key, strlen(key));
+	struct hent *e;
+
+	if ((m->n + 1) * 4 > m->cap * 3)
+		resize(m, m->cap ? m->cap * 2 : 16);
+	e = lookup(m, key, h);
+	*created = !e->key;
+	if (*created) {
+		*e = (struct hent){ xstrdup(key), h, NULL };
+		m->n++;
+	}
+	return e;
+}
+
+void *hmap_del(struct hmap *m, const char *key)
+{
+	struct hent *e = hmap_find(m, key);
+	size_t i, j;
+	void *val;
+
+	if (!e)
+		return NULL;
+	val = e->val;
+	free(e->key);
+	i = (size_t)(e - m->t);
+	/* shift back the entries of the cluster that may move up */
+	for (j = (i + 1) & (m->cap - 1); m->t[j].key; j = (j + 1) & (m->cap - 1)) {
+		size_t k = home(m, m->t[j].h);
+
+		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+			m->t[i] = m->t[j];
+			i = j;
+		}
+	}
+	m->t[i] = (struct hent){ NULL, 0, NULL };
+	m->n--;
+	return val;
+}
+
+void hmap_free(struct hmap *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->t[i].key);
+	free(m->t);
+	memset(m, 0, sizeof(*m));
+}
+
+struct hent *hmap_next(const struct hmap *m, struct hent *prev)
+{
+	size_t i = prev ? (size_t)(prev - m->t) + 1 : 0;
+
+	for (; i < m->cap; i++)
+		if (m->t[i].key)
+			return &m->t[i];
+	return NULL;
+}

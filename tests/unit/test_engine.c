@@ -1,0 +1,375 @@
+/* engine.c: a seeded property test.  Random sequences of file changes (one
+ * object per file: Services and EndpointSlices; adds, deletes, endpoint
+ * churn, port, type, policy and affinity changes, address conflicts and
+ * invalid objects) go through the engine as watch feeds it: each batch is
+ * the changed files plus those of refused batches.  After every batch:
+ *   - the batch is refused exactly when the whole snapshot is invalid
+ *     (svcnft_model_validate of every file), and then nothing changed;
+ *   - otherwise the engine's table equals elements_from_plan of the whole
+ *     snapshot (every set, element and chain), and the batch's changes
+ *     turn the previous table into it.
+ * ENGINE_SEED and ENGINE_STEPS override the seed (else the time, printed)
+ * and the number of steps (1,000). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "engine.h"
+#include "helpers.h"
+#include "plan.h"
+#include "util.h"
+
+#define N_SVC 24
+#define N_FILES (N_SVC * 3)
+
+struct sim {
+	char *text[N_FILES];		/* NULL: no such file */
+	char name[N_FILES][48];
+	bool pending[N_FILES];
+	unsigned int seed, seed0;
+	struct svcnft_config cfg;
+	struct svcnft_cidr cidrs[2];
+};
+
+static unsigned int rnd(struct sim *s, unsigned int n)
+{
+	s->seed = s->seed * 1103515245u + 12345u;
+	return (s->seed >> 8) % n;
+}
+
+/* One service port list: 1 or 2 ports, named when 2. */
+static void ports(struct sim *s, struct svcnft_buf *b, bool np, unsigned int k)
+{
+	unsigned int n = 1 + rnd(s, 2);
+
+	for (unsigned int i = 0; i < n; i++) {
+		buf_printf(b, "%s{\"port\":%u%s%s", i ? "," : "", 80 + 2 * i + rnd(s, 2),
+			   n > 1 ? (i ? ",\"name\":\"b\"" : ",\"name\":\"a\"") : "",
+			   rnd(s, 4) ? "" : ",\"protocol\":\"UDP\"");
+		if (rnd(s, 3))
+			buf_printf(b, ",\"targetPort\":%u", 8080 + i);
+		else
+			buf_printf(b, ",\"targetPort\":\"%s\"", i ? "web2" : "web");
+		if (np)
+			buf_printf(b, ",\"nodePort\":%u", 30000 + k * 2 + i + (rnd(s, 80) ? 0 : 1));
+		buf_puts(b, "}");
+	}
+}
+
+static void service(struct sim *s, struct svcnft_buf *b, unsigned int k)
+{
+	unsigned int type = rnd(s, 4), bad = rnd(s, 600);
+	bool np = type >= 2;
+
+	buf_printf(b, "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"s%u\",\"namespace\":\"%s\"},\"spec\":{",
+		   k, k % 3 ? "default" : "ns2");
+	if (bad == 0)
+		buf_puts(b, "\"clusterIP\":\"10.5.0.1\",");
+	else if (bad == 1)
+		buf_puts(b, "\"clusterIP\":\"10.0.0.999\",");
+	else if (rnd(s, 100) == 0)
+		buf_printf(b, "\"clusterIP\":\"10.0.0.%u\",", 100 + rnd(s, N_SVC));
+	else if (rnd(s, 6) == 0)
+		buf_printf(b, "\"clusterIPs\":[\"10.0.0.%u\",\"fd00:10:96::%x\"],\"ipFamilyPolicy\":\"PreferDualStack\",",
+			   100 + k, 0x100 + k);
+	else
+		buf_printf(b, "\"clusterIP\":\"10.0.0.%u\",", 100 + k);
+	buf_printf(b, "\"type\":\"%s\",", (const char *[]){ "ClusterIP", "ClusterIP",
+		   "NodePort", "LoadBalancer" }[type]);
+	if (rnd(s, 3) == 0)
+		buf_printf(b, "\"externalIPs\":[\"192.0.2.%u\"],", 1 + rnd(s, 4));
+	if (np && rnd(s, 3) == 0)
+		buf_puts(b, "\"externalTrafficPolicy\":\"Local\",");
+	if (rnd(s, 5) == 0)
+		buf_puts(b, "\"internalTrafficPolicy\":\"Local\",");
+	if (rnd(s, 4) == 0)
+		buf_printf(b, "\"sessionAffinity\":\"ClientIP\",\"sessionAffinityConfig\":{\"clientIP\":{\"timeoutSeconds\":%u}},",
+			   rnd(s, 2) ? 60 : 300);
+	if (type == 3 && rnd(s, 2))
+		buf_puts(b, "\"loadBalancerSourceRanges\":[\"203.0.113.0/24\"],");
+	buf_puts(b, "\"ports\":[");
+	if (bad == 2)
+		buf_puts(b, "{\"port\":0}");
+	else
+		ports(s, b, np, k);
+	buf_puts(b, "]}");
+	if (type == 3)
+		buf_printf(b, ",\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"192.0.2.%u\"}]}}",
+			   1 + rnd(s, 6));
+	buf_puts(b, "}");
+}
+
+static void slice(struct sim *s, struct svcnft_buf *b, unsigned int k,
+		  unsigned int part)
+{
+	unsigned int n = rnd(s, 5);
+
+	buf_printf(b, "{\"apiVersion\":\"discovery.k8s.io/v1\",\"kind\":\"EndpointSlice\",\"metadata\":{\"name\":\"s%u-%c\",\"namespace\":\"%s\",\"labels\":{\"kubernetes.io/service-name\":\"s%u\"}},\"addressType\":\"IPv4\",\"endpoints\":[",
+		   k, 'a' + part, k % 3 ? "default" : "ns2", k);
+	for (unsigned int i = 0; i < n; i++)
+		buf_printf(b, "%s{\"addresses\":[\"10.1.0.%u\"],\"conditions\":{\"ready\":%s,\"serving\":true,\"terminating\":%s},\"nodeName\":\"n%u\"}",
+			   i ? "," : "", 1 + rnd(s, 40), rnd(s, 5) ? "true" : "false",
+			   rnd(s, 6) ? "false" : "true", 1 + rnd(s, 2));
+	buf_printf(b, "],\"ports\":[{\"port\":%u%s},{\"port\":%u,\"name\":\"b\"}]}",
+		   8080 + rnd(s, 2), rnd(s, 2) ? ",\"name\":\"a\"" : "", 9090 + rnd(s, 2));
+}
+
+static void rewrite(struct sim *s, unsigned int f)
+{
+	struct svcnft_buf b = {0};
+
+	free(s->text[f]);
+	s->text[f] = NULL;
+	if (rnd(s, 6) == 0) {		/* deleted */
+		s->pending[f] = true;
+		return;
+	}
+	if (f < N_SVC)
+		service(s, &b, f);
+	else
+		slice(s, &b, (f - N_SVC) / 2, (f - N_SVC) % 2);
+	s->text[f] = b.data;
+	s->pending[f] = true;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every set, element and chain of ELS as one sorted list. */
+static char **items(const struct elements *els, size_t *n)
+{
+	struct svcnft_buf b = {0};
+	char **v = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	for (size_t i = 0; i < els->n_sets + 1; i++) {
+		const struct el_list *l = i < els->n_sets ? &els->sets[i].el : &els->chains;
+
+		for (size_t j = 0; j <= l->n; j++) {
+			b.len = 0;
+			if (i == els->n_sets && j == l->n)
+				break;
+			if (i == els->n_sets)
+				buf_printf(&b, "chain %s", l->v[j]);
+			else if (j == l->n)
+				buf_printf(&b, "set %s", els->sets[i].name);
+			else
+				buf_printf(&b, "%s: %s", els->sets[i].name, l->v[j]);
+			v = grow(v, &cap, *n, sizeof(*v));
+			v[(*n)++] = xstrdup(b.data);
+		}
+	}
+	svcnft_buf_free(&b);
+	qsort(v, *n, sizeof(*v), str_cmp);
+	return v;
+}
+
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* The whole snapshot: valid? and its lowered table. */
+static bool snapshot(struct sim *s, struct elements *els)
+{
+	struct svcnft_model *m = svcnft_model_new();
+	struct svcnft_errors errs = {0};
+	bool ok;
+	struct plan p;
+
+	for (unsigned int f = 0; f < N_FILES; f++)
+		if (s->text[f])
+			svcnft_model_load_buffer(m, s->name[f], s->text[f],
+						 strlen(s->text[f]), &errs);
+	svcnft_model_validate(m, &s->cfg, &errs);
+	ok = svcnft_errors_status(&errs) == SVCNFT_OK;
+	if (getenv("ENGINE_DEBUG"))
+		svcnft_errors_print(&errs, stderr);
+	plan_build(&p, m, &s->cfg);
+	elements_from_plan(els, &p);
+	plan_free(&p);
+	svcnft_errors_free(&errs);
+	svcnft_model_free(m);
+	return ok;
+}
+
+static void same(char **a, size_t na, char **b, size_t nb, unsigned int seed,
+		 int step, const char *what)
+{
+	for (size_t i = 0; i < na || i < nb; i++)
+		if (i >= na || i >= nb || strcmp(a[i], b[i])) {
+			print_error("seed %u step %d: %s differ at item %zu: engine \"%s\", expected \"%s\"\n",
+				    seed, step, what, i, i < na ? a[i] : "(end)",
+				    i < nb ? b[i] : "(end)");
+			fail();
+		}
+}
+
+/* Stage the pending files; NULL (errors) if one is invalid alone. */
+static struct engine_batch *batch(struct sim *s, struct engine *e)
+{
+	struct svcnft_errors errs = {0};
+	struct engine_batch *b;
+
+	for (unsigned int f = 0; f < N_FILES; f++) {
+		struct svcnft_model *m;
+
+		if (!s->pending[f])
+			continue;
+		if (!s->text[f]) {
+			engine_stage_file(e, s->name[f], NULL);
+			continue;
+		}
+		m = svcnft_model_new();
+		svcnft_model_load_buffer(m, s->name[f], s->text[f], strlen(s->text[f]), &errs);
+		engine_validate(e, m, &errs);
+		engine_stage_file(e, s->name[f], m);
+		svcnft_model_free(m);
+	}
+	if (svcnft_errors_status(&errs) != SVCNFT_OK) {
+		engine_abort(e, NULL);
+		b = NULL;
+	} else {
+		b = engine_prepare(e, ENGINE_ALL_OR_NOTHING, &errs);
+	}
+	svcnft_errors_free(&errs);
+	return b;
+}
+
+/* The previous table with batch B's changes: what the kernel gets. */
+static char **apply_changes(char **prev, size_t n_prev, const struct changes *c,
+			    size_t *n)
+{
+	struct svcnft_buf b = {0};
+	char **v = xcalloc(n_prev + c->n_elems + c->n_new + 1, sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; i < n_prev; i++) {
+		bool gone = false;
+
+		for (size_t k = 0; k < c->n_sets && !gone; k++)
+			for (size_t j = 0; j < c->sets[k].n_del && !gone; j++) {
+				b.len = 0;
+				buf_printf(&b, "%s: %s", c->sets[k].name, c->sets[k].del[j]);
+				gone = !strcmp(b.data, prev[i]);
+			}
+		for (size_t k = 0; k < c->n_old && !gone; k++) {
+			b.len = 0;
+			buf_printf(&b, "chain %s", c->old_objs[k]);
+			gone = !strcmp(b.data, prev[i]);
+			b.len = 0;
+			buf_printf(&b, "set %s", c->old_objs[k]);
+			gone = gone || !strcmp(b.data, prev[i]);
+			b.len = 0;
+			buf_printf(&b, "%s: ", c->old_objs[k]);
+			gone = gone || !strncmp(b.data, prev[i], b.len);
+		}
+		if (!gone)
+			v[(*n)++] = xstrdup(prev[i]);
+	}
+	for (size_t k = 0; k < c->n_sets; k++)
+		for (size_t j = 0; j < c->sets[k].n_add; j++) {
+			b.len = 0;
+			buf_printf(&b, "%s: %s", c->sets[k].name, c->sets[k].add[j]);
+			v[(*n)++] = xstrdup(b.data);
+		}
+	for (size_t k = 0; k < c->n_new; k++) {
+		b.len = 0;
+		buf_printf(&b, "%s %s", el_dynamic_set(c->new_objs[k]) ? "set" : "chain",
+			   c->new_objs[k]);
+		v[(*n)++] = xstrdup(b.data);
+	}
+	svcnft_buf_free(&b);
+	qsort(v, *n, sizeof(*v), str_cmp);
+	return v;
+}
+
+static void step(struct sim *s, struct engine *e, int i, size_t *refused)
+{
+	struct elements want, before, after;
+	char **w, **pre, **post, **sent;
+	size_t nw, npre, npost, nsent;
+	unsigned int n = 1 + rnd(s, 3);
+	struct engine_batch *b;
+	bool valid;
+
+	for (unsigned int k = 0; k < n; k++)
+		rewrite(s, rnd(s, N_FILES));
+	valid = snapshot(s, &want);
+	engine_elements(e, &before);
+	pre = items(&before, &npre);
+	b = batch(s, e);
+	if (b) {
+		sent = apply_changes(pre, npre, &b->changes, &nsent);
+		engine_commit(e, b);
+		memset(s->pending, 0, sizeof(s->pending));
+	}
+	engine_elements(e, &after);
+	post = items(&after, &npost);
+	if (!b) {
+		(*refused)++;
+		same(post, npost, pre, npre, s->seed0, i, "a refused batch changed the table:");
+	} else {
+		w = items(&want, &nw);
+		same(post, npost, w, nw, s->seed0, i, "engine and whole snapshot");
+		same(sent, nsent, w, nw, s->seed0, i, "changes sent and whole snapshot");
+		strv_free(w, nw);
+		strv_free(sent, nsent);
+	}
+	if (valid != (b != NULL)) {
+		print_error("step %d: snapshot %s but the batch was %s\n", i,
+			    valid ? "valid" : "invalid", b ? "accepted" : "refused");
+		fail();
+	}
+	strv_free(pre, npre);
+	strv_free(post, npost);
+	elements_free(&want);
+	elements_free(&before);
+	elements_free(&after);
+}
+
+static void test_property(void **state)
+{
+	struct sim s = {0};
+	const char *env = getenv("ENGINE_SEED"), *st = getenv("ENGINE_STEPS");
+	unsigned int seed = env ? (unsigned int)strtoul(env, NULL, 10) : (unsigned int)time(NULL);
+	int steps = st ? atoi(st) : 1000;
+	size_t refused = 0;
+	struct engine *e;
+
+	(void)state;
+	s.seed = s.seed0 = seed;
+	svcnft_cidr_parse("10.0.0.0/24", &s.cidrs[0]);
+	svcnft_cidr_parse("fd00:10:96::/112", &s.cidrs[1]);
+	s.cfg = (struct svcnft_config){ .table = "svcnft", .service_cidrs = s.cidrs,
+					.n_service_cidrs = 2, .node_name = "n1" };
+	for (unsigned int f = 0; f < N_FILES; f++)
+		snprintf(s.name[f], sizeof(s.name[f]), f < N_SVC ? "d/svc-%u.json" :
+			 "d/eps-%u.json", f);
+	fprintf(stderr, "engine property: seed %u (ENGINE_SEED=%u to repeat), %d steps\n",
+		seed, seed, steps);
+	e = engine_new(&s.cfg);
+	for (int i = 0; i < steps; i++)
+		step(&s, e, i, &refused);
+	fprintf(stderr, "engine property: %d steps, %zu batches refused\n", steps, refused);
+	assert_true(refused > 0 && refused < (size_t)steps);
+	engine_free(e);
+	for (unsigned int f = 0; f < N_FILES; f++)
+		free(s.text[f]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_property),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
