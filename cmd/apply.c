@@ -15,6 +15,7 @@
 #include "changes.h"
 #include "conntrack.h"
 #include "elements.h"
+#include "engine.h"
 #include "guard.h"
 #include "kernel.h"
 #include "live.h"
@@ -61,6 +62,12 @@ static double now_ms(void)
 
 static bool (*lock_stop)(void);
 static bool ct_reconcile;
+static uint32_t last_gen;	/* after the last successful apply */
+
+uint32_t apply_generation(void)
+{
+	return last_gen;
+}
 
 void apply_conntrack_reconcile(void)
 {
@@ -601,8 +608,10 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 		why = "the table kept changing during the read";
 	if (res == TRY_FULL || res == TRY_AGAIN)
 		rc = apply_full(m, &p, why, &gen);
-	if (rc == SVCNFT_OK)
+	if (rc == SVCNFT_OK) {
 		conntrack_after(&p, &ct, full);
+		last_gen = gen;
+	}
 	monitor_resume();	/* before state_save checks the generation */
 	if (rc == SVCNFT_EKERNEL)
 		state_forget(cfg->table);
@@ -611,6 +620,88 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 	stale_free(&ct);
 	elements_free(&want);
 	plan_free(&p);
+	unlock(lock);
+	return rc;
+}
+
+/* The generation to send a batch at: *GEN, or the kernel's now when the
+ * monitor vouches that only other tables moved it; false if neither. */
+static bool batch_gen(uint32_t *gen)
+{
+	uint32_t now;
+
+	if (live_genid(&now))
+		return false;
+	if (now != *gen && !monitor_vouches(*gen, now))
+		return false;
+	*gen = now;
+	return true;
+}
+
+static void log_batch(const struct engine_batch *b, const char *table,
+		      double t0, double t1)
+{
+	const struct changes *c = &b->changes;
+
+	diff_log_prefix();
+	fprintf(stderr, "updated table inet %s: %zu element change%s, %zu chain%s/map%s added, %zu removed (engine: %zu service%s lowered, commit %.1f ms; netlink batch)\n",
+		table, c->n_elems, plural(c->n_elems), c->n_new, plural(c->n_new),
+		plural(c->n_new), c->n_old, b->services_touched,
+		plural(b->services_touched), now_ms() - t1);
+	(void)t0;
+}
+
+static enum svcnft_status send_batch(const struct engine_batch *b,
+				     const char *table, uint32_t *gen)
+{
+	struct stale_set ct = { 0 };
+	double t0 = now_ms(), t1;
+	int r;
+
+	if (!batch_gen(gen))	/* the monitor must be listening for this */
+		return APPLY_FALLBACK;
+	stale_build(&ct, &b->plan, &b->changes, false);
+	monitor_suspend();	/* our own commit: see monitor.h */
+	t1 = now_ms();
+	r = nlload_update(&b->plan, &b->changes, *gen);
+	if (r == SVCNFT_OK) {
+		*gen += 1;	/* one transaction */
+		last_gen = *gen;
+		state_forget(table);	/* it describes the table before */
+		log_batch(b, table, t0, t1);
+		conntrack_after(&b->plan, &ct, false);
+	}
+	monitor_resume();
+	stale_free(&ct);
+	return r == SVCNFT_OK || r == SVCNFT_EKERNEL ? (enum svcnft_status)r :
+	       APPLY_FALLBACK;
+}
+
+enum svcnft_status apply_batch(const struct engine_batch *b,
+			       const struct svcnft_config *cfg, uint32_t *gen)
+{
+	enum svcnft_status rc;
+	char msg[256];
+	int lock;
+
+	if (b->changes.full || !use_batch())
+		return APPLY_FALLBACK;
+	if (!limits.force && guard_removal_exceeds(&b->guard, limits.max_removal,
+						   msg, sizeof(msg))) {
+		diff_log_prefix();
+		fprintf(stderr, "refusing to shrink table inet %s: %s; nothing changed "
+			"(--force or --max-removal to allow it)\n", cfg->table, msg);
+		return SVCNFT_EUSAGE;
+	}
+	if (changes_empty(&b->changes)) {
+		diff_log_prefix();
+		fprintf(stderr, "table inet %s is up to date; no transaction sent (engine)\n",
+			cfg->table);
+		return SVCNFT_OK;
+	}
+	if ((lock = apply_lock(cfg->table, "apply")) == -1)
+		return SVCNFT_EKERNEL;
+	rc = send_batch(b, cfg->table, gen);
 	unlock(lock);
 	return rc;
 }

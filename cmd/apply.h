@@ -2,6 +2,8 @@
 #ifndef SVCNFT_APPLY_H
 #define SVCNFT_APPLY_H
 
+#include <stdint.h>
+
 #include "svcnft.h"
 
 struct svcnft_model;
@@ -12,6 +14,23 @@ struct svcnft_model;
  * services or backends by more than the limits allow (guard.h). */
 enum svcnft_status cmd_apply(const struct svcnft_model *m,
 			     const struct svcnft_config *cfg, bool full);
+
+/* The ruleset generation right after the last successful apply (or the
+ * one found up to date). */
+uint32_t apply_generation(void);
+
+/* Send the changes of an engine batch (compiler/engine.h) to the table,
+ * which svcnft committed at generation *GEN (moved on on success): one
+ * netlink batch, refused by the kernel if anything changed the ruleset
+ * since, unless the nf_tables monitor vouches that only other tables did.
+ * SVCNFT_OK; SVCNFT_EUSAGE when the removal guard refuses it (a message;
+ * nothing sent); SVCNFT_EKERNEL; or APPLY_FALLBACK when the table must be
+ * compared with the kernel (cmd_apply on the engine's view): a set would
+ * outgrow its size, the ruleset moved, or the batch path is unavailable. */
+#define APPLY_FALLBACK ((enum svcnft_status)100)
+struct engine_batch;
+enum svcnft_status apply_batch(const struct engine_batch *b,
+			       const struct svcnft_config *cfg, uint32_t *gen);
 
 /* What an unattended apply refuses (options --max-removal, --force,
  * --lock-timeout): see cmd_apply. */

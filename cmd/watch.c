@@ -19,6 +19,7 @@
 #include "monitor.h"
 #include "util.h"
 #include "watch.h"
+#include "watchfiles.h"
 
 #define EVENTS (IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_TO | \
 		IN_MOVED_FROM | IN_MODIFY | IN_DELETE_SELF | IN_MOVE_SELF)
@@ -42,7 +43,8 @@ struct watch {
 	int ino, sig;
 	struct wdir w[MAX_WATCH];
 	int n_w;
-	struct svcnft_model *good;	/* the last valid snapshot not refused */
+	struct wfiles *wf;		/* the inputs and the cluster in memory */
+	bool full;			/* read everything again at the next sync */
 	char why[PATH_MAX + 64];	/* what triggered the pending reload */
 	int n_events;
 };
@@ -53,20 +55,6 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void logmsg(const char *fmt, ...) PRINTF(1, 2);
-
-static void logmsg(const char *fmt, ...)
-{
-	va_list ap;
-
-	diff_log_setup(true, NULL);
-	diff_log_prefix();
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* Fill D for PATH: a directory (every manifest) or a file (its directory is
@@ -99,7 +87,7 @@ static int watch_dir(struct watch *w, const struct wdir *d)
 static int setup_watches(struct watch *w, bool start)
 {
 	if (w->o->n_paths > MAX_WATCH) {
-		logmsg("too many PATHs to watch (at most %d)", MAX_WATCH);
+		wf_log("too many PATHs to watch (at most %d)", MAX_WATCH);
 		return -1;
 	}
 	for (int i = 0; i < w->n_w; i++)
@@ -112,7 +100,7 @@ static int setup_watches(struct watch *w, bool start)
 		describe(d, w->o->paths[i]);
 		if ((d->wd = watch_dir(w, d)) >= 0)
 			continue;
-		logmsg("cannot watch %s: %s%s", d->dir, strerror(errno),
+		wf_log("cannot watch %s: %s%s", d->dir, strerror(errno),
 		       start ? "" : "; trying again");
 		if (start)
 			return -1;
@@ -185,7 +173,7 @@ static void lose(struct watch *w, int wd, uint32_t mask)
 			dir = w->w[i].dir;
 		}
 	if (dir)
-		logmsg("%s was %s; watching it again once it is back", dir,
+		wf_log("%s was %s; watching it again once it is back", dir,
 		       event_kind(mask));
 }
 
@@ -200,7 +188,8 @@ static enum ev_kind rewatch(struct watch *w)
 
 		if (d->wd >= 0 || (d->wd = watch_dir(w, d)) < 0)
 			continue;
-		logmsg("watching %s again", d->dir);
+		wf_log("watching %s again", d->dir);
+		w->full = true;
 		if (!w->n_events++)
 			snprintf(w->why, sizeof(w->why), "%s is back", d->dir);
 		printable(w->why);
@@ -217,6 +206,23 @@ static bool any_lost(const struct watch *w)
 	return false;
 }
 
+/* Event EV about an input of D: a file of a watched directory is read
+ * again alone; anything else (a watched file, a ConfigMap's ..data, the
+ * directory itself) means reading everything again. */
+static void note(struct watch *w, const struct wdir *d,
+		 const struct inotify_event *ev)
+{
+	char p[PATH_MAX + NAME_MAX + 2];
+
+	if (!d->all || !ev->len || (ev->mask & (SELF_GONE | IN_ISDIR)) ||
+	    !strcmp(ev->name, CM_DATA)) {
+		w->full = true;
+		return;
+	}
+	snprintf(p, sizeof(p), "%s/%s", d->dir, ev->name);
+	wf_dirty(w->wf, p);
+}
+
 /* Read inotify events; the strongest kind among those about an input. */
 static enum ev_kind read_events(struct watch *w)
 {
@@ -230,6 +236,7 @@ static enum ev_kind read_events(struct watch *w)
 			bool ours = false;
 
 			if (ev->mask & IN_Q_OVERFLOW) {	/* events lost: reload */
+				w->full = true;
 				if (!w->n_events++)
 					snprintf(w->why, sizeof(w->why), "inotify queue overflowed");
 				hit = EV_SETTLED;
@@ -242,6 +249,7 @@ static enum ev_kind read_events(struct watch *w)
 				ours = true;
 				if (!(ev->mask & SELF_GONE) && !(ev->len && relevant(d, ev->name)))
 					continue;
+				note(w, d, ev);
 				if (!w->n_events++)
 					snprintf(w->why, sizeof(w->why), "%s/%s %s",
 						 d->dir, ev->len ? ev->name : "", event_kind(ev->mask));
@@ -259,32 +267,6 @@ static enum ev_kind read_events(struct watch *w)
 	return hit;
 }
 
-/* Load and validate the inputs; NULL (errors logged) if invalid. */
-static struct svcnft_model *load(const struct watch *w)
-{
-	struct svcnft_model *m = svcnft_model_new();
-	struct svcnft_errors errs = {0};
-
-	for (int i = 0; i < w->o->n_paths; i++)
-		svcnft_model_load_path(m, w->o->paths[i], &errs);
-	if (svcnft_errors_status(&errs) != SVCNFT_EUSAGE)
-		svcnft_model_validate(m, w->o->cfg, &errs);
-	if (!w->o->allow_empty && svcnft_errors_status(&errs) == SVCNFT_OK)
-		svcnft_model_require_services(m, w->o->paths, w->o->n_paths, &errs);
-	if (svcnft_errors_status(&errs) == SVCNFT_OK)
-		svcnft_model_warn_no_endpoints(m, w->o->cfg, &errs);
-	for (size_t i = 0; i < errs.n; i++)
-		logmsg("%s", errs.v[i].text);
-	if (svcnft_errors_status(&errs) != SVCNFT_OK) {
-		logmsg("invalid snapshot (%zu error%s); the last good ruleset stays",
-		       errs.n - errs.nwarn, plural(errs.n - errs.nwarn));
-		svcnft_model_free(m);
-		m = NULL;
-	}
-	svcnft_errors_free(&errs);
-	return m;
-}
-
 /* SIGTERM or SIGINT arrived: blocked for the signalfd, so still pending. */
 static bool stop_pending(void)
 {
@@ -294,30 +276,13 @@ static bool stop_pending(void)
 	       (sigismember(&s, SIGTERM) == 1 || sigismember(&s, SIGINT) == 1);
 }
 
-static void apply(struct watch *w, const char *why, bool reload)
+/* Apply what changed: the dirty files alone, or everything when events
+ * were lost or a directory came back (until a full read succeeds). */
+static void sync_inputs(struct watch *w, const char *why)
 {
-	struct svcnft_model *m = reload ? load(w) : w->good;
-	enum svcnft_status st;
-
-	if (!m)
+	if (!w->full && wf_update(w->wf, why))
 		return;
-	diff_log_setup(true, why);
-	apply_read_kernel(!reload);	/* the interval check reads the kernel */
-	if (!reload)
-		apply_conntrack_reconcile();
-	st = cmd_apply(m, w->o->cfg, false);
-	if (st != SVCNFT_OK && !stop_pending())
-		logmsg("%s: apply failed or refused; the rules in place stay", why);
-	/* a snapshot the removal guard refused (exit 2) never becomes the one
-	 * the interval check repairs with; one the kernel refused is retried */
-	if (reload && st == SVCNFT_EUSAGE) {
-		svcnft_model_free(m);
-	} else if (reload) {
-		svcnft_model_free(w->good);
-		w->good = m;
-	}
-	apply_read_kernel(false);
-	diff_log_setup(false, NULL);
+	w->full = !wf_reload(w->wf, why);
 }
 
 static int setup(struct watch *w)
@@ -331,19 +296,19 @@ static int setup(struct watch *w)
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
 	    (w->sig = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0 ||
 	    (w->ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0) {
-		logmsg("cannot set up: %s", strerror(errno));
+		wf_log("cannot set up: %s", strerror(errno));
 		return -1;
 	}
 	for (int i = 0; i < w->o->n_paths; i++)
 		if (!strcmp(w->o->paths[i], "-")) {
-			logmsg("watch cannot read standard input");
+			wf_log("watch cannot read standard input");
 			return -1;
 		}
 	apply_lock_stop(stop_pending);	/* a held lock must not delay exiting */
 	/* without it every apply reads the table once another table moved
 	 * the generation id: slower, still right */
 	if (!monitor_start(w->o->cfg->table))
-		logmsg("cannot follow nf_tables notifications (%s); the table will be read back",
+		wf_log("cannot follow nf_tables notifications (%s); the table will be read back",
 		       strerror(errno));
 	return setup_watches(w, true);
 }
@@ -408,7 +373,8 @@ static int loop(struct watch *w)
 			if (sig != SIGHUP)
 				return sig;
 			setup_watches(w, false);
-			apply(w, "SIGHUP: full re-read", true);
+			w->full = true;
+			sync_inputs(w, "SIGHUP: full re-read");
 			due = 0;
 			w->n_events = 0;
 		}
@@ -424,12 +390,11 @@ static int loop(struct watch *w)
 				 w->n_events > 1 ? " (and more)" : "");
 			due = 0;
 			w->n_events = 0;
-			apply(w, why, true);
+			sync_inputs(w, why);
 		}
 		if (check && t >= check) {
 			check = t + w->o->interval_s;
-			if (w->good)
-				apply(w, "interval check", false);
+			wf_check(w->wf, "interval check");
 		}
 	}
 }
@@ -441,16 +406,18 @@ enum svcnft_status cmd_watch(const struct watch_opts *o)
 
 	if (setup(&w) < 0)
 		return SVCNFT_EUSAGE;
-	logmsg("watching %d path%s (debounce %u ms, interval %u s)", o->n_paths,
+	wf_log("watching %d path%s (debounce %u ms, interval %u s)", o->n_paths,
 	       o->n_paths == 1 ? "" : "s", o->debounce_ms, o->interval_s);
 	apply_conntrack_reconcile();
-	apply(&w, "start", true);
+	w.wf = wf_new(o);
+	w.full = true;
+	sync_inputs(&w, "start");
 	sig = loop(&w);
 	if (sig > 0)
-		logmsg("%s: exiting; the rules stay in place", strsignal(sig));
+		wf_log("%s: exiting; the rules stay in place", strsignal(sig));
 	else
-		logmsg("poll: %s", strerror(errno));
-	svcnft_model_free(w.good);
+		wf_log("poll: %s", strerror(errno));
+	wf_free(w.wf);
 	close(w.ino);
 	close(w.sig);
 	return sig > 0 ? SVCNFT_OK : SVCNFT_EKERNEL;

@@ -65,6 +65,7 @@ struct engine_batch {
 	struct changes changes;		/* c.full: the table must be replaced */
 	struct plan plan;		/* the services the batch touches */
 	size_t services_touched;
+	size_t services_after;		/* Services held once it is committed */
 	size_t objects_skipped;		/* PER_OBJECT: left out */
 	struct guard_counts guard;	/* cluster IPs and backends, now and after */
 	bool rebuild;			/* a ServiceCIDR changed: rebuild from all objects */

@@ -673,6 +673,24 @@ void batch_free(struct engine *e, struct batch_priv *b)
 	free(b);
 }
 
+static size_t services_after(const struct engine *e)
+{
+	size_t n = e->n_svcs;
+
+	for (struct hent *h = hmap_next(&e->staged, NULL); h; h = hmap_next(&e->staged, h)) {
+		const struct op *op = h->val;
+		bool stored = hmap_find(&e->objs, h->key) != NULL;
+
+		if (h->key[0] != 'S')
+			continue;
+		if (op->obj && !stored)
+			n++;
+		else if (!op->obj && stored)
+			n--;
+	}
+	return n;
+}
+
 /* One attempt; NULL with *BAD set when a service is refused. */
 static struct batch_priv *attempt(struct engine *e, struct svcnft_errors *errs,
 				  char **bad)
@@ -694,6 +712,7 @@ static struct batch_priv *attempt(struct engine *e, struct svcnft_errors *errs,
 	compute_changes(e, b);
 	plan_build(&b->pub.plan, &b->view, &e->eff);
 	b->pub.services_touched = hmap_count(&b->touched);
+	b->pub.services_after = services_after(e);
 	return b;
 refused:
 	batch_free(e, b);

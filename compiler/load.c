@@ -407,11 +407,18 @@ static void load_file(struct svcnft_model *m, const char *path, int fd,
 
 	if (!read_fd(fd, &b))
 		errs_add(errs, SVCNFT_EUSAGE, "%s: %s", path, strerror(errno));
-	else if (is_yaml(path, &b))
-		svcnft_model_load_yaml(m, path, b.data, b.len, errs);
 	else
-		svcnft_model_load_buffer(m, path, b.data, b.len, errs);
+		svcnft_model_load_named(m, path, &b, errs);
 	svcnft_buf_free(&b);
+}
+
+void svcnft_model_load_named(struct svcnft_model *m, const char *name,
+			     const struct svcnft_buf *b, struct svcnft_errors *errs)
+{
+	if (is_yaml(name, b))
+		svcnft_model_load_yaml(m, name, b->data, b->len, errs);
+	else
+		svcnft_model_load_buffer(m, name, b->data, b->len, errs);
 }
 
 bool svcnft_manifest_name(const char *n)

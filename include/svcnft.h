@@ -109,6 +109,10 @@ void svcnft_model_load_buffer(struct svcnft_model *m, const char *name,
 void svcnft_model_load_yaml(struct svcnft_model *m, const char *name,
 			    const char *data, size_t len,
 			    struct svcnft_errors *errs);
+/* The bytes B of file NAME: YAML or JSON as svcnft_model_load_path
+ * decides for a file of that name. */
+void svcnft_model_load_named(struct svcnft_model *m, const char *name,
+			     const struct svcnft_buf *b, struct svcnft_errors *errs);
 /* Load a path: a file, a directory (its *.json, *.yaml and *.yml files,
  * sorted; other names with such an extension are warnings) or "-".  A file
  * is YAML when named *.yaml or *.yml, JSON when named *.json, otherwise

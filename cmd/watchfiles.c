@@ -1,0 +1,366 @@
+/* watchfiles: see watchfiles.h. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "apply.h"
+#include "engine.h"
+#include "hmap.h"
+#include "plan.h"
+#include "util.h"
+#include "watch.h"
+#include "watchfiles.h"
+
+/* What was read of one file. */
+struct wfile {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	uint64_t hash;
+};
+
+struct wfiles {
+	const struct watch_opts *o;
+	struct engine *eng;
+	struct hmap files;		/* path -> struct wfile */
+	struct hmap dirty;		/* path -> struct wfile (new), or NULL */
+	uint32_t gen;			/* of the table after our last commit */
+	bool stale;			/* the kernel may differ: reload */
+};
+
+void wf_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	diff_log_setup(true, NULL);
+	diff_log_prefix();
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+struct wfiles *wf_new(const struct watch_opts *o)
+{
+	struct wfiles *w = xcalloc(1, sizeof(*w));
+
+	w->o = o;
+	return w;
+}
+
+static void files_free(struct hmap *m)
+{
+	for (struct hent *h = hmap_next(m, NULL); h; h = hmap_next(m, h))
+		free(h->val);
+	hmap_free(m);
+}
+
+void wf_free(struct wfiles *w)
+{
+	if (!w)
+		return;
+	engine_free(w->eng);
+	files_free(&w->files);
+	files_free(&w->dirty);
+	free(w);
+}
+
+void wf_dirty(struct wfiles *w, const char *path)
+{
+	bool created;
+
+	hmap_put(&w->dirty, path, &created);
+}
+
+bool wf_has_dirty(const struct wfiles *w)
+{
+	return hmap_count(&w->dirty) > 0;
+}
+
+static void log_errors(const struct svcnft_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		wf_log("%s", errs->v[i].text);
+	if (svcnft_errors_status(errs) != SVCNFT_OK)
+		wf_log("invalid snapshot (%zu error%s); the last good ruleset stays",
+		       errs->n - errs->nwarn, plural(errs->n - errs->nwarn));
+}
+
+/* Every input, validated as a whole; NULL (errors logged) if invalid. */
+static struct svcnft_model *load_all(const struct watch_opts *o)
+{
+	struct svcnft_model *m = svcnft_model_new();
+	struct svcnft_errors errs = {0};
+
+	for (int i = 0; i < o->n_paths; i++)
+		svcnft_model_load_path(m, o->paths[i], &errs);
+	if (svcnft_errors_status(&errs) != SVCNFT_EUSAGE)
+		svcnft_model_validate(m, o->cfg, &errs);
+	if (!o->allow_empty && svcnft_errors_status(&errs) == SVCNFT_OK)
+		svcnft_model_require_services(m, o->paths, o->n_paths, &errs);
+	if (svcnft_errors_status(&errs) == SVCNFT_OK)
+		svcnft_model_warn_no_endpoints(m, o->cfg, &errs);
+	log_errors(&errs);
+	if (svcnft_errors_status(&errs) != SVCNFT_OK) {
+		svcnft_model_free(m);
+		m = NULL;
+	}
+	svcnft_errors_free(&errs);
+	return m;
+}
+
+static bool stat_file(const char *path, struct wfile *f)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return false;
+	*f = (struct wfile){ st.st_dev, st.st_ino, st.st_size, st.st_mtim, 0 };
+	return true;
+}
+
+static bool same_stat(const struct wfile *a, const struct wfile *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/* Note what the files of model M look like now (hash unknown: 0). */
+static void note_files(struct wfiles *w, const struct svcnft_model *m)
+{
+	bool created;
+
+	files_free(&w->files);
+	for (size_t i = 0; i < m->n_svcs + m->n_eps; i++) {
+		const char *file = i < m->n_svcs ? m->svcs[i].file : m->eps[i - m->n_svcs].file;
+		struct hent *h = hmap_put(&w->files, file, &created);
+		struct wfile f;
+
+		if (created && stat_file(file, &f)) {
+			h->val = xmalloc(sizeof(f));
+			*(struct wfile *)h->val = f;
+		}
+	}
+}
+
+/* An engine holding M's objects (moved out of M); NULL if it refuses
+ * them, which a valid snapshot never is. */
+static struct engine *engine_of(const struct watch_opts *o, struct svcnft_model *m)
+{
+	struct engine *e = engine_new(o->cfg);
+	struct svcnft_errors errs = {0};
+	struct engine_batch *b;
+
+	engine_stage_objects(e, m);
+	b = engine_prepare(e, ENGINE_ALL_OR_NOTHING, &errs);
+	if (b && !b->rebuild) {
+		engine_commit(e, b);
+	} else {
+		for (size_t i = 0; i < errs.n; i++)
+			wf_log("engine: %s", errs.v[i].text);
+		engine_abort(e, b);
+		engine_free(e);
+		e = NULL;
+	}
+	svcnft_errors_free(&errs);
+	return e;
+}
+
+static void set_sizes(struct engine *e, const struct svcnft_model *view,
+		      const struct svcnft_config *cfg)
+{
+	struct elements els;
+	struct plan p;
+
+	plan_build(&p, view, cfg);
+	elements_from_plan(&els, &p);
+	engine_set_sizes(e, &els);
+	elements_free(&els);
+	plan_free(&p);
+}
+
+bool wf_reload(struct wfiles *w, const char *why)
+{
+	struct svcnft_model *m = load_all(w->o), *view;
+	enum svcnft_status st;
+	struct engine *e;
+
+	if (!m)
+		return false;
+	e = engine_of(w->o, m);
+	svcnft_model_free(m);
+	if (!e)
+		return false;
+	view = engine_view(e);
+	diff_log_setup(true, why);
+	st = cmd_apply(view, w->o->cfg, false);
+	diff_log_setup(false, NULL);
+	if (st != SVCNFT_OK)
+		wf_log("%s: apply failed or refused; the rules in place stay", why);
+	/* a snapshot the removal guard refused never becomes the state;
+	 * one the kernel refused does, to be tried again */
+	if (st == SVCNFT_EUSAGE) {
+		engine_view_free(view);
+		engine_free(e);
+		return false;
+	}
+	set_sizes(e, view, w->o->cfg);
+	note_files(w, view);
+	engine_view_free(view);
+	engine_free(w->eng);
+	w->eng = e;
+	w->gen = apply_generation();
+	w->stale = st != SVCNFT_OK;
+	files_free(&w->dirty);
+	return st == SVCNFT_OK;
+}
+
+/* Stage dirty file PATH; false if it cannot be read. */
+static bool stage_one(struct wfiles *w, struct hent *d, struct svcnft_errors *errs)
+{
+	const struct wfile *was = hmap_get(&w->files, d->key);
+	struct svcnft_buf b = {0};
+	struct svcnft_model *m;
+	struct wfile f;
+
+	if (!stat_file(d->key, &f)) {
+		if (errno != ENOENT) {
+			errs_add(errs, SVCNFT_EUSAGE, "%s: %s", d->key, strerror(errno));
+			return false;
+		}
+		engine_stage_file(w->eng, d->key, NULL);
+		return true;
+	}
+	if (was && same_stat(was, &f))
+		return true;
+	if (!buf_read_file(&b, d->key)) {
+		errs_add(errs, SVCNFT_EUSAGE, "%s: %s", d->key, strerror(errno));
+		return false;
+	}
+	f.hash = hmap_hash(b.data, b.len);
+	d->val = xmalloc(sizeof(f));
+	*(struct wfile *)d->val = f;
+	if (!was || was->hash != f.hash) {
+		m = svcnft_model_new();
+		svcnft_model_load_named(m, d->key, &b, errs);
+		engine_validate(w->eng, m, errs);
+		engine_stage_file(w->eng, d->key, m);
+		svcnft_model_free(m);
+	}
+	svcnft_buf_free(&b);
+	return true;
+}
+
+/* The dirty files are now as read: remember them. */
+static void settle(struct wfiles *w)
+{
+	bool created;
+
+	for (struct hent *d = hmap_next(&w->dirty, NULL); d; d = hmap_next(&w->dirty, d)) {
+		struct hent *h;
+
+		free(hmap_del(&w->files, d->key));
+		if (!d->val)
+			continue;
+		h = hmap_put(&w->files, d->key, &created);
+		h->val = d->val;
+		d->val = NULL;
+	}
+	files_free(&w->dirty);
+}
+
+/* Drop what was read of the dirty files (they stay dirty). */
+static void unread(struct wfiles *w)
+{
+	for (struct hent *d = hmap_next(&w->dirty, NULL); d; d = hmap_next(&w->dirty, d)) {
+		free(d->val);
+		d->val = NULL;
+	}
+}
+
+static struct engine_batch *prepare(struct wfiles *w)
+{
+	struct svcnft_errors errs = {0};
+	struct engine_batch *b = NULL;
+	bool ok = true;
+
+	for (struct hent *d = hmap_next(&w->dirty, NULL); d; d = hmap_next(&w->dirty, d))
+		ok = stage_one(w, d, &errs) && ok;
+	if (ok && svcnft_errors_status(&errs) == SVCNFT_OK)
+		b = engine_prepare(w->eng, ENGINE_ALL_OR_NOTHING, &errs);
+	else
+		engine_abort(w->eng, NULL);
+	if (b && !b->rebuild && !b->services_after && !w->o->allow_empty) {
+		svcnft_model_require_services(&(struct svcnft_model){ 0 }, w->o->paths,
+					      w->o->n_paths, &errs);
+		engine_abort(w->eng, b);
+		b = NULL;
+	}
+	log_errors(&errs);
+	svcnft_errors_free(&errs);
+	return b;
+}
+
+/* The engine's state, compared with the kernel (cmd_apply). */
+static enum svcnft_status apply_view(struct wfiles *w, const char *why)
+{
+	struct svcnft_model *view = engine_view(w->eng);
+	enum svcnft_status st;
+
+	diff_log_setup(true, why);
+	st = cmd_apply(view, w->o->cfg, false);
+	diff_log_setup(false, NULL);
+	engine_view_free(view);
+	w->gen = apply_generation();
+	w->stale = st != SVCNFT_OK;
+	return st;
+}
+
+bool wf_update(struct wfiles *w, const char *why)
+{
+	struct engine_batch *b;
+	enum svcnft_status st;
+
+	if (!w->eng || w->stale)
+		return false;
+	if (!(b = prepare(w))) {
+		unread(w);
+		return true;
+	}
+	if (b->rebuild) {
+		engine_abort(w->eng, b);
+		unread(w);
+		return false;
+	}
+	diff_log_setup(true, why);
+	st = apply_batch(b, w->o->cfg, &w->gen);
+	diff_log_setup(false, NULL);
+	if (st == SVCNFT_OK || st == APPLY_FALLBACK) {
+		engine_commit(w->eng, b);
+		settle(w);
+		if (st == APPLY_FALLBACK)
+			st = apply_view(w, why);
+	} else {
+		engine_abort(w->eng, b);
+		unread(w);
+	}
+	if (st != SVCNFT_OK)
+		wf_log("%s: apply failed or refused; the rules in place stay", why);
+	return true;
+}
+
+void wf_check(struct wfiles *w, const char *why)
+{
+	if (!w->eng)
+		return;
+	apply_read_kernel(true);
+	apply_conntrack_reconcile();
+	if (apply_view(w, why) != SVCNFT_OK)
+		wf_log("%s: apply failed or refused; the rules in place stay", why);
+	apply_read_kernel(false);
+}
