@@ -673,8 +673,9 @@ static enum svcnft_status send_batch(const struct engine_batch *b,
 	}
 	monitor_resume();
 	stale_free(&ct);
-	return r == SVCNFT_OK || r == SVCNFT_EKERNEL ? (enum svcnft_status)r :
-	       APPLY_FALLBACK;
+	/* a refusal (say a set full at a size an older apply declared) is
+	 * settled by comparing with what the kernel holds */
+	return r == SVCNFT_OK ? SVCNFT_OK : APPLY_FALLBACK;
 }
 
 enum svcnft_status apply_batch(const struct engine_batch *b,

@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "apply.h"
 #include "engine.h"
 #include "hmap.h"
-#include "plan.h"
 #include "util.h"
 #include "watch.h"
 #include "watchfiles.h"
@@ -32,6 +32,14 @@ struct wfiles {
 	uint32_t gen;			/* of the table after our last commit */
 	bool stale;			/* the kernel may differ: reload */
 };
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 void wf_log(const char *fmt, ...)
 {
@@ -171,35 +179,29 @@ static struct engine *engine_of(const struct watch_opts *o, struct svcnft_model 
 	return e;
 }
 
-static void set_sizes(struct engine *e, const struct svcnft_model *view,
-		      const struct svcnft_config *cfg)
-{
-	struct elements els;
-	struct plan p;
-
-	plan_build(&p, view, cfg);
-	elements_from_plan(&els, &p);
-	engine_set_sizes(e, &els);
-	elements_free(&els);
-	plan_free(&p);
-}
-
 bool wf_reload(struct wfiles *w, const char *why)
 {
 	struct svcnft_model *m = load_all(w->o), *view;
 	enum svcnft_status st;
 	struct engine *e;
+	double t[3];
+	clock_t c0, c1;
 
 	if (!m)
 		return false;
+	t[0] = now_ms();
+	c0 = clock();
 	e = engine_of(w->o, m);
 	svcnft_model_free(m);
 	if (!e)
 		return false;
 	view = engine_view(e);
+	t[1] = now_ms();
+	c1 = clock();
 	diff_log_setup(true, why);
 	st = cmd_apply(view, w->o->cfg, false);
 	diff_log_setup(false, NULL);
+	t[2] = now_ms();
 	if (st != SVCNFT_OK)
 		wf_log("%s: apply failed or refused; the rules in place stay", why);
 	/* a snapshot the removal guard refused never becomes the state;
@@ -209,9 +211,13 @@ bool wf_reload(struct wfiles *w, const char *why)
 		engine_free(e);
 		return false;
 	}
-	set_sizes(e, view, w->o->cfg);
+	engine_fix_sizes(e);
 	note_files(w, view);
 	engine_view_free(view);
+	if (getenv("SVCNFT_DEBUG_LOADER"))
+		wf_log("reload: engine %.0f ms (CPU %.0f ms), apply %.0f ms, sizes and stat %.0f ms",
+		       t[1] - t[0], (double)(c1 - c0) * 1e3 / CLOCKS_PER_SEC,
+		       t[2] - t[1], now_ms() - t[2]);
 	engine_free(w->eng);
 	w->eng = e;
 	w->gen = apply_generation();

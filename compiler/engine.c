@@ -146,8 +146,8 @@ void item_unref(struct engine *e, const char *item)
 }
 
 /* The items of ELS (a lowered table), as strings (caller frees each and
- * the array). */
-static char **items_of(const struct elements *els, size_t *n)
+ * the array); with DYN_ONLY, not the sets and chains every table has. */
+static char **items_of(const struct elements *els, bool dyn_only, size_t *n)
 {
 	struct svcnft_buf b = {0};
 	char **v = NULL;
@@ -158,6 +158,8 @@ static char **items_of(const struct elements *els, size_t *n)
 		const struct el_set *s = &els->sets[i];
 
 		for (size_t j = 0; j <= s->el.n; j++) {
+			if (j == s->el.n && dyn_only && !el_dynamic_set(s->name))
+				break;
 			b.len = 0;
 			if (j == s->el.n)
 				buf_printf(&b, "\x1d%s", s->name);
@@ -168,6 +170,8 @@ static char **items_of(const struct elements *els, size_t *n)
 		}
 	}
 	for (size_t i = 0; i < els->chains.n; i++) {
+		if (dyn_only && !el_dynamic_chain(els->chains.v[i]))
+			continue;
 		b.len = 0;
 		buf_printf(&b, "\x1c%s", els->chains.v[i]);
 		v = grow(v, &cap, *n, sizeof(*v));
@@ -186,7 +190,7 @@ static char **lowered(const struct svcnft_config *cfg,
 
 	plan_build(&p, m, cfg);
 	elements_from_plan(&els, &p);
-	v = items_of(&els, n);
+	v = items_of(&els, true, n);
 	elements_free(&els);
 	plan_free(&p);
 	return v;
@@ -220,13 +224,17 @@ struct engine *engine_new(const struct svcnft_config *cfg)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
 	struct svcnft_model empty = { .sorted = true };
+	struct elements els;
+	struct plan p;
 	size_t n;
 	char **v;
 	bool created;
 
 	e->cfg = cfg;
 	set_ranges(e, &empty);
-	v = lowered(&e->eff, &empty, &n);
+	plan_build(&p, &empty, &e->eff);
+	elements_from_plan(&els, &p);
+	v = items_of(&els, false, &n);
 	for (size_t i = 0; i < n; i++) {
 		hmap_put(&e->base, v[i], &created);
 		item_ref(e, v[i]);
@@ -234,6 +242,12 @@ struct engine *engine_new(const struct svcnft_config *cfg)
 		free(v[i]);
 	}
 	free(v);
+	for (size_t i = 0; i < els.n_sets; i++)
+		if (els.sets[i].size)
+			hmap_put(&e->base_sizes, els.sets[i].name, &created)->val =
+				(void *)(uintptr_t)els.sets[i].size;
+	elements_free(&els);
+	plan_free(&p);
 	return e;
 }
 
@@ -269,6 +283,7 @@ void engine_free(struct engine *e)
 	hmap_free(&e->nodeports);
 	hmap_free(&e->items);
 	hmap_free(&e->sizes);
+	hmap_free(&e->base_sizes);
 	hmap_free(&e->counts);
 	hmap_free(&e->base);
 	free(e->ranges);
@@ -660,12 +675,16 @@ size_t engine_services(const struct engine *e)
 	return e->n_svcs;
 }
 
-void engine_set_sizes(struct engine *e, const struct elements *els)
+void engine_fix_sizes(struct engine *e)
 {
 	bool created;
 
-	for (size_t i = 0; i < els->n_sets; i++)
-		if (els->sets[i].size)
-			hmap_put(&e->sizes, els->sets[i].name, &created)->val =
-				(void *)(uintptr_t)els->sets[i].size;
+	for (struct hent *h = hmap_next(&e->base_sizes, NULL); h;
+	     h = hmap_next(&e->base_sizes, h)) {
+		uintptr_t size = (uintptr_t)h->val;
+
+		if (size != PLAN_AFFINITY_SIZE)
+			size = plan_set_size(count_of(&e->counts, h->key));
+		hmap_put(&e->sizes, h->key, &created)->val = (void *)size;
+	}
 }

@@ -90,8 +90,9 @@ void engine_view_free(struct svcnft_model *m);
 void engine_elements(const struct engine *e, struct elements *out);
 
 size_t engine_services(const struct engine *e);
-/* The sizes the live table's sets were created with (from the elements of
- * a full apply): adding past them needs a full replace. */
-void engine_set_sizes(struct engine *e, const struct elements *els);
+/* The live table's sets were just created for the engine's contents
+ * (a full apply): their sizes are those elements_from_plan declares for
+ * it.  Adding past a size needs a full replace (changes.full). */
+void engine_fix_sizes(struct engine *e);
 
 #endif

@@ -549,9 +549,11 @@ static void deltas(struct batch_priv *b)
 	}
 }
 
+/* Append S to *V of *N strings; the array doubles at powers of two. */
 static void push(const char ***v, size_t *n, const char *s)
 {
-	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	if (!(*n & (*n - 1)))
+		*v = xrealloc(*v, (*n ? 2 * *n : 1) * sizeof(**v));
 	(*v)[(*n)++] = s;
 }
 
@@ -566,7 +568,9 @@ static struct set_change *set_of(struct changes *c, struct hmap *idx,
 	snprintf(name, sizeof(name), "%.*s", (int)(sep - item), item);
 	h = hmap_put(idx, name, &created);
 	if (created) {
-		c->sets = xrealloc(c->sets, (c->n_sets + 1) * sizeof(*c->sets));
+		if (!(c->n_sets & (c->n_sets - 1)))
+			c->sets = xrealloc(c->sets, (c->n_sets ? 2 * c->n_sets : 1) *
+					   sizeof(*c->sets));
 		memset(&c->sets[c->n_sets], 0, sizeof(*c->sets));
 		h->val = (void *)(uintptr_t)c->n_sets++;
 	}

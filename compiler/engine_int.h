@@ -52,6 +52,7 @@ struct engine {
 	struct hmap claims;		/* "ADDR\x1fPROTO\x1fPORT" -> struct ptrv of services */
 	struct hmap items;		/* item -> count (uintptr_t) */
 	struct hmap sizes;		/* set -> declared size (uintptr_t) */
+	struct hmap base_sizes;		/* set -> its size in an empty table */
 	struct hmap counts;		/* set -> elements (uintptr_t) */
 	struct hmap base;		/* the empty table's items (held once) */
 	size_t n_svcs;

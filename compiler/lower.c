@@ -299,7 +299,11 @@ static struct id_slot *id_find(struct id_slot *t, size_t mask, uint32_t id)
 
 static void assign_ids(struct plan_family *f)
 {
-	size_t size = plan_set_size(f->n_e), mask = size - 1;
+	size_t size = 16, mask;
+
+	while (size < 2 * f->n_e)	/* ids do not depend on the size */
+		size *= 2;
+	mask = size - 1;
 	struct id_slot *t = xcalloc(size, sizeof(*t));
 
 	for (size_t i = 0; i < f->n_e; i++) {
