@@ -45,6 +45,7 @@ struct watch {
 	int n_w;
 	struct wfiles *wf;		/* the inputs and the cluster in memory */
 	bool full;			/* read everything again at the next sync */
+	double synced;			/* when the last sync ended */
 	char why[PATH_MAX + 64];	/* what triggered the pending reload */
 	int n_events;
 };
@@ -280,9 +281,9 @@ static bool stop_pending(void)
  * were lost or a directory came back (until a full read succeeds). */
 static void sync_inputs(struct watch *w, const char *why)
 {
-	if (!w->full && wf_update(w->wf, why))
-		return;
-	w->full = !wf_reload(w->wf, why);
+	if (w->full || !wf_update(w->wf, why))
+		w->full = !wf_reload(w->wf, why);
+	w->synced = now_s();
 }
 
 static int setup(struct watch *w)
@@ -323,9 +324,11 @@ static int read_signal(struct watch *w)
 	return (int)si.ssi_signo;
 }
 
-/* The debounce: a settled event starts (or pushes back) the timer; a busy
- * one only pushes back a running timer, so a file being written is not
- * read half-way.  Never later than ten debounce periods after the first. */
+/* The debounce, as kube-proxy's minimum sync period: a settled event
+ * after a quiet debounce period is applied at once; one within it starts
+ * (or pushes back) the timer, and a busy one only pushes back a running
+ * timer, so a file being written is not read half-way.  Never later than
+ * ten debounce periods after the first. */
 static void debounce(const struct watch *w, enum ev_kind k, double *due,
 		     double *first)
 {
@@ -333,6 +336,10 @@ static void debounce(const struct watch *w, enum ev_kind k, double *due,
 
 	if (k == EV_NONE || (k == EV_BUSY && !*due))
 		return;
+	if (!*due && k == EV_SETTLED && t - w->synced >= d) {
+		*due = *first = t;
+		return;
+	}
 	if (!*due)
 		*first = t;
 	*due = t + d < *first + 10 * d ? t + d : *first + 10 * d;
