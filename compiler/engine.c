@@ -355,7 +355,32 @@ static struct eobj *obj_new(enum okind kind)
 	return o;
 }
 
-/* Move the objects out of M; with KEYS, note each one's key there. */
+/* Object I of M (services, sources, ServiceCIDRs in a row) is invalid:
+ * freed here, never staged. */
+static bool invalid(struct svcnft_model *m, size_t i)
+{
+	if (i < m->n_svcs) {
+		if (!m->svcs[i].invalid && !m->svcs[i].parse_failed)
+			return false;
+		model_svc_free(&m->svcs[i]);
+	} else if (i < m->n_svcs + m->n_eps) {
+		struct ep_source *e = &m->eps[i - m->n_svcs];
+
+		if (!e->invalid && !e->parse_failed)
+			return false;
+		model_source_free(e);
+	} else {
+		struct svc_cidr_obj *c = &m->svc_cidrs[i - m->n_svcs - m->n_eps];
+
+		if (!c->invalid && !c->parse_failed)
+			return false;
+		model_cidr_free(c);
+	}
+	return true;
+}
+
+/* Move the valid objects out of M (the rest are freed); with KEYS, note
+ * each one's key there. */
 static void take(struct engine *e, struct svcnft_model *m, struct hmap *keys)
 {
 	struct svcnft_buf k = {0};
@@ -364,6 +389,10 @@ static void take(struct engine *e, struct svcnft_model *m, struct hmap *keys)
 	for (size_t i = 0; i < m->n_svcs + m->n_eps + m->n_svc_cidrs; i++) {
 		struct eobj *o;
 
+		if (invalid(m, i)) {
+			e->dropped++;
+			continue;
+		}
 		if (i < m->n_svcs) {
 			o = obj_new(O_SVC);
 			o->u.svc = m->svcs[i];
@@ -381,6 +410,21 @@ static void take(struct engine *e, struct svcnft_model *m, struct hmap *keys)
 	}
 	m->n_svcs = m->n_eps = m->n_svc_cidrs = 0;
 	svcnft_buf_free(&k);
+}
+
+void engine_each(const struct engine *e, enum engine_kind kind,
+		 void (*each)(const char *ns, const char *name, void *arg),
+		 void *arg)
+{
+	for (struct hent *h = hmap_next(&e->objs, NULL); h; h = hmap_next(&e->objs, h)) {
+		const struct eobj *o = h->val;
+
+		if (kind == ENGINE_SERVICE && o->kind == O_SVC)
+			each(o->u.svc.ns, o->u.svc.name, arg);
+		else if (kind != ENGINE_SERVICE && o->kind == O_SRC &&
+			 (o->u.src.kind == EP_SLICE) == (kind == ENGINE_SLICE))
+			each(o->u.src.ns, o->u.src.name, arg);
+	}
 }
 
 void engine_stage_objects(struct engine *e, struct svcnft_model *m)
@@ -586,6 +630,7 @@ void engine_commit(struct engine *e, struct engine_batch *pub)
 		if (h->key[0] != 'C')
 			install(e, h->key, h->val);
 	staged_free(&e->staged);
+	e->dropped = 0;
 	e->committed = true;
 	e->batch = NULL;
 	batch_free(e, b);
@@ -594,6 +639,7 @@ void engine_commit(struct engine *e, struct engine_batch *pub)
 void engine_abort(struct engine *e, struct engine_batch *pub)
 {
 	staged_free(&e->staged);
+	e->dropped = 0;
 	e->batch = NULL;
 	if (pub)
 		batch_free(e, (struct batch_priv *)pub);

@@ -45,7 +45,10 @@ void engine_validate(const struct engine *e, struct svcnft_model *m,
 		     struct svcnft_errors *errs);
 
 /* FILE now holds exactly the objects of M (NULL: it is gone).  Objects
- * are moved out of M (left empty).  M must hold FILE's objects only. */
+ * are moved out of M (left empty); those engine_validate marked invalid
+ * are freed, never staged (in PER_OBJECT mode the stored version stays;
+ * ALL_OR_NOTHING callers refuse the batch on the errors anyway).  M must
+ * hold FILE's objects only. */
 void engine_stage_file(struct engine *e, const char *file,
 		       struct svcnft_model *m);
 /* Every object of M replaces the one of the same kind, namespace and name
@@ -55,6 +58,11 @@ enum engine_kind { ENGINE_SERVICE, ENGINE_ENDPOINTS, ENGINE_SLICE };
 /* The object KIND NS/NAME is gone. */
 void engine_stage_delete(struct engine *e, enum engine_kind kind,
 			 const char *ns, const char *name);
+/* EACH(namespace, name, ARG) for every object of KIND held (committed);
+ * for a mark and sweep after a complete list. */
+void engine_each(const struct engine *e, enum engine_kind kind,
+		 void (*each)(const char *ns, const char *name, void *arg),
+		 void *arg);
 
 enum engine_mode {
 	ENGINE_ALL_OR_NOTHING,	/* any invalid object: the batch changes nothing */
@@ -66,7 +74,7 @@ struct engine_batch {
 	struct plan plan;		/* the services the batch touches */
 	size_t services_touched;
 	size_t services_after;		/* Services held once it is committed */
-	size_t objects_skipped;		/* PER_OBJECT: left out */
+	size_t objects_skipped;		/* invalid objects left out */
 	struct guard_counts guard;	/* cluster IPs and backends, now and after */
 	bool rebuild;			/* a ServiceCIDR changed: rebuild from all objects */
 };

@@ -733,7 +733,7 @@ struct engine_batch *engine_prepare(struct engine *e, enum engine_mode mode,
 		struct batch_priv *b = attempt(e, errs, &bad);
 
 		if (b) {
-			b->pub.objects_skipped = skipped;
+			b->pub.objects_skipped = skipped + e->dropped;
 			e->batch = &b->pub;
 			return &b->pub;
 		}

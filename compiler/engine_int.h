@@ -58,6 +58,7 @@ struct engine {
 	size_t n_svcs;
 	bool committed;
 	struct hmap staged;		/* key -> struct op */
+	size_t dropped;			/* invalid objects not staged */
 	struct engine_batch *batch;
 };
 

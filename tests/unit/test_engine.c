@@ -365,10 +365,75 @@ static void test_property(void **state)
 		free(s.text[f]);
 }
 
+/* Stage JSON (one event) in PER_OBJECT mode and commit; the skipped count. */
+static size_t per_object(struct engine *e, const char *json)
+{
+	struct svcnft_model *m = svcnft_model_new();
+	struct svcnft_errors errs = {0};
+	struct engine_batch *b;
+	size_t skipped;
+
+	svcnft_model_load_buffer(m, "kubectl", json, strlen(json), &errs);
+	engine_validate(e, m, &errs);
+	engine_stage_objects(e, m);
+	svcnft_model_free(m);
+	b = engine_prepare(e, ENGINE_PER_OBJECT, &errs);
+	assert_non_null(b);
+	skipped = b->objects_skipped;
+	engine_commit(e, b);
+	svcnft_errors_free(&errs);
+	return skipped;
+}
+
+static bool has_vip(const struct engine *e, const char *vip)
+{
+	struct elements els;
+	const struct el_set *s;
+	bool r = false;
+
+	engine_elements(e, &els);
+	s = elements_find(&els, "cluster-ips4");
+	for (size_t i = 0; s && i < s->el.n; i++)
+		r = r || !strcmp(s->el.v[i], vip);
+	elements_free(&els);
+	return r;
+}
+
+#define SVC(name, ip, port) "{\"kind\":\"Service\",\"metadata\":{\"name\":\"" name \
+	"\",\"namespace\":\"default\"},\"spec\":{\"clusterIP\":\"" ip "\",\"ports\":[{\"port\":" port "}]}}"
+
+/* An agent following a cluster: a bad object is left out, its last good
+ * version stays, the good objects of the same batch go in. */
+static void test_per_object(void **state)
+{
+	struct svcnft_cidr c;
+	struct svcnft_config cfg = { .table = "svcnft", .service_cidrs = &c, .n_service_cidrs = 1 };
+	struct engine *e;
+
+	(void)state;
+	svcnft_cidr_parse("10.0.0.0/24", &c);
+	e = engine_new(&cfg);
+	assert_int_equal(per_object(e, "[" SVC("a", "10.0.0.1", "80") "," SVC("b", "10.0.0.2", "80") "]"), 0);
+	assert_true(has_vip(e, "10.0.0.1") && has_vip(e, "10.0.0.2"));
+	/* b takes a's address (refused: b stays at .2), c is new; a bad port */
+	assert_int_equal(per_object(e, "[" SVC("b", "10.0.0.1", "80") "," SVC("c", "10.0.0.3", "80") ","
+				    SVC("a", "10.0.0.1", "0") "]"), 2);
+	assert_true(has_vip(e, "10.0.0.1") && has_vip(e, "10.0.0.2") && has_vip(e, "10.0.0.3"));
+	assert_int_equal(engine_services(e), 3);
+	engine_stage_delete(e, ENGINE_SERVICE, "default", "a");
+	engine_commit(e, engine_prepare(e, ENGINE_PER_OBJECT, NULL));
+	assert_false(has_vip(e, "10.0.0.1"));
+	/* now b may move there */
+	assert_int_equal(per_object(e, SVC("b", "10.0.0.1", "80")), 0);
+	assert_true(has_vip(e, "10.0.0.1") && !has_vip(e, "10.0.0.2"));
+	engine_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_property),
+		cmocka_unit_test(test_per_object),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
