@@ -1,5 +1,6 @@
 /* watchfiles: see watchfiles.h. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -138,21 +139,42 @@ static bool same_stat(const struct wfile *a, const struct wfile *b)
 	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
 }
 
-/* Note what the files of model M look like now (hash unknown: 0). */
-static void note_files(struct wfiles *w, const struct svcnft_model *m)
+static void note_file(struct hmap *files, const char *path)
 {
 	bool created;
+	struct hent *h = hmap_put(files, path, &created);
+	struct wfile f;
 
-	files_free(&w->files);
-	for (size_t i = 0; i < m->n_svcs + m->n_eps; i++) {
-		const char *file = i < m->n_svcs ? m->svcs[i].file : m->eps[i - m->n_svcs].file;
-		struct hent *h = hmap_put(&w->files, file, &created);
-		struct wfile f;
+	if (created && stat_file(path, &f)) {
+		h->val = xmalloc(sizeof(f));
+		*(struct wfile *)h->val = f;
+	}
+}
 
-		if (created && stat_file(file, &f)) {
-			h->val = xmalloc(sizeof(f));
-			*(struct wfile *)h->val = f;
+/* What the input files look like before they are read (hash unknown: 0):
+ * a file changed while or after being read then differs from this, and
+ * its event has it read again. */
+static void note_files(const struct watch_opts *o, struct hmap *files)
+{
+	for (int i = 0; i < o->n_paths; i++) {
+		struct dirent **ents;
+		int n = scandir(o->paths[i], &ents, NULL, NULL);
+
+		if (n < 0) {
+			note_file(files, o->paths[i]);
+			continue;
 		}
+		for (int j = 0; j < n; j++) {
+			struct svcnft_buf p = {0};
+
+			if (svcnft_manifest_name(ents[j]->d_name)) {
+				buf_printf(&p, "%s/%s", o->paths[i], ents[j]->d_name);
+				note_file(files, p.data);
+			}
+			svcnft_buf_free(&p);
+			free(ents[j]);
+		}
+		free(ents);
 	}
 }
 
@@ -181,20 +203,26 @@ static struct engine *engine_of(const struct watch_opts *o, struct svcnft_model 
 
 bool wf_reload(struct wfiles *w, const char *why)
 {
-	struct svcnft_model *m = load_all(w->o), *view;
+	struct hmap files = {0};
+	struct svcnft_model *m, *view;
 	enum svcnft_status st;
 	struct engine *e;
 	double t[3];
 	clock_t c0, c1;
 
-	if (!m)
+	note_files(w->o, &files);
+	if (!(m = load_all(w->o))) {
+		files_free(&files);
 		return false;
+	}
 	t[0] = now_ms();
 	c0 = clock();
 	e = engine_of(w->o, m);
 	svcnft_model_free(m);
-	if (!e)
+	if (!e) {
+		files_free(&files);
 		return false;
+	}
 	view = engine_view(e);
 	t[1] = now_ms();
 	c1 = clock();
@@ -209,13 +237,15 @@ bool wf_reload(struct wfiles *w, const char *why)
 	if (st == SVCNFT_EUSAGE) {
 		engine_view_free(view);
 		engine_free(e);
+		files_free(&files);
 		return false;
 	}
 	engine_fix_sizes(e);
-	note_files(w, view);
+	files_free(&w->files);
+	w->files = files;
 	engine_view_free(view);
 	if (getenv("SVCNFT_DEBUG_LOADER"))
-		wf_log("reload: engine %.0f ms (CPU %.0f ms), apply %.0f ms, sizes and stat %.0f ms",
+		wf_log("reload: engine %.0f ms (CPU %.0f ms), apply %.0f ms, then %.0f ms",
 		       t[1] - t[0], (double)(c1 - c0) * 1e3 / CLOCKS_PER_SEC,
 		       t[2] - t[1], now_ms() - t[2]);
 	engine_free(w->eng);
