@@ -275,11 +275,23 @@ static bool fmt_fw(struct svcnft_buf *b, const struct el_record *r)
 	return true;
 }
 
+static bool is_fw_allow(const char *set)
+{
+	return !strcmp(set, "firewall-allow4") || !strcmp(set, "firewall-allow6");
+}
+
+bool rec_formatted(const char *set)
+{
+	struct form f;
+
+	return is_fw_allow(set) || form_of(set, &f);
+}
+
 bool rec_format(struct svcnft_buf *b, const struct el_record *r)
 {
 	struct form f;
 
-	if (!strcmp(r->set, "firewall-allow4") || !strcmp(r->set, "firewall-allow6"))
+	if (is_fw_allow(r->set))
 		return fmt_fw(b, r);
 	if (!form_of(r->set, &f) || r->klen != form_len(f.key, f.family))
 		return false;

@@ -68,6 +68,8 @@ void rec_slot(struct el_record *r, const struct plan_family *f,
  * Besides el_form()'s sets it prints firewall-allow elements (a key and
  * its key_end, the source range as "addr/len" or "start-end"). */
 bool rec_format(struct svcnft_buf *b, const struct el_record *r);
+/* Whether rec_format() prints the elements of set NAME. */
+bool rec_formatted(const char *set);
 /* Canonical element TEXT of set r->set into R (cleared first): its key,
  * and unless KEY_ONLY its comment and data.  False if the set has no
  * el_form() or TEXT is not of that form. */

@@ -15,6 +15,7 @@
 #include "kernel.h"
 #include "live.h"
 #include "netlink.h"
+#include "record.h"
 #include "util.h"
 
 /* The table. */
@@ -114,20 +115,17 @@ struct elem_q {
 	bool bad;
 };
 
-/* How set NAME's elements read: by their form (el_form, or the
- * firewall-allow ranges), as intervals, or not at all (connection
- * state). */
+/* How set NAME's elements read: as records' text (rec_formatted), as
+ * intervals, or not at all (connection state). */
 static enum kind set_kind(const char *name, int *family)
 {
 	static const char *const cidrs[] = {
 		"nodeport-addresses", "pod-cidrs", "service-cidrs",
 	};
-	const char *key, *data;
 	size_t n = strlen(name), b;
 
 	*family = n && name[n - 1] == '6' ? AF_INET6 : AF_INET;
-	if (el_form(name, &key, &data) || !strcmp(name, "firewall-allow4") ||
-	    !strcmp(name, "firewall-allow6"))
+	if (rec_formatted(name))
 		return K_FORM;
 	for (size_t i = 0; i < ARRAY_SIZE(cidrs); i++) {
 		b = strlen(cidrs[i]);
