@@ -116,7 +116,8 @@ void render_nft_plan(struct svcnft_buf *out, const struct plan *p,
 /* The layout of the canonical elements of set NAME ("backends4", a slot
  * map): *KEY and *DATA list their parts, 'a' an address, 'p' a protocol,
  * 'n' a port, 's' a slot, 'v' a verdict (DATA "" for a set).  False for
- * the interval sets, whose elements are ranges. */
+ * the interval sets, whose elements are ranges.  compiler/record.h lays
+ * out and prints elements by it. */
 bool el_form(const char *name, const char **key, const char **data);
 /* Whether the set of base name BASE ("backends") has such a layout and is
  * large: its elements are sent by svcnft, not in the skeleton script. */

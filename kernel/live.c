@@ -11,9 +11,11 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "elcodec.h"
 #include "kernel.h"
 #include "live.h"
 #include "netlink.h"
+#include "record.h"
 #include "util.h"
 
 /* The table. */
@@ -92,10 +94,11 @@ static int set_cb(const struct nlmsghdr *h, void *data)
 	return MNL_CB_OK;
 }
 
-/* Elements.  Each set's layout is known by its name. */
+/* Elements: decoded into records (kernel/elcodec.h), printed as their
+ * canonical text (compiler/record.h); the interval sets' elements are
+ * the starts and ends of ranges, joined here. */
 
-enum kind { K_ADDR, K_PORTS, K_DISPATCH, K_HAIRPIN, K_CIDR, K_BACKEND,
-	    K_FW, K_SLOT, K_ID, K_SKIP };
+enum kind { K_FORM, K_CIDR, K_SKIP };
 
 struct interval {
 	uint8_t a[16];
@@ -106,265 +109,62 @@ struct elem_q {
 	struct el_set *set;
 	enum kind kind;
 	int family;
-	size_t alen;
-	size_t kaddr;			/* bytes of the key's address: alen or 0 */
 	struct svcnft_buf b;
 	struct interval *iv;
 	size_t n_iv, cap_iv;
 	bool bad;
 };
 
-/* The layout of set NAME: its kind, family, and whether its keys start
- * with an address (node-port maps are keyed by protocol . port). */
-static enum kind set_kind(const char *name, int *family, bool *addr)
+/* How set NAME's elements read: as records' text (rec_formatted), as
+ * intervals, or not at all (connection state). */
+static enum kind set_kind(const char *name, int *family)
 {
-	static const struct { const char *base; enum kind k; bool addr; } kinds[] = {
-		{ "cluster-ips", K_ADDR, true }, { "service-ports", K_PORTS, true },
-		{ "service-ips", K_DISPATCH, true },
-		{ "external-local", K_DISPATCH, true },
-		{ "nodeports", K_DISPATCH, false },
-		{ "nodeports-local", K_DISPATCH, false },
-		{ "nodeport-addresses", K_CIDR, true },
-		{ "firewall", K_PORTS, true }, { "firewall-allow", K_FW, true },
-		{ "hairpin", K_HAIRPIN, true }, { "pod-cidrs", K_CIDR, true },
-		{ "service-cidrs", K_CIDR, true },
-		{ "backends", K_BACKEND, true },
-		{ "nodeport-backends", K_BACKEND, false },
-		{ "affinity-ids", K_ID, true },
-		{ "nodeport-affinity-ids", K_ID, false },
+	static const char *const cidrs[] = {
+		"nodeport-addresses", "pod-cidrs", "service-cidrs",
 	};
-	size_t n;
+	size_t n = strlen(name), b;
 
-	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-		n = strlen(kinds[i].base);
-		if (!strncmp(name, kinds[i].base, n) && (name[n] == '4' || name[n] == '6') &&
-		    !name[n + 1]) {
-			*family = name[n] == '4' ? AF_INET : AF_INET6;
-			*addr = kinds[i].addr;
-			return kinds[i].k;
-		}
-	}
-	if (el_dynamic_set(name)) {
-		*family = AF_INET;
-		*addr = false;
-		return K_SLOT;
+	*family = n && name[n - 1] == '6' ? AF_INET6 : AF_INET;
+	if (rec_formatted(name))
+		return K_FORM;
+	for (size_t i = 0; i < ARRAY_SIZE(cidrs); i++) {
+		b = strlen(cidrs[i]);
+		if (n == b + 1 && !strncmp(name, cidrs[i], b) &&
+		    (name[b] == '4' || name[b] == '6'))
+			return K_CIDR;
 	}
 	return K_SKIP;
 }
 
-static void put_addr(struct elem_q *q, const uint8_t *p)
+static void one_elem(const struct el_record *r, void *arg)
 {
-	char s[INET6_ADDRSTRLEN];
+	struct elem_q *q = arg;
+	size_t alen = q->family == AF_INET ? 4 : 16;
 
-	inet_ntop(q->family, p, s, sizeof(s));
-	buf_puts(&q->b, s);
-}
-
-static void put_proto(struct elem_q *q, uint8_t p)
-{
-	if (p == 6 || p == 17 || p == 132)
-		buf_puts(&q->b, p == 6 ? "tcp" : p == 17 ? "udp" : "sctp");
-	else
-		buf_printf(&q->b, "%u", p);
-}
-
-static void put_port(struct elem_q *q, const uint8_t *p)
-{
-	buf_printf(&q->b, "%u", (unsigned int)p[0] << 8 | p[1]);
-}
-
-static uint32_t host_u32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static bool data_value(const struct nlattr *a, const uint8_t **p, size_t *len)
-{
-	struct nl_attrs t;
-
-	nl_parse_nested(a, &t);
-	if (!t.a[NFTA_DATA_VALUE])
-		return false;
-	*p = mnl_attr_get_payload(t.a[NFTA_DATA_VALUE]);
-	*len = mnl_attr_get_payload_len(t.a[NFTA_DATA_VALUE]);
-	return true;
-}
-
-static void put_verdict(struct elem_q *q, const struct nlattr *a)
-{
-	struct nl_attrs t, v;
-	int32_t code;
-
-	nl_parse_nested(a, &t);
-	nl_parse_nested(t.a[NFTA_DATA_VERDICT], &v);
-	if (!v.a[NFTA_VERDICT_CODE]) {
-		q->bad = true;
-		return;
-	}
-	code = (int32_t)ntohl(mnl_attr_get_u32(v.a[NFTA_VERDICT_CODE]));
-	if (code == NFT_GOTO || code == NFT_JUMP)
-		buf_printf(&q->b, "%s %s", code == NFT_GOTO ? "goto" : "jump",
-			   nl_attr_str(&v, NFTA_VERDICT_CHAIN));
-	else if (code == NF_DROP || code == NF_ACCEPT)
-		buf_puts(&q->b, code == NF_DROP ? "drop" : "accept");
-	else
-		buf_printf(&q->b, "verdict %d", code);
-}
-
-/* "[VIP . ]proto . port" from the first kaddr + 8 bytes of K (each part
- * of a concatenation takes a multiple of 4 bytes). */
-static void put_service_key(struct elem_q *q, const uint8_t *k)
-{
-	if (q->kaddr) {
-		put_addr(q, k);
-		buf_puts(&q->b, " . ");
-	}
-	put_proto(q, k[q->kaddr]);
-	buf_puts(&q->b, " . ");
-	put_port(q, k + q->kaddr + 4);
-}
-
-static bool key_len_ok(struct elem_q *q, size_t len)
-{
-	static const size_t extra[] = {
-		[K_ADDR] = 0, [K_PORTS] = 8, [K_DISPATCH] = 8, [K_BACKEND] = 12,
-		[K_CIDR] = 0, [K_SLOT] = 4, [K_ID] = 8,
-	};
-
-	if (q->kind == K_SLOT)
-		return len == 4;
-	if (q->kind == K_HAIRPIN)
-		return len == 2 * q->alen;
-	if (q->kind == K_FW)
-		return len == 2 * q->alen + 8;
-	return len == q->kaddr + extra[q->kind];
-}
-
-static void put_range(struct elem_q *q, const uint8_t *s, const uint8_t *e);
-static bool inc(uint8_t *a, size_t len);
-
-/* A firewall-allow element: VIP . proto . port . source range, the range
- * from the start key K to the (inclusive) end key, as "addr/len". */
-static bool put_fw(struct elem_q *q, const struct nl_attrs *e, const uint8_t *k)
-{
-	const uint8_t *end;
-	uint8_t last[16];
-	size_t len, off = q->alen + 8;
-
-	if (!data_value(e->a[NFTA_SET_ELEM_KEY_END], &end, &len) ||
-	    len != off + q->alen || memcmp(k, end, off)) {
-		q->bad = true;
-		return false;
-	}
-	memcpy(last, end + off, q->alen);
-	put_service_key(q, k);
-	buf_puts(&q->b, " . ");
-	put_range(q, k + off, inc(last, q->alen) ? NULL : last);
-	return true;
-}
-
-static void decode(struct elem_q *q, const struct nl_attrs *e, const uint8_t *k)
-{
-	const uint8_t *d;
-	const char *c = NULL;
-	size_t dlen, clen;
-
-	switch (q->kind) {
-	case K_ADDR:
-		put_addr(q, k);
-		break;
-	case K_PORTS:
-		put_service_key(q, k);
-		break;
-	case K_HAIRPIN:
-		put_addr(q, k);
-		buf_puts(&q->b, " . ");
-		put_addr(q, k + q->alen);
-		break;
-	case K_DISPATCH:
-		put_service_key(q, k);
-		clen = kernel_udata_comment(e->a[NFTA_SET_ELEM_USERDATA], &c);
-		if (c)
-			buf_printf(&q->b, " comment \"%.*s\"", (int)clen, c);
-		buf_puts(&q->b, " : ");
-		put_verdict(q, e->a[NFTA_SET_ELEM_DATA]);
-		break;
-	case K_BACKEND:
-		put_service_key(q, k);
-		buf_printf(&q->b, " . %u : ", host_u32(k + q->kaddr + 8));
-		if (!data_value(e->a[NFTA_SET_ELEM_DATA], &d, &dlen) || dlen != q->alen + 4) {
-			q->bad = true;
-			return;
-		}
-		put_addr(q, d);
-		buf_puts(&q->b, " . ");
-		put_port(q, d + q->alen);
-		break;
-	case K_ID:
-		put_service_key(q, k);
-		if (!data_value(e->a[NFTA_SET_ELEM_DATA], &d, &dlen) || dlen != 4) {
-			q->bad = true;
-			return;
-		}
-		buf_printf(&q->b, " : %u", host_u32(d));
-		break;
-	case K_SLOT:
-		buf_printf(&q->b, "%u : ", host_u32(k));
-		put_verdict(q, e->a[NFTA_SET_ELEM_DATA]);
-		break;
-	case K_FW:
-		if (!put_fw(q, e, k))
-			return;
-		break;
-	default:
-		return;
-	}
-	el_add(&q->set->el, q->b.data, q->b.len);
-	q->b.len = 0;
-}
-
-static void one_elem(struct elem_q *q, const struct nlattr *a)
-{
-	struct nl_attrs e;
-	const uint8_t *k;
-	size_t klen;
-	uint32_t flags = 0;
-
-	nl_parse_nested(a, &e);
-	if (!data_value(e.a[NFTA_SET_ELEM_KEY], &k, &klen) || !key_len_ok(q, klen)) {
-		q->bad = true;
-		return;
-	}
-	if (e.a[NFTA_SET_ELEM_FLAGS])
-		flags = ntohl(mnl_attr_get_u32(e.a[NFTA_SET_ELEM_FLAGS]));
 	if (q->kind == K_CIDR) {
+		if (r->klen != alen) {
+			q->bad = true;
+			return;
+		}
 		q->iv = grow(q->iv, &q->cap_iv, q->n_iv, sizeof(*q->iv));
 		memset(&q->iv[q->n_iv], 0, sizeof(*q->iv));
-		memcpy(q->iv[q->n_iv].a, k, q->alen);
-		q->iv[q->n_iv++].end = flags & NFT_SET_ELEM_INTERVAL_END;
+		memcpy(q->iv[q->n_iv].a, r->key, alen);
+		q->iv[q->n_iv++].end = r->interval_end;
 		return;
 	}
-	decode(q, &e, k);
+	q->b.len = 0;
+	if (!rec_format(&q->b, r))
+		q->bad = true;
+	else
+		el_add(&q->set->el, q->b.data, q->b.len);
 }
 
 static int elem_cb(const struct nlmsghdr *h, void *data)
 {
 	struct elem_q *q = data;
-	const struct nlattr *a;
-	struct nl_attrs t;
 
-	nl_parse(h, &t);
-	if (!t.a[NFTA_SET_ELEM_LIST_ELEMENTS])
-		return MNL_CB_OK;
-	for (a = mnl_attr_get_payload(t.a[NFTA_SET_ELEM_LIST_ELEMENTS]);
-	     mnl_attr_ok(a, (int)((const char *)mnl_attr_get_payload(t.a[NFTA_SET_ELEM_LIST_ELEMENTS]) +
-				  mnl_attr_get_payload_len(t.a[NFTA_SET_ELEM_LIST_ELEMENTS]) - (const char *)a));
-	     a = mnl_attr_next(a))
-		if (mnl_attr_get_type(a) == NFTA_LIST_ELEM)
-			one_elem(q, a);
+	if (!elc_each(h, one_elem, q))
+		q->bad = true;
 	return MNL_CB_OK;
 }
 
@@ -379,53 +179,18 @@ static int iv_cmp(const void *x, const void *y)
 	return c ? c : (int)b->end - (int)a->end;
 }
 
-/* Add one to the big-endian number A of LEN bytes; true on overflow. */
-static bool inc(uint8_t *a, size_t len)
-{
-	for (size_t i = len; i-- > 0;)
-		if (++a[i])
-			return false;
-	return true;
-}
-
-/* [S, E) (E NULL: to the end of the address space) as a CIDR, or "S-E". */
-static void put_range(struct elem_q *q, const uint8_t *s, const uint8_t *e)
-{
-	size_t bits = q->alen * 8;
-
-	for (size_t plen = 0; plen <= bits; plen++) {
-		uint8_t end[16];
-		bool ok = true, over;
-
-		memcpy(end, s, q->alen);
-		for (size_t b = plen; b < bits; b++) {
-			ok &= !(s[b / 8] & (0x80 >> (b % 8)));
-			end[b / 8] |= (uint8_t)(0x80 >> (b % 8));
-		}
-		over = inc(end, q->alen);
-		if (ok && (e ? !over && !memcmp(end, e, q->alen) : over)) {
-			put_addr(q, s);
-			buf_printf(&q->b, "/%zu", plen);
-			return;
-		}
-	}
-	put_addr(q, s);
-	buf_puts(&q->b, "-");
-	if (e)
-		put_addr(q, e);
-}
-
 static void finish_intervals(struct elem_q *q)
 {
-	iv_len = q->alen;
+	iv_len = q->family == AF_INET ? 4 : 16;
 	if (q->n_iv)
 		qsort(q->iv, q->n_iv, sizeof(*q->iv), iv_cmp);
 	for (size_t i = 0; i < q->n_iv; i++) {
 		if (q->iv[i].end)
 			continue;
-		put_range(q, q->iv[i].a, i + 1 < q->n_iv && q->iv[i + 1].end ? q->iv[i + 1].a : NULL);
-		el_add(&q->set->el, q->b.data, q->b.len);
 		q->b.len = 0;
+		rec_format_range(&q->b, q->family, q->iv[i].a,
+				 i + 1 < q->n_iv && q->iv[i + 1].end ? q->iv[i + 1].a : NULL);
+		el_add(&q->set->el, q->b.data, q->b.len);
 	}
 }
 
@@ -433,14 +198,11 @@ static int read_elements(struct nl *nl, const char *table, struct el_set *set)
 {
 	struct elem_q q = { .set = set };
 	struct nlmsghdr *h;
-	bool addr;
 	int ret;
 
-	q.kind = set_kind(set->name, &q.family, &addr);
+	q.kind = set_kind(set->name, &q.family);
 	if (q.kind == K_SKIP)
 		return 0;
-	q.alen = q.family == AF_INET ? 4 : 16;
-	q.kaddr = addr ? q.alen : 0;
 	buf_puts(&q.b, "");
 	h = nl_nft_msg(nl, NFT_MSG_GETSETELEM, NLM_F_DUMP | NLM_F_ACK);
 	mnl_attr_put_strz(h, NFTA_SET_ELEM_LIST_TABLE, table);

@@ -23,9 +23,6 @@
 #include "netlink.h"
 #include "util.h"
 
-/* Bytes of elements per message: their list is one attribute, whose
- * length field has 16 bits. */
-#define LIST_MAX 60000
 #define RXBUF (1 << 17)
 
 static void put(struct msgs *m, const void *p, size_t n)
@@ -87,7 +84,7 @@ void nb_attr_str(struct msgs *m, uint16_t type, const char *s)
 	nb_attr(m, type, s, strlen(s) + 1);
 }
 
-static size_t nest_begin(struct msgs *m, uint16_t type)
+size_t nb_nest_begin(struct msgs *m, uint16_t type)
 {
 	struct nlattr a = { .nla_type = (uint16_t)(type | NLA_F_NESTED) };
 	size_t off = m->b.len;
@@ -96,7 +93,7 @@ static size_t nest_begin(struct msgs *m, uint16_t type)
 	return off;
 }
 
-static void nest_end(struct msgs *m, size_t off)
+void nb_nest_end(struct msgs *m, size_t off)
 {
 	uint16_t len = (uint16_t)(m->b.len - off);
 
@@ -107,81 +104,6 @@ void nb_msgs_free(struct msgs *m)
 {
 	svcnft_buf_free(&m->b);
 	free(m->w);
-}
-
-/* Elements of one set, split over as many messages as they need. */
-
-static void elw_open(struct elw *w)
-{
-	char what[128];
-
-	snprintf(what, sizeof(what), "%s of set %s",
-		 w->del ? "deleting elements" : "the elements", w->set);
-	w->msg = nb_msg_begin(w->m, w->del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
-			      w->del ? 0 : NLM_F_CREATE, what);
-	nb_attr_str(w->m, NFTA_SET_ELEM_LIST_TABLE, w->table);
-	nb_attr_str(w->m, NFTA_SET_ELEM_LIST_SET, w->set);
-	w->list = nest_begin(w->m, NFTA_SET_ELEM_LIST_ELEMENTS);
-	w->open = true;
-}
-
-void nb_elw_close(struct elw *w)
-{
-	if (!w->open)
-		return;
-	nest_end(w->m, w->list);
-	nb_msg_end(w->m, w->msg);
-	w->open = false;
-}
-
-static void elw_data(struct msgs *m, const struct elem *e)
-{
-	size_t d, v;
-	uint32_t code = htonl((uint32_t)e->verdict);
-
-	d = nest_begin(m, NFTA_SET_ELEM_DATA);
-	if (e->dlen) {
-		nb_attr(m, NFTA_DATA_VALUE, e->data, e->dlen);
-	} else {
-		v = nest_begin(m, NFTA_DATA_VERDICT);
-		nb_attr(m, NFTA_VERDICT_CODE, &code, sizeof(code));
-		if (e->chain)
-			nb_attr_str(m, NFTA_VERDICT_CHAIN, e->chain);
-		nest_end(m, v);
-	}
-	nest_end(m, d);
-}
-
-/* A comment as libnftnl stores it: TLV type 0 with the NUL. */
-static void elw_comment(struct msgs *m, const char *c)
-{
-	uint8_t u[2 + 256];
-	size_t n = strnlen(c, 253);	/* userdata: at most 256 bytes */
-
-	u[0] = 0;
-	u[1] = (uint8_t)(n + 1);
-	memcpy(u + 2, c, n);
-	u[2 + n] = 0;
-	nb_attr(m, NFTA_SET_ELEM_USERDATA, u, n + 3);
-}
-
-void nb_elw_add(struct elw *w, const struct elem *e)
-{
-	size_t el, k;
-
-	if (w->open && w->m->b.len - w->list > LIST_MAX)
-		nb_elw_close(w);
-	if (!w->open)
-		elw_open(w);
-	el = nest_begin(w->m, NFTA_LIST_ELEM);
-	k = nest_begin(w->m, NFTA_SET_ELEM_KEY);
-	nb_attr(w->m, NFTA_DATA_VALUE, e->key, e->klen);
-	nest_end(w->m, k);
-	if (!w->del && (e->dlen || e->has_verdict))
-		elw_data(w->m, e);
-	if (!w->del && e->comment)
-		elw_comment(w->m, e->comment);
-	nest_end(w->m, el);
 }
 
 /* The template: the skeleton loaded into a private namespace by a child

@@ -1,7 +1,7 @@
 /* nlbatch: building, preparing and sending nf_tables netlink batches.
  *
- * Messages are built back to back in a buffer; elements are split over as
- * many messages as they need.  The template is the skeleton script loaded
+ * Messages are built back to back in a buffer (set elements with
+ * kernel/elcodec.h).  The template is the skeleton script loaded
  * by libnftables into a private network namespace and dumped back, the
  * kernel's own encoding of chains, rules and declarations. */
 #ifndef SVCNFT_NLBATCH_H
@@ -31,36 +31,15 @@ size_t nb_msg_begin(struct msgs *m, uint16_t type, uint16_t flags,
 void nb_msg_end(struct msgs *m, size_t off);
 void nb_attr(struct msgs *m, uint16_t type, const void *p, size_t n);
 void nb_attr_str(struct msgs *m, uint16_t type, const char *s);
+/* A nested attribute: its offset, for nb_nest_end() after its contents. */
+size_t nb_nest_begin(struct msgs *m, uint16_t type);
+void nb_nest_end(struct msgs *m, size_t off);
 void nb_msgs_free(struct msgs *m);
 
 /* Batch begin, with generation GENID to check unless 0 (the kernel then
  * refuses the batch with ERESTART once the ruleset has moved on). */
 void nb_begin(struct msgs *m, uint32_t genid);
 void nb_end(struct msgs *m);
-
-/* One set element: key, data (value, or verdict with a chain), comment. */
-struct elem {
-	uint8_t key[48], data[24];
-	size_t klen, dlen;
-	int verdict;			/* when !dlen and has_verdict */
-	bool has_verdict;
-	const char *chain;		/* of a goto or jump, or NULL */
-	const char *comment;		/* or NULL */
-};
-
-/* Writes elements of one set as NFT_MSG_NEWSETELEM (or DELSETELEM when
- * del) messages.  Set m, table, set and del, then nb_elw_add() each and
- * nb_elw_close() at the end. */
-struct elw {
-	struct msgs *m;
-	const char *table;
-	char set[64];
-	bool del;
-	size_t msg, list;
-	bool open;
-};
-void nb_elw_add(struct elw *w, const struct elem *e);
-void nb_elw_close(struct elw *w);
 
 /* The template, in a child process: start it, do other work, finish it
  * to get the dumped messages (table, chains, sets, elements, rules, in

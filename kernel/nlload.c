@@ -1,8 +1,6 @@
 /* nlload: what a full replace and an incremental update send (nlload.h);
  * kernel/nlbatch.c builds and sends the batches. */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
 #include <linux/netfilter.h>
 #include <linux/netlink.h>
 #include <linux/netfilter/nf_tables.h>
@@ -12,67 +10,29 @@
 #include <sys/socket.h>
 
 #include "changes.h"
+#include "elcodec.h"
 #include "elements.h"
 #include "kernel.h"
 #include "live.h"
 #include "netlink.h"
 #include "nlbatch.h"
 #include "nlload.h"
+#include "record.h"
 #include "util.h"
 
-/* Keys and data as nft lays out a concatenation: every part in whole
- * 32-bit registers, numbers in network order except numgen's (host). */
-
-static void k_addr(uint8_t *b, size_t *n, const struct ipaddr *a)
-{
-	size_t len = a->family == AF_INET6 ? 16 : 4;
-
-	memcpy(b + *n, a->a, len);
-	*n += len;
-}
-
-static void k_proto(uint8_t *b, size_t *n, enum proto p)
-{
-	static const uint8_t num[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
-
-	memset(b + *n, 0, 4);
-	b[*n] = num[p];
-	*n += 4;
-}
-
-static void k_port(uint8_t *b, size_t *n, uint16_t port)
-{
-	memset(b + *n, 0, 4);
-	b[*n] = (uint8_t)(port >> 8);
-	b[*n + 1] = (uint8_t)port;
-	*n += 4;
-}
-
-static void k_u32(uint8_t *b, size_t *n, uint32_t v)
-{
-	memcpy(b + *n, &v, 4);
-	*n += 4;
-}
-
-/* "[VIP . ]protocol . port" of entry E. */
-static void k_entry(struct elem *el, const struct plan_entry *e)
-{
-	if (!plan_views[e->view].nodeport)
-		k_addr(el->key, &el->klen, &e->vip);
-	k_proto(el->key, &el->klen, e->proto);
-	k_port(el->key, &el->klen, e->port);
-}
-
+/* The plan's elements as records (compiler/record.h). */
 struct enc {
-	struct elw w;
+	struct elc_writer w;
 	const struct plan_family *f;
-	struct svcnft_buf tmp;
+	struct el_record r;
 };
 
 static void enc_set(struct enc *x, const char *base)
 {
-	nb_elw_close(&x->w);
-	snprintf(x->w.set, sizeof(x->w.set), "%s%s", base, x->f->sfx);
+	char name[REC_NAME_MAX];
+
+	snprintf(name, sizeof(name), "%s%s", base, x->f->sfx);
+	rec_init(&x->r, name);
 }
 
 static void enc_addrs(struct enc *x)
@@ -81,18 +41,13 @@ static void enc_addrs(struct enc *x)
 
 	enc_set(x, "cluster-ips");
 	for (size_t i = 0; i < f->n_vips; i++) {
-		struct elem el = {0};
-
-		k_addr(el.key, &el.klen, &f->vips[i]);
-		nb_elw_add(&x->w, &el);
+		rec_addr(&x->r, &f->vips[i]);
+		elc_add(&x->w, &x->r);
 	}
 	enc_set(x, "hairpin");
 	for (size_t i = 0; i < f->n_hairpin; i++) {
-		struct elem el = {0};
-
-		k_addr(el.key, &el.klen, &f->hairpin[i]);
-		k_addr(el.key, &el.klen, &f->hairpin[i]);
-		nb_elw_add(&x->w, &el);
+		rec_hairpin(&x->r, &f->hairpin[i]);
+		elc_add(&x->w, &x->r);
 	}
 }
 
@@ -102,19 +57,15 @@ static void enc_ports(struct enc *x)
 
 	enc_set(x, "service-ports");
 	for (size_t i = 0; i < f->n_e; i++) {
-		struct elem el = {0};
-
 		if (!plan_entry_is_port(&f->e[i]))
 			continue;
-		k_entry(&el, &f->e[i]);
-		nb_elw_add(&x->w, &el);
+		rec_entry(&x->r, &f->e[i]);
+		elc_add(&x->w, &x->r);
 	}
 	enc_set(x, "firewall");
 	for (size_t i = 0; i < f->n_fw; i++) {
-		struct elem el = {0};
-
-		k_entry(&el, &f->e[f->fw[i].e]);
-		nb_elw_add(&x->w, &el);
+		rec_entry(&x->r, &f->e[f->fw[i].e]);
+		elc_add(&x->w, &x->r);
 	}
 }
 
@@ -122,28 +73,13 @@ static void enc_ports(struct enc *x)
 static void enc_dispatch(struct enc *x, const char *map)
 {
 	const struct plan_family *f = x->f;
-	char chain[64];
 
 	enc_set(x, map);
 	for (size_t i = 0; i < f->n_e; i++) {
-		const struct plan_entry *e = &f->e[i];
-		struct plan_group g = plan_entry_group(e);
-		struct elem el = { .has_verdict = true };
-
-		if (!plan_entry_in_map(e, map))
+		if (!plan_entry_in_map(&f->e[i], map))
 			continue;
-		k_entry(&el, e);
-		el.verdict = e->n || e->reject ? NFT_GOTO : NF_DROP;
-		if (e->n) {
-			plan_chain_lb(chain, sizeof(chain), f, &g);
-			el.chain = chain;
-		} else if (e->reject) {
-			el.chain = "reject-service";
-		}
-		x->tmp.len = 0;
-		plan_entry_comment(&x->tmp, e);
-		el.comment = x->tmp.data;
-		nb_elw_add(&x->w, &el);
+		rec_dispatch(&x->r, f, &f->e[i]);
+		elc_add(&x->w, &x->r);
 	}
 }
 
@@ -159,14 +95,8 @@ static void enc_backends(struct enc *x, const char *map)
 		if (strcmp(plan_views[e->view].backends, map))
 			continue;
 		for (size_t j = 0; j < e->n; j++) {
-			struct elem el = {0};
-
-			k_entry(&el, e);
-			k_u32(el.key, &el.klen,
-			      plan_views[e->view].offset + (uint32_t)j);
-			k_addr(el.data, &el.dlen, &e->backends[j].ip);
-			k_port(el.data, &el.dlen, e->backends[j].port);
-			nb_elw_add(&x->w, &el);
+			rec_backend(&x->r, e, j);
+			elc_add(&x->w, &x->r);
 		}
 	}
 }
@@ -179,13 +109,11 @@ static void enc_ids(struct enc *x, const char *map)
 	enc_set(x, map);
 	for (size_t i = 0; i < f->n_e; i++) {
 		const struct plan_entry *e = &f->e[i];
-		struct elem el = {0};
 
 		if (!plan_entry_has_id(e) || strcmp(plan_ids_map(e->view), map))
 			continue;
-		k_entry(&el, e);
-		k_u32(el.data, &el.dlen, e->aff_id);
-		nb_elw_add(&x->w, &el);
+		rec_id(&x->r, e);
+		elc_add(&x->w, &x->r);
 	}
 }
 
@@ -208,8 +136,7 @@ static void encode(struct msgs *m, const struct plan *p)
 		enc_ids(&x, "affinity-ids");
 		enc_ids(&x, "nodeport-affinity-ids");
 	}
-	nb_elw_close(&x.w);
-	svcnft_buf_free(&x.tmp);
+	elc_close(&x.w);
 }
 
 /* Full replace. */
@@ -290,14 +217,15 @@ out:
 static void test_fault(struct msgs *m, const char *table)
 {
 	const char *set = getenv("SVCNFT_TEST_BAD_ELEMENT");
-	struct elw w = { .m = m, .table = table };
-	struct elem el = { .klen = 3 };
+	struct elc_writer w = { .m = m, .table = table };
+	struct el_record r;
 
 	if (!set)
 		return;
-	snprintf(w.set, sizeof(w.set), "%s", set);
-	nb_elw_add(&w, &el);
-	nb_elw_close(&w);
+	rec_init(&r, set);
+	r.klen = 3;
+	elc_add(&w, &r);
+	elc_close(&w);
 }
 
 /* The result of sending a batch checked against generation GENID: the
@@ -360,147 +288,17 @@ out:
 	return rc;
 }
 
-/* Incremental update: element changes encoded from their canonical
- * strings (elements.h), new chains and maps from the template. */
+/* Incremental update: element changes parsed from their canonical
+ * strings into records (compiler/record.h), new chains and maps from the
+ * template. */
 
-/* The layout of set NAME's elements (el_form), with the address family
- * its name ends in. */
-struct form {
+/* Whether set NAME's elements have an el_form() layout (the others,
+ * interval sets, are sent whole). */
+static bool has_form(const char *name)
+{
 	const char *key, *data;
-	int family;
-};
 
-static bool set_form(const char *name, struct form *f)
-{
-	size_t n = strlen(name);
-
-	f->family = n && name[n - 1] == '6' ? AF_INET6 : AF_INET;
-	return el_form(name, &f->key, &f->data);
-}
-
-/* The next space-separated word of *S into W. */
-static bool word(const char **s, char *w, size_t n)
-{
-	size_t len = strcspn(*s, " ");
-
-	if (!len || len >= n)
-		return false;
-	memcpy(w, *s, len);
-	w[len] = '\0';
-	*s += len + ((*s)[len] == ' ');
-	return true;
-}
-
-static bool number(const char *w, unsigned long max, unsigned long *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoul(w, &end, 10);
-	return *w >= '0' && *w <= '9' && !*end && !errno && *v <= max;
-}
-
-static bool part(const char **s, char kind, int family, uint8_t *b, size_t *n)
-{
-	struct ipaddr a = { .family = family };
-	unsigned long v;
-	char w[64];
-
-	if (!word(s, w, sizeof(w)))
-		return false;
-	switch (kind) {
-	case 'a':
-		if (inet_pton(family, w, a.a) != 1)
-			return false;
-		k_addr(b, n, &a);
-		return true;
-	case 'p':
-		for (v = 0; v < PROTO_INVALID && strcmp(w, proto_name((enum proto)v)); v++)
-			;
-		if (v == PROTO_INVALID)
-			return false;
-		k_proto(b, n, (enum proto)v);
-		return true;
-	case 'n':
-		if (!number(w, 65535, &v))
-			return false;
-		k_port(b, n, (uint16_t)v);
-		return true;
-	default:
-		if (!number(w, UINT32_MAX, &v))
-			return false;
-		k_u32(b, n, (uint32_t)v);
-		return true;
-	}
-}
-
-/* "X . Y . Z" of the kinds KINDS into B (at most CAP bytes). */
-static bool parts(const char **s, const char *kinds, int family, uint8_t *b,
-		  size_t *n, size_t cap)
-{
-	char dot[4];
-
-	for (size_t i = 0; kinds[i]; i++) {
-		size_t need = kinds[i] == 'a' && family == AF_INET6 ? 16 : 4;
-
-		if (i && (!word(s, dot, sizeof(dot)) || strcmp(dot, ".")))
-			return false;
-		if (*n + need > cap || !part(s, kinds[i], family, b, n))
-			return false;
-	}
-	return true;
-}
-
-/* "goto CHAIN", "jump CHAIN", "drop" or "accept". */
-static bool verdict(const char **s, struct elem *e, char *chain, size_t len)
-{
-	char w[16];
-
-	e->has_verdict = true;
-	if (!word(s, w, sizeof(w)))
-		return false;
-	if (!strcmp(w, "drop") || !strcmp(w, "accept")) {
-		e->verdict = *w == 'd' ? NF_DROP : NF_ACCEPT;
-		return true;
-	}
-	if (strcmp(w, "goto") && strcmp(w, "jump"))
-		return false;
-	e->verdict = *w == 'g' ? NFT_GOTO : NFT_JUMP;
-	e->chain = chain;
-	return word(s, chain, len);
-}
-
-struct parsed {
-	struct elem e;
-	char comment[256], chain[64];
-};
-
-/* Canonical element S of a set of form F into P: the key, and unless
- * KEY_ONLY the comment and data.  False if S is not of that form. */
-static bool parse_elem(const struct form *f, const char *s, bool key_only,
-		       struct parsed *p)
-{
-	const char *q;
-	char colon[4];
-
-	memset(&p->e, 0, sizeof(p->e));
-	if (!parts(&s, f->key, f->family, p->e.key, &p->e.klen, sizeof(p->e.key)))
-		return false;
-	if (key_only || !*f->data)
-		return key_only || !*s;
-	if (!strncmp(s, "comment \"", 9) && (q = strchr(s + 9, '"')) &&
-	    (size_t)(q - s - 9) < sizeof(p->comment)) {
-		memcpy(p->comment, s + 9, (size_t)(q - s - 9));
-		p->comment[q - s - 9] = '\0';
-		p->e.comment = p->comment;
-		s = q + 1 + (q[1] == ' ');
-	}
-	if (!word(&s, colon, sizeof(colon)) || strcmp(colon, ":"))
-		return false;
-	if (!strcmp(f->data, "v"))
-		return verdict(&s, &p->e, p->chain, sizeof(p->chain)) && !*s;
-	return parts(&s, f->data, f->family, p->e.data, &p->e.dlen,
-		     sizeof(p->e.data)) && !*s;
+	return el_form(name, &key, &data);
 }
 
 static bool listed(const char *const *v, size_t n, const char *name)
@@ -511,35 +309,34 @@ static bool listed(const char *const *v, size_t n, const char *name)
 	return false;
 }
 
-/* Deletes (DEL) or adds of every encodable set; false if a string does
- * not parse. */
+/* Deletes (DEL) or adds of every set with a form; false if a string
+ * does not parse. */
 static bool element_changes(struct msgs *m, const struct changes *c,
 			    const char *table, bool del)
 {
-	struct parsed p;
-	struct form f;
+	struct elc_writer w = { .m = m, .table = table, .del = del };
+	struct el_record r;
 
 	for (size_t i = 0; i < c->n_sets; i++) {
 		const struct set_change *sc = &c->sets[i];
-		struct elw w = { .m = m, .table = table, .del = del };
 		const char **v = del ? sc->del : sc->add;
 		size_t n = del ? sc->n_del : sc->n_add;
 
-		if (!set_form(sc->name, &f) ||
+		if (!has_form(sc->name) ||
 		    (del && listed(c->old_objs, c->n_old, sc->name)))
 			continue;
-		snprintf(w.set, sizeof(w.set), "%s", sc->name);
+		rec_init(&r, sc->name);
 		for (size_t k = 0; k < n; k++) {
-			if (!parse_elem(&f, v[k], del, &p)) {
+			if (!rec_parse(&r, v[k], del)) {
 				if (getenv("SVCNFT_DEBUG_LOADER"))
 					fprintf(stderr, "svcnft: batch: cannot encode \"%s\" of set %s\n",
 						v[k], sc->name);
 				return false;
 			}
-			nb_elw_add(&w, &p.e);
+			elc_add(&w, &r);
 		}
-		nb_elw_close(&w);
 	}
+	elc_close(&w);
 	return true;
 }
 
@@ -547,9 +344,7 @@ static bool element_changes(struct msgs *m, const struct changes *c,
  * the template. */
 static bool sent_whole(const char *name)
 {
-	struct form f;
-
-	return !set_form(name, &f);
+	return !has_form(name);
 }
 
 /* NAME is an interval set with changes. */
