@@ -72,6 +72,7 @@ struct svc {
 	char *etp_raw, *itp_raw;	/* traffic policies; NULL = Cluster */
 	bool etp_local, itp_local;	/* after validation */
 	char *traffic_dist;		/* spec.trafficDistribution, or NULL */
+	struct ival hc_port;		/* spec.healthCheckNodePort */
 	struct svc_port *ports;
 	size_t n_ports;
 	bool invalid;			/* validation failed: emit nothing */
