@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "httpd.h"
 #include "monitor.h"
 #include "util.h"
 #include "watch.h"
@@ -296,16 +297,20 @@ static bool stop_pending(void)
 
 static void apply(struct watch *w, const char *why, bool reload)
 {
+	double t0 = now_s();
 	struct svcnft_model *m = reload ? load(w) : w->good;
 	enum svcnft_status st;
 
-	if (!m)
+	if (!m) {
+		httpd_applied(false, now_s() - t0, NULL, NULL);
 		return;
+	}
 	diff_log_setup(true, why);
 	apply_read_kernel(!reload);	/* the interval check reads the kernel */
 	if (!reload)
 		apply_conntrack_reconcile();
 	st = cmd_apply(m, w->o->cfg, false);
+	httpd_applied(st == SVCNFT_OK, now_s() - t0, m, w->o->cfg);
 	if (st != SVCNFT_OK && !stop_pending())
 		logmsg("%s: apply failed or refused; the rules in place stay", why);
 	/* a snapshot the removal guard refused (exit 2) never becomes the one
@@ -443,9 +448,11 @@ enum svcnft_status cmd_watch(const struct watch_opts *o)
 		return SVCNFT_EUSAGE;
 	logmsg("watching %d path%s (debounce %u ms, interval %u s)", o->n_paths,
 	       o->n_paths == 1 ? "" : "s", o->debounce_ms, o->interval_s);
+	httpd_start(o->health_addr, o->metrics_addr);
 	apply_conntrack_reconcile();
 	apply(&w, "start", true);
 	sig = loop(&w);
+	httpd_stop();
 	if (sig > 0)
 		logmsg("%s: exiting; the rules stay in place", strsignal(sig));
 	else
