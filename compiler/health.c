@@ -14,7 +14,9 @@ static int backend_cmp(const void *a, const void *b)
 	return c ? c : (x->port > y->port) - (x->port < y->port);
 }
 
-/* Distinct usable endpoints of S on NODE, over its ports and families. */
+/* Distinct ready endpoints of S on NODE, over its ports and families (a
+ * node with only terminating ones fails the check, so that the load
+ * balancer drains it, as kube-proxy). */
 static size_t local_endpoints(const struct svcnft_model *m, const struct svc *s,
 			      const char *node)
 {
@@ -25,7 +27,7 @@ static size_t local_endpoints(const struct svcnft_model *m, const struct svc *s,
 	for (size_t i = 0; i < s->n_ports; i++)
 		for (size_t f = 0; f < 2; f++) {
 			struct backend *b = NULL;
-			size_t k = model_backends(m, s, &s->ports[i], fams[f], node, &b);
+			size_t k = model_ready_backends(m, s, &s->ports[i], fams[f], node, &b);
 
 			for (size_t j = 0; j < k; j++) {
 				all = grow(all, &cap, n, sizeof(*all));

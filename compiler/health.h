@@ -10,7 +10,7 @@
 
 #include "model.h"
 
-/* One healthCheckNodePort: LOCAL_ENDPOINTS is how many distinct usable
+/* One healthCheckNodePort: LOCAL_ENDPOINTS is how many distinct ready
  * endpoints (address . port, any port, either family) of the Service run
  * on this node; 0 makes the check fail (503). */
 struct health_check {

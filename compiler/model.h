@@ -165,6 +165,11 @@ struct backend {
 size_t model_backends(const struct svcnft_model *m, const struct svc *s,
 		      const struct svc_port *p, int family, const char *node,
 		      struct backend **out);
+/* Only the ready backends of P of S on NODE (no terminating fallback):
+ * what kube-proxy's load-balancer health check counts. */
+size_t model_ready_backends(const struct svcnft_model *m, const struct svc *s,
+			    const struct svc_port *p, int family, const char *node,
+			    struct backend **out);
 /* Like model_backends without NODE, but as kube-proxy's topology rules
  * choose among them for cluster traffic from this node (T): when every
  * ready endpoint carries node hints and one names T's node, those; else
