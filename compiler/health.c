@@ -43,15 +43,16 @@ static size_t local_endpoints(const struct svcnft_model *m, const struct svc *s,
 	return uniq;
 }
 
+/* Usable endpoints of S's ports, in the families of its cluster IPs. */
 static size_t usable_endpoints(const struct svcnft_model *m, const struct svc *s)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < s->n_ports; i++)
-		for (int f = 0; f < 2; f++) {
+		for (size_t v = 0; v < s->n_vip; v++) {
 			struct backend *b = NULL;
 
-			n += model_backends(m, s, &s->ports[i], f ? AF_INET6 : AF_INET, NULL, &b);
+			n += model_backends(m, s, &s->ports[i], s->vip[v].family, NULL, &b);
 			free(b);
 		}
 	return n;

@@ -22,7 +22,8 @@ struct health_check {
 struct svcnft_health {
 	size_t services;		/* with a cluster IP: they get rules */
 	size_t service_ports;		/* their ports (once per dual-stack port) */
-	size_t endpoints;		/* usable endpoints summed over those ports */
+	size_t endpoints;		/* usable endpoints summed over those ports
+				 * (per cluster IP family) */
 	struct health_check *checks;	/* sorted by port */
 	size_t n_checks;
 };
