@@ -127,6 +127,8 @@ struct cli {
 	bool allow_empty;		/* apply, diff, watch */
 	struct apply_limits limits;	/* apply, delete, watch */
 	struct watch_opts watch;	/* watch */
+	const char *health_addr;	/* AGENT: watch (and a follow command) */
+	const char *metrics_addr;
 	struct flow_opts flow;		/* explain */
 	struct trace_opts trace;	/* trace */
 };
@@ -409,9 +411,9 @@ static int set_http_addr(struct cli *c, int opt, const char *arg)
 		return -1;
 	}
 	if (opt == OPT_HEALTH_ADDR)
-		c->watch.health_addr = arg;
+		c->health_addr = arg;
 	else
-		c->watch.metrics_addr = arg;
+		c->metrics_addr = arg;
 	return 0;
 }
 
@@ -808,8 +810,8 @@ int main(int argc, char **argv)
 {
 	struct cli c = { .cfg.table = "svcnft", .ns = "default",
 			 .dns = { .zone = "cluster.local", .ttl = 30 },
-			 .watch = { .debounce_ms = 200, .health_addr = HTTPD_HEALTH_DEFAULT,
-				    .metrics_addr = HTTPD_METRICS_DEFAULT },
+			 .watch = { .debounce_ms = 200 },
+			 .health_addr = HTTPD_HEALTH_DEFAULT, .metrics_addr = HTTPD_METRICS_DEFAULT,
 			 .limits = APPLY_LIMITS_DEFAULT };
 	struct svcnft_model *m;
 	enum svcnft_status st;
@@ -855,6 +857,8 @@ int main(int argc, char **argv)
 		c.watch.paths = c.paths;
 		c.watch.n_paths = c.n_paths;
 		c.watch.allow_empty = c.allow_empty;
+		c.watch.health_addr = c.health_addr;
+		c.watch.metrics_addr = c.metrics_addr;
 		return cmd_watch(&c.watch);
 	}
 	m = svcnft_model_new();
