@@ -10,6 +10,7 @@
 #include "apply.h"
 #include "diff.h"
 #include "explain_cmd.h"
+#include "httpd.h"
 #include "kernel.h"
 #include "svcnft.h"
 #include "trace_cmd.h"
@@ -28,6 +29,7 @@ enum cmd { CMD_NONE, CMD_COMPILE, CMD_CHECK, CMD_APPLY, CMD_DELETE, CMD_ENV, CMD
 #define INPUT (C(CMD_COMPILE) | C(CMD_CHECK) | C(CMD_APPLY) | LIVE | C(CMD_EXPLAIN))
 #define LIVE (C(CMD_DIFF) | C(CMD_WATCH))
 #define DISC (C(CMD_ENV) | C(CMD_DNS))
+#define AGENT C(CMD_WATCH)		/* the long-running commands: HTTP servers */
 
 static const struct command {
 	const char *name;
@@ -60,7 +62,8 @@ static const struct command {
 enum { OPT_MASQ_ALL = 256, OPT_NODE_NAME, OPT_ZONE, OPT_TTL, OPT_PTR, OPT_HOSTS, OPT_LIMIT,
        OPT_AGAINST, OPT_FULL, OPT_DEBOUNCE, OPT_INTERVAL, OPT_NP_ADDRS,
        OPT_NP_RANGE, OPT_ALLOW_EMPTY, OPT_MAX_REMOVAL, OPT_FORCE, OPT_LOCK_TIMEOUT,
-       OPT_NODE_ZONE, OPT_FROM, OPT_LOCAL_ADDR, OPT_COUNT, OPT_TIMEOUT };
+       OPT_NODE_ZONE, OPT_FROM, OPT_LOCAL_ADDR, OPT_COUNT, OPT_TIMEOUT, OPT_HEALTH_ADDR,
+       OPT_METRICS_ADDR };
 
 /* One table feeds getopt_long, the check that a command takes an option,
  * --help and the shell completion. */
@@ -95,6 +98,8 @@ static const struct option_desc {
 	{ "lock-timeout", 1, OPT_LOCK_TIMEOUT, "SECONDS", C(CMD_APPLY) | C(CMD_DELETE) | C(CMD_WATCH), "wait at most SECONDS for another svcnft's lock; default 30" },
 	{ "debounce", 1, OPT_DEBOUNCE, "MS", C(CMD_WATCH), "wait for MS milliseconds of quiet before re-applying; default 200" },
 	{ "interval", 1, OPT_INTERVAL, "SECONDS", C(CMD_WATCH), "also re-check the kernel every SECONDS and repair drift" },
+	{ "health-addr", 1, OPT_HEALTH_ADDR, "ADDR:PORT", AGENT, "serve /healthz and /livez there (\"\" or off: not at all); default " HTTPD_HEALTH_DEFAULT },
+	{ "metrics-addr", 1, OPT_METRICS_ADDR, "ADDR:PORT", AGENT, "serve Prometheus /metrics there (\"\" or off: not at all); default " HTTPD_METRICS_DEFAULT },
 	{ "from", 1, OPT_FROM, "ADDR|node", C(CMD_EXPLAIN) | C(CMD_TRACE), "the client's address, or node for the node's own traffic; default any outside client" },
 	{ "local-address", 1, OPT_LOCAL_ADDR, "ADDR", C(CMD_EXPLAIN), "an address of the node, repeatable; default this host's addresses" },
 	{ "count", 1, OPT_COUNT, "N", C(CMD_TRACE), "stop after N packets of the flow" },
@@ -122,6 +127,8 @@ struct cli {
 	bool allow_empty;		/* apply, diff, watch */
 	struct apply_limits limits;	/* apply, delete, watch */
 	struct watch_opts watch;	/* watch */
+	const char *health_addr;	/* AGENT: watch (and a follow command) */
+	const char *metrics_addr;
 	struct flow_opts flow;		/* explain */
 	struct trace_opts trace;	/* trace */
 };
@@ -396,6 +403,20 @@ static int set_np_range(struct svcnft_config *cfg, const char *arg)
 	return -1;
 }
 
+static int set_http_addr(struct cli *c, int opt, const char *arg)
+{
+	if (!httpd_addr_valid(arg)) {
+		fprintf(stderr, "svcnft: --%s: invalid address \"%s\" (want IPv4:PORT, [IPv6]:PORT, or off)\n",
+			opt == OPT_HEALTH_ADDR ? "health-addr" : "metrics-addr", arg);
+		return -1;
+	}
+	if (opt == OPT_HEALTH_ADDR)
+		c->health_addr = arg;
+	else
+		c->metrics_addr = arg;
+	return 0;
+}
+
 static int handle_opt(struct cli *c, int opt, const char *arg)
 {
 	switch (opt) {
@@ -442,6 +463,9 @@ static int handle_opt(struct cli *c, int opt, const char *arg)
 		if (opt == OPT_DEBOUNCE)
 			return set_uint(&c->watch.debounce_ms, arg, "debounce", 86400000);
 		return set_uint(&c->watch.interval_s, arg, "interval", 86400);
+	case OPT_HEALTH_ADDR:
+	case OPT_METRICS_ADDR:
+		return set_http_addr(c, opt, arg);
 	case OPT_FROM:
 		c->flow.from = arg;
 		return 0;
@@ -787,6 +811,7 @@ int main(int argc, char **argv)
 	struct cli c = { .cfg.table = "svcnft", .ns = "default",
 			 .dns = { .zone = "cluster.local", .ttl = 30 },
 			 .watch = { .debounce_ms = 200 },
+			 .health_addr = HTTPD_HEALTH_DEFAULT, .metrics_addr = HTTPD_METRICS_DEFAULT,
 			 .limits = APPLY_LIMITS_DEFAULT };
 	struct svcnft_model *m;
 	enum svcnft_status st;
@@ -832,6 +857,8 @@ int main(int argc, char **argv)
 		c.watch.paths = c.paths;
 		c.watch.n_paths = c.n_paths;
 		c.watch.allow_empty = c.allow_empty;
+		c.watch.health_addr = c.health_addr;
+		c.watch.metrics_addr = c.metrics_addr;
 		return cmd_watch(&c.watch);
 	}
 	m = svcnft_model_new();

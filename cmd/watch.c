@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "httpd.h"
 #include "monitor.h"
 #include "util.h"
 #include "watch.h"
@@ -415,11 +416,13 @@ enum svcnft_status cmd_watch(const struct watch_opts *o)
 		return SVCNFT_EUSAGE;
 	wf_log("watching %d path%s (debounce %u ms, interval %u s)", o->n_paths,
 	       o->n_paths == 1 ? "" : "s", o->debounce_ms, o->interval_s);
+	httpd_start(o->health_addr, o->metrics_addr);
 	apply_conntrack_reconcile();
 	w.wf = wf_new(o);
 	w.full = true;
 	sync_inputs(&w, "start");
 	sig = loop(&w);
+	httpd_stop();
 	if (sig > 0)
 		wf_log("%s: exiting; the rules stay in place", strsignal(sig));
 	else

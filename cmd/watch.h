@@ -11,6 +11,8 @@ struct watch_opts {
 	unsigned int debounce_ms;	/* default 200 */
 	unsigned int interval_s;	/* drift check; 0 = never */
 	bool allow_empty;		/* an input without Services is meant */
+	const char *health_addr;	/* httpd_start's; NULL: off */
+	const char *metrics_addr;
 };
 
 /* Runs until SIGTERM or SIGINT (then 0), or a setup error (>= 2). */

@@ -11,6 +11,8 @@
 
 #include "apply.h"
 #include "engine.h"
+#include "health.h"
+#include "httpd.h"
 #include "hmap.h"
 #include "util.h"
 #include "watch.h"
@@ -210,12 +212,13 @@ bool wf_reload(struct wfiles *w, const char *why)
 	double t[3];
 	clock_t c0, c1;
 
+	t[0] = now_ms();
 	note_files(w->o, &files);
 	if (!(m = load_all(w->o))) {
 		files_free(&files);
+		httpd_applied(false, (now_ms() - t[0]) / 1e3, NULL, NULL);
 		return false;
 	}
-	t[0] = now_ms();
 	c0 = clock();
 	e = engine_of(w->o, m);
 	svcnft_model_free(m);
@@ -230,6 +233,7 @@ bool wf_reload(struct wfiles *w, const char *why)
 	st = cmd_apply(view, w->o->cfg, false);
 	diff_log_setup(false, NULL);
 	t[2] = now_ms();
+	httpd_applied(st == SVCNFT_OK, (t[2] - t[0]) / 1e3, view, w->o->cfg);
 	if (st != SVCNFT_OK)
 		wf_log("%s: apply failed or refused; the rules in place stay", why);
 	/* a snapshot the removal guard refused never becomes the state;
@@ -357,15 +361,31 @@ static enum svcnft_status apply_view(struct wfiles *w, const char *why)
 	return st;
 }
 
+/* Tell the HTTP side how a sync went (and, if it went, what the engine
+ * holds now: counts and health checks, kept per service). */
+static void report(const struct wfiles *w, enum svcnft_status st, double t0)
+{
+	struct svcnft_health h;
+
+	httpd_sync_result(st == SVCNFT_OK, (now_ms() - t0) / 1e3);
+	if (st != SVCNFT_OK)
+		return;
+	engine_health(w->eng, &h);
+	httpd_set_health(&h);
+	health_free(&h);
+}
+
 bool wf_update(struct wfiles *w, const char *why)
 {
 	struct engine_batch *b;
 	enum svcnft_status st;
+	double t0 = now_ms();
 
 	if (!w->eng || w->stale)
 		return false;
 	if (!(b = prepare(w))) {
 		unread(w);
+		report(w, SVCNFT_EINVALID, t0);
 		return true;
 	}
 	if (b->rebuild) {
@@ -387,16 +407,21 @@ bool wf_update(struct wfiles *w, const char *why)
 	}
 	if (st != SVCNFT_OK)
 		wf_log("%s: apply failed or refused; the rules in place stay", why);
+	report(w, st, t0);
 	return true;
 }
 
 void wf_check(struct wfiles *w, const char *why)
 {
+	double t0 = now_ms();
+	enum svcnft_status st;
+
 	if (!w->eng)
 		return;
 	apply_read_kernel(true);
 	apply_conntrack_reconcile();
-	if (apply_view(w, why) != SVCNFT_OK)
+	if ((st = apply_view(w, why)) != SVCNFT_OK)
 		wf_log("%s: apply failed or refused; the rules in place stay", why);
 	apply_read_kernel(false);
+	report(w, st, t0);
 }

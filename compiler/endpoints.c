@@ -188,6 +188,22 @@ size_t model_backends(const struct svcnft_model *m, const struct svc *s,
 	return k;
 }
 
+size_t model_ready_backends(const struct svcnft_model *m, const struct svc *s,
+			    const struct svc_port *p, int family, const char *node,
+			    struct backend **out)
+{
+	size_t n, k = 0;
+	struct cand *v = candidates(m, s, p, family, &n);
+
+	n = on_node(v, n, node);
+	*out = xcalloc(n + 1, sizeof(**out));
+	for (size_t i = 0; i < n; i++)
+		if (v[i].ready)
+			(*out)[k++] = v[i].b;
+	free(v);
+	return k;
+}
+
 static bool has_name(char *const *v, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)

@@ -57,6 +57,9 @@ void obj_free(struct eobj *o)
 		model_source_free(&o->u.src);
 	else
 		model_cidr_free(&o->u.cidr);
+	if (o->health)
+		health_free(o->health);
+	free(o->health);
 	free(o->items);
 	free(o);
 }
@@ -283,6 +286,7 @@ void engine_free(struct engine *e)
 	hmap_free(&e->nodeports);
 	hmap_free(&e->items);
 	hmap_free(&e->sizes);
+	hmap_free(&e->checks);
 	hmap_free(&e->base_sizes);
 	hmap_free(&e->counts);
 	hmap_free(&e->base);
@@ -543,6 +547,10 @@ static void index_svc(struct engine *e, struct eobj *o, bool add)
 		snprintf(a, sizeof(a), "%lld", s->ports[i].node_port.v);
 		owned(&e->nodeports, a, o, add);
 	}
+	if (s->hc_port.v > 0 && !s->hc_port.bad_type) {
+		snprintf(a, sizeof(a), "%lld", s->hc_port.v);
+		owned(&e->nodeports, a, o, add);
+	}
 	e->n_svcs = add ? e->n_svcs + 1 : e->n_svcs - 1;
 }
 
@@ -599,6 +607,61 @@ static void new_contribution(struct engine *e, struct touched *t)
 	}
 }
 
+static void count_health(struct engine *e, const struct svcnft_health *h,
+			 int sign)
+{
+	if (!h)
+		return;
+	e->totals.services += (size_t)sign * h->services;
+	e->totals.service_ports += (size_t)sign * h->service_ports;
+	e->totals.endpoints += (size_t)sign * h->endpoints;
+}
+
+/* Touched service KEY's health replaces its old one. */
+static void new_health(struct engine *e, const char *key, struct touched *t)
+{
+	bool created;
+
+	count_health(e, t->old ? t->old->health : NULL, -1);
+	if (t->old) {
+		if (t->old->health)
+			health_free(t->old->health);
+		free(t->old->health);
+		t->old->health = NULL;
+	}
+	hmap_del(&e->checks, key);
+	if (!t->now)
+		return;
+	t->now->health = xmalloc(sizeof(*t->now->health));
+	*t->now->health = t->health;
+	memset(&t->health, 0, sizeof(t->health));
+	count_health(e, t->now->health, 1);
+	if (t->now->health->n_checks)
+		hmap_put(&e->checks, key, &created)->val = t->now;
+}
+
+void engine_health(const struct engine *e, struct svcnft_health *out)
+{
+	size_t cap = 0;
+
+	*out = e->totals;
+	out->checks = NULL;
+	out->n_checks = 0;
+	for (struct hent *h = hmap_next(&e->checks, NULL); h; h = hmap_next(&e->checks, h)) {
+		const struct svcnft_health *s = ((const struct eobj *)h->val)->health;
+
+		for (size_t i = 0; i < s->n_checks; i++) {
+			struct health_check c = s->checks[i];
+
+			c.ns = xstrdup(c.ns);
+			c.name = xstrdup(c.name);
+			out->checks = grow(out->checks, &cap, out->n_checks, sizeof(*out->checks));
+			out->checks[out->n_checks++] = c;
+		}
+	}
+	health_sort(out);
+}
+
 static void install(struct engine *e, const char *key, struct op *op)
 {
 	struct eobj *old = hmap_get(&e->objs, key);
@@ -621,8 +684,10 @@ void engine_commit(struct engine *e, struct engine_batch *pub)
 	struct batch_priv *b = (struct batch_priv *)pub;
 	const struct changes *c = &pub->changes;
 
-	for (struct hent *h = hmap_next(&b->touched, NULL); h; h = hmap_next(&b->touched, h))
+	for (struct hent *h = hmap_next(&b->touched, NULL); h; h = hmap_next(&b->touched, h)) {
 		new_contribution(e, h->val);
+		new_health(e, h->key, h->val);
+	}
 	for (size_t i = 0; i < c->n_sets; i++)
 		count_add(&e->counts, c->sets[i].name,
 			  (intptr_t)c->sets[i].n_add - (intptr_t)c->sets[i].n_del);

@@ -98,6 +98,10 @@ void engine_view_free(struct svcnft_model *m);
 void engine_elements(const struct engine *e, struct elements *out);
 
 size_t engine_services(const struct engine *e);
+/* What health_build would say of the engine's view, kept per service:
+ * the counts and the health checks (caller frees: health_free). */
+struct svcnft_health;
+void engine_health(const struct engine *e, struct svcnft_health *out);
 /* The live table's sets were just created for the engine's contents
  * (a full apply): their sizes are those elements_from_plan declares for
  * it.  Adding past a size needs a full replace (changes.full). */

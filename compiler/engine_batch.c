@@ -260,6 +260,13 @@ static bool check_svc(const struct batch_priv *b, struct hmap *ips,
 			ok = false;
 		}
 	}
+	if (s->hc_port.v > 0 && !s->hc_port.bad_type) {
+		snprintf(a, sizeof(a), "%lld", s->hc_port.v);
+		if (hmap_get(ports, a) == s || !claim(b, ports, &b->eng->nodeports, a, s)) {
+			validate_node_port_taken(errs, s, SIZE_MAX);
+			ok = false;
+		}
+	}
 	s->invalid = false;	/* the stored version never is */
 	return ok;
 }
@@ -529,6 +536,7 @@ static bool lower_all(struct engine *e, struct batch_priv *b,
 			return false;
 		}
 		t->items = lower_items(e, &one, &t->n_items);
+		health_build(&one, &e->eff, &t->health);
 		svcnft_buf_free(&k);
 		lo = hi;
 	}
@@ -660,6 +668,7 @@ void batch_free(struct engine *e, struct batch_priv *b)
 		struct touched *t = h->val;
 
 		strv_free(t->items, t->n_items);
+		health_free(&t->health);
 		free(t);
 	}
 	hmap_free(&b->touched);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "health.h"
 #include "hmap.h"
 
 enum okind { O_SVC, O_SRC, O_CIDR };
@@ -19,6 +20,7 @@ struct eobj {
 	} u;
 	const char **items;		/* services: their contribution */
 	size_t n_items;
+	struct svcnft_health *health;	/* services: theirs (health_build alone) */
 };
 
 struct ptrv {
@@ -38,6 +40,7 @@ struct touched {
 	char **items;			/* its new contribution */
 	size_t n_items;
 	struct svc *copy;		/* in the batch's view: what was lowered */
+	struct svcnft_health health;	/* of the copy alone */
 };
 
 struct engine {
@@ -56,6 +59,8 @@ struct engine {
 	struct hmap counts;		/* set -> elements (uintptr_t) */
 	struct hmap base;		/* the empty table's items (held once) */
 	size_t n_svcs;
+	struct svcnft_health totals;	/* counts only */
+	struct hmap checks;		/* service key -> struct eobj with health checks */
 	bool committed;
 	struct hmap staged;		/* key -> struct op */
 	size_t dropped;			/* invalid objects not staged */

@@ -72,6 +72,7 @@ struct svc {
 	char *etp_raw, *itp_raw;	/* traffic policies; NULL = Cluster */
 	bool etp_local, itp_local;	/* after validation */
 	char *traffic_dist;		/* spec.trafficDistribution, or NULL */
+	struct ival hc_port;		/* spec.healthCheckNodePort */
 	struct svc_port *ports;
 	size_t n_ports;
 	bool invalid;			/* validation failed: emit nothing */
@@ -164,6 +165,11 @@ struct backend {
 size_t model_backends(const struct svcnft_model *m, const struct svc *s,
 		      const struct svc_port *p, int family, const char *node,
 		      struct backend **out);
+/* Only the ready backends of P of S on NODE (no terminating fallback):
+ * what kube-proxy's load-balancer health check counts. */
+size_t model_ready_backends(const struct svcnft_model *m, const struct svc *s,
+			    const struct svc_port *p, int family, const char *node,
+			    struct backend **out);
 /* Like model_backends without NODE, but as kube-proxy's topology rules
  * choose among them for cluster traffic from this node (T): when every
  * ready endpoint carries node hints and one names T's node, those; else

@@ -305,6 +305,7 @@ static void parse_external(const struct objref *o, json_t *obj, json_t *spec,
 	s->etp_raw = dup_or_null(get_str(o, spec, "spec.", "externalTrafficPolicy"));
 	s->itp_raw = dup_or_null(get_str(o, spec, "spec.", "internalTrafficPolicy"));
 	s->traffic_dist = dup_or_null(get_str(o, spec, "spec.", "trafficDistribution"));
+	s->hc_port = get_int(o, spec, "spec.", "healthCheckNodePort");
 }
 
 static void parse_affinity(const struct objref *o, json_t *spec, struct svc *s)

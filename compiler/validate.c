@@ -506,6 +506,31 @@ static void check_external(struct vctx *v, struct svc *s)
 			 s->etp_local ? "external" : "internal");
 }
 
+/* spec.healthCheckNodePort: only where the API server allocates one
+ * (NeedsHealthCheck); from the node-port range (its allocator's words). */
+static void check_health_port(struct vctx *v, const struct svc *s)
+{
+	const char *path = "spec.healthCheckNodePort";
+	long long np = s->hc_port.v;
+	unsigned int lo = v->cfg->node_port_min, hi = v->cfg->node_port_max;
+
+	if (!s->hc_port.set || s->hc_port.bad_type || np == 0)
+		return;
+	if (s->type != SVC_LOAD_BALANCER || !s->etp_local) {
+		obj_invalid(&v->o, "%s: Invalid value: %lld: may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'",
+			    path, np);
+		return;
+	}
+	check_port_range(v, path, &s->hc_port, 1);
+	if (!lo && !hi) {
+		lo = 30000;
+		hi = 32767;
+	}
+	if (np >= 1 && np <= 65535 && (np < lo || np > hi))
+		obj_invalid(&v->o, "%s: Invalid value: %lld: failed to allocate requested HealthCheck NodePort %lld: provided port is not in the valid range. The range of valid ports is %u-%u",
+			    path, np, np, lo, hi);
+}
+
 /* The API server drops one trailing dot before the subdomain check. */
 static const char *check_external_name(const char *name)
 {
@@ -549,6 +574,7 @@ static void validate_service(struct vctx *v, struct svc *s)
 	check_traffic_dist(v, s);
 	if (s->type != SVC_EXTERNAL_NAME)
 		check_external(v, s);
+	check_health_port(v, s);
 	s->invalid = failed(v);
 	if (!s->invalid && !s->headless && s->type != SVC_EXTERNAL_NAME && !s->n_vip)
 		obj_warn(&v->o, "no cluster IP yet (spec.clusterIP is empty until the API server allocates one), skipped");
@@ -846,7 +872,7 @@ void validate_vip_taken(struct svcnft_errors *errs, struct svc *s,
 struct np_ref {
 	long long port;
 	struct svc *svc;
-	size_t idx;
+	size_t idx;			/* in ports[], or SIZE_MAX: healthCheckNodePort */
 };
 
 static int np_ref_cmp(const void *a, const void *b)
@@ -855,30 +881,46 @@ static int np_ref_cmp(const void *a, const void *b)
 
 	if (x->port != y->port)
 		return x->port < y->port ? -1 : 1;
-	return x->svc->seq < y->svc->seq ? -1 : x->svc->seq > y->svc->seq;
+	if (x->svc->seq != y->svc->seq)
+		return x->svc->seq < y->svc->seq ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static void np_collect(struct np_ref **r, size_t *n, size_t *cap, struct svc *s)
+{
+	if (s->invalid)
+		return;
+	for (size_t j = 0; j < s->n_ports; j++) {
+		const struct svc_port *p = &s->ports[j];
+
+		if (p->node_port.v <= 0 || (s->type != SVC_NODE_PORT &&
+					    s->type != SVC_LOAD_BALANCER))
+			continue;
+		*r = grow(*r, cap, *n, sizeof(**r));
+		(*r)[(*n)++] = (struct np_ref){ p->node_port.v, s, j };
+	}
+	if (s->hc_port.v > 0) {		/* valid: only where it is needed */
+		*r = grow(*r, cap, *n, sizeof(**r));
+		(*r)[(*n)++] = (struct np_ref){ s->hc_port.v, s, SIZE_MAX };
+	}
 }
 
 /* A node port number belongs to one service, whatever the protocol (the
- * API server's allocator); one service may use it for TCP and UDP. */
+ * API server's allocator); one service may use it for TCP and UDP.  A
+ * health check node port comes from the same allocator, after the
+ * service's own node ports. */
 static void check_node_ports_unique(struct vctx *v, struct svcnft_model *m)
 {
 	struct np_ref *r = NULL;
 	size_t n = 0, cap = 0;
 
 	for (size_t i = 0; i < m->n_svcs; i++)
-		for (size_t j = 0; !m->svcs[i].invalid && j < m->svcs[i].n_ports; j++) {
-			const struct svc_port *p = &m->svcs[i].ports[j];
-
-			if (p->node_port.v <= 0 || (m->svcs[i].type != SVC_NODE_PORT &&
-						    m->svcs[i].type != SVC_LOAD_BALANCER))
-				continue;
-			r = grow(r, &cap, n, sizeof(*r));
-			r[n++] = (struct np_ref){ p->node_port.v, &m->svcs[i], j };
-		}
+		np_collect(&r, &n, &cap, &m->svcs[i]);
 	if (n)
 		qsort(r, n, sizeof(*r), np_ref_cmp);
 	for (size_t i = 1; i < n; i++) {
-		if (r[i].port != r[i - 1].port || r[i].svc == r[i - 1].svc)
+		if (r[i].port != r[i - 1].port ||
+		    (r[i].svc == r[i - 1].svc && r[i].idx != SIZE_MAX))
 			continue;
 		validate_node_port_taken(v->o.errs, r[i].svc, r[i].idx);
 	}
@@ -890,8 +932,12 @@ void validate_node_port_taken(struct svcnft_errors *errs, struct svc *s,
 {
 	struct objref o = { errs, s->file, "Service", s->ns, false, s->name };
 
-	obj_invalid(&o, "spec.ports[%zu].nodePort: Invalid value: %lld: provided port is already allocated",
-		    idx, s->ports[idx].node_port.v);
+	if (idx == SIZE_MAX)
+		obj_invalid(&o, "spec.healthCheckNodePort: Invalid value: %lld: failed to allocate requested HealthCheck NodePort %lld: provided port is already allocated",
+			    s->hc_port.v, s->hc_port.v);
+	else
+		obj_invalid(&o, "spec.ports[%zu].nodePort: Invalid value: %lld: provided port is already allocated",
+			    idx, s->ports[idx].node_port.v);
 	s->invalid = true;
 }
 

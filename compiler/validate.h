@@ -10,7 +10,8 @@
 /* IP, a cluster IP of S, is already another service's. */
 void validate_vip_taken(struct svcnft_errors *errs, struct svc *s,
 			const struct ipaddr *ip);
-/* The node port of S's port IDX is already another service's. */
+/* The node port of S's port IDX (SIZE_MAX: its healthCheckNodePort) is
+ * already another service's. */
 void validate_node_port_taken(struct svcnft_errors *errs, struct svc *s,
 			      size_t idx);
 /* External address EXT of S, port SP, is OWNER's (a warning): ignored. */

@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 builddir=${1:-build-test}
 
 deps="gcc meson ninja-build pkg-config libnftables-dev libmnl-dev
-libjansson-dev libyaml-dev libcmocka-dev nftables iproute2 socat ncat python3 time
-bind9-utils bind9-dnsutils nsd valgrind clang libclang-rt-14-dev"
+libjansson-dev libyaml-dev libmicrohttpd-dev libcmocka-dev nftables iproute2 socat ncat
+python3 python3-yaml curl time bind9-utils bind9-dnsutils nsd valgrind clang libclang-rt-14-dev"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	missing=
 	for p in $deps; do

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "engine.h"
+#include "health.h"
 #include "helpers.h"
 #include "plan.h"
 #include "util.h"
@@ -80,8 +81,11 @@ static void service(struct sim *s, struct svcnft_buf *b, unsigned int k)
 		   "NodePort", "LoadBalancer" }[type]);
 	if (rnd(s, 3) == 0)
 		buf_printf(b, "\"externalIPs\":[\"192.0.2.%u\"],", 1 + rnd(s, 4));
-	if (np && rnd(s, 3) == 0)
+	if (np && rnd(s, 3) == 0) {
 		buf_puts(b, "\"externalTrafficPolicy\":\"Local\",");
+		if (type == 3 && rnd(s, 2))
+			buf_printf(b, "\"healthCheckNodePort\":%u,", 31000 + k + (rnd(s, 40) ? 0 : 1));
+	}
 	if (rnd(s, 5) == 0)
 		buf_puts(b, "\"internalTrafficPolicy\":\"Local\",");
 	if (rnd(s, 4) == 0)
@@ -177,7 +181,7 @@ static void strv_free(char **v, size_t n)
 }
 
 /* The whole snapshot: valid? and its lowered table. */
-static bool snapshot(struct sim *s, struct elements *els)
+static bool snapshot(struct sim *s, struct elements *els, struct svcnft_health *h)
 {
 	struct svcnft_model *m = svcnft_model_new();
 	struct svcnft_errors errs = {0};
@@ -194,6 +198,7 @@ static bool snapshot(struct sim *s, struct elements *els)
 		svcnft_errors_print(&errs, stderr);
 	plan_build(&p, m, &s->cfg);
 	elements_from_plan(els, &p);
+	health_build(m, &s->cfg, h);
 	plan_free(&p);
 	svcnft_errors_free(&errs);
 	svcnft_model_free(m);
@@ -294,6 +299,7 @@ static char **apply_changes(char **prev, size_t n_prev, const struct changes *c,
 static void step(struct sim *s, struct engine *e, int i, size_t *refused)
 {
 	struct elements want, before, after;
+	struct svcnft_health hw, he;
 	char **w, **pre, **post, **sent;
 	size_t nw, npre, npost, nsent;
 	unsigned int n = 1 + rnd(s, 3);
@@ -302,7 +308,7 @@ static void step(struct sim *s, struct engine *e, int i, size_t *refused)
 
 	for (unsigned int k = 0; k < n; k++)
 		rewrite(s, rnd(s, N_FILES));
-	valid = snapshot(s, &want);
+	valid = snapshot(s, &want, &hw);
 	engine_elements(e, &before);
 	pre = items(&before, &npre);
 	b = batch(s, e);
@@ -320,6 +326,17 @@ static void step(struct sim *s, struct engine *e, int i, size_t *refused)
 		w = items(&want, &nw);
 		same(post, npost, w, nw, s->seed0, i, "engine and whole snapshot");
 		same(sent, nsent, w, nw, s->seed0, i, "changes sent and whole snapshot");
+		engine_health(e, &he);
+		assert_int_equal(he.services, hw.services);
+		assert_int_equal(he.service_ports, hw.service_ports);
+		assert_int_equal(he.endpoints, hw.endpoints);
+		assert_int_equal(he.n_checks, hw.n_checks);
+		for (size_t k = 0; k < he.n_checks; k++) {
+			assert_int_equal(he.checks[k].port, hw.checks[k].port);
+			assert_int_equal(he.checks[k].local_endpoints, hw.checks[k].local_endpoints);
+			assert_string_equal(he.checks[k].name, hw.checks[k].name);
+		}
+		health_free(&he);
 		strv_free(w, nw);
 		strv_free(sent, nsent);
 	}
@@ -330,6 +347,7 @@ static void step(struct sim *s, struct engine *e, int i, size_t *refused)
 	}
 	strv_free(pre, npre);
 	strv_free(post, npost);
+	health_free(&hw);
 	elements_free(&want);
 	elements_free(&before);
 	elements_free(&after);

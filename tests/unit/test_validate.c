@@ -10,18 +10,24 @@
 #define PORT80 "\"ports\":[{\"port\":80}]"
 
 /* Validate JSON; the error records must be exactly WANT (joined by \n). */
-static void expect_errors(const char *json, const char *want)
+static void expect_errors_on(const char *node, const char *json, const char *want)
 {
 	struct fixture fx;
 	char *got;
 
 	fx_init(&fx);
+	fx.cfg.node_name = node;
 	fx_check(&fx, json);
 	got = fx_errtext(&fx);
 	assert_string_equal(got, want);
 	assert_int_equal(svcnft_errors_status(&fx.errs), *want ? SVCNFT_EINVALID : SVCNFT_OK);
 	free(got);
 	fx_free(&fx);
+}
+
+static void expect_errors(const char *json, const char *want)
+{
+	expect_errors_on(NULL, json, want);
 }
 
 #define PFX "t.json: Service \"default/"
@@ -194,6 +200,46 @@ static void test_hostile_values_escaped(void **state)
 	fx_free(&fx);
 }
 
+#define LB_LOCAL(name, extra) SVC(name, "\"clusterIP\":\"10.0.0.1\",\"type\":\"LoadBalancer\"," \
+	"\"externalTrafficPolicy\":\"Local\",\"ports\":[{\"port\":80,\"nodePort\":30080}]" extra)
+
+/* spec.healthCheckNodePort: where it may be set, its range, and one
+ * allocator with the node ports (the later service loses). */
+static void test_health_check_port(void **state)
+{
+	(void)state;
+	expect_errors_on("n1", LB_LOCAL("a", ",\"healthCheckNodePort\":30100"), "");
+	expect_errors_on("n1", LB_LOCAL("a", ""), "");	/* the API server allocates one */
+	expect_errors_on("n1", SVC("a", "\"clusterIP\":\"10.0.0.1\",\"type\":\"NodePort\",\"externalTrafficPolicy\":\"Local\","
+			  "\"ports\":[{\"port\":80}],\"healthCheckNodePort\":30100"),
+		      PFX "a\" is invalid: spec.healthCheckNodePort: Invalid value: 30100: may only be set when "
+		      "`type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'\n");
+	expect_errors_on("n1", SVC("a", "\"clusterIP\":\"10.0.0.1\",\"type\":\"LoadBalancer\","
+			  "\"ports\":[{\"port\":80}],\"healthCheckNodePort\":30100"),
+		      PFX "a\" is invalid: spec.healthCheckNodePort: Invalid value: 30100: may only be set when "
+		      "`type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'\n");
+	expect_errors_on("n1", LB_LOCAL("a", ",\"healthCheckNodePort\":70000"),
+		      PFX "a\" is invalid: spec.healthCheckNodePort: Invalid value: 70000: must be between 1 and 65535, inclusive\n");
+	expect_errors_on("n1", LB_LOCAL("a", ",\"healthCheckNodePort\":10256"),
+		      PFX "a\" is invalid: spec.healthCheckNodePort: Invalid value: 10256: failed to allocate requested "
+		      "HealthCheck NodePort 10256: provided port is not in the valid range. The range of valid ports is 30000-32767\n");
+	expect_errors_on("n1", LB_LOCAL("a", ",\"healthCheckNodePort\":\"x\""),
+		      PFX "a\" is invalid: spec.healthCheckNodePort: Invalid value: must be an integer\n");
+	/* its own node port, another health check, another node port */
+	expect_errors_on("n1", LB_LOCAL("a", ",\"healthCheckNodePort\":30080"),
+		      PFX "a\" is invalid: spec.healthCheckNodePort: Invalid value: 30080: failed to allocate requested "
+		      "HealthCheck NodePort 30080: provided port is already allocated\n");
+	expect_errors_on("n1", SVC("a", "\"clusterIP\":\"10.0.0.1\",\"type\":\"LoadBalancer\",\"externalTrafficPolicy\":\"Local\","
+			  "\"ports\":[{\"port\":80,\"nodePort\":30080}],\"healthCheckNodePort\":30100")
+		      SVC("b", "\"clusterIP\":\"10.0.0.2\",\"type\":\"LoadBalancer\",\"externalTrafficPolicy\":\"Local\","
+			  "\"ports\":[{\"port\":80,\"nodePort\":30081}],\"healthCheckNodePort\":30100")
+		      SVC("c", "\"clusterIP\":\"10.0.0.3\",\"type\":\"NodePort\","
+			  "\"ports\":[{\"port\":80,\"nodePort\":30100}]"),
+		      PFX "b\" is invalid: spec.healthCheckNodePort: Invalid value: 30100: failed to allocate requested "
+		      "HealthCheck NodePort 30100: provided port is already allocated\n"
+		      PFX "c\" is invalid: spec.ports[0].nodePort: Invalid value: 30100: provided port is already allocated\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_every_error_reported),
 		cmocka_unit_test(test_duplicate_service),
 		cmocka_unit_test(test_hostile_values_escaped),
+		cmocka_unit_test(test_health_check_port),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
