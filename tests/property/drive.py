@@ -37,7 +37,7 @@ import time
 RESULT = re.compile(r"applied table inet|updated table inet|is up to date; no transaction sent|"
                     r"invalid snapshot|apply failed or refused|refusing to shrink")
 INVALID = "invalid snapshot"
-WAIT_S = 60
+WAIT_S = 20
 HERE = os.path.dirname(os.path.abspath(__file__))
 SORTED = os.path.join(HERE, "..", "lib", "nft-sorted.sh")
 
@@ -188,9 +188,9 @@ class Run:
         said_valid = INVALID not in line
         if said_valid != rec["expect"]:
             rc, err = self.compile_valid()
-            raise Failure(i, "watch says the snapshot is %s, the generator meant %s; svcnft compile exits %d%s\n%s" % (
+            raise Failure(i, "watch says the snapshot is %s, the generator meant %s; svcnft compile exits %d (it agrees with %s)\n%s" % (
                 "valid" if said_valid else "invalid", "valid" if rec["expect"] else "invalid", rc,
-                " (the generator is wrong)" if (rc == 0) == said_valid else " (watch is wrong)", err))
+                "watch" if (rc == 0) == said_valid else "the generator", err))
         if "apply failed" in line or "refusing" in line:
             raise Failure(i, "watch did not apply a valid snapshot: " + line)
         if rec["expect"]:
@@ -210,7 +210,9 @@ class Run:
         w = Watch(cmd, self.env_a, self.log)
         last_ok, since, before = 0, 0, None
         try:
-            w.result(0)
+            line = w.result(0)
+            if "applied table" not in line:
+                raise Failure(0, "watch did not apply the starting cluster: " + line)
             for rec in steps[1:]:
                 i = rec["step"]
                 before = self.step(w, rec, before)

@@ -127,7 +127,7 @@ class Cluster:
         if self.r.random() < 0.1:
             svc["itp"] = "Local"
         if self.r.random() < 0.2:
-            svc["affinity"] = self.r.choice([0, 10, 300, 10800])
+            svc["affinity"] = self.r.choice([0, 300])
         if self.r.random() < 0.15:
             svc["dist"] = "PreferClose"
         svc["file"] = "svc-%s-%s.json" % (ns, name)
@@ -215,7 +215,7 @@ class Cluster:
         family = self.r.choice(fams)
         sl = {"ns": svc["ns"], "name": "%s-%d" % (svc["name"], self.new_id()),
               "svc": svc["name"], "family": family,
-              "endpoints": [self.endpoint(family) for _ in range(self.r.randint(0, 4))],
+              "endpoints": [self.endpoint(family) for _ in range(self.r.randint(0, 3))],
               "ports": [{"name": p["name"], "protocol": p["protocol"],
                          "port": p["targetPort"] if isinstance(p["targetPort"], int)
                          else self.r.randint(1024, 65535)} for p in svc["ports"]]}
@@ -243,7 +243,7 @@ class Cluster:
             c["terminating"] = not c["ready"] and self.r.random() < 0.7
         elif eps and k < 0.5:
             self.r.choice(eps)["addresses"] = [self.pod_ip(sl["family"])]
-        elif k < 0.7 and len(eps) < 6:
+        elif k < 0.7 and len(eps) < 4:
             eps.append(self.endpoint(sl["family"]))
         elif eps and k < 0.85:
             eps.pop(self.r.randrange(len(eps)))
@@ -387,7 +387,7 @@ class Gen:
         if not svc:
             return None
         if svc["affinity"] is None or self.r.random() < 0.5:
-            svc["affinity"] = self.r.choice([None, 0, 10, 60, 300, 10800])
+            svc["affinity"] = self.r.choice([None, 0, 300, 10800])
         else:
             svc["affinity"] = None
         return [self.c.write("svc", svc)], "affinity of %s/%s changed" % (svc["ns"], svc["name"])
