@@ -37,7 +37,7 @@ import time
 RESULT = re.compile(r"applied table inet|updated table inet|is up to date; no transaction sent|"
                     r"invalid snapshot|apply failed or refused|refusing to shrink")
 INVALID = "invalid snapshot"
-WAIT_S = 20
+WAIT_S = 60
 HERE = os.path.dirname(os.path.abspath(__file__))
 SORTED = os.path.join(HERE, "..", "lib", "nft-sorted.sh")
 
