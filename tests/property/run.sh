@@ -8,12 +8,13 @@
 #        run.sh SVCNFT --replay FILE      a recorded one (saved on failure)
 # SEED defaults to $PROPERTY_SEED, else today's date (printed either way);
 # STEPS to 1000.  PROPERTY_EVERY=N compares with a full apply every N valid
-# steps (default 100).  Root only (network namespaces); else skipped.
+# steps (default 100); PROPERTY_COMPILE=1 has gen.py compile every step's
+# directory and stop where svcnft and the generator disagree.  Root only (network namespaces); else skipped.
 set -eu
 SVCNFT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 shift
 HERE=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../lib/netns.sh
+# shellcheck source=tests/lib/netns.sh
 . "$HERE/../lib/netns.sh"
 on_cleanup() { ip netns del "$ns-full" 2> /dev/null || true; }
 
@@ -29,7 +30,8 @@ ip netns add "$ns-full"
 if [ -z "${steps:-}" ]; then
 	echo "seed $seed, $n steps (PROPERTY_SEED=$seed to repeat)"
 	steps=$tmp/steps.jsonl
-	python3 "$HERE/gen.py" "$seed" "$n" "$steps"
+	# PROPERTY_COMPILE=1: gen.py also compiles every step (slow)
+	python3 "$HERE/gen.py" ${PROPERTY_COMPILE:+--svcnft "$SVCNFT"} "$seed" "$n" "$steps"
 else
 	echo "replaying $steps"
 fi
