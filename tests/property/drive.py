@@ -8,6 +8,8 @@ WORKDIR/in, starts `svcnft watch --debounce 0 --max-removal 100` there and,
 step by step: stops watch (SIGSTOP), changes the files, lets it go
 (SIGCONT; so a batch is read as one), and waits for its log line that ends
 a reload (the RESULT pattern).  Then:
+  - the line names a file of this step, if it names one (else the log
+    and the steps are out of step);
   - watch must call the snapshot invalid exactly when the step meant it
     (gen.py's "expect"; on disagreement `svcnft compile` says who is right);
   - after an invalid step, `nft list table` must be byte-identical to what
@@ -185,6 +187,10 @@ class Run:
         self.lat.append(time.monotonic() - t0)
         self.n_ops += len(rec["ops"])
         self.n_batches += len(rec["ops"]) > 1
+        named = re.search(re.escape(self.dir) + r"/([^ ]+) ", line)
+        files = {o.get(k) for o in rec["ops"] for k in ("name", "from", "to")}
+        if named and named.group(1) not in files:	# a line left from an earlier step
+            raise Failure(i, "watch's log is out of step: " + line)
         said_valid = INVALID not in line
         if said_valid != rec["expect"]:
             rc, err = self.compile_valid()

@@ -7,9 +7,10 @@
 # Usage: run.sh SVCNFT [SEED] [STEPS]     a new sequence (gen.py)
 #        run.sh SVCNFT --replay FILE      a recorded one (saved on failure)
 # SEED defaults to $PROPERTY_SEED, else today's date (printed either way);
-# STEPS to 1000.  PROPERTY_EVERY=N compares with a full apply every N valid
-# steps (default 100); PROPERTY_COMPILE=1 has gen.py compile every step's
-# directory and stop where svcnft and the generator disagree.  Root only (network namespaces); else skipped.
+# STEPS to $PROPERTY_STEPS, else 1000.  PROPERTY_EVERY=N compares with a
+# full apply every N valid steps (default 100); PROPERTY_COMPILE=1 has
+# gen.py compile every step's directory and stop where svcnft and the
+# generator disagree.  Root only (network namespaces); else skipped.
 set -eu
 SVCNFT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 shift
@@ -23,7 +24,7 @@ if [ "${1:-}" = --replay ]; then
 	steps=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 else
 	seed=${1:-${PROPERTY_SEED:-$(date -u +%Y%m%d)}}
-	n=${2:-1000}
+	n=${2:-${PROPERTY_STEPS:-1000}}
 fi
 netns_setup svp
 ip netns add "$ns-full"
