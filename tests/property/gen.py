@@ -439,66 +439,85 @@ class Gen:
         return fix
 
     def op_invalid(self):
-        kinds = ["dup-ip", "outside", "nodeport", "port-name", "endpoint-ip", "twice"]
-        kind = self.r.choice(kinds)
+        """Make one object invalid; the fix is kept in self.c.broken and the
+        objects involved are left alone until it is made."""
+        kind = self.r.choice(list(self.BAD))
         svc = self.pick_svc(lambda s: s["ip4"] is not None)
         if not svc:
             return None
-        key = ("svc", (svc["ns"], svc["name"]))
-        if kind == "dup-ip":
-            other = self.pick_svc(lambda s: s is not svc and s["ip4"] is not None)
-            if not other:
-                return None
-            fix = self.restore(svc, "ip4", svc["ip4"])
-            svc["ip4"] = other["ip4"]
-            locks = {key, ("svc", (other["ns"], other["name"]))}
-            what = "%s/%s takes the cluster IP of %s/%s" % (svc["ns"], svc["name"], other["ns"], other["name"])
-        elif kind == "outside":
-            fix = self.restore(svc, "ip4", svc["ip4"])
-            svc["ip4"] = "10.%d.0.%d" % (self.r.choice([95, 112, 200]), self.r.randint(1, 254))
-            locks = {key}
-            what = "%s/%s gets a cluster IP outside the service CIDR" % (svc["ns"], svc["name"])
-        elif kind == "nodeport":
-            pick = self.pick_svc(lambda s: s is not svc and any("nodePort" in p for p in s["ports"]))
-            mine = [p for p in svc["ports"] if "nodePort" in p]
-            if not pick or not mine:
-                return None
-            p = mine[0]
-            fix = self.restore_port(svc, p, "nodePort", p["nodePort"])
-            p["nodePort"] = next(q["nodePort"] for q in pick["ports"] if "nodePort" in q)
-            locks = {key, ("svc", (pick["ns"], pick["name"]))}
-            what = "%s/%s takes a node port of %s/%s" % (svc["ns"], svc["name"], pick["ns"], pick["name"])
-        elif kind == "port-name":
-            p = svc["ports"][0]
-            fix = self.restore_port(svc, p, "name", p["name"])
-            p["name"] = self.r.choice(["Bad_Name", "-x", "a" * 64, "x..y"])
-            locks = {key}
-            what = "%s/%s gets a bad port name" % (svc["ns"], svc["name"])
-        elif kind == "endpoint-ip":
-            sl = self.pick_slice()
-            if not sl or not sl["endpoints"]:
-                return None
-            ep = sl["endpoints"][0]
-            old = ep["addresses"]
-
-            def fix():
-                ep["addresses"] = old
-                return [self.c.write("slice", sl)]
-            ep["addresses"] = ["127.0.0.1" if sl["family"] == "IPv4" else "::1"]
-            self.c.broken.append((kind, {("slice", (sl["ns"], sl["name"]))}, fix))
-            return [self.c.write("slice", sl)], "invalid: slice %s/%s gets a loopback endpoint" % (sl["ns"], sl["name"])
-        else:	# the Service once more in another file
-            twin = dict(svc, file="twin-%d.json" % self.c.new_id())
-            self.c.files[twin["file"]] = ("dup", None)
-
-            def fix():
-                del self.c.files[twin["file"]]
-                return [{"op": "delete", "name": twin["file"]}]
-            self.c.broken.append((kind, {key}, fix))
-            return [self.c.write("svc", twin)], "invalid: %s/%s defined twice" % (svc["ns"], svc["name"])
-        # claims keep the old value: reserved for the fix
+        got = self.BAD[kind](self, svc)
+        if not got:
+            return None
+        ops, what, locks, fix = got
+        # a changed Service keeps its old claims: reserved for the fix
         self.c.broken.append((kind, locks, fix))
-        return [self.c.write("svc", svc)], "invalid: " + what
+        return ops, "invalid: " + what
+
+    @staticmethod
+    def name(o):
+        return "%s/%s" % (o["ns"], o["name"])
+
+    def lock(self, *svcs):
+        return {("svc", (s["ns"], s["name"])) for s in svcs}
+
+    def bad_dup_ip(self, svc):
+        other = self.pick_svc(lambda s: s is not svc and s["ip4"] is not None)
+        if not other:
+            return None
+        fix = self.restore(svc, "ip4", svc["ip4"])
+        svc["ip4"] = other["ip4"]
+        return ([self.c.write("svc", svc)], "%s takes the cluster IP of %s" % (
+            self.name(svc), self.name(other)), self.lock(svc, other), fix)
+
+    def bad_outside(self, svc):
+        fix = self.restore(svc, "ip4", svc["ip4"])
+        svc["ip4"] = "10.%d.0.%d" % (self.r.choice([95, 112, 200]), self.r.randint(1, 254))
+        return ([self.c.write("svc", svc)], "%s gets a cluster IP outside the service CIDR" %
+                self.name(svc), self.lock(svc), fix)
+
+    def bad_nodeport(self, svc):
+        pick = self.pick_svc(lambda s: s is not svc and any("nodePort" in p for p in s["ports"]))
+        mine = [p for p in svc["ports"] if "nodePort" in p]
+        if not pick or not mine:
+            return None
+        p = mine[0]
+        fix = self.restore_port(svc, p, "nodePort", p["nodePort"])
+        p["nodePort"] = next(q["nodePort"] for q in pick["ports"] if "nodePort" in q)
+        return ([self.c.write("svc", svc)], "%s takes a node port of %s" % (
+            self.name(svc), self.name(pick)), self.lock(svc, pick), fix)
+
+    def bad_port_name(self, svc):
+        p = svc["ports"][0]
+        fix = self.restore_port(svc, p, "name", p["name"])
+        p["name"] = self.r.choice(["Bad_Name", "-x", "a" * 64, "x..y"])
+        return [self.c.write("svc", svc)], "%s gets a bad port name" % self.name(svc), self.lock(svc), fix
+
+    def bad_endpoint_ip(self, svc):
+        sl = self.pick_slice()
+        if not sl or not sl["endpoints"]:
+            return None
+        ep = sl["endpoints"][0]
+        old = ep["addresses"]
+
+        def fix():
+            ep["addresses"] = old
+            return [self.c.write("slice", sl)]
+        ep["addresses"] = ["127.0.0.1" if sl["family"] == "IPv4" else "::1"]
+        return ([self.c.write("slice", sl)], "slice %s gets a loopback endpoint" % self.name(sl),
+                {("slice", (sl["ns"], sl["name"]))}, fix)
+
+    def bad_twice(self, svc):
+        """The Service once more in another file."""
+        twin = dict(svc, file="twin-%d.json" % self.c.new_id())
+        self.c.files[twin["file"]] = ("dup", None)
+
+        def fix():
+            del self.c.files[twin["file"]]
+            return [{"op": "delete", "name": twin["file"]}]
+        return [self.c.write("svc", twin)], "%s defined twice" % self.name(svc), self.lock(svc), fix
+
+    BAD = {"dup-ip": bad_dup_ip, "outside": bad_outside, "nodeport": bad_nodeport,
+           "port-name": bad_port_name, "endpoint-ip": bad_endpoint_ip, "twice": bad_twice}
 
     def restore_port(self, svc, p, field, value):
         def fix():
