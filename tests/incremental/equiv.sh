@@ -11,6 +11,7 @@
 set -eu
 SVCNFT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 DATA=$2
+LIB=$(cd "$(dirname "$0")/../lib" && pwd)
 [ "$(id -u)" = 0 ] || { echo "SKIPPED: needs root (network namespaces)"; exit 77; }
 PFX=svi$$
 T=$(mktemp -d)
@@ -30,42 +31,9 @@ dir() { case $1 in /*) echo "$1" ;; *) echo "$DATA/$1" ;; esac; }
 # args of case C (service and cluster CIDRs)
 args() { cat "$(dir "$1")/args" 2>/dev/null || true; }
 inputs() { ls "$(dir "$1")"/*.json 2>/dev/null | grep -v '/dns.json$' || true; }
-# the table with what changes by itself (handles) left out and the
-# elements of every set sorted: nft lists the elements of a concatenation
-# with an interval (firewall-allow) in insertion order
+# the table in an order that does not depend on history (tests/lib/nft-sorted.sh)
 list() {
-	ip netns exec "$1" nft list table inet svcnft | sed 's/ # handle [0-9]*//' | awk '
-	function flush(  n, i, a) {
-		sub(/}[ \t]*$/, "", buf)
-		n = split(buf, a, ",")
-		fflush()
-		for (i = 1; i <= n; i++) {
-			gsub(/^[ \t]+|[ \t]+$/, "", a[i])
-			if (a[i] != "")
-				print "\t\t\t" a[i] | "sort"
-		}
-		close("sort")
-		print "\t\t}"
-		inel = 0
-	}
-	inel { buf = buf "," $0; if ($0 ~ /}[ \t]*$/) flush(); next }
-	/elements = [{]/ {
-		buf = $0
-		sub(/.*elements = [{]/, "", buf)
-		print "\t\telements = {"
-		inel = 1
-		if (buf ~ /}[ \t]*$/) flush()
-		next
-	}
-	{ print }' | awk '
-	# chains and maps an incremental apply adds come last in the kernel:
-	# order the blocks of the table by their first line (one line each
-	# through sort, parts joined by \001)
-	cur == "" && /^\t(chain|set|map) / { cur = $0; next }
-	cur != "" { cur = cur "\001" $0; if ($0 == "\t}") { print "1 " cur; cur = "" }; next }
-	/^}$/ { print "2 " $0; next }
-	NF { printf "0 %06d%s\n", NR, $0 }' | sort -s -k1,1 -k2 | cut -c3- |
-		sed 's/^[0-9]\{6\}//' | tr '\001' '\n'
+	ip netns exec "$1" nft list table inet svcnft | sh "$LIB/nft-sorted.sh"
 }
 
 
