@@ -678,6 +678,18 @@ static enum svcnft_status send_batch(const struct engine_batch *b,
 	return r == SVCNFT_OK ? SVCNFT_OK : APPLY_FALLBACK;
 }
 
+/* An interval set (a firewall's source ranges) is sent whole, from a
+ * plan of every service: the batch's plan holds only those it touched. */
+static bool interval_changed(const struct changes *c)
+{
+	const char *key, *data;
+
+	for (size_t i = 0; i < c->n_sets; i++)
+		if (!el_form(c->sets[i].name, &key, &data))
+			return true;
+	return false;
+}
+
 enum svcnft_status apply_batch(const struct engine_batch *b,
 			       const struct svcnft_config *cfg, uint32_t *gen)
 {
@@ -685,7 +697,7 @@ enum svcnft_status apply_batch(const struct engine_batch *b,
 	char msg[256];
 	int lock;
 
-	if (b->changes.full || !use_batch())
+	if (b->changes.full || !use_batch() || interval_changed(&b->changes))
 		return APPLY_FALLBACK;
 	if (!limits.force && guard_removal_exceeds(&b->guard, limits.max_removal,
 						   msg, sizeof(msg))) {

@@ -26,8 +26,9 @@ uint32_t apply_generation(void);
  * SVCNFT_OK; SVCNFT_EUSAGE when the removal guard refuses it (a message;
  * nothing sent); SVCNFT_EKERNEL (the lock); or APPLY_FALLBACK when the
  * table must be compared with the kernel (cmd_apply on the engine's view):
- * a set would outgrow its size, the ruleset moved, the kernel refused the
- * batch, or the batch path is unavailable. */
+ * a set would outgrow its size, an interval set (sent whole) changed, the
+ * ruleset moved, the kernel refused the batch, or the batch path is
+ * unavailable. */
 #define APPLY_FALLBACK ((enum svcnft_status)100)
 struct engine_batch;
 enum svcnft_status apply_batch(const struct engine_batch *b,
