@@ -15,6 +15,7 @@ struct entry {
 	char *pending;		/* a newer version not validated yet, or NULL */
 	const char *source;
 	bool marked;
+	bool use;		/* objstore_model: load the new version */
 };
 
 struct objstore {
@@ -252,70 +253,6 @@ char *const *objstore_changed(const struct objstore *st, size_t *n)
 	return st->changed;
 }
 
-/* Load every object: those without a new version first, so a new version
- * that claims what an older object holds is the one found invalid (as the
- * API server would refuse it). */
-static struct svcnft_model *load_all(const struct objstore *st,
-				     struct svcnft_errors *errs)
-{
-	struct svcnft_model *m = svcnft_model_new();
-
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < st->n_b; i++)
-			for (struct entry *e = st->b[i]; e; e = e->next) {
-				const char *t = e->pending ? e->pending : e->good;
-
-				if (t && !e->pending == !pass)
-					svcnft_model_load_buffer(m, e->source, t, strlen(t), errs);
-			}
-	return m;
-}
-
-/* Drop the new version of the object KIND NS/NAME if it has one: true. */
-static bool drop_pending(struct objstore *st, const char *kind, const char *file,
-			 const char *ns, const char *name, struct svcnft_errors *errs)
-{
-	struct svcnft_buf key = {0};
-	struct entry *e;
-	struct objref o = { .errs = errs, .file = file, .kind = kind, .ns = ns,
-			    .name = name };
-
-	buf_printf(&key, "%s/%s/%s", kind, ns ? ns : "default", name ? name : "");
-	e = *slot(st, key.data);
-	svcnft_buf_free(&key);
-	if (!e || !e->pending)
-		return false;
-	free(e->pending);
-	e->pending = NULL;
-	if (e->good)
-		obj_warn(&o, "this version is skipped; the last valid version stays");
-	else
-		obj_warn(&o, "skipped: no valid version of it was seen");
-	return true;
-}
-
-/* Drop the new versions that M found invalid; how many. */
-static size_t drop_invalid(struct objstore *st, const struct svcnft_model *m,
-			   struct svcnft_errors *errs)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < m->n_svcs; i++) {
-		const struct svc *s = &m->svcs[i];
-
-		if (s->invalid || s->parse_failed)
-			n += drop_pending(st, "Service", s->file, s->ns, s->name, errs);
-	}
-	for (size_t i = 0; i < m->n_eps; i++) {
-		const struct ep_source *e = &m->eps[i];
-
-		if (e->invalid || e->parse_failed)
-			n += drop_pending(st, e->kind == EP_SLICE ? "EndpointSlice" : "Endpoints",
-					  e->file, e->ns, e->name, errs);
-	}
-	return n;
-}
-
 /* Append the records of FROM that TO does not hold yet. */
 static void merge_errs(struct svcnft_errors *to, const struct svcnft_errors *from)
 {
@@ -329,24 +266,158 @@ static void merge_errs(struct svcnft_errors *to, const struct svcnft_errors *fro
 	}
 }
 
+/* Load every object, the new version of those that have one and use it:
+ * those without one first (a new version that claims what another object
+ * holds is then the later one). */
+static struct svcnft_model *load_all(const struct objstore *st,
+				     struct svcnft_errors *errs)
+{
+	struct svcnft_model *m = svcnft_model_new();
+
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < st->n_b; i++)
+			for (struct entry *e = st->b[i]; e; e = e->next) {
+				bool new = e->pending && e->use;
+				const char *t = new ? e->pending : e->good;
+
+				if (t && new == (pass == 1))
+					svcnft_model_load_buffer(m, e->source, t, strlen(t), errs);
+			}
+	return m;
+}
+
+/* Load and validate; the records into ERRS (once each). */
+static struct svcnft_model *build(const struct objstore *st,
+				  const struct svcnft_config *cfg,
+				  struct svcnft_errors *errs)
+{
+	struct svcnft_errors round = {0};
+	struct svcnft_model *m = load_all(st, &round);
+
+	svcnft_model_validate(m, cfg, &round);
+	merge_errs(errs, &round);
+	svcnft_errors_free(&round);
+	return m;
+}
+
+static struct entry *find(const struct objstore *st, const char *kind,
+			  const char *ns, const char *name)
+{
+	struct svcnft_buf key = {0};
+	struct entry *e;
+
+	buf_printf(&key, "%s/%s/%s", kind, ns ? ns : "default", name ? name : "");
+	e = *slot(st, key.data);
+	svcnft_buf_free(&key);
+	return e;
+}
+
+/* Drop E's new version, saying which one stays. */
+static void drop_pending(struct entry *e, const struct objref *o)
+{
+	free(e->pending);
+	e->pending = NULL;
+	if (e->good)
+		obj_warn(o, "this version is skipped; the last valid version stays");
+	else
+		obj_warn(o, "skipped: no valid version of it was seen");
+}
+
+/* The invalid objects of M: with DROP, the new versions among them are
+ * dropped (*DROPPED counts them).  Returns how many invalid objects were
+ * not new versions in use. */
+static size_t sweep_invalid(const struct objstore *st, const struct svcnft_model *m,
+			    bool drop, size_t *dropped, struct svcnft_errors *errs)
+{
+	size_t old = 0;
+
+	*dropped = 0;
+	for (size_t i = 0; i < m->n_svcs + m->n_eps; i++) {
+		bool svc = i < m->n_svcs;
+		const struct svc *s = svc ? &m->svcs[i] : NULL;
+		const struct ep_source *p = svc ? NULL : &m->eps[i - m->n_svcs];
+		struct objref o = { .errs = errs, .file = svc ? s->file : p->file,
+				    .kind = svc ? "Service" : p->kind == EP_SLICE ?
+					    "EndpointSlice" : "Endpoints",
+				    .ns = svc ? s->ns : p->ns, .name = svc ? s->name : p->name };
+		struct entry *e;
+
+		if (svc ? !s->invalid && !s->parse_failed : !p->invalid && !p->parse_failed)
+			continue;
+		e = find(st, o.kind, o.ns, o.name);
+		if (!e || !e->pending || !e->use) {
+			old++;
+		} else if (drop) {
+			drop_pending(e, &o);
+			(*dropped)++;
+		}
+	}
+	return old;
+}
+
+/* The slow way, when new versions made an older valid object invalid
+ * (validation blames the first by name, the API server refuses the
+ * later): add the new versions one at a time, each kept only if it makes
+ * nothing invalid. */
+static void one_by_one(struct objstore *st, const struct svcnft_config *cfg,
+		       struct svcnft_errors *errs)
+{
+	struct svcnft_errors quiet = {0};
+	struct svcnft_model *m;
+	size_t base, dropped;
+
+	for (size_t i = 0; i < st->n_b; i++)
+		for (struct entry *e = st->b[i]; e; e = e->next)
+			e->use = false;
+	m = build(st, cfg, &quiet);
+	base = sweep_invalid(st, m, false, &dropped, &quiet);
+	svcnft_model_free(m);
+	svcnft_errors_free(&quiet);
+	for (size_t i = 0; i < st->n_b; i++)
+		for (struct entry *e = st->b[i]; e; e = e->next) {
+			struct svcnft_errors trial = {0};
+			char *k = xstrdup(e->key), *ns = strchr(k, '/') + 1;
+			char *name = strchr(ns, '/') + 1;
+			struct objref o = { .errs = errs, .file = e->source, .kind = k,
+					    .ns = ns, .name = name };
+
+			ns[-1] = name[-1] = '\0';
+			if (!e->pending) {
+				free(k);
+				continue;
+			}
+			e->use = true;
+			m = build(st, cfg, &trial);
+			if (sweep_invalid(st, m, false, &dropped, &trial) > base) {
+				merge_errs(errs, &trial);
+				drop_pending(e, &o);
+			}
+			free(k);
+			svcnft_errors_free(&trial);
+			svcnft_model_free(m);
+		}
+}
+
 struct svcnft_model *objstore_model(struct objstore *st,
 				    const struct svcnft_config *cfg,
 				    struct svcnft_errors *errs)
 {
 	struct svcnft_model *m;
-	size_t dropped;
+	size_t dropped, old;
 
+	for (size_t i = 0; i < st->n_b; i++)
+		for (struct entry *e = st->b[i]; e; e = e->next)
+			e->use = true;
 	do {
-		struct svcnft_errors round = {0};
-
-		m = load_all(st, &round);
-		svcnft_model_validate(m, cfg, &round);
-		merge_errs(errs, &round);
-		svcnft_errors_free(&round);
-		dropped = drop_invalid(st, m, errs);
-		if (dropped)
+		m = build(st, cfg, errs);
+		old = sweep_invalid(st, m, true, &dropped, errs);
+		if (dropped || old)
 			svcnft_model_free(m);
 	} while (dropped);
+	if (old) {
+		one_by_one(st, cfg, errs);
+		m = build(st, cfg, errs);
+	}
 	for (size_t i = 0; i < st->n_b; i++)
 		for (struct entry *e = st->b[i]; e; e = e->next)
 			if (e->pending) {

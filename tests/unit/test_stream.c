@@ -1,6 +1,7 @@
 /* stream.c: watch events split at every byte offset; malformed input and
  * limits.  objstore.c: mark and sweep, per-object fallback to the last
  * valid version. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,6 +200,7 @@ static void test_store_invalid_object(void **state)
 	fx_init(&fx);
 	put(st, STORE_SVC("a", "10.0.0.1"));
 	put(st, STORE_SVC("b", "10.0.0.2"));
+	put(st, STORE_SVC("m", "10.0.0.9"));
 	m = objstore_model(st, &fx.cfg, &errs);
 	assert_int_equal(errs.n, 0);
 	svcnft_model_free(m);
@@ -208,7 +210,21 @@ static void test_store_invalid_object(void **state)
 	put(st, STORE_SVC("b", "10.0.0.3"));
 	put(st, STORE_SVC("c", "nonsense"));
 	put(st, STORE_SVC("d", "10.0.0.2"));
+	/* new ones claim what m holds: they are refused, not m, though
+	 * validation blames the first by name */
+	for (const char *n = "abcz"; *n; n++) {
+		char t[256];
+
+		snprintf(t, sizeof(t), STORE_SVC("%c2", "10.0.0.9"), *n);
+		put(st, t);
+	}
 	m = objstore_model(st, &fx.cfg, &errs);
+	assert_string_equal(vip(m, "m"), "10.0.0.9");
+	assert_null(vip(m, "a2"));
+	assert_null(vip(m, "z2"));
+	fx.errs = errs;
+	fx_assert_err(&fx, "src: warning: Service \"d/a2\": skipped: no valid version of it was seen");
+	fx.errs = (struct svcnft_errors){0};
 	assert_string_equal(vip(m, "a"), "10.0.0.1");
 	assert_string_equal(vip(m, "b"), "10.0.0.3");
 	assert_null(vip(m, "c"));
