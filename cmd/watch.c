@@ -55,9 +55,7 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void logmsg(const char *fmt, ...) PRINTF(1, 2);
-
-static void logmsg(const char *fmt, ...)
+void watch_log(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -99,7 +97,7 @@ static int watch_dir(struct watch *w, const struct wdir *d)
 static int setup_watches(struct watch *w, bool start)
 {
 	if (w->o->n_paths > MAX_WATCH) {
-		logmsg("too many PATHs to watch (at most %d)", MAX_WATCH);
+		watch_log("too many PATHs to watch (at most %d)", MAX_WATCH);
 		return -1;
 	}
 	for (int i = 0; i < w->n_w; i++)
@@ -112,7 +110,7 @@ static int setup_watches(struct watch *w, bool start)
 		describe(d, w->o->paths[i]);
 		if ((d->wd = watch_dir(w, d)) >= 0)
 			continue;
-		logmsg("cannot watch %s: %s%s", d->dir, strerror(errno),
+		watch_log("cannot watch %s: %s%s", d->dir, strerror(errno),
 		       start ? "" : "; trying again");
 		if (start)
 			return -1;
@@ -185,7 +183,7 @@ static void lose(struct watch *w, int wd, uint32_t mask)
 			dir = w->w[i].dir;
 		}
 	if (dir)
-		logmsg("%s was %s; watching it again once it is back", dir,
+		watch_log("%s was %s; watching it again once it is back", dir,
 		       event_kind(mask));
 }
 
@@ -200,7 +198,7 @@ static enum ev_kind rewatch(struct watch *w)
 
 		if (d->wd >= 0 || (d->wd = watch_dir(w, d)) < 0)
 			continue;
-		logmsg("watching %s again", d->dir);
+		watch_log("watching %s again", d->dir);
 		if (!w->n_events++)
 			snprintf(w->why, sizeof(w->why), "%s is back", d->dir);
 		printable(w->why);
@@ -274,9 +272,9 @@ static struct svcnft_model *load(const struct watch *w)
 	if (svcnft_errors_status(&errs) == SVCNFT_OK)
 		svcnft_model_warn_no_endpoints(m, w->o->cfg, &errs);
 	for (size_t i = 0; i < errs.n; i++)
-		logmsg("%s", errs.v[i].text);
+		watch_log("%s", errs.v[i].text);
 	if (svcnft_errors_status(&errs) != SVCNFT_OK) {
-		logmsg("invalid snapshot (%zu error%s); the last good ruleset stays",
+		watch_log("invalid snapshot (%zu error%s); the last good ruleset stays",
 		       errs.n - errs.nwarn, plural(errs.n - errs.nwarn));
 		svcnft_model_free(m);
 		m = NULL;
@@ -286,7 +284,7 @@ static struct svcnft_model *load(const struct watch *w)
 }
 
 /* SIGTERM or SIGINT arrived: blocked for the signalfd, so still pending. */
-static bool stop_pending(void)
+bool watch_stop_pending(void)
 {
 	sigset_t s;
 
@@ -306,8 +304,8 @@ static void apply(struct watch *w, const char *why, bool reload)
 	if (!reload)
 		apply_conntrack_reconcile();
 	st = cmd_apply(m, w->o->cfg, false);
-	if (st != SVCNFT_OK && !stop_pending())
-		logmsg("%s: apply failed or refused; the rules in place stay", why);
+	if (st != SVCNFT_OK && !watch_stop_pending())
+		watch_log("%s: apply failed or refused; the rules in place stay", why);
 	/* a snapshot the removal guard refused (exit 2) never becomes the one
 	 * the interval check repairs with; one the kernel refused is retried */
 	if (reload && st == SVCNFT_EUSAGE) {
@@ -331,19 +329,19 @@ static int setup(struct watch *w)
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
 	    (w->sig = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0 ||
 	    (w->ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0) {
-		logmsg("cannot set up: %s", strerror(errno));
+		watch_log("cannot set up: %s", strerror(errno));
 		return -1;
 	}
 	for (int i = 0; i < w->o->n_paths; i++)
 		if (!strcmp(w->o->paths[i], "-")) {
-			logmsg("watch cannot read standard input");
+			watch_log("watch cannot read standard input");
 			return -1;
 		}
-	apply_lock_stop(stop_pending);	/* a held lock must not delay exiting */
+	apply_lock_stop(watch_stop_pending);	/* a held lock must not delay exiting */
 	/* without it every apply reads the table once another table moved
 	 * the generation id: slower, still right */
 	if (!monitor_start(w->o->cfg->table))
-		logmsg("cannot follow nf_tables notifications (%s); the table will be read back",
+		watch_log("cannot follow nf_tables notifications (%s); the table will be read back",
 		       strerror(errno));
 	return setup_watches(w, true);
 }
@@ -441,15 +439,15 @@ enum svcnft_status cmd_watch(const struct watch_opts *o)
 
 	if (setup(&w) < 0)
 		return SVCNFT_EUSAGE;
-	logmsg("watching %d path%s (debounce %u ms, interval %u s)", o->n_paths,
+	watch_log("watching %d path%s (debounce %u ms, interval %u s)", o->n_paths,
 	       o->n_paths == 1 ? "" : "s", o->debounce_ms, o->interval_s);
 	apply_conntrack_reconcile();
 	apply(&w, "start", true);
 	sig = loop(&w);
 	if (sig > 0)
-		logmsg("%s: exiting; the rules stay in place", strsignal(sig));
+		watch_log("%s: exiting; the rules stay in place", strsignal(sig));
 	else
-		logmsg("poll: %s", strerror(errno));
+		watch_log("poll: %s", strerror(errno));
 	svcnft_model_free(w.good);
 	close(w.ino);
 	close(w.sig);
