@@ -2,7 +2,8 @@
 # follow: objects the API server would reject are logged in its words and
 # skipped one by one: the others (and the other changes of the same batch)
 # are applied, a bad version of an object keeps its last valid one.  An
-# ERROR event restarts the watch with a complete list; the rules stay.
+# ERROR event restarts the watch with a complete list (the rules stay
+# meanwhile) whose changes reach packets.
 . "$(dirname "$0")/lib.sh"
 follow_init "$@"
 topo_up 3
@@ -63,9 +64,11 @@ wait_sync $((n + 1))
 probe "$CLIENT" tcp 10.96.0.11 81 3
 expect_eq "api's next valid version: port 81 answered by pod 2" "$P_PODS" "pod2"
 
-# an ERROR event (Forbidden): restarted with a complete list
-list "$WEB" "$(svc api 10.96.0.11 81 8080)" >"$FK/services.list"
-printf '%s\n' "$(event ADDED "$WEB")" "$(event ADDED "$(svc api 10.96.0.11 81 8080)")" \
+# an ERROR event (Forbidden): restarted with a complete list, in which
+# api moved to port 82 meanwhile
+n=$(synced)
+list "$WEB" "$(svc api 10.96.0.11 82 8080)" >"$FK/services.list"
+printf '%s\n' "$(event ADDED "$WEB")" "$(event ADDED "$(svc api 10.96.0.11 82 8080)")" \
 	>"$FK/services.watch"
 echo '{"type": "ERROR", "object": {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": "services is forbidden", "reason": "Forbidden", "code": 403}}' \
 	>>"$FK/services.watch.1"
@@ -74,11 +77,12 @@ wait_call "services watch 2"
 check "the restart listed first" grep -qx "services list 2" "$FK/calls"
 check "the restart is logged as not allowed" grep -q \
 	'kubectl get services --watch was stopped (an ERROR event or malformed output) (not allowed: check its credentials and RBAC); the rules stay' "$FLOG"
-probe_batch "$CLIENT" tcp/10.96.0.10/80/3 tcp/10.96.0.11/81/3
+wait_sync $((n + 1))
+probe_batch "$CLIENT" tcp/10.96.0.10/80/3 tcp/10.96.0.11/82/3
 tally tcp/10.96.0.10/80/3
 expect_eq "after the ERROR event the rules stay: web" "$P_PODS" "pod3"
-tally tcp/10.96.0.11/81/3
-expect_eq "after the ERROR event the rules stay: api" "$P_PODS" "pod2"
+tally tcp/10.96.0.11/82/3
+expect_eq "the complete list after the ERROR event went in: api on port 82" "$P_PODS" "pod2"
 fake_args_ok
 
 e2e_finish
