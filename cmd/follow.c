@@ -146,14 +146,16 @@ static bool spawn(struct follow *w, struct feed *f, enum phase ph)
 	sigset_t none;
 	int rc;
 
-	kubectl_argv(w->o, f->resource, ph == PH_WATCH, argv);
 	if (pipe2(out, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(err, O_CLOEXEC | O_NONBLOCK) < 0) {
 		watch_log("cannot start %s: %s", ph == PH_WATCH ? f->watch_src : f->list_src,
 			  strerror(errno));
-		close(out[0]);
-		close(out[1]);
+		for (int i = 0; i < 2; i++) {
+			close(out[i]);
+			close(err[i]);
+		}
 		return false;
 	}
+	kubectl_argv(w->o, f->resource, ph == PH_WATCH, argv);
 	sigemptyset(&none);
 	posix_spawnattr_init(&at);
 	posix_spawnattr_setsigmask(&at, &none);		/* ours are blocked for signalfd */
@@ -182,7 +184,8 @@ static bool spawn(struct follow *w, struct feed *f, enum phase ph)
 	f->reaped = f->bad = f->auth = f->stopping = false;
 	f->started = now_s();
 	f->errtext.len = 0;
-	stream_reset(f->st);
+	stream_free(f->st);
+	f->st = stream_new(ph == PH_WATCH ? f->watch_src : f->list_src);
 	return true;
 }
 
@@ -231,10 +234,16 @@ static void follow_sync(struct follow *w, struct objstore *store,
 	(void)keys;
 	diff_log_setup(true, why);
 	apply_read_kernel(repair);
-	if (cmd_apply(m, w->o->cfg, false) != SVCNFT_OK && !watch_stop_pending())
-		watch_log("%s: apply failed or refused; the rules in place stay", why);
-	else
+	st = cmd_apply(m, w->o->cfg, false);
+	if (st == SVCNFT_OK)
 		w->synced = true;
+	else if (!watch_stop_pending())
+		watch_log("%s: apply failed or refused; the rules in place stay%s", why,
+			  st == SVCNFT_EUSAGE ? "" : "; trying again in 1 s");
+	/* the kernel or the lock refused: again; the guard refused: with the
+	 * next change */
+	if (st != SVCNFT_OK && st != SVCNFT_EUSAGE)
+		w->due = now_s() + 1;
 	apply_read_kernel(false);
 	diff_log_setup(false, NULL);
 	/* HTTP (branch http): httpd_sync_result(...) reports this sync here */
@@ -269,14 +278,16 @@ static bool take_list(struct follow *w, struct feed *f)
 	}
 	objstore_unmark(w->store, f->kind);
 	json_array_foreach(items, i, v)
-		changes += objstore_put(w->store, v, f->kind, f->watch_src, &errs) > 0;
+		changes += objstore_put(w->store, v, f->kind, f->list_src, &errs) > 0;
 	gone = objstore_sweep(w->store, f->kind);
 	log_errs(&errs);
 	watch_log("%s: complete list of %zu object%s: %zu new or changed, %zu removed",
 		  f->list_src, json_array_size(items), plural(json_array_size(items)),
 		  changes, gone);
 	f->listed = true;
-	if (changes || gone || w->repair)
+	json_decref(f->list);	/* the store holds what it needs */
+	f->list = NULL;
+	if (changes || gone || w->repair || !w->synced)
 		changed(w);
 	return true;
 }
@@ -589,7 +600,7 @@ static void feed_init(struct feed *f, const char *resource, const char *kind,
 {
 	*f = (struct feed){ .resource = resource, .kind = kind, .list_src = list_src,
 			    .watch_src = watch_src, .out = -1, .err = -1,
-			    .st = stream_new(watch_src) };
+			    .st = stream_new(list_src) };
 }
 
 /* Stop the children (SIGTERM, then wait). */

@@ -3,7 +3,7 @@
 # skipped one by one: the others (and the other changes of the same batch)
 # are applied, a bad version of an object keeps its last valid one.  An
 # ERROR event restarts the watch with a complete list (the rules stay
-# meanwhile) whose changes reach packets.
+# meanwhile) whose changes reach packets; so does malformed output.
 . "$(dirname "$0")/lib.sh"
 follow_init "$@"
 topo_up 3
@@ -23,10 +23,10 @@ printf '%s\n' "$(event ADDED "$WEB")" "$(event ADDED "$API")" >"$FK/services.wat
 printf '%s\n' "$(event ADDED "$(slice web-1 web 8080 1)")" \
 	"$(event ADDED "$(slice api-1 api 8080 2)")" >"$FK/endpointslices.watch"
 
-follow_start
+follow_start --debounce 300
 wait_log 'first sync'
 check "the invalid service is named in the API server's words" grep -q \
-	'kubectl get services --watch: Service "default/broken" is invalid: spec.clusterIPs: Invalid value: \["192.168.5.5"\]' "$FLOG"
+	'kubectl get services: Service "default/broken" is invalid: spec.clusterIPs: Invalid value: \["192.168.5.5"\]' "$FLOG"
 check "the invalid service is skipped" grep -q \
 	'warning: Service "default/broken": skipped: no valid version of it was seen' "$FLOG"
 check "the invalid slice is named" grep -q \
@@ -42,10 +42,7 @@ expect_eq "first sync: api answered by pod 2 (not by the bad slice's pod 3)" "$P
 wait_call "services watch 1"
 wait_call "endpointslices watch 1"
 n=$(synced)
-{
-	printf '#!sleep 0.3\n'	# after the slice's event, in the same window
-	event MODIFIED "$(svc api 10.96.0.11 70000 8080)"
-} >>"$FK/services.watch.1"
+event MODIFIED "$(svc api 10.96.0.11 70000 8080)" >>"$FK/services.watch.1"
 event MODIFIED "$(slice web-1 web 8080 3)" >>"$FK/endpointslices.watch"
 wait_log 'Service "default/api": this version is skipped; the last valid version stays'
 wait_sync $((n + 1))
@@ -83,6 +80,14 @@ tally tcp/10.96.0.10/80/3
 expect_eq "after the ERROR event the rules stay: web" "$P_PODS" "pod3"
 tally tcp/10.96.0.11/82/3
 expect_eq "the complete list after the ERROR event went in: api on port 82" "$P_PODS" "pod2"
+
+# malformed output: logged with its position; restarted with a complete list
+echo '{"type": "MODIFIED", "object": {"kind": "Service" nonsense' >>"$FK/services.watch"
+echo '}}' >>"$FK/services.watch"
+wait_log 'kubectl get services --watch:[0-9]+:[0-9]+: malformed JSON: '
+wait_call "services list 3"
+check "malformed output: logged as stopped" grep -q \
+	'kubectl get services --watch was stopped (an ERROR event or malformed output); the rules stay' "$FLOG"
 fake_args_ok
 
 e2e_finish
