@@ -1,8 +1,8 @@
 #!/bin/bash
 # follow: the first complete state reaches packets; endpoint churn, a new
-# and a deleted service from the watch reach packets; --kubeconfig and
-# --context reach kubectl; SIGTERM exits 0 and leaves the rules; a missing
-# kubectl is exit 2.
+# and a deleted service from the watch reach packets; SIGHUP lists again
+# and removes what the watch missed; --kubeconfig and --context reach
+# kubectl; SIGTERM exits 0 and leaves the rules; a missing kubectl is exit 2.
 . "$(dirname "$0")/lib.sh"
 follow_init "$@"
 topo_up 3
@@ -23,9 +23,10 @@ follow_start --kubeconfig "$FK/kc" --context ctx-1
 wait_log 'first sync'
 check "the first complete state went in as one transaction" \
 	test "$(count 'first sync.*applied table inet svcnft: 2 services')" = 1
-probe "$CLIENT" tcp 10.96.0.10 80 12
+probe_batch "$CLIENT" tcp/10.96.0.10/80/12 tcp/10.96.0.11/80/4
+tally tcp/10.96.0.10/80/12
 expect_eq "first sync: web answered by pods 1 and 2" "$P_PODS" "pod1 pod2"
-probe "$CLIENT" tcp 10.96.0.11 80 5
+tally tcp/10.96.0.11/80/4
 expect_eq "first sync: api answered by pod 3" "$P_PODS" "pod3"
 
 # endpoint churn: web's slice moves from pods 1 2 to pods 2 3
@@ -50,16 +51,33 @@ for _ in $(seq 1 100); do
 		nsx "$NODE" nft list map inet svcnft backends4 | grep -q "$(pod_ip 1) " && break
 	sleep 0.05
 done
-probe "$CLIENT" tcp 10.96.0.12 80 5
+probe_batch "$CLIENT" -t 1 tcp/10.96.0.12/80/4 tcp/10.96.0.11/80/2
+tally tcp/10.96.0.12/80/4
 expect_eq "added by the watch: new answered by pod 1" "$P_PODS" "pod1"
-probe "$CLIENT" tcp 10.96.0.11 80 2 1
+tally tcp/10.96.0.11/80/2
 expect_eq "deleted by the watch: api answers no more (an unallocated address: dropped)" "$P_OK" 0
+
+# SIGHUP: complete lists; new, whose deletion the watch never reported, goes
+# (the watches started after the lists send the current objects as ADDED)
+list "$(svc web 10.96.0.10 80 8080)" >"$FK/services.list"
+list "$(slice web-1 web 8080 2 3)" >"$FK/endpointslices.list"
+event ADDED "$(svc web 10.96.0.10 80 8080)" >"$FK/services.watch.2"
+event ADDED "$(slice web-1 web 8080 2 3)" >"$FK/endpointslices.watch.2"
+n=$(synced)
+kill -HUP "$FOLLOW_PID"
+wait_log 'kubectl get services: complete list of 1 object: [0-9]+ new or changed, 1 removed'
+wait_sync $((n + 1))
+probe_batch "$CLIENT" -t 1 tcp/10.96.0.12/80/1 tcp/10.96.0.10/80/6
+tally tcp/10.96.0.12/80/1
+expect_eq "SIGHUP: a deletion the watch missed went with the complete list" "$P_OK" 0
+tally tcp/10.96.0.10/80/6
+expect_eq "SIGHUP: web stays, answered by pods 2 and 3" "$P_PODS" "pod2 pod3"
 fake_args_ok
 
 follow_stop
 expect_eq "SIGTERM: exit status" "$FOLLOW_RC" 0
 check "SIGTERM: logged" grep -q 'Terminated: exiting; the rules stay in place' "$FLOG"
-probe "$CLIENT" tcp 10.96.0.10 80 10
+probe "$CLIENT" tcp 10.96.0.10 80 6
 expect_eq "after SIGTERM the rules stay: web answered by pods 2 and 3" "$P_PODS" "pod2 pod3"
 check "no kubectl left running" test -z "$(pgrep -f "$FAKE" || true)"
 
