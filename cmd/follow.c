@@ -146,7 +146,10 @@ static bool spawn(struct follow *w, struct feed *f, enum phase ph)
 	sigset_t none;
 	int rc;
 
-	if (pipe2(out, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(err, O_CLOEXEC | O_NONBLOCK) < 0) {
+	/* only our ends are non-blocking: a child writing to a full
+	 * non-blocking pipe would lose output */
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+	    fcntl(out[0], F_SETFL, O_NONBLOCK) < 0 || fcntl(err[0], F_SETFL, O_NONBLOCK) < 0) {
 		watch_log("cannot start %s: %s", ph == PH_WATCH ? f->watch_src : f->list_src,
 			  strerror(errno));
 		for (int i = 0; i < 2; i++) {
@@ -215,8 +218,10 @@ static void follow_sync(struct follow *w, struct objstore *store,
 			char *const *keys, size_t n_keys, bool repair)
 {
 	struct svcnft_errors errs = {0};
+	double t0 = now_s();
 	struct svcnft_model *m = objstore_model(store, w->o->cfg, &errs);
-	char why[64];
+	double model_ms = (now_s() - t0) * 1000;
+	char why[96];
 	char src0[] = "kubectl get services", *src[] = { src0 };
 	enum svcnft_status st;
 
@@ -229,8 +234,8 @@ static void follow_sync(struct follow *w, struct objstore *store,
 		svcnft_model_free(m);
 		return;
 	}
-	snprintf(why, sizeof(why), "%s%zu change%s", w->synced ? "" : "first sync, ",
-		 n_keys, plural(n_keys));
+	snprintf(why, sizeof(why), "%s%zu change%s (model %.0f ms)",
+		 w->synced ? "" : "first sync, ", n_keys, plural(n_keys), model_ms);
 	(void)keys;
 	diff_log_setup(true, why);
 	apply_read_kernel(repair);
