@@ -12,7 +12,12 @@ done
 wait_backends
 
 echo "--kubeconfig $FK/kc --context ctx-1" >"$FK/args"
-list "$(svc web 10.96.0.10 80 8080)" "$(svc api 10.96.0.11 80 8080)" >"$FK/services.list"
+# 1000 headless services: a list larger than a pipe's buffer (64 KiB)
+mapfile -t filler < <(for i in $(seq 1 1000); do
+	printf '{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "f%d", "namespace": "filler"}, "spec": {"clusterIP": "None", "ports": [{"port": 80}], "selector": {"app": "f"}}}\n' "$i"
+done)
+list "$(svc web 10.96.0.10 80 8080)" "$(svc api 10.96.0.11 80 8080)" "${filler[@]}" \
+	>"$FK/services.list"
 list "$(slice web-1 web 8080 1 2)" "$(slice api-1 api 8080 3)" >"$FK/endpointslices.list"
 event ADDED "$(svc web 10.96.0.10 80 8080)" >"$FK/services.watch"
 event ADDED "$(svc api 10.96.0.11 80 8080)" >>"$FK/services.watch"
@@ -21,6 +26,8 @@ event ADDED "$(slice api-1 api 8080 3)" >>"$FK/endpointslices.watch"
 
 follow_start --kubeconfig "$FK/kc" --context ctx-1
 wait_log 'first sync'
+check "a list larger than a pipe's buffer is read whole" \
+	grep -q 'kubectl get services: complete list of 1002 objects' "$FLOG"
 check "the first complete state went in as one transaction" \
 	test "$(count 'first sync.*applied table inet svcnft: 2 services')" = 1
 probe_batch "$CLIENT" tcp/10.96.0.10/80/12 tcp/10.96.0.11/80/4
@@ -59,13 +66,13 @@ expect_eq "deleted by the watch: api answers no more (an unallocated address: dr
 
 # SIGHUP: complete lists; new, whose deletion the watch never reported, goes
 # (the watches started after the lists send the current objects as ADDED)
-list "$(svc web 10.96.0.10 80 8080)" >"$FK/services.list"
+list "$(svc web 10.96.0.10 80 8080)" "${filler[@]}" >"$FK/services.list"
 list "$(slice web-1 web 8080 2 3)" >"$FK/endpointslices.list"
 event ADDED "$(svc web 10.96.0.10 80 8080)" >"$FK/services.watch.2"
 event ADDED "$(slice web-1 web 8080 2 3)" >"$FK/endpointslices.watch.2"
 n=$(synced)
 kill -HUP "$FOLLOW_PID"
-wait_log 'kubectl get services: complete list of 1 object: [0-9]+ new or changed, 1 removed'
+wait_log 'kubectl get services: complete list of 1001 objects: [0-9]+ new or changed, 1 removed'
 wait_sync $((n + 1))
 probe_batch "$CLIENT" -t 1 tcp/10.96.0.12/80/1 tcp/10.96.0.10/80/6
 tally tcp/10.96.0.12/80/1
