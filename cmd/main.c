@@ -11,6 +11,7 @@
 #include "diff.h"
 #include "explain_cmd.h"
 #include "httpd.h"
+#include "follow.h"
 #include "kernel.h"
 #include "svcnft.h"
 #include "trace_cmd.h"
@@ -22,14 +23,15 @@
 #endif
 
 enum cmd { CMD_NONE, CMD_COMPILE, CMD_CHECK, CMD_APPLY, CMD_DELETE, CMD_ENV, CMD_DNS,
-	   CMD_DIFF, CMD_WATCH, CMD_EXPLAIN, CMD_TRACE };
+	   CMD_DIFF, CMD_WATCH, CMD_EXPLAIN, CMD_TRACE, CMD_FOLLOW };
 
 #define C(x) (1u << (x))
 #define ALL (C(CMD_COMPILE) | C(CMD_CHECK) | C(CMD_APPLY) | C(CMD_DELETE) | LIVE | C(CMD_TRACE))
 #define INPUT (C(CMD_COMPILE) | C(CMD_CHECK) | C(CMD_APPLY) | LIVE | C(CMD_EXPLAIN))
-#define LIVE (C(CMD_DIFF) | C(CMD_WATCH))
+#define LIVE (C(CMD_DIFF) | C(CMD_WATCH) | C(CMD_FOLLOW))
+#define DAEMON (C(CMD_WATCH) | C(CMD_FOLLOW))
 #define DISC (C(CMD_ENV) | C(CMD_DNS))
-#define AGENT C(CMD_WATCH)		/* the long-running commands: HTTP servers */
+#define AGENT DAEMON		/* the long-running commands: HTTP servers */
 
 static const struct command {
 	const char *name;
@@ -57,13 +59,15 @@ static const struct command {
 	  "show where the ruleset sends a new connection to DEST, and why (offline)" },
 	{ "trace", CMD_TRACE, "DEST:PORT[/PROTO]",
 	  "trace that flow through the live table (nftrace) with service and endpoint names" },
+	{ "follow", CMD_FOLLOW, "",
+	  "apply, then apply every change that kubectl --watch reports (a node agent)" },
 };
 
 enum { OPT_MASQ_ALL = 256, OPT_NODE_NAME, OPT_ZONE, OPT_TTL, OPT_PTR, OPT_HOSTS, OPT_LIMIT,
        OPT_AGAINST, OPT_FULL, OPT_DEBOUNCE, OPT_INTERVAL, OPT_NP_ADDRS,
        OPT_NP_RANGE, OPT_ALLOW_EMPTY, OPT_MAX_REMOVAL, OPT_FORCE, OPT_LOCK_TIMEOUT,
        OPT_NODE_ZONE, OPT_FROM, OPT_LOCAL_ADDR, OPT_COUNT, OPT_TIMEOUT, OPT_HEALTH_ADDR,
-       OPT_METRICS_ADDR };
+       OPT_METRICS_ADDR, OPT_KUBECTL, OPT_KUBECONFIG, OPT_CONTEXT, OPT_RESYNC };
 
 /* One table feeds getopt_long, the check that a command takes an option,
  * --help and the shell completion. */
@@ -93,13 +97,17 @@ static const struct option_desc {
 	{ "against", 1, OPT_AGAINST, "FILE", C(CMD_DIFF), "diff against a script saved from compile instead of the kernel" },
 	{ "full", 0, OPT_FULL, NULL, C(CMD_APPLY), "replace the whole table, not only what changed" },
 	{ "allow-empty", 0, OPT_ALLOW_EMPTY, NULL, C(CMD_APPLY) | LIVE, "accept an input without any Service (an empty cluster is meant)" },
-	{ "max-removal", 1, OPT_MAX_REMOVAL, "PERCENT", C(CMD_APPLY) | C(CMD_WATCH), "refuse to shrink the live services or backends by more; default 50, 100 never refuses" },
+	{ "max-removal", 1, OPT_MAX_REMOVAL, "PERCENT", C(CMD_APPLY) | DAEMON, "refuse to shrink the live services or backends by more; default 50, 100 never refuses" },
 	{ "force", 0, OPT_FORCE, NULL, C(CMD_APPLY), "apply even what --max-removal refuses" },
-	{ "lock-timeout", 1, OPT_LOCK_TIMEOUT, "SECONDS", C(CMD_APPLY) | C(CMD_DELETE) | C(CMD_WATCH), "wait at most SECONDS for another svcnft's lock; default 30" },
-	{ "debounce", 1, OPT_DEBOUNCE, "MS", C(CMD_WATCH), "wait for MS milliseconds of quiet before re-applying; default 200" },
+	{ "lock-timeout", 1, OPT_LOCK_TIMEOUT, "SECONDS", C(CMD_APPLY) | C(CMD_DELETE) | DAEMON, "wait at most SECONDS for another svcnft's lock; default 30" },
+	{ "debounce", 1, OPT_DEBOUNCE, "MS", DAEMON, "wait for MS milliseconds of quiet before re-applying; default 200 (follow: apply MS after the first change; default 10)" },
 	{ "interval", 1, OPT_INTERVAL, "SECONDS", C(CMD_WATCH), "also re-check the kernel every SECONDS and repair drift" },
 	{ "health-addr", 1, OPT_HEALTH_ADDR, "ADDR:PORT", AGENT, "serve /healthz and /livez there (\"\" or off: not at all); default " HTTPD_HEALTH_DEFAULT },
 	{ "metrics-addr", 1, OPT_METRICS_ADDR, "ADDR:PORT", AGENT, "serve Prometheus /metrics there (\"\" or off: not at all); default " HTTPD_METRICS_DEFAULT },
+	{ "kubectl", 1, OPT_KUBECTL, "PATH", C(CMD_FOLLOW), "the kubectl to run; default kubectl on PATH" },
+	{ "kubeconfig", 1, OPT_KUBECONFIG, "FILE", C(CMD_FOLLOW), "passed to kubectl" },
+	{ "context", 1, OPT_CONTEXT, "NAME", C(CMD_FOLLOW), "passed to kubectl" },
+	{ "resync", 1, OPT_RESYNC, "SECONDS", C(CMD_FOLLOW), "list every object again every SECONDS (removes what a watch missed); default 300, 0 never" },
 	{ "from", 1, OPT_FROM, "ADDR|node", C(CMD_EXPLAIN) | C(CMD_TRACE), "the client's address, or node for the node's own traffic; default any outside client" },
 	{ "local-address", 1, OPT_LOCAL_ADDR, "ADDR", C(CMD_EXPLAIN), "an address of the node, repeatable; default this host's addresses" },
 	{ "count", 1, OPT_COUNT, "N", C(CMD_TRACE), "stop after N packets of the flow" },
@@ -127,8 +135,9 @@ struct cli {
 	bool allow_empty;		/* apply, diff, watch */
 	struct apply_limits limits;	/* apply, delete, watch */
 	struct watch_opts watch;	/* watch */
-	const char *health_addr;	/* AGENT: watch (and a follow command) */
+	const char *health_addr;	/* AGENT: watch, follow */
 	const char *metrics_addr;
+	struct follow_opts follow;	/* follow */
 	struct flow_opts flow;		/* explain */
 	struct trace_opts trace;	/* trace */
 };
@@ -417,6 +426,26 @@ static int set_http_addr(struct cli *c, int opt, const char *arg)
 	return 0;
 }
 
+/* follow's own options. */
+static size_t opt_index(int val);
+
+static int handle_follow_opt(struct cli *c, int opt, const char *arg)
+{
+	if (opt == OPT_RESYNC)
+		return set_uint(&c->follow.resync_s, arg, "resync", 86400 * 365);
+	if (!*arg) {
+		fprintf(stderr, "svcnft: --%s: empty value\n", options[opt_index(opt)].name);
+		return -1;
+	}
+	if (opt == OPT_KUBECTL)
+		c->follow.kubectl = arg;
+	else if (opt == OPT_KUBECONFIG)
+		c->follow.kubeconfig = arg;
+	else
+		c->follow.context = arg;
+	return 0;
+}
+
 static int handle_opt(struct cli *c, int opt, const char *arg)
 {
 	switch (opt) {
@@ -460,12 +489,19 @@ static int handle_opt(struct cli *c, int opt, const char *arg)
 		return set_uint(&c->limits.lock_timeout_s, arg, "lock-timeout", 86400);
 	case OPT_DEBOUNCE:
 	case OPT_INTERVAL:
+		if (opt == OPT_DEBOUNCE && set_uint(&c->watch.debounce_ms, arg, "debounce", 86400000) < 0)
+			return -1;
 		if (opt == OPT_DEBOUNCE)
-			return set_uint(&c->watch.debounce_ms, arg, "debounce", 86400000);
+			return set_uint(&c->follow.debounce_ms, arg, "debounce", 86400000);
 		return set_uint(&c->watch.interval_s, arg, "interval", 86400);
 	case OPT_HEALTH_ADDR:
 	case OPT_METRICS_ADDR:
 		return set_http_addr(c, opt, arg);
+	case OPT_KUBECTL:
+	case OPT_KUBECONFIG:
+	case OPT_CONTEXT:
+	case OPT_RESYNC:
+		return handle_follow_opt(c, opt, arg);
 	case OPT_FROM:
 		c->flow.from = arg;
 		return 0;
@@ -691,11 +727,11 @@ static int check_cli(struct cli *c)
 		fprintf(stderr, "svcnft: --output: unknown format \"%s\" (nft or json)\n", c->output);
 		return -1;
 	}
-	if (c->cmd == CMD_DELETE && c->n_paths) {
-		fputs("svcnft: delete takes no PATH\n", stderr);
+	if ((c->cmd == CMD_DELETE || c->cmd == CMD_FOLLOW) && c->n_paths) {
+		fprintf(stderr, "svcnft: %s takes no PATH\n", commands[c->cmd - 1].name);
 		return -1;
 	}
-	if (c->cmd != CMD_DELETE && !c->n_paths) {
+	if (c->cmd != CMD_DELETE && c->cmd != CMD_FOLLOW && !c->n_paths) {
 		fputs("svcnft: no input PATH given (use - for standard input)\n", stderr);
 		return -1;
 	}
@@ -812,6 +848,7 @@ int main(int argc, char **argv)
 			 .dns = { .zone = "cluster.local", .ttl = 30 },
 			 .watch = { .debounce_ms = 200 },
 			 .health_addr = HTTPD_HEALTH_DEFAULT, .metrics_addr = HTTPD_METRICS_DEFAULT,
+			 .follow = { .kubectl = "kubectl", .debounce_ms = 10, .resync_s = 300 },
 			 .limits = APPLY_LIMITS_DEFAULT };
 	struct svcnft_model *m;
 	enum svcnft_status st;
@@ -860,6 +897,13 @@ int main(int argc, char **argv)
 		c.watch.health_addr = c.health_addr;
 		c.watch.metrics_addr = c.metrics_addr;
 		return cmd_watch(&c.watch);
+	}
+	if (c.cmd == CMD_FOLLOW) {
+		c.follow.cfg = &c.cfg;
+		c.follow.allow_empty = c.allow_empty;
+		c.follow.health_addr = c.health_addr;
+		c.follow.metrics_addr = c.metrics_addr;
+		return cmd_follow(&c.follow);
 	}
 	m = svcnft_model_new();
 	st = load(&c, m);

@@ -59,6 +59,18 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+void watch_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	diff_log_setup(true, NULL);
+	diff_log_prefix();
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 /* Fill D for PATH: a directory (every manifest) or a file (its directory is
  * watched).  A PATH that is gone keeps what D said before. */
 static void describe(struct wdir *d, const char *path)
@@ -89,7 +101,7 @@ static int watch_dir(struct watch *w, const struct wdir *d)
 static int setup_watches(struct watch *w, bool start)
 {
 	if (w->o->n_paths > MAX_WATCH) {
-		wf_log("too many PATHs to watch (at most %d)", MAX_WATCH);
+		watch_log("too many PATHs to watch (at most %d)", MAX_WATCH);
 		return -1;
 	}
 	for (int i = 0; i < w->n_w; i++)
@@ -102,7 +114,7 @@ static int setup_watches(struct watch *w, bool start)
 		describe(d, w->o->paths[i]);
 		if ((d->wd = watch_dir(w, d)) >= 0)
 			continue;
-		wf_log("cannot watch %s: %s%s", d->dir, strerror(errno),
+		watch_log("cannot watch %s: %s%s", d->dir, strerror(errno),
 		       start ? "" : "; trying again");
 		if (start)
 			return -1;
@@ -175,7 +187,7 @@ static void lose(struct watch *w, int wd, uint32_t mask)
 			dir = w->w[i].dir;
 		}
 	if (dir)
-		wf_log("%s was %s; watching it again once it is back", dir,
+		watch_log("%s was %s; watching it again once it is back", dir,
 		       event_kind(mask));
 }
 
@@ -190,7 +202,7 @@ static enum ev_kind rewatch(struct watch *w)
 
 		if (d->wd >= 0 || (d->wd = watch_dir(w, d)) < 0)
 			continue;
-		wf_log("watching %s again", d->dir);
+		watch_log("watching %s again", d->dir);
 		w->full = true;
 		if (!w->n_events++)
 			snprintf(w->why, sizeof(w->why), "%s is back", d->dir);
@@ -270,7 +282,7 @@ static enum ev_kind read_events(struct watch *w)
 }
 
 /* SIGTERM or SIGINT arrived: blocked for the signalfd, so still pending. */
-static bool stop_pending(void)
+bool watch_stop_pending(void)
 {
 	sigset_t s;
 
@@ -298,19 +310,19 @@ static int setup(struct watch *w)
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
 	    (w->sig = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0 ||
 	    (w->ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0) {
-		wf_log("cannot set up: %s", strerror(errno));
+		watch_log("cannot set up: %s", strerror(errno));
 		return -1;
 	}
 	for (int i = 0; i < w->o->n_paths; i++)
 		if (!strcmp(w->o->paths[i], "-")) {
-			wf_log("watch cannot read standard input");
+			watch_log("watch cannot read standard input");
 			return -1;
 		}
-	apply_lock_stop(stop_pending);	/* a held lock must not delay exiting */
+	apply_lock_stop(watch_stop_pending);	/* a held lock must not delay exiting */
 	/* without it every apply reads the table once another table moved
 	 * the generation id: slower, still right */
 	if (!monitor_start(w->o->cfg->table))
-		wf_log("cannot follow nf_tables notifications (%s); the table will be read back",
+		watch_log("cannot follow nf_tables notifications (%s); the table will be read back",
 		       strerror(errno));
 	return setup_watches(w, true);
 }
@@ -414,7 +426,7 @@ enum svcnft_status cmd_watch(const struct watch_opts *o)
 
 	if (setup(&w) < 0)
 		return SVCNFT_EUSAGE;
-	wf_log("watching %d path%s (debounce %u ms, interval %u s)", o->n_paths,
+	watch_log("watching %d path%s (debounce %u ms, interval %u s)", o->n_paths,
 	       o->n_paths == 1 ? "" : "s", o->debounce_ms, o->interval_s);
 	httpd_start(o->health_addr, o->metrics_addr);
 	apply_conntrack_reconcile();
@@ -424,9 +436,9 @@ enum svcnft_status cmd_watch(const struct watch_opts *o)
 	sig = loop(&w);
 	httpd_stop();
 	if (sig > 0)
-		wf_log("%s: exiting; the rules stay in place", strsignal(sig));
+		watch_log("%s: exiting; the rules stay in place", strsignal(sig));
 	else
-		wf_log("poll: %s", strerror(errno));
+		watch_log("poll: %s", strerror(errno));
 	wf_free(w.wf);
 	close(w.ino);
 	close(w.sig);

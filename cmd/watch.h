@@ -18,4 +18,11 @@ struct watch_opts {
 /* Runs until SIGTERM or SIGINT (then 0), or a setup error (>= 2). */
 enum svcnft_status cmd_watch(const struct watch_opts *o);
 
+/* A log line of a long-running command (watch, follow): timestamped, on
+ * standard error. */
+void watch_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* SIGTERM or SIGINT is pending (blocked for a signalfd): give up waiting
+ * for the lock (apply_lock_stop). */
+bool watch_stop_pending(void);
+
 #endif

@@ -44,18 +44,6 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-void wf_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	diff_log_setup(true, NULL);
-	diff_log_prefix();
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 struct wfiles *wf_new(const struct watch_opts *o)
 {
 	struct wfiles *w = xcalloc(1, sizeof(*w));
@@ -96,9 +84,9 @@ bool wf_has_dirty(const struct wfiles *w)
 static void log_errors(const struct svcnft_errors *errs)
 {
 	for (size_t i = 0; i < errs->n; i++)
-		wf_log("%s", errs->v[i].text);
+		watch_log("%s", errs->v[i].text);
 	if (svcnft_errors_status(errs) != SVCNFT_OK)
-		wf_log("invalid snapshot (%zu error%s); the last good ruleset stays",
+		watch_log("invalid snapshot (%zu error%s); the last good ruleset stays",
 		       errs->n - errs->nwarn, plural(errs->n - errs->nwarn));
 }
 
@@ -194,7 +182,7 @@ static struct engine *engine_of(const struct watch_opts *o, struct svcnft_model 
 		engine_commit(e, b);
 	} else {
 		for (size_t i = 0; i < errs.n; i++)
-			wf_log("engine: %s", errs.v[i].text);
+			watch_log("engine: %s", errs.v[i].text);
 		engine_abort(e, b);
 		engine_free(e);
 		e = NULL;
@@ -235,7 +223,7 @@ bool wf_reload(struct wfiles *w, const char *why)
 	t[2] = now_ms();
 	httpd_applied(st == SVCNFT_OK, (t[2] - t[0]) / 1e3, view, w->o->cfg);
 	if (st != SVCNFT_OK)
-		wf_log("%s: apply failed or refused; the rules in place stay", why);
+		watch_log("%s: apply failed or refused; the rules in place stay", why);
 	/* a snapshot the removal guard refused never becomes the state;
 	 * one the kernel refused does, to be tried again */
 	if (st == SVCNFT_EUSAGE) {
@@ -249,7 +237,7 @@ bool wf_reload(struct wfiles *w, const char *why)
 	w->files = files;
 	engine_view_free(view);
 	if (getenv("SVCNFT_DEBUG_LOADER"))
-		wf_log("reload: engine %.0f ms (CPU %.0f ms), apply %.0f ms, then %.0f ms",
+		watch_log("reload: engine %.0f ms (CPU %.0f ms), apply %.0f ms, then %.0f ms",
 		       t[1] - t[0], (double)(c1 - c0) * 1e3 / CLOCKS_PER_SEC,
 		       t[2] - t[1], now_ms() - t[2]);
 	engine_free(w->eng);
@@ -406,7 +394,7 @@ bool wf_update(struct wfiles *w, const char *why)
 		unread(w);
 	}
 	if (st != SVCNFT_OK)
-		wf_log("%s: apply failed or refused; the rules in place stay", why);
+		watch_log("%s: apply failed or refused; the rules in place stay", why);
 	report(w, st, t0);
 	return true;
 }
@@ -421,7 +409,7 @@ void wf_check(struct wfiles *w, const char *why)
 	apply_read_kernel(true);
 	apply_conntrack_reconcile();
 	if ((st = apply_view(w, why)) != SVCNFT_OK)
-		wf_log("%s: apply failed or refused; the rules in place stay", why);
+		watch_log("%s: apply failed or refused; the rules in place stay", why);
 	apply_read_kernel(false);
 	report(w, st, t0);
 }

@@ -9,7 +9,6 @@
 #define SVCNFT_WATCHFILES_H
 
 #include "svcnft.h"
-#include "util.h"
 
 struct wfiles;
 struct watch_opts;
@@ -32,9 +31,6 @@ bool wf_has_dirty(const struct wfiles *w);
  * next event.  False when the engine cannot take the change (a
  * ServiceCIDR changed, or none was loaded yet): call wf_reload. */
 bool wf_update(struct wfiles *w, const char *why);
-
-/* A line on stderr with a timestamp: "TIME svcnft: TEXT". */
-void wf_log(const char *fmt, ...) PRINTF(1, 2);
 
 /* The interval check: apply the engine's state, comparing it with what
  * the kernel holds. */

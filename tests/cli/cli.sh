@@ -25,7 +25,9 @@ for opt in $(grep -o -- '--[a-z][a-z-]*' "$tmp/help" | sort -u); do
 	esc=$(printf '%s' "$opt" | sed 's/-/\\\\-/g')
 	grep -q -- "$esc" "$man" || fail "man page lacks $opt"
 done
-for opt in $(grep -o -- '\\-\\-[a-z][a-z\\-]*' "$man" | sed 's/\\//g' | sort -u); do
+# (follow's page quotes the kubectl command lines it runs: kubectl's options)
+for opt in $(grep -o -- '\\-\\-[a-z][a-z\\-]*' "$man" | sed 's/\\//g' | sort -u |
+	grep -vx -e --all-namespaces -e --output-watch-events -e --watch); do
 	grep -q -- "$opt" "$tmp/help" || fail "--help lacks $opt from the man page"
 done
 for c in $(awk '/^Commands:/{f=1;next} /^$/{f=0} f{print $1}' "$tmp/help"); do

@@ -1,0 +1,663 @@
+/* follow: kubectl child processes (a complete list, then a watch, per
+ * resource) feed an object store; changes are applied after a debounce.
+ *
+ * Nothing is deleted on a partial view: a watch only adds, changes and
+ * deletes what it names; objects missed while a stream was down go only
+ * when a complete list of their resource has been read to its end (mark
+ * and sweep), on every (re)start, every --resync seconds and on SIGHUP. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "follow.h"
+#include "monitor.h"
+#include "objstore.h"
+#include "stream.h"
+#include "util.h"
+#include "watch.h"
+
+extern char **environ;
+
+#define BACKOFF_MIN 0.5
+#define BACKOFF_MAX 30.0
+#define HEALTHY_S 30.0		/* a watch that ran this long resets the backoff */
+#define LOG_AT_CAP 10		/* at the cap, kubectl's messages every 10th attempt */
+
+enum phase { PH_WAIT, PH_LIST, PH_WATCH };
+
+/* One resource: its kubectl child, stream and retry state. */
+struct feed {
+	const char *resource;	/* as kubectl names it */
+	const char *kind;	/* of its objects */
+	const char *list_src, *watch_src;	/* names in messages */
+	enum phase phase;
+	pid_t pid;		/* 0: none */
+	int out, err;		/* -1: closed */
+	int status;		/* wait status once reaped */
+	bool reaped;
+	double started;
+	struct stream *st;
+	json_t *list;		/* PH_LIST: the List read */
+	bool bad;		/* this attempt failed (malformed output, ERROR event) */
+	bool auth;		/* this attempt met Forbidden or Unauthorized */
+	bool stopping;		/* we ended it: resync, not a failure */
+	struct svcnft_buf errtext;	/* its standard error, this attempt */
+	double retry_at, backoff;
+	unsigned int fails;	/* attempts failed in a row */
+	bool listed;		/* a complete list was read at least once */
+};
+
+struct follow {
+	const struct follow_opts *o;
+	int sig;
+	struct feed f[2];
+	struct objstore *store;
+	double due;		/* debounce: apply then; 0 none */
+	double resync_at;
+	bool synced;		/* the first complete state was applied */
+	bool repair;		/* SIGHUP: read the table back at the next sync */
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* An executable file of that name, as execvp finds it. */
+static bool executable(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK);
+}
+
+static bool find_kubectl(const char *name)
+{
+	const char *path = getenv("PATH");
+	char p[4096];
+
+	if (strchr(name, '/'))
+		return executable(name);
+	for (const char *d = path ? path : "/usr/bin:/bin"; ; d++) {
+		size_t n = strcspn(d, ":");
+
+		snprintf(p, sizeof(p), "%.*s%s%s", (int)n, n ? d : ".", "/", name);
+		if (executable(p))
+			return true;
+		d += n;
+		if (!*d)
+			return false;
+	}
+}
+
+/* kubectl [--kubeconfig F] [--context C] get RESOURCE --all-namespaces
+ * [--watch --output-watch-events] -o json, copied into ARGV (free each). */
+static void kubectl_argv(const struct follow_opts *o, const char *resource,
+			 bool watch, char **argv)
+{
+	const char *a[16];
+	int n = 0;
+
+	a[n++] = o->kubectl;
+	if (o->kubeconfig) {
+		a[n++] = "--kubeconfig";
+		a[n++] = o->kubeconfig;
+	}
+	if (o->context) {
+		a[n++] = "--context";
+		a[n++] = o->context;
+	}
+	a[n++] = "get";
+	a[n++] = resource;
+	a[n++] = "--all-namespaces";
+	if (watch) {
+		a[n++] = "--watch";
+		a[n++] = "--output-watch-events";
+	}
+	a[n++] = "-o";
+	a[n++] = "json";
+	for (int i = 0; i < n; i++)
+		argv[i] = xstrdup(a[i]);
+	argv[n] = NULL;
+}
+
+/* Start kubectl for F's phase PH; false (logged) if it cannot be. */
+static bool spawn(struct follow *w, struct feed *f, enum phase ph)
+{
+	char *argv[16];
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none;
+	int rc;
+
+	/* only our ends are non-blocking: a child writing to a full
+	 * non-blocking pipe would lose output */
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+	    fcntl(out[0], F_SETFL, O_NONBLOCK) < 0 || fcntl(err[0], F_SETFL, O_NONBLOCK) < 0) {
+		watch_log("cannot start %s: %s", ph == PH_WATCH ? f->watch_src : f->list_src,
+			  strerror(errno));
+		for (int i = 0; i < 2; i++) {
+			close(out[i]);
+			close(err[i]);
+		}
+		return false;
+	}
+	kubectl_argv(w->o, f->resource, ph == PH_WATCH, argv);
+	sigemptyset(&none);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setsigmask(&at, &none);		/* ours are blocked for signalfd */
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+	rc = posix_spawnp(&f->pid, w->o->kubectl, &fa, &at, argv, environ);
+	for (int i = 0; argv[i]; i++)
+		free(argv[i]);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	close(out[1]);
+	close(err[1]);
+	if (rc) {
+		watch_log("cannot run %s: %s", w->o->kubectl, strerror(rc));
+		f->pid = 0;
+		close(out[0]);
+		close(err[0]);
+		return false;
+	}
+	f->out = out[0];
+	f->err = err[0];
+	f->phase = ph;
+	f->reaped = f->bad = f->auth = f->stopping = false;
+	f->started = now_s();
+	f->errtext.len = 0;
+	stream_free(f->st);
+	f->st = stream_new(ph == PH_WATCH ? f->watch_src : f->list_src);
+	return true;
+}
+
+/* Log ERRS (and forget them). */
+static void log_errs(struct svcnft_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		watch_log("%s", errs->v[i].text);
+	svcnft_errors_free(errs);
+	*errs = (struct svcnft_errors){0};
+}
+
+/* A change reached the store: apply after the debounce (the first
+ * complete state as soon as both lists are in). */
+static void changed(struct follow *w)
+{
+	if (!w->due)
+		w->due = now_s() + w->o->debounce_ms / 1000.0;
+}
+
+/* ---- the sync: the one place the store reaches the kernel ---- */
+
+/* Build the model from STORE and apply it.  Today the whole store is
+ * loaded and cmd_apply diffs it against the table; the KEYS that changed
+ * are what an incremental engine (compiler/engine.h) takes instead. */
+static void follow_sync(struct follow *w, struct objstore *store,
+			char *const *keys, size_t n_keys, bool repair)
+{
+	struct svcnft_errors errs = {0};
+	double t0 = now_s();
+	struct svcnft_model *m = objstore_model(store, w->o->cfg, &errs);
+	double model_ms = (now_s() - t0) * 1000;
+	char why[96];
+	char src0[] = "kubectl get services", *src[] = { src0 };
+	enum svcnft_status st;
+
+	if (!w->o->allow_empty)
+		svcnft_model_require_services(m, src, 1, &errs);
+	st = svcnft_errors_status(&errs);
+	log_errs(&errs);
+	if (st == SVCNFT_EUSAGE) {
+		watch_log("nothing applied; the rules in place stay");
+		svcnft_model_free(m);
+		return;
+	}
+	snprintf(why, sizeof(why), "%s%zu change%s (model %.0f ms)",
+		 w->synced ? "" : "first sync, ", n_keys, plural(n_keys), model_ms);
+	(void)keys;
+	diff_log_setup(true, why);
+	apply_read_kernel(repair);
+	st = cmd_apply(m, w->o->cfg, false);
+	if (st == SVCNFT_OK)
+		w->synced = true;
+	else if (!watch_stop_pending())
+		watch_log("%s: apply failed or refused; the rules in place stay%s", why,
+			  st == SVCNFT_EUSAGE ? "" : "; trying again in 1 s");
+	/* the kernel or the lock refused: again; the guard refused: with the
+	 * next change */
+	if (st != SVCNFT_OK && st != SVCNFT_EUSAGE)
+		w->due = now_s() + 1;
+	apply_read_kernel(false);
+	diff_log_setup(false, NULL);
+	/* HTTP (branch http): httpd_sync_result(...) reports this sync here */
+	svcnft_model_free(m);
+}
+
+static void sync_now(struct follow *w)
+{
+	size_t n;
+	char *const *keys = objstore_changed(w->store, &n);
+
+	w->due = 0;
+	if (!w->f[0].listed || !w->f[1].listed)
+		return;		/* no complete state yet */
+	follow_sync(w, w->store, keys, n, w->repair);
+	w->repair = false;
+}
+
+/* ---- what kubectl prints ---- */
+
+/* A complete list read to its end: mark and sweep F's kind. */
+static bool take_list(struct follow *w, struct feed *f)
+{
+	struct svcnft_errors errs = {0};
+	json_t *items = json_object_get(f->list, "items");
+	size_t i, gone, changes = 0;
+	json_t *v;
+
+	if (!json_is_array(items)) {
+		watch_log("%s: not a List (no \"items\" array); nothing removed", f->list_src);
+		return false;
+	}
+	objstore_unmark(w->store, f->kind);
+	json_array_foreach(items, i, v)
+		changes += objstore_put(w->store, v, f->kind, f->list_src, &errs) > 0;
+	gone = objstore_sweep(w->store, f->kind);
+	log_errs(&errs);
+	watch_log("%s: complete list of %zu object%s: %zu new or changed, %zu removed",
+		  f->list_src, json_array_size(items), plural(json_array_size(items)),
+		  changes, gone);
+	f->listed = true;
+	json_decref(f->list);	/* the store holds what it needs */
+	f->list = NULL;
+	if (changes || gone || w->repair || !w->synced)
+		changed(w);
+	return true;
+}
+
+/* kubectl's messages are logged once per backoff step, then at the cap
+ * every LOG_AT_CAP attempts: a lasting failure (auth) does not flood. */
+static bool log_step(const struct feed *f)
+{
+	unsigned int steps = 0;
+
+	for (double b = BACKOFF_MIN; b < BACKOFF_MAX; b *= 2)
+		steps++;
+	return f->fails <= steps || (f->fails - steps) % LOG_AT_CAP == 0;
+}
+
+/* An ERROR event's Status: logged; the watch is restarted. */
+static void error_event(struct feed *f, json_t *status)
+{
+	const char *reason = json_string_value(json_object_get(status, "reason"));
+	const char *msg = json_string_value(json_object_get(status, "message"));
+	json_int_t code = json_integer_value(json_object_get(status, "code"));
+	struct svcnft_buf b = {0};
+
+	f->auth = code == 401 || code == 403 ||
+		  (reason && (!strcmp(reason, "Forbidden") || !strcmp(reason, "Unauthorized")));
+	if (log_step(f)) {
+		buf_printf(&b, "%s: ERROR event: code %lld, reason ", f->watch_src,
+			   (long long)code);
+		buf_go_quoted(&b, reason ? reason : "");
+		buf_puts(&b, ", message ");
+		buf_go_quoted(&b, msg ? msg : "");
+		watch_log("%s", b.data);
+		svcnft_buf_free(&b);
+	}
+	f->bad = true;
+}
+
+static void watch_event(struct follow *w, struct feed *f, json_t *v)
+{
+	struct svcnft_errors errs = {0};
+	struct watch_event ev;
+
+	if (!watch_event_parse(v, f->watch_src, &ev, &errs)) {
+		f->bad = true;
+		log_errs(&errs);
+		return;
+	}
+	if (ev.type == WATCH_ERROR)
+		error_event(f, ev.object);
+	else if (ev.type == WATCH_DELETED && objstore_delete(w->store, ev.object, f->kind))
+		changed(w);
+	else if ((ev.type == WATCH_ADDED || ev.type == WATCH_MODIFIED) &&
+		 objstore_put(w->store, ev.object, f->kind, f->watch_src, &errs) > 0)
+		changed(w);
+	json_decref(ev.object);
+	log_errs(&errs);
+}
+
+/* Bytes from F's standard output. */
+static void take_output(struct follow *w, struct feed *f, const char *d, size_t n)
+{
+	struct svcnft_errors errs = {0};
+	json_t *v;
+	int r = 0;
+
+	if (f->bad)
+		return;		/* ending: what follows is not trusted */
+	if (!stream_feed(f->st, d, n, &errs))
+		r = -1;
+	while (r == 0 && !f->bad && (r = stream_next(f->st, &v, &errs)) == 1) {
+		r = 0;
+		if (f->phase == PH_WATCH) {
+			watch_event(w, f, v);
+		} else if (!f->list) {
+			f->list = json_incref(v);
+		} else {
+			errs_add(&errs, SVCNFT_EUSAGE, "%s: more than one List", f->list_src);
+			r = -1;
+		}
+		json_decref(v);
+	}
+	if (r < 0)
+		f->bad = true;
+	log_errs(&errs);
+	if (f->bad && f->pid > 0 && !f->reaped)
+		kill(f->pid, SIGTERM);
+}
+
+/* Read what F's descriptor *FD has; EOF closes it. */
+static void drain(struct follow *w, struct feed *f, int *fd)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = read(*fd, buf, sizeof(buf))) > 0) {
+		if (fd == &f->out)
+			take_output(w, f, buf, (size_t)n);
+		else if (f->errtext.len < 8192)
+			buf_add(&f->errtext, buf, (size_t)n);
+	}
+	if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* Log kubectl's standard error of this attempt, a line at a time, made
+ * printable. */
+static void log_stderr(const struct feed *f, bool list)
+{
+	const char *src = list ? f->list_src : f->watch_src;
+	char *text = xstrdup(f->errtext.len ? f->errtext.data : "");
+
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		struct svcnft_buf b = {0};
+
+		buf_go_quoted(&b, line);
+		watch_log("%s: kubectl says %s", src, b.data);
+		svcnft_buf_free(&b);
+	}
+	free(text);
+}
+
+static void schedule_retry(struct feed *f)
+{
+	f->fails++;
+	f->backoff = f->backoff ? f->backoff * 2 : BACKOFF_MIN;
+	if (f->backoff > BACKOFF_MAX)
+		f->backoff = BACKOFF_MAX;
+	f->retry_at = now_s() + f->backoff;
+	f->phase = PH_WAIT;
+}
+
+static const char *ended(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+	else
+		snprintf(buf, len, "was killed by %s", strsignal(WTERMSIG(status)));
+	return buf;
+}
+
+static void start_list(struct follow *w, struct feed *f)
+{
+	json_decref(f->list);
+	f->list = NULL;
+	if (!spawn(w, f, PH_LIST))
+		schedule_retry(f);
+}
+
+/* F's kubectl ended and its output is read: next phase. */
+static void child_done(struct follow *w, struct feed *f)
+{
+	bool list = f->phase == PH_LIST;
+	bool ok = WIFEXITED(f->status) && !WEXITSTATUS(f->status) && !f->bad;
+	char how[64];
+
+	f->pid = 0;
+	if (f->stopping) {	/* a resync: list again now */
+		start_list(w, f);
+		return;
+	}
+	if (f->errtext.len && (strcasestr(f->errtext.data, "forbidden") ||
+			       strcasestr(f->errtext.data, "unauthorized")))
+		f->auth = true;
+	if (ok && list && stream_pending(f->st) == 0 && f->list && take_list(w, f)) {
+		f->fails = 0;
+		f->backoff = 0;
+		if (!spawn(w, f, PH_WATCH))
+			schedule_retry(f);
+		return;
+	}
+	if (!list && now_s() - f->started >= HEALTHY_S) {
+		f->fails = 0;
+		f->backoff = 0;
+	}
+	schedule_retry(f);
+	if (log_step(f))
+		log_stderr(f, list);
+	watch_log("%s %s%s%s; %s; restarting in %.1f s with a complete list%s",
+		  list ? f->list_src : f->watch_src,
+		  f->bad ? "was stopped (an ERROR event or malformed output)" :
+		  ended(f->status, how, sizeof(how)),
+		  ok && list ? " before its List was complete" : "",
+		  f->auth ? " (not allowed: check its credentials and RBAC)" : "",
+		  list ? "nothing removed" : "the rules stay", f->backoff,
+		  f->listed ? "" : " (no complete state yet)");
+}
+
+/* Reap F's child if it ended; done once its output is read too. */
+static void reap(struct follow *w, struct feed *f)
+{
+	if (f->pid > 0 && !f->reaped && waitpid(f->pid, &f->status, WNOHANG) == f->pid)
+		f->reaped = true;
+	if (f->pid > 0 && f->reaped && f->out < 0 && f->err < 0)
+		child_done(w, f);
+}
+
+/* Complete lists again (--resync, SIGHUP): each watch is ended and its
+ * resource listed, then watched again. */
+static void resync(struct follow *w, const char *why)
+{
+	watch_log("%s: complete lists of every resource", why);
+	for (int i = 0; i < 2; i++) {
+		struct feed *f = &w->f[i];
+
+		if (f->phase == PH_WATCH && f->pid > 0) {
+			f->stopping = true;
+			kill(f->pid, SIGTERM);
+		} else if (f->phase == PH_WAIT) {
+			f->retry_at = now_s();
+		}
+	}
+}
+
+static int read_signal(struct follow *w)
+{
+	struct signalfd_siginfo si;
+
+	if (read(w->sig, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return 0;
+	return (int)si.ssi_signo;
+}
+
+/* The earliest of the timers that are set (non-zero), or 0. */
+static double earliest(double a, double b)
+{
+	return !a || (b && b < a) ? b : a;
+}
+
+static int poll_timeout(const struct follow *w)
+{
+	double next = earliest(w->due, w->resync_at), t = now_s();
+
+	for (int i = 0; i < 2; i++)
+		if (w->f[i].phase == PH_WAIT)
+			next = earliest(next, w->f[i].retry_at);
+	if (!next)
+		return -1;
+	return next > t ? (int)((next - t) * 1000) + 1 : 0;
+}
+
+/* One round of poll; a signal that ends follow, or 0. */
+static int step(struct follow *w)
+{
+	struct pollfd p[6] = { { w->sig, POLLIN, 0 }, { monitor_fd(), POLLIN, 0 } };
+	int *fds[4] = { &w->f[0].out, &w->f[0].err, &w->f[1].out, &w->f[1].err };
+	int sig = 0;
+	double t;
+
+	for (int i = 0; i < 4; i++)
+		p[2 + i] = (struct pollfd){ *fds[i], POLLIN, 0 };
+	if (poll(p, 6, poll_timeout(w)) < 0 && errno != EINTR)
+		return -1;
+	if (p[1].revents)
+		monitor_drain();
+	for (int i = 0; i < 4; i++)
+		if (p[2 + i].revents && *fds[i] >= 0)
+			drain(w, &w->f[i / 2], fds[i]);
+	if (p[0].revents && (sig = read_signal(w)) == SIGHUP) {
+		w->repair = true;
+		resync(w, "SIGHUP");
+	} else if (sig && sig != SIGCHLD) {
+		return sig;
+	}
+	for (int i = 0; i < 2; i++)
+		reap(w, &w->f[i]);
+	t = now_s();
+	for (int i = 0; i < 2; i++)
+		if (w->f[i].phase == PH_WAIT && t >= w->f[i].retry_at)
+			start_list(w, &w->f[i]);
+	if (w->resync_at && t >= w->resync_at) {
+		w->resync_at = t + w->o->resync_s;
+		resync(w, "resync");
+	}
+	if (w->due && t >= w->due)
+		sync_now(w);
+	return 0;
+}
+
+static int setup(struct follow *w)
+{
+	sigset_t set;
+
+	if (!find_kubectl(w->o->kubectl)) {
+		fprintf(stderr, "svcnft: follow: kubectl \"%s\" is not an executable file%s (--kubectl PATH)\n",
+			w->o->kubectl, strchr(w->o->kubectl, '/') ? "" : " in PATH");
+		return -1;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
+	    (w->sig = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+		fprintf(stderr, "svcnft: follow: cannot set up: %s\n", strerror(errno));
+		return -1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	apply_lock_stop(watch_stop_pending);
+	if (!monitor_start(w->o->cfg->table))
+		watch_log("cannot follow nf_tables notifications (%s); the table will be read back",
+			  strerror(errno));
+	return 0;
+}
+
+static void feed_init(struct feed *f, const char *resource, const char *kind,
+		      const char *list_src, const char *watch_src)
+{
+	*f = (struct feed){ .resource = resource, .kind = kind, .list_src = list_src,
+			    .watch_src = watch_src, .out = -1, .err = -1,
+			    .st = stream_new(list_src) };
+}
+
+/* Stop the children (SIGTERM, then wait). */
+static void stop_children(struct follow *w)
+{
+	for (int i = 0; i < 2; i++) {
+		struct feed *f = &w->f[i];
+
+		if (f->pid > 0 && !f->reaped) {
+			kill(f->pid, SIGTERM);
+			waitpid(f->pid, NULL, 0);
+		}
+		if (f->out >= 0)
+			close(f->out);
+		if (f->err >= 0)
+			close(f->err);
+		stream_free(f->st);
+		json_decref(f->list);
+		svcnft_buf_free(&f->errtext);
+	}
+}
+
+enum svcnft_status cmd_follow(const struct follow_opts *o)
+{
+	struct follow w = { .o = o, .sig = -1 };
+	int sig = 0;
+
+	feed_init(&w.f[0], "services", "Service", "kubectl get services",
+		  "kubectl get services --watch");
+	feed_init(&w.f[1], "endpointslices.discovery.k8s.io", "EndpointSlice",
+		  "kubectl get endpointslices", "kubectl get endpointslices --watch");
+	if (setup(&w) < 0) {
+		stop_children(&w);
+		return SVCNFT_EUSAGE;
+	}
+	w.store = objstore_new();
+	/* HTTP (branch http): httpd_start(...) goes here */
+	watch_log("following services and endpointslices with %s (debounce %u ms, resync %u s)",
+		  o->kubectl, o->debounce_ms, o->resync_s);
+	if (o->resync_s)
+		w.resync_at = now_s() + o->resync_s;
+	apply_conntrack_reconcile();
+	for (int i = 0; i < 2; i++)
+		start_list(&w, &w.f[i]);
+	while (!(sig = step(&w)))
+		;
+	if (sig > 0)
+		watch_log("%s: exiting; the rules stay in place", strsignal(sig));
+	else
+		watch_log("poll: %s", strerror(errno));
+	stop_children(&w);
+	objstore_free(w.store);
+	close(w.sig);
+	return sig > 0 ? SVCNFT_OK : SVCNFT_EKERNEL;
+}
