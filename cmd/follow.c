@@ -23,7 +23,10 @@
 #include "apply.h"
 #include "follow.h"
 #include "monitor.h"
-#include "objstore.h"
+#include "engine.h"
+#include "health.h"
+#include "hmap.h"
+#include "httpd.h"
 #include "stream.h"
 #include "util.h"
 #include "watch.h"
@@ -57,13 +60,18 @@ struct feed {
 	double retry_at, backoff;
 	unsigned int fails;	/* attempts failed in a row */
 	bool listed;		/* a complete list was read at least once */
+	struct hmap keys;	/* "NS\x1fNAME" put since its list began */
 };
 
 struct follow {
 	const struct follow_opts *o;
 	int sig;
 	struct feed f[2];
-	struct objstore *store;
+	struct engine *eng;	/* the cluster in memory (compiler/engine.h) */
+	struct hmap seen;	/* "KIND\x1fNS\x1fNAME" -> hash of the version staged last */
+	size_t n_changes;	/* staged since the last sync */
+	uint32_t gen;		/* of the table after svcnft's last commit */
+	bool behind;		/* the kernel may differ from the engine: compare */
 	double due;		/* debounce: apply then; 0 none */
 	double resync_at;
 	bool synced;		/* the first complete state was applied */
@@ -209,37 +217,206 @@ static void changed(struct follow *w)
 		w->due = now_s() + w->o->debounce_ms / 1000.0;
 }
 
-/* ---- the sync: the one place the store reaches the kernel ---- */
+/* ---- the cluster in memory: objects in, one batch per sync ---- */
 
-/* Build the model from STORE and apply it.  Today the whole store is
- * loaded and cmd_apply diffs it against the table; the KEYS that changed
- * are what an incremental engine (compiler/engine.h) takes instead. */
-static void follow_sync(struct follow *w, struct objstore *store,
-			char *const *keys, size_t n_keys, bool repair)
+static enum engine_kind kind_of(const struct feed *f)
+{
+	return strcmp(f->kind, "Service") ? ENGINE_SLICE : ENGINE_SERVICE;
+}
+
+/* "KIND\x1fNS\x1fNAME" of OBJ into K (NS/NAME into SHORT); false without
+ * a name. */
+static bool obj_key(const struct feed *f, json_t *obj, struct svcnft_buf *k,
+		    struct svcnft_buf *short_key)
+{
+	json_t *meta = json_object_get(obj, "metadata");
+	const char *ns = json_string_value(json_object_get(meta, "namespace"));
+	const char *name = json_string_value(json_object_get(meta, "name"));
+
+	if (!name || !*name)
+		return false;
+	k->len = short_key->len = 0;
+	buf_printf(short_key, "%s\x1f%s", ns ? ns : "default", name);
+	buf_printf(k, "%s\x1f%s", f->kind, short_key->data);
+	return true;
+}
+
+/* Stage OBJ, a version of one of F's objects from SRC: 1 if it differs
+ * from the one staged last, 0 if not, -1 without a name (a message). */
+static int put(struct follow *w, struct feed *f, json_t *obj, const char *src,
+	       struct svcnft_errors *errs)
+{
+	struct svcnft_buf k = {0}, sk = {0};
+	struct svcnft_model *m;
+	char *text;
+	uint64_t h;
+	bool created;
+	struct hent *e;
+	int r = 1;
+
+	if (!json_object_get(obj, "kind"))
+		json_object_set_new(obj, "kind", json_string(f->kind));
+	if (!obj_key(f, obj, &k, &sk)) {
+		errs_add(errs, SVCNFT_EUSAGE, "%s: a %s without metadata.name; ignored", src, f->kind);
+		return -1;
+	}
+	hmap_put(&f->keys, sk.data, &created);
+	text = json_dumps(obj, JSON_COMPACT);
+	h = hmap_hash(text, strlen(text));
+	e = hmap_put(&w->seen, k.data, &created);
+	if (!created && (uint64_t)(uintptr_t)e->val == (uint64_t)(uintptr_t)(h | 1)) {
+		r = 0;
+	} else {
+		e->val = (void *)(uintptr_t)(h | 1);
+		m = svcnft_model_new();
+		svcnft_model_load_buffer(m, src, text, strlen(text), errs);
+		engine_validate(w->eng, m, ENGINE_PER_OBJECT, errs);
+		engine_stage_objects(w->eng, m);
+		svcnft_model_free(m);
+		w->n_changes++;
+	}
+	free(text);
+	svcnft_buf_free(&k);
+	svcnft_buf_free(&sk);
+	return r;
+}
+
+/* OBJ of F is gone: true if it was there. */
+static bool delete_obj(struct follow *w, struct feed *f, json_t *obj)
+{
+	json_t *meta = json_object_get(obj, "metadata");
+	const char *ns = json_string_value(json_object_get(meta, "namespace"));
+	struct svcnft_buf k = {0}, sk = {0};
+	bool had;
+
+	if (!obj_key(f, obj, &k, &sk))
+		return false;
+	if ((had = hmap_find(&w->seen, k.data) != NULL)) {
+		hmap_del(&w->seen, k.data);
+		engine_stage_delete(w->eng, kind_of(f), ns ? ns : "default",
+				    json_string_value(json_object_get(meta, "name")));
+		w->n_changes++;
+	}
+	svcnft_buf_free(&k);
+	svcnft_buf_free(&sk);
+	return had;
+}
+
+struct sweep {
+	struct follow *w;
+	struct feed *f;
+	struct svcnft_buf k;
+	char **gone;
+	size_t n, cap;
+};
+
+static void sweep_one(const char *ns, const char *name, void *arg)
+{
+	struct sweep *sw = arg;
+
+	sw->k.len = 0;
+	buf_printf(&sw->k, "%s\x1f%s", ns, name);
+	if (hmap_find(&sw->f->keys, sw->k.data))
+		return;
+	sw->gone = grow(sw->gone, &sw->cap, sw->n, sizeof(*sw->gone));
+	sw->gone[sw->n++] = xstrdup(sw->k.data);
+}
+
+/* After F's complete list: its objects the list did not hold are gone. */
+static size_t sweep(struct follow *w, struct feed *f)
+{
+	struct sweep sw = { .w = w, .f = f };
+
+	engine_each(w->eng, kind_of(f), sweep_one, &sw);
+	for (size_t i = 0; i < sw.n; i++) {
+		char *sep = strchr(sw.gone[i], '\x1f');
+
+		*sep = '\0';
+		engine_stage_delete(w->eng, kind_of(f), sw.gone[i], sep + 1);
+		sw.k.len = 0;
+		buf_printf(&sw.k, "%s\x1f%s\x1f%s", f->kind, sw.gone[i], sep + 1);
+		hmap_del(&w->seen, sw.k.data);
+		free(sw.gone[i]);
+	}
+	free(sw.gone);
+	svcnft_buf_free(&sw.k);
+	w->n_changes += sw.n;
+	return sw.n;
+}
+
+/* The engine's whole state compared with the kernel (cmd_apply). */
+static enum svcnft_status apply_all(struct follow *w, bool repair)
+{
+	struct svcnft_model *view = engine_view(w->eng);
+	enum svcnft_status st;
+
+	apply_read_kernel(repair);
+	st = cmd_apply(view, w->o->cfg, false);
+	apply_read_kernel(false);
+	engine_view_free(view);
+	w->gen = apply_generation();
+	w->behind = st != SVCNFT_OK;
+	return st;
+}
+
+/* Batch B into the kernel: one netlink batch, or (first sync, SIGHUP, the
+ * kernel behind) a comparison of everything with the table. */
+static enum svcnft_status send(struct follow *w, struct engine_batch *b, bool repair)
+{
+	enum svcnft_status st;
+
+	if (!w->synced || w->behind || repair) {
+		engine_commit(w->eng, b);
+		return apply_all(w, repair);
+	}
+	st = apply_batch(b, w->o->cfg, &w->gen);
+	engine_commit(w->eng, b);	/* the cluster holds it, applied or not */
+	if (st == APPLY_FALLBACK)
+		return apply_all(w, false);
+	w->behind = st != SVCNFT_OK;
+	return st;
+}
+
+static void report(struct follow *w, enum svcnft_status st, double t0)
+{
+	struct svcnft_health h;
+
+	httpd_sync_result(st == SVCNFT_OK, now_s() - t0);
+	if (st != SVCNFT_OK)
+		return;
+	engine_health(w->eng, &h);
+	httpd_set_health(&h);
+	health_free(&h);
+}
+
+/* The staged changes into the kernel: the one place the cluster reaches
+ * it.  An invalid object is left out (its last valid version stays). */
+static void follow_sync(struct follow *w, bool repair)
 {
 	struct svcnft_errors errs = {0};
 	double t0 = now_s();
-	struct svcnft_model *m = objstore_model(store, w->o->cfg, &errs);
-	double model_ms = (now_s() - t0) * 1000;
-	char why[96];
+	struct engine_batch *b = engine_prepare(w->eng, ENGINE_PER_OBJECT, &errs);
 	char src0[] = "kubectl get services", *src[] = { src0 };
+	char why[96];
 	enum svcnft_status st;
 
-	if (!w->o->allow_empty)
-		svcnft_model_require_services(m, src, 1, &errs);
+	if (b && !w->o->allow_empty && !b->services_after)
+		svcnft_model_require_services(&(struct svcnft_model){ 0 }, src, 1, &errs);
 	st = svcnft_errors_status(&errs);
 	log_errs(&errs);
-	if (st == SVCNFT_EUSAGE) {
+	if (!b || st == SVCNFT_EUSAGE) {
 		watch_log("nothing applied; the rules in place stay");
-		svcnft_model_free(m);
+		engine_abort(w->eng, b);
+		hmap_free(&w->seen);	/* the next list stages everything again */
+		report(w, SVCNFT_EUSAGE, t0);
 		return;
 	}
-	snprintf(why, sizeof(why), "%s%zu change%s (model %.0f ms)",
-		 w->synced ? "" : "first sync, ", n_keys, plural(n_keys), model_ms);
-	(void)keys;
+	snprintf(why, sizeof(why), "%s%zu change%s", w->synced ? "" : "first sync, ",
+		 w->n_changes, plural(w->n_changes));
+	w->n_changes = 0;
 	diff_log_setup(true, why);
-	apply_read_kernel(repair);
-	st = cmd_apply(m, w->o->cfg, false);
+	st = send(w, b, repair);
+	diff_log_setup(false, NULL);
 	if (st == SVCNFT_OK)
 		w->synced = true;
 	else if (!watch_stop_pending())
@@ -249,21 +426,15 @@ static void follow_sync(struct follow *w, struct objstore *store,
 	 * next change */
 	if (st != SVCNFT_OK && st != SVCNFT_EUSAGE)
 		w->due = now_s() + 1;
-	apply_read_kernel(false);
-	diff_log_setup(false, NULL);
-	/* HTTP (branch http): httpd_sync_result(...) reports this sync here */
-	svcnft_model_free(m);
+	report(w, st, t0);
 }
 
 static void sync_now(struct follow *w)
 {
-	size_t n;
-	char *const *keys = objstore_changed(w->store, &n);
-
 	w->due = 0;
 	if (!w->f[0].listed || !w->f[1].listed)
 		return;		/* no complete state yet */
-	follow_sync(w, w->store, keys, n, w->repair);
+	follow_sync(w, w->repair);
 	w->repair = false;
 }
 
@@ -281,16 +452,16 @@ static bool take_list(struct follow *w, struct feed *f)
 		watch_log("%s: not a List (no \"items\" array); nothing removed", f->list_src);
 		return false;
 	}
-	objstore_unmark(w->store, f->kind);
+	hmap_free(&f->keys);
 	json_array_foreach(items, i, v)
-		changes += objstore_put(w->store, v, f->kind, f->list_src, &errs) > 0;
-	gone = objstore_sweep(w->store, f->kind);
+		changes += put(w, f, v, f->list_src, &errs) > 0;
+	gone = sweep(w, f);
 	log_errs(&errs);
 	watch_log("%s: complete list of %zu object%s: %zu new or changed, %zu removed",
 		  f->list_src, json_array_size(items), plural(json_array_size(items)),
 		  changes, gone);
 	f->listed = true;
-	json_decref(f->list);	/* the store holds what it needs */
+	json_decref(f->list);	/* the engine holds what it needs */
 	f->list = NULL;
 	if (changes || gone || w->repair || !w->synced)
 		changed(w);
@@ -340,12 +511,13 @@ static void watch_event(struct follow *w, struct feed *f, json_t *v)
 		log_errs(&errs);
 		return;
 	}
+	httpd_event(f->resource, watch_type_name(ev.type));
 	if (ev.type == WATCH_ERROR)
 		error_event(f, ev.object);
-	else if (ev.type == WATCH_DELETED && objstore_delete(w->store, ev.object, f->kind))
+	else if (ev.type == WATCH_DELETED && delete_obj(w, f, ev.object))
 		changed(w);
 	else if ((ev.type == WATCH_ADDED || ev.type == WATCH_MODIFIED) &&
-		 objstore_put(w->store, ev.object, f->kind, f->watch_src, &errs) > 0)
+		 put(w, f, ev.object, f->watch_src, &errs) > 0)
 		changed(w);
 	json_decref(ev.object);
 	log_errs(&errs);
@@ -419,6 +591,7 @@ static void log_stderr(const struct feed *f, bool list)
 static void schedule_retry(struct feed *f)
 {
 	f->fails++;
+	httpd_kubectl_restart(f->resource);
 	f->backoff = f->backoff ? f->backoff * 2 : BACKOFF_MIN;
 	if (f->backoff > BACKOFF_MAX)
 		f->backoff = BACKOFF_MAX;
@@ -641,8 +814,8 @@ enum svcnft_status cmd_follow(const struct follow_opts *o)
 		stop_children(&w);
 		return SVCNFT_EUSAGE;
 	}
-	w.store = objstore_new();
-	/* HTTP (branch http): httpd_start(...) goes here */
+	w.eng = engine_new(o->cfg);
+	httpd_start(o->health_addr, o->metrics_addr);
 	watch_log("following services and endpointslices with %s (debounce %u ms, resync %u s)",
 		  o->kubectl, o->debounce_ms, o->resync_s);
 	if (o->resync_s)
@@ -656,8 +829,12 @@ enum svcnft_status cmd_follow(const struct follow_opts *o)
 		watch_log("%s: exiting; the rules stay in place", strsignal(sig));
 	else
 		watch_log("poll: %s", strerror(errno));
+	httpd_stop();
 	stop_children(&w);
-	objstore_free(w.store);
+	engine_free(w.eng);
+	hmap_free(&w.seen);
+	for (int i = 0; i < 2; i++)
+		hmap_free(&w.f[i].keys);
 	close(w.sig);
 	return sig > 0 ? SVCNFT_OK : SVCNFT_EKERNEL;
 }

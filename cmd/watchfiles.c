@@ -276,7 +276,7 @@ static bool stage_one(struct wfiles *w, struct hent *d, struct svcnft_errors *er
 	if (!was || was->hash != f.hash) {
 		m = svcnft_model_new();
 		svcnft_model_load_named(m, d->key, &b, errs);
-		engine_validate(w->eng, m, errs);
+		engine_validate(w->eng, m, ENGINE_ALL_OR_NOTHING, errs);
 		engine_stage_file(w->eng, d->key, m);
 		svcnft_model_free(m);
 	}

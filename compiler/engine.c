@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "diag.h"
 #include "engine_int.h"
 #include "limits.h"
 #include "util.h"
@@ -294,10 +295,44 @@ void engine_free(struct engine *e)
 	free(e);
 }
 
-void engine_validate(const struct engine *e, struct svcnft_model *m,
-		     struct svcnft_errors *errs)
+/* Object KIND NS/NAME of FILE is left out; warn what stays instead. */
+void skipped(const struct engine *e, struct svcnft_errors *errs, const char *key,
+	     const char *file, const char *kind, const char *ns, const char *name)
 {
+	struct objref o = { errs, file, kind, ns, false, name };
+
+	if (hmap_find(&e->objs, key))
+		obj_warn(&o, "this version is skipped; the last valid version stays");
+	else
+		obj_warn(&o, "skipped: no valid version of it was seen");
+}
+
+void engine_validate(const struct engine *e, struct svcnft_model *m,
+		     enum engine_mode mode, struct svcnft_errors *errs)
+{
+	struct svcnft_buf k = {0};
+
 	svcnft_model_validate(m, &e->eff, errs);
+	if (mode != ENGINE_PER_OBJECT)
+		return;
+	for (size_t i = 0; i < m->n_svcs; i++) {
+		const struct svc *s = &m->svcs[i];
+
+		if (!s->invalid && !s->parse_failed)
+			continue;
+		key_svc(&k, s->ns, s->name);
+		skipped(e, errs, k.data, s->file, "Service", s->ns, s->name);
+	}
+	for (size_t i = 0; i < m->n_eps; i++) {
+		const struct ep_source *s = &m->eps[i];
+
+		if (!s->invalid && !s->parse_failed)
+			continue;
+		key_src(&k, s->kind, s->ns, s->name);
+		skipped(e, errs, k.data, s->file, s->kind == EP_SLICE ? "EndpointSlice" :
+			"Endpoints", s->ns, s->name);
+	}
+	svcnft_buf_free(&k);
 }
 
 /* Staging. */
@@ -312,7 +347,7 @@ static struct op *stage(struct engine *e, const char *key)
 	return h->val;
 }
 
-static void stage_put(struct engine *e, struct eobj *o)
+static void stage_put(struct engine *e, struct eobj *o, bool any_file)
 {
 	struct svcnft_buf k = {0};
 	struct op *op;
@@ -321,6 +356,7 @@ static void stage_put(struct engine *e, struct eobj *o)
 	op = stage(e, k.data);
 	obj_free(op->obj);
 	op->obj = o;
+	op->any_file = any_file;
 	svcnft_buf_free(&k);
 }
 
@@ -410,7 +446,7 @@ static void take(struct engine *e, struct svcnft_model *m, struct hmap *keys)
 		obj_key(&k, o);
 		if (keys)
 			hmap_put(keys, k.data, &created);
-		stage_put(e, o);
+		stage_put(e, o, !keys);
 	}
 	m->n_svcs = m->n_eps = m->n_svc_cidrs = 0;
 	svcnft_buf_free(&k);

@@ -39,10 +39,16 @@ struct engine;
 struct engine *engine_new(const struct svcnft_config *cfg);
 void engine_free(struct engine *e);
 
+enum engine_mode {
+	ENGINE_ALL_OR_NOTHING,	/* any invalid object: the batch changes nothing */
+	ENGINE_PER_OBJECT,	/* an invalid object is left out; its last good version stays */
+};
+
 /* Validate the objects of M (one file or one event) on their own, against
- * the service CIDRs the engine knows (svcnft_model_validate). */
+ * the service CIDRs the engine knows (svcnft_model_validate); in
+ * PER_OBJECT mode each invalid one also gets a warning saying what stays. */
 void engine_validate(const struct engine *e, struct svcnft_model *m,
-		     struct svcnft_errors *errs);
+		     enum engine_mode mode, struct svcnft_errors *errs);
 
 /* FILE now holds exactly the objects of M (NULL: it is gone).  Objects
  * are moved out of M (left empty); those engine_validate marked invalid
@@ -63,11 +69,6 @@ void engine_stage_delete(struct engine *e, enum engine_kind kind,
 void engine_each(const struct engine *e, enum engine_kind kind,
 		 void (*each)(const char *ns, const char *name, void *arg),
 		 void *arg);
-
-enum engine_mode {
-	ENGINE_ALL_OR_NOTHING,	/* any invalid object: the batch changes nothing */
-	ENGINE_PER_OBJECT,	/* an invalid object is left out; its last good version stays */
-};
 
 struct engine_batch {
 	struct changes changes;		/* c.full: the table must be replaced */

@@ -157,15 +157,22 @@ static bool touch_all(struct engine *e, struct batch_priv *b)
 
 /* The staged service KEY is refused: in PER_OBJECT mode it is dropped
  * (its stored version stays); returns whether the batch goes on. */
-static void drop(struct engine *e, const char *key, size_t *skipped)
+static void drop(struct engine *e, const char *key, size_t *n,
+		 struct svcnft_errors *errs)
 {
 	struct op *op = hmap_del(&e->staged, key);
+	const struct eobj *o;
 
-	if (op) {
-		obj_free(op->obj);
-		free(op);
-		(*skipped)++;
-	}
+	if (!op)
+		return;
+	if ((o = op->obj) && o->kind == O_SVC)
+		skipped(e, errs, key, o->u.svc.file, "Service", o->u.svc.ns, o->u.svc.name);
+	else if (o && o->kind == O_SRC)
+		skipped(e, errs, key, o->u.src.file, o->u.src.kind == EP_SLICE ?
+			"EndpointSlice" : "Endpoints", o->u.src.ns, o->u.src.name);
+	obj_free(op->obj);
+	free(op);
+	(*n)++;
 }
 
 /* Whether source change OP (of KEY) concerns service NS/NAME. */
@@ -184,17 +191,17 @@ static bool src_of(const struct engine *e, const char *key, const struct op *op,
  * its staged sources, are dropped (what is stored stays); returns whether
  * the batch goes on. */
 static bool refuse(struct engine *e, const char *key, enum engine_mode mode,
-		   size_t *skipped)
+		   size_t *n_skipped, struct svcnft_errors *errs)
 {
 	const struct eobj *o = current(e, key);
-	size_t before = *skipped;
+	size_t before = *n_skipped;
 	char **gone = NULL;
 	size_t n = 0, cap = 0;
 
 	if (mode == ENGINE_ALL_OR_NOTHING || !key)
 		return false;
 	if (hmap_find(&e->staged, key)) {
-		drop(e, key, skipped);
+		drop(e, key, n_skipped, errs);
 		return true;
 	}
 	if (!o)
@@ -203,9 +210,9 @@ static bool refuse(struct engine *e, const char *key, enum engine_mode mode,
 		if (h->key[0] == 'E' && src_of(e, h->key, h->val, o->u.svc.ns, o->u.svc.name))
 			push_str(&gone, &n, &cap, h->key);
 	for (size_t i = 0; i < n; i++)
-		drop(e, gone[i], skipped);
+		drop(e, gone[i], n_skipped, errs);
 	strv_free(gone, n);
-	return *skipped > before;
+	return *n_skipped > before;
 }
 
 static bool is_touched(const struct batch_priv *b, const struct svc *s)
@@ -276,7 +283,7 @@ static bool check_name(struct engine *e, const char *key, struct op *op,
 {
 	const struct eobj *stored = hmap_get(&e->objs, key);
 
-	if (!op->obj || !stored || op->released ||
+	if (!op->obj || !stored || op->released || op->any_file ||
 	    !strcmp(obj_file(stored), obj_file(op->obj)))
 		return true;
 	validate_duplicate(errs, &op->obj->u.svc, obj_file(stored));
@@ -746,7 +753,7 @@ struct engine_batch *engine_prepare(struct engine *e, enum engine_mode mode,
 			e->batch = &b->pub;
 			return &b->pub;
 		}
-		if (!refuse(e, bad, mode, &skipped)) {
+		if (!refuse(e, bad, mode, &skipped, errs)) {
 			free(bad);
 			staged_free(&e->staged);
 			return NULL;

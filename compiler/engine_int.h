@@ -32,6 +32,7 @@ struct ptrv {
 struct op {
 	struct eobj *obj;
 	bool released;			/* the stored object's file dropped it */
+	bool any_file;			/* replaces the object whatever its file */
 };
 
 /* A service the batch lowers again. */
@@ -94,6 +95,10 @@ void item_unref(struct engine *e, const char *item);
 /* The object KEY holds once the staged changes are made (NULL: none). */
 struct eobj *current(const struct engine *e, const char *key);
 void staged_free(struct hmap *staged);
+/* Object KIND NS/NAME (KEY) of FILE is left out (PER_OBJECT): a warning
+ * saying what stays instead. */
+void skipped(const struct engine *e, struct svcnft_errors *errs, const char *key,
+	     const char *file, const char *kind, const char *ns, const char *name);
 void ptrv_map_free(struct hmap *m);
 /* The items of model M (sorted) lowered alone, not interned, without
  * those of the empty table; caller frees each and the array. */

@@ -234,7 +234,7 @@ static struct engine_batch *batch(struct sim *s, struct engine *e)
 		}
 		m = svcnft_model_new();
 		svcnft_model_load_buffer(m, s->name[f], s->text[f], strlen(s->text[f]), &errs);
-		engine_validate(e, m, &errs);
+		engine_validate(e, m, ENGINE_ALL_OR_NOTHING, &errs);
 		engine_stage_file(e, s->name[f], m);
 		svcnft_model_free(m);
 	}
@@ -392,7 +392,7 @@ static size_t per_object(struct engine *e, const char *json)
 	size_t skipped;
 
 	svcnft_model_load_buffer(m, "kubectl", json, strlen(json), &errs);
-	engine_validate(e, m, &errs);
+	engine_validate(e, m, ENGINE_PER_OBJECT, &errs);
 	engine_stage_objects(e, m);
 	svcnft_model_free(m);
 	b = engine_prepare(e, ENGINE_PER_OBJECT, &errs);
@@ -439,11 +439,81 @@ static void test_per_object(void **state)
 	assert_true(has_vip(e, "10.0.0.1") && has_vip(e, "10.0.0.2") && has_vip(e, "10.0.0.3"));
 	assert_int_equal(engine_services(e), 3);
 	engine_stage_delete(e, ENGINE_SERVICE, "default", "a");
-	engine_commit(e, engine_prepare(e, ENGINE_PER_OBJECT, NULL));
+	{
+		struct svcnft_errors errs = {0};
+
+		engine_commit(e, engine_prepare(e, ENGINE_PER_OBJECT, &errs));
+		svcnft_errors_free(&errs);
+	}
 	assert_false(has_vip(e, "10.0.0.1"));
 	/* now b may move there */
 	assert_int_equal(per_object(e, SVC("b", "10.0.0.1", "80")), 0);
 	assert_true(has_vip(e, "10.0.0.1") && !has_vip(e, "10.0.0.2"));
+	engine_free(e);
+}
+
+/* The cluster IP of service default/NAME the engine holds, or NULL. */
+static const char *vip_of(const struct engine *e, const char *name)
+{
+	struct svcnft_model *m = engine_view(e);
+	const char *r = NULL;
+
+	for (size_t i = 0; i < m->n_svcs; i++)
+		if (!strcmp(m->svcs[i].name, name))
+			r = m->svcs[i].cluster_ip;
+	engine_view_free(m);
+	return r;
+}
+
+/* Conflicts in one batch are the newcomer's, as the API server refuses the
+ * later claim: an address given up in the batch may be taken in it. */
+static void test_per_object_claims(void **state)
+{
+	struct svcnft_cidr c;
+	struct svcnft_config cfg = { .table = "svcnft", .service_cidrs = &c, .n_service_cidrs = 1 };
+	struct svcnft_model *m = svcnft_model_new();
+	struct svcnft_errors errs = {0};
+	struct engine *e;
+	struct engine_batch *b;
+	const char *json = "[" SVC("a", "192.168.0.1", "80") "," SVC("b", "10.0.0.3", "80") ","
+			   SVC("c", "nonsense", "80") "," SVC("d", "10.0.0.2", "80") ","
+			   SVC("a2", "10.0.0.9", "80") "," SVC("z2", "10.0.0.9", "80") "]";
+	char *text;
+
+	(void)state;
+	svcnft_cidr_parse("10.0.0.0/24", &c);
+	e = engine_new(&cfg);
+	per_object(e, "[" SVC("a", "10.0.0.1", "80") "," SVC("b", "10.0.0.2", "80") ","
+		   SVC("m", "10.0.0.9", "80") "]");
+	svcnft_model_load_buffer(m, "src", json, strlen(json), &errs);
+	engine_validate(e, m, ENGINE_PER_OBJECT, &errs);
+	engine_stage_objects(e, m);
+	svcnft_model_free(m);
+	b = engine_prepare(e, ENGINE_PER_OBJECT, &errs);
+	for (size_t i = 0; getenv("ENGINE_DEBUG") && i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.v[i].text);
+	assert_int_equal(b->objects_skipped, 4);
+	engine_commit(e, b);
+	assert_string_equal(vip_of(e, "m"), "10.0.0.9");
+	assert_null(vip_of(e, "a2"));
+	assert_null(vip_of(e, "z2"));
+	assert_string_equal(vip_of(e, "a"), "10.0.0.1");
+	assert_string_equal(vip_of(e, "b"), "10.0.0.3");
+	assert_null(vip_of(e, "c"));
+	assert_string_equal(vip_of(e, "d"), "10.0.0.2");
+	text = NULL;
+	for (size_t i = 0; i < errs.n; i++) {
+		size_t n = text ? strlen(text) : 0;
+
+		text = xrealloc(text, n + strlen(errs.v[i].text) + 2);
+		sprintf(text + n, "%s\n", errs.v[i].text);
+	}
+	assert_non_null(strstr(text, "src: Service \"default/a\" is invalid: spec.clusterIPs"));
+	assert_non_null(strstr(text, "src: warning: Service \"default/a\": this version is skipped; the last valid version stays"));
+	assert_non_null(strstr(text, "src: warning: Service \"default/c\": skipped: no valid version of it was seen"));
+	assert_non_null(strstr(text, "src: warning: Service \"default/a2\": skipped: no valid version of it was seen"));
+	free(text);
+	svcnft_errors_free(&errs);
 	engine_free(e);
 }
 
@@ -452,6 +522,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_property),
 		cmocka_unit_test(test_per_object),
+		cmocka_unit_test(test_per_object_claims),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

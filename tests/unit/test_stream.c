@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "objstore.h"
 #include "stream.h"
 #include "util.h"
 
@@ -148,97 +147,6 @@ static void test_limits(void **state)
 	stream_free(s);
 }
 
-#define STORE_SVC(name, ip) "{\"kind\":\"Service\",\"metadata\":{\"name\":\"" name \
-	"\",\"namespace\":\"d\"},\"spec\":{\"clusterIP\":\"" ip "\",\"ports\":[{\"port\":80}]}}"
-
-static int put(struct objstore *st, const char *text)
-{
-	json_t *v = json_loads(text, 0, NULL);
-	int r = objstore_put(st, v, "Service", "src", NULL);
-
-	json_decref(v);
-	return r;
-}
-
-/* The cluster IP of service d/NAME in M, or NULL if it is absent or
- * invalid. */
-static const char *vip(const struct svcnft_model *m, const char *name)
-{
-	for (size_t i = 0; i < m->n_svcs; i++)
-		if (!strcmp(m->svcs[i].name, name) && !m->svcs[i].invalid)
-			return m->svcs[i].cluster_ip;
-	return NULL;
-}
-
-static void test_store_sweep(void **state)
-{
-	struct objstore *st = objstore_new();
-	size_t n;
-
-	(void)state;
-	assert_int_equal(put(st, STORE_SVC("a", "10.0.0.1")), 1);
-	assert_int_equal(put(st, STORE_SVC("b", "10.0.0.2")), 1);
-	assert_int_equal(put(st, STORE_SVC("a", "10.0.0.1")), 0);
-	objstore_changed(st, &n);
-	assert_int_equal(n, 2);
-	objstore_unmark(st, "Service");
-	assert_int_equal(put(st, STORE_SVC("b", "10.0.0.2")), 0);
-	assert_int_equal(objstore_sweep(st, "EndpointSlice"), 0);
-	assert_int_equal(objstore_sweep(st, "Service"), 1);
-	assert_int_equal(objstore_count(st, "Service"), 1);
-	objstore_free(st);
-}
-
-static void test_store_invalid_object(void **state)
-{
-	struct fixture fx;
-	struct objstore *st = objstore_new();
-	struct svcnft_errors errs = {0};
-	struct svcnft_model *m;
-
-	(void)state;
-	fx_init(&fx);
-	put(st, STORE_SVC("a", "10.0.0.1"));
-	put(st, STORE_SVC("b", "10.0.0.2"));
-	put(st, STORE_SVC("m", "10.0.0.9"));
-	m = objstore_model(st, &fx.cfg, &errs);
-	assert_int_equal(errs.n, 0);
-	svcnft_model_free(m);
-	/* a: outside the service CIDR; b: a good change; c: never valid;
-	 * d: claims b's old address, which b has just given up */
-	put(st, STORE_SVC("a", "192.168.0.1"));
-	put(st, STORE_SVC("b", "10.0.0.3"));
-	put(st, STORE_SVC("c", "nonsense"));
-	put(st, STORE_SVC("d", "10.0.0.2"));
-	/* new ones claim what m holds: they are refused, not m, though
-	 * validation blames the first by name */
-	for (const char *n = "abcz"; *n; n++) {
-		char t[256];
-
-		snprintf(t, sizeof(t), STORE_SVC("%c2", "10.0.0.9"), *n);
-		put(st, t);
-	}
-	m = objstore_model(st, &fx.cfg, &errs);
-	assert_string_equal(vip(m, "m"), "10.0.0.9");
-	assert_null(vip(m, "a2"));
-	assert_null(vip(m, "z2"));
-	fx.errs = errs;
-	fx_assert_err(&fx, "src: warning: Service \"d/a2\": skipped: no valid version of it was seen");
-	fx.errs = (struct svcnft_errors){0};
-	assert_string_equal(vip(m, "a"), "10.0.0.1");
-	assert_string_equal(vip(m, "b"), "10.0.0.3");
-	assert_null(vip(m, "c"));
-	assert_string_equal(vip(m, "d"), "10.0.0.2");
-	assert_int_equal(svcnft_errors_status(&errs), SVCNFT_EINVALID);
-	fx.errs = errs;
-	fx_assert_err(&fx, "src: Service \"d/a\" is invalid: spec.clusterIPs");
-	fx_assert_err(&fx, "src: warning: Service \"d/a\": this version is skipped; the last valid version stays");
-	fx_assert_err(&fx, "src: warning: Service \"d/c\": skipped: no valid version of it was seen");
-	svcnft_model_free(m);
-	fx_free(&fx);
-	objstore_free(st);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,8 +155,6 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_not_an_event),
 		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_store_sweep),
-		cmocka_unit_test(test_store_invalid_object),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
