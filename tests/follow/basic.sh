@@ -2,7 +2,8 @@
 # follow: the first complete state reaches packets; endpoint churn, a new
 # and a deleted service from the watch reach packets; SIGHUP lists again
 # and removes what the watch missed; --kubeconfig and --context reach
-# kubectl; SIGTERM exits 0 and leaves the rules; a missing kubectl is exit 2.
+# kubectl; /healthz and /metrics answer over TCP; SIGTERM exits 0 and
+# leaves the rules; a missing kubectl is exit 2.
 . "$(dirname "$0")/lib.sh"
 follow_init "$@"
 topo_up 3
@@ -35,6 +36,15 @@ tally tcp/10.96.0.10/80/12
 expect_eq "first sync: web answered by pods 1 and 2" "$P_PODS" "pod1 pod2"
 tally tcp/10.96.0.11/80/4
 expect_eq "first sync: api answered by pod 3" "$P_PODS" "pod3"
+# the agent's HTTP side, over real TCP inside the node's namespace
+hz=$(ip netns exec "$NODE" curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:10256/healthz)
+expect_eq "/healthz answers 200 after the first sync" "$hz" "200"
+ip netns exec "$NODE" curl -s http://127.0.0.1:10249/metrics >"$FK/metrics" || true
+check "/metrics: 2 services with rules" grep -qx 'svcnft_services 2' "$FK/metrics"
+check "/metrics: the watch's ADDED events counted" \
+	grep -q '^svcnft_events_total{resource="services",type="ADDED"} [1-9]' "$FK/metrics"
+check "/metrics: one successful sync at least" \
+	grep -q '^svcnft_sync_total{result="success"} [1-9]' "$FK/metrics"
 
 # endpoint churn: web's slice moves from pods 1 2 to pods 2 3
 wait_call "endpointslices watch 1"
