@@ -72,6 +72,7 @@ struct follow {
 	size_t n_changes;	/* staged since the last sync */
 	uint32_t gen;		/* of the table after svcnft's last commit */
 	bool behind;		/* the kernel may differ from the engine: compare */
+	double last_sync;	/* when the last sync ended */
 	double due;		/* debounce: apply then; 0 none */
 	double resync_at;
 	bool synced;		/* the first complete state was applied */
@@ -209,12 +210,15 @@ static void log_errs(struct svcnft_errors *errs)
 	*errs = (struct svcnft_errors){0};
 }
 
-/* A change reached the store: apply after the debounce (the first
- * complete state as soon as both lists are in). */
+/* A change was staged: apply it at once after a quiet debounce period,
+ * else once the period since the last sync is over (kube-proxy's minimum
+ * sync period); the first complete state as soon as both lists are in. */
 static void changed(struct follow *w)
 {
+	double t = now_s(), d = w->o->debounce_ms / 1000.0;
+
 	if (!w->due)
-		w->due = now_s() + w->o->debounce_ms / 1000.0;
+		w->due = t - w->last_sync >= d ? t : w->last_sync + d;
 }
 
 /* ---- the cluster in memory: objects in, one batch per sync ---- */
@@ -436,6 +440,7 @@ static void sync_now(struct follow *w)
 		return;		/* no complete state yet */
 	follow_sync(w, w->repair);
 	w->repair = false;
+	w->last_sync = now_s();
 }
 
 /* ---- what kubectl prints ---- */

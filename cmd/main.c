@@ -100,7 +100,7 @@ static const struct option_desc {
 	{ "max-removal", 1, OPT_MAX_REMOVAL, "PERCENT", C(CMD_APPLY) | DAEMON, "refuse to shrink the live services or backends by more; default 50, 100 never refuses" },
 	{ "force", 0, OPT_FORCE, NULL, C(CMD_APPLY), "apply even what --max-removal refuses" },
 	{ "lock-timeout", 1, OPT_LOCK_TIMEOUT, "SECONDS", C(CMD_APPLY) | C(CMD_DELETE) | DAEMON, "wait at most SECONDS for another svcnft's lock; default 30" },
-	{ "debounce", 1, OPT_DEBOUNCE, "MS", DAEMON, "wait for MS milliseconds of quiet before re-applying; default 200 (follow: apply MS after the first change; default 10)" },
+	{ "debounce", 1, OPT_DEBOUNCE, "MS", DAEMON, "apply at most once per MS milliseconds, a change after a quiet period at once; default 200 (follow: 10)" },
 	{ "interval", 1, OPT_INTERVAL, "SECONDS", C(CMD_WATCH), "also re-check the kernel every SECONDS and repair drift" },
 	{ "health-addr", 1, OPT_HEALTH_ADDR, "ADDR:PORT", AGENT, "serve /healthz and /livez there (\"\" or off: not at all); default " HTTPD_HEALTH_DEFAULT },
 	{ "metrics-addr", 1, OPT_METRICS_ADDR, "ADDR:PORT", AGENT, "serve Prometheus /metrics there (\"\" or off: not at all); default " HTTPD_METRICS_DEFAULT },
