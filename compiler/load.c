@@ -405,8 +405,14 @@ static void load_file(struct svcnft_model *m, const char *path, int fd,
 {
 	struct svcnft_buf b = {0};
 
-	if (!read_fd(fd, &b))
+	if (!read_fd(fd, &b)) {
 		errs_add(errs, SVCNFT_EUSAGE, "%s: %s", path, strerror(errno));
+	} else {
+		m->input_digest = hash64(m->input_digest, path, strlen(path) + 1);
+		m->input_digest = hash64(m->input_digest, b.data, b.len);
+	}
+	if (m->digest_only || !b.data)
+		;
 	else if (is_yaml(path, &b))
 		svcnft_model_load_yaml(m, path, b.data, b.len, errs);
 	else
@@ -475,7 +481,9 @@ void svcnft_model_load_path(struct svcnft_model *m, const char *path,
 	int fd;
 
 	if (!strcmp(path, "-")) {
-		load_file(m, "<stdin>", STDIN_FILENO, errs);
+		m->read_stdin = true;
+		if (!m->digest_only)
+			load_file(m, "<stdin>", STDIN_FILENO, errs);
 		return;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -494,4 +502,26 @@ void svcnft_model_load_path(struct svcnft_model *m, const char *path,
 	} else
 		load_file(m, path, fd, errs);
 	close(fd);
+}
+
+bool svcnft_inputs_digest(const char *const *paths, size_t n_paths,
+			  uint64_t *digest)
+{
+	struct svcnft_model *m = svcnft_model_new();
+	struct svcnft_errors errs = {0};
+	bool ok;
+
+	m->digest_only = true;
+	for (size_t i = 0; i < n_paths; i++)
+		svcnft_model_load_path(m, paths[i], &errs);
+	ok = !m->read_stdin && errs.n == 0;
+	*digest = m->input_digest;
+	svcnft_errors_free(&errs);
+	svcnft_model_free(m);
+	return ok;
+}
+
+uint64_t svcnft_model_input_digest(const struct svcnft_model *m)
+{
+	return m->read_stdin ? 0 : m->input_digest;
 }

@@ -47,6 +47,30 @@ char *xstrdup(const char *s)
 	return d;
 }
 
+static uint64_t rotl64(uint64_t x, int r)
+{
+	return (x << r) | (x >> (64 - r));
+}
+
+/* Eight bytes per step; the tail and the length are mixed in last. */
+uint64_t hash64(uint64_t h, const void *p, size_t n)
+{
+	const uint64_t k1 = 0x9e3779b97f4a7c15ULL, k2 = 0xc2b2ae3d27d4eb4fULL;
+	const unsigned char *b = p;
+	uint64_t w = 0;
+
+	for (; n >= 8; b += 8, n -= 8) {
+		memcpy(&w, b, 8);
+		h = rotl64(h ^ (w * k2), 31) * k1;
+	}
+	w = (uint64_t)n << 56;
+	memcpy(&w, b, n);
+	h = rotl64(h ^ (w * k2), 31) * k1;
+	h ^= h >> 33;
+	h *= k2;
+	return h ^ (h >> 29);
+}
+
 void *grow(void *v, size_t *cap, size_t n, size_t sz)
 {
 	if (n + 1 <= *cap)

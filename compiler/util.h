@@ -3,6 +3,7 @@
 #define SVCNFT_UTIL_H
 
 #include <stdarg.h>
+#include <stdint.h>
 #include "svcnft.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -36,6 +37,11 @@ void buf_nft_quoted(struct svcnft_buf *b, const char *s);
  * quote and backslash escaped, and every control or non-ASCII byte as \xNN,
  * so no input can forge a line, a terminal sequence or bidi text. */
 void buf_go_quoted(struct svcnft_buf *b, const char *s);
+
+/* A fast 64-bit hash of N bytes at P continuing from H (not
+ * cryptographic): input digests and the saved state's body hash. */
+#define HASH64_INIT 0xcbf29ce484222325ULL
+uint64_t hash64(uint64_t h, const void *p, size_t n);
 
 /* "s" unless N is 1: "%zu service%s", n, plural(n). */
 const char *plural(size_t n);

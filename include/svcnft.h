@@ -115,6 +115,14 @@ void svcnft_model_load_yaml(struct svcnft_model *m, const char *name,
  * (and on stdin) JSON when it starts with '{' or '['. */
 void svcnft_model_load_path(struct svcnft_model *m, const char *path,
 			    struct svcnft_errors *errs);
+/* A digest of the files svcnft_model_load_path would read for PATHS (their
+ * names and bytes, in that order), without parsing them; false when it
+ * would not say the same as the model's: an input is stdin, or reading it
+ * reports anything (a missing file, a name that is not read). */
+bool svcnft_inputs_digest(const char *const *paths, size_t n_paths,
+			  uint64_t *digest);
+/* The same digest of the bytes model M was loaded from; 0 after stdin. */
+uint64_t svcnft_model_input_digest(const struct svcnft_model *m);
 /* Whether a directory's entry NAME is read: *.json, *.yaml, *.yml (case
  * matters, as for kubectl), not starting with a dot. */
 bool svcnft_manifest_name(const char *name);
