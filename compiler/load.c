@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "json_fast.h"
 #include "limits.h"
 #include "model.h"
 #include "parse.h"
@@ -138,7 +139,9 @@ static json_t *decode(struct scan *s, size_t end)
 	json_error_t je;
 	json_t *v;
 
-	v = json_loadb(s->d + s->pos, end - s->pos, JSON_DECODE_ANY, &je);
+	v = json_fast_decode(s->d + s->pos, end - s->pos);
+	if (!v)
+		v = json_loadb(s->d + s->pos, end - s->pos, JSON_DECODE_ANY, &je);
 	if (!v) {
 		struct svcnft_buf t = {0};
 		size_t line, col;
