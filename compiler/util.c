@@ -52,23 +52,57 @@ static uint64_t rotl64(uint64_t x, int r)
 	return (x << r) | (x >> (64 - r));
 }
 
-/* Eight bytes per step; the tail and the length are mixed in last. */
-uint64_t hash64(uint64_t h, const void *p, size_t n)
-{
-	const uint64_t k1 = 0x9e3779b97f4a7c15ULL, k2 = 0xc2b2ae3d27d4eb4fULL;
-	const unsigned char *b = p;
-	uint64_t w = 0;
+#define HK1 0x9e3779b97f4a7c15ULL
+#define HK2 0xc2b2ae3d27d4eb4fULL
 
+void hash64_init(struct hash64 *s, uint64_t seed)
+{
+	s->h = seed;
+	s->n_tail = 0;
+}
+
+/* Eight bytes per step; a partial word waits in the tail. */
+void hash64_update(struct hash64 *s, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t w;
+
+	while (s->n_tail && s->n_tail < 8 && n) {
+		s->tail[s->n_tail++] = *b++;
+		n--;
+	}
+	if (s->n_tail == 8) {
+		memcpy(&w, s->tail, 8);
+		s->h = rotl64(s->h ^ (w * HK2), 31) * HK1;
+		s->n_tail = 0;
+	}
 	for (; n >= 8; b += 8, n -= 8) {
 		memcpy(&w, b, 8);
-		h = rotl64(h ^ (w * k2), 31) * k1;
+		s->h = rotl64(s->h ^ (w * HK2), 31) * HK1;
 	}
-	w = (uint64_t)n << 56;
-	memcpy(&w, b, n);
-	h = rotl64(h ^ (w * k2), 31) * k1;
+	memcpy(s->tail + s->n_tail, b, n);
+	s->n_tail += n;
+}
+
+/* The tail and its length are mixed in last. */
+uint64_t hash64_final(const struct hash64 *s)
+{
+	uint64_t w = (uint64_t)s->n_tail << 56, h;
+
+	memcpy(&w, s->tail, s->n_tail);
+	h = rotl64(s->h ^ (w * HK2), 31) * HK1;
 	h ^= h >> 33;
-	h *= k2;
+	h *= HK2;
 	return h ^ (h >> 29);
+}
+
+uint64_t hash64(uint64_t h, const void *p, size_t n)
+{
+	struct hash64 s;
+
+	hash64_init(&s, h);
+	hash64_update(&s, p, n);
+	return hash64_final(&s);
 }
 
 void *grow(void *v, size_t *cap, size_t n, size_t sz)

@@ -42,6 +42,15 @@ void buf_go_quoted(struct svcnft_buf *b, const char *s);
  * cryptographic): input digests and the saved state's body hash. */
 #define HASH64_INIT 0xcbf29ce484222325ULL
 uint64_t hash64(uint64_t h, const void *p, size_t n);
+/* The same in pieces: init with H, update with each, final. */
+struct hash64 {
+	uint64_t h;
+	unsigned char tail[8];
+	size_t n_tail;
+};
+void hash64_init(struct hash64 *s, uint64_t h);
+void hash64_update(struct hash64 *s, const void *p, size_t n);
+uint64_t hash64_final(const struct hash64 *s);
 
 /* "s" unless N is 1: "%zu service%s", n, plural(n). */
 const char *plural(size_t n);
