@@ -770,6 +770,11 @@ static enum svcnft_status run_delete(const struct cli *c)
 	return st;
 }
 
+static bool write_out(void *f, const char *data, size_t len)
+{
+	return fwrite(data, 1, len, f) == len;
+}
+
 static enum svcnft_status emit(const struct cli *c, struct svcnft_model *m)
 {
 	struct svcnft_buf out = {0};
@@ -780,6 +785,9 @@ static enum svcnft_status emit(const struct cli *c, struct svcnft_model *m)
 
 	if (c->cmd == CMD_APPLY)	/* renders only what it sends */
 		return cmd_apply(m, &c->cfg, c->full);
+	if (c->cmd == CMD_COMPILE && !json)	/* never held whole */
+		return svcnft_render_nft_stream(m, &c->cfg, write_out, stdout) &&
+		       !fflush(stdout) ? SVCNFT_OK : SVCNFT_EUSAGE;
 	if (!(json ? svcnft_render_json : svcnft_render_nft)(m, &c->cfg, &out)) {
 		fputs("svcnft: cannot render the ruleset\n", stderr);
 		return SVCNFT_EUSAGE;

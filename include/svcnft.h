@@ -144,6 +144,12 @@ void svcnft_model_validate(struct svcnft_model *m,
  * atomically replaces cfg->table.  Returns false on allocation failure. */
 bool svcnft_render_nft(const struct svcnft_model *m,
 		       const struct svcnft_config *cfg, struct svcnft_buf *out);
+/* The same, handed to SINK piece by piece (about a MiB each, in order) so
+ * that the whole script is never held; false once SINK returned false. */
+bool svcnft_render_nft_stream(const struct svcnft_model *m,
+			      const struct svcnft_config *cfg,
+			      bool (*sink)(void *arg, const char *data, size_t len),
+			      void *arg);
 /* The same ruleset in libnftables' JSON schema. */
 bool svcnft_render_json(const struct svcnft_model *m,
 			const struct svcnft_config *cfg, struct svcnft_buf *out);
