@@ -175,6 +175,16 @@ void buf_add(struct svcnft_buf *b, const char *s, size_t n)
 	b->data[b->len] = '\0';
 }
 
+void buf_putu(struct svcnft_buf *b, unsigned long long v)
+{
+	char s[24], *p = s + sizeof(s);
+
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	buf_add(b, p, (size_t)(s + sizeof(s) - p));
+}
+
 void buf_puts(struct svcnft_buf *b, const char *s)
 {
 	buf_add(b, s, strlen(s));

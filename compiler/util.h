@@ -27,6 +27,8 @@ void buf_puts(struct svcnft_buf *b, const char *s);
 void buf_printf(struct svcnft_buf *b, const char *fmt, ...) PRINTF(2, 3);
 void buf_vprintf(struct svcnft_buf *b, const char *fmt, va_list ap) PRINTF(2, 0);
 void buf_putc(struct svcnft_buf *b, char c);
+/* V in decimal (buf_printf's "%llu" without its cost, per element). */
+void buf_putu(struct svcnft_buf *b, unsigned long long v);
 /* Append at most MAX bytes of S made safe for an nft string: only
  * [A-Za-z0-9 ./:_-] pass, anything else becomes '_'.  The single escaping
  * path of text into nft scripts; buf_nft_quoted() adds the quotes. */
