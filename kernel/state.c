@@ -119,8 +119,10 @@ void state_path(char *path, size_t len, const char *table, const char *suffix)
 
 static void put_list(struct svcnft_buf *b, const struct el_list *l)
 {
-	for (size_t i = 0; i < l->n; i++)
-		buf_printf(b, "%s\n", l->v[i]);
+	for (size_t i = 0; i < l->n; i++) {
+		buf_puts(b, l->v[i]);
+		buf_putc(b, '\n');
+	}
 }
 
 static void body(struct svcnft_buf *b, const struct elements *want)
