@@ -529,7 +529,9 @@ bool state_unchanged(const char *table, uint32_t gen, uint64_t input)
 	struct header h;
 	bool ok;
 
-	ok = input && read_state(table, path, sizeof(path), &text, &h) &&
+	if (!input || !read_header(table, &h) || h.input != input)
+		return false;	/* the header alone: not the 10 MB behind it */
+	ok = read_state(table, path, sizeof(path), &text, &h) &&
 	     h.input == input && checked_body(table, path, text.data, &h, gen);
 	svcnft_buf_free(&text);
 	return ok;
