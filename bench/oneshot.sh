@@ -101,7 +101,16 @@ one() {
 	NAMESPACES=${NAMESPACES% $ns}
 }
 
+# Sockets anywhere on the host subscribed to NFNLGRP_NFTABLES (group 7:
+# bit 0x40 of the Groups column): the kernel's listener bitmap is global,
+# so with any of them every commit builds a notification per element.
+listeners() {
+	cat /proc/[0-9]*/net/netlink 2>/dev/null |
+		awk '$2 == 12 && substr($4, 7, 1) ~ /[4-7c-f]/ { print $1 }' | sort -u | wc -l
+}
+
 echo "svcnft one-shot benchmark: $(uname -r), $(nproc) CPUs, load average at start: $(cut -d" " -f1-3 /proc/loadavg)"
+echo "nf_tables notification listeners on the host at start: $(listeners)"
 echo "baseline $BASE/svcnft, new $NEW/svcnft"
 echo
 echo "| services × endpoints | command | target | baseline s (user / sys) | RSS MB | new s (user / sys) | RSS MB | runs |"
@@ -143,4 +152,4 @@ for n in $SIZES; do
 	done
 done
 echo
-echo "load average at the end: $(cut -d" " -f1-3 /proc/loadavg)"
+echo "load average at the end: $(cut -d" " -f1-3 /proc/loadavg); nf_tables notification listeners: $(listeners)"
