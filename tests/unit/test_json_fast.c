@@ -161,6 +161,14 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_mutations),
 	};
 
-	testdata = argc > 1 ? argv[1] : "testdata";
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	struct svcnft_buf dflt = {0};
+	int rc;
+
+	/* without an argument (tests/faults/valgrind.sh): beside this source */
+	buf_printf(&dflt, "%.*s../../testdata", (int)(strrchr(__FILE__, '/') + 1 - __FILE__),
+		   __FILE__);
+	testdata = argc > 1 ? argv[1] : dflt.data;
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	svcnft_buf_free(&dflt);
+	return rc;
 }
