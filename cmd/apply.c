@@ -243,6 +243,24 @@ int apply_lock(const char *table, const char *what)
 	return fd;
 }
 
+/* The lock of an existing lock file if it is free at once, without
+ * messages (apply_up_to_date); -1 otherwise. */
+static int lock_now(const char *table)
+{
+	char path[256];
+	struct stat st;
+	int fd;
+
+	state_path(path, sizeof(path), table, "lock");
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+			flock(fd, LOCK_EX | LOCK_NB))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 static void unlock(int fd)
 {
 	if (fd >= 0)
@@ -344,6 +362,13 @@ static enum svcnft_status apply_full(const struct svcnft_model *m,
 			how, now_ms() - t0);
 	}
 	return rc;
+}
+
+static void log_up_to_date(const char *table, const char *how, double ms)
+{
+	diff_log_prefix();
+	fprintf(stderr, "table inet %s is up to date; no transaction sent (%s %.0f ms)\n",
+		table, how, ms);
 }
 
 /* TRY_SAVED: nothing to do, and the saved state already says so. */
@@ -516,9 +541,7 @@ static enum try_result try_incremental(const struct plan *p,
 		*why = c.full;
 		res = TRY_FULL;
 	} else if (changes_empty(&c)) {
-		diff_log_prefix();
-		fprintf(stderr, "table inet %s is up to date; no transaction sent (%s %.0f ms)\n",
-			cfg->table, cached ? "saved state" : "read", t1 - t0);
+		log_up_to_date(cfg->table, cached ? "saved state" : "read", t1 - t0);
 		*rc = SVCNFT_OK;
 		*gen = g1;
 		if (cached)
@@ -615,8 +638,8 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 	monitor_resume();	/* before state_save checks the generation */
 	if (rc == SVCNFT_EKERNEL)
 		state_forget(cfg->table);
-	else if (rc == SVCNFT_OK && res != TRY_SAVED)
-		state_save(cfg->table, &want, gen);
+	else if (rc == SVCNFT_OK && (res != TRY_SAVED || !state_input_saved(cfg->table)))
+		state_save(cfg->table, &want, gen);	/* then it vouches for this input */
 	stale_free(&ct);
 	elements_free(&want);
 	plan_free(&p);
@@ -717,4 +740,22 @@ enum svcnft_status apply_batch(const struct engine_batch *b,
 	rc = send_batch(b, cfg->table, gen);
 	unlock(lock);
 	return rc;
+}
+
+bool apply_up_to_date(const char *table, uint64_t input)
+{
+	double t0 = now_ms();
+	uint32_t gen;
+	bool same;
+	int lock;
+
+	if (!input || read_kernel || !use_batch())
+		return false;
+	if ((lock = lock_now(table)) < 0)
+		return false;	/* cmd_apply waits for it, or says why */
+	same = !live_genid(&gen) && state_unchanged(table, gen, input);
+	if (same)
+		log_up_to_date(table, "same input, saved state", now_ms() - t0);
+	unlock(lock);
+	return same;
 }

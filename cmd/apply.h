@@ -44,6 +44,13 @@ struct apply_limits {
 #define APPLY_LIMITS_DEFAULT { 50, false, 30 }
 void apply_set_limits(const struct apply_limits *l);
 
+/* Whether an apply of input INPUT (a digest of the inputs and options,
+ * see cmd/main.c; 0: unknown) has nothing to do: the saved state was
+ * compiled from the same INPUT, the generation id has not moved since its
+ * commit and it passes every check of a saved state (state.h).  Then it
+ * says so, like cmd_apply.  Takes the lock for the check. */
+bool apply_up_to_date(const char *table, uint64_t input);
+
 /* With ON, cmd_apply reads the table from the kernel even when the saved
  * state would do (watch's --interval check). */
 void apply_read_kernel(bool on);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "httpd.h"
 #include "follow.h"
 #include "kernel.h"
+#include "state.h"
 #include "svcnft.h"
 #include "trace_cmd.h"
 #include "util.h"
@@ -744,7 +746,8 @@ static int check_cli(struct cli *c)
 }
 
 /* Load every PATH and validate: the status of the worst error. */
-static enum svcnft_status load(struct cli *c, struct svcnft_model *m)
+/* Load and validate C's paths into M; *CLEAN: nothing at all was said. */
+static enum svcnft_status load(struct cli *c, struct svcnft_model *m, bool *clean)
 {
 	struct svcnft_errors errs = {0};
 	enum svcnft_status st;
@@ -760,8 +763,48 @@ static enum svcnft_status load(struct cli *c, struct svcnft_model *m)
 		svcnft_model_warn_no_endpoints(m, &c->cfg, &errs);
 	svcnft_errors_print(&errs, stderr);
 	st = svcnft_errors_status(&errs);
+	*clean = errs.n == 0;
 	svcnft_errors_free(&errs);
 	return st;
+}
+
+/* What an apply's table depends on besides the input files: this binary,
+ * the command line and the SVCNFT_* environment (test hooks, loader). */
+static uint64_t options_digest(int argc, char **argv)
+{
+	extern char **environ;
+	struct stat st;
+	uint64_t h = hash64(HASH64_INIT, SVCNFT_VERSION, sizeof(SVCNFT_VERSION));
+
+	if (stat("/proc/self/exe", &st) == 0) {
+		uint64_t id[] = { st.st_dev, st.st_ino, (uint64_t)st.st_size,
+				  (uint64_t)st.st_mtim.tv_sec, (uint64_t)st.st_mtim.tv_nsec };
+
+		h = hash64(h, id, sizeof(id));
+	}
+	for (int i = 1; i < argc; i++)
+		h = hash64(h, argv[i], strlen(argv[i]) + 1);
+	for (char **e = environ; *e; e++)
+		if (!strncmp(*e, "SVCNFT_", 7))
+			h = hash64(h, *e, strlen(*e) + 1);
+	return h;
+}
+
+/* Digest OPTS with the inputs' digest IN: what the saved state records. */
+static uint64_t apply_input(uint64_t opts, uint64_t in)
+{
+	return in ? hash64(opts, &in, sizeof(in)) : 0;
+}
+
+/* apply without --full: nothing to do when the inputs and options are those
+ * of the last commit and the saved state vouches for the table. */
+static bool apply_unchanged(const struct cli *c, uint64_t opts)
+{
+	uint64_t in;
+
+	return c->cmd == CMD_APPLY && !c->full &&
+	       svcnft_inputs_digest((const char *const *)c->paths, (size_t)c->n_paths, &in) &&
+	       apply_up_to_date(c->cfg.table, apply_input(opts, in));
 }
 
 static enum svcnft_status run_delete(const struct cli *c)
@@ -787,6 +830,11 @@ static enum svcnft_status run_delete(const struct cli *c)
 	return st;
 }
 
+static bool write_out(void *f, const char *data, size_t len)
+{
+	return fwrite(data, 1, len, f) == len;
+}
+
 static enum svcnft_status emit(const struct cli *c, struct svcnft_model *m)
 {
 	struct svcnft_buf out = {0};
@@ -797,6 +845,9 @@ static enum svcnft_status emit(const struct cli *c, struct svcnft_model *m)
 
 	if (c->cmd == CMD_APPLY)	/* renders only what it sends */
 		return cmd_apply(m, &c->cfg, c->full);
+	if (c->cmd == CMD_COMPILE && !json)	/* never held whole */
+		return svcnft_render_nft_stream(m, &c->cfg, write_out, stdout) &&
+		       !fflush(stdout) ? SVCNFT_OK : SVCNFT_EUSAGE;
 	if (!(json ? svcnft_render_json : svcnft_render_nft)(m, &c->cfg, &out)) {
 		fputs("svcnft: cannot render the ruleset\n", stderr);
 		return SVCNFT_EUSAGE;
@@ -852,6 +903,8 @@ int main(int argc, char **argv)
 			 .limits = APPLY_LIMITS_DEFAULT };
 	struct svcnft_model *m;
 	enum svcnft_status st;
+	uint64_t opts;
+	bool clean;
 
 	if (argc > 1 && !strcmp(argv[1], "completion")) {	/* hidden */
 		if (argc == 3 && !strcmp(argv[2], "bash"))
@@ -860,6 +913,7 @@ int main(int argc, char **argv)
 		return SVCNFT_EUSAGE;
 	}
 	kernel_tune_malloc(argv);
+	opts = options_digest(argc, argv);	/* before getopt reorders argv */
 	c.cfg.service_cidrs = c.svc_cidrs;
 	c.cfg.cluster_cidrs = c.pod_cidrs;
 	c.cfg.nodeport_cidrs = c.np_cidrs;
@@ -905,8 +959,12 @@ int main(int argc, char **argv)
 		c.follow.metrics_addr = c.metrics_addr;
 		return cmd_follow(&c.follow);
 	}
+	if (apply_unchanged(&c, opts))
+		return SVCNFT_OK;
 	m = svcnft_model_new();
-	st = load(&c, m);
+	st = load(&c, m, &clean);
+	if (clean)
+		state_set_input(apply_input(opts, svcnft_model_input_digest(m)));
 	if (st == SVCNFT_OK)
 		st = c.cmd == CMD_DIFF ? cmd_diff(m, &c.cfg, c.against) :
 		     c.cmd == CMD_EXPLAIN ? cmd_explain(m, &c.cfg, &c.flow) :

@@ -90,6 +90,14 @@ static const char **minus(const struct el_list *a, const struct el_list *b,
 	struct hmap h;
 
 	*n = 0;
+	if (!a || !a->n)
+		return NULL;
+	if (!b || !b->n) {	/* all of A: a fresh table needs no hashing */
+		out = xmalloc(a->n * sizeof(*out));
+		memcpy(out, a->v, a->n * sizeof(*out));
+		*n = a->n;
+		return out;
+	}
 	hm_init(&h, b ? b->n : 0);
 	for (size_t i = 0; b && i < b->n; i++)
 		hm_put(&h, b->v[i], NULL);

@@ -11,6 +11,14 @@ void el_fmt_ip(struct svcnft_buf *b, const struct ipaddr *a)
 {
 	char s[64];
 
+	if (a->family == AF_INET) {	/* inet_ntop's text without its sprintf */
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				buf_putc(b, '.');
+			buf_putu(b, a->a[i]);
+		}
+		return;
+	}
 	ipaddr_format(a, s, sizeof(s));
 	buf_puts(b, s);
 }
@@ -21,7 +29,9 @@ void el_fmt_key(struct svcnft_buf *b, const struct plan_entry *e)
 		el_fmt_ip(b, &e->vip);
 		buf_puts(b, " . ");
 	}
-	buf_printf(b, "%s . %u", proto_name(e->proto), e->port);
+	buf_puts(b, proto_name(e->proto));
+	buf_puts(b, " . ");
+	buf_putu(b, e->port);
 }
 
 void el_fmt_dispatch(struct svcnft_buf *b, const struct plan_family *f,
@@ -46,9 +56,12 @@ void el_fmt_backend(struct svcnft_buf *b, const struct plan_entry *e,
 		    size_t slot)
 {
 	el_fmt_key(b, e);
-	buf_printf(b, " . %zu : ", plan_views[e->view].offset + slot);
+	buf_puts(b, " . ");
+	buf_putu(b, plan_views[e->view].offset + slot);
+	buf_puts(b, " : ");
 	el_fmt_ip(b, &e->backends[slot].ip);
-	buf_printf(b, " . %u", e->backends[slot].port);
+	buf_puts(b, " . ");
+	buf_putu(b, e->backends[slot].port);
 }
 
 void el_fmt_hairpin(struct svcnft_buf *b, const struct ipaddr *a)

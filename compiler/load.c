@@ -1,9 +1,11 @@
 /* load: bytes -> decoded objects, one list item at a time.
  *
- * A kubectl List of 10k services is ~14 MB; decoding it whole with jansson
+ * A kubectl List of 10k services is ~35 MB; decoding it whole with jansson
  * costs ~180 MB.  Instead a small scanner finds the extent of each value in
- * the top-level object and decodes the elements of "items" one by one, so
- * only one item is ever held as a jansson tree.  YAML files go to yaml.c,
+ * the top-level object and decodes the elements of "items" one by one
+ * with jansson, so only one item is ever held as a jansson
+ * tree; a regular JSON file is read through a window that slides between
+ * items, so neither is the file held whole.  YAML files go to yaml.c,
  * which yields the same items. */
 #include <dirent.h>
 #include <errno.h>
@@ -20,23 +22,29 @@
 #include "parse.h"
 #include "util.h"
 
+#define WINDOW_READ ((size_t)1 << 18)	/* bytes read at a time */
+
+/* Where a window's bytes come from: a file read piece by piece. */
+struct source {
+	int fd;
+	struct svcnft_buf b;
+	struct hash64 digest;	/* of every byte read */
+	size_t total;
+	bool eof;
+};
+
 struct scan {
 	const char *d;
 	size_t len, pos;
-	/* line/column bookkeeping: line of LINE_POS, the start of that line */
-	size_t line, line_start, counted;
+	/* line/column bookkeeping: the line up to COUNTED (in the window),
+	 * the start of that line (in the file: SHIFT bytes before the window) */
+	size_t line, line_start, counted, shift;
+	struct source *src;	/* NULL: all of the input is in d */
 	const char *file;
 	struct svcnft_errors *errs;
 	bool failed;
 	size_t depth;		/* open containers around s->pos */
 };
-
-static void skip_ws(struct scan *s)
-{
-	while (s->pos < s->len && strchr(" \t\r\n", s->d[s->pos]) &&
-	       s->d[s->pos])
-		s->pos++;
-}
 
 /* Advance line bookkeeping to POS. */
 static void count_lines(struct scan *s, size_t pos)
@@ -50,8 +58,67 @@ static void count_lines(struct scan *s, size_t pos)
 		}
 		s->line++;
 		s->counted = (size_t)(nl - s->d) + 1;
-		s->line_start = s->counted;
+		s->line_start = s->shift + s->counted;
 	}
+}
+
+static void too_large(struct svcnft_errors *errs, const char *name)
+{
+	errs_add(errs, SVCNFT_EUSAGE, "%s: larger than %zu bytes (--limit input-bytes)",
+		 name, limits_cur()->input_bytes);
+}
+
+/* Read more of the source into the window (at least as much as it holds:
+ * a value that spans it is scanned again only log(size) times); with
+ * SLIDE first drop what lies before s->pos.  False at the end. */
+static bool more(struct scan *s, bool slide)
+{
+	struct source *src = s->src;
+	size_t want;
+	ssize_t n;
+
+	if (!src || src->eof)
+		return false;
+	if (slide) {
+		count_lines(s, s->pos);
+		memmove(src->b.data, src->b.data + s->pos, src->b.len - s->pos);
+		src->b.len -= s->pos;
+		s->shift += s->pos;
+		s->counted -= s->pos;
+		s->pos = 0;
+	}
+	want = src->b.len > WINDOW_READ ? src->b.len : WINDOW_READ;
+	if (src->b.cap < src->b.len + want + 1)
+		src->b.data = xrealloc(src->b.data, src->b.cap = src->b.len + want + 1);
+	do
+		n = read(src->fd, src->b.data + src->b.len, want);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		hash64_update(&src->digest, src->b.data + src->b.len, (size_t)n);
+		src->b.len += (size_t)n;
+		src->total += (size_t)n;
+	}
+	src->eof = n <= 0 || src->total > limits_cur()->input_bytes;
+	if (n < 0 || src->total > limits_cur()->input_bytes) {
+		if (n < 0)
+			errs_add(s->errs, SVCNFT_EUSAGE, "%s: %s", s->file, strerror(errno));
+		else
+			too_large(s->errs, s->file);
+		s->failed = true;
+	}
+	src->b.data[src->b.len] = '\0';
+	s->d = src->b.data;
+	s->len = src->b.len;
+	return n > 0;
+}
+
+static void skip_ws(struct scan *s)
+{
+	do
+		while (s->pos < s->len && strchr(" \t\r\n", s->d[s->pos]) &&
+		       s->d[s->pos])
+			s->pos++;
+	while (s->pos == s->len && more(s, false));
 }
 
 /* A hint when the line around POS holds typographic quotes (text pasted
@@ -75,7 +142,7 @@ static void syntax_error(struct scan *s, size_t pos, const char *msg)
 {
 	count_lines(s, pos);
 	errs_add(s->errs, SVCNFT_EUSAGE, "%s:%zu:%zu: malformed JSON: %s%s",
-		 s->file, s->line, pos - s->line_start + 1, msg, quote_hint(s, pos));
+		 s->file, s->line, s->shift + pos - s->line_start + 1, msg, quote_hint(s, pos));
 	s->failed = true;
 }
 
@@ -145,7 +212,7 @@ static json_t *decode(struct scan *s, size_t end)
 
 		count_lines(s, s->pos);
 		line = s->line + (size_t)(je.line > 0 ? je.line - 1 : 0);
-		col = je.line <= 1 ? s->pos - s->line_start + (size_t)je.column
+		col = je.line <= 1 ? s->shift + s->pos - s->line_start + (size_t)je.column
 				   : (size_t)je.column;
 		/* jansson quotes the input near the error: no raw control or
 		 * non-ASCII byte reaches a terminal */
@@ -168,8 +235,11 @@ static json_t *decode(struct scan *s, size_t end)
 /* Decode the value at s->pos; NULL (reported) on error. */
 static json_t *next_value(struct scan *s)
 {
-	size_t end = value_end(s);
+	size_t end;
 
+	while (((end = value_end(s)) == 0 || end == s->len) && !s->failed &&
+	       more(s, false))
+		;	/* the value may go on past the window */
 	if (s->failed)
 		return NULL;
 	if (!end)
@@ -210,6 +280,8 @@ static void stream_items(struct scan *s, struct svcnft_model *m,
 		size_t nsvc = m->n_svcs, neps = m->n_eps;
 		json_t *v;
 
+		if (s->pos >= WINDOW_READ)	/* between items: slide */
+			more(s, true);
 		skip_ws(s);
 		v = next_value(s);
 		if (!v)
@@ -300,6 +372,31 @@ static void top_object(struct scan *s, struct svcnft_model *m)
 	s->depth--;
 }
 
+/* The documents of S (its first window read). */
+static void scan_documents(struct scan *s, struct svcnft_model *m)
+{
+	if (s->len >= 3 && !memcmp(s->d, "\xef\xbb\xbf", 3)) {
+		errs_add(s->errs, SVCNFT_EUSAGE, "%s:1:1: malformed JSON: the input starts with a byte order mark (BOM); save it as UTF-8 without BOM",
+			 s->file);
+		return;
+	}
+	skip_ws(s);
+	if (s->pos == s->len) {
+		/* a truncated or half-written file must not read as "no services" */
+		errs_add(s->errs, SVCNFT_EUSAGE, "%s: empty input: no JSON document", s->file);
+		return;
+	}
+	for (; s->pos < s->len && !s->failed; skip_ws(s)) {
+		if (s->d[s->pos] == '{') {
+			top_object(s, m);
+		} else if (s->d[s->pos] == '[') {
+			stream_items(s, m, NULL);
+		} else {
+			syntax_error(s, s->pos, "expected an object or an array");
+		}
+	}
+}
+
 void svcnft_model_load_buffer(struct svcnft_model *m, const char *name,
 			      const char *data, size_t len,
 			      struct svcnft_errors *errs)
@@ -308,31 +405,52 @@ void svcnft_model_load_buffer(struct svcnft_model *m, const char *name,
 			  .errs = errs };
 
 	m->sorted = false;
-	if (len > limits_cur()->input_bytes) {
-		errs_add(errs, SVCNFT_EUSAGE, "%s: larger than %zu bytes (--limit input-bytes)",
-			 name, limits_cur()->input_bytes);
+	if (len > limits_cur()->input_bytes)
+		too_large(errs, name);
+	else
+		scan_documents(&s, m);
+}
+
+/* A regular JSON file of SIZE bytes at FD, through a sliding window. */
+static void stream_file(struct svcnft_model *m, const char *path, int fd,
+			off_t size, struct svcnft_errors *errs)
+{
+	struct source src = { .fd = fd };
+	struct scan s = { .line = 1, .file = path, .errs = errs, .src = &src };
+
+	hash64_init(&src.digest, hash64(m->input_digest, path, strlen(path) + 1));
+	m->sorted = false;
+	if ((uintmax_t)size > limits_cur()->input_bytes) {
+		too_large(errs, path);
 		return;
 	}
-	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {
-		errs_add(errs, SVCNFT_EUSAGE, "%s:1:1: malformed JSON: the input starts with a byte order mark (BOM); save it as UTF-8 without BOM",
-			 name);
-		return;
-	}
-	skip_ws(&s);
-	if (s.pos == s.len) {
-		/* a truncated or half-written file must not read as "no services" */
-		errs_add(errs, SVCNFT_EUSAGE, "%s: empty input: no JSON document", name);
-		return;
-	}
-	for (; s.pos < s.len && !s.failed; skip_ws(&s)) {
-		if (s.d[s.pos] == '{') {
-			top_object(&s, m);
-		} else if (s.d[s.pos] == '[') {
-			stream_items(&s, m, NULL);
-		} else {
-			syntax_error(&s, s.pos, "expected an object or an array");
+	more(&s, false);
+	if (!s.failed)
+		scan_documents(&s, m);
+	m->input_digest = hash64_final(&src.digest);
+	svcnft_buf_free(&src.b);
+}
+
+/* digest_only: the name and bytes at FD into the model's digest. */
+static void hash_file(struct svcnft_model *m, const char *path, int fd,
+		      struct svcnft_errors *errs)
+{
+	char *buf = xmalloc(WINDOW_READ);
+	struct hash64 h;
+	ssize_t n;
+
+	hash64_init(&h, hash64(m->input_digest, path, strlen(path) + 1));
+	while ((n = read(fd, buf, WINDOW_READ)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			errs_add(errs, SVCNFT_EUSAGE, "%s: %s", path, strerror(errno));
+			break;
 		}
+		hash64_update(&h, buf, (size_t)n);
 	}
+	m->input_digest = hash64_final(&h);
+	free(buf);
 }
 
 /* Read FD whole, or up to one byte past the input-bytes limit, straight
@@ -400,15 +518,29 @@ static bool is_yaml(const char *name, const struct svcnft_buf *b)
 	return *d && !json_start(d);
 }
 
+/* A file: hashed only (digest_only); streamed when it is a regular *.json
+ * file; else read whole, then YAML or JSON. */
 static void load_file(struct svcnft_model *m, const char *path, int fd,
 		      struct svcnft_errors *errs)
 {
 	struct svcnft_buf b = {0};
+	struct stat st;
 
-	if (!read_fd(fd, &b))
+	if (m->digest_only) {
+		hash_file(m, path, fd, errs);
+		return;
+	}
+	if (suffix_ci(path, ".json") && !fstat(fd, &st) && S_ISREG(st.st_mode)) {
+		stream_file(m, path, fd, st.st_size, errs);
+		return;
+	}
+	if (!read_fd(fd, &b)) {
 		errs_add(errs, SVCNFT_EUSAGE, "%s: %s", path, strerror(errno));
-	else
+	} else {
+		m->input_digest = hash64(m->input_digest, path, strlen(path) + 1);
+		m->input_digest = hash64(m->input_digest, b.data, b.len);
 		svcnft_model_load_named(m, path, &b, errs);
+	}
 	svcnft_buf_free(&b);
 }
 
@@ -482,7 +614,9 @@ void svcnft_model_load_path(struct svcnft_model *m, const char *path,
 	int fd;
 
 	if (!strcmp(path, "-")) {
-		load_file(m, "<stdin>", STDIN_FILENO, errs);
+		m->read_stdin = true;
+		if (!m->digest_only)
+			load_file(m, "<stdin>", STDIN_FILENO, errs);
 		return;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -501,4 +635,26 @@ void svcnft_model_load_path(struct svcnft_model *m, const char *path,
 	} else
 		load_file(m, path, fd, errs);
 	close(fd);
+}
+
+bool svcnft_inputs_digest(const char *const *paths, size_t n_paths,
+			  uint64_t *digest)
+{
+	struct svcnft_model *m = svcnft_model_new();
+	struct svcnft_errors errs = {0};
+	bool ok;
+
+	m->digest_only = true;
+	for (size_t i = 0; i < n_paths; i++)
+		svcnft_model_load_path(m, paths[i], &errs);
+	ok = !m->read_stdin && errs.n == 0;
+	*digest = m->input_digest;
+	svcnft_errors_free(&errs);
+	svcnft_model_free(m);
+	return ok;
+}
+
+uint64_t svcnft_model_input_digest(const struct svcnft_model *m)
+{
+	return m->read_stdin ? 0 : m->input_digest;
 }

@@ -143,6 +143,11 @@ struct svcnft_model {
 	struct svc_cidr_obj *svc_cidrs;
 	size_t n_svc_cidrs, cap_svc_cidrs;
 	bool sorted;
+	/* hash64 of the name, length and bytes of every file read, in order
+	 * (stdin: of "-" only; it cannot be read twice: see svcnft_inputs_digest) */
+	uint64_t input_digest;
+	bool digest_only;	/* svcnft_inputs_digest: read and hash, no parsing */
+	bool read_stdin;
 };
 
 /* Where this node is, for topology-aware routing. */

@@ -2,6 +2,7 @@
  *
  * Only the fields svcnft uses are read; unknown fields are ignored.  A field
  * of the wrong JSON type is an invalid-input error at its path. */
+#include <ctype.h>
 #include <jansson.h>
 #include <string.h>
 #include <strings.h>
@@ -33,8 +34,9 @@ static const char *near_key(json_t *obj, const char *key)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(obj, k, v)
-		if (!strcasecmp(k, key) || typo_quoted(k, key))
+	json_object_foreach(obj, k, v)	/* the first byte rules out most keys */
+		if ((tolower((unsigned char)*k) == tolower((unsigned char)*key) &&
+		     !strcasecmp(k, key)) || (*k == '\xe2' && typo_quoted(k, key)))
 			return k;
 	return NULL;
 }

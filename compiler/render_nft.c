@@ -16,7 +16,21 @@ struct out {
 	const char *table;
 	bool skeleton;		/* leave out the elements of direct sets */
 	bool omit;		/* the set being declared is one of them */
+	/* svcnft_render_nft_stream: hands over each MiB written */
+	bool (*sink)(void *arg, const char *data, size_t len);
+	void *arg;
+	bool failed;		/* the sink did */
 };
+
+/* Between elements: pass what the buffer holds to the sink, if any. */
+static void drain(struct out *o)
+{
+	if (!o->sink || o->b->len < ((size_t)1 << 20))
+		return;
+	if (!o->failed && !o->sink(o->arg, o->b->data, o->b->len))
+		o->failed = true;
+	o->b->len = 0;
+}
 
 /* "elements = { ... }", one element per line: EACH(i) for i < N, skipping
  * those for which SKIP (if given) says so. */
@@ -34,6 +48,7 @@ static void elements(struct out *o, size_t n, const struct plan_family *f,
 		buf_puts(o->b, first ? "\t\telements = {\n\t\t\t" : ",\n\t\t\t");
 		each(o, f, i);
 		first = false;
+		drain(o);
 	}
 	if (!first)
 		buf_puts(o->b, "\n\t\t}\n");
@@ -240,6 +255,7 @@ static void backends(struct out *o, const struct plan_family *f,
 			buf_puts(o->b, "\t\t\t");
 			el_fmt_backend(o->b, &f->e[i], j);
 			buf_puts(o->b, ++k < count ? ",\n" : "\n");
+			drain(o);
 		}
 	}
 	if (count && !o->skeleton)
@@ -596,12 +612,11 @@ static const char fixed_chains[] =
 	"\t\tct status dnat ip6 saddr . ip6 daddr @hairpin6 " MASQ " comment \"hairpin\"\n"
 	"\t}\n";
 
-void render_nft_plan(struct svcnft_buf *out, const struct plan *p,
-		     bool skeleton)
+static void render(struct out *o)
 {
+	const struct plan *p = o->p;
 	const struct svcnft_config *cfg = p->cfg;
-	struct out o = { .b = out, .p = p, .table = cfg->table,
-			 .skeleton = skeleton };
+	struct svcnft_buf *out = o->b;
 	struct svcnft_stats st;
 
 	plan_stats(p, &st);
@@ -613,10 +628,38 @@ void render_nft_plan(struct svcnft_buf *out, const struct plan *p,
 	buf_printf(out, "table inet %s {}\ndelete table inet %s\n\ntable inet %s {\n",
 		   cfg->table, cfg->table, cfg->table);
 	buf_printf(out, "\tcomment \"svcnft layout %d\"\n\n", SVCNFT_LAYOUT_VERSION);
-	family(&o, &p->fam[0]);
-	family(&o, &p->fam[1]);
+	family(o, &p->fam[0]);
+	family(o, &p->fam[1]);
 	buf_puts(out, fixed_chains);
 	buf_puts(out, "}\n");
+}
+
+void render_nft_plan(struct svcnft_buf *out, const struct plan *p,
+		     bool skeleton)
+{
+	struct out o = { .b = out, .p = p, .table = p->cfg->table,
+			 .skeleton = skeleton };
+
+	render(&o);
+}
+
+bool svcnft_render_nft_stream(const struct svcnft_model *m,
+			      const struct svcnft_config *cfg,
+			      bool (*sink)(void *arg, const char *data, size_t len),
+			      void *arg)
+{
+	struct svcnft_buf b = {0};
+	struct plan p;
+	struct out o = { .b = &b, .p = &p, .table = cfg->table, .sink = sink,
+			 .arg = arg };
+
+	plan_build(&p, m, cfg);
+	render(&o);
+	plan_free(&p);
+	if (!o.failed && b.len && !sink(arg, b.data, b.len))
+		o.failed = true;
+	svcnft_buf_free(&b);
+	return !o.failed;
 }
 
 bool svcnft_render_nft(const struct svcnft_model *m,

@@ -47,6 +47,64 @@ char *xstrdup(const char *s)
 	return d;
 }
 
+static uint64_t rotl64(uint64_t x, int r)
+{
+	return (x << r) | (x >> (64 - r));
+}
+
+#define HK1 0x9e3779b97f4a7c15ULL
+#define HK2 0xc2b2ae3d27d4eb4fULL
+
+void hash64_init(struct hash64 *s, uint64_t seed)
+{
+	s->h = seed;
+	s->n_tail = 0;
+}
+
+/* Eight bytes per step; a partial word waits in the tail. */
+void hash64_update(struct hash64 *s, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t w;
+
+	while (s->n_tail && s->n_tail < 8 && n) {
+		s->tail[s->n_tail++] = *b++;
+		n--;
+	}
+	if (s->n_tail == 8) {
+		memcpy(&w, s->tail, 8);
+		s->h = rotl64(s->h ^ (w * HK2), 31) * HK1;
+		s->n_tail = 0;
+	}
+	for (; n >= 8; b += 8, n -= 8) {
+		memcpy(&w, b, 8);
+		s->h = rotl64(s->h ^ (w * HK2), 31) * HK1;
+	}
+	memcpy(s->tail + s->n_tail, b, n);
+	s->n_tail += n;
+}
+
+/* The tail and its length are mixed in last. */
+uint64_t hash64_final(const struct hash64 *s)
+{
+	uint64_t w = (uint64_t)s->n_tail << 56, h;
+
+	memcpy(&w, s->tail, s->n_tail);
+	h = rotl64(s->h ^ (w * HK2), 31) * HK1;
+	h ^= h >> 33;
+	h *= HK2;
+	return h ^ (h >> 29);
+}
+
+uint64_t hash64(uint64_t h, const void *p, size_t n)
+{
+	struct hash64 s;
+
+	hash64_init(&s, h);
+	hash64_update(&s, p, n);
+	return hash64_final(&s);
+}
+
 void *grow(void *v, size_t *cap, size_t n, size_t sz)
 {
 	if (n + 1 <= *cap)
@@ -115,6 +173,16 @@ void buf_add(struct svcnft_buf *b, const char *s, size_t n)
 	memcpy(b->data + b->len, s, n);
 	b->len += n;
 	b->data[b->len] = '\0';
+}
+
+void buf_putu(struct svcnft_buf *b, unsigned long long v)
+{
+	char s[24], *p = s + sizeof(s);
+
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	buf_add(b, p, (size_t)(s + sizeof(s) - p));
 }
 
 void buf_puts(struct svcnft_buf *b, const char *s)

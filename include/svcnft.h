@@ -119,6 +119,14 @@ void svcnft_model_load_named(struct svcnft_model *m, const char *name,
  * (and on stdin) JSON when it starts with '{' or '['. */
 void svcnft_model_load_path(struct svcnft_model *m, const char *path,
 			    struct svcnft_errors *errs);
+/* A digest of the files svcnft_model_load_path would read for PATHS (their
+ * names and bytes, in that order), without parsing them; false when it
+ * would not say the same as the model's: an input is stdin, or reading it
+ * reports anything (a missing file, a name that is not read). */
+bool svcnft_inputs_digest(const char *const *paths, size_t n_paths,
+			  uint64_t *digest);
+/* The same digest of the bytes model M was loaded from; 0 after stdin. */
+uint64_t svcnft_model_input_digest(const struct svcnft_model *m);
 /* Whether a directory's entry NAME is read: *.json, *.yaml, *.yml (case
  * matters, as for kubectl), not starting with a dot. */
 bool svcnft_manifest_name(const char *name);
@@ -140,6 +148,12 @@ void svcnft_model_validate(struct svcnft_model *m,
  * atomically replaces cfg->table.  Returns false on allocation failure. */
 bool svcnft_render_nft(const struct svcnft_model *m,
 		       const struct svcnft_config *cfg, struct svcnft_buf *out);
+/* The same, handed to SINK piece by piece (about a MiB each, in order) so
+ * that the whole script is never held; false once SINK returned false. */
+bool svcnft_render_nft_stream(const struct svcnft_model *m,
+			      const struct svcnft_config *cfg,
+			      bool (*sink)(void *arg, const char *data, size_t len),
+			      void *arg);
 /* The same ruleset in libnftables' JSON schema. */
 bool svcnft_render_json(const struct svcnft_model *m,
 			const struct svcnft_config *cfg, struct svcnft_buf *out);

@@ -251,7 +251,11 @@ int nlload_apply(const struct plan *p, uint32_t genid)
 	struct svcnft_buf skel = {0}, tpl = {0};
 	struct msgs head = {0}, els = { .seq = 1u << 24 },
 		    tail = { .seq = 2u << 24 };
-	struct msgs *const parts[] = { &head, &els, &tail };
+	/* the rules before the large sets' elements: a rule binding a set
+	 * makes the kernel walk every element already in it (verdict
+	 * checks), 20% of a 10k load; elements added to a bound set are
+	 * checked one by one */
+	struct msgs *const parts[] = { &head, &tail, &els };
 	struct template tp;
 	int rc = NLLOAD_UNAVAILABLE;
 	double t[5];
@@ -269,8 +273,8 @@ int nlload_apply(const struct plan *p, uint32_t genid)
 	if (!replay(&head, &tail, &tpl))
 		goto out;
 	keep_affinity(&els, p);
-	nb_end(&tail);
 	test_fault(&els, table);
+	nb_end(&els);
 	t[3] = nb_now_ms();
 	rc = nlload_result(nb_send(parts, ARRAY_SIZE(parts)), genid);
 	t[4] = nb_now_ms();

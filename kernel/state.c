@@ -1,11 +1,12 @@
 /* state: the last committed contents of a table (see state.h).
  *
  * Format, one item per line (element strings hold no newline):
- *   svcnft-state 2 GEN RULES_HASH LAYOUT DIGEST BODY_HASH BOOT_ID NETNS_INODE
+ *   svcnft-state 3 GEN RULES_HASH LAYOUT DIGEST BODY_HASH BOOT_ID NETNS_INODE INPUT
  *   masq TEXT            (twice: IPv4, IPv6)
  *   chains N, then N names
  *   set NAME SIZE N, then N elements     (per set, in order)
- * BODY_HASH covers every byte after the first line. */
+ * BODY_HASH (hash64) covers every byte after the first line; INPUT is the
+ * digest state_set_input() gave for the commit (0: none). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -23,7 +24,7 @@
 #include "state.h"
 #include "util.h"
 
-#define STATE_MAGIC "svcnft-state 2"
+#define STATE_MAGIC "svcnft-state 3"
 #define STATE_MAX ((off_t)1 << 30)	/* 10k services: ~10 MB */
 #define STALE_TMP_S 60			/* a save takes well under a second */
 
@@ -33,13 +34,19 @@
 
 struct header {
 	unsigned int gen;
-	unsigned long long rules, digest, body;
+	unsigned long long rules, digest, body, input;
 	int layout;
 	char boot[40];
 	unsigned long long ino;
 };
 
 static bool disabled;
+static uint64_t input_digest;
+
+void state_set_input(uint64_t digest)
+{
+	input_digest = digest;
+}
 
 void state_disable(void)
 {
@@ -109,21 +116,13 @@ void state_path(char *path, size_t len, const char *table, const char *suffix)
 			 netns_id(), suffix);
 }
 
-static uint64_t fnv(uint64_t h, const void *p, size_t len)
-{
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ b[i]) * 0x100000001b3ULL;
-	return h;
-}
-
-#define FNV_INIT 0xcbf29ce484222325ULL
 
 static void put_list(struct svcnft_buf *b, const struct el_list *l)
 {
-	for (size_t i = 0; i < l->n; i++)
-		buf_printf(b, "%s\n", l->v[i]);
+	for (size_t i = 0; i < l->n; i++) {
+		buf_puts(b, l->v[i]);
+		buf_putc(b, '\n');
+	}
 }
 
 static void body(struct svcnft_buf *b, const struct elements *want)
@@ -144,9 +143,9 @@ static bool parse_header(const char *p, struct header *h)
 {
 	int n = 0;
 
-	return sscanf(p, STATE_MAGIC " %u %llx %d %llx %llx %39s %llu%n", &h->gen,
+	return sscanf(p, STATE_MAGIC " %u %llx %d %llx %llx %39s %llu %llx%n", &h->gen,
 		      &h->rules, &h->layout, &h->digest, &h->body, h->boot, &h->ino,
-		      &n) == 7 && p[n] == '\n';
+		      &h->input, &n) == 8 && p[n] == '\n';
 }
 
 /* Open PATH for reading: never through a symbolic link, never a FIFO or
@@ -258,11 +257,11 @@ void state_save(const char *table, const struct elements *want, uint32_t gen)
 		*tmp = '\0';
 	} else {
 		char head[256];
-		int n = snprintf(head, sizeof(head), "%s %u %016llx %d %016llx %016llx %s %llu\n",
+		int n = snprintf(head, sizeof(head), "%s %u %016llx %d %016llx %016llx %s %llu %016llx\n",
 				 STATE_MAGIC, gen, (unsigned long long)rules, want->layout,
 				 (unsigned long long)digest,
-				 (unsigned long long)fnv(FNV_INIT, b.data, b.len),
-				 boot_id(), netns_ino());
+				 (unsigned long long)hash64(HASH64_INIT, b.data, b.len),
+				 boot_id(), netns_ino(), (unsigned long long)input_digest);
 
 		if (!write_all(fd, head, (size_t)n) || !write_all(fd, b.data, b.len))
 			err = errno ? errno : EIO;
@@ -454,52 +453,64 @@ static void discard(const char *path, const char *why)
 	unlink(path);
 }
 
-/* Check TEXT (the file at PATH, header H) against generation GEN and the
- * table as it is now, then parse it into LIVE. */
-static bool load_text(const char *table, const char *path, char *text,
-		      const struct header *h, uint32_t gen, struct elements *live)
+/* The body of TEXT (the file at PATH, header H) if it was saved at
+ * generation GEN and still describes the table's objects; NULL otherwise
+ * (a file that fails a check is discarded). */
+static char *checked_body(const char *table, const char *path, char *text,
+			  const struct header *h, uint32_t gen)
 {
 	char *nl = strchr(text, '\n');
 	uint64_t digest;
 
 	if (h->gen != gen)
-		return false;
+		return NULL;
 	if (live_digest(table, &digest) || digest != h->digest) {
 		discard(path, "it does not describe table inet's objects as they are");
-		return false;
+		return NULL;
 	}
-	if (!nl || fnv(FNV_INIT, nl + 1, strlen(nl + 1)) != h->body) {
+	if (!nl || hash64(HASH64_INIT, nl + 1, strlen(nl + 1)) != h->body) {
 		discard(path, "its contents do not match their hash");
-		return false;
+		return NULL;
 	}
-	live->layout = h->layout;
-	live->rules_hash = h->rules;
-	if (!parse_body(nl + 1, live)) {
-		discard(path, "it does not parse");
+	return nl + 1;
+}
+
+/* The state file of TABLE into TEXT and H (its path into PATH) if it
+ * belongs to this boot and namespace. */
+static bool read_state(const char *table, char *path, size_t len,
+		       struct svcnft_buf *text, struct header *h)
+{
+	struct stat st;
+	bool ok;
+	int fd;
+
+	if (disabled)
 		return false;
-	}
-	return true;
+	state_path(path, len, table, "state");
+	if ((fd = open_state(path, &st)) < 0)
+		return false;
+	ok = read_all(fd, &st, text) && parse_header(text->data, h) &&
+	     !strcmp(h->boot, boot_id()) && h->ino == netns_ino();
+	close(fd);
+	return ok;
 }
 
 bool state_load(const char *table, uint32_t gen, struct elements *live)
 {
-	char path[256];
+	char path[256], *body;
 	struct svcnft_buf text = {0};
 	struct header h;
-	struct stat st;
 	bool ok = false;
-	int fd;
 
 	elements_init(live);
-	if (disabled)
-		return false;
-	state_path(path, sizeof(path), table, "state");
-	if ((fd = open_state(path, &st)) < 0)
-		return false;
-	if (read_all(fd, &st, &text) && parse_header(text.data, &h) &&
-	    !strcmp(h.boot, boot_id()) && h.ino == netns_ino())
-		ok = load_text(table, path, text.data, &h, gen, live);
-	close(fd);
+	if (read_state(table, path, sizeof(path), &text, &h) &&
+	    (body = checked_body(table, path, text.data, &h, gen))) {
+		live->layout = h.layout;
+		live->rules_hash = h.rules;
+		ok = parse_body(body, live);
+		if (!ok)
+			discard(path, "it does not parse");
+	}
 	svcnft_buf_free(&text);
 	if (!ok) {
 		elements_free(live);
@@ -509,6 +520,28 @@ bool state_load(const char *table, uint32_t gen, struct elements *live)
 	el_base_chains(&live->base);	/* what it committed; the digest covers them */
 	elements_finish(live);
 	return true;
+}
+
+bool state_unchanged(const char *table, uint32_t gen, uint64_t input)
+{
+	char path[256];
+	struct svcnft_buf text = {0};
+	struct header h;
+	bool ok;
+
+	if (!input || !read_header(table, &h) || h.input != input)
+		return false;	/* the header alone: not the 10 MB behind it */
+	ok = read_state(table, path, sizeof(path), &text, &h) &&
+	     h.input == input && checked_body(table, path, text.data, &h, gen);
+	svcnft_buf_free(&text);
+	return ok;
+}
+
+bool state_input_saved(const char *table)
+{
+	struct header h;
+
+	return !input_digest || (read_header(table, &h) && h.input == input_digest);
 }
 
 bool state_gen(const char *table, uint32_t *gen)

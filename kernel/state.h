@@ -9,7 +9,9 @@
  * id has not moved since (any change to any table moves it), the boot and
  * namespace are the same and the table's digest is unchanged; a file that
  * fails any check is not used (a corrupt one is removed, with a warning).
- * The rules' hash notices rules changed by hand.
+ * The rules' hash notices rules changed by hand.  With the digest of the
+ * inputs it was compiled from, a saved state also proves that an apply of
+ * the same input has nothing to do, before parsing it (state_unchanged).
  *
  * Files are opened without following symbolic links and must be regular;
  * a save writes a private O_EXCL temporary name and renames it into place.
@@ -46,6 +48,19 @@ void state_clean(const char *table);
 /* The saved contents into LIVE (initialised here) if they were saved at
  * generation GEN and pass every check above; false otherwise. */
 bool state_load(const char *table, uint32_t gen, struct elements *live);
+
+/* INPUT (0: none) goes into the next save: a digest of the inputs and
+ * options the saved contents were compiled from (cmd/main.c). */
+void state_set_input(uint64_t input);
+
+/* Whether the saved contents were compiled from INPUT (not 0) and pass
+ * every check of state_load at generation GEN: then they are still what
+ * the kernel holds and what this input asks for. */
+bool state_unchanged(const char *table, uint32_t gen, uint64_t input);
+
+/* Whether the saved state records the digest state_set_input() gave (or
+ * none was given): else a save is worth it even when nothing changed. */
+bool state_input_saved(const char *table);
 
 /* The generation the contents were saved at; false if there are none. */
 bool state_gen(const char *table, uint32_t *gen);

@@ -5,6 +5,7 @@
 
 #include "helpers.h"
 #include "plan.h"
+#include "util.h"
 
 #define SVC(name, ip, extra, ports) \
 	"{\"kind\":\"Service\",\"metadata\":{\"name\":\"" name "\"},\"spec\":{\"clusterIP\":\"" ip "\"" \
@@ -189,6 +190,68 @@ static void test_stats_and_sizes(void **state)
 	fx_free(&fx);
 }
 
+static bool collect(void *arg, const char *data, size_t len)
+{
+	struct svcnft_buf *b = arg;
+
+	buf_add(b, data, len);
+	return true;
+}
+
+static size_t pieces;
+
+static bool collect_counted(void *arg, const char *data, size_t len)
+{
+	pieces++;
+	return collect(arg, data, len);
+}
+
+static bool refuse(void *arg, const char *data, size_t len)
+{
+	(void)arg;
+	(void)data;
+	(void)len;
+	return false;
+}
+
+/* svcnft_render_nft_stream hands over the same script as svcnft_render_nft,
+ * in several pieces for a script of some MiB. */
+static void test_render_stream(void **state)
+{
+	struct svcnft_buf in = {0}, whole = {0}, streamed = {0};
+	struct fixture fx;
+
+	(void)state;
+	fx_init(&fx);
+	assert_true(svcnft_cidr_parse("10.96.0.0/12", &fx.svc_cidrs[0]));
+	buf_puts(&in, "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[");
+	for (int i = 0; i < 5000; i++) {
+		buf_printf(&in, "%s{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"s%d\",\"namespace\":\"n\"},"
+			   "\"spec\":{\"clusterIP\":\"10.96.%d.%d\",\"ports\":[{\"port\":80,\"protocol\":\"TCP\"}]}},",
+			   i ? "," : "", i, 1 + i / 250, 1 + i % 250);
+		buf_printf(&in, "{\"apiVersion\":\"v1\",\"kind\":\"Endpoints\",\"metadata\":{\"name\":\"s%d\",\"namespace\":\"n\"},"
+			   "\"subsets\":[{\"ports\":[{\"port\":8080}],\"addresses\":[", i);
+		for (int k = 0; k < 10; k++)
+			buf_printf(&in, "%s{\"ip\":\"10.%d.%d.%d\"}", k ? "," : "", 128 + k,
+				   i / 250, i % 250);
+		buf_puts(&in, "]}]}");
+	}
+	buf_puts(&in, "]}");
+	fx_valid(&fx, in.data);
+	assert_true(svcnft_render_nft(fx.m, &fx.cfg, &whole));
+	pieces = 0;
+	assert_true(svcnft_render_nft_stream(fx.m, &fx.cfg, collect_counted, &streamed));
+	assert_true(whole.len > 3 << 20);
+	assert_true(pieces >= 3);
+	assert_int_equal(streamed.len, whole.len);
+	assert_memory_equal(streamed.data, whole.data, whole.len);
+	assert_false(svcnft_render_nft_stream(fx.m, &fx.cfg, refuse, NULL));
+	svcnft_buf_free(&in);
+	svcnft_buf_free(&whole);
+	svcnft_buf_free(&streamed);
+	fx_free(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_hairpin_and_families),
 		cmocka_unit_test(test_invalid_and_pod_cidrs),
 		cmocka_unit_test(test_stats_and_sizes),
+		cmocka_unit_test(test_render_stream),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
