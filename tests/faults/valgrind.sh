@@ -39,7 +39,7 @@ for t in "$src"/tests/unit/test_*.c; do
 	cc $cflags "$t" "$src/tests/unit/helpers.c" "$tmp/libsvcnft-kernel.a" "$tmp/libsvcnft.a" \
 		$libs -o "$tmp/$name"
 	rc=0
-	SVCNFT_TESTDATA=$src/testdata $vg "$tmp/$name" >"$tmp/$name.log" 2>&1 || rc=$?
+	ENGINE_STEPS=100 SVCNFT_TESTDATA=$src/testdata $vg "$tmp/$name" >"$tmp/$name.log" 2>&1 || rc=$?
 	n=$((n + 1))
 	if [ "$rc" != 0 ]; then
 		cat "$tmp/$name.log"
