@@ -84,17 +84,17 @@ n=$(synced)
 kill -HUP "$FOLLOW_PID"
 wait_log 'kubectl get services: complete list of 1001 objects: [0-9]+ new or changed, 1 removed'
 wait_sync $((n + 1))
-probe_batch "$CLIENT" -t 1 tcp/10.96.0.12/80/1 tcp/10.96.0.10/80/6
+probe_batch "$CLIENT" -t 1 tcp/10.96.0.12/80/1 tcp/10.96.0.10/80/16
 tally tcp/10.96.0.12/80/1
 expect_eq "SIGHUP: a deletion the watch missed went with the complete list" "$P_OK" 0
-tally tcp/10.96.0.10/80/6
+tally tcp/10.96.0.10/80/16
 expect_eq "SIGHUP: web stays, answered by pods 2 and 3" "$P_PODS" "pod2 pod3"
 fake_args_ok
 
 follow_stop
 expect_eq "SIGTERM: exit status" "$FOLLOW_RC" 0
 check "SIGTERM: logged" grep -q 'Terminated: exiting; the rules stay in place' "$FLOG"
-probe "$CLIENT" tcp 10.96.0.10 80 6
+probe "$CLIENT" tcp 10.96.0.10 80 16
 expect_eq "after SIGTERM the rules stay: web answered by pods 2 and 3" "$P_PODS" "pod2 pod3"
 check "no kubectl left running" test -z "$(pgrep -f "$FAKE" || true)"
 
