@@ -8,20 +8,6 @@
 #include "util.h"
 #include "validate.h"
 
-/* A service is lowered when it gets rules (add_service in lower.c). */
-static bool has_rules(const struct svc *s)
-{
-	return !s->invalid && !s->headless && s->type != SVC_EXTERNAL_NAME && s->n_vip;
-}
-
-static bool has_family(const struct svc *s, int family)
-{
-	for (size_t i = 0; i < s->n_vip; i++)
-		if (s->vip[i].family == family)
-			return true;
-	return false;
-}
-
 static void claim_key(struct svcnft_buf *b, const struct ipaddr *ip,
 		      const struct svc_port *p)
 {
@@ -45,7 +31,7 @@ char **claim_keys(const struct svc *s, size_t *n)
 	size_t cap = 0;
 
 	*n = 0;
-	if (!has_rules(s))
+	if (!svc_has_rules(s))
 		return NULL;
 	for (size_t j = 0; j < s->n_ports; j++) {
 		for (size_t k = 0; k < s->n_vip; k++) {
@@ -53,7 +39,7 @@ char **claim_keys(const struct svc *s, size_t *n)
 			push_str(&v, n, &cap, b.data);
 		}
 		for (size_t k = 0; k < s->n_ext; k++)
-			if (!s->ext[k].proxy && has_family(s, s->ext[k].ip.family)) {
+			if (!s->ext[k].proxy && svc_has_family(s, s->ext[k].ip.family)) {
 				claim_key(&b, &s->ext[k].ip, &s->ports[j]);
 				push_str(&v, n, &cap, b.data);
 			}
@@ -250,7 +236,7 @@ static bool check_svc(const struct batch_priv *b, struct hmap *ips,
 	char a[64];
 	bool ok = true;
 
-	for (size_t i = 0; has_rules(s) && i < s->n_vip; i++) {
+	for (size_t i = 0; svc_has_rules(s) && i < s->n_vip; i++) {
 		ipaddr_format(&s->vip[i], a, sizeof(a));
 		if (!claim(b, ips, &b->eng->vips, a, s)) {
 			validate_vip_taken(errs, s, &s->vip[i]);
@@ -427,7 +413,7 @@ static bool best_claim(const struct svc *s, const char *key, struct rank *r)
 	*r = (struct rank){ s, false, 0 };
 	for (size_t k = 0; !found && k < s->n_ext; k++)
 		for (size_t j = 0; !found && j < s->n_ports; j++) {
-			if (s->ext[k].proxy || !has_family(s, s->ext[k].ip.family))
+			if (s->ext[k].proxy || !svc_has_family(s, s->ext[k].ip.family))
 				continue;
 			claim_key(&b, &s->ext[k].ip, &s->ports[j]);
 			if ((found = !strcmp(b.data, key)))
@@ -490,11 +476,11 @@ static void mark_ignored(struct batch_priv *b, struct svcnft_errors *errs)
 		struct svc *s = &b->view.svcs[i];
 		bool changed = hmap_find(&b->eng->staged, (key_svc(&k, s->ns, s->name), k.data));
 
-		for (size_t x = 0; has_rules(s) && x < s->n_ext; x++)
+		for (size_t x = 0; svc_has_rules(s) && x < s->n_ext; x++)
 			for (size_t j = 0; j < s->n_ports; j++) {
 				struct rank o;
 
-				if (s->ext[x].proxy || !has_family(s, s->ext[x].ip.family))
+				if (s->ext[x].proxy || !svc_has_family(s, s->ext[x].ip.family))
 					continue;
 				claim_key(&k, &s->ext[x].ip, &s->ports[j]);
 				o = owner_of(b, &now, k.data);

@@ -188,14 +188,6 @@ static void add_fw(struct plan_family *f, const struct svc *s)
 	f->fw[f->n_fw++] = (struct plan_fw){ f->n_e - 1, s->ranges, s->n_ranges };
 }
 
-static bool has_family(const struct svc *s, int family)
-{
-	for (size_t v = 0; v < s->n_vip; v++)
-		if (s->vip[v].family == family)
-			return true;
-	return false;
-}
-
 /* Every view of service port SP in family F. */
 static void add_port(struct plan_family *f, const struct svcnft_model *m,
 		     const struct svcnft_config *cfg, const struct svc *s,
@@ -241,13 +233,13 @@ static void add_port(struct plan_family *f, const struct svcnft_model *m,
 static void add_service(struct plan *p, const struct svcnft_model *m,
 			const struct svc *s)
 {
-	if (s->invalid || s->headless || s->type == SVC_EXTERNAL_NAME || !s->n_vip)
+	if (!svc_has_rules(s))
 		return;
 	p->n_services++;
 	for (int i = 0; i < 2; i++) {
 		struct plan_family *f = &p->fam[i];
 
-		if (!has_family(s, f->family))
+		if (!svc_has_family(s, f->family))
 			continue;
 		for (size_t v = 0; v < s->n_vip; v++) {
 			if (s->vip[v].family != f->family)

@@ -121,6 +121,19 @@ void svcnft_model_require_services(const struct svcnft_model *m,
 	svcnft_buf_free(&b);
 }
 
+bool svc_has_rules(const struct svc *s)
+{
+	return !s->invalid && !s->headless && s->type != SVC_EXTERNAL_NAME && s->n_vip;
+}
+
+bool svc_has_family(const struct svc *s, int family)
+{
+	for (size_t i = 0; i < s->n_vip; i++)
+		if (s->vip[i].family == family)
+			return true;
+	return false;
+}
+
 static int svc_cmp(const void *a, const void *b)
 {
 	const struct svc *x = a, *y = b;

@@ -190,6 +190,11 @@ size_t model_service_cidrs(const struct svcnft_model *m,
 			   const struct svcnft_config *cfg,
 			   struct svcnft_cidr **out);
 
+/* Whether S gets rules (valid, not headless, not ExternalName, a cluster
+ * IP), and whether it has a cluster IP of FAMILY. */
+bool svc_has_rules(const struct svc *s);
+bool svc_has_family(const struct svc *s, int family);
+
 /* Free what one object owns (not the struct itself). */
 void model_svc_free(struct svc *s);
 void model_source_free(struct ep_source *e);

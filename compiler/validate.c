@@ -941,14 +941,6 @@ void validate_node_port_taken(struct svcnft_errors *errs, struct svc *s,
 	s->invalid = true;
 }
 
-static bool has_family(const struct svc *s, int family)
-{
-	for (size_t i = 0; i < s->n_vip; i++)
-		if (s->vip[i].family == family)
-			return true;
-	return false;
-}
-
 /* A dispatch key: a cluster IP or external address . protocol . port. */
 struct key_ref {
 	struct ipaddr ip;
@@ -1021,12 +1013,12 @@ static void check_ext_unique(struct vctx *v, struct svcnft_model *m)
 	for (size_t i = 0; i < m->n_svcs; i++) {
 		const struct svc *s = &m->svcs[i];
 
-		if (s->invalid || s->headless || s->type == SVC_EXTERNAL_NAME || !s->n_vip)
+		if (!svc_has_rules(s))
 			continue;
 		for (size_t k = 0; k < s->n_vip; k++)
 			add_keys(&r, &n, &cap, s, i, &s->vip[k], SIZE_MAX);
 		for (size_t k = 0; k < s->n_ext; k++)
-			if (!s->ext[k].proxy && has_family(s, s->ext[k].ip.family))
+			if (!s->ext[k].proxy && svc_has_family(s, s->ext[k].ip.family))
 				add_keys(&r, &n, &cap, s, i, &s->ext[k].ip, k);
 	}
 	if (n)
