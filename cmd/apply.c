@@ -662,7 +662,7 @@ static bool batch_gen(uint32_t *gen)
 }
 
 static void log_batch(const struct engine_batch *b, const char *table,
-		      double t0, double t1)
+		      double t1)
 {
 	const struct changes *c = &b->changes;
 
@@ -671,14 +671,13 @@ static void log_batch(const struct engine_batch *b, const char *table,
 		table, c->n_elems, plural(c->n_elems), c->n_new, plural(c->n_new),
 		plural(c->n_new), c->n_old, b->services_touched,
 		plural(b->services_touched), now_ms() - t1);
-	(void)t0;
 }
 
 static enum svcnft_status send_batch(const struct engine_batch *b,
 				     const char *table, uint32_t *gen)
 {
 	struct stale_set ct = { 0 };
-	double t0 = now_ms(), t1;
+	double t1;
 	int r;
 
 	if (!batch_gen(gen))	/* the monitor must be listening for this */
@@ -691,7 +690,7 @@ static enum svcnft_status send_batch(const struct engine_batch *b,
 		*gen += 1;	/* one transaction */
 		last_gen = *gen;
 		state_forget(table);	/* it describes the table before */
-		log_batch(b, table, t0, t1);
+		log_batch(b, table, t1);
 		conntrack_after(&b->plan, &ct, false);
 	}
 	monitor_resume();
