@@ -24,7 +24,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from watchlat import Lines, pct  # noqa: E402
+from watchlat import Lines, pct, peak_rss  # noqa: E402
 
 
 def as_slice(ep):
@@ -105,12 +105,8 @@ def main():
                 sys.exit("no notification for change %d (%s)" % (i, got))
             lat.append(float(got) - t)
             lines.drain(0.05 + int(debounce) / 1e3)
-        rss = "?"
         # `ip netns exec` execs svcnft (its children are the kubectls)
-        with open("/proc/%d/status" % w.pid) as f:
-            for line in f:
-                if line.startswith("VmHWM"):
-                    rss = "%d MB" % (int(line.split()[1]) // 1024)
+        rss = peak_rss(w.pid)
         lat.sort()
         print("| %d | %s | %.0f ms | %.1f | %.1f | %.1f | %.1f | %s |" % (
             n, debounce, sync, pct(lat, 50), pct(lat, 90), pct(lat, 99), lat[-1], rss))

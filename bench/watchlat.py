@@ -75,6 +75,15 @@ class Lines:
             pass
 
 
+def peak_rss(pid):
+    """Peak resident memory of PID, as "N MB"."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM"):
+                return "%d MB" % (int(line.split()[1]) // 1024)
+    return "?"
+
+
 def pct(v, p):
     return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
 
@@ -129,11 +138,7 @@ def main():
                 sys.exit("no notification for change %d (%s)" % (i, got))
             lat.append(float(got) - t)
             lines.drain(0.05 + int(debounce) / 1e3)
-        rss = "?"
-        with open("/proc/%d/status" % watch_pid(w.pid)) as f:
-            for line in f:
-                if line.startswith("VmHWM"):
-                    rss = "%d MB" % (int(line.split()[1]) // 1024)
+        rss = peak_rss(watch_pid(w.pid))
         lat.sort()
         print("| %d | %d | %s | %.0f ms | %.1f | %.1f | %.1f | %.1f | %s |" % (
             n, len(eps) + n, debounce, sync, pct(lat, 50), pct(lat, 90), pct(lat, 99),
