@@ -1,5 +1,6 @@
 /* follow: kubectl child processes (a complete list, then a watch, per
- * resource) feed an object store; changes are applied after a debounce.
+ * resource) feed the incremental engine (compiler/engine.h); changes are
+ * applied as one batch each, at most once per debounce period.
  *
  * Nothing is deleted on a partial view: a watch only adds, changes and
  * deletes what it names; objects missed while a stream was down go only

@@ -1,6 +1,5 @@
 /* stream.c: watch events split at every byte offset; malformed input and
- * limits.  objstore.c: mark and sweep, per-object fallback to the last
- * valid version. */
+ * limits.  (follow's per-object batches are tested in test_engine.c.) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
