@@ -10,8 +10,10 @@ network namespace made here, then CHANGES times (default 50) appends a
 MODIFIED event of one EndpointSlice (one address replaced) to the watch
 stream and times it to the kernel's nf_tables notification of the commit
 (bench/nlwait, same monotonic clock).  The fake polls its file every 1 ms.
-Prints the first sync time (from start, lists included), p50/p90/p99/max
-latency and the peak RSS of svcnft.  Needs root; the namespace and files
+Prints the first sync time (from start, lists included; then from the
+end of the later list, as the fake kubectl recorded it), p50/p90/p99/max
+latency and the peak RSS of svcnft.  The first sync is timed with no
+nf_tables subscriber (`nlwait first`), the changes with one.  Needs root; the namespace and files
 are removed on exit.  A benchmark, not a test.
 """
 import json
@@ -24,7 +26,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from watchlat import Lines, pct, peak_rss  # noqa: E402
+from watchlat import first_sync, nlwait, pct, peak_rss  # noqa: E402
 
 
 def as_slice(ep):
@@ -69,12 +71,7 @@ def main():
     subprocess.run(["ip", "netns", "add", ns], check=True)
     try:
         slices = write_lists(build, n, fk)
-        nlw = subprocess.Popen(["ip", "netns", "exec", ns, os.path.join(build, "bench/nlwait")],
-                               stdout=subprocess.PIPE)
-        procs.append(nlw)
-        lines = Lines(nlw.stdout)
-        if lines.next(10) != "ready":
-            sys.exit("nlwait did not start")
+        first = nlwait(build, ns, procs, "first")
         fake = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                             "follow", "fake-kubectl")
         env = dict(os.environ, SVCNFT_RUN_DIR=work, FAKE_KUBECTL_DIR=fk,
@@ -85,11 +82,11 @@ def main():
                              stderr=None if os.environ.get("FOLLOWLAT_LOG") else subprocess.DEVNULL,
                              env=env)
         procs.append(w)
-        first = lines.next(600)
-        if first is None:
-            sys.exit("no first sync")
-        sync = float(first) - t0 * 1e3
-        lines.drain(1.0)
+        sync = first_sync(first, t0)
+        with open(os.path.join(fk, "lists-ended")) as f:
+            ended = max(float(line.split()[2]) for line in f)
+        after = sync + t0 * 1e3 - ended
+        lines = nlwait(build, ns, procs)
         rng = random.Random(1)
         lat = []
         watch = open(os.path.join(fk, "endpointslices.watch"), "a")
@@ -108,8 +105,8 @@ def main():
         # `ip netns exec` execs svcnft (its children are the kubectls)
         rss = peak_rss(w.pid)
         lat.sort()
-        print("| %d | %s | %.0f ms | %.1f | %.1f | %.1f | %.1f | %s |" % (
-            n, debounce, sync, pct(lat, 50), pct(lat, 90), pct(lat, 99), lat[-1], rss))
+        print("| %d | %s | %.0f ms | %.0f ms | %.1f | %.1f | %.1f | %.1f | %s |" % (
+            n, debounce, sync, after, pct(lat, 50), pct(lat, 90), pct(lat, 99), lat[-1], rss))
     finally:
         for p in procs:
             p.terminate()

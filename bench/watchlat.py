@@ -75,6 +75,28 @@ class Lines:
             pass
 
 
+def nlwait(build, ns, procs, *args):
+    """bench/nlwait started in NS, ready: its Lines."""
+    p = subprocess.Popen(["ip", "netns", "exec", ns, os.path.join(build, "bench/nlwait")] +
+                         list(args), stdout=subprocess.PIPE)
+    procs.append(p)
+    lines = Lines(p.stdout)
+    if lines.next(10) != "ready":
+        sys.exit("nlwait did not start")
+    return lines
+
+
+def first_sync(first, t0):
+    """ms from T0 to the first commit (`nlwait first`: no subscriber
+    then, since one makes the kernel notify every element of a full load);
+    the subscriber for the changes starts after it."""
+    got = first.next(600)
+    if got is None:
+        sys.exit("no first sync")
+    time.sleep(0.5)
+    return float(got) - t0 * 1e3
+
+
 def peak_rss(pid):
     """Peak resident memory of PID, as "N MB"."""
     with open("/proc/%d/status" % pid) as f:
@@ -107,23 +129,15 @@ def main():
         os.mkdir(d)
         eps = split(snap, d)
         os.unlink(snap)
-        nlw = subprocess.Popen(["ip", "netns", "exec", ns, os.path.join(build, "bench/nlwait")],
-                               stdout=subprocess.PIPE)
-        procs.append(nlw)
-        lines = Lines(nlw.stdout)
-        if lines.next(10) != "ready":
-            sys.exit("nlwait did not start")
+        first = nlwait(build, ns, procs, "first")
         t0 = time.monotonic()
         env = dict(os.environ, SVCNFT_RUN_DIR=work)
         w = subprocess.Popen(["ip", "netns", "exec", ns, os.path.join(build, "svcnft"), "watch",
                               "--debounce", debounce, "-s", "10.96.0.0/12", d],
                              stderr=None if os.environ.get("WATCHLAT_LOG") else subprocess.DEVNULL, env=env)
         procs.append(w)
-        first = lines.next(600)
-        if first is None:
-            sys.exit("no first sync")
-        sync = float(first) - t0 * 1e3
-        lines.drain(1.0)
+        sync = first_sync(first, t0)
+        lines = nlwait(build, ns, procs)
         rng = random.Random(1)
         lat = []
         for i in range(changes):
