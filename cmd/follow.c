@@ -400,7 +400,9 @@ static void follow_sync(struct follow *w, bool repair)
 {
 	struct svcnft_errors errs = {0};
 	double t0 = now_s();
-	struct engine_batch *b = engine_prepare(w->eng, ENGINE_PER_OBJECT, &errs);
+	bool whole = !w->synced || w->behind || repair;	/* see send() */
+	struct engine_batch *b = engine_prepare(w->eng, ENGINE_PER_OBJECT |
+						(whole ? ENGINE_WHOLE : 0), &errs);
 	char src0[] = "kubectl get services", *src[] = { src0 };
 	char why[96];
 	enum svcnft_status st;

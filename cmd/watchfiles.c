@@ -177,7 +177,7 @@ static struct engine *engine_of(const struct watch_opts *o, struct svcnft_model 
 	struct engine_batch *b;
 
 	engine_stage_objects(e, m);
-	b = engine_prepare(e, ENGINE_ALL_OR_NOTHING, &errs);
+	b = engine_prepare(e, ENGINE_ALL_OR_NOTHING | ENGINE_WHOLE, &errs);
 	if (b && !b->rebuild) {
 		engine_commit(e, b);
 	} else {

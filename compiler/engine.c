@@ -118,7 +118,8 @@ void count_add(struct hmap *m, const char *key, intptr_t d)
 		hmap_del(m, key);
 }
 
-void item_count(struct engine *e, const char *item, intptr_t d)
+/* An element item: add D to its set's element count. */
+static void item_count(struct engine *e, const char *item, intptr_t d)
 {
 	const char *sep = strchr(item, '\x1f');
 	char set[64];
@@ -131,12 +132,13 @@ void item_count(struct engine *e, const char *item, intptr_t d)
 	count_add(&e->counts, set, d);
 }
 
-/* Intern ITEM with one more user; its stable copy. */
-const char *item_ref(struct engine *e, const char *item)
+const char *item_take(struct engine *e, char *item)
 {
 	bool created;
-	struct hent *h = hmap_put(&e->items, item, &created);
+	struct hent *h = hmap_put_take(&e->items, item, &created);
 
+	if (created)
+		item_count(e, h->key, 1);
 	h->val = (void *)((uintptr_t)h->val + 1);
 	return h->key;
 }
@@ -145,8 +147,10 @@ void item_unref(struct engine *e, const char *item)
 {
 	struct hent *h = hmap_find(&e->items, item);
 
-	if (h && !(h->val = (void *)((uintptr_t)h->val - 1)))
+	if (h && !(h->val = (void *)((uintptr_t)h->val - 1))) {
+		item_count(e, item, -1);
 		hmap_del(&e->items, item);
+	}
 }
 
 /* The items of ELS (a lowered table), as strings (caller frees each and
@@ -241,9 +245,7 @@ struct engine *engine_new(const struct svcnft_config *cfg)
 	v = items_of(&els, false, &n);
 	for (size_t i = 0; i < n; i++) {
 		hmap_put(&e->base, v[i], &created);
-		item_ref(e, v[i]);
-		item_count(e, v[i], 1);
-		free(v[i]);
+		item_take(e, v[i]);
 	}
 	free(v);
 	for (size_t i = 0; i < els.n_sets; i++)
@@ -313,7 +315,7 @@ void engine_validate(const struct engine *e, struct svcnft_model *m,
 	struct svcnft_buf k = {0};
 
 	svcnft_model_validate(m, &e->eff, errs);
-	if (mode != ENGINE_PER_OBJECT)
+	if (!(mode & ENGINE_PER_OBJECT))
 		return;
 	for (size_t i = 0; i < m->n_svcs; i++) {
 		const struct svc *s = &m->svcs[i];
@@ -625,8 +627,10 @@ static void new_contribution(struct engine *e, struct touched *t)
 	const char **old = t->old ? t->old->items : NULL;
 	size_t n_old = t->old ? t->old->n_items : 0;
 
-	for (size_t i = 0; i < t->n_items; i++)
-		v[i] = item_ref(e, t->items[i]);
+	for (size_t i = 0; i < t->n_items; i++) {
+		v[i] = item_take(e, t->items[i]);
+		t->items[i] = NULL;
+	}
 	for (size_t i = 0; i < n_old; i++)
 		item_unref(e, old[i]);
 	if (t->old) {
@@ -718,15 +722,11 @@ static void install(struct engine *e, const char *key, struct op *op)
 void engine_commit(struct engine *e, struct engine_batch *pub)
 {
 	struct batch_priv *b = (struct batch_priv *)pub;
-	const struct changes *c = &pub->changes;
 
 	for (struct hent *h = hmap_next(&b->touched, NULL); h; h = hmap_next(&b->touched, h)) {
 		new_contribution(e, h->val);
 		new_health(e, h->key, h->val);
 	}
-	for (size_t i = 0; i < c->n_sets; i++)
-		count_add(&e->counts, c->sets[i].name,
-			  (intptr_t)c->sets[i].n_add - (intptr_t)c->sets[i].n_del);
 	for (struct hent *h = hmap_next(&e->staged, NULL); h; h = hmap_next(&e->staged, h))
 		if (h->key[0] != 'C')
 			install(e, h->key, h->val);

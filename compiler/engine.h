@@ -40,8 +40,12 @@ struct engine *engine_new(const struct svcnft_config *cfg);
 void engine_free(struct engine *e);
 
 enum engine_mode {
-	ENGINE_ALL_OR_NOTHING,	/* any invalid object: the batch changes nothing */
-	ENGINE_PER_OBJECT,	/* an invalid object is left out; its last good version stays */
+	ENGINE_ALL_OR_NOTHING = 0, /* any invalid object: the batch changes nothing */
+	ENGINE_PER_OBJECT = 1,	/* an invalid object is left out; its last good version stays */
+	/* or'd into engine_prepare's mode: the caller applies the whole
+	 * engine_view, so the batch has no changes (changes.full) and no
+	 * plan, and costs that much less (a first sync, a repair) */
+	ENGINE_WHOLE = 2,
 };
 
 /* Validate the objects of M (one file or one event) on their own, against

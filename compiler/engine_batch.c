@@ -184,7 +184,7 @@ static bool refuse(struct engine *e, const char *key, enum engine_mode mode,
 	char **gone = NULL;
 	size_t n = 0, cap = 0;
 
-	if (mode == ENGINE_ALL_OR_NOTHING || !key)
+	if (!(mode & ENGINE_PER_OBJECT) || !key)
 		return false;
 	if (hmap_find(&e->staged, key)) {
 		drop(e, key, n_skipped, errs);
@@ -698,8 +698,8 @@ static size_t services_after(const struct engine *e)
 }
 
 /* One attempt; NULL with *BAD set when a service is refused. */
-static struct batch_priv *attempt(struct engine *e, struct svcnft_errors *errs,
-				  char **bad)
+static struct batch_priv *attempt(struct engine *e, bool whole,
+				  struct svcnft_errors *errs, char **bad)
 {
 	struct batch_priv *b = xcalloc(1, sizeof(*b));
 
@@ -714,9 +714,13 @@ static struct batch_priv *attempt(struct engine *e, struct svcnft_errors *errs,
 	mark_ignored(b, errs);
 	if (!lower_all(e, b, errs, bad))
 		goto refused;
-	deltas(b);
-	compute_changes(e, b);
-	plan_build(&b->pub.plan, &b->view, &e->eff);
+	if (whole) {
+		b->pub.changes.full = "the whole table is applied";
+	} else {
+		deltas(b);
+		compute_changes(e, b);
+		plan_build(&b->pub.plan, &b->view, &e->eff);
+	}
 	b->pub.services_touched = hmap_count(&b->touched);
 	b->pub.services_after = services_after(e);
 	return b;
@@ -732,7 +736,7 @@ struct engine_batch *engine_prepare(struct engine *e, enum engine_mode mode,
 
 	for (;;) {
 		char *bad = NULL;
-		struct batch_priv *b = attempt(e, errs, &bad);
+		struct batch_priv *b = attempt(e, mode & ENGINE_WHOLE, errs, &bad);
 
 		if (b) {
 			b->pub.objects_skipped = skipped + e->dropped;

@@ -87,10 +87,9 @@ struct ptrv *ptrv_at(struct hmap *m, const char *key);
 uintptr_t count_of(const struct hmap *m, const char *key);
 /* Add D to KEY's count; a count of 0 removes KEY. */
 void count_add(struct hmap *m, const char *key, intptr_t d);
-/* An element item: add D to its set's element count. */
-void item_count(struct engine *e, const char *item, intptr_t d);
-/* Intern ITEM with one more user; its stable copy. */
-const char *item_ref(struct engine *e, const char *item);
+/* Intern ITEM (malloc'd; taken) with one more user; its stable copy.
+ * An item that appears or goes counts in its set's element count. */
+const char *item_take(struct engine *e, char *item);
 void item_unref(struct engine *e, const char *item);
 /* The object KEY holds once the staged changes are made (NULL: none). */
 struct eobj *current(const struct engine *e, const char *key);

@@ -19,10 +19,9 @@ static size_t home(const struct hmap *m, uint64_t h)
 	return (size_t)h & (m->cap - 1);
 }
 
+/* KEY's entry, or the free one where it would go; M has room (cap > 0). */
 static struct hent *lookup(const struct hmap *m, const char *key, uint64_t h)
 {
-	if (!m->cap)
-		return NULL;
 	for (size_t i = home(m, h);; i = (i + 1) & (m->cap - 1)) {
 		struct hent *e = &m->t[i];
 
@@ -35,9 +34,12 @@ static struct hent *lookup(const struct hmap *m, const char *key, uint64_t h)
 
 struct hent *hmap_find(const struct hmap *m, const char *key)
 {
-	struct hent *e = lookup(m, key, hmap_hash(key, strlen(key)));
+	struct hent *e;
 
-	return e && e->key ? e : NULL;
+	if (!m->cap)
+		return NULL;
+	e = lookup(m, key, hmap_hash(key, strlen(key)));
+	return e->key ? e : NULL;
 }
 
 void *hmap_get(const struct hmap *m, const char *key)
@@ -60,19 +62,40 @@ static void resize(struct hmap *m, size_t cap)
 	free(old);
 }
 
-struct hent *hmap_put(struct hmap *m, const char *key, bool *created)
+/* The entry of KEY; a new one holds no key yet (the caller sets it). */
+static struct hent *slot(struct hmap *m, const char *key, bool *created)
 {
 	uint64_t h = hmap_hash(key, strlen(key));
 	struct hent *e;
 
 	if ((m->n + 1) * 4 > m->cap * 3)
-		resize(m, m->cap ? m->cap * 2 : 16);
+		resize(m, m->cap ? m->cap * 2 : 4);
 	e = lookup(m, key, h);
 	*created = !e->key;
 	if (*created) {
-		*e = (struct hent){ xstrdup(key), h, NULL };
+		*e = (struct hent){ NULL, h, NULL };
 		m->n++;
 	}
+	return e;
+}
+
+struct hent *hmap_put(struct hmap *m, const char *key, bool *created)
+{
+	struct hent *e = slot(m, key, created);
+
+	if (*created)
+		e->key = xstrdup(key);
+	return e;
+}
+
+struct hent *hmap_put_take(struct hmap *m, char *key, bool *created)
+{
+	struct hent *e = slot(m, key, created);
+
+	if (*created)
+		e->key = key;
+	else
+		free(key);
 	return e;
 }
 

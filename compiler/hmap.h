@@ -27,6 +27,9 @@ void *hmap_get(const struct hmap *m, const char *key);
 struct hent *hmap_find(const struct hmap *m, const char *key);
 /* The entry of KEY, created (value NULL) if absent; *CREATED says which. */
 struct hent *hmap_put(struct hmap *m, const char *key, bool *created);
+/* As hmap_put, but the map takes KEY (malloc'd): kept if the entry is
+ * created, else freed. */
+struct hent *hmap_put_take(struct hmap *m, char *key, bool *created);
 /* Remove KEY; its value (or NULL) is returned and its key freed. */
 void *hmap_del(struct hmap *m, const char *key);
 void hmap_free(struct hmap *m);
