@@ -155,6 +155,14 @@ follow_stop()
 	wait "$FOLLOW_PID" || FOLLOW_RC=$?
 }
 
+# answered TARGET DESC PODS: the last probe's TARGET (tally) was answered
+# by exactly PODS.
+answered()
+{
+	tally "$1"
+	expect_eq "$2" "$P_PODS" "$3"
+}
+
 # fake_args_ok: the fake kubectl never saw an argument list it does not expect.
 fake_args_ok()
 {
