@@ -680,7 +680,8 @@ static void resync(struct follow *w, const char *why)
 	for (int i = 0; i < 2; i++) {
 		struct feed *f = &w->f[i];
 
-		if (f->phase == PH_WATCH && f->pid > 0) {
+		/* a reaped pid may be another process's by now */
+		if (f->phase == PH_WATCH && f->pid > 0 && !f->reaped) {
 			f->stopping = true;
 			kill(f->pid, SIGTERM);
 		} else if (f->phase == PH_WAIT) {

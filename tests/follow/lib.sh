@@ -19,9 +19,16 @@ follow_init()
 	FLOG=$E2E_TMP/follow.log
 }
 
-# svc NAME IP PORT TARGET: a Service (ClusterIP, TCP).
+# svc NAME IP PORT TARGET [NODEPORT HCPORT]: a Service (TCP), ClusterIP; with
+# NODEPORT and HCPORT a LoadBalancer, externalTrafficPolicy Local, whose
+# healthCheckNodePort is HCPORT.
 svc()
 {
+	local type=ClusterIP np='' lb=''
+	if [ $# -gt 4 ]; then
+		type=LoadBalancer np=", \"nodePort\": $5"
+		lb=", \"externalTrafficPolicy\": \"Local\", \"healthCheckNodePort\": $6"
+	fi
 	cat <<JSON
 {
     "apiVersion": "v1",
@@ -34,22 +41,24 @@ svc()
     "spec": {
         "clusterIP": "$2",
         "clusterIPs": ["$2"],
-        "ports": [{"port": $3, "protocol": "TCP", "targetPort": $4}],
+        "ports": [{"port": $3, "protocol": "TCP", "targetPort": $4$np}],
         "selector": {"app": "$1"},
-        "type": "ClusterIP"
+        "type": "$type"$lb
     }
 }
 JSON
 }
 
 # slice NAME SERVICE PORT POD...: an EndpointSlice of SERVICE with the pods'
-# addresses, all ready, on PORT.
+# addresses, all ready (EP_READY=false: none), on PORT; with EP_NODE=N
+# their nodeName is N.
 slice()
 {
 	local name=$1 service=$2 port=$3 eps= i
+	local node=${EP_NODE:+, \"nodeName\": \"$EP_NODE\"}
 	shift 3
 	for i in "$@"; do
-		eps="$eps${eps:+, }{\"addresses\": [\"$(pod_ip "$i")\"], \"conditions\": {\"ready\": true}}"
+		eps="$eps${eps:+, }{\"addresses\": [\"$(pod_ip "$i")\"]$node, \"conditions\": {\"ready\": ${EP_READY:-true}}}"
 	done
 	cat <<JSON
 {
@@ -144,6 +153,14 @@ follow_stop()
 	FOLLOW_RC=0
 	kill -TERM "$FOLLOW_PID"
 	wait "$FOLLOW_PID" || FOLLOW_RC=$?
+}
+
+# answered TARGET DESC PODS: the last probe's TARGET (tally) was answered
+# by exactly PODS.
+answered()
+{
+	tally "$1"
+	expect_eq "$2" "$P_PODS" "$3"
 }
 
 # fake_args_ok: the fake kubectl never saw an argument list it does not expect.
