@@ -606,10 +606,10 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 	enum try_result res = TRY_FULL;
 	const char *why = "--full";
 	uint32_t gen = 0;
-	struct elements want;
+	struct elements want = { 0 };
 	struct stale_set ct = { 0 };
 	struct plan p;
-	bool exists;
+	bool exists = true;
 	int lock = apply_lock(cfg->table, "apply");
 
 	if (lock == -1)
@@ -621,12 +621,21 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 		return SVCNFT_EKERNEL;
 	}
 	plan_build(&p, m, cfg);
-	elements_from_plan(&want, &p);
-	if (full && !full_allowed(&want, cfg->table, &rc))
+	/* no table yet (a first start): nothing to compare, so the elements
+	 * are formatted for the saved state once the rules are in */
+	if (!full && kernel_check_owner(cfg->table, "apply", &exists) != SVCNFT_OK) {
 		res = TRY_DONE;
-	for (int i = 0; !full && i < 5; i++)
-		if ((res = try_incremental(&p, &want, cfg, &rc, &why, &gen, &ct)) != TRY_AGAIN)
-			break;
+	} else if (!full && !exists) {
+		why = "the table does not exist";
+		stale_build(&ct, &p, NULL, true);
+	} else {
+		elements_from_plan(&want, &p);
+		if (full && !full_allowed(&want, cfg->table, &rc))
+			res = TRY_DONE;
+		for (int i = 0; !full && i < 5; i++)
+			if ((res = try_incremental(&p, &want, cfg, &rc, &why, &gen, &ct)) != TRY_AGAIN)
+				break;
+	}
 	if (res == TRY_AGAIN)
 		why = "the table kept changing during the read";
 	if (res == TRY_FULL || res == TRY_AGAIN)
@@ -636,6 +645,8 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 		last_gen = gen;
 	}
 	monitor_resume();	/* before state_save checks the generation */
+	if (!exists && !full && rc == SVCNFT_OK)
+		elements_from_plan(&want, &p);
 	if (rc == SVCNFT_EKERNEL)
 		state_forget(cfg->table);
 	else if (rc == SVCNFT_OK && (res != TRY_SAVED || !state_input_saved(cfg->table)))
