@@ -20,6 +20,7 @@
 #include "kernel.h"
 #include "live.h"
 #include "monitor.h"
+#include "monotime.h"
 #include "nlload.h"
 #include "stale.h"
 #include "state.h"
@@ -52,13 +53,6 @@ void diff_log_prefix(void)
 		fprintf(stderr, "%s: ", log_context);
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static bool (*lock_stop)(void);
 static bool ct_reconcile;
@@ -162,7 +156,7 @@ static long lock_holder(int fd)
  * the stop callback says so.  0, or -1 with a message. */
 static int lock_wait(int fd, const char *path)
 {
-	double until = now_ms() + limits.lock_timeout_s * 1000.0;
+	double until = mono_ms() + limits.lock_timeout_s * 1000.0;
 	long pid = lock_holder(fd);
 
 	diff_log_prefix();
@@ -180,7 +174,7 @@ static int lock_wait(int fd, const char *path)
 			fputs("stopped while waiting for the lock; nothing changed\n", stderr);
 			return -1;
 		}
-		if (now_ms() >= until) {
+		if (mono_ms() >= until) {
 			pid = lock_holder(fd);
 			diff_log_prefix();
 			fprintf(stderr, "gave up waiting for %s after %u s (--lock-timeout)", path,
@@ -349,7 +343,7 @@ static enum svcnft_status apply_full(const struct svcnft_model *m,
 	struct svcnft_stats st;
 	enum svcnft_status rc;
 	const char *how;
-	double t0 = now_ms();
+	double t0 = mono_ms();
 
 	rc = load(p, gen, &how);
 	*gen += 1;		/* one transaction */
@@ -359,7 +353,7 @@ static enum svcnft_status apply_full(const struct svcnft_model *m,
 		fprintf(stderr, "applied table inet %s: %zu service%s, %zu service port%s, %zu backend%s (full replace: %s; %s, %.0f ms)\n",
 			cfg->table, st.services, plural(st.services), st.service_ports,
 			plural(st.service_ports), st.backends, plural(st.backends), why,
-			how, now_ms() - t0);
+			how, mono_ms() - t0);
 	}
 	return rc;
 }
@@ -504,7 +498,7 @@ static enum try_result try_incremental(const struct plan *p,
 	const char *how = "";
 	uint32_t g1;
 	bool exists, cached;
-	double t0 = now_ms(), t1;
+	double t0 = mono_ms(), t1;
 	enum try_result res = TRY_DONE;
 	int ret;
 
@@ -536,7 +530,7 @@ static enum try_result try_incremental(const struct plan *p,
 		c.full = "rules were changed behind svcnft's back";
 	stale_free(ct);
 	stale_build(ct, p, &c, ct_reconcile || !cached || c.full);
-	t1 = now_ms();
+	t1 = mono_ms();
 	if (c.full) {
 		*why = c.full;
 		res = TRY_FULL;
@@ -567,7 +561,7 @@ static enum try_result try_incremental(const struct plan *p,
 			fprintf(stderr, "updated table inet %s: %zu element change%s, %zu chain%s/map%s added, %zu removed (%s+diff %.0f ms, commit %.0f ms; %s)\n",
 				cfg->table, c.n_elems, plural(c.n_elems), c.n_new,
 				plural(c.n_new), plural(c.n_new), c.n_old,
-				cached ? "saved state" : "read", t1 - t0, now_ms() - t1, how);
+				cached ? "saved state" : "read", t1 - t0, mono_ms() - t1, how);
 		}
 	}
 	changes_free(&c);
@@ -681,7 +675,7 @@ static void log_batch(const struct engine_batch *b, const char *table,
 	fprintf(stderr, "updated table inet %s: %zu element change%s, %zu chain%s/map%s added, %zu removed (engine: %zu service%s lowered, commit %.1f ms; netlink batch)\n",
 		table, c->n_elems, plural(c->n_elems), c->n_new, plural(c->n_new),
 		plural(c->n_new), c->n_old, b->services_touched,
-		plural(b->services_touched), now_ms() - t1);
+		plural(b->services_touched), mono_ms() - t1);
 }
 
 static enum svcnft_status send_batch(const struct engine_batch *b,
@@ -695,7 +689,7 @@ static enum svcnft_status send_batch(const struct engine_batch *b,
 		return APPLY_FALLBACK;
 	stale_build(&ct, &b->plan, &b->changes, false);
 	monitor_suspend();	/* our own commit: see monitor.h */
-	t1 = now_ms();
+	t1 = mono_ms();
 	r = nlload_update(&b->plan, &b->changes, *gen);
 	if (r == SVCNFT_OK) {
 		*gen += 1;	/* one transaction */
@@ -754,7 +748,7 @@ enum svcnft_status apply_batch(const struct engine_batch *b,
 
 bool apply_up_to_date(const char *table, uint64_t input)
 {
-	double t0 = now_ms();
+	double t0 = mono_ms();
 	uint32_t gen;
 	bool same;
 	int lock;
@@ -765,7 +759,7 @@ bool apply_up_to_date(const char *table, uint64_t input)
 		return false;	/* cmd_apply waits for it, or says why */
 	same = !live_genid(&gen) && state_unchanged(table, gen, input);
 	if (same)
-		log_up_to_date(table, "same input, saved state", now_ms() - t0);
+		log_up_to_date(table, "same input, saved state", mono_ms() - t0);
 	unlock(lock);
 	return same;
 }

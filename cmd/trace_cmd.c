@@ -11,6 +11,7 @@
 
 #include "kernel.h"
 #include "live.h"
+#include "monotime.h"
 #include "trace.h"
 #include "trace_cmd.h"
 #include "util.h"
@@ -44,13 +45,6 @@ struct tracer {
 	struct pkt p[TRACE_PKTS];	/* the last ones, a ring */
 };
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static const char *proto_of(uint8_t p)
 {
@@ -237,10 +231,10 @@ static void match(struct svcnft_buf *b, const struct flow *f)
 
 static void loop(struct tracer *t, int fd)
 {
-	double end = t->o->timeout_s ? now_s() + t->o->timeout_s : 0, idle = 0;
+	double end = t->o->timeout_s ? mono_ms() / 1e3 + t->o->timeout_s : 0, idle = 0;
 
 	while (!stop) {
-		double left = end ? end - now_s() : 1;
+		double left = end ? end - mono_ms() / 1e3 : 1;
 		int ms = left > 0.2 ? 200 : (int)(left * 1000);
 		int r;
 

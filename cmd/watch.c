@@ -18,6 +18,7 @@
 #include "apply.h"
 #include "httpd.h"
 #include "monitor.h"
+#include "monotime.h"
 #include "util.h"
 #include "watch.h"
 #include "watchfiles.h"
@@ -51,13 +52,6 @@ struct watch {
 	int n_events;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void watch_log(const char *fmt, ...)
 {
@@ -296,7 +290,7 @@ static void sync_inputs(struct watch *w, const char *why)
 {
 	if (w->full || !wf_update(w->wf, why))
 		w->full = !wf_reload(w->wf, why);
-	w->synced = now_s();
+	w->synced = mono_ms() / 1e3;
 }
 
 static int setup(struct watch *w)
@@ -345,7 +339,7 @@ static int read_signal(struct watch *w)
 static void debounce(const struct watch *w, enum ev_kind k, double *due,
 		     double *first)
 {
-	double t = now_s(), d = w->o->debounce_ms / 1000.0;
+	double t = mono_ms() / 1e3, d = w->o->debounce_ms / 1000.0;
 
 	if (k == EV_NONE || (k == EV_BUSY && !*due))
 		return;
@@ -367,12 +361,12 @@ static double earliest(double a, double b)
 static int loop(struct watch *w)
 {
 	double due = 0, first = 0, retry = 0;
-	double check = w->o->interval_s ? now_s() + w->o->interval_s : 0;
+	double check = w->o->interval_s ? mono_ms() / 1e3 + w->o->interval_s : 0;
 
 	for (;;) {
 		struct pollfd pfd[3] = { { w->ino, POLLIN, 0 }, { w->sig, POLLIN, 0 },
 					 { monitor_fd(), POLLIN, 0 } };
-		double next, t = now_s();
+		double next, t = mono_ms() / 1e3;
 		int timeout = -1, sig;
 
 		/* a directory that is gone: look for it every debounce
@@ -398,7 +392,7 @@ static int loop(struct watch *w)
 			due = 0;
 			w->n_events = 0;
 		}
-		t = now_s();
+		t = mono_ms() / 1e3;
 		if (retry && t >= retry) {
 			retry = 0;
 			debounce(w, rewatch(w), &due, &first);

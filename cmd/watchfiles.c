@@ -14,6 +14,7 @@
 #include "health.h"
 #include "httpd.h"
 #include "hmap.h"
+#include "monotime.h"
 #include "util.h"
 #include "watch.h"
 #include "watchfiles.h"
@@ -36,13 +37,6 @@ struct wfiles {
 	bool stale;			/* the kernel may differ: reload */
 };
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 struct wfiles *wf_new(const struct watch_opts *o)
 {
@@ -200,11 +194,11 @@ bool wf_reload(struct wfiles *w, const char *why)
 	double t[3];
 	clock_t c0, c1;
 
-	t[0] = now_ms();
+	t[0] = mono_ms();
 	note_files(w->o, &files);
 	if (!(m = load_all(w->o))) {
 		files_free(&files);
-		httpd_applied(false, (now_ms() - t[0]) / 1e3, NULL, NULL);
+		httpd_applied(false, (mono_ms() - t[0]) / 1e3, NULL, NULL);
 		return false;
 	}
 	c0 = clock();
@@ -215,12 +209,12 @@ bool wf_reload(struct wfiles *w, const char *why)
 		return false;
 	}
 	view = engine_view(e);
-	t[1] = now_ms();
+	t[1] = mono_ms();
 	c1 = clock();
 	diff_log_setup(true, why);
 	st = cmd_apply(view, w->o->cfg, false);
 	diff_log_setup(false, NULL);
-	t[2] = now_ms();
+	t[2] = mono_ms();
 	httpd_applied(st == SVCNFT_OK, (t[2] - t[0]) / 1e3, view, w->o->cfg);
 	if (st != SVCNFT_OK)
 		watch_log("%s: apply failed or refused; the rules in place stay", why);
@@ -239,7 +233,7 @@ bool wf_reload(struct wfiles *w, const char *why)
 	if (getenv("SVCNFT_DEBUG_LOADER"))
 		watch_log("reload: engine %.0f ms (CPU %.0f ms), apply %.0f ms, then %.0f ms",
 		       t[1] - t[0], (double)(c1 - c0) * 1e3 / CLOCKS_PER_SEC,
-		       t[2] - t[1], now_ms() - t[2]);
+		       t[2] - t[1], mono_ms() - t[2]);
 	engine_free(w->eng);
 	w->eng = e;
 	w->gen = apply_generation();
@@ -355,7 +349,7 @@ static void report(const struct wfiles *w, enum svcnft_status st, double t0)
 {
 	struct svcnft_health h;
 
-	httpd_sync_result(st == SVCNFT_OK, (now_ms() - t0) / 1e3);
+	httpd_sync_result(st == SVCNFT_OK, (mono_ms() - t0) / 1e3);
 	if (st != SVCNFT_OK)
 		return;
 	engine_health(w->eng, &h);
@@ -367,7 +361,7 @@ bool wf_update(struct wfiles *w, const char *why)
 {
 	struct engine_batch *b;
 	enum svcnft_status st;
-	double t0 = now_ms();
+	double t0 = mono_ms();
 
 	if (!w->eng || w->stale)
 		return false;
@@ -401,7 +395,7 @@ bool wf_update(struct wfiles *w, const char *why)
 
 void wf_check(struct wfiles *w, const char *why)
 {
-	double t0 = now_ms();
+	double t0 = mono_ms();
 	enum svcnft_status st;
 
 	if (!w->eng)

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "conntrack.h"
+#include "monotime.h"
 #include "netlink.h"
 #include "stale.h"
 #include "util.h"
@@ -48,13 +49,6 @@ struct dump_q {
 	size_t n_v, cap_v;
 };
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static uint8_t ipproto(enum proto p)
 {
@@ -280,7 +274,7 @@ void conntrack_clean(const struct stale_set *s, bool dry_run,
 	struct dump_q q = { .s = s };
 	struct ipaddr *local = NULL;
 	struct nl nl = { 0 };
-	double t0 = now_ms();
+	double t0 = mono_ms();
 	int ret;
 
 	memset(r, 0, sizeof(*r));
@@ -312,5 +306,5 @@ void conntrack_clean(const struct stale_set *s, bool dry_run,
 	free(q.v);
 	free(local);
 	nl_close(&nl);
-	r->ms = now_ms() - t0;
+	r->ms = mono_ms() - t0;
 }

@@ -19,6 +19,7 @@
 
 #include "kernel.h"
 #include "live.h"
+#include "monotime.h"
 #include "nlbatch.h"
 #include "netlink.h"
 #include "util.h"
@@ -371,13 +372,6 @@ void nb_copy(struct msgs *m, const struct nlmsghdr *h)
 	nb_msg_end(m, off);
 }
 
-double nb_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 /* Errors the kernel queued for the batch (it is processed within
  * sendmsg): 0, or the first one with a message.  Acks are not asked

@@ -77,6 +77,4 @@ const struct nlmsghdr *nb_next(const struct nlmsghdr *h, int *len);
 #define NB_RESTART (-2)
 int nb_send(struct msgs *const *parts, size_t n);
 
-double nb_now_ms(void);
-
 #endif

@@ -14,6 +14,7 @@
 #include "elements.h"
 #include "kernel.h"
 #include "live.h"
+#include "monotime.h"
 #include "netlink.h"
 #include "nlbatch.h"
 #include "nlload.h"
@@ -260,24 +261,24 @@ int nlload_apply(const struct plan *p, uint32_t genid)
 	int rc = NLLOAD_UNAVAILABLE;
 	double t[5];
 
-	t[0] = nb_now_ms();
+	t[0] = mono_ms();
 	render_nft_plan(&skel, p, true);
 	if (!nb_template_start(&tp, skel.data, table))
 		goto out;
 	encode(&els, p);	/* while the child loads the skeleton */
-	t[1] = nb_now_ms();
+	t[1] = mono_ms();
 	if (!nb_template_finish(&tp, &tpl))
 		goto out;
-	t[2] = nb_now_ms();
+	t[2] = mono_ms();
 	prologue(&head, table, genid);
 	if (!replay(&head, &tail, &tpl))
 		goto out;
 	keep_affinity(&els, p);
 	test_fault(&els, table);
 	nb_end(&els);
-	t[3] = nb_now_ms();
+	t[3] = mono_ms();
 	rc = nlload_result(nb_send(parts, ARRAY_SIZE(parts)), genid);
-	t[4] = nb_now_ms();
+	t[4] = mono_ms();
 	if (getenv("SVCNFT_DEBUG_LOADER"))
 		fprintf(stderr, "svcnft: batch: skeleton+encode %.0f ms, template wait %.0f ms, replay %.0f ms, "
 			"send+commit %.0f ms; %zu + %zu + %zu bytes\n",
@@ -448,14 +449,14 @@ int nlload_update(const struct plan *p, const struct changes *c,
 
 	double t[4];
 
-	t[0] = nb_now_ms();
+	t[0] = mono_ms();
 	if (needs_template(c)) {
 		render_nft_plan(&skel, p, true);
 		if (!nb_template_start(&tp, skel.data, table) ||
 		    !nb_template_finish(&tp, &tpl))
 			goto out;
 	}
-	t[1] = nb_now_ms();
+	t[1] = mono_ms();
 	nb_begin(&m, genid);
 	if (!from_template(&m, c, table, &tpl) ||
 	    !element_changes(&m, c, table, true) ||
@@ -463,9 +464,9 @@ int nlload_update(const struct plan *p, const struct changes *c,
 		goto out;
 	changes_each_old(c, delete_obj, &(struct del_ctx){ &m, table });
 	nb_end(&m);
-	t[2] = nb_now_ms();
+	t[2] = mono_ms();
 	rc = nlload_result(nb_send(parts, ARRAY_SIZE(parts)), genid);
-	t[3] = nb_now_ms();
+	t[3] = mono_ms();
 	if (getenv("SVCNFT_DEBUG_LOADER"))
 		fprintf(stderr, "svcnft: batch: template %.0f ms, encode %.0f ms, send+commit %.0f ms; %zu bytes\n",
 			t[1] - t[0], t[2] - t[1], t[3] - t[2], m.b.len);

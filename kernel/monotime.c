@@ -1,0 +1,12 @@
+/* monotime: CLOCK_MONOTONIC in milliseconds (monotime.h). */
+#include <time.h>
+
+#include "monotime.h"
+
+double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
