@@ -1,6 +1,5 @@
 /* watchfiles: see watchfiles.h. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -138,28 +137,17 @@ static void note_file(struct hmap *files, const char *path)
 /* What the input files look like before they are read (hash unknown: 0):
  * a file changed while or after being read then differs from this, and
  * its event has it read again. */
+static void note_entry(const char *path, bool manifest, void *files)
+{
+	if (manifest)
+		note_file(files, path);
+}
+
 static void note_files(const struct watch_opts *o, struct hmap *files)
 {
-	for (int i = 0; i < o->n_paths; i++) {
-		struct dirent **ents;
-		int n = scandir(o->paths[i], &ents, NULL, NULL);
-
-		if (n < 0) {
+	for (int i = 0; i < o->n_paths; i++)
+		if (svcnft_dir_each(o->paths[i], note_entry, files) < 0)
 			note_file(files, o->paths[i]);
-			continue;
-		}
-		for (int j = 0; j < n; j++) {
-			struct svcnft_buf p = {0};
-
-			if (svcnft_manifest_name(ents[j]->d_name)) {
-				buf_printf(&p, "%s/%s", o->paths[i], ents[j]->d_name);
-				note_file(files, p.data);
-			}
-			svcnft_buf_free(&p);
-			free(ents[j]);
-		}
-		free(ents);
-	}
 }
 
 /* An engine holding M's objects (moved out of M); NULL if it refuses

@@ -577,32 +577,54 @@ static int visible(const struct dirent *d)
 	return d->d_name[0] != '.';
 }
 
-static void load_dir(struct svcnft_model *m, const char *path,
-		     struct svcnft_errors *errs)
+int svcnft_dir_each(const char *dir,
+		    void (*each)(const char *path, bool manifest, void *arg),
+		    void *arg)
 {
 	struct dirent **ents;
-	int n = scandir(path, &ents, visible, alphasort), nread = 0;
+	int n = scandir(dir, &ents, visible, alphasort), manifests = 0;
 
-	if (n < 0) {
-		errs_add(errs, SVCNFT_EUSAGE, "%s: %s", path, strerror(errno));
-		return;
-	}
+	if (n < 0)
+		return -errno;
 	for (int i = 0; i < n; i++) {
 		struct svcnft_buf p = {0};
+		bool manifest = svcnft_manifest_name(ents[i]->d_name);
 
-		buf_printf(&p, "%s/%s", path, ents[i]->d_name);
-		if (svcnft_manifest_name(ents[i]->d_name)) {
-			svcnft_model_load_path(m, p.data, errs);
-			nread++;
-		} else if (near_manifest_name(ents[i]->d_name)) {
-			errs_add(errs, SVCNFT_OK, "%s: warning: not read: a directory is read for its *.json, *.yaml and *.yml files only",
-				 p.data);
-		}
+		buf_printf(&p, "%s/%s", dir, ents[i]->d_name);
+		each(p.data, manifest, arg);
+		manifests += manifest;
 		svcnft_buf_free(&p);
 		free(ents[i]);
 	}
 	free(ents);
-	if (nread == 0)	/* e.g. a volume not mounted yet: not "no services" */
+	return manifests;
+}
+
+struct dir_load {
+	struct svcnft_model *m;
+	struct svcnft_errors *errs;
+};
+
+static void load_entry(const char *path, bool manifest, void *arg)
+{
+	struct dir_load *d = arg;
+	const char *name = strrchr(path, '/') + 1;
+
+	if (manifest)
+		svcnft_model_load_path(d->m, path, d->errs);
+	else if (near_manifest_name(name))
+		errs_add(d->errs, SVCNFT_OK, "%s: warning: not read: a directory is read for its *.json, *.yaml and *.yml files only",
+			 path);
+}
+
+static void load_dir(struct svcnft_model *m, const char *path,
+		     struct svcnft_errors *errs)
+{
+	int n = svcnft_dir_each(path, load_entry, &(struct dir_load){ m, errs });
+
+	if (n < 0)
+		errs_add(errs, SVCNFT_EUSAGE, "%s: %s", path, strerror(-n));
+	else if (n == 0)	/* e.g. a volume not mounted yet: not "no services" */
 		errs_add(errs, SVCNFT_EUSAGE, "%s: no *.json, *.yaml or *.yml files in the directory",
 			 path);
 }

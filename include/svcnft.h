@@ -130,6 +130,12 @@ uint64_t svcnft_model_input_digest(const struct svcnft_model *m);
 /* Whether a directory's entry NAME is read: *.json, *.yaml, *.yml (case
  * matters, as for kubectl), not starting with a dot. */
 bool svcnft_manifest_name(const char *name);
+/* EACH("DIR/NAME", whether NAME is a manifest, ARG) for every entry of
+ * directory DIR not starting with '.', in alphabetical order: the count
+ * of manifests, or -errno if DIR cannot be listed. */
+int svcnft_dir_each(const char *dir,
+		    void (*each)(const char *path, bool manifest, void *arg),
+		    void *arg);
 
 /* An input that holds no Service object at all (only other kinds, an empty
  * List, Endpoints alone) is an EUSAGE record naming the N_PATHS PATHS:
