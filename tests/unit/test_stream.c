@@ -79,18 +79,23 @@ static void test_byte_at_a_time(void **state)
 	stream_free(s);
 }
 
-/* A malformed object is one record with the line, then -1. */
-static void expect_malformed(const char *text, const char *needle)
+/* Malformed input to S (freed): ITEMS values (-1: any number), then one
+ * record holding NEEDLE and -1. */
+static void expect_malformed_in(struct stream *s, const char *text, int items,
+				const char *needle)
 {
-	struct stream *s = stream_new("kubectl get services --watch");
 	struct svcnft_errors errs = {0};
 	json_t *v;
-	int r;
+	int r, n = 0;
 
 	assert_true(stream_feed(s, text, strlen(text), &errs));
-	while ((r = stream_next(s, &v, &errs)) == 1)
+	while ((r = stream_next(s, &v, &errs)) > 0) {
+		n += r == 1;
 		json_decref(v);
+	}
 	assert_int_equal(r, -1);
+	if (items >= 0)
+		assert_int_equal(n, items);
 	assert_int_equal(errs.n, 1);
 	if (!strstr(errs.v[0].text, needle)) {
 		print_error("want \"%s\" in \"%s\"\n", needle, errs.v[0].text);
@@ -98,6 +103,17 @@ static void expect_malformed(const char *text, const char *needle)
 	}
 	svcnft_errors_free(&errs);
 	stream_free(s);
+}
+
+static void expect_malformed(const char *text, const char *needle)
+{
+	expect_malformed_in(stream_new("kubectl get services --watch"), text, -1, needle);
+}
+
+/* A List: the items before it, then NEEDLE. */
+static void expect_list_malformed(const char *text, int items, const char *needle)
+{
+	expect_malformed_in(stream_new_list("kubectl get services"), text, items, needle);
 }
 
 static void test_malformed(void **state)
@@ -263,30 +279,6 @@ static void test_list_ends_early(void **state)
 		assert_int_equal(errs.n, 0);
 		stream_free(s);
 	}
-}
-
-/* Malformed: the items before it, then one record NEEDLE and -1. */
-static void expect_list_malformed(const char *text, int items, const char *needle)
-{
-	struct stream *s = stream_new_list("kubectl get services");
-	struct svcnft_errors errs = {0};
-	json_t *v;
-	int r, n = 0;
-
-	assert_true(stream_feed(s, text, strlen(text), &errs));
-	while ((r = stream_next(s, &v, &errs)) > 0) {
-		n += r == 1;
-		json_decref(v);
-	}
-	assert_int_equal(r, -1);
-	assert_int_equal(n, items);
-	assert_int_equal(errs.n, 1);
-	if (!strstr(errs.v[0].text, needle)) {
-		print_error("want \"%s\" in \"%s\"\n", needle, errs.v[0].text);
-		fail();
-	}
-	svcnft_errors_free(&errs);
-	stream_free(s);
 }
 
 static void test_list_malformed(void **state)
