@@ -7,7 +7,8 @@ Writes a gencluster snapshot (SERVICES x 10 endpoints; its Endpoints
 objects turned into EndpointSlices) as the two Lists the fake kubectl
 (tests/follow/fake-kubectl) replays, starts `svcnft follow` with it in a
 network namespace made here, then CHANGES times (default 50) appends a
-MODIFIED event of one EndpointSlice (one address replaced) to the watch
+MODIFIED event of one EndpointSlice (one address replaced, a new
+resourceVersion) to the watch
 stream and times it to the kernel's nf_tables notification of the commit
 (bench/nlwait, same monotonic clock).  The fake polls its file every 1 ms.
 Prints the first sync time (from start, lists included; then from the
@@ -35,7 +36,8 @@ def as_slice(ep):
     meta = ep["metadata"]
     return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
             "metadata": {"name": meta["name"] + "-ep", "namespace": meta["namespace"],
-                         "labels": {"kubernetes.io/service-name": meta["name"]}},
+                         "labels": {"kubernetes.io/service-name": meta["name"]},
+                         "resourceVersion": meta["resourceVersion"], "uid": meta["uid"]},
             "addressType": "IPv4",
             "endpoints": [{"addresses": [a["ip"]], "nodeName": a.get("nodeName"),
                            "conditions": {"ready": True}} for a in sub["addresses"]],
@@ -93,6 +95,8 @@ def main():
         for i in range(changes):
             obj = rng.choice(slices)
             obj["endpoints"][0]["addresses"] = ["10.127.%d.%d" % (i // 250 % 250, i % 250 + 1)]
+            # the API server's: a new resourceVersion on every write
+            obj["metadata"]["resourceVersion"] = str(10 ** 9 + i)
             ev = json.dumps({"type": "MODIFIED", "object": obj}, indent=4) + "\n"
             t = time.monotonic() * 1e3
             watch.write(ev)

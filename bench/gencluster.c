@@ -11,6 +11,8 @@
  *   - clusterIP: a seeded permutation of the hosts of 10.96.0.0/12
  *   - endpoints: unique hosts of 10.128.0.0/9, skipping .0 and .255,
  *     nodeName node-000..node-199
+ *   - every object: metadata.resourceVersion 1, 2, ... in output order,
+ *     metadata.uid a UUID from the seed, kind, namespace and name
  * --mix adds, with d = i / 10 and r = i % 10 (exactly so per 100 services):
  *   - 20% externally reachable: (r + d) % 10 == 1 NodePort, == 7
  *     LoadBalancer; one nodePort per port (and a healthCheckNodePort for
@@ -48,6 +50,8 @@
 #define LB_BASE		((100u << 24) | (64u << 16))
 
 static bool mix;
+static unsigned long seed = 1;
+static unsigned long version;	/* the last resourceVersion written */
 static unsigned int *ep_node;	/* node of each endpoint of a service */
 static uint64_t off6;		/* IPv6 cluster IP permutation offset */
 
@@ -247,16 +251,49 @@ static struct port svc_port(const struct svc *s, unsigned int k)
 	return p;
 }
 
-static void write_meta(const struct svc *s, const char *name, bool slice)
+/* FNV-1a of S's bytes and its NUL, on from H. */
+static uint64_t fnv(uint64_t h, const char *s)
 {
+	do
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	while (*s++);
+	return h;
+}
+
+/* A uid in the API server's form (a random UUID), from the seed, KIND,
+ * namespace and NAME: the same object of the same seed, the same uid. */
+static void write_uid(const char *kind, const char *ns, const char *name)
+{
+	char seedtxt[24], uid[40];
+	uint64_t a = 0xcbf29ce484222325ull, b;
+
+	snprintf(seedtxt, sizeof(seedtxt), "%lu", seed);
+	a = fnv(fnv(fnv(fnv(a, seedtxt), kind), ns), name);
+	b = fnv(a, "uid");
+	snprintf(uid, sizeof(uid), "%08x-%04x-4%03x-%04x-%012" PRIx64,
+		 (unsigned int)(a >> 32), (unsigned int)(a >> 16) & 0xffff,
+		 (unsigned int)a & 0xfff, (unsigned int)(0x8000 | ((b >> 48) & 0x3fff)),
+		 (uint64_t)(b & 0xffffffffffffull));
+	str("uid", uid);
+}
+
+/* metadata as kubectl prints it (keys sorted), with a resourceVersion of
+ * its own (one per object, as etcd's revisions) and a uid. */
+static void write_meta(const struct svc *s, const char *kind, const char *name)
+{
+	char rv[24];
+
 	obj("metadata");
-	if (slice) {
+	if (!strcmp(kind, "EndpointSlice")) {
 		obj("labels");
 		str("kubernetes.io/service-name", s->name);
 		end_obj();
 	}
 	str("name", name);
 	str("namespace", s->ns);
+	snprintf(rv, sizeof(rv), "%lu", ++version);
+	str("resourceVersion", rv);
+	write_uid(kind, s->ns, name);
 	end_obj();
 }
 
@@ -342,7 +379,7 @@ static void write_service(const struct svc *s)
 	obj(NULL);
 	str("apiVersion", "v1");
 	str("kind", "Service");
-	write_meta(s, s->name, false);
+	write_meta(s, "Service", s->name);
 	obj("spec");
 	write_spec_head(s);
 	arr("ports");
@@ -410,7 +447,7 @@ static void write_endpoints(const struct svc *s, uint64_t first_ep,
 	obj(NULL);
 	str("apiVersion", "v1");
 	str("kind", "Endpoints");
-	write_meta(s, s->name, false);
+	write_meta(s, "Endpoints", s->name);
 	arr("subsets");
 	obj(NULL);
 	arr("addresses");
@@ -458,7 +495,7 @@ static void write_slice(const struct svc *s, uint64_t first_ep,
 	}
 	end_arr();
 	str("kind", "EndpointSlice");
-	write_meta(s, name, true);
+	write_meta(s, "EndpointSlice", name);
 	write_ep_ports(s);
 	end_obj();
 }
@@ -541,7 +578,7 @@ static bool enough_node_ports(unsigned long n, uint64_t off)
 
 int main(int argc, char **argv)
 {
-	unsigned long n, eps = 10, seed = 1;
+	unsigned long n, eps = 10;
 	static char buf[1 << 16];
 	struct svc s;
 	uint64_t off;

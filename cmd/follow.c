@@ -2,6 +2,8 @@
  * resource) feed the incremental engine (compiler/engine.h); changes are
  * applied as one batch each, at most once per debounce period.
  *
+ * A list's items are staged as each arrives (compiler/stream.c decodes
+ * them one by one), so neither the List nor its text is ever held whole.
  * Nothing is deleted on a partial view: a watch only adds, changes and
  * deletes what it names; objects missed while a stream was down go only
  * when a complete list of their resource has been read to its end (mark
@@ -53,7 +55,8 @@ struct feed {
 	bool reaped;
 	double started;
 	struct stream *st;
-	json_t *list;		/* PH_LIST: the List read */
+	json_t *list;		/* PH_LIST: the List's members but its items, once read to its end */
+	size_t items, changes;	/* PH_LIST: items read, new or changed */
 	bool bad;		/* this attempt failed (malformed output, ERROR event) */
 	bool auth;		/* this attempt met Forbidden or Unauthorized */
 	bool stopping;		/* we ended it: resync, not a failure */
@@ -198,7 +201,7 @@ static bool spawn(struct follow *w, struct feed *f, enum phase ph)
 	f->started = now_s();
 	f->errtext.len = 0;
 	stream_free(f->st);
-	f->st = stream_new(ph == PH_WATCH ? f->watch_src : f->list_src);
+	f->st = ph == PH_WATCH ? stream_new(f->watch_src) : stream_new_list(f->list_src);
 	return true;
 }
 
@@ -246,6 +249,24 @@ static bool obj_key(const struct feed *f, json_t *obj, struct svcnft_buf *k,
 	return true;
 }
 
+/* What tells this version of OBJ from others: its uid and resourceVersion
+ * (the API server changes it on every write), else a hash of its text. */
+static uint64_t version_of(json_t *obj)
+{
+	json_t *meta = json_object_get(obj, "metadata");
+	const char *uid = json_string_value(json_object_get(meta, "uid"));
+	const char *rv = json_string_value(json_object_get(meta, "resourceVersion"));
+	char *text;
+	uint64_t h;
+
+	if (uid && rv && *uid && *rv)
+		return hmap_hash(rv, strlen(rv)) ^ (hmap_hash(uid, strlen(uid)) * 31);
+	text = json_dumps(obj, JSON_COMPACT);
+	h = hmap_hash(text, strlen(text));
+	free(text);
+	return h;
+}
+
 /* Stage OBJ, a version of one of F's objects from SRC: 1 if it differs
  * from the one staged last, 0 if not, -1 without a name (a message). */
 static int put(struct follow *w, struct feed *f, json_t *obj, const char *src,
@@ -253,7 +274,6 @@ static int put(struct follow *w, struct feed *f, json_t *obj, const char *src,
 {
 	struct svcnft_buf k = {0}, sk = {0};
 	struct svcnft_model *m;
-	char *text;
 	uint64_t h;
 	bool created;
 	struct hent *e;
@@ -266,21 +286,19 @@ static int put(struct follow *w, struct feed *f, json_t *obj, const char *src,
 		return -1;
 	}
 	hmap_put(&f->keys, sk.data, &created);
-	text = json_dumps(obj, JSON_COMPACT);
-	h = hmap_hash(text, strlen(text));
+	h = version_of(obj);
 	e = hmap_put(&w->seen, k.data, &created);
 	if (!created && (uint64_t)(uintptr_t)e->val == (uint64_t)(uintptr_t)(h | 1)) {
 		r = 0;
 	} else {
 		e->val = (void *)(uintptr_t)(h | 1);
 		m = svcnft_model_new();
-		svcnft_model_load_buffer(m, src, text, strlen(text), errs);
+		svcnft_model_load_json(m, src, obj, errs);
 		engine_validate(w->eng, m, ENGINE_PER_OBJECT, errs);
 		engine_stage_objects(w->eng, m);
 		svcnft_model_free(m);
 		w->n_changes++;
 	}
-	free(text);
 	svcnft_buf_free(&k);
 	svcnft_buf_free(&sk);
 	return r;
@@ -448,30 +466,22 @@ static void sync_now(struct follow *w)
 
 /* ---- what kubectl prints ---- */
 
-/* A complete list read to its end: mark and sweep F's kind. */
+/* A complete list read to its end (its items staged as they came, their
+ * keys marked): sweep F's kind. */
 static bool take_list(struct follow *w, struct feed *f)
 {
-	struct svcnft_errors errs = {0};
-	json_t *items = json_object_get(f->list, "items");
-	size_t i, gone, changes = 0;
-	json_t *v;
+	size_t gone;
 
-	if (!json_is_array(items)) {
+	if (!json_is_array(json_object_get(f->list, "items"))) {
 		watch_log("%s: not a List (no \"items\" array); nothing removed", f->list_src);
 		return false;
 	}
-	hmap_free(&f->keys);
-	json_array_foreach(items, i, v)
-		changes += put(w, f, v, f->list_src, &errs) > 0;
 	gone = sweep(w, f);
-	log_errs(&errs);
 	watch_log("%s: complete list of %zu object%s: %zu new or changed, %zu removed",
-		  f->list_src, json_array_size(items), plural(json_array_size(items)),
-		  changes, gone);
+		  f->list_src, f->items, plural(f->items), f->changes, gone);
 	f->listed = true;
-	json_decref(f->list);	/* the engine holds what it needs */
-	f->list = NULL;
-	if (changes || gone || w->repair || !w->synced)
+	/* also what an earlier, partial attempt staged */
+	if (w->n_changes || w->repair || !w->synced)
 		changed(w);
 	return true;
 }
@@ -542,16 +552,16 @@ static void take_output(struct follow *w, struct feed *f, const char *d, size_t 
 		return;		/* ending: what follows is not trusted */
 	if (!stream_feed(f->st, d, n, &errs))
 		r = -1;
-	while (r == 0 && !f->bad && (r = stream_next(f->st, &v, &errs)) == 1) {
-		r = 0;
+	while (r == 0 && !f->bad && (r = stream_next(f->st, &v, &errs)) > 0) {
 		if (f->phase == PH_WATCH) {
 			watch_event(w, f, v);
-		} else if (!f->list) {
+		} else if (r == STREAM_LIST_END) {
 			f->list = json_incref(v);
-		} else {
-			errs_add(&errs, SVCNFT_EUSAGE, "%s: more than one List", f->list_src);
-			r = -1;
+		} else {	/* an item: staged now, swept for at the List's end */
+			f->items++;
+			f->changes += put(w, f, v, f->list_src, &errs) > 0;
 		}
+		r = 0;
 		json_decref(v);
 	}
 	if (r < 0)
@@ -616,10 +626,13 @@ static const char *ended(int status, char *buf, size_t len)
 	return buf;
 }
 
+/* A list from scratch: no key marked for the sweep yet. */
 static void start_list(struct follow *w, struct feed *f)
 {
 	json_decref(f->list);
 	f->list = NULL;
+	f->items = f->changes = 0;
+	hmap_free(&f->keys);
 	if (!spawn(w, f, PH_LIST))
 		schedule_retry(f);
 }

@@ -263,7 +263,18 @@ static bool expect(struct scan *s, char c)
 	return false;
 }
 
-/* Elements of an array at s->pos, each decoded and handed to parse_object. */
+/* V read from FILE at WHERE into M, then the limits checked: false when
+ * the caller stops (recorded). */
+static bool load_value(struct svcnft_model *m, const char *file, const char *where,
+		       json_t *v, const char *dflt_kind, struct svcnft_errors *errs)
+{
+	size_t nsvc = m->n_svcs, neps = m->n_eps;
+
+	parse_object(m, file, where, v, dflt_kind, errs);
+	return limits_after_object(m, file, nsvc, neps, errs);
+}
+
+/* Elements of an array at s->pos, each decoded and handed to load_value. */
 static void stream_items(struct scan *s, struct svcnft_model *m,
 			 const char *dflt_kind)
 {
@@ -277,8 +288,8 @@ static void stream_items(struct scan *s, struct svcnft_model *m,
 		return;
 	}
 	for (s->depth++;; i++) {
-		size_t nsvc = m->n_svcs, neps = m->n_eps;
 		json_t *v;
+		bool ok;
 
 		if (s->pos >= WINDOW_READ)	/* between items: slide */
 			more(s, true);
@@ -287,9 +298,9 @@ static void stream_items(struct scan *s, struct svcnft_model *m,
 		if (!v)
 			break;
 		snprintf(where, sizeof(where), "items[%zu]", i);
-		parse_object(m, s->file, where, v, dflt_kind, s->errs);
+		ok = load_value(m, s->file, where, v, dflt_kind, s->errs);
 		json_decref(v);
-		if (!limits_after_object(m, s->file, nsvc, neps, s->errs)) {
+		if (!ok) {
 			s->failed = true;
 			break;
 		}
@@ -341,7 +352,6 @@ static bool top_member(struct scan *s, struct svcnft_model *m, json_t *top,
 static void top_object(struct scan *s, struct svcnft_model *m)
 {
 	json_t *top = json_object();
-	size_t nsvc = m->n_svcs, neps = m->n_eps;
 	bool had_items = false;
 	size_t start = s->pos;
 
@@ -363,10 +373,9 @@ static void top_object(struct scan *s, struct svcnft_model *m)
 	if (!s->failed && !had_items &&
 	    parse_is_list_kind(json_string_value(json_object_get(top, "kind")))) {
 		syntax_error(s, start, "a List without \"items\"");
-	} else if (!s->failed && !had_items) {
-		parse_object(m, s->file, "object", top, NULL, s->errs);
-		if (!limits_after_object(m, s->file, nsvc, neps, s->errs))
-			s->failed = true;
+	} else if (!s->failed && !had_items &&
+		   !load_value(m, s->file, "object", top, NULL, s->errs)) {
+		s->failed = true;
 	}
 	json_decref(top);
 	s->depth--;
@@ -409,6 +418,33 @@ void svcnft_model_load_buffer(struct svcnft_model *m, const char *name,
 		too_large(errs, name);
 	else
 		scan_documents(&s, m);
+}
+
+void svcnft_model_load_json(struct svcnft_model *m, const char *name,
+			    json_t *v, struct svcnft_errors *errs)
+{
+	json_t *items = json_is_array(v) ? v : json_object_get(v, "items");
+	const char *kind = json_string_value(json_object_get(v, "kind"));
+	char where[48];
+	size_t i;
+	json_t *it;
+
+	m->sorted = false;
+	if (!json_is_object(v) && !json_is_array(v)) {
+		errs_add(errs, SVCNFT_EUSAGE, "%s: malformed JSON: expected an object or an array", name);
+	} else if (items && !json_is_array(items)) {
+		errs_add(errs, SVCNFT_EUSAGE, "%s: malformed JSON: \"items\" is not an array", name);
+	} else if (items) {
+		json_array_foreach(items, i, it) {
+			snprintf(where, sizeof(where), "items[%zu]", i);
+			if (!load_value(m, name, where, it, list_item_kind(kind), errs))
+				break;
+		}
+	} else if (parse_is_list_kind(kind)) {
+		errs_add(errs, SVCNFT_EUSAGE, "%s: malformed JSON: a List without \"items\"", name);
+	} else {
+		load_value(m, name, "object", v, NULL, errs);
+	}
 }
 
 /* A regular JSON file of SIZE bytes at FD, through a sliding window. */

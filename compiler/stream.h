@@ -1,6 +1,7 @@
 /* stream: kubectl's watch output (`get --watch --output-watch-events -o
  * json`), pretty-printed JSON objects one after another, fed in pieces as
- * they arrive from a pipe; yields each whole object, then its event.
+ * they arrive from a pipe; yields each whole object, then its event.  Or
+ * its List (`get -o json`): yields each element of "items" as it arrives.
  *
  * Ownership: a stream owns its buffered bytes; objects and events handed
  * out belong to the caller (json_decref). */
@@ -14,6 +15,13 @@ struct stream;
 
 /* NAME names the stream in messages ("kubectl get services --watch"). */
 struct stream *stream_new(const char *name);
+/* One List instead: stream_next yields each element of its "items" array
+ * once whole (1), then at its closing brace STREAM_LIST_END with *OUT its
+ * other members (kind, apiVersion, metadata) and "items": [] if "items"
+ * was an array (else it is not a List).  A second List is an EUSAGE
+ * record "NAME: more than one List" (-1). */
+struct stream *stream_new_list(const char *name);
+#define STREAM_LIST_END 2
 void stream_free(struct stream *s);
 /* Forget every buffered byte: a restarted stream. */
 void stream_reset(struct stream *s);
@@ -28,7 +36,7 @@ bool stream_feed(struct stream *s, const char *data, size_t n,
  * malformed JSON: ...; reset before feeding again). */
 int stream_next(struct stream *s, json_t **out, struct svcnft_errors *errs);
 
-/* Bytes buffered that are not a whole object yet (only whitespace: 0). */
+/* Bytes buffered of a value that is not whole yet (only whitespace: 0). */
 size_t stream_pending(const struct stream *s);
 
 enum watch_type { WATCH_ADDED, WATCH_MODIFIED, WATCH_DELETED, WATCH_BOOKMARK,

@@ -104,6 +104,12 @@ void svcnft_model_free(struct svcnft_model *m);
 void svcnft_model_load_buffer(struct svcnft_model *m, const char *name,
 			      const char *data, size_t len,
 			      struct svcnft_errors *errs);
+/* The same for a document decoded already (V: an object, a List or an
+ * array; the caller keeps it): the same objects and messages, less the
+ * line and column of malformed JSON. */
+struct json_t;
+void svcnft_model_load_json(struct svcnft_model *m, const char *name,
+			    struct json_t *v, struct svcnft_errors *errs);
 /* The same for a YAML stream: one or more documents (---), each an object,
  * an array or a List; scalars typed as kubectl types them. */
 void svcnft_model_load_yaml(struct svcnft_model *m, const char *name,

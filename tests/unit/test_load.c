@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "helpers.h"
+#include "util.h"
 
 #define SVC(name) "{\"kind\":\"Service\",\"metadata\":{\"name\":\"" name "\"}," \
 	"\"spec\":{\"clusterIP\":\"10.0.0.5\",\"ports\":[{\"port\":80}]}}"
@@ -257,6 +260,46 @@ static void test_unknown_kinds_warn(void **state)
 	fx_free(&fx);
 }
 
+/* Records of loading TEXT into a fresh model, one per line; caller frees. */
+static char *records_of(const char *text, bool decoded)
+{
+	struct fixture fx;
+	json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+	char *t;
+
+	fx_init(&fx);
+	if (decoded)
+		svcnft_model_load_json(fx.m, "t.json", v, &fx.errs);
+	else
+		fx_load(&fx, text);
+	t = fx_errtext(&fx);
+	json_decref(v);
+	fx_free(&fx);
+	return t;
+}
+
+/* A decoded document reads as its text does: the same records. */
+static void test_load_json_same_records(void **state)
+{
+	const char *texts[] = {
+		SVC("a"),
+		"{\"kind\":\"Service\",\"metadata\":{},\"spec\":{\"ports\":[{\"port\":\"x\"}]}}",
+		"{\"kind\":\"Service\",\"apiVersion\":\"v2\",\"metadata\":{\"name\":\"a\"}}",
+		"{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"}}",
+		"{\"kind\":\"ServiceList\",\"items\":[{\"metadata\":{\"name\":\"x\"},\"spec\":{\"ports\":[{}]}}," EP("b") "]}",
+		"[" SVC("a") ",{\"kind\":\"Foo\"}]",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
+		char *want = records_of(texts[i], false), *got = records_of(texts[i], true);
+
+		assert_string_equal(got, want);
+		free(want);
+		free(got);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_positions),
 		cmocka_unit_test(test_items_before_error_kept),
 		cmocka_unit_test(test_unknown_kinds_warn),
+		cmocka_unit_test(test_load_json_same_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
