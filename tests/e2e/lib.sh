@@ -110,6 +110,8 @@ e2e_init()
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	E2E_TMP=$(mktemp -d /tmp/svcnft-e2e.XXXXXX)
+	# svcnft as users run it: re-executed with huge pages (run-all.sh sets this)
+	unset SVCNFT_NO_HUGEPAGES
 	# svcnft's lock and state files: the test's, never the host's /run
 	export SVCNFT_RUN_DIR=$E2E_TMP
 	# A kernel or sandbox without netns support is a skip, not a failure.
