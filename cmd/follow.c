@@ -25,11 +25,12 @@
 
 #include "apply.h"
 #include "follow.h"
-#include "monitor.h"
 #include "engine.h"
 #include "health.h"
 #include "hmap.h"
 #include "httpd.h"
+#include "monitor.h"
+#include "monotime.h"
 #include "stream.h"
 #include "util.h"
 #include "watch.h"
@@ -83,13 +84,6 @@ struct follow {
 	bool repair;		/* SIGHUP: read the table back at the next sync */
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* An executable file of that name, as execvp finds it. */
 static bool executable(const char *path)
@@ -198,7 +192,7 @@ static bool spawn(struct follow *w, struct feed *f, enum phase ph)
 	f->err = err[0];
 	f->phase = ph;
 	f->reaped = f->bad = f->auth = f->stopping = false;
-	f->started = now_s();
+	f->started = mono_ms() / 1e3;
 	f->errtext.len = 0;
 	stream_free(f->st);
 	f->st = ph == PH_WATCH ? stream_new(f->watch_src) : stream_new_list(f->list_src);
@@ -219,7 +213,7 @@ static void log_errs(struct svcnft_errors *errs)
  * sync period); the first complete state as soon as both lists are in. */
 static void changed(struct follow *w)
 {
-	double t = now_s(), d = w->o->debounce_ms / 1000.0;
+	double t = mono_ms() / 1e3, d = w->o->debounce_ms / 1000.0;
 
 	if (!w->due)
 		w->due = t - w->last_sync >= d ? t : w->last_sync + d;
@@ -404,7 +398,7 @@ static void report(struct follow *w, enum svcnft_status st, double t0)
 {
 	struct svcnft_health h;
 
-	httpd_sync_result(st == SVCNFT_OK, now_s() - t0);
+	httpd_sync_result(st == SVCNFT_OK, mono_ms() / 1e3 - t0);
 	if (st != SVCNFT_OK)
 		return;
 	engine_health(w->eng, &h);
@@ -417,7 +411,7 @@ static void report(struct follow *w, enum svcnft_status st, double t0)
 static void follow_sync(struct follow *w, bool repair)
 {
 	struct svcnft_errors errs = {0};
-	double t0 = now_s();
+	double t0 = mono_ms() / 1e3;
 	bool whole = !w->synced || w->behind || repair;	/* see send() */
 	struct engine_batch *b = engine_prepare(w->eng, ENGINE_PER_OBJECT |
 						(whole ? ENGINE_WHOLE : 0), &errs);
@@ -450,7 +444,7 @@ static void follow_sync(struct follow *w, bool repair)
 	/* the kernel or the lock refused: again; the guard refused: with the
 	 * next change */
 	if (st != SVCNFT_OK && st != SVCNFT_EUSAGE)
-		w->due = now_s() + 1;
+		w->due = mono_ms() / 1e3 + 1;
 	report(w, st, t0);
 }
 
@@ -461,7 +455,7 @@ static void sync_now(struct follow *w)
 		return;		/* no complete state yet */
 	follow_sync(w, w->repair);
 	w->repair = false;
-	w->last_sync = now_s();
+	w->last_sync = mono_ms() / 1e3;
 }
 
 /* ---- what kubectl prints ---- */
@@ -613,7 +607,7 @@ static void schedule_retry(struct feed *f)
 	f->backoff = f->backoff ? f->backoff * 2 : BACKOFF_MIN;
 	if (f->backoff > BACKOFF_MAX)
 		f->backoff = BACKOFF_MAX;
-	f->retry_at = now_s() + f->backoff;
+	f->retry_at = mono_ms() / 1e3 + f->backoff;
 	f->phase = PH_WAIT;
 }
 
@@ -659,7 +653,7 @@ static void child_done(struct follow *w, struct feed *f)
 			schedule_retry(f);
 		return;
 	}
-	if (!list && now_s() - f->started >= HEALTHY_S) {
+	if (!list && mono_ms() / 1e3 - f->started >= HEALTHY_S) {
 		f->fails = 0;
 		f->backoff = 0;
 	}
@@ -698,7 +692,7 @@ static void resync(struct follow *w, const char *why)
 			f->stopping = true;
 			kill(f->pid, SIGTERM);
 		} else if (f->phase == PH_WAIT) {
-			f->retry_at = now_s();
+			f->retry_at = mono_ms() / 1e3;
 		}
 	}
 }
@@ -720,7 +714,7 @@ static double earliest(double a, double b)
 
 static int poll_timeout(const struct follow *w)
 {
-	double next = earliest(w->due, w->resync_at), t = now_s();
+	double next = earliest(w->due, w->resync_at), t = mono_ms() / 1e3;
 
 	for (int i = 0; i < 2; i++)
 		if (w->f[i].phase == PH_WAIT)
@@ -755,7 +749,7 @@ static int step(struct follow *w)
 	}
 	for (int i = 0; i < 2; i++)
 		reap(w, &w->f[i]);
-	t = now_s();
+	t = mono_ms() / 1e3;
 	for (int i = 0; i < 2; i++)
 		if (w->f[i].phase == PH_WAIT && t >= w->f[i].retry_at)
 			start_list(w, &w->f[i]);
@@ -841,7 +835,7 @@ enum svcnft_status cmd_follow(const struct follow_opts *o)
 	watch_log("following services and endpointslices with %s (debounce %u ms, resync %u s)",
 		  o->kubectl, o->debounce_ms, o->resync_s);
 	if (o->resync_s)
-		w.resync_at = now_s() + o->resync_s;
+		w.resync_at = mono_ms() / 1e3 + o->resync_s;
 	apply_conntrack_reconcile();
 	for (int i = 0; i < 2; i++)
 		start_list(&w, &w.f[i]);
