@@ -75,6 +75,7 @@ struct follow {
 	struct engine *eng;	/* the cluster in memory (compiler/engine.h) */
 	struct hmap seen;	/* "KIND\x1fNS\x1fNAME" -> hash of the version staged last */
 	size_t n_changes;	/* staged since the last sync */
+	size_t unsettled;	/* list items staged since the last settle() */
 	uint32_t gen;		/* of the table after svcnft's last commit */
 	bool behind;		/* the kernel may differ from the engine: compare */
 	double last_sync;	/* when the last sync ended */
@@ -448,6 +449,35 @@ static void follow_sync(struct follow *w, bool repair)
 	report(w, st, t0);
 }
 
+/* Before the first sync, once one resource is completely listed, the
+ * items of the other are lowered into the engine every SETTLE_EVERY
+ * (committed, not applied: the first sync applies the engine's whole
+ * view), so that little is left to do when the last list ends, and no
+ * batch of the whole cluster is held at once. */
+enum { SETTLE_EVERY = 1000 };
+
+static size_t settle_every(void)
+{
+	const char *t = getenv("SVCNFT_TEST_SETTLE");	/* tests: every N */
+
+	return t && atoi(t) > 0 ? (size_t)atoi(t) : SETTLE_EVERY;
+}
+
+static void settle(struct follow *w, const struct feed *f)
+{
+	const struct feed *other = &w->f[f == &w->f[0]];
+	struct svcnft_errors errs = {0};
+	struct engine_batch *b;
+
+	if (w->synced || !other->listed || ++w->unsettled < settle_every())
+		return;
+	w->unsettled = 0;
+	b = engine_prepare(w->eng, ENGINE_PER_OBJECT | ENGINE_WHOLE, &errs);
+	log_errs(&errs);
+	if (b)
+		engine_commit(w->eng, b);
+}
+
 static void sync_now(struct follow *w)
 {
 	w->due = 0;
@@ -554,6 +584,7 @@ static void take_output(struct follow *w, struct feed *f, const char *d, size_t 
 		} else {	/* an item: staged now, swept for at the List's end */
 			f->items++;
 			f->changes += put(w, f, v, f->list_src, &errs) > 0;
+			settle(w, f);
 		}
 		r = 0;
 		json_decref(v);

@@ -12,13 +12,20 @@ for i in 1 2 3; do
 done
 wait_backends
 
+# lower list items into the engine as they come, one at a time, before
+# the first sync (follow does so every 1000 once the other list is in)
+export SVCNFT_TEST_SETTLE=1
 echo "--kubeconfig $FK/kc --context ctx-1" >"$FK/args"
 # 1000 headless services: a list larger than a pipe's buffer (64 KiB)
 mapfile -t filler < <(for i in $(seq 1 1000); do
 	printf '{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "f%d", "namespace": "filler"}, "spec": {"clusterIP": "None", "ports": [{"port": 80}], "selector": {"app": "f"}}}\n' "$i"
 done)
-list "$(svc web 10.96.0.10 80 8080)" "$(svc api 10.96.0.11 80 8080)" "${filler[@]}" \
-	>"$FK/services.list"
+# (the services list waits for the slices list to end: then its items are
+# settled into the engine one by one, see SVCNFT_TEST_SETTLE above)
+{
+	echo '#!wait lists-ended'
+	list "$(svc web 10.96.0.10 80 8080)" "$(svc api 10.96.0.11 80 8080)" "${filler[@]}"
+} >"$FK/services.list"
 list "$(slice web-1 web 8080 1 2)" "$(slice api-1 api 8080 3)" >"$FK/endpointslices.list"
 event ADDED "$(svc web 10.96.0.10 80 8080)" >"$FK/services.watch"
 event ADDED "$(svc api 10.96.0.11 80 8080)" >>"$FK/services.watch"

@@ -4,15 +4,17 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 
 FOLLOW_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-FAKE=$FOLLOW_DIR/fake-kubectl
 # explain cross-checks need the input files of an apply; follow has none
 export SVCNFT_E2E_EXPLAIN=0
 FOLLOW_PID=
 
-# follow_init SVCNFT: the e2e setup, then the fake kubectl's folder.
+# follow_init SVCNFT: the e2e setup, then the fake kubectl's folder and a
+# copy of it of this test's own (pgrep -f "$FAKE" sees this test's only).
 follow_init()
 {
 	e2e_init "$@"
+	cp "$FOLLOW_DIR/fake-kubectl" "$E2E_TMP/fake-kubectl"
+	FAKE=$E2E_TMP/fake-kubectl
 	FK=$E2E_TMP/fk
 	mkdir -p "$FK"
 	export FAKE_KUBECTL_DIR=$FK
