@@ -114,7 +114,12 @@ void apply_forget(const char *table)
 }
 
 static struct apply_limits limits = APPLY_LIMITS_DEFAULT;
-static bool read_kernel;
+static bool read_kernel, no_state;
+
+void apply_daemon(void)
+{
+	no_state = true;
+}
 
 void apply_set_limits(const struct apply_limits *l)
 {
@@ -639,9 +644,9 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 		last_gen = gen;
 	}
 	monitor_resume();	/* before state_save checks the generation */
-	if (!exists && !full && rc == SVCNFT_OK)
+	if (!exists && !full && rc == SVCNFT_OK && !no_state)
 		elements_from_plan(&want, &p);
-	if (rc == SVCNFT_EKERNEL)
+	if (rc == SVCNFT_EKERNEL || no_state)
 		state_forget(cfg->table);
 	else if (rc == SVCNFT_OK && (res != TRY_SAVED || !state_input_saved(cfg->table)))
 		state_save(cfg->table, &want, gen);	/* then it vouches for this input */

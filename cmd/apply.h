@@ -60,6 +60,11 @@ void apply_read_kernel(bool on);
  * start and on --interval). */
 void apply_conntrack_reconcile(void);
 
+/* watch and follow: their engine's batches make a saved state stale at
+ * once, so cmd_apply saves none (nor formats the elements for one after
+ * a first load); it forgets the one there is. */
+void apply_daemon(void);
+
 /* After `delete`: drop what apply remembers of TABLE's rules. */
 void apply_forget(const char *table);
 

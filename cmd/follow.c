@@ -814,6 +814,7 @@ static int setup(struct follow *w)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	apply_lock_stop(watch_stop_pending);
+	apply_daemon();
 	if (!monitor_start(w->o->cfg->table))
 		watch_log("cannot follow nf_tables notifications (%s); the table will be read back",
 			  strerror(errno));

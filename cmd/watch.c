@@ -313,6 +313,7 @@ static int setup(struct watch *w)
 			return -1;
 		}
 	apply_lock_stop(watch_stop_pending);	/* a held lock must not delay exiting */
+	apply_daemon();
 	/* without it every apply reads the table once another table moved
 	 * the generation id: slower, still right */
 	if (!monitor_start(w->o->cfg->table))

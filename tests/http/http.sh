@@ -55,10 +55,10 @@ get() {
 	shift
 	nsx curl -s -g -o "$tmp/body" -w '%{http_code}' --max-time 5 "$@" "http://$url" || true
 }
-# until_code CODE URL: poll (up to 15 s) until URL answers CODE
+# until_code CODE URL: poll (up to 40 s) until URL answers CODE
 until_code() {
 	local got
-	for _ in $(seq 150); do
+	for _ in $(seq 400); do
 		got=$(get "$2")
 		[ "$got" = "$1" ] && return 0
 		sleep 0.1
@@ -149,7 +149,7 @@ snapshot node-a
 SVCNFT_TEST_BAD_ELEMENT=service-ips4 ip netns exec "$ns" "$SVCNFT" watch --service-cidr 10.0.0.0/24 \
 	--node-name node-a --health-addr "$HEALTH" --metrics-addr "$METRICS" "$tmp/in" 2>"$tmp/log2" &
 PIDS=$!
-for _ in $(seq 150); do
+for _ in $(seq 600); do
 	[ "$(get "$METRICS/metrics")" = 200 ] && cp "$tmp/body" "$tmp/metrics" &&
 		[ "$(metric 'svcnft_sync_total{result="failure"}')" = 1 ] && break
 	sleep 0.1
