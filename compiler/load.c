@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "jalloc.h"
 #include "limits.h"
 #include "model.h"
 #include "parse.h"
@@ -332,12 +333,17 @@ static void stream_items(struct scan *s, struct svcnft_model *m,
 		if (s->pos >= WINDOW_READ)	/* between items: slide */
 			more(s, true);
 		skip_ws(s);
+		jalloc_begin();	/* the item lives until its json_decref */
 		v = next_value(s);
+		ok = false;
+		if (v) {
+			snprintf(where, sizeof(where), "items[%zu]", i);
+			ok = load_value(m, s->file, where, v, dflt_kind, s->errs);
+			json_decref(v);
+		}
+		jalloc_end();
 		if (!v)
 			break;
-		snprintf(where, sizeof(where), "items[%zu]", i);
-		ok = load_value(m, s->file, where, v, dflt_kind, s->errs);
-		json_decref(v);
 		if (!ok) {
 			s->failed = true;
 			break;
@@ -351,6 +357,7 @@ static void stream_items(struct scan *s, struct svcnft_model *m,
 			break;
 	}
 	s->depth--;
+	jalloc_release();
 }
 
 /* One member "key": value of the top-level object. */
