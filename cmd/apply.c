@@ -340,8 +340,7 @@ static enum svcnft_status load(const struct plan *p, uint32_t *gen,
 	return rc;
 }
 
-static enum svcnft_status apply_full(const struct svcnft_model *m,
-				     const struct plan *p, const char *why,
+static enum svcnft_status apply_full(const struct plan *p, const char *why,
 				     uint32_t *gen)
 {
 	const struct svcnft_config *cfg = p->cfg;
@@ -352,7 +351,7 @@ static enum svcnft_status apply_full(const struct svcnft_model *m,
 
 	rc = load(p, gen, &how);
 	*gen += 1;		/* one transaction */
-	svcnft_model_stats(m, cfg, &st);
+	plan_stats(p, &st);
 	if (rc == SVCNFT_OK) {
 		diff_log_prefix();
 		fprintf(stderr, "applied table inet %s: %zu service%s, %zu service port%s, %zu backend%s (full replace: %s; %s, %.0f ms)\n",
@@ -638,7 +637,7 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 	if (res == TRY_AGAIN)
 		why = "the table kept changing during the read";
 	if (res == TRY_FULL || res == TRY_AGAIN)
-		rc = apply_full(m, &p, why, &gen);
+		rc = apply_full(&p, why, &gen);
 	if (rc == SVCNFT_OK) {
 		conntrack_after(&p, &ct, full);
 		last_gen = gen;

@@ -479,29 +479,43 @@ bool plan_entry_is_port(const struct plan_entry *e)
 	return e->view == VIEW_CLUSTER && plan_entry_dispatched(e);
 }
 
-/* Services with cluster IP rules but no backend for any port. */
+/* Whether a cluster IP port of S (a VIEW_CLUSTER entry of plan_build)
+ * has a backend. */
+static bool svc_has_backend(const struct svcnft_model *m,
+			    const struct svcnft_config *cfg, const struct svc *s)
+{
+	static const int fams[] = { AF_INET, AF_INET6 };
+	struct topology t = { cfg->node_name, cfg->node_zone };
+	struct backend *b;
+	size_t n;
+
+	for (size_t f = 0; f < ARRAY_SIZE(fams); f++)
+		for (size_t j = 0; j < s->n_ports && svc_has_family(s, fams[f]); j++) {
+			n = model_cluster_backends(m, s, &s->ports[j], fams[f], &t, &b);
+			free(b);
+			if (n)
+				return true;
+		}
+	return false;
+}
+
+/* Services with cluster IP rules but no backend for any port (without a
+ * plan: the first port with a backend settles a service). */
 void svcnft_model_warn_no_endpoints(const struct svcnft_model *m,
 				    const struct svcnft_config *cfg,
 				    struct svcnft_errors *errs)
 {
-	unsigned char *st = xcalloc(m->n_svcs + 1, 1);	/* 1 rules, 2 backends */
 	struct svcnft_buf names = {0}, id = {0};
 	size_t n = 0;
-	struct plan p;
 
-	plan_build(&p, m, cfg);
-	for (size_t f = 0; f < 2; f++)
-		for (size_t i = 0; i < p.fam[f].n_e; i++) {
-			const struct plan_entry *e = &p.fam[f].e[i];
-
-			if (e->view == VIEW_CLUSTER)
-				st[e->svc - m->svcs] |= e->reject ? 1 : 2;
-		}
 	for (size_t i = 0; i < m->n_svcs; i++) {
-		if (st[i] != 1 || ++n > 5)
+		const struct svc *s = &m->svcs[i];
+
+		if (!svc_has_rules(s) || !s->n_ports || svc_has_backend(m, cfg, s) ||
+		    ++n > 5)
 			continue;
 		svcnft_buf_free(&id);
-		buf_printf(&id, "%s/%s", m->svcs[i].ns, m->svcs[i].name);
+		buf_printf(&id, "%s/%s", s->ns, s->name);
 		buf_puts(&names, n > 1 ? ", " : "");
 		buf_go_quoted(&names, id.data);
 	}
@@ -510,8 +524,6 @@ void svcnft_model_warn_no_endpoints(const struct svcnft_model *m,
 	if (n)
 		errs_add(errs, SVCNFT_OK, "svcnft: warning: %zu service%s no endpoints, so every connection to %s is rejected: %s",
 			 n, n == 1 ? " has" : "s have", n == 1 ? "it" : "them", names.data);
-	plan_free(&p);
 	svcnft_buf_free(&names);
 	svcnft_buf_free(&id);
-	free(st);
 }

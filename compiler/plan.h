@@ -139,6 +139,8 @@ struct plan {
 void plan_build(struct plan *p, const struct svcnft_model *m,
 		const struct svcnft_config *cfg);
 void plan_free(struct plan *p);
+/* What svcnft_model_stats counts, from a plan already built. */
+void plan_stats(const struct plan *p, struct svcnft_stats *st);
 
 /* Chain names, shared by the text and JSON renderers. */
 void plan_chain_lb(char *buf, size_t len, const struct plan_family *f,

@@ -8,7 +8,6 @@
 #include "elements.h"
 #include "util.h"
 
-static void plan_stats(const struct plan *p, struct svcnft_stats *st);
 
 struct out {
 	struct svcnft_buf *b;
@@ -673,7 +672,7 @@ bool svcnft_render_nft(const struct svcnft_model *m,
 	return true;
 }
 
-static void plan_stats(const struct plan *p, struct svcnft_stats *st)
+void plan_stats(const struct plan *p, struct svcnft_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->services = p->n_services;

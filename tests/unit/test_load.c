@@ -230,6 +230,27 @@ static void test_malformed_positions(void **state)
 	expect_malformed("{\"kind\": \"Serv", "t.json:1:14: malformed JSON: premature end of input near '\"Serv'");
 }
 
+/* Blanks are dropped before jansson decodes an item, but never so that
+ * two tokens merge ("1 2" is not 12), nor inside a string. */
+static void test_blanks_between_tokens(void **state)
+{
+	struct fixture fx;
+
+	(void)state;
+	expect_malformed("{\"items\": [\n  {\"kind\": \"Service\", \"x\": [1 2]}\n]}",
+			 "t.json:2:31: malformed JSON: ']' expected near '2'");
+	expect_malformed("{\"items\": [\n  {\"kind\": \"Service\", \"x\": -\n 1}\n]}",
+			 "t.json:2:28: malformed JSON: invalid token near '-'");
+	expect_malformed("{\"items\": [{\"kind\": \"Service\", \"x\": tr ue}]}",
+			 "t.json:1:38: malformed JSON: invalid token near 'tr'");
+	fx_init(&fx);
+	load_ok(&fx, "{\"items\": [ {\t\"kind\" :\r\n \"Service\" , \"metadata\" :"
+		" { \"name\" : \"a \\\" \\t b\" } , \"spec\" : { } } ]}");
+	assert_int_equal(fx.m->n_svcs, 1);
+	assert_string_equal(fx.m->svcs[0].name, "a \" \t b");
+	fx_free(&fx);
+}
+
 static void test_items_before_error_kept(void **state)
 {
 	struct fixture fx;
@@ -314,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_brackets_in_strings),
 		cmocka_unit_test(test_items_not_array),
 		cmocka_unit_test(test_malformed_positions),
+		cmocka_unit_test(test_blanks_between_tokens),
 		cmocka_unit_test(test_items_before_error_kept),
 		cmocka_unit_test(test_unknown_kinds_warn),
 		cmocka_unit_test(test_load_json_same_records),
