@@ -115,6 +115,10 @@ void apply_forget(const char *table)
 
 static struct apply_limits limits = APPLY_LIMITS_DEFAULT;
 static bool read_kernel, no_state;
+/* watch and follow (no saved state): the hash of the table's rules right
+ * after svcnft's last commit, when known; whether this apply committed. */
+static bool rules_known, committed;
+static uint64_t rules_last;
 
 void apply_daemon(void)
 {
@@ -351,6 +355,7 @@ static enum svcnft_status apply_full(const struct plan *p, const char *why,
 
 	rc = load(p, gen, &how);
 	*gen += 1;		/* one transaction */
+	committed = rc == SVCNFT_OK;
 	plan_stats(p, &st);
 	if (rc == SVCNFT_OK) {
 		diff_log_prefix();
@@ -372,11 +377,35 @@ static void log_up_to_date(const char *table, const char *how, double ms)
 /* TRY_SAVED: nothing to do, and the saved state already says so. */
 enum try_result { TRY_DONE, TRY_SAVED, TRY_FULL, TRY_AGAIN };
 
+
+/* After svcnft's commit that left generation GEN (OK: one was made). */
+static void note_rules(const char *table, uint32_t gen, bool ok)
+{
+	uint32_t now;
+
+	/* the hash first: a commit by someone else after it moves the id */
+	rules_known = ok && !live_rules_hash(table, &rules_last) &&
+		      !live_genid(&now) && now == gen;
+}
+
+/* watch and follow, at the end of an apply: the rules' hash after its
+ * commit; without one (up to date, refused) the one known stays (at the
+ * first, the saved state's, which the check just passed). */
+static void keep_rules(const char *table, uint32_t gen)
+{
+	if (committed)
+		note_rules(table, gen, true);
+	else if (!rules_known)
+		rules_known = state_rules(table, &rules_last);
+}
+
 /* Whether the table's rules differ from those of the last commit. */
 static bool rules_changed(const char *table, uint64_t live)
 {
 	uint64_t saved;
 
+	if (rules_known)
+		return rules_last != live;
 	return state_rules(table, &saved) && saved != live;
 }
 
@@ -484,6 +513,7 @@ static enum try_result send_changes(const struct plan *p,
 	else
 		res = send_script(p, c, table, g1, rc, how);
 	*gen = g1 + 1;		/* one transaction */
+	committed = res == TRY_DONE && *rc == SVCNFT_OK;
 	svcnft_buf_free(&script);
 	return res;
 }
@@ -613,6 +643,7 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 	if (lock == -1)
 		return SVCNFT_EKERNEL;
 	skip_state = false;
+	committed = false;
 	/* --full: still never touch a table svcnft did not make */
 	if (full && kernel_check_owner(cfg->table, "apply", &exists) != SVCNFT_OK) {
 		unlock(lock);
@@ -645,6 +676,8 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 	monitor_resume();	/* before state_save checks the generation */
 	if (!exists && !full && rc == SVCNFT_OK && !no_state)
 		elements_from_plan(&want, &p);
+	if (no_state)
+		keep_rules(cfg->table, gen);
 	if (rc == SVCNFT_EKERNEL || no_state)
 		state_forget(cfg->table);
 	else if (rc == SVCNFT_OK && (res != TRY_SAVED || !state_input_saved(cfg->table)))
@@ -699,6 +732,8 @@ static enum svcnft_status send_batch(const struct engine_batch *b,
 		*gen += 1;	/* one transaction */
 		last_gen = *gen;
 		state_forget(table);	/* it describes the table before */
+		if (b->changes.n_new || b->changes.n_old)	/* chains and their rules */
+			note_rules(table, *gen, true);
 		log_batch(b, table, t1);
 		conntrack_after(&b->plan, &ct, false);
 	}

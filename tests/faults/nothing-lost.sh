@@ -191,6 +191,28 @@ mv "$tmp/endpoints.away" "$tmp/snap/20-endpoints.json"
 expect "watch: the --interval check reads the kernel, whatever the saved state" \
 	'wait_log "interval check: table inet svcnft is up to date; no transaction sent (read" &&
 	! grep -q "interval check:.*saved state" "$tmp/watch.log"'
+# after an incremental batch too (watch saves no state; it keeps the hash
+# of the rules it committed): one backend fewer, then a flushed chain
+python3 - "$tmp/snap/20-endpoints.json" "$tmp/snap/.x" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for i in d["items"]:
+    eps = i.get("endpoints") or (i.get("subsets") or [{}])[0].get("addresses") or []
+    if len(eps) > 1:
+        eps.pop()
+        break
+json.dump(d, open(sys.argv[2], "w"))
+EOF2
+mv "$tmp/snap/.x" "$tmp/snap/20-endpoints.json"
+expect "watch: an endpoint fewer goes in as a batch" 'wait_log "element changes"'
+repairs=$(grep -c "interval check: applied table" "$tmp/watch.log")
+rules=$(services) nbe=$(backends)
+nsx nft flush chain inet svcnft services
+expect "watch: after a batch, --interval still repairs a flushed chain ($rules rules, $nbe backends)" \
+	'for _ in $(seq 100); do
+		[ "$(grep -c "interval check: applied table" "$tmp/watch.log")" -gt "$repairs" ] && break
+		sleep 0.1
+	done && [ "$(services)" = "$rules" ] && [ "$(backends)" = "$nbe" ]'
 kill "${pids[0]}"
 wait "${pids[0]}" 2>/dev/null || true
 pids=()
