@@ -6,7 +6,8 @@
         before use) and agreement with the text script on chain and set
         names (in order), element counts and rule counts.
     check.py kernel NETNS JSON TEXT TABLE
-        Inside the (empty, caller-owned) network namespace NETNS:
+        The structure checks, then inside the (empty, caller-owned) network
+        namespace NETNS:
         (b) load TEXT with `nft -f`, list the table with `nft -j` and compare
             semantically with JSON: chains, sets/maps (type, size, flags,
             elements) and rules;
@@ -536,7 +537,8 @@ def nft_version(ns):
 
 def kernel(netns, json_text, text, table):
     comment, _ = parse_text(text, table)
-    d = parse_doc(json_text, table, comment)
+    d = structure(json_text, text, table)
+    print_structure(d)
     ours = norm_doc(d)
     ns = Netns(netns, table)
 
@@ -586,14 +588,17 @@ def kernel(netns, json_text, text, table):
         raise Fail("(d) nft -j -f refused the whole document:\n" + p.stderr)
 
 
+def print_structure(d):
+    print("  (a) %d commands, %d chains, %d sets/maps, %d rules"
+          % (len(d.cmds), len(d.chains), len(d.sets),
+             sum(len(r) for r in d.rules.values())))
+
+
 def main(argv):
     try:
         if len(argv) == 5 and argv[1] == "structure":
             with open(argv[2]) as j, open(argv[3]) as t:
-                d = structure(j.read(), t.read(), argv[4])
-            print("  (a) %d commands, %d chains, %d sets/maps, %d rules"
-                  % (len(d.cmds), len(d.chains), len(d.sets),
-                     sum(len(r) for r in d.rules.values())))
+                print_structure(structure(j.read(), t.read(), argv[4]))
         elif len(argv) == 6 and argv[1] == "kernel":
             with open(argv[3]) as j, open(argv[4]) as t:
                 kernel(argv[2], j.read(), t.read(), argv[5])
