@@ -6,16 +6,22 @@
         before use) and agreement with the text script on chain and set
         names (in order), element counts and rule counts.
     check.py kernel NETNS JSON TEXT TABLE
-        Inside the (empty, caller-owned) network namespace NETNS:
+        The structure checks, then inside the (empty, caller-owned) network
+        namespace NETNS:
         (b) load TEXT with `nft -f`, list the table with `nft -j` and compare
             semantically with JSON: chains, sets/maps (type, size, flags,
             elements) and rules;
-        (c) flush the sets and re-add our "add element" commands with
-            `nft -j -f`, then flush the chains and re-add our "add rule"
-            commands; the listing must not change.  nft < 1.1 refuses our
-            (and its own listed) dnat-to-concatenated-map rules; those are
-            tried one by one and tolerated only there, as are the map
-            statements (update @affinity-marks) nft < 1.1 cannot parse;
+        (c) in one `nft -j -f` transaction: flush the sets and re-add our
+            "add element" commands, flush the chains and re-add our "add
+            rule" commands, and add each dnat or map-statement rule alone
+            to a scratch chain of its own; one listing must show the text's
+            chains, sets and rules, and each scratch chain the text's rule.
+            nft < 1.1 refuses our (and its own listed) dnat-to-concatenated-
+            map rules and the map statements (update @affinity-marks) it
+            cannot parse: those are tolerated only there, each checked to be
+            refused for that reason (in batches: one nft run reports every
+            dnat refused, up to 10) and left out of the transaction with
+            their chains;
         (d) load our document minus the declarations nft < 1.1 cannot parse
             (typeof keys, concatenated map data) into an empty table and
             compare; then try the whole document, which must load on
@@ -346,6 +352,28 @@ def elements_doc(d):
 
 
 SCRATCH = "json-scratch"
+# a map statement (update @affinity-marks): JSON of nftables >= 1.1
+MAP_STMT = '{"map":{"data":{"meta"'
+# how nft < 1.1's JSON parser refuses a map statement, a dnat to a map
+# with concatenated data
+MAP_REFUSED = "Unknown statement object 'map'"
+DNAT_REFUSED = "conflicting protocols"
+# nft stops evaluating after 10 errors
+MAX_ERRORS = 10
+
+
+def scratch(k):
+    return "%s-%d" % (SCRATCH, k)
+
+
+def scratch_cmds(d, cands):
+    """Candidate K (see candidates) alone in scratch chain K, for each K."""
+    cmds = []
+    for k, (_, _, r) in cands:
+        cmds += [{"add": {"chain": ref(d, scratch(k))}},
+                 {"flush": {"chain": ref(d, scratch(k))}},
+                 {"add": {"rule": dict(r, chain=scratch(k))}}]
+    return cmds
 
 
 def try_alone(ns, d, ref0, ver, chain, i, r):
@@ -353,15 +381,14 @@ def try_alone(ns, d, ref0, ver, chain, i, r):
     lists with the rule loaded from the text.  False if this nft's JSON
     parser refuses it for the known reason: nft < 1.1 fails to evaluate a
     dnat to a map with concatenated data ("conflicting protocols")."""
-    scratch = ref(d, SCRATCH)
-    doc = {"nftables": [{"flush": {"chain": scratch}},
+    doc = {"nftables": [{"add": {"chain": ref(d, SCRATCH)}},
+                        {"flush": {"chain": ref(d, SCRATCH)}},
                         {"add": {"rule": dict(r, chain=SCRATCH)}}]}
     p = ns.load_json(doc, check=False)
     if p.returncode:
-        need(ver < (1, 1, 0) and (('"dnat"' in canon(r)
-                                   and "conflicting protocols" in p.stderr)
+        need(ver < (1, 1, 0) and (('"dnat"' in canon(r) and DNAT_REFUSED in p.stderr)
                                   or (MAP_STMT in canon(r) and
-                                      "Unknown statement object 'map'" in p.stderr)),
+                                      MAP_REFUSED in p.stderr)),
              "(c) nft -j -f refused rule %d of %s:\n%s\n%s"
              % (i, chain, canon(r), p.stderr))
         return False
@@ -372,28 +399,101 @@ def try_alone(ns, d, ref0, ver, chain, i, r):
     return True
 
 
-# a map statement (update @affinity-marks): JSON of nftables >= 1.1
-MAP_STMT = '{"map":{"data":{"meta"'
+def candidates(d):
+    """The rules tried alone, dnat rules and map statements, as
+    (k, (chain, i, rule)): rule I of CHAIN, tried in scratch chain K."""
+    return list(enumerate((chain, i, r) for chain in d.chains
+                          for i, r in enumerate(d.rules.get(chain, []))
+                          if '"dnat"' in canon(r) or MAP_STMT in canon(r)))
+
+
+def known_refusal(d, r, ver):
+    """What nft < 1.1 says refusing R, if R starts with a map statement
+    (its parser stops there) or dnats to a map with concatenated data."""
+    if ver >= (1, 1, 0):
+        return None
+    if MAP_STMT in canon(r["expr"][0]):
+        return MAP_REFUSED
+    for s in r["expr"]:
+        addr = s.get("dnat", {}).get("addr") if isinstance(s, dict) else None
+        if isinstance(addr, dict) and "map" in addr:
+            _, o = d.sets[addr["map"]["data"].lstrip("@")]
+            if isinstance(o.get("map"), list):
+                return DNAT_REFUSED
+    return None
+
+
+def refusal_batches(d, cands, ver):
+    """The rules nft < 1.1 should refuse, in batches nft can answer for
+    each rule of in one run: map statements alone (its parser stops at the
+    first), dnat rules up to MAX_ERRORS at a time (each one error)."""
+    by = {MAP_REFUSED: [], DNAT_REFUSED: []}
+    for c in cands:
+        why = known_refusal(d, c[1][2], ver)
+        if why:
+            by[why].append(c)
+    size = {MAP_REFUSED: 1, DNAT_REFUSED: MAX_ERRORS}
+    return [(why, b[k:k + size[why]]) for why, b in by.items()
+            for k in range(0, len(b), size[why])]
+
+
+def refused_as_known(ns, d, why, batch):
+    """Load BATCH at once: True if nft refuses every rule of it saying WHY."""
+    p = ns.load_json({"nftables": scratch_cmds(d, batch)}, check=False)
+    errs = [l for l in p.stderr.splitlines() if "Error:" in l]
+    return (p.returncode != 0 and sum(why in e for e in errs) == len(batch)
+            and all(why in e or "Parsing" in e for e in errs))
+
+
+def refusals(ns, d, ref0, ver, cands):
+    """The candidates (k, rule) this nft refuses for a known reason:
+    batches first; a batch nft answers otherwise is tried rule by rule."""
+    refused = []
+    for why, batch in refusal_batches(d, cands, ver):
+        if refused_as_known(ns, d, why, batch):
+            refused += batch
+        else:
+            refused += [c for c in batch if not try_alone(ns, d, ref0, ver, *c[1])]
+    return refused
+
+
+def reload_doc(d, accepted, refused):
+    """ACCEPTED in scratch chains; the sets flushed and refilled; every chain
+    without a REFUSED rule flushed and refilled: one transaction."""
+    cmds = scratch_cmds(d, accepted) + elements_doc(d)["nftables"]
+    chains = [n for n in d.chains if n not in {c for _, (c, _, _) in refused}]
+    cmds += [{"flush": {"chain": ref(d, n)}} for n in chains]
+    cmds += [{"add": {"rule": r}} for n in chains for r in d.rules.get(n, [])]
+    return {"nftables": cmds}
+
+
+def check_reloaded(got, ref0, accepted):
+    """GOT (one listing after reload_doc) against the text's REF0."""
+    for k, (chain, i, _) in accepted:
+        need(got["rules"].get(scratch(k)) == [ref0["rules"][chain][i]],
+             "(c) rule %d of %s differs after nft -j -f:\n  json %s\n  text %s"
+             % (i, chain, got["rules"].get(scratch(k)), ref0["rules"][chain][i]))
+    for part in ("chains", "rules"):
+        got[part] = {n: v for n, v in got[part].items() if not n.startswith(SCRATCH)}
+    diff("(c) elements and rules reloaded from json", got, ref0, "after", "text")
 
 
 def reload_rules(ns, d, ref0, ver):
-    """Re-add our rules with nft -j -f: dnat rules one by one in a scratch
-    chain, then every chain without a refused rule flushed and refilled in
-    one transaction.  Returns how many rules were refused."""
-    ns.load_json({"nftables": [{"add": {"chain": ref(d, SCRATCH)}}]})
-    refused = {}
-    for chain in d.chains:
-        for i, r in enumerate(d.rules.get(chain, [])):
-            if (('"dnat"' in canon(r) or MAP_STMT in canon(r))
-                    and not try_alone(ns, d, ref0, ver, chain, i, r)):
-                refused[chain] = refused.get(chain, 0) + 1
-    ns.nft(["delete", "chain", "inet", d.table, SCRATCH])
-    chains = [n for n in d.chains if n not in refused]
-    cmds = [{"flush": {"chain": ref(d, n)}} for n in chains]
-    cmds += [{"add": {"rule": r}} for n in chains for r in d.rules.get(n, [])]
-    ns.load_json({"nftables": cmds})
-    diff("(c) rules reloaded from json", ns.listing(), ref0, "after", "text")
-    return sum(refused.values())
+    """Re-add our elements and rules with nft -j -f: dnat rules and map
+    statements each in a scratch chain of its own, every chain without a
+    refused rule flushed and refilled, in one transaction and compared in
+    one listing.  Returns how many rules were refused (for a known reason,
+    below nft 1.1 only)."""
+    cands = candidates(d)
+    refused = refusals(ns, d, ref0, ver, cands)
+    accepted = [c for c in cands if c not in refused]
+    if ns.load_json(reload_doc(d, accepted, refused), check=False).returncode:
+        # refused for a reason not foreseen: each alone, as nft says
+        refused += [c for c in accepted if not try_alone(ns, d, ref0, ver, *c[1])]
+        accepted = [c for c in cands if c not in refused]
+        ns.load_json(reload_doc(d, accepted, refused))
+    check_reloaded(ns.listing(), ref0, accepted)
+    return len(refused)
 
 
 def needs_new_nft(o):
@@ -437,7 +537,8 @@ def nft_version(ns):
 
 def kernel(netns, json_text, text, table):
     comment, _ = parse_text(text, table)
-    d = parse_doc(json_text, table, comment)
+    d = structure(json_text, text, table)
+    print_structure(d)
     ours = norm_doc(d)
     ns = Netns(netns, table)
 
@@ -451,8 +552,6 @@ def kernel(netns, json_text, text, table):
              sum(len(s["elem"]) for s in ref0["sets"].values()),
              sum(len(r) for r in ref0["rules"].values())))
 
-    ns.load_json(elements_doc(d))
-    diff("(c) elements reloaded from json", ns.listing(), ref0, "after", "text")
     ver = nft_version(ns)
     n = sum(len(r) for r in d.rules.values())
     refused = reload_rules(ns, d, ref0, ver)
@@ -489,14 +588,17 @@ def kernel(netns, json_text, text, table):
         raise Fail("(d) nft -j -f refused the whole document:\n" + p.stderr)
 
 
+def print_structure(d):
+    print("  (a) %d commands, %d chains, %d sets/maps, %d rules"
+          % (len(d.cmds), len(d.chains), len(d.sets),
+             sum(len(r) for r in d.rules.values())))
+
+
 def main(argv):
     try:
         if len(argv) == 5 and argv[1] == "structure":
             with open(argv[2]) as j, open(argv[3]) as t:
-                d = structure(j.read(), t.read(), argv[4])
-            print("  (a) %d commands, %d chains, %d sets/maps, %d rules"
-                  % (len(d.cmds), len(d.chains), len(d.sets),
-                     sum(len(r) for r in d.rules.values())))
+                print_structure(structure(j.read(), t.read(), argv[4]))
         elif len(argv) == 6 and argv[1] == "kernel":
             with open(argv[3]) as j, open(argv[4]) as t:
                 kernel(argv[2], j.read(), t.read(), argv[5])
