@@ -20,14 +20,13 @@ are removed on exit.  A benchmark, not a test.
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from watchlat import first_sync, nlwait, pct, peak_rss  # noqa: E402
+from watchlat import (args, bench_ns, first_sync, latency, nlwait, pcts,  # noqa: E402
+                      peak_rss, svcnft)
 
 
 def as_slice(ep):
@@ -60,18 +59,10 @@ def write_lists(build, n, fk):
 
 
 def main():
-    if len(sys.argv) < 3:
-        sys.exit(__doc__)
-    build, n = sys.argv[1], int(sys.argv[2])
-    changes = int(sys.argv[3]) if len(sys.argv) > 3 else 50
-    debounce = sys.argv[4] if len(sys.argv) > 4 else "10"
-    ns = "svflat%d" % os.getpid()
-    work = tempfile.mkdtemp(prefix="svflat")
-    fk = os.path.join(work, "fk")
-    os.mkdir(fk)
-    procs = []
-    subprocess.run(["ip", "netns", "add", ns], check=True)
-    try:
+    build, n, changes, debounce = args("10")
+    with bench_ns("svflat") as (ns, work, procs):
+        fk = os.path.join(work, "fk")
+        os.mkdir(fk)
         slices = write_lists(build, n, fk)
         first = nlwait(build, ns, procs, "first")
         fake = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
@@ -79,11 +70,8 @@ def main():
         env = dict(os.environ, SVCNFT_RUN_DIR=work, FAKE_KUBECTL_DIR=fk,
                    FAKE_KUBECTL_POLL="0.001")
         t0 = time.monotonic()
-        w = subprocess.Popen(["ip", "netns", "exec", ns, os.path.join(build, "svcnft"), "follow",
-                              "--kubectl", fake, "--debounce", debounce, "-s", "10.96.0.0/12"],
-                             stderr=None if os.environ.get("FOLLOWLAT_LOG") else subprocess.DEVNULL,
-                             env=env)
-        procs.append(w)
+        w = svcnft(build, ns, procs, "FOLLOWLAT_LOG",
+                   ["follow", "--kubectl", fake, "--debounce", debounce, "-s", "10.96.0.0/12"], env)
         sync = first_sync(first, t0)
         with open(os.path.join(fk, "lists-ended")) as f:
             ended = max(float(line.split()[2]) for line in f)
@@ -101,22 +89,12 @@ def main():
             t = time.monotonic() * 1e3
             watch.write(ev)
             watch.flush()
-            got = lines.next(30)
-            if got is None or got == "overrun":
-                sys.exit("no notification for change %d (%s)" % (i, got))
-            lat.append(float(got) - t)
-            lines.drain(0.05 + int(debounce) / 1e3)
+            lat.append(latency(lines, t, i, debounce))
         # `ip netns exec` execs svcnft (its children are the kubectls)
         rss = peak_rss(w.pid)
         lat.sort()
-        print("| %d | %s | %.0f ms | %.0f ms | %.1f | %.1f | %.1f | %.1f | %s |" % (
-            n, debounce, sync, after, pct(lat, 50), pct(lat, 90), pct(lat, 99), lat[-1], rss))
-    finally:
-        for p in procs:
-            p.terminate()
-            p.wait()
-        subprocess.run(["ip", "netns", "del", ns])
-        shutil.rmtree(work, ignore_errors=True)
+        print("| %d | %s | %.0f ms | %.0f ms | %s | %s |" % (
+            n, debounce, sync, after, pcts(lat), rss))
 
 
 if __name__ == "__main__":

@@ -374,6 +374,27 @@ static void write_status(const struct svc *s)
 	end_obj();
 }
 
+/* The ports of S: the Service's (SERVICE) or its endpoints'. */
+static void write_ports(const struct svc *s, bool service)
+{
+	arr("ports");
+	for (unsigned int k = 0; k < nports(s); k++) {
+		struct port p = svc_port(s, k);
+
+		obj(NULL);
+		if (s->two_ports)
+			str("name", p.name);
+		if (service && s->ext)
+			num("nodePort", s->node_port[k]);
+		num("port", service ? p.port : p.target);
+		str("protocol", p.proto);
+		if (service)
+			num("targetPort", p.target);
+		end_obj();
+	}
+	end_arr();
+}
+
 static void write_service(const struct svc *s)
 {
 	obj(NULL);
@@ -382,21 +403,7 @@ static void write_service(const struct svc *s)
 	write_meta(s, "Service", s->name);
 	obj("spec");
 	write_spec_head(s);
-	arr("ports");
-	for (unsigned int k = 0; k < nports(s); k++) {
-		struct port p = svc_port(s, k);
-
-		obj(NULL);
-		if (s->two_ports)
-			str("name", p.name);
-		if (s->ext)
-			num("nodePort", s->node_port[k]);
-		num("port", p.port);
-		str("protocol", p.proto);
-		num("targetPort", p.target);
-		end_obj();
-	}
-	end_arr();
+	write_ports(s, true);
 	obj("selector");
 	str("app", s->name);
 	end_obj();
@@ -413,22 +420,6 @@ static void write_service(const struct svc *s)
 	if (mix)
 		write_status(s);
 	end_obj();
-}
-
-static void write_ep_ports(const struct svc *s)
-{
-	arr("ports");
-	for (unsigned int k = 0; k < nports(s); k++) {
-		struct port p = svc_port(s, k);
-
-		obj(NULL);
-		if (s->two_ports)
-			str("name", p.name);
-		num("port", p.target);
-		str("protocol", p.proto);
-		end_obj();
-	}
-	end_arr();
 }
 
 /* The node of endpoint E: drawn for IPv4, the same pod's for IPv6. */
@@ -460,7 +451,7 @@ static void write_endpoints(const struct svc *s, uint64_t first_ep,
 		end_obj();
 	}
 	end_arr();
-	write_ep_ports(s);
+	write_ports(s, false);
 	end_obj();
 	end_arr();
 	end_obj();
@@ -496,7 +487,7 @@ static void write_slice(const struct svc *s, uint64_t first_ep,
 	end_arr();
 	str("kind", "EndpointSlice");
 	write_meta(s, "EndpointSlice", name);
-	write_ep_ports(s);
+	write_ports(s, false);
 	end_obj();
 }
 

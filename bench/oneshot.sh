@@ -33,48 +33,21 @@ SIZES=${*:-10000 30000}
 EPS=${BENCH_ENDPOINTS:-10}
 HERE=$(cd "$(dirname "$0")" && pwd)
 GEN=$NEW/bench/gencluster
-TIME=/usr/bin/time
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
 for b in "$BASE" "$NEW"; do
 	[ -x "$b/svcnft" ] || { echo "$0: no $b/svcnft (ninja -C $b)" >&2; exit 2; }
 done
 [ -x "$GEN" ] || { echo "$0: no $GEN (ninja -C $NEW)" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces)" >&2; exit 2; }
-[ -x $TIME ] || { echo "$0: needs GNU time (apt-get install time)" >&2; exit 2; }
+[ -x "$TIME" ] || { echo "$0: needs GNU time (apt-get install time)" >&2; exit 2; }
 
-WORK=$(mktemp -d /tmp/svcnft-oneshot.XXXXXX)
-NAMESPACES=""
-cleanup() {
-	for ns in $NAMESPACES; do
-		ip netns del "$ns" 2>/dev/null || true
-	done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-NSSEQ=0
-
-# timed OUT CMD...: append "wall_s maxrss_kb user_s sys_s" of CMD to OUT; CMD's
-# messages go to $WORK/err (shown if it fails)
-timed() {
-	local out=$1
-	shift
-	if ! $TIME -f '%e %M %U %S' -o "$WORK/t" "$@" > /dev/null 2> "$WORK/err"; then
-		echo "$0: failed: $*" >&2
-		cat "$WORK/err" >&2
-		exit 1
-	fi
-	tail -n 1 "$WORK/t" >> "$out"
-}
-
-median() {
-	awk -v c="$2" '{ print $c }' "$1" | sort -g |
-		awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
+bench_init svcnft-oneshot
 
 # cell FILE: "wall (user / sys) | rss"
 cell() {
-	printf '%s (%s / %s) | %s' "$(median "$1" 1)" "$(median "$1" 3)" "$(median "$1" 4)" \
-		"$(awk -v k="$(median "$1" 2)" 'BEGIN { printf "%.0f", k / 1024 }')"
+	printf '%s (%s / %s) | %s' "$(median "$1" 1)" "$(median "$1" 4)" "$(median "$1" 5)" \
+		"$(mb "$(median "$1" 2)")"
 }
 
 # one BIN TAG N IN CHANGED: one run of every measure with binary BIN
@@ -82,11 +55,9 @@ one() {
 	local bin=$1 tag=$2 n=$3 in=$4 changed=$5 ns
 	local run=$WORK/run-$tag
 	mkdir -p "$run"
-	timed "$WORK/$tag-$n-compile" "$bin" compile "$in"
-	NSSEQ=$((NSSEQ + 1))
-	ns=svcnft-oneshot-$$-$NSSEQ
-	ip netns add "$ns"
-	NAMESPACES="$NAMESPACES $ns"
+	timed "$WORK/$tag-$n-compile" "$bin" compile "$in" > /dev/null
+	new_ns
+	ns=$NS
 	export SVCNFT_RUN_DIR=$run SVCNFT_LOCK_DIR=$run
 	timed "$WORK/$tag-$n-fresh" ip netns exec "$ns" "$bin" apply "$in"
 	# of it, what svcnft reports for loading (the batch and the commit)
@@ -97,8 +68,7 @@ one() {
 	timed "$WORK/$tag-$n-change" ip netns exec "$ns" "$bin" apply "$changed"
 	grep -q "updated table" "$WORK/err" || { echo "$0: $tag: no update: $(cat "$WORK/err")" >&2; exit 1; }
 	unset SVCNFT_RUN_DIR SVCNFT_LOCK_DIR
-	ip netns del "$ns"
-	NAMESPACES=${NAMESPACES% $ns}
+	del_ns "$ns"
 }
 
 # Sockets anywhere on the host subscribed to NFNLGRP_NFTABLES (group 7:

@@ -67,69 +67,23 @@ for n in $SIZES $EPS; do
 done
 SVCNFT=$BUILD/svcnft
 GEN=$BUILD/bench/gencluster
-TIME=/usr/bin/time
 TABLE=svcnft
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 [ -x "$SVCNFT" ] && [ -x "$GEN" ] || {
 	echo "$0: build $SVCNFT and $GEN first (ninja -C $BUILD)" >&2
 	exit 2
 }
 [ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces)" >&2; exit 2; }
-if [ ! -x $TIME ]; then
+if [ ! -x "$TIME" ]; then
 	echo "$0: installing GNU time" >&2
 	apt-get install -y -qq time >/dev/null
 fi
 
-WORK=$(mktemp -d /tmp/svcnft-bench.XXXXXX)
+bench_init svcnft-bench
 # A private apply lock: never wait for (or block) another svcnft run.
 export SVCNFT_LOCK_DIR=$WORK
-NAMESPACES=""
-
-cleanup() {
-	for ns in $NAMESPACES; do
-		ip netns del "$ns" 2>/dev/null || true
-	done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-NSSEQ=0
-# Create a fresh network namespace; its name goes to $NS.
-new_ns() {
-	NSSEQ=$((NSSEQ + 1))
-	NS=svcnft-bench-$$-$NSSEQ
-	ip netns add "$NS"
-	NAMESPACES="$NAMESPACES $NS"
-}
-
-del_ns() {
-	ip netns del "$1"
-	NAMESPACES=$(echo "$NAMESPACES" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ')
-}
-
-# timed OUTFILE CMD...: run CMD, append "wall_s maxrss_kb cpu_s" to OUTFILE;
-# CMD's stderr is shown only if it fails.
-timed() {
-	local out=$1
-	shift
-	if ! $TIME -f '%e %M %U %S' -o "$WORK/t" "$@" 2> "$WORK/err"; then
-		echo "$0: failed: $*" >&2
-		cat "$WORK/err" >&2
-		exit 1
-	fi
-	tail -n 1 "$WORK/t" | awk '{ print $1, $2, $3 + $4 }' >> "$out"
-}
-
-# median FILE COLUMN
-median() {
-	awk -v c="$2" '{ print $c }' "$1" | sort -g |
-		awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
-
-mb() {
-	awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'
-}
 
 # Chains, rules and named sets/maps of the loaded table in namespace $1;
 # -t omits set elements, -a prints a handle on every object and rule.

@@ -12,6 +12,7 @@ monotonic clock).  Prints the first sync time, p50/p90/p99/max latency and
 the peak RSS of svcnft.  Needs root; the namespace and files are removed
 on exit.  A benchmark, not a test.
 """
+import contextlib
 import json
 import os
 import random
@@ -86,6 +87,14 @@ def nlwait(build, ns, procs, *args):
     return lines
 
 
+def svcnft(build, ns, procs, log, argv, env):
+    """svcnft ARGV started in NS with ENV; its stderr shown if $LOG is set."""
+    p = subprocess.Popen(["ip", "netns", "exec", ns, os.path.join(build, "svcnft")] + argv,
+                         stderr=None if os.environ.get(log) else subprocess.DEVNULL, env=env)
+    procs.append(p)
+    return p
+
+
 def first_sync(first, t0):
     """ms from T0 to the first commit (`nlwait first`: no subscriber
     then, since one makes the kernel notify every element of a full load);
@@ -110,17 +119,55 @@ def pct(v, p):
     return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
 
 
-def main():
+def pcts(lat):
+    """p50 | p90 | p99 | max of the sorted latencies LAT."""
+    return " | ".join("%.1f" % pct(lat, p) for p in (50, 90, 99, 100))
+
+
+def args(debounce):
+    """BUILD_DIR SERVICES [CHANGES [DEBOUNCE_MS]] from the command line."""
     if len(sys.argv) < 3:
-        sys.exit(__doc__)
-    build, n = sys.argv[1], int(sys.argv[2])
-    changes = int(sys.argv[3]) if len(sys.argv) > 3 else 50
-    debounce = sys.argv[4] if len(sys.argv) > 4 else "0"
-    ns = "svlat%d" % os.getpid()
-    work = tempfile.mkdtemp(prefix="svlat")
+        sys.exit(sys.modules["__main__"].__doc__)
+    a = sys.argv
+    return (a[1], int(a[2]), int(a[3]) if len(a) > 3 else 50,
+            a[4] if len(a) > 4 else debounce)
+
+
+def latency(lines, t, i, debounce):
+    """ms from T (monotonic ms) to nlwait's next commit of change I; the
+    notifications of the same change after it are drained."""
+    got = lines.next(30)
+    if got is None or got == "overrun":
+        sys.exit("no notification for change %d (%s)" % (i, got))
+    lines.drain(0.05 + int(debounce) / 1e3)
+    return float(got) - t
+
+
+@contextlib.contextmanager
+def bench_ns(prefix):
+    """A network namespace and a work directory named PREFIX+pid, and a list
+    of processes: all removed (the processes ended) on exit."""
+    ns = "%s%d" % (prefix, os.getpid())
+    work = tempfile.mkdtemp(prefix=prefix)
     procs = []
     subprocess.run(["ip", "netns", "add", ns], check=True)
     try:
+        yield ns, work, procs
+    finally:
+        for p in procs:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        subprocess.run(["ip", "netns", "del", ns])
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    build, n, changes, debounce = args("0")
+    with bench_ns("svlat") as (ns, work, procs):
         snap = os.path.join(work, "snap.json")
         with open(snap, "w") as f:
             subprocess.run([os.path.join(build, "bench/gencluster"), str(n), "10"],
@@ -132,10 +179,8 @@ def main():
         first = nlwait(build, ns, procs, "first")
         t0 = time.monotonic()
         env = dict(os.environ, SVCNFT_RUN_DIR=work)
-        w = subprocess.Popen(["ip", "netns", "exec", ns, os.path.join(build, "svcnft"), "watch",
-                              "--debounce", debounce, "-s", "10.96.0.0/12", d],
-                             stderr=None if os.environ.get("WATCHLAT_LOG") else subprocess.DEVNULL, env=env)
-        procs.append(w)
+        w = svcnft(build, ns, procs, "WATCHLAT_LOG",
+                   ["watch", "--debounce", debounce, "-s", "10.96.0.0/12", d], env)
         sync = first_sync(first, t0)
         lines = nlwait(build, ns, procs)
         rng = random.Random(1)
@@ -147,22 +192,11 @@ def main():
                 json.dump(change(path, i), f)
             t = time.monotonic() * 1e3
             os.rename(tmp, path)
-            got = lines.next(30)
-            if got is None or got == "overrun":
-                sys.exit("no notification for change %d (%s)" % (i, got))
-            lat.append(float(got) - t)
-            lines.drain(0.05 + int(debounce) / 1e3)
+            lat.append(latency(lines, t, i, debounce))
         rss = peak_rss(watch_pid(w.pid))
         lat.sort()
-        print("| %d | %d | %s | %.0f ms | %.1f | %.1f | %.1f | %.1f | %s |" % (
-            n, len(eps) + n, debounce, sync, pct(lat, 50), pct(lat, 90), pct(lat, 99),
-            lat[-1], rss))
-    finally:
-        for p in procs:
-            p.kill()
-            p.wait()
-        subprocess.run(["ip", "netns", "del", ns])
-        shutil.rmtree(work, ignore_errors=True)
+        print("| %d | %d | %s | %.0f ms | %s | %s |" % (
+            n, len(eps) + n, debounce, sync, pcts(lat), rss))
 
 
 def watch_pid(pid):

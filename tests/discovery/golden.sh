@@ -13,19 +13,10 @@
 #   `git diff`).  redis-master/env.out is the example from the Kubernetes
 #   documentation, copied by hand: it must never change.
 set -eu
-
-[ $# -ge 2 ] || { echo "usage: $0 BINARY TESTDATA_DIR [--update] [CASE...]" >&2; exit 2; }
-bin=$1
-dir=$2
-shift 2
-update=0
-if [ "${1:-}" = --update ]; then
-	update=1
-	shift
-fi
-case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
-[ -x "$bin" ] || { echo "$0: $bin is not executable" >&2; exit 2; }
-cd "$dir"
+# shellcheck source=tests/lib/golden.sh
+. "$(dirname "$0")/../lib/golden.sh"
+golden_init "$@"
+shift "$golden_shift"
 if [ $# -eq 0 ]; then
 	for f in */*.args; do
 		[ -e "$f" ] || continue
@@ -33,10 +24,8 @@ if [ $# -eq 0 ]; then
 		case " $* " in *" $c "*) ;; *) set -- "$@" "$c" ;; esac
 	done
 fi
-[ $# -gt 0 ] || { echo "$0: no cases in $dir" >&2; exit 2; }
+[ $# -gt 0 ] || { echo "$0: no cases in $(pwd)" >&2; exit 2; }
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
 SOURCE_DATE_EPOCH=1700000000
 export SOURCE_DATE_EPOCH
 
@@ -53,23 +42,11 @@ run_one() {
 	c=$1 r=$2
 	# shellcheck disable=SC2046 # one line of words
 	set -- $(cat "$c/$r.args")
-	rc=0
-	"$bin" "$@" "$c" >"$tmp/out" 2>"$tmp/err" || rc=$?
-	echo "$rc" >"$tmp/rc"
-	if [ $update = 1 ] && [ "$c/$r" != redis-master/env ]; then
-		for g in out err rc; do cp "$tmp/$g" "$c/$r.$g"; done
-	fi
+	golden_run "$bin" "$@" "$c"
+	u=$update
+	[ "$c/$r" != redis-master/env ] || u=0
 	ok=0
-	for g in out err rc; do
-		if [ ! -f "$c/$r.$g" ]; then
-			echo "$c/$r: missing $r.$g"
-			ok=1
-		elif ! diff -u "$c/$r.$g" "$tmp/$g" >"$tmp/diff"; then
-			echo "$c/$r: $r.$g differs:"
-			cat "$tmp/diff"
-			ok=1
-		fi
-	done
+	golden_compare "$c/$r" "$u" "$c/$r.out" "$c/$r.err" "$c/$r.rc" || ok=1
 	case "$rc $* " in
 	*" -o "* | *" --output"*) ;;
 	"0 env "*) check_env_lines "$tmp/out" || ok=1 ;;

@@ -100,10 +100,9 @@ done
 
 fails=0
 n=0
-expect() {	# WANT dig-args...  (WANT: answers joined by '|')
-	want=$1
-	shift
-	got=$(q "$@" | paste -sd '|' -)
+judge() {	# WANT GOT dig-args...: one check, counted and printed
+	want=$1 got=$2
+	shift 2
 	n=$((n + 1))
 	if [ "$got" = "$want" ]; then
 		echo "ok   $* -> $got"
@@ -112,18 +111,16 @@ expect() {	# WANT dig-args...  (WANT: answers joined by '|')
 		fails=$((fails + 1))
 	fi
 }
+expect() {	# WANT dig-args...  (WANT: answers joined by '|')
+	want=$1
+	shift
+	judge "$want" "$(q "$@" | paste -sd '|' -)" "$@"
+}
 status() {	# STATUS dig-args...
 	want=$1
 	shift
-	got=$(ip netns exec "$ns" dig @127.0.0.1 -p $port +norec +time=2 +tries=1 "$@" |
-		sed -n 's/.*flags: \([a-z ]*\);.*/\1/p; s/.*status: \([A-Z]*\),.*/\1/p' | paste -sd ' ' -)
-	n=$((n + 1))
-	if [ "$got" = "$want" ]; then
-		echo "ok   $* -> $got"
-	else
-		echo "FAIL $*: got '$got', want '$want'"
-		fails=$((fails + 1))
-	fi
+	judge "$want" "$(ip netns exec "$ns" dig @127.0.0.1 -p $port +norec +time=2 +tries=1 "$@" |
+		sed -n 's/.*flags: \([a-z ]*\);.*/\1/p; s/.*status: \([A-Z]*\),.*/\1/p' | paste -sd ' ' -)" "$@"
 }
 
 Z=cluster.local

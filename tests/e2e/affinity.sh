@@ -99,22 +99,24 @@ for half in 0 5; do
 	probe_bg "srcs$half" "$CLIENT" "${args[@]}"
 done
 probe_join
+# pods_of NAME SRC OP WHAT TARGET...: each TARGET's 20 probes from SRC were
+# all answered, by a number of pods that is OP 1 (test's -eq, -gt): WHAT.
+pods_of()
+{
+	local name=$1 src=$2 op=$3 what=$4 t
+	shift 4
+	for t; do
+		tally "$t/20"
+		echo "# $name $t from $src: $P_COUNTS${P_KINDS:+ errors: $P_KINDS}"
+		expect_eq "$name $t from $src: 20 answers" "$P_OK" 20
+		check "$name $t from $src: $what (got '$P_PODS')" \
+			test "$(wc -w <<<"$P_PODS")" "$op" 1
+	done
+}
 for src in client node pod3; do
 	probe_load "$src"
-	for t in tcp/10.96.0.40/80 udp/10.96.0.40/53; do
-		tally "$t/20"
-		echo "# sticky $t from $src: $P_COUNTS${P_KINDS:+ errors: $P_KINDS}"
-		expect_eq "sticky $t from $src: 20 answers" "$P_OK" 20
-		check "sticky $t from $src: all on one pod (got '$P_PODS')" \
-			test "$(wc -w <<<"$P_PODS")" -eq 1
-	done
-	for t in tcp/10.96.0.41/80 udp/10.96.0.41/53; do
-		tally "$t/20"
-		echo "# plain $t from $src: $P_COUNTS${P_KINDS:+ errors: $P_KINDS}"
-		expect_eq "plain $t from $src: 20 answers" "$P_OK" 20
-		check "plain $t from $src: spread over more than one pod (got '$P_PODS')" \
-			test "$(wc -w <<<"$P_PODS")" -gt 1
-	done
+	pods_of sticky "$src" -eq "all on one pod" tcp/10.96.0.40/80 udp/10.96.0.40/53
+	pods_of plain "$src" -gt "spread over more than one pod" tcp/10.96.0.41/80 udp/10.96.0.41/53
 done
 
 # Per extra source, in one awk pass (forks are slow on a loaded machine):

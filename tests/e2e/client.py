@@ -37,18 +37,13 @@ def answer(start, data):
 	return "%s %.1f" % (text, (time.monotonic() - start) * 1000.0)
 
 
-def tcp_once(host, port, timeout):
+def attempt(kind, host, port, timeout, exchange):
+	"""One attempt on a new socket: connect, then exchange(s, start)."""
 	start = time.monotonic()
-	s = new_socket(socket.SOCK_STREAM, timeout)
+	s = new_socket(kind, timeout)
 	try:
 		s.connect((host, port))
-		data = b""
-		while True:
-			chunk = s.recv(4096)
-			if not chunk:
-				break
-			data += chunk
-		return answer(start, data)
+		return exchange(s, start)
 	except ConnectionRefusedError:
 		return result(start, "refused")
 	except socket.timeout:
@@ -57,36 +52,42 @@ def tcp_once(host, port, timeout):
 		return result(start, e.strerror or str(e))
 	finally:
 		s.close()
+
+
+def tcp_exchange(s, start):
+	data = b""
+	while True:
+		chunk = s.recv(4096)
+		if not chunk:
+			break
+		data += chunk
+	return answer(start, data)
+
+
+def udp_exchange(s, start):
+	try:
+		s.send(b"hello\n")
+	except PermissionError:
+		# Dropped on the way out of this host (netfilter output
+		# hook). A reject also queued an ICMP error for us: the
+		# recv below then raises ConnectionRefusedError; after a
+		# plain drop it times out and EPERM is reported.
+		try:
+			s.recv(4096)
+		except ConnectionRefusedError:
+			return result(start, "refused")
+		except OSError:
+			pass
+		return result(start, "Operation not permitted")
+	return answer(start, s.recv(4096))
+
+
+def tcp_once(host, port, timeout):
+	return attempt(socket.SOCK_STREAM, host, port, timeout, tcp_exchange)
 
 
 def udp_once(host, port, timeout):
-	start = time.monotonic()
-	s = new_socket(socket.SOCK_DGRAM, timeout)
-	try:
-		s.connect((host, port))
-		try:
-			s.send(b"hello\n")
-		except PermissionError:
-			# Dropped on the way out of this host (netfilter output
-			# hook). A reject also queued an ICMP error for us: the
-			# recv below then raises ConnectionRefusedError; after a
-			# plain drop it times out and EPERM is reported.
-			try:
-				s.recv(4096)
-			except ConnectionRefusedError:
-				return result(start, "refused")
-			except OSError:
-				pass
-			return result(start, "Operation not permitted")
-		return answer(start, s.recv(4096))
-	except ConnectionRefusedError:
-		return result(start, "refused")
-	except socket.timeout:
-		return result(start, "timeout")
-	except OSError as e:
-		return result(start, e.strerror or str(e))
-	finally:
-		s.close()
+	return attempt(socket.SOCK_DGRAM, host, port, timeout, udp_exchange)
 
 
 def main(argv):

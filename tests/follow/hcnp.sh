@@ -8,9 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 follow_init "$@"
 command -v curl >/dev/null || e2e_skip "needs curl"
-topo_up 1
-pod_serve 1 tcp/8080
-wait_backends
+follow_pods 1
 
 HC=30999
 NP=30080
@@ -62,10 +60,8 @@ hc_expect()
 web_slice()
 {
 	# shellcheck disable=SC2034 # read by slice
-	local n EP_NODE=$1 EP_READY=${2:-true}
-	n=$(synced)
-	event MODIFIED "$(slice web-1 web 8080 1)" >>"$FK/endpointslices.watch"
-	wait_sync $((n + 1))
+	local EP_NODE=$1 EP_READY=${2:-true}
+	watch_sync endpointslices.watch MODIFIED "$(slice web-1 web 8080 1)"
 }
 
 follow_start --node-name node-a
@@ -89,9 +85,7 @@ hc_expect "endpoint on this node, not ready" 503 0
 web_slice node-a
 hc_expect "endpoint ready again" 200 1
 
-n=$(synced)
-event DELETED "$WEB" >>"$FK/services.watch"
-wait_sync $((n + 1))
+watch_sync services.watch DELETED "$WEB"
 hc_wait 000 7
 expect_eq "service deleted: the port is refused (curl status 7)" "$HC_CODE $HC_RC" "000 7"
 fake_args_ok

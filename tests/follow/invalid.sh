@@ -6,11 +6,7 @@
 # meanwhile) whose changes reach packets; so does malformed output.
 . "$(dirname "$0")/lib.sh"
 follow_init "$@"
-topo_up 3
-for i in 1 2 3; do
-	pod_serve "$i" tcp/8080
-done
-wait_backends
+follow_pods 3
 
 WEB=$(svc web 10.96.0.10 80 8080)
 API=$(svc api 10.96.0.11 80 8080)
@@ -33,10 +29,8 @@ check "the invalid slice is named" grep -q \
 	'EndpointSlice "default/bad-1" is invalid: ports\[0\].port: Invalid value: 0' "$FLOG"
 check "the others went in" grep -q 'first sync.*applied table inet svcnft: 2 services' "$FLOG"
 probe_batch "$CLIENT" tcp/10.96.0.10/80/3 tcp/10.96.0.11/80/3
-tally tcp/10.96.0.10/80/3
-expect_eq "first sync: web answered by pod 1" "$P_PODS" "pod1"
-tally tcp/10.96.0.11/80/3
-expect_eq "first sync: api answered by pod 2 (not by the bad slice's pod 3)" "$P_PODS" "pod2"
+answered tcp/10.96.0.10/80/3 "first sync: web answered by pod 1" "pod1"
+answered tcp/10.96.0.11/80/3 "first sync: api answered by pod 2 (not by the bad slice's pod 3)" "pod2"
 
 # one debounce window: api gets an invalid port, web's slice moves to pod 3
 wait_call "services watch 1"
@@ -49,15 +43,11 @@ wait_sync $((n + 1))
 check "the bad version is named in the API server's words" grep -q \
 	'Service "default/api" is invalid: spec.ports\[0\].port: Invalid value: 70000: must be between 1 and 65535, inclusive' "$FLOG"
 probe_batch "$CLIENT" tcp/10.96.0.10/80/3 tcp/10.96.0.11/80/3
-tally tcp/10.96.0.10/80/3
-expect_eq "the other change went in: web answered by pod 3" "$P_PODS" "pod3"
-tally tcp/10.96.0.11/80/3
-expect_eq "api keeps its last valid version: answered on port 80 by pod 2" "$P_PODS" "pod2"
+answered tcp/10.96.0.10/80/3 "the other change went in: web answered by pod 3" "pod3"
+answered tcp/10.96.0.11/80/3 "api keeps its last valid version: answered on port 80 by pod 2" "pod2"
 
 # a valid version again goes in
-n=$(synced)
-event MODIFIED "$(svc api 10.96.0.11 81 8080)" >>"$FK/services.watch.1"
-wait_sync $((n + 1))
+watch_sync services.watch.1 MODIFIED "$(svc api 10.96.0.11 81 8080)"
 probe "$CLIENT" tcp 10.96.0.11 81 3
 expect_eq "api's next valid version: port 81 answered by pod 2" "$P_PODS" "pod2"
 
@@ -76,10 +66,8 @@ check "the restart is logged as not allowed" grep -q \
 	'kubectl get services --watch was stopped (an ERROR event or malformed output) (not allowed: check its credentials and RBAC); the rules stay' "$FLOG"
 wait_sync $((n + 1))
 probe_batch "$CLIENT" tcp/10.96.0.10/80/3 tcp/10.96.0.11/82/3
-tally tcp/10.96.0.10/80/3
-expect_eq "after the ERROR event the rules stay: web" "$P_PODS" "pod3"
-tally tcp/10.96.0.11/82/3
-expect_eq "the complete list after the ERROR event went in: api on port 82" "$P_PODS" "pod2"
+answered tcp/10.96.0.10/80/3 "after the ERROR event the rules stay: web" "pod3"
+answered tcp/10.96.0.11/82/3 "the complete list after the ERROR event went in: api on port 82" "pod2"
 
 # malformed output: logged with its position; restarted with a complete list
 echo '{"type": "MODIFIED", "object": {"kind": "Service" nonsense' >>"$FK/services.watch"

@@ -21,6 +21,17 @@ follow_init()
 	FLOG=$E2E_TMP/follow.log
 }
 
+# follow_pods N: the topology with N pods, each serving tcp/8080, up.
+follow_pods()
+{
+	local i
+	topo_up "$1"
+	for i in $(seq 1 "$1"); do
+		pod_serve "$i" tcp/8080
+	done
+	wait_backends
+}
+
 # svc NAME IP PORT TARGET [NODEPORT HCPORT]: a Service (TCP), ClusterIP; with
 # NODEPORT and HCPORT a LoadBalancer, externalTrafficPolicy Local, whose
 # healthCheckNodePort is HCPORT.
@@ -149,6 +160,16 @@ wait_sync()
 	wait_log 'applied table|updated table|is up to date' "$1"
 }
 
+# watch_sync FILE TYPE OBJECT: the watch of $FK/FILE reports the event;
+# until follow applied once more.
+watch_sync()
+{
+	local n
+	n=$(synced)
+	event "$2" "$3" >>"$FK/$1"
+	wait_sync $((n + 1))
+}
+
 # follow_stop: SIGTERM; its exit status in FOLLOW_RC.
 follow_stop()
 {
@@ -163,6 +184,13 @@ answered()
 {
 	tally "$1"
 	expect_eq "$2" "$P_PODS" "$3"
+}
+
+# unanswered TARGET DESC: no probe of the last batch's TARGET was answered.
+unanswered()
+{
+	tally "$1"
+	expect_eq "$2" "$P_OK" 0
 }
 
 # fake_args_ok: the fake kubectl never saw an argument list it does not expect.

@@ -6,10 +6,7 @@
 # what follow has removes nothing.
 . "$(dirname "$0")/lib.sh"
 follow_init "$@"
-topo_up 2
-pod_serve 1 tcp/8080
-pod_serve 2 tcp/8080
-wait_backends
+follow_pods 2
 
 WEB=$(svc web 10.96.0.10 80 8080)
 API=$(svc api 10.96.0.11 80 8080)

@@ -18,29 +18,17 @@
 #   committing.  To add a case: create TESTDATA_DIR/NAME with its inputs
 #   (and args), then `tests/golden/run.sh build/svcnft testdata --update NAME`.
 set -eu
-
-[ $# -ge 2 ] || { echo "usage: $0 BINARY TESTDATA_DIR [--update] [CASE...]" >&2; exit 2; }
-bin=$1
-dir=$2
-shift 2
-update=0
-if [ "${1:-}" = --update ]; then
-	update=1
-	shift
-fi
-case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
-[ -x "$bin" ] || { echo "$0: $bin is not executable" >&2; exit 2; }
-cd "$dir"
+# shellcheck source=tests/lib/golden.sh
+. "$(dirname "$0")/../lib/golden.sh"
+golden_init "$@"
+shift "$golden_shift"
 
 if [ $# -eq 0 ]; then
 	for f in */expected.rc; do
 		[ -e "$f" ] && set -- "$@" "${f%/expected.rc}"
 	done
-	[ $# -gt 0 ] || { echo "$0: no cases in $dir" >&2; exit 2; }
+	[ $# -gt 0 ] || { echo "$0: no cases in $(pwd)" >&2; exit 2; }
 fi
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
 
 # Every double-quoted string in the nft text must be made of safe bytes.
 check_quoting() {
@@ -86,26 +74,9 @@ run_case() {
 		# shellcheck disable=SC2046
 		set -- $(cat "$c/args")
 	fi
-	rc=0
-	"$bin" compile "$@" "$c" >"$tmp/out" 2>"$tmp/err" || rc=$?
-	echo "$rc" >"$tmp/rc"
-	if [ $update = 1 ]; then
-		cp "$tmp/out" "$c/expected.nft"
-		cp "$tmp/err" "$c/expected.err"
-		cp "$tmp/rc" "$c/expected.rc"
-	fi
+	golden_run "$bin" compile "$@" "$c"
 	ok=0
-	for g in nft err rc; do
-		case $g in nft) got=out ;; *) got=$g ;; esac
-		if [ ! -f "$c/expected.$g" ]; then
-			echo "$c: missing expected.$g"
-			ok=1
-		elif ! diff -u "$c/expected.$g" "$tmp/$got" >"$tmp/diff"; then
-			echo "$c: expected.$g differs:"
-			cat "$tmp/diff"
-			ok=1
-		fi
-	done
+	golden_compare "$c" "$update" "$c/expected.nft" "$c/expected.err" "$c/expected.rc" || ok=1
 	check_quoting "$tmp/out" || ok=1
 	kernel_check "$tmp/out" || ok=1
 	check_forbidden "$tmp/out" "$c" || ok=1

@@ -5,14 +5,11 @@
 # added, replaced or deleted by hand makes the next apply replace the table
 # whole (svcnft's own incremental changes do not).  `delete` forgets.
 set -eu
-SVCNFT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-DATA=$2
 # shellcheck source=tests/lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
-netns_setup svd
+netns_setup svd "$@"
 NS=$ns
 T=$tmp
-export SVCNFT_LOCK_DIR=$T
 bad=0
 IN=$DATA/examples/cluster.json
 

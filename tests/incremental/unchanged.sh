@@ -5,11 +5,9 @@
 # else (other bytes, options, binary, a moved generation, a corrupt state,
 # an input that warns, stdin) takes the normal path and still repairs.
 set -eu
-SVCNFT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-DATA=$2
 # shellcheck source=tests/lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
-netns_setup svu
+netns_setup svu "$@"
 T=$tmp
 bad=0
 # the example without staging/web, whose missing endpoints are a warning

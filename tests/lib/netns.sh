@@ -1,10 +1,14 @@
 # Shared preamble of the root-only bash tests that work in one private
-# network namespace.  `netns_setup PREFIX` skips the test (exit 77) without
-# root or nft, then creates namespace $ns and temp dir $tmp; both are
-# removed on exit, after the caller's `on_cleanup` function if it defines
-# one; svcnft keeps its lock and state files in $tmp (SVCNFT_LOCK_DIR).
+# network namespace.  `netns_setup PREFIX [SVCNFT [DATA]]` skips the test
+# (exit 77) without root or nft, then creates namespace $ns and temp dir
+# $tmp; both are removed on exit, after the caller's `on_cleanup` function
+# if it defines one; svcnft keeps its lock and state files in $tmp
+# (SVCNFT_LOCK_DIR).  With SVCNFT (a path) and DATA (the testdata folder),
+# $SVCNFT is that binary's absolute path and $DATA the folder.
 # `nsx CMD...` runs CMD in $ns; `fail MSG` ends the test.
 netns_setup() {
+	[ $# -lt 2 ] || SVCNFT=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+	[ $# -lt 3 ] || DATA=$3
 	if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null; then
 		echo "SKIPPED: needs root and nft"
 		exit 77

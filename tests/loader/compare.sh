@@ -7,18 +7,15 @@
 # differs).  The default apply must have used the batch, not the fallback.
 # Usage: compare.sh SVCNFT TESTDATA_DIR [CASE...]
 set -eu
-SVCNFT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-DATA=$2
-shift 2
 # shellcheck source=tests/lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
-netns_setup ldb
+netns_setup ldb "$@"
+shift 2
 NB=$ns
 NT=ldt-$$
 on_cleanup() { ip netns del "$NT" 2>/dev/null || true; }
 ip netns add "$NT"
 T=$tmp
-export SVCNFT_LOCK_DIR=$T
 cd "$DATA"
 if [ $# -eq 0 ]; then
 	for f in */expected.rc; do

@@ -9,13 +9,10 @@
 # the previous layout without them.
 # Usage: faults.sh SVCNFT TESTDATA_DIR
 set -eu
-SVCNFT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-DATA=$2
 # shellcheck source=tests/lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
-netns_setup ldf
+netns_setup ldf "$@"
 T=$tmp
-export SVCNFT_LOCK_DIR=$T
 IN=$DATA/examples/cluster.json
 A=(--service-cidr 10.0.0.0/24)	# the affinity case's addresses
 bad=0

@@ -35,6 +35,8 @@ import subprocess
 import sys
 import time
 
+from gen import apply_ops
+
 # the log lines of watch that end the handling of a change
 RESULT = re.compile(r"applied table inet|updated table inet|is up to date; no transaction sent|"
                     r"invalid snapshot|apply failed or refused|refusing to shrink")
@@ -48,20 +50,6 @@ class Failure(Exception):
     def __init__(self, step, text):
         super().__init__(text)
         self.step, self.text = step, text
-
-
-def apply_ops(d, ops):
-    """A write is a temporary file renamed into place (atomic)."""
-    for o in ops:
-        if o["op"] == "write":
-            tmp = os.path.join(d, "." + o["name"] + ".tmp")
-            with open(tmp, "w") as f:
-                f.write(o["data"])
-            os.rename(tmp, os.path.join(d, o["name"]))
-        elif o["op"] == "delete":
-            os.unlink(os.path.join(d, o["name"]))
-        else:
-            os.rename(os.path.join(d, o["from"]), os.path.join(d, o["to"]))
 
 
 def sh(cmd, env=None):

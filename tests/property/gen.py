@@ -559,6 +559,7 @@ class Gen:
 
 
 def apply_ops(d, ops):
+    """A write is a temporary file renamed into place (atomic)."""
     for o in ops:
         if o["op"] == "write":
             tmp = os.path.join(d, "." + o["name"] + ".tmp")

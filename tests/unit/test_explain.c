@@ -5,11 +5,9 @@
 
 #include "explain.h"
 #include "helpers.h"
+#include "objects.h"
 #include "util.h"
 
-#define SVC(name, ip, extra, ports) \
-	"{\"kind\":\"Service\",\"metadata\":{\"name\":\"" name "\"},\"spec\":{\"clusterIP\":\"" ip "\"" \
-	extra ",\"ports\":[" ports "]}}"
 #define EP(ip, node) "{\"addresses\":[\"" ip "\"],\"nodeName\":\"" node "\"}"
 #define SLICE(name, eps) \
 	"{\"kind\":\"EndpointSlice\",\"apiVersion\":\"discovery.k8s.io/v1\",\"metadata\":{\"name\":\"" name \

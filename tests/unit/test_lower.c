@@ -4,16 +4,10 @@
 #include <sys/socket.h>
 
 #include "helpers.h"
+#include "objects.h"
 #include "plan.h"
 #include "util.h"
 
-#define SVC(name, ip, extra, ports) \
-	"{\"kind\":\"Service\",\"metadata\":{\"name\":\"" name "\"},\"spec\":{\"clusterIP\":\"" ip "\"" \
-	extra ",\"ports\":[" ports "]}}"
-#define EPS(name, ips, ports) \
-	"{\"kind\":\"Endpoints\",\"metadata\":{\"name\":\"" name "\"},\"subsets\":[{\"addresses\":[" ips \
-	"],\"ports\":[" ports "]}]}"
-#define A(ip) "{\"ip\":\"" ip "\"}"
 #define AFF(t) ",\"sessionAffinity\":\"ClientIP\",\"sessionAffinityConfig\":{\"clientIP\":{\"timeoutSeconds\":" #t "}}"
 
 static const char cluster[] =

@@ -4,15 +4,9 @@
 #include <sys/socket.h>
 
 #include "helpers.h"
+#include "objects.h"
 #include "stale.h"
 
-#define SVC(name, ip, extra, ports) \
-	"{\"kind\":\"Service\",\"metadata\":{\"name\":\"" name "\"},\"spec\":{\"clusterIP\":\"" ip "\"" \
-	extra ",\"ports\":[" ports "]}}"
-#define EPS(name, ips, ports) \
-	"{\"kind\":\"Endpoints\",\"metadata\":{\"name\":\"" name "\"},\"subsets\":[{\"addresses\":[" ips \
-	"],\"ports\":[" ports "]}]}"
-#define A(ip) "{\"ip\":\"" ip "\"}"
 #define UDP53 "{\"name\":\"dns\",\"protocol\":\"UDP\",\"port\":53}"
 #define EP53 "{\"name\":\"dns\",\"protocol\":\"UDP\",\"port\":5353}"
 #define NP ",\"type\":\"NodePort\",\"externalIPs\":[\"192.0.2.9\"]"

@@ -4,13 +4,10 @@
 # as the engine's batch without reading the table back; a change to
 # svcnft's table by someone else makes it read (and repair) the table.
 set -eu
-SVCNFT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-DATA=$2
 # shellcheck source=tests/lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
-netns_setup svm
+netns_setup svm "$@"
 T=$tmp
-export SVCNFT_LOCK_DIR=$T
 PID=
 on_cleanup() {
 	[ -z "$PID" ] || { kill "$PID" 2> /dev/null; wait "$PID" 2> /dev/null || true; }
