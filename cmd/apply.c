@@ -53,7 +53,6 @@ void diff_log_prefix(void)
 		fprintf(stderr, "%s: ", log_context);
 }
 
-
 static bool (*lock_stop)(void);
 static bool ct_reconcile;
 static uint32_t last_gen;	/* after the last successful apply */
@@ -377,14 +376,13 @@ static void log_up_to_date(const char *table, const char *how, double ms)
 /* TRY_SAVED: nothing to do, and the saved state already says so. */
 enum try_result { TRY_DONE, TRY_SAVED, TRY_FULL, TRY_AGAIN };
 
-
-/* After svcnft's commit that left generation GEN (OK: one was made). */
-static void note_rules(const char *table, uint32_t gen, bool ok)
+/* After svcnft's commit that left generation GEN. */
+static void note_rules(const char *table, uint32_t gen)
 {
 	uint32_t now;
 
 	/* the hash first: a commit by someone else after it moves the id */
-	rules_known = ok && !live_rules_hash(table, &rules_last) &&
+	rules_known = !live_rules_hash(table, &rules_last) &&
 		      !live_genid(&now) && now == gen;
 }
 
@@ -394,7 +392,7 @@ static void note_rules(const char *table, uint32_t gen, bool ok)
 static void keep_rules(const char *table, uint32_t gen)
 {
 	if (committed)
-		note_rules(table, gen, true);
+		note_rules(table, gen);
 	else if (!rules_known)
 		rules_known = state_rules(table, &rules_last);
 }
@@ -733,7 +731,7 @@ static enum svcnft_status send_batch(const struct engine_batch *b,
 		last_gen = *gen;
 		state_forget(table);	/* it describes the table before */
 		if (b->changes.n_new || b->changes.n_old)	/* chains and their rules */
-			note_rules(table, *gen, true);
+			note_rules(table, *gen);
 		log_batch(b, table, t1);
 		conntrack_after(&b->plan, &ct, false);
 	}

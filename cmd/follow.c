@@ -76,6 +76,7 @@ struct follow {
 	struct hmap seen;	/* "KIND\x1fNS\x1fNAME" -> hash of the version staged last */
 	size_t n_changes;	/* staged since the last sync */
 	size_t unsettled;	/* list items staged since the last settle() */
+	size_t settle_every;	/* see settle() */
 	uint32_t gen;		/* of the table after svcnft's last commit */
 	bool behind;		/* the kernel may differ from the engine: compare */
 	double last_sync;	/* when the last sync ended */
@@ -84,7 +85,6 @@ struct follow {
 	bool synced;		/* the first complete state was applied */
 	bool repair;		/* SIGHUP: read the table back at the next sync */
 };
-
 
 /* An executable file of that name, as execvp finds it. */
 static bool executable(const char *path)
@@ -377,13 +377,14 @@ static enum svcnft_status apply_all(struct follow *w, bool repair)
 	return st;
 }
 
-/* Batch B into the kernel: one netlink batch, or (first sync, SIGHUP, the
- * kernel behind) a comparison of everything with the table. */
-static enum svcnft_status send(struct follow *w, struct engine_batch *b, bool repair)
+/* Batch B into the kernel: one netlink batch, or (WHOLE: first sync,
+ * SIGHUP, the kernel behind) a comparison of everything with the table. */
+static enum svcnft_status send(struct follow *w, struct engine_batch *b,
+			       bool whole, bool repair)
 {
 	enum svcnft_status st;
 
-	if (!w->synced || w->behind || repair) {
+	if (whole) {
 		engine_commit(w->eng, b);
 		return apply_all(w, repair);
 	}
@@ -413,7 +414,7 @@ static void follow_sync(struct follow *w, bool repair)
 {
 	struct svcnft_errors errs = {0};
 	double t0 = mono_ms() / 1e3;
-	bool whole = !w->synced || w->behind || repair;	/* see send() */
+	bool whole = !w->synced || w->behind || repair;
 	struct engine_batch *b = engine_prepare(w->eng, ENGINE_PER_OBJECT |
 						(whole ? ENGINE_WHOLE : 0), &errs);
 	char src0[] = "kubectl get services", *src[] = { src0 };
@@ -435,7 +436,7 @@ static void follow_sync(struct follow *w, bool repair)
 		 w->n_changes, plural(w->n_changes));
 	w->n_changes = 0;
 	diff_log_setup(true, why);
-	st = send(w, b, repair);
+	st = send(w, b, whole, repair);
 	diff_log_setup(false, NULL);
 	if (st == SVCNFT_OK)
 		w->synced = true;
@@ -469,7 +470,7 @@ static void settle(struct follow *w, const struct feed *f)
 	struct svcnft_errors errs = {0};
 	struct engine_batch *b;
 
-	if (w->synced || !other->listed || ++w->unsettled < settle_every())
+	if (w->synced || !other->listed || ++w->unsettled < w->settle_every)
 		return;
 	w->unsettled = 0;
 	b = engine_prepare(w->eng, ENGINE_PER_OBJECT | ENGINE_WHOLE, &errs);
@@ -815,6 +816,7 @@ static int setup(struct follow *w)
 	signal(SIGPIPE, SIG_IGN);
 	apply_lock_stop(watch_stop_pending);
 	apply_daemon();
+	w->settle_every = settle_every();
 	if (!monitor_start(w->o->cfg->table))
 		watch_log("cannot follow nf_tables notifications (%s); the table will be read back",
 			  strerror(errno));

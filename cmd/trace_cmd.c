@@ -45,7 +45,6 @@ struct tracer {
 	struct pkt p[TRACE_PKTS];	/* the last ones, a ring */
 };
 
-
 static const char *proto_of(uint8_t p)
 {
 	return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" :

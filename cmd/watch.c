@@ -52,7 +52,6 @@ struct watch {
 	int n_events;
 };
 
-
 void watch_log(const char *fmt, ...)
 {
 	va_list ap;

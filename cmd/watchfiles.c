@@ -36,7 +36,6 @@ struct wfiles {
 	bool stale;			/* the kernel may differ: reload */
 };
 
-
 struct wfiles *wf_new(const struct watch_opts *o)
 {
 	struct wfiles *w = xcalloc(1, sizeof(*w));

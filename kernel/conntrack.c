@@ -49,7 +49,6 @@ struct dump_q {
 	size_t n_v, cap_v;
 };
 
-
 static uint8_t ipproto(enum proto p)
 {
 	return p == PROTO_SCTP ? IPPROTO_SCTP : IPPROTO_UDP;

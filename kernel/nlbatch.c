@@ -372,7 +372,6 @@ void nb_copy(struct msgs *m, const struct nlmsghdr *h)
 	nb_msg_end(m, off);
 }
 
-
 /* Errors the kernel queued for the batch (it is processed within
  * sendmsg): 0, or the first one with a message.  Acks are not asked
  * for; an overflowing queue (ENOBUFS) can only hold errors. */
