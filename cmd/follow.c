@@ -193,7 +193,7 @@ static bool spawn(struct follow *w, struct feed *f, enum phase ph)
 	f->err = err[0];
 	f->phase = ph;
 	f->reaped = f->bad = f->auth = f->stopping = false;
-	f->started = mono_ms() / 1e3;
+	f->started = mono_s();
 	f->errtext.len = 0;
 	stream_free(f->st);
 	f->st = ph == PH_WATCH ? stream_new(f->watch_src) : stream_new_list(f->list_src);
@@ -214,7 +214,7 @@ static void log_errs(struct svcnft_errors *errs)
  * sync period); the first complete state as soon as both lists are in. */
 static void changed(struct follow *w)
 {
-	double t = mono_ms() / 1e3, d = w->o->debounce_ms / 1000.0;
+	double t = mono_s(), d = w->o->debounce_ms / 1000.0;
 
 	if (!w->due)
 		w->due = t - w->last_sync >= d ? t : w->last_sync + d;
@@ -400,7 +400,7 @@ static void report(struct follow *w, enum svcnft_status st, double t0)
 {
 	struct svcnft_health h;
 
-	httpd_sync_result(st == SVCNFT_OK, mono_ms() / 1e3 - t0);
+	httpd_sync_result(st == SVCNFT_OK, mono_s() - t0);
 	if (st != SVCNFT_OK)
 		return;
 	engine_health(w->eng, &h);
@@ -413,7 +413,7 @@ static void report(struct follow *w, enum svcnft_status st, double t0)
 static void follow_sync(struct follow *w, bool repair)
 {
 	struct svcnft_errors errs = {0};
-	double t0 = mono_ms() / 1e3;
+	double t0 = mono_s();
 	bool whole = !w->synced || w->behind || repair;
 	struct engine_batch *b = engine_prepare(w->eng, ENGINE_PER_OBJECT |
 						(whole ? ENGINE_WHOLE : 0), &errs);
@@ -446,7 +446,7 @@ static void follow_sync(struct follow *w, bool repair)
 	/* the kernel or the lock refused: again; the guard refused: with the
 	 * next change */
 	if (st != SVCNFT_OK && st != SVCNFT_EUSAGE)
-		w->due = mono_ms() / 1e3 + 1;
+		w->due = mono_s() + 1;
 	report(w, st, t0);
 }
 
@@ -486,7 +486,7 @@ static void sync_now(struct follow *w)
 		return;		/* no complete state yet */
 	follow_sync(w, w->repair);
 	w->repair = false;
-	w->last_sync = mono_ms() / 1e3;
+	w->last_sync = mono_s();
 }
 
 /* ---- what kubectl prints ---- */
@@ -639,7 +639,7 @@ static void schedule_retry(struct feed *f)
 	f->backoff = f->backoff ? f->backoff * 2 : BACKOFF_MIN;
 	if (f->backoff > BACKOFF_MAX)
 		f->backoff = BACKOFF_MAX;
-	f->retry_at = mono_ms() / 1e3 + f->backoff;
+	f->retry_at = mono_s() + f->backoff;
 	f->phase = PH_WAIT;
 }
 
@@ -685,7 +685,7 @@ static void child_done(struct follow *w, struct feed *f)
 			schedule_retry(f);
 		return;
 	}
-	if (!list && mono_ms() / 1e3 - f->started >= HEALTHY_S) {
+	if (!list && mono_s() - f->started >= HEALTHY_S) {
 		f->fails = 0;
 		f->backoff = 0;
 	}
@@ -724,7 +724,7 @@ static void resync(struct follow *w, const char *why)
 			f->stopping = true;
 			kill(f->pid, SIGTERM);
 		} else if (f->phase == PH_WAIT) {
-			f->retry_at = mono_ms() / 1e3;
+			f->retry_at = mono_s();
 		}
 	}
 }
@@ -746,7 +746,7 @@ static double earliest(double a, double b)
 
 static int poll_timeout(const struct follow *w)
 {
-	double next = earliest(w->due, w->resync_at), t = mono_ms() / 1e3;
+	double next = earliest(w->due, w->resync_at), t = mono_s();
 
 	for (int i = 0; i < 2; i++)
 		if (w->f[i].phase == PH_WAIT)
@@ -781,7 +781,7 @@ static int step(struct follow *w)
 	}
 	for (int i = 0; i < 2; i++)
 		reap(w, &w->f[i]);
-	t = mono_ms() / 1e3;
+	t = mono_s();
 	for (int i = 0; i < 2; i++)
 		if (w->f[i].phase == PH_WAIT && t >= w->f[i].retry_at)
 			start_list(w, &w->f[i]);
@@ -869,7 +869,7 @@ enum svcnft_status cmd_follow(const struct follow_opts *o)
 	watch_log("following services and endpointslices with %s (debounce %u ms, resync %u s)",
 		  o->kubectl, o->debounce_ms, o->resync_s);
 	if (o->resync_s)
-		w.resync_at = mono_ms() / 1e3 + o->resync_s;
+		w.resync_at = mono_s() + o->resync_s;
 	apply_conntrack_reconcile();
 	for (int i = 0; i < 2; i++)
 		start_list(&w, &w.f[i]);

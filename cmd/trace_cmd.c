@@ -230,10 +230,10 @@ static void match(struct svcnft_buf *b, const struct flow *f)
 
 static void loop(struct tracer *t, int fd)
 {
-	double end = t->o->timeout_s ? mono_ms() / 1e3 + t->o->timeout_s : 0, idle = 0;
+	double end = t->o->timeout_s ? mono_s() + t->o->timeout_s : 0, idle = 0;
 
 	while (!stop) {
-		double left = end ? end - mono_ms() / 1e3 : 1;
+		double left = end ? end - mono_s() : 1;
 		int ms = left > 0.2 ? 200 : (int)(left * 1000);
 		int r;
 

@@ -289,7 +289,7 @@ static void sync_inputs(struct watch *w, const char *why)
 {
 	if (w->full || !wf_update(w->wf, why))
 		w->full = !wf_reload(w->wf, why);
-	w->synced = mono_ms() / 1e3;
+	w->synced = mono_s();
 }
 
 static int setup(struct watch *w)
@@ -339,7 +339,7 @@ static int read_signal(struct watch *w)
 static void debounce(const struct watch *w, enum ev_kind k, double *due,
 		     double *first)
 {
-	double t = mono_ms() / 1e3, d = w->o->debounce_ms / 1000.0;
+	double t = mono_s(), d = w->o->debounce_ms / 1000.0;
 
 	if (k == EV_NONE || (k == EV_BUSY && !*due))
 		return;
@@ -361,12 +361,12 @@ static double earliest(double a, double b)
 static int loop(struct watch *w)
 {
 	double due = 0, first = 0, retry = 0;
-	double check = w->o->interval_s ? mono_ms() / 1e3 + w->o->interval_s : 0;
+	double check = w->o->interval_s ? mono_s() + w->o->interval_s : 0;
 
 	for (;;) {
 		struct pollfd pfd[3] = { { w->ino, POLLIN, 0 }, { w->sig, POLLIN, 0 },
 					 { monitor_fd(), POLLIN, 0 } };
-		double next, t = mono_ms() / 1e3;
+		double next, t = mono_s();
 		int timeout = -1, sig;
 
 		/* a directory that is gone: look for it every debounce
@@ -392,7 +392,7 @@ static int loop(struct watch *w)
 			due = 0;
 			w->n_events = 0;
 		}
-		t = mono_ms() / 1e3;
+		t = mono_s();
 		if (retry && t >= retry) {
 			retry = 0;
 			debounce(w, rewatch(w), &due, &first);

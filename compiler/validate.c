@@ -613,7 +613,7 @@ static void check_ep_ports(struct vctx *v, const char *prefix,
 			   const struct ep_group *g, long long min)
 {
 	char **names = xcalloc(g->n_ports, sizeof(char *));
-	char path[96];
+	char path[128];
 
 	for (size_t i = 0; i < g->n_ports; i++) {
 		const struct ep_port *p = &g->ports[i];

@@ -4,5 +4,7 @@
 #define SVCNFT_MONOTIME_H
 
 double mono_ms(void);
+/* The same clock in seconds (deadlines, debounces). */
+double mono_s(void);
 
 #endif
