@@ -203,8 +203,7 @@ static bool spawn(struct follow *w, struct feed *f, enum phase ph)
 /* Log ERRS (and forget them). */
 static void log_errs(struct svcnft_errors *errs)
 {
-	for (size_t i = 0; i < errs->n; i++)
-		watch_log("%s", errs->v[i].text);
+	watch_log_errors(errs);
 	svcnft_errors_free(errs);
 	*errs = (struct svcnft_errors){0};
 }

@@ -64,6 +64,17 @@ void watch_log(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void watch_log_errors(const struct svcnft_errors *errs)
+{
+	static const char tool[] = "svcnft: ";
+
+	for (size_t i = 0; i < errs->n; i++) {
+		const char *t = errs->v[i].text;
+
+		watch_log("%s", strncmp(t, tool, strlen(tool)) ? t : t + strlen(tool));
+	}
+}
+
 /* Fill D for PATH: a directory (every manifest) or a file (its directory is
  * watched).  A PATH that is gone keeps what D said before. */
 static void describe(struct wdir *d, const char *path)

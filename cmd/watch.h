@@ -21,6 +21,10 @@ enum svcnft_status cmd_watch(const struct watch_opts *o);
 /* A log line of a long-running command (watch, follow): timestamped, on
  * standard error. */
 void watch_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Each message of ERRS as a log line (a message's own "svcnft: " is not
+ * repeated). */
+struct svcnft_errors;
+void watch_log_errors(const struct svcnft_errors *errs);
 /* SIGTERM or SIGINT is pending (blocked for a signalfd): give up waiting
  * for the lock (apply_lock_stop). */
 bool watch_stop_pending(void);

@@ -75,8 +75,7 @@ bool wf_has_dirty(const struct wfiles *w)
 
 static void log_errors(const struct svcnft_errors *errs)
 {
-	for (size_t i = 0; i < errs->n; i++)
-		watch_log("%s", errs->v[i].text);
+	watch_log_errors(errs);
 	if (svcnft_errors_status(errs) != SVCNFT_OK)
 		watch_log("invalid snapshot (%zu error%s); the last good ruleset stays",
 		       errs->n - errs->nwarn, plural(errs->n - errs->nwarn));

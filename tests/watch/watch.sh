@@ -38,6 +38,11 @@ A="--service-cidr 10.0.0.0/24"
 fail=0
 mkdir "$T/in"
 cp "$DATA/affinity/svc.json" "$T/in/svc.json"
+# a Service without endpoints: its warning is logged (with one prefix)
+cat > "$T/in/lonely.json" << 'EOF'
+{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "lonely", "namespace": "default"},
+ "spec": {"clusterIP": "10.0.0.120", "selector": {"app": "lonely"}, "ports": [{"port": 80}]}}
+EOF
 
 # has_ip [TABLE] IP: IP is a cluster IP in TABLE (default svcnft)
 has_ip() {
@@ -103,10 +108,13 @@ release() {
 	wait "$HOLD" 2> /dev/null || true
 	forget "$HOLD"
 }
-# check_log FILE: every log line carries a timestamp
+# check_log FILE: every log line carries a timestamp and one prefix
 check_log() {
 	if grep -qv '^[0-9-]*T[0-9:.]* svcnft: ' "$1"; then
 		echo "FAIL: log lines without timestamp:"; grep -v '^[0-9-]*T[0-9:.]* svcnft: ' "$1"; fail=1
+	fi
+	if grep -q 'svcnft: svcnft: ' "$1"; then
+		echo "FAIL: log lines with the prefix twice:"; grep 'svcnft: svcnft: ' "$1"; fail=1
 	fi
 }
 
@@ -267,6 +275,8 @@ else
 fi
 release
 
+grep -q 'warning: 1 service has no endpoints' "$T/log" ||
+	{ echo "FAIL: no warning for the Service without endpoints"; fail=1; }
 check_log "$T/log"
 check_log "$T/cmlog"
 [ $fail = 0 ] || { cat "$T/log"; echo ---; cat "$T/cmlog"; }
