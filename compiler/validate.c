@@ -460,24 +460,24 @@ static void check_ext_addrs(struct vctx *v, struct svc *s)
 	}
 }
 
-static void add_range(struct vctx *v, struct svc *s, const char *path,
-		      const char *raw, size_t len)
+/* The CIDR in LEN bytes at RAW, space-trimmed (Go's TrimSpace) into *C;
+ * false after reporting it invalid at PATH. */
+static bool parse_range(struct vctx *v, const char *path, const char *raw,
+			size_t len, struct svcnft_cidr *c)
 {
 	char buf[128];
-	struct svcnft_cidr c;
 
-	while (len && isspace((unsigned char)*raw))	/* Go's TrimSpace */
+	while (len && isspace((unsigned char)*raw))
 		raw++, len--;
 	while (len && isspace((unsigned char)raw[len - 1]))
 		len--;
 	snprintf(buf, sizeof(buf), "%.*s", (int)len, raw);
-	if (len >= sizeof(buf) || !cidr_parse_masked(buf, &c)) {
+	if (len >= sizeof(buf) || !cidr_parse_masked(buf, c)) {
 		obj_invalid(&v->o, "%s: Invalid value: %s: must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)",
 			    path, q(v, buf));
-		return;
+		return false;
 	}
-	s->ranges = xrealloc(s->ranges, (s->n_ranges + 1) * sizeof(*s->ranges));
-	s->ranges[s->n_ranges++] = c;
+	return true;
 }
 
 /* Drop ranges another range of S covers: an interval set refuses an
@@ -487,34 +487,52 @@ static void ranges_minimize(struct svc *s)
 	s->n_ranges = cidrs_minimize(s->ranges, s->n_ranges);
 }
 
-/* spec.loadBalancerSourceRanges, else the legacy annotation. */
-static void check_source_ranges(struct vctx *v, struct svc *s)
+/* The legacy annotation, validated as the API server does (trimmed, split
+ * at commas, each piece a CIDR) but not used: kube-proxy filters on
+ * spec.loadBalancerSourceRanges only (pkg/proxy/service.go). */
+static void check_ranges_annotation(struct vctx *v, const struct svc *s)
 {
-	const char *ann = s->ranges_annotation, *p;
+	const char *ann = s->ranges_annotation, *end, *comma;
 	char path[160];
+	struct svcnft_cidr c;
 
-	if (s->n_ranges_raw) {
-		if (s->type != SVC_LOAD_BALANCER)
-			obj_invalid(&v->o, "spec.LoadBalancerSourceRanges: Forbidden: may only be used when `type` is 'LoadBalancer'");
-		for (size_t i = 0; i < s->n_ranges_raw; i++) {
-			snprintf(path, sizeof(path), "spec.LoadBalancerSourceRanges[%zu]", i);
-			add_range(v, s, path, s->ranges_raw[i], strlen(s->ranges_raw[i]));
-		}
-		return;
-	}
-	if (!ann)
-		return;
 	snprintf(path, sizeof(path), "metadata.annotations[%s]", RANGES_ANNOTATION);
 	if (s->type != SVC_LOAD_BALANCER)
 		obj_invalid(&v->o, "%s: Forbidden: may only be used when `type` is 'LoadBalancer'", path);
-	while (*ann == ' ')
+	end = ann + strlen(ann);
+	while (ann < end && isspace((unsigned char)*ann))
 		ann++;
-	for (p = ann; *ann; ann = *p ? p + 1 : p) {
-		p = strchr(ann, ',');
-		if (!p)
-			p = ann + strlen(ann);
-		if (p > ann || *p)
-			add_range(v, s, path, ann, (size_t)(p - ann));
+	while (end > ann && isspace((unsigned char)end[-1]))
+		end--;
+	for (; ann < end; ann = comma + 1) {
+		comma = memchr(ann, ',', (size_t)(end - ann));
+		parse_range(v, path, ann, (size_t)((comma ? comma : end) - ann), &c);
+		if (!comma)
+			break;
+		if (comma + 1 == end)	/* "a," splits into "a" and "" */
+			parse_range(v, path, end, 0, &c);
+	}
+}
+
+/* spec.loadBalancerSourceRanges into s->ranges, else the legacy annotation. */
+static void check_source_ranges(struct vctx *v, struct svc *s)
+{
+	char path[64];
+	struct svcnft_cidr c;
+
+	if (!s->n_ranges_raw) {
+		if (s->ranges_annotation)
+			check_ranges_annotation(v, s);
+		return;
+	}
+	if (s->type != SVC_LOAD_BALANCER)
+		obj_invalid(&v->o, "spec.LoadBalancerSourceRanges: Forbidden: may only be used when `type` is 'LoadBalancer'");
+	for (size_t i = 0; i < s->n_ranges_raw; i++) {
+		snprintf(path, sizeof(path), "spec.LoadBalancerSourceRanges[%zu]", i);
+		if (!parse_range(v, path, s->ranges_raw[i], strlen(s->ranges_raw[i]), &c))
+			continue;
+		s->ranges = xrealloc(s->ranges, (s->n_ranges + 1) * sizeof(*s->ranges));
+		s->ranges[s->n_ranges++] = c;
 	}
 }
 
