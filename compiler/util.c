@@ -242,21 +242,85 @@ void buf_nft_quoted(struct svcnft_buf *b, const char *s)
 	buf_putc(b, '"');
 }
 
+/* The rune of the well-formed UTF-8 sequence at S, and its length; 0 for
+ * an ill-formed one (overlong, surrogate, beyond U+10FFFF, truncated). */
+static size_t utf8_rune(const unsigned char *s, uint32_t *r)
+{
+	static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
+
+	if (!n || s[0] > 0xf4)
+		return 0;
+	*r = s[0] & (0x7fu >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		*r = *r << 6 | (s[i] & 0x3fu);
+	}
+	if (*r < min[n] || *r > 0x10ffff || (*r >= 0xd800 && *r <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* Go's unicode.IsPrint, approximated for runes >= U+0080 (its exact table
+ * is large): C1 controls, spaces other than U+0020, format characters
+ * (bidi embeddings, overrides and isolates, zero-width ones, tags),
+ * line and paragraph separators, private use and noncharacters are not
+ * printable; unassigned code points count as printable. */
+static bool rune_printable(uint32_t r)
+{
+	static const uint32_t no[][2] = {
+		{ 0x80, 0xa0 }, { 0xad, 0xad }, { 0x600, 0x605 }, { 0x61c, 0x61c },
+		{ 0x6dd, 0x6dd }, { 0x70f, 0x70f }, { 0x890, 0x891 },
+		{ 0x8e2, 0x8e2 }, { 0x1680, 0x1680 }, { 0x180e, 0x180e },
+		{ 0x2000, 0x200f }, { 0x2028, 0x202f }, { 0x205f, 0x206f },
+		{ 0x3000, 0x3000 }, { 0xe000, 0xf8ff }, { 0xfdd0, 0xfdef },
+		{ 0xfeff, 0xfeff }, { 0xfff9, 0xfffb }, { 0x110bd, 0x110bd },
+		{ 0x110cd, 0x110cd }, { 0x13430, 0x1343f }, { 0x1bca0, 0x1bca3 },
+		{ 0x1d173, 0x1d17a }, { 0xe0000, 0xe0fff }, { 0xf0000, 0x10ffff },
+	};
+
+	if ((r & 0xfffe) == 0xfffe)	/* U+xxFFFE, U+xxFFFF */
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(no) && r >= no[i][0]; i++)
+		if (r <= no[i][1])
+			return false;
+	return true;
+}
+
+/* One ASCII byte as Go's %q writes it. */
+static void go_quote_ascii(struct svcnft_buf *b, unsigned char c)
+{
+	const char *esc = c && c < 0x0e ? strchr("\a\b\t\n\v\f\r", c) : NULL;
+
+	if (c == '"' || c == '\\')
+		buf_printf(b, "\\%c", c);
+	else if (esc)	/* Go's %q names these */
+		buf_printf(b, "\\%c", "abtnvfr"[esc - "\a\b\t\n\v\f\r"]);
+	else if (c < 0x20 || c == 0x7f)
+		buf_printf(b, "\\x%02x", c);
+	else
+		buf_putc(b, (char)c);
+}
+
 void buf_go_quoted(struct svcnft_buf *b, const char *s)
 {
-	buf_putc(b, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		const char *esc = c && c < 0x0e ? strchr("\a\b\t\n\v\f\r", c) : NULL;
+	const unsigned char *p = (const unsigned char *)s;
 
-		if (c == '"' || c == '\\')
-			buf_printf(b, "\\%c", c);
-		else if (esc)	/* Go's %q names these */
-			buf_printf(b, "\\%c", "abtnvfr"[esc - "\a\b\t\n\v\f\r"]);
-		else if (c < 0x20 || c >= 0x7f)
-			buf_printf(b, "\\x%02x", c);
+	buf_putc(b, '"');
+	while (*p) {
+		uint32_t r;
+		size_t n = *p < 0x80 ? 1 : utf8_rune(p, &r);
+
+		if (*p < 0x80)
+			go_quote_ascii(b, *p);
+		else if (!n)
+			buf_printf(b, "\\x%02x", *p);
+		else if (rune_printable(r))
+			buf_add(b, (const char *)p, n);
 		else
-			buf_putc(b, (char)c);
+			buf_printf(b, r < 0x10000 ? "\\u%04x" : "\\U%08x", (unsigned int)r);
+		p += n ? n : 1;
 	}
 	buf_putc(b, '"');
 }

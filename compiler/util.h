@@ -35,9 +35,13 @@ void buf_putu(struct svcnft_buf *b, unsigned long long v);
 void buf_nft_safe(struct svcnft_buf *b, const char *s, size_t max);
 void buf_nft_quoted(struct svcnft_buf *b, const char *s);
 
-/* Append S in double quotes for messages, like Go's %q but stricter:
- * quote and backslash escaped, and every control or non-ASCII byte as \xNN,
- * so no input can forge a line, a terminal sequence or bidi text. */
+/* Append S in double quotes for messages, as Go's %q (strconv.Quote):
+ * printable UTF-8 runes as they are ("café"), quote and backslash
+ * escaped, \n \t ... named, other controls and ill-formed bytes as \xNN,
+ * non-printable runes as \uNNNN / \UNNNNNNNN.  Printable is Go's
+ * unicode.IsPrint approximated (see rune_printable): every control, bidi
+ * and zero-width format character is escaped, so no input can forge a
+ * line, a terminal sequence or reordered text. */
 void buf_go_quoted(struct svcnft_buf *b, const char *s);
 
 /* A fast 64-bit hash of N bytes at P continuing from H (not

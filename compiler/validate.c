@@ -213,7 +213,7 @@ static void check_affinity(struct vctx *v, struct svc *s)
 	/* with None the API server's defaulting drops sessionAffinityConfig */
 }
 
-/* ["a", "b"] of the service's cluster IPs, for range messages. */
+/* ["a", "b"] of the service's cluster IPs, the value of spec.clusterIPs messages. */
 static void ips_json(const struct svc *s, struct svcnft_buf *b)
 {
 	buf_putc(b, '[');
@@ -275,58 +275,103 @@ static void range_error(struct vctx *v, const struct svc *s, const char *ip,
 
 static const char *const none_ip = "None";
 
-/* clusterIP / clusterIPs: syntax, agreement, families, and range. */
+/* "spec.clusterIPs: Invalid value: [list]: MSG". */
+static void cluster_ips_invalid(struct vctx *v, const struct svc *s,
+				const char *msg)
+{
+	struct svcnft_buf b = {0};
+
+	ips_json(s, &b);
+	obj_invalid(&v->o, "spec.clusterIPs: Invalid value: %s: %s", b.data, msg);
+	svcnft_buf_free(&b);
+}
+
+/* Each entry an IP address, 'None' only first and alone; false on an error. */
+static bool cluster_ips_syntax(struct vctx *v, const struct svc *s,
+			       char **ips, size_t n)
+{
+	bool ok = true;
+
+	for (size_t i = 0; i < n; i++) {
+		struct ipaddr a;
+
+		if (i == 0 && !strcmp(ips[0], none_ip)) {
+			if (n > 1)
+				cluster_ips_invalid(v, s, "'None' must be the first and only value");
+			ok = n == 1;
+		} else if (!ipaddr_parse(ips[i], &a)) {
+			obj_invalid(&v->o, "spec.clusterIPs[%zu]: Invalid value: %s: must be a valid IP address",
+				    i, q(v, ips[i]));
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+/* Both families among IPS (all valid), as netutils.IsDualStackIPStrings. */
+static bool ips_dual_stack(char **ips, size_t n)
+{
+	bool v4 = false, v6 = false;
+
+	for (size_t i = 0; i < n; i++) {
+		struct ipaddr a;
+
+		ipaddr_parse(ips[i], &a);
+		v4 |= a.family == AF_INET;
+		v6 |= a.family == AF_INET6;
+	}
+	return v4 && v6;
+}
+
+/* The allocator's range check, once validation passed: into s->vip. */
+static void allocate_cluster_ips(struct vctx *v, struct svc *s, char **ips,
+				 size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct ipaddr a;
+
+		ipaddr_parse(ips[i], &a);
+		if (!in_service_range(v, &a))
+			range_error(v, s, ips[i], a.family);
+		else
+			s->vip[s->n_vip++] = a;
+	}
+}
+
+/* clusterIP / clusterIPs as ValidateServiceClusterIPsRelatedFields, then
+ * the range.  A lone clusterIP stands for [clusterIP], as the API
+ * server's create strategy makes it. */
 static void check_cluster_ips(struct vctx *v, struct svc *s)
 {
 	char **ips = s->cluster_ips;
 	size_t n = s->n_cluster_ips;
 	char *single[1] = { s->cluster_ip };
+	bool match, syntax_ok;
 
 	if (!n && s->cluster_ip && *s->cluster_ip) {
 		ips = single;
 		n = 1;
 	}
-	if (n && s->cluster_ip && *s->cluster_ip && strcmp(ips[0], s->cluster_ip))
-		obj_invalid(&v->o, "spec.clusterIPs[0]: Invalid value: %s: first value must match `clusterIP`",
-			    q(v, ips[0]));
-	if (n > 2) {
-		obj_invalid(&v->o, "spec.clusterIPs: Too many: %zu: must have at most 2 items", n);
+	s->headless = n == 1 && !strcmp(ips[0], none_ip);
+	if (s->type == SVC_EXTERNAL_NAME) {
+		if (n)
+			obj_invalid(&v->o, "spec.clusterIPs: Forbidden: may not be set for ExternalName services");
 		return;
 	}
-	s->headless = n && !strcmp(ips[0], none_ip);
-	if (s->headless && n > 1) {
-		struct svcnft_buf b = {0};
-
-		ips_json(s, &b);
-		obj_invalid(&v->o, "spec.clusterIPs: Invalid value: %s: 'None' must be the first and only value",
-			    b.data);
-		svcnft_buf_free(&b);
-	}
-	if (s->headless || s->type == SVC_EXTERNAL_NAME) {
-		if (s->type == SVC_EXTERNAL_NAME && n)
-			obj_invalid(&v->o, "spec.clusterIPs: Invalid value: %s: may not be set for ExternalName services",
-				    q(v, ips[0]));
+	match = !(s->cluster_ip && *s->cluster_ip && n && strcmp(ips[0], s->cluster_ip));
+	if (!match)
+		cluster_ips_invalid(v, s, "first value must match `clusterIP`");
+	syntax_ok = cluster_ips_syntax(v, s, ips, n);
+	if (n > 2)
+		cluster_ips_invalid(v, s, "may only hold up to 2 values");
+	if (!syntax_ok)
+		return;		/* as upstream: family checks would mislead */
+	if (n > 1 && !ips_dual_stack(ips, n)) {
+		cluster_ips_invalid(v, s, "may specify no more than one IP for each IP family");
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct ipaddr a;
-
-		if (!ipaddr_parse(ips[i], &a)) {
-			obj_invalid(&v->o, "spec.clusterIPs[%zu]: Invalid value: %s: must be a valid IP address",
-				    i, q(v, ips[i]));
-			continue;
-		}
-		if (i == 1 && s->n_vip == 1 && s->vip[0].family == a.family) {
-			obj_invalid(&v->o, "spec.clusterIPs[1]: Invalid value: %s: may not be of the same IP family as `clusterIPs[0]`",
-				    q(v, ips[i]));
-			continue;
-		}
-		if (!in_service_range(v, &a)) {
-			range_error(v, s, ips[i], a.family);
-			continue;
-		}
-		s->vip[s->n_vip++] = a;
-	}
+	if (match && n <= 2 && !s->headless)
+		allocate_cluster_ips(v, s, ips, n);
 }
 
 /* Addresses the API server refuses for endpoints. */
@@ -415,24 +460,24 @@ static void check_ext_addrs(struct vctx *v, struct svc *s)
 	}
 }
 
-static void add_range(struct vctx *v, struct svc *s, const char *path,
-		      const char *raw, size_t len)
+/* The CIDR in LEN bytes at RAW, space-trimmed (Go's TrimSpace) into *C;
+ * false after reporting it invalid at PATH. */
+static bool parse_range(struct vctx *v, const char *path, const char *raw,
+			size_t len, struct svcnft_cidr *c)
 {
 	char buf[128];
-	struct svcnft_cidr c;
 
-	while (len && isspace((unsigned char)*raw))	/* Go's TrimSpace */
+	while (len && isspace((unsigned char)*raw))
 		raw++, len--;
 	while (len && isspace((unsigned char)raw[len - 1]))
 		len--;
 	snprintf(buf, sizeof(buf), "%.*s", (int)len, raw);
-	if (len >= sizeof(buf) || !cidr_parse_masked(buf, &c)) {
+	if (len >= sizeof(buf) || !cidr_parse_masked(buf, c)) {
 		obj_invalid(&v->o, "%s: Invalid value: %s: must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)",
 			    path, q(v, buf));
-		return;
+		return false;
 	}
-	s->ranges = xrealloc(s->ranges, (s->n_ranges + 1) * sizeof(*s->ranges));
-	s->ranges[s->n_ranges++] = c;
+	return true;
 }
 
 /* Drop ranges another range of S covers: an interval set refuses an
@@ -442,34 +487,52 @@ static void ranges_minimize(struct svc *s)
 	s->n_ranges = cidrs_minimize(s->ranges, s->n_ranges);
 }
 
-/* spec.loadBalancerSourceRanges, else the legacy annotation. */
-static void check_source_ranges(struct vctx *v, struct svc *s)
+/* The legacy annotation, validated as the API server does (trimmed, split
+ * at commas, each piece a CIDR) but not used: kube-proxy filters on
+ * spec.loadBalancerSourceRanges only (pkg/proxy/service.go). */
+static void check_ranges_annotation(struct vctx *v, const struct svc *s)
 {
-	const char *ann = s->ranges_annotation, *p;
+	const char *ann = s->ranges_annotation, *end, *comma;
 	char path[160];
+	struct svcnft_cidr c;
 
-	if (s->n_ranges_raw) {
-		if (s->type != SVC_LOAD_BALANCER)
-			obj_invalid(&v->o, "spec.LoadBalancerSourceRanges: Forbidden: may only be used when `type` is 'LoadBalancer'");
-		for (size_t i = 0; i < s->n_ranges_raw; i++) {
-			snprintf(path, sizeof(path), "spec.LoadBalancerSourceRanges[%zu]", i);
-			add_range(v, s, path, s->ranges_raw[i], strlen(s->ranges_raw[i]));
-		}
-		return;
-	}
-	if (!ann)
-		return;
 	snprintf(path, sizeof(path), "metadata.annotations[%s]", RANGES_ANNOTATION);
 	if (s->type != SVC_LOAD_BALANCER)
 		obj_invalid(&v->o, "%s: Forbidden: may only be used when `type` is 'LoadBalancer'", path);
-	while (*ann == ' ')
+	end = ann + strlen(ann);
+	while (ann < end && isspace((unsigned char)*ann))
 		ann++;
-	for (p = ann; *ann; ann = *p ? p + 1 : p) {
-		p = strchr(ann, ',');
-		if (!p)
-			p = ann + strlen(ann);
-		if (p > ann || *p)
-			add_range(v, s, path, ann, (size_t)(p - ann));
+	while (end > ann && isspace((unsigned char)end[-1]))
+		end--;
+	for (; ann < end; ann = comma + 1) {
+		comma = memchr(ann, ',', (size_t)(end - ann));
+		parse_range(v, path, ann, (size_t)((comma ? comma : end) - ann), &c);
+		if (!comma)
+			break;
+		if (comma + 1 == end)	/* "a," splits into "a" and "" */
+			parse_range(v, path, end, 0, &c);
+	}
+}
+
+/* spec.loadBalancerSourceRanges into s->ranges, else the legacy annotation. */
+static void check_source_ranges(struct vctx *v, struct svc *s)
+{
+	char path[64];
+	struct svcnft_cidr c;
+
+	if (!s->n_ranges_raw) {
+		if (s->ranges_annotation)
+			check_ranges_annotation(v, s);
+		return;
+	}
+	if (s->type != SVC_LOAD_BALANCER)
+		obj_invalid(&v->o, "spec.LoadBalancerSourceRanges: Forbidden: may only be used when `type` is 'LoadBalancer'");
+	for (size_t i = 0; i < s->n_ranges_raw; i++) {
+		snprintf(path, sizeof(path), "spec.LoadBalancerSourceRanges[%zu]", i);
+		if (!parse_range(v, path, s->ranges_raw[i], strlen(s->ranges_raw[i]), &c))
+			continue;
+		s->ranges = xrealloc(s->ranges, (s->n_ranges + 1) * sizeof(*s->ranges));
+		s->ranges[s->n_ranges++] = c;
 	}
 }
 

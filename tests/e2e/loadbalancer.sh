@@ -3,8 +3,9 @@
 # 192.168.100.0/24 via the node, which has no address there (except the two
 # external IPs below, whose other ports its own listener "node" serves).
 # An LB ingress IP answers TCP and UDP for sources inside
-# loadBalancerSourceRanges (or the annotation) and silently drops the others
-# (timeout, not refused); node ports, externalIPs and the cluster IP are not
+# spec.loadBalancerSourceRanges and silently drops the others (timeout, not
+# refused); the legacy source-ranges annotation is not enforced (kube-proxy
+# reads only the field), so lb-annot answers every client; node ports, externalIPs and the cluster IP are not
 # filtered; an ingress with ipMode Proxy is left alone; an external IP
 # reaches the service (masqueraded), its other ports reach the node's own
 # listener untouched, and an external IP of a service without endpoints is
@@ -16,10 +17,10 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init "$@"
 topo_up 2
-client2_up	# 192.168.78.2: outside lb's source range, inside lb-annot's
+client2_up	# 192.168.78.2: outside lb's source range, inside lb-annot's annotation
 
 LB=192.168.100.10	# lb, ranges 192.168.77.0/24 (CLIENT_IP)
-LB_ANNOT=192.168.100.11	# lb-annot, annotation ranges 192.168.78.0/24 (CLIENT2_IP)
+LB_ANNOT=192.168.100.11	# lb-annot, annotation 192.168.78.0/24 (CLIENT2_IP), not enforced
 LB_PROXY=192.168.100.12	# lb-proxy, ipMode Proxy
 EXT=192.168.100.20	# ext, also a local address of the node
 EXT_EMPTY=192.168.100.21	# ext-empty, also a local address of the node
@@ -91,14 +92,14 @@ expect_eq "before apply: $EXT_EMPTY:80 answered by the node itself" "$P_PODS" no
 apply --cluster-cidr "$CLUSTER_CIDR" "$in"
 
 gws="$(pod_gw 1) $(pod_gw 2)"
-IN1=("tcp/$LB/80/20" "udp/$LB/53/20" "tcp/$EXT/80/20" "udp/$EXT/53/20")
+IN1=("tcp/$LB/80/20" "udp/$LB/53/20" "tcp/$EXT/80/20" "udp/$EXT/53/20"
+	"tcp/$LB_ANNOT/80/20" "udp/$LB_ANNOT/53/20")
 IN2=("tcp/$LB_ANNOT/80/20" "udp/$LB_ANNOT/53/20" "tcp/$NODE_IP2/30081/20"
 	"udp/$NODE_IP2/30054/20" "tcp/$EXT/80/20" "tcp/10.96.0.80/80/20")
-DROP1=("tcp/$LB_ANNOT/80/2" "udp/$LB_ANNOT/53/2")
 DROP2=("tcp/$LB/80/2" "udp/$LB/53/2")
 NODE1=("tcp/$EXT/2222/3" "udp/$EXT/2222/3")
 EMPTY=("tcp/$LB_EMPTY/80/3" "tcp/$NODE_IP/30084/3")
-probe_bg client "$CLIENT" -t 1 "${IN1[@]}" "${DROP1[@]}" "${NODE1[@]}" \
+probe_bg client "$CLIENT" -t 1 "${IN1[@]}" "${NODE1[@]}" \
 	"tcp/$LB_PROXY/80/2" "tcp/$EXT_EMPTY/80/3"
 probe_bg client2 "$CLIENT2" -t 1 "${IN2[@]}" "${DROP2[@]}"
 probe_bg node "$NODE" -t 1 "${NODE1[@]}"
@@ -139,7 +140,6 @@ dropped()	# SRC WHY TARGET... : every attempt timed out
 
 probe_load client
 answered client "${IN1[@]}"
-dropped client "outside lb-annot's annotation ranges" "${DROP1[@]}"
 tally "tcp/$EXT/2222/3"
 expect_eq "tcp/$EXT/2222 from client: not a service port, the node's own listener answers" \
 	"$P_PODS" node

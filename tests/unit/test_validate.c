@@ -109,7 +109,7 @@ static void test_cluster_ip(void **state)
 		fx_assert_err(&fx, "failed to allocate IP 10.0.0.0:");
 		fx_assert_err(&fx, "failed to allocate IP 10.0.0.255:");
 		fx_assert_err(&fx, "spec.clusterIPs[0]: Invalid value: \"10.0.0.300\": must be a valid IP address");
-		fx_assert_err(&fx, "spec.clusterIPs[0]: Invalid value: \"10.0.0.6\": first value must match `clusterIP`");
+		fx_assert_err(&fx, "spec.clusterIPs: Invalid value: [\"10.0.0.6\"]: first value must match `clusterIP`");
 		fx_assert_err(&fx, "failed to allocate IP fd00:10:96:::");
 		fx_free(&fx);
 	}
