@@ -807,29 +807,6 @@ static bool apply_unchanged(const struct cli *c, uint64_t opts)
 	       apply_up_to_date(c->cfg.table, apply_input(opts, in));
 }
 
-static enum svcnft_status run_delete(const struct cli *c)
-{
-	char script[128];
-	bool exists;
-	enum svcnft_status st;
-	int lock = apply_lock(c->cfg.table, "delete");	/* never during an apply */
-
-	if (lock == -1)
-		return SVCNFT_EKERNEL;
-	st = kernel_check_owner(c->cfg.table, "delete", &exists);
-	if (st == SVCNFT_OK && !exists)
-		fprintf(stderr, "svcnft: no table inet %s, nothing to delete\n", c->cfg.table);
-	else if (st == SVCNFT_OK) {
-		snprintf(script, sizeof(script), "delete table inet %s\n", c->cfg.table);
-		st = kernel_run(script, false);
-		if (st == SVCNFT_OK)
-			apply_forget(c->cfg.table);
-	}
-	if (lock >= 0)
-		close(lock);
-	return st;
-}
-
 static bool write_out(void *f, const char *data, size_t len)
 {
 	return fwrite(data, 1, len, f) == len;
@@ -937,7 +914,7 @@ int main(int argc, char **argv)
 		return SVCNFT_EUSAGE;
 	apply_set_limits(&c.limits);
 	if (c.cmd == CMD_DELETE)
-		return run_delete(&c);
+		return apply_delete(c.cfg.table);
 	if (c.cmd == CMD_TRACE) {
 		c.trace.table = c.cfg.table;
 		c.trace.flow = c.flow;

@@ -54,10 +54,10 @@ bool kernel_owner_comment(const struct nlattr *userdata, int *layout)
 	return true;
 }
 
-enum table_state kernel_table_state(const char *name, int *err)
+enum table_state kernel_table_state(const char *name, int *err, uint64_t *handle)
 {
 	bool exists, ours;
-	int ret = live_owner(name, &exists, &ours);
+	int ret = live_owner(name, &exists, &ours, handle);
 
 	*err = -ret;
 	if (ret)
@@ -84,25 +84,36 @@ void kernel_report(const char *what, const char *table, int err)
 			"leaving it alone (choose another --table)\n", table);
 }
 
-/* kernel_check_owner's verdict on state ST (errno ERR). */
+/* kernel_owned_table's verdict on state ST (errno ERR). */
 static enum svcnft_status owner_verdict(enum table_state st, int err, const char *table,
-					const char *what, bool *exists)
+					const char *what, uint64_t *handle)
 {
 	if (st == TABLE_ABSENT || st == TABLE_OURS) {
-		*exists = st == TABLE_OURS;
+		if (st == TABLE_ABSENT)
+			*handle = 0;
 		return SVCNFT_OK;
 	}
 	kernel_report(what, table, st == TABLE_FOREIGN ? 0 : err);
 	return SVCNFT_EKERNEL;
 }
 
+enum svcnft_status kernel_owned_table(const char *table, const char *what,
+				      uint64_t *handle)
+{
+	int err;
+	enum table_state st = kernel_table_state(table, &err, handle);
+
+	return owner_verdict(st, err, table, what, handle);
+}
+
 enum svcnft_status kernel_check_owner(const char *table, const char *what,
 				      bool *exists)
 {
-	int err;
-	enum table_state st = kernel_table_state(table, &err);
+	uint64_t handle;
+	enum svcnft_status st = kernel_owned_table(table, what, &handle);
 
-	return owner_verdict(st, err, table, what, exists);
+	*exists = st == SVCNFT_OK && handle;
+	return st;
 }
 
 int kernel_private_netns(bool own_user)
@@ -115,16 +126,16 @@ int kernel_private_netns(bool own_user)
 enum svcnft_status kernel_check_script(const char *table, const char *script,
 				       bool *private)
 {
-	bool exists;
+	uint64_t handle;
 	int err;
-	enum table_state st = kernel_table_state(table, &err);
+	enum table_state st = kernel_table_state(table, &err, &handle);
 
 	*private = st == TABLE_ERROR && (err == EPERM || err == EACCES) &&
 		   kernel_private_netns(true) == 0;
 	if (*private)	/* an empty namespace: no table to own */
 		return kernel_run(script, true);
 	if (owner_verdict(st, err, table, "the input is valid; the kernel check",
-			  &exists) != SVCNFT_OK)
+			  &handle) != SVCNFT_OK)
 		return SVCNFT_EKERNEL;
 	return kernel_run(script, true);
 }

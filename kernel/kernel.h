@@ -16,8 +16,9 @@ size_t kernel_udata_comment(const struct nlattr *a, const char **out);
 bool kernel_owner_comment(const struct nlattr *userdata, int *layout);
 
 /* Look up table inet NAME over netlink; OURS if it carries svcnft's
- * comment and marker set (live_owner).  On TABLE_ERROR, *err holds errno. */
-enum table_state kernel_table_state(const char *name, int *err);
+ * comment and marker set (live_owner), *HANDLE then its handle.  On
+ * TABLE_ERROR, *err holds errno. */
+enum table_state kernel_table_state(const char *name, int *err, uint64_t *handle);
 
 /* The one message for a failed access to table inet TABLE by command WHAT
  * ("apply"): ERR an errno (EPERM/EACCES: privilege; EINTR: kept changing;
@@ -29,6 +30,10 @@ void kernel_report(const char *what, const char *table, int err);
  * command for the missing-privilege message ("apply"). */
 enum svcnft_status kernel_check_owner(const char *table, const char *what,
 				      bool *exists);
+/* The same, with the handle of svcnft's table into *HANDLE (0: there is
+ * none): a transaction that names it fails if the table was replaced. */
+enum svcnft_status kernel_owned_table(const char *table, const char *what,
+				      uint64_t *handle);
 
 /* Move the calling process into a network namespace of its own, inside a
  * user namespace of its own with OWN_USER or when it lacks CAP_SYS_ADMIN
