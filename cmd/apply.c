@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "guard.h"
 #include "kernel.h"
+#include "owner.h"
 #include "live.h"
 #include "monitor.h"
 #include "monotime.h"
@@ -209,8 +210,10 @@ int apply_lock(const char *table, const char *what)
 	state_path(path, sizeof(path), table, "lock");
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd < 0 && (errno == EACCES || errno == EPERM)) {
-		fprintf(stderr, "svcnft: %s needs CAP_NET_ADMIN (run as root): cannot open %s: %s\n",
-			what, path, strerror(errno));
+		char detail[320];
+
+		snprintf(detail, sizeof(detail), "cannot open %s: %s", path, strerror(errno));
+		owner_no_privilege(what, detail);
 		return -1;
 	}
 	if (fd < 0 && (errno == EROFS || errno == ENOSPC || errno == EDQUOT)) {
@@ -327,7 +330,7 @@ static int owner_guarded(const struct guarded *g, uint32_t *gen)
 			fprintf(stderr, "the ruleset changed while %s; checking the table again\n",
 				g->doing);
 		}
-		if (live_genid(gen) || kernel_owned_table(g->table, g->cmd, &handle))
+		if (live_genid(gen) || owner_handle(g->table, g->cmd, &handle))
 			return SVCNFT_EKERNEL;
 		test_pause(g->pause);
 		r = g->op(g->arg, *gen, handle);
@@ -604,7 +607,7 @@ static enum try_result try_incremental(const struct plan *p,
 	ret = read_table(cfg->table, &g1, &live, &cached);
 	if (ret == -EINTR) {	/* live_read already tried again */
 		elements_free(&live);
-		if (kernel_check_owner(cfg->table, "apply", &exists) != SVCNFT_OK) {
+		if (owner_check(cfg->table, "apply", &exists) != SVCNFT_OK) {
 			*rc = SVCNFT_EKERNEL;
 			return TRY_DONE;
 		}
@@ -612,7 +615,7 @@ static enum try_result try_incremental(const struct plan *p,
 		return TRY_FULL;
 	}
 	if (ret || (live.exists && !live.ours)) {
-		kernel_report("apply", cfg->table, -ret);
+		owner_report("apply", cfg->table, -ret);
 		elements_free(&live);
 		*rc = SVCNFT_EKERNEL;
 		return TRY_DONE;
@@ -710,14 +713,14 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 	skip_state = false;
 	committed = false;
 	/* --full: still never touch a table svcnft did not make */
-	if (full && kernel_check_owner(cfg->table, "apply", &exists) != SVCNFT_OK) {
+	if (full && owner_check(cfg->table, "apply", &exists) != SVCNFT_OK) {
 		unlock(lock);
 		return SVCNFT_EKERNEL;
 	}
 	plan_build(&p, m, cfg);
 	/* no table yet (a first start): nothing to compare, so the elements
 	 * are formatted for the saved state once the rules are in */
-	if (!full && kernel_check_owner(cfg->table, "apply", &exists) != SVCNFT_OK) {
+	if (!full && owner_check(cfg->table, "apply", &exists) != SVCNFT_OK) {
 		res = TRY_DONE;
 	} else if (!full && !exists) {
 		why = "the table does not exist";

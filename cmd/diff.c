@@ -12,6 +12,7 @@
 #include "conntrack.h"
 #include "diff.h"
 #include "kernel.h"
+#include "owner.h"
 #include "live.h"
 #include "stale.h"
 #include "util.h"
@@ -24,7 +25,7 @@ static bool read_live(const char *table, struct elements *live)
 	int ret = live_read(table, live);
 
 	if (ret || (live->exists && !live->ours))
-		kernel_report("diff", table, -ret);
+		owner_report("diff", table, -ret);
 	return !ret && (!live->exists || live->ours);
 }
 

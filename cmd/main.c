@@ -14,6 +14,7 @@
 #include "httpd.h"
 #include "follow.h"
 #include "kernel.h"
+#include "owner.h"
 #include "state.h"
 #include "svcnft.h"
 #include "trace_cmd.h"
@@ -832,7 +833,7 @@ static enum svcnft_status emit(const struct cli *c, struct svcnft_model *m)
 	if (c->cmd == CMD_COMPILE) {
 		if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout))
 			rc = SVCNFT_EUSAGE;
-	} else if ((rc = kernel_check_script(c->cfg.table, out.data, &private)) == SVCNFT_OK) {
+	} else if ((rc = owner_check_script(c->cfg.table, out.data, &private)) == SVCNFT_OK) {
 		svcnft_model_stats(m, &c->cfg, &st);
 		fprintf(stderr, "svcnft: kernel accepts table inet %s%s: %zu service%s, %zu service port%s, %zu backend%s\n",
 			c->cfg.table, private ? " (checked in a private network namespace)" : "",

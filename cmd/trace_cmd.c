@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "kernel.h"
+#include "owner.h"
 #include "live.h"
 #include "monotime.h"
 #include "trace.h"
@@ -273,7 +274,7 @@ enum svcnft_status cmd_trace(const struct trace_opts *o)
 
 	if (!flow_parse(&o->flow, o->dest, &f))
 		return SVCNFT_EUSAGE;
-	if ((st = kernel_check_owner(o->table, "trace", &exists)) != SVCNFT_OK)
+	if ((st = owner_check(o->table, "trace", &exists)) != SVCNFT_OK)
 		return st;
 	if (!exists) {
 		fprintf(stderr, "svcnft: trace: no table inet %s (apply first)\n", o->table);
