@@ -16,7 +16,7 @@
 
 struct mnl_socket *nl_socket_open(void)
 {
-	struct mnl_socket *s = mnl_socket_open(NETLINK_NETFILTER);
+	struct mnl_socket *s = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	struct timeval tv = { .tv_sec = NL_TIMEOUT };
 
 	if (!s)
@@ -96,12 +96,13 @@ static int dump_status(const void *buf, size_t len, bool *intr)
 	return err;
 }
 
-/* What one receive loop is asked: messages of sequence SEQ (0: any) to
- * CB, NLMSG_ERROR to ERR unless NULL (libmnl's handling otherwise: an
- * error or ACK ends the loop); DRAIN: without waiting, until nothing is
- * queued, counting lost messages (ENOBUFS) in LOST. */
+/* What one receive loop is asked: messages of sequence SEQ and port id
+ * PORTID (0: any; notifications carry the port of whoever made the
+ * change) to CB, NLMSG_ERROR to ERR unless NULL (libmnl's handling
+ * otherwise: an error or ACK ends the loop); DRAIN: without waiting,
+ * until nothing is queued, counting lost messages (ENOBUFS) in LOST. */
 struct rx {
-	unsigned int seq;
+	unsigned int seq, portid;
 	mnl_cb_t cb, err;
 	void *data;
 	bool drain;
@@ -129,7 +130,7 @@ static int rx_loop(struct nl *nl, struct rx *r)
 			return n < 0 ? -errno : -ENOSPC;
 		if ((err = dump_status(nl->buf, (size_t)n, &intr)))
 			return err;
-		ret = mnl_cb_run2(nl->buf, (size_t)n, r->seq, nl->portid, r->cb,
+		ret = mnl_cb_run2(nl->buf, (size_t)n, r->seq, r->portid, r->cb,
 				  r->data, r->err ? ctl : NULL,
 				  r->err ? NLMSG_MIN_TYPE : 0);
 	}
@@ -140,7 +141,8 @@ static int rx_loop(struct nl *nl, struct rx *r)
 
 int nl_run(struct nl *nl, struct nlmsghdr *h, mnl_cb_t cb, void *data)
 {
-	struct rx r = { .seq = h->nlmsg_seq, .cb = cb, .data = data };
+	struct rx r = { .seq = h->nlmsg_seq, .portid = nl->portid, .cb = cb,
+			.data = data };
 
 	if (mnl_socket_sendto(nl->s, h, h->nlmsg_len) < 0)
 		return -errno;

@@ -22,8 +22,8 @@ struct nl {
 	char *buf;
 };
 
-/* A bound NETLINK_NETFILTER socket with the receive timeout; NULL with
- * errno on failure. */
+/* A bound NETLINK_NETFILTER socket (close-on-exec) with the receive
+ * timeout; NULL with errno on failure. */
 struct mnl_socket *nl_socket_open(void);
 
 /* Open NL (socket and buffer): 0 or -errno.  nl_close accepts a zeroed or
