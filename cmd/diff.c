@@ -12,8 +12,8 @@
 #include "conntrack.h"
 #include "diff.h"
 #include "kernel.h"
-#include "owner.h"
 #include "live.h"
+#include "owner.h"
 #include "stale.h"
 #include "util.h"
 

@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "kernel.h"
-#include "owner.h"
 #include "live.h"
 #include "monotime.h"
+#include "owner.h"
 #include "trace.h"
 #include "trace_cmd.h"
 #include "util.h"

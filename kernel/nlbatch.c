@@ -384,7 +384,8 @@ static int refusal_cb(const struct nlmsghdr *h, void *data)
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
 	struct refusal *q = data;
 
-	if (!e->error || q->first == ERESTART)
+	if (mnl_nlmsg_get_payload_len(h) < sizeof(*e) || !e->error ||
+	    q->first == ERESTART)
 		return MNL_CB_OK;
 	if (-e->error == ERESTART && !q->count) {
 		q->first = ERESTART;	/* nothing was done: the caller retries */
