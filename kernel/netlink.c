@@ -120,7 +120,8 @@ static int rx_loop(struct nl *nl, struct rx *r)
 		ssize_t n = recv(fd, nl->buf, RXBUF, MSG_TRUNC |
 				 (r->drain ? MSG_DONTWAIT : 0));
 
-		if (n < 0 && r->drain && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (r->drain && (n == 0 || (n < 0 && (errno == EAGAIN ||
+						     errno == EWOULDBLOCK))))
 			return 0;
 		if (n < 0 && r->drain && (errno == ENOBUFS || errno == EINTR)) {
 			r->lost += errno == ENOBUFS;
