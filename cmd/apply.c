@@ -21,7 +21,9 @@
 #include "live.h"
 #include "monitor.h"
 #include "monotime.h"
+#include "nlbatch.h"
 #include "nlload.h"
+#include "owner.h"
 #include "stale.h"
 #include "state.h"
 #include "util.h"
@@ -208,8 +210,10 @@ int apply_lock(const char *table, const char *what)
 	state_path(path, sizeof(path), table, "lock");
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd < 0 && (errno == EACCES || errno == EPERM)) {
-		fprintf(stderr, "svcnft: %s needs CAP_NET_ADMIN (run as root): cannot open %s: %s\n",
-			what, path, strerror(errno));
+		char detail[320];
+
+		snprintf(detail, sizeof(detail), "cannot open %s: %s", path, strerror(errno));
+		owner_no_privilege(what, detail);
 		return -1;
 	}
 	if (fd < 0 && (errno == EROFS || errno == ENOSPC || errno == EDQUOT)) {
@@ -270,7 +274,8 @@ static void unlock(int fd)
 }
 
 /* Test aid: wait between reading the table and committing (VAR names the
- * milliseconds: SVCNFT_TEST_PAUSE_MS incremental, ..._FULL_PAUSE_MS full).
+ * milliseconds: SVCNFT_TEST_PAUSE_MS incremental, ..._FULL_PAUSE_MS full,
+ * ..._DELETE_PAUSE_MS delete).
  * With SVCNFT_TEST_PAUSE_FILE the wait is a handshake instead, once per
  * process: create the file, then wait until the test removed it (at most
  * 100 times as long), so that a loaded machine cannot make the test act
@@ -303,44 +308,109 @@ static bool use_batch(void)
 	return !loader || strcmp(loader, "nft");
 }
 
-/* The netlink batch (kernel/nlload.c), guarded by the generation id read
- * before the ownership check, so that a table created or changed in
- * between is checked again; the script through libnftables when
- * SVCNFT_LOADER=nft asks for it or the batch cannot be prepared. */
-static enum svcnft_status load(const struct plan *p, uint32_t *gen,
-			       const char **how)
+/* An operation on table TABLE guarded by what was read before the
+ * ownership check: generation GEN, and HANDLE, the handle of svcnft's
+ * table (0: none).  NB_RESTART when the ruleset had moved on. */
+struct guarded {
+	const char *table, *cmd, *doing, *pause;
+	int (*op)(const void *arg, uint32_t gen, uint64_t handle);
+	const void *arg;
+};
+
+/* G's operation after the ownership check, which is done again while the
+ * ruleset moves on in between (5 tries; then nothing was done). */
+static int owner_guarded(const struct guarded *g, uint32_t *gen)
 {
-	const char *table = p->cfg->table;
+	uint64_t handle;
+	int r = NB_RESTART;
+
+	for (int i = 0; i < 5 && r == NB_RESTART; i++) {
+		if (i) {
+			diff_log_prefix();
+			fprintf(stderr, "the ruleset changed while %s; checking the table again\n",
+				g->doing);
+		}
+		if (live_genid(gen) || owner_handle(g->table, g->cmd, &handle))
+			return SVCNFT_EKERNEL;
+		test_pause(g->pause);
+		r = g->op(g->arg, *gen, handle);
+	}
+	if (r == NB_RESTART) {
+		fprintf(stderr, "svcnft: table inet %s kept changing; nothing was done\n", g->table);
+		return SVCNFT_EKERNEL;
+	}
+	return r;
+}
+
+static int batch_op(const void *p, uint32_t gen, uint64_t handle)
+{
+	(void)handle;	/* the generation guards the whole batch */
+	return nlload_apply(p, gen);
+}
+
+/* The script has no generation check: it deletes svcnft's table by the
+ * handle the ownership check saw, or creates the table when there was
+ * none, so that it fails whole if another table took the name since. */
+static int script_op(const void *p, uint32_t gen, uint64_t handle)
+{
+	const struct plan *plan = p;
 	struct svcnft_buf out = {0};
 	enum svcnft_status rc;
-	bool exists;
-	int r = NLLOAD_UNAVAILABLE;
 
-	monitor_suspend();	/* our own commit: see monitor.h */
-	for (int i = 0; use_batch() && i < 5; i++) {
-		*how = "netlink batch";
-		if (live_genid(gen) || kernel_check_owner(table, "apply", &exists))
-			return SVCNFT_EKERNEL;
-		test_pause("SVCNFT_TEST_FULL_PAUSE_MS");
-		if ((r = nlload_apply(p, *gen)) != NLLOAD_RESTART)
-			break;
-		diff_log_prefix();
-		fputs("the ruleset changed while loading; checking the table again\n", stderr);
-	}
-	if (r == NLLOAD_RESTART) {
-		fprintf(stderr, "svcnft: table inet %s kept changing; nothing applied\n", table);
-		return SVCNFT_EKERNEL;
-	}
-	if (r != NLLOAD_UNAVAILABLE)
-		return (enum svcnft_status)r;
-	/* the script has no generation check: check ownership right before */
-	*how = "libnftables";
-	if (live_genid(gen) || kernel_check_owner(table, "apply", &exists))
-		return SVCNFT_EKERNEL;
-	render_nft_plan(&out, p, false);
+	(void)gen;
+	if (handle)
+		buf_printf(&out, "delete table inet handle %llu\n", (unsigned long long)handle);
+	else
+		buf_printf(&out, "create table inet %s\n", plan->cfg->table);
+	render_nft_plan(&out, plan, false);
 	rc = kernel_run(out.data, false);
 	svcnft_buf_free(&out);
 	return rc;
+}
+
+/* The netlink batch (kernel/nlload.c); the script through libnftables
+ * when SVCNFT_LOADER=nft asks for it or the batch cannot be prepared. */
+static enum svcnft_status load(const struct plan *p, uint32_t *gen,
+			       const char **how)
+{
+	struct guarded g = { p->cfg->table, "apply", "loading",
+			     "SVCNFT_TEST_FULL_PAUSE_MS", batch_op, p };
+	int r = NLLOAD_UNAVAILABLE;
+
+	monitor_suspend();	/* our own commit: see monitor.h */
+	*how = "netlink batch";
+	if (use_batch() && (r = owner_guarded(&g, gen)) != NLLOAD_UNAVAILABLE)
+		return (enum svcnft_status)r;
+	*how = "libnftables";
+	g.op = script_op;
+	return (enum svcnft_status)owner_guarded(&g, gen);
+}
+
+static int delete_op(const void *table, uint32_t gen, uint64_t handle)
+{
+	if (!handle) {
+		fprintf(stderr, "svcnft: no table inet %s, nothing to delete\n",
+			(const char *)table);
+		return SVCNFT_OK;
+	}
+	return nb_delete_table(table, gen);
+}
+
+enum svcnft_status apply_delete(const char *table)
+{
+	struct guarded g = { table, "delete", "deleting",
+			     "SVCNFT_TEST_DELETE_PAUSE_MS", delete_op, table };
+	uint32_t gen;
+	enum svcnft_status st;
+	int lock = apply_lock(table, "delete");	/* never during an apply */
+
+	if (lock == -1)
+		return SVCNFT_EKERNEL;
+	st = (enum svcnft_status)owner_guarded(&g, &gen);
+	if (st == SVCNFT_OK)
+		apply_forget(table);
+	unlock(lock);
+	return st;
 }
 
 static enum svcnft_status apply_full(const struct plan *p, const char *why,
@@ -537,7 +607,7 @@ static enum try_result try_incremental(const struct plan *p,
 	ret = read_table(cfg->table, &g1, &live, &cached);
 	if (ret == -EINTR) {	/* live_read already tried again */
 		elements_free(&live);
-		if (kernel_check_owner(cfg->table, "apply", &exists) != SVCNFT_OK) {
+		if (owner_check(cfg->table, "apply", &exists) != SVCNFT_OK) {
 			*rc = SVCNFT_EKERNEL;
 			return TRY_DONE;
 		}
@@ -545,7 +615,7 @@ static enum try_result try_incremental(const struct plan *p,
 		return TRY_FULL;
 	}
 	if (ret || (live.exists && !live.ours)) {
-		kernel_report("apply", cfg->table, -ret);
+		owner_report("apply", cfg->table, -ret);
 		elements_free(&live);
 		*rc = SVCNFT_EKERNEL;
 		return TRY_DONE;
@@ -643,14 +713,14 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 	skip_state = false;
 	committed = false;
 	/* --full: still never touch a table svcnft did not make */
-	if (full && kernel_check_owner(cfg->table, "apply", &exists) != SVCNFT_OK) {
+	if (full && owner_check(cfg->table, "apply", &exists) != SVCNFT_OK) {
 		unlock(lock);
 		return SVCNFT_EKERNEL;
 	}
 	plan_build(&p, m, cfg);
 	/* no table yet (a first start): nothing to compare, so the elements
 	 * are formatted for the saved state once the rules are in */
-	if (!full && kernel_check_owner(cfg->table, "apply", &exists) != SVCNFT_OK) {
+	if (!full && owner_check(cfg->table, "apply", &exists) != SVCNFT_OK) {
 		res = TRY_DONE;
 	} else if (!full && !exists) {
 		why = "the table does not exist";

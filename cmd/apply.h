@@ -68,6 +68,12 @@ void apply_daemon(void);
 /* After `delete`: drop what apply remembers of TABLE's rules. */
 void apply_forget(const char *table);
 
+/* `delete`: under the lock, delete svcnft's table TABLE in a netlink batch
+ * guarded by the generation read before the ownership check (a table of
+ * that name made in between is left alone).  SVCNFT_OK (also when there
+ * is no table, with a message) or SVCNFT_EKERNEL with a message. */
+enum svcnft_status apply_delete(const char *table);
+
 /* Lock table TABLE against other svcnft processes (flock on
  * /run/svcnft-TABLE.netID.lock, per network namespace: state_path()): the
  * descriptor to close(), -2 if the run directory cannot hold the lock

@@ -13,6 +13,7 @@
 #include "diff.h"
 #include "kernel.h"
 #include "live.h"
+#include "owner.h"
 #include "stale.h"
 #include "util.h"
 
@@ -24,7 +25,7 @@ static bool read_live(const char *table, struct elements *live)
 	int ret = live_read(table, live);
 
 	if (ret || (live->exists && !live->ours))
-		kernel_report("diff", table, -ret);
+		owner_report("diff", table, -ret);
 	return !ret && (!live->exists || live->ours);
 }
 

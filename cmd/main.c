@@ -14,6 +14,7 @@
 #include "httpd.h"
 #include "follow.h"
 #include "kernel.h"
+#include "owner.h"
 #include "state.h"
 #include "svcnft.h"
 #include "trace_cmd.h"
@@ -807,29 +808,6 @@ static bool apply_unchanged(const struct cli *c, uint64_t opts)
 	       apply_up_to_date(c->cfg.table, apply_input(opts, in));
 }
 
-static enum svcnft_status run_delete(const struct cli *c)
-{
-	char script[128];
-	bool exists;
-	enum svcnft_status st;
-	int lock = apply_lock(c->cfg.table, "delete");	/* never during an apply */
-
-	if (lock == -1)
-		return SVCNFT_EKERNEL;
-	st = kernel_check_owner(c->cfg.table, "delete", &exists);
-	if (st == SVCNFT_OK && !exists)
-		fprintf(stderr, "svcnft: no table inet %s, nothing to delete\n", c->cfg.table);
-	else if (st == SVCNFT_OK) {
-		snprintf(script, sizeof(script), "delete table inet %s\n", c->cfg.table);
-		st = kernel_run(script, false);
-		if (st == SVCNFT_OK)
-			apply_forget(c->cfg.table);
-	}
-	if (lock >= 0)
-		close(lock);
-	return st;
-}
-
 static bool write_out(void *f, const char *data, size_t len)
 {
 	return fwrite(data, 1, len, f) == len;
@@ -855,7 +833,7 @@ static enum svcnft_status emit(const struct cli *c, struct svcnft_model *m)
 	if (c->cmd == CMD_COMPILE) {
 		if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout))
 			rc = SVCNFT_EUSAGE;
-	} else if ((rc = kernel_check_script(c->cfg.table, out.data, &private)) == SVCNFT_OK) {
+	} else if ((rc = owner_check_script(c->cfg.table, out.data, &private)) == SVCNFT_OK) {
 		svcnft_model_stats(m, &c->cfg, &st);
 		fprintf(stderr, "svcnft: kernel accepts table inet %s%s: %zu service%s, %zu service port%s, %zu backend%s\n",
 			c->cfg.table, private ? " (checked in a private network namespace)" : "",
@@ -937,7 +915,7 @@ int main(int argc, char **argv)
 		return SVCNFT_EUSAGE;
 	apply_set_limits(&c.limits);
 	if (c.cmd == CMD_DELETE)
-		return run_delete(&c);
+		return apply_delete(c.cfg.table);
 	if (c.cmd == CMD_TRACE) {
 		c.trace.table = c.cfg.table;
 		c.trace.flow = c.flow;

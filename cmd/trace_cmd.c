@@ -12,6 +12,7 @@
 #include "kernel.h"
 #include "live.h"
 #include "monotime.h"
+#include "owner.h"
 #include "trace.h"
 #include "trace_cmd.h"
 #include "util.h"
@@ -273,7 +274,7 @@ enum svcnft_status cmd_trace(const struct trace_opts *o)
 
 	if (!flow_parse(&o->flow, o->dest, &f))
 		return SVCNFT_EUSAGE;
-	if ((st = kernel_check_owner(o->table, "trace", &exists)) != SVCNFT_OK)
+	if ((st = owner_check(o->table, "trace", &exists)) != SVCNFT_OK)
 		return st;
 	if (!exists) {
 		fprintf(stderr, "svcnft: trace: no table inet %s (apply first)\n", o->table);

@@ -54,10 +54,10 @@ bool kernel_owner_comment(const struct nlattr *userdata, int *layout)
 	return true;
 }
 
-enum table_state kernel_table_state(const char *name, int *err)
+enum table_state kernel_table_state(const char *name, int *err, uint64_t *handle)
 {
 	bool exists, ours;
-	int ret = live_owner(name, &exists, &ours);
+	int ret = live_owner(name, &exists, &ours, handle);
 
 	*err = -ret;
 	if (ret)
@@ -67,66 +67,11 @@ enum table_state kernel_table_state(const char *name, int *err)
 	return ours ? TABLE_OURS : TABLE_FOREIGN;
 }
 
-void kernel_report(const char *what, const char *table, int err)
-{
-	if (err == EPERM || err == EACCES)
-		fprintf(stderr, "svcnft: %s needs CAP_NET_ADMIN (run as root)\n", what);
-	else if (err == EINTR)
-		fprintf(stderr, "svcnft: table inet %s kept changing while being read (5 tries); "
-			"try again\n", table);
-	else if (err == EAGAIN)
-		fprintf(stderr, "svcnft: no answer from the kernel while reading table inet %s\n",
-			table);
-	else if (err)
-		fprintf(stderr, "svcnft: cannot read table inet %s: %s\n", table, strerror(err));
-	else
-		fprintf(stderr, "svcnft: table inet %s exists and was not created by svcnft; "
-			"leaving it alone (choose another --table)\n", table);
-}
-
-/* kernel_check_owner's verdict on state ST (errno ERR). */
-static enum svcnft_status owner_verdict(enum table_state st, int err, const char *table,
-					const char *what, bool *exists)
-{
-	if (st == TABLE_ABSENT || st == TABLE_OURS) {
-		*exists = st == TABLE_OURS;
-		return SVCNFT_OK;
-	}
-	kernel_report(what, table, st == TABLE_FOREIGN ? 0 : err);
-	return SVCNFT_EKERNEL;
-}
-
-enum svcnft_status kernel_check_owner(const char *table, const char *what,
-				      bool *exists)
-{
-	int err;
-	enum table_state st = kernel_table_state(table, &err);
-
-	return owner_verdict(st, err, table, what, exists);
-}
-
 int kernel_private_netns(bool own_user)
 {
 	if (!own_user && !unshare(CLONE_NEWNET))
 		return 0;
 	return unshare(CLONE_NEWUSER | CLONE_NEWNET) ? -errno : 0;
-}
-
-enum svcnft_status kernel_check_script(const char *table, const char *script,
-				       bool *private)
-{
-	bool exists;
-	int err;
-	enum table_state st = kernel_table_state(table, &err);
-
-	*private = st == TABLE_ERROR && (err == EPERM || err == EACCES) &&
-		   kernel_private_netns(true) == 0;
-	if (*private)	/* an empty namespace: no table to own */
-		return kernel_run(script, true);
-	if (owner_verdict(st, err, table, "the input is valid; the kernel check",
-			  &exists) != SVCNFT_OK)
-		return SVCNFT_EKERNEL;
-	return kernel_run(script, true);
 }
 
 /* libnftables repeats one kernel error for every command of the batch:

@@ -1,4 +1,5 @@
-/* kernel: libnftables transactions and the owner check of svcnft's table.
+/* kernel: libnftables transactions and the state of svcnft's table (the
+ * messages are cmd/owner.h's).
  * All of kernel/ talks to the kernel; netlink goes through netlink.h. */
 #ifndef SVCNFT_KERNEL_H
 #define SVCNFT_KERNEL_H
@@ -16,19 +17,9 @@ size_t kernel_udata_comment(const struct nlattr *a, const char **out);
 bool kernel_owner_comment(const struct nlattr *userdata, int *layout);
 
 /* Look up table inet NAME over netlink; OURS if it carries svcnft's
- * comment and marker set (live_owner).  On TABLE_ERROR, *err holds errno. */
-enum table_state kernel_table_state(const char *name, int *err);
-
-/* The one message for a failed access to table inet TABLE by command WHAT
- * ("apply"): ERR an errno (EPERM/EACCES: privilege; EINTR: kept changing;
- * EAGAIN: no answer), or 0 for a table svcnft did not create. */
-void kernel_report(const char *what, const char *table, int err);
-
-/* Refuse a table of the same name that svcnft did not create, with a
- * message: SVCNFT_OK (and *EXISTS) or SVCNFT_EKERNEL.  WHAT names the
- * command for the missing-privilege message ("apply"). */
-enum svcnft_status kernel_check_owner(const char *table, const char *what,
-				      bool *exists);
+ * comment and marker set (live_owner), *HANDLE then its handle.  On
+ * TABLE_ERROR, *err holds errno. */
+enum table_state kernel_table_state(const char *name, int *err, uint64_t *handle);
 
 /* Move the calling process into a network namespace of its own, inside a
  * user namespace of its own with OWN_USER or when it lacks CAP_SYS_ADMIN
@@ -36,14 +27,6 @@ enum svcnft_status kernel_check_owner(const char *table, const char *what,
  * where the system allows them user namespaces): 0 or -errno.  Nothing it
  * does there reaches the caller's ruleset. */
 int kernel_private_netns(bool own_user);
-
-/* check's kernel part: refuse a foreign table of the same name, then have
- * the kernel check SCRIPT without committing it.  Without CAP_NET_ADMIN
- * the check runs in a private network namespace (kernel_private_netns,
- * the process stays there) and *PRIVATE is set; only when that is not
- * allowed either does it fail with the missing-privilege message. */
-enum svcnft_status kernel_check_script(const char *table, const char *script,
-				       bool *private);
 
 /* Run SCRIPT through libnftables as one transaction (or only check it when
  * DRY_RUN).  Returns SVCNFT_OK or SVCNFT_EKERNEL with libnftables' message

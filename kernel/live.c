@@ -1,5 +1,6 @@
 /* live: netlink dumps of svcnft's table, decoded into canonical strings. */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
@@ -23,6 +24,7 @@
 struct table_q {
 	struct elements *els;
 	const char *name;
+	uint64_t handle;
 };
 
 static int table_cb(const struct nlmsghdr *h, void *data)
@@ -34,6 +36,8 @@ static int table_cb(const struct nlmsghdr *h, void *data)
 	if (strcmp(nl_attr_str(&t, NFTA_TABLE_NAME), q->name))
 		return MNL_CB_OK;
 	q->els->exists = true;
+	if (t.a[NFTA_TABLE_HANDLE])
+		q->handle = be64toh(mnl_attr_get_u64(t.a[NFTA_TABLE_HANDLE]));
 	if (t.a[NFTA_TABLE_FLAGS] &&
 	    ntohl(mnl_attr_get_u32(t.a[NFTA_TABLE_FLAGS])) & NFT_TABLE_F_DORMANT)
 		q->els->dormant = true;
@@ -41,14 +45,19 @@ static int table_cb(const struct nlmsghdr *h, void *data)
 	return MNL_CB_OK;
 }
 
-static int read_table(struct nl *nl, const char *table, struct elements *els)
+/* Table inet TABLE's existence, flags and comment into ELS, its handle
+ * into *HANDLE unless NULL. */
+static int read_table(struct nl *nl, const char *table, struct elements *els,
+		      uint64_t *handle)
 {
 	struct nlmsghdr *h = nl_nft_msg(nl, NFT_MSG_GETTABLE, NLM_F_ACK);
-	struct table_q q = { els, table };
+	struct table_q q = { els, table, 0 };
 	int ret;
 
 	mnl_attr_put_strz(h, NFTA_TABLE_NAME, table);
 	ret = nl_run(nl, h, table_cb, &q);
+	if (handle)
+		*handle = q.handle;
 	return ret == -ENOENT ? 0 : ret;
 }
 
@@ -365,7 +374,7 @@ static int digest_cb(const struct nlmsghdr *h, void *data)
 	return MNL_CB_OK;
 }
 
-int live_owner(const char *table, bool *exists, bool *ours)
+int live_owner(const char *table, bool *exists, bool *ours, uint64_t *handle)
 {
 	struct nl nl = {0};
 	struct elements els;
@@ -374,7 +383,7 @@ int live_owner(const char *table, bool *exists, bool *ours)
 
 	elements_init(&els);
 	if (!ret)
-		ret = read_table(&nl, table, &els);
+		ret = read_table(&nl, table, &els, handle);
 	if (!ret && els.exists && els.ours) {
 		struct nlmsghdr *h = nl_nft_msg(&nl, NFT_MSG_GETSET, NLM_F_ACK);
 
@@ -414,7 +423,7 @@ static int read_all(struct nl *nl, const char *table, struct elements *els)
 	struct nlmsghdr *h;
 	int ret;
 
-	if ((ret = read_table(nl, table, els)) || !els->exists || !els->ours)
+	if ((ret = read_table(nl, table, els, NULL)) || !els->exists || !els->ours)
 		return ret;
 	h = nl_nft_msg(nl, NFT_MSG_GETSET, NLM_F_DUMP | NLM_F_ACK);
 	mnl_attr_put_strz(h, NFTA_SET_TABLE, table);

@@ -29,8 +29,9 @@ int live_rules_hash(const char *table, uint64_t *hash);
 
 /* Whether table inet TABLE exists and is svcnft's: it carries the comment
  * "svcnft layout N" and the marker set cluster-ips4 of type ipv4_addr
- * (what live_read checks too).  0 or -errno. */
-int live_owner(const char *table, bool *exists, bool *ours);
+ * (what live_read checks too); its handle (never 0) into *HANDLE, as read
+ * with the comment.  0 or -errno. */
+int live_owner(const char *table, bool *exists, bool *ours, uint64_t *handle);
 
 /* A digest of table inet TABLE's objects (not their elements or rules):
  * the table's handle, flags and comment, each set's and chain's name and

@@ -15,12 +15,9 @@
 #include "netlink.h"
 #include "nlbatch.h"
 
-#define RXBUF (1 << 16)
-
 static struct {
 	const char *table;		/* NULL: not started */
-	struct mnl_socket *s;		/* NULL: suspended or failed */
-	char *buf;
+	struct nl nl;			/* nl.s NULL: suspended or failed */
 	uint32_t since;			/* generation when (re)subscribed */
 	uint32_t seen;			/* of the last NEWGEN */
 	bool foreign;			/* someone else touched the table ... */
@@ -38,9 +35,7 @@ static uint32_t dist(uint32_t gen)
 
 static void close_sock(void)
 {
-	if (mon.s)
-		mnl_socket_close(mon.s);
-	mon.s = NULL;
+	nl_close(&mon.nl);
 }
 
 /* Subscribe, then read the generation: every commit after it is seen. */
@@ -49,17 +44,14 @@ static bool open_sock(void)
 	unsigned int grp = NFNLGRP_NFTABLES;
 	int rcv = 8 << 20;
 
-	mon.s = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (!mon.s)
-		return false;
-	if (mnl_socket_bind(mon.s, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_setsockopt(mon.s, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)) < 0 ||
+	if (nl_open(&mon.nl) ||
+	    mnl_socket_setsockopt(mon.nl.s, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)) < 0 ||
 	    live_genid(&mon.since)) {
 		close_sock();
 		return false;
 	}
 	/* best effort: an overflow only costs a table read */
-	(void)setsockopt(mnl_socket_get_fd(mon.s), SOL_SOCKET, SO_RCVBUFFORCE,
+	(void)setsockopt(mnl_socket_get_fd(mon.nl.s), SOL_SOCKET, SO_RCVBUFFORCE,
 			 &rcv, sizeof(rcv));
 	mon.seen = mon.since;
 	mon.foreign = mon.touched = false;
@@ -68,8 +60,6 @@ static bool open_sock(void)
 
 bool monitor_start(const char *table)
 {
-	if (!mon.buf && !(mon.buf = malloc(RXBUF)))
-		return false;
 	mon.table = table;
 	if (open_sock())
 		return true;
@@ -79,7 +69,7 @@ bool monitor_start(const char *table)
 
 int monitor_fd(void)
 {
-	return mon.s ? mnl_socket_get_fd(mon.s) : -1;
+	return mon.nl.s ? mnl_socket_get_fd(mon.nl.s) : -1;
 }
 
 /* NFTA_*_TABLE is attribute 1 of every object message. */
@@ -94,16 +84,18 @@ static bool names_table(const struct nlmsghdr *h)
 }
 
 /* Object events of a transaction, then its NEWGEN with the process. */
-static void event(const struct nlmsghdr *h)
+static int event(const struct nlmsghdr *h, void *data)
 {
 	const struct nlattr *gen;
 
+	(void)data;
+
 	if (h->nlmsg_type >> 8 != NFNL_SUBSYS_NFTABLES ||
 	    mnl_nlmsg_get_payload_len(h) < sizeof(struct nfgenmsg))
-		return;
+		return MNL_CB_OK;
 	if ((h->nlmsg_type & 0xff) != NFT_MSG_NEWGEN) {
 		mon.touched |= names_table(h);
-		return;
+		return MNL_CB_OK;
 	}
 	/* svcnft's own commits happen while suspended: any transaction
 	 * seen that touched the table is someone else's */
@@ -115,30 +107,21 @@ static void event(const struct nlmsghdr *h)
 		mon.foreign_gen = mon.seen;
 	}
 	mon.touched = false;
+	return MNL_CB_OK;
 }
 
 void monitor_drain(void)
 {
-	ssize_t n;
+	unsigned int lost = 0;
 
-	while (mon.s && (n = recv(mnl_socket_get_fd(mon.s), mon.buf, RXBUF, 0)) != 0) {
-		const struct nlmsghdr *h = (const void *)mon.buf;
-		int len = (int)n;
-
-		if (n < 0 && errno == ENOBUFS) {
-			/* lost some: start again from now (older states
-			 * are no longer vouched for) */
-			close_sock();
-			open_sock();
-			continue;
-		}
-		if (n < 0) {
-			if (errno != EINTR)
-				break;
-			continue;
-		}
-		for (; mnl_nlmsg_ok(h, len); h = mnl_nlmsg_next(h, &len))
-			event(h);
+	if (!mon.nl.s)
+		return;
+	(void)nl_drain(&mon.nl, event, NULL, NULL, &lost);	/* else: again later */
+	if (lost) {
+		/* lost some: start again from now (older states are no
+		 * longer vouched for) */
+		close_sock();
+		open_sock();
 	}
 }
 
@@ -149,21 +132,21 @@ void monitor_suspend(void)
 
 void monitor_resume(void)
 {
-	if (mon.table && !mon.s)
+	if (mon.table && !mon.nl.s)
 		open_sock();
 }
 
 bool monitor_vouches(uint32_t saved, uint32_t now)
 {
-	if (!mon.s)
+	if (!mon.nl.s)
 		return false;
 	monitor_drain();
 	/* GETGEN may run ahead of the last commit's notifications */
-	for (int i = 0; i < 20 && mon.s && dist(mon.seen) < dist(now); i++) {
-		poll(&(struct pollfd){ mnl_socket_get_fd(mon.s), POLLIN, 0 }, 1, 5);
+	for (int i = 0; i < 20 && mon.nl.s && dist(mon.seen) < dist(now); i++) {
+		poll(&(struct pollfd){ mnl_socket_get_fd(mon.nl.s), POLLIN, 0 }, 1, 5);
 		monitor_drain();
 	}
-	return mon.s && dist(saved) <= dist(now) &&
+	return mon.nl.s && dist(saved) <= dist(now) &&
 	       dist(mon.seen) >= dist(now) &&
 	       !(mon.foreign && dist(mon.foreign_gen) > dist(saved));
 }

@@ -16,7 +16,7 @@
 
 struct mnl_socket *nl_socket_open(void)
 {
-	struct mnl_socket *s = mnl_socket_open(NETLINK_NETFILTER);
+	struct mnl_socket *s = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	struct timeval tv = { .tv_sec = NL_TIMEOUT };
 
 	if (!s)
@@ -96,26 +96,69 @@ static int dump_status(const void *buf, size_t len, bool *intr)
 	return err;
 }
 
-int nl_run(struct nl *nl, struct nlmsghdr *h, mnl_cb_t cb, void *data)
+/* What one receive loop is asked: messages of sequence SEQ and port id
+ * PORTID (0: any; notifications carry the port of whoever made the
+ * change) to CB, NLMSG_ERROR to ERR unless NULL (libmnl's handling
+ * otherwise: an error or ACK ends the loop); DRAIN: without waiting,
+ * until nothing is queued, counting lost messages (ENOBUFS) in LOST. */
+struct rx {
+	unsigned int seq, portid;
+	mnl_cb_t cb, err;
+	void *data;
+	bool drain;
+	unsigned int lost;
+};
+
+/* The one receive loop of kernel/: 0 or -errno. */
+static int rx_loop(struct nl *nl, struct rx *r)
 {
-	unsigned int seq = h->nlmsg_seq;
+	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = r->err };
+	int fd = mnl_socket_get_fd(nl->s), ret = MNL_CB_OK, err;
 	bool intr = false;
-	int ret, err;
 
-	if (mnl_socket_sendto(nl->s, h, h->nlmsg_len) < 0)
-		return -errno;
-	do {
-		ssize_t n = mnl_socket_recvfrom(nl->s, nl->buf, RXBUF);
+	while (ret > 0 || (r->drain && ret == 0)) {
+		ssize_t n = recv(fd, nl->buf, RXBUF, MSG_TRUNC |
+				 (r->drain ? MSG_DONTWAIT : 0));
 
-		if (n < 0)
-			return -errno;
+		if (r->drain && (n == 0 || (n < 0 && (errno == EAGAIN ||
+						     errno == EWOULDBLOCK))))
+			return 0;
+		if (n < 0 && r->drain && (errno == ENOBUFS || errno == EINTR)) {
+			r->lost += errno == ENOBUFS;
+			continue;
+		}
+		if (n < 0 || n > RXBUF)
+			return n < 0 ? -errno : -ENOSPC;
 		if ((err = dump_status(nl->buf, (size_t)n, &intr)))
 			return err;
-		ret = mnl_cb_run(nl->buf, (size_t)n, seq, nl->portid, cb, data);
-	} while (ret > 0);
+		ret = mnl_cb_run2(nl->buf, (size_t)n, r->seq, r->portid, r->cb,
+				  r->data, r->err ? ctl : NULL,
+				  r->err ? NLMSG_MIN_TYPE : 0);
+	}
 	if (ret < 0)
 		return -errno;
 	return intr ? -EINTR : 0;
+}
+
+int nl_run(struct nl *nl, struct nlmsghdr *h, mnl_cb_t cb, void *data)
+{
+	struct rx r = { .seq = h->nlmsg_seq, .portid = nl->portid, .cb = cb,
+			.data = data };
+
+	if (mnl_socket_sendto(nl->s, h, h->nlmsg_len) < 0)
+		return -errno;
+	return rx_loop(nl, &r);
+}
+
+int nl_drain(struct nl *nl, mnl_cb_t cb, mnl_cb_t err, void *data,
+	     unsigned int *lost)
+{
+	struct rx r = { .cb = cb, .err = err, .data = data, .drain = true };
+	int ret = rx_loop(nl, &r);
+
+	if (lost)
+		*lost = r.lost;
+	return ret;
 }
 
 static int attr_cb(const struct nlattr *a, void *data)

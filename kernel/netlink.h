@@ -22,8 +22,8 @@ struct nl {
 	char *buf;
 };
 
-/* A bound NETLINK_NETFILTER socket with the receive timeout; NULL with
- * errno on failure. */
+/* A bound NETLINK_NETFILTER socket (close-on-exec) with the receive
+ * timeout; NULL with errno on failure. */
 struct mnl_socket *nl_socket_open(void);
 
 /* Open NL (socket and buffer): 0 or -errno.  nl_close accepts a zeroed or
@@ -45,6 +45,14 @@ struct nlmsghdr *nl_nft_msg(struct nl *nl, uint8_t type, uint16_t flags);
  * and a dump flagged NLM_F_DUMP_INTR (the ruleset changed during it)
  * returns -EINTR after the whole reply was read. */
 int nl_run(struct nl *nl, struct nlmsghdr *h, mnl_cb_t cb, void *data);
+
+/* Feed what is already queued on NL (multicast events, the errors of a
+ * batch) to CB without waiting, NLMSG_ERROR messages to ERR unless NULL
+ * (then an error does not end the read): 0 once nothing is left, or
+ * -errno.  Messages lost to a full queue (ENOBUFS) are counted in *LOST
+ * unless NULL, and reading goes on.  Same loop as nl_run. */
+int nl_drain(struct nl *nl, mnl_cb_t cb, mnl_cb_t err, void *data,
+	     unsigned int *lost);
 
 /* Attribute tables: the attributes of a message (after its nfgenmsg) or
  * of a nested attribute, by type; types NL_MAXATTR and above are not

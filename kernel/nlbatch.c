@@ -24,8 +24,6 @@
 #include "netlink.h"
 #include "util.h"
 
-#define RXBUF (1 << 17)
-
 static void put(struct msgs *m, const void *p, size_t n)
 {
 	buf_add(&m->b, p, n);
@@ -268,6 +266,7 @@ void nb_begin(struct msgs *m, uint32_t genid)
 	size_t off = nb_msg_begin(m, NFNL_MSG_BATCH_BEGIN, 0, "the transaction");
 	uint32_t g = htonl(genid);
 
+	m->genid = genid;
 	if (genid)
 		nb_attr(m, NFNL_BATCH_GENID, &g, sizeof(g));
 	nb_msg_end(m, off);
@@ -372,92 +371,131 @@ void nb_copy(struct msgs *m, const struct nlmsghdr *h)
 	nb_msg_end(m, off);
 }
 
-/* Errors the kernel queued for the batch (it is processed within
- * sendmsg): 0, or the first one with a message.  Acks are not asked
- * for; an overflowing queue (ENOBUFS) can only hold errors. */
-static int read_errors(int fd, struct msgs *const *parts, size_t n)
+/* The errors the kernel queued for a batch of PARTS: the first with its
+ * message, how many in all. */
+struct refusal {
+	struct msgs *const *parts;
+	size_t n;
+	int first, count;
+};
+
+static int refusal_cb(const struct nlmsghdr *h, void *data)
 {
-	char *buf = xmalloc(RXBUF);
-	int first = 0, count = 0;
-	ssize_t r;
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
+	struct refusal *q = data;
 
-	while ((r = recv(fd, buf, RXBUF, MSG_DONTWAIT)) != 0) {
-		const struct nlmsghdr *h = (const void *)buf;
-		int len = (int)r;
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			if (errno == ENOBUFS && !first)
-				first = ENOBUFS;
-			if (errno != ENOBUFS)
-				break;
-			count++;
-			continue;
-		}
-		for (; mnl_nlmsg_ok(h, len); h = mnl_nlmsg_next(h, &len)) {
-			const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
-
-			if (h->nlmsg_type != NLMSG_ERROR || !e->error)
-				continue;
-			if (-e->error == ERESTART && !count) {
-				first = ERESTART;	/* the caller retries */
-				break;
-			}
-			if (!count++ || first == ENOBUFS) {
-				first = -e->error;
-				fprintf(stderr, "svcnft: the kernel refused %s: %s\n",
-					what_of(parts, n, e->msg.nlmsg_seq),
-					strerror(first));
-			}
-		}
+	if (mnl_nlmsg_get_payload_len(h) < sizeof(*e) || !e->error ||
+	    q->first == ERESTART)
+		return MNL_CB_OK;
+	if (-e->error == ERESTART && !q->count) {
+		q->first = ERESTART;	/* nothing was done: the caller retries */
+		return MNL_CB_OK;
 	}
-	if (first == ENOBUFS)
+	if (!q->count++) {
+		q->first = -e->error;
+		fprintf(stderr, "svcnft: the kernel refused %s: %s\n",
+			what_of(q->parts, q->n, e->msg.nlmsg_seq), strerror(q->first));
+	}
+	return MNL_CB_OK;
+}
+
+/* Errors the kernel queued for the batch (it is processed within
+ * sendmsg): 0, or the first one, named.  Acks are not asked for; an
+ * overflowing queue (ENOBUFS) can only hold errors. */
+static int read_errors(struct nl *nl, struct msgs *const *parts, size_t n)
+{
+	struct refusal q = { parts, n, 0, 0 };
+	unsigned int lost = 0;
+
+	/* another read error leaves the check of the generation */
+	(void)nl_drain(nl, NULL, refusal_cb, &q, &lost);
+	if (q.first == ERESTART)
+		return ERESTART;
+	if (!q.count && lost) {
 		fputs("svcnft: the kernel refused the batch (too many errors to list)\n", stderr);
-	else if (count > 1)
-		fprintf(stderr, "svcnft: ... and %d more error%s; nothing was changed\n",
-			count - 1, plural((size_t)count - 1));
-	free(buf);
-	return first;
+		return ENOBUFS;
+	}
+	if (q.count + lost > 1)
+		fprintf(stderr, "svcnft: ... and %u more error%s; nothing was changed\n",
+			q.count - 1 + lost, plural((size_t)q.count - 1 + lost));
+	return q.first;
+}
+
+/* After a batch checked against generation GENID reported no error: the
+ * kernel drops a malformed batch without a word, so success also needs
+ * the generation to have moved. */
+static int committed(uint32_t genid)
+{
+	uint32_t now;
+
+	if (!genid || live_genid(&now) || now != genid)
+		return 0;
+	fputs("svcnft: the kernel did not commit the batch (the ruleset generation did not move)\n",
+	      stderr);
+	return EPROTO;
+}
+
+/* Size the socket's buffers for TOTAL bytes of batch. */
+static void sock_size(int fd, size_t total)
+{
+	int snd = total > (1u << 29) ? 1 << 29 : (int)total + 65536;
+
+	/* SO_SNDBUFFORCE needs CAP_NET_ADMIN in the initial user namespace */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd)))
+		sock_opt(fd, SOL_SOCKET, SO_SNDBUF, snd);
+	sock_opt(fd, SOL_SOCKET, SO_RCVBUFFORCE, 4 << 20);
+	sock_opt(fd, SOL_NETLINK, NETLINK_CAP_ACK, 1);
 }
 
 int nb_send(struct msgs *const *parts, size_t n)
 {
-	struct mnl_socket *s = nl_socket_open();
+	struct nl nl = {0};
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	struct iovec iov[4];
 	struct msghdr mh = { .msg_name = &sa, .msg_namelen = sizeof(sa),
 			     .msg_iov = iov, .msg_iovlen = n };
 	size_t total = 0;
 	ssize_t r;
-	int fd, err;
+	int err;
 
-	if (!s) {
-		fprintf(stderr, "svcnft: cannot open a netlink socket: %s\n", strerror(errno));
+	if ((err = -nl_open(&nl))) {
+		fprintf(stderr, "svcnft: cannot open a netlink socket: %s\n", strerror(err));
+		nl_close(&nl);
 		return SVCNFT_EKERNEL;
 	}
 	for (size_t i = 0; i < n; i++) {
 		iov[i] = (struct iovec){ parts[i]->b.data, parts[i]->b.len };
 		total += parts[i]->b.len;
 	}
-	fd = mnl_socket_get_fd(s);
-	/* SO_SNDBUFFORCE needs CAP_NET_ADMIN in the initial user namespace */
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &(int){ total > (1u << 29) ?
-			1 << 29 : (int)total + 65536 }, sizeof(int)))
-		sock_opt(fd, SOL_SOCKET, SO_SNDBUF,
-			 total > (1u << 29) ? 1 << 29 : (int)total + 65536);
-	sock_opt(fd, SOL_SOCKET, SO_RCVBUFFORCE, 4 << 20);
-	sock_opt(fd, SOL_NETLINK, NETLINK_CAP_ACK, 1);
-	r = sendmsg(fd, &mh, 0);
+	sock_size(mnl_socket_get_fd(nl.s), total);
+	r = sendmsg(mnl_socket_get_fd(nl.s), &mh, 0);
 	err = r < 0 ? errno : (size_t)r != total ? EMSGSIZE : 0;
 	if (err)
 		fprintf(stderr, "svcnft: cannot send the batch (%zu bytes): %s\n",
 			total, strerror(err));
-	else
-		err = read_errors(fd, parts, n);
-	mnl_socket_close(s);
+	else if (!(err = read_errors(&nl, parts, n)))
+		err = committed(parts[0]->genid);
+	nl_close(&nl);
 	if (err == ERESTART)
 		return NB_RESTART;
 	return err ? SVCNFT_EKERNEL : SVCNFT_OK;
 }
 
+int nb_delete_table(const char *table, uint32_t genid)
+{
+	struct msgs m = {0};
+	struct msgs *const parts[] = { &m };
+	char what[96];
+	size_t off;
+	int r;
+
+	snprintf(what, sizeof(what), "the deletion of table inet %s", table);
+	nb_begin(&m, genid);
+	off = nb_msg_begin(&m, NFT_MSG_DELTABLE, 0, what);
+	nb_attr_str(&m, NFTA_TABLE_NAME, table);
+	nb_msg_end(&m, off);
+	nb_end(&m);
+	r = nb_send(parts, ARRAY_SIZE(parts));
+	nb_msgs_free(&m);
+	return r;
+}

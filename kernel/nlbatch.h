@@ -20,6 +20,7 @@ struct nlmsghdr;
 struct msgs {
 	struct svcnft_buf b;
 	uint32_t seq;			/* of the last message */
+	uint32_t genid;			/* nb_begin's */
 	struct what { uint32_t seq; char s[128]; } *w;
 	size_t n_w, cap_w;
 };
@@ -72,9 +73,15 @@ void nb_copy(struct msgs *m, const struct nlmsghdr *h);
 const struct nlmsghdr *nb_first(const struct svcnft_buf *t, int *len);
 const struct nlmsghdr *nb_next(const struct nlmsghdr *h, int *len);
 
-/* Send PARTS as one sendmsg; SVCNFT_OK, SVCNFT_EKERNEL with the first
- * refused object named on stderr, or NB_RESTART (generation moved). */
+/* Send PARTS as one sendmsg (PARTS[0] begins the batch); SVCNFT_OK,
+ * SVCNFT_EKERNEL with the first refused object named on stderr (also when
+ * a batch checked by generation was dropped: the generation did not
+ * move), or NB_RESTART (the generation had moved: nothing was done). */
 #define NB_RESTART (-2)
 int nb_send(struct msgs *const *parts, size_t n);
+
+/* Delete table inet TABLE in a batch checked against generation GENID
+ * (read before the caller's ownership check): same results as nb_send. */
+int nb_delete_table(const char *table, uint32_t genid);
 
 #endif

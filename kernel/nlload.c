@@ -229,21 +229,10 @@ static void test_fault(struct msgs *m, const char *table)
 	elc_close(&w);
 }
 
-/* The result of sending a batch checked against generation GENID: the
- * kernel drops a malformed batch without a word, so success also needs
- * the generation to have moved. */
-static int nlload_result(int r, uint32_t genid)
+/* The result of sending a batch (nb_send checks that it committed). */
+static int nlload_result(int r)
 {
-	uint32_t now;
-
-	if (r == NB_RESTART)
-		return NLLOAD_RESTART;
-	if (r == SVCNFT_OK && genid && !live_genid(&now) && now == genid) {
-		fputs("svcnft: the kernel did not commit the batch (the ruleset generation did not move)\n",
-		      stderr);
-		return SVCNFT_EKERNEL;
-	}
-	return r;
+	return r == NB_RESTART ? NLLOAD_RESTART : r;
 }
 
 int nlload_apply(const struct plan *p, uint32_t genid)
@@ -277,7 +266,7 @@ int nlload_apply(const struct plan *p, uint32_t genid)
 	test_fault(&els, table);
 	nb_end(&els);
 	t[3] = mono_ms();
-	rc = nlload_result(nb_send(parts, ARRAY_SIZE(parts)), genid);
+	rc = nlload_result(nb_send(parts, ARRAY_SIZE(parts)));
 	t[4] = mono_ms();
 	if (getenv("SVCNFT_DEBUG_LOADER"))
 		fprintf(stderr, "svcnft: batch: skeleton+encode %.0f ms, template wait %.0f ms, replay %.0f ms, "
@@ -465,7 +454,7 @@ int nlload_update(const struct plan *p, const struct changes *c,
 	changes_each_old(c, delete_obj, &(struct del_ctx){ &m, table });
 	nb_end(&m);
 	t[2] = mono_ms();
-	rc = nlload_result(nb_send(parts, ARRAY_SIZE(parts)), genid);
+	rc = nlload_result(nb_send(parts, ARRAY_SIZE(parts)));
 	t[3] = mono_ms();
 	if (getenv("SVCNFT_DEBUG_LOADER"))
 		fprintf(stderr, "svcnft: batch: template %.0f ms, encode %.0f ms, send+commit %.0f ms; %zu bytes\n",

@@ -20,10 +20,7 @@
 #include "trace.h"
 #include "util.h"
 
-#define RXBUF (1 << 16)
-
-static struct mnl_socket *sock;
-static char *rx;
+static struct nl sub;	/* the subscription */
 
 /* "trace-PID-" : this process's chains. */
 static void chain_prefix(char *buf, size_t len)
@@ -73,32 +70,23 @@ void trace_chains_remove(const char *table)
 int trace_open(void)
 {
 	unsigned int grp = NFNLGRP_NFTRACE;
-	int rcv = 4 << 20;
+	int rcv = 4 << 20, err;
 
-	if (!rx)
-		rx = xmalloc(RXBUF);
-	sock = nl_socket_open();
-	if (!sock)
-		return -errno;
-	if (mnl_socket_setsockopt(sock, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)) < 0) {
-		int e = errno;
-
+	if ((err = nl_open(&sub)) ||
+	    mnl_socket_setsockopt(sub.s, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)) < 0) {
+		err = err ? err : -errno;
 		trace_close();
-		return -e;
+		return err;
 	}
 	/* best effort: a lost event is reported, not fatal */
-	(void)setsockopt(mnl_socket_get_fd(sock), SOL_SOCKET, SO_RCVBUFFORCE,
+	(void)setsockopt(mnl_socket_get_fd(sub.s), SOL_SOCKET, SO_RCVBUFFORCE,
 			 &rcv, sizeof(rcv));
-	return mnl_socket_get_fd(sock);
+	return mnl_socket_get_fd(sub.s);
 }
 
 void trace_close(void)
 {
-	if (sock)
-		mnl_socket_close(sock);
-	sock = NULL;
-	free(rx);
-	rx = NULL;
+	nl_close(&sub);
 }
 
 static void copy_str(char *dst, size_t len, const struct nlattr *a)
@@ -192,22 +180,28 @@ static void decode(const struct nlmsghdr *h, struct trace_event *ev)
 	packet(ev, t.a[NFTA_TRACE_NETWORK_HEADER], t.a[NFTA_TRACE_TRANSPORT_HEADER]);
 }
 
+struct trace_q {
+	void (*cb)(const struct trace_event *, void *);
+	void *data;
+};
+
+static int event_cb(const struct nlmsghdr *h, void *data)
+{
+	const struct trace_q *q = data;
+	struct trace_event ev;
+
+	if (h->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_TRACE)) {
+		decode(h, &ev);
+		q->cb(&ev, q->data);
+	}
+	return MNL_CB_OK;
+}
+
 int trace_read(void (*cb)(const struct trace_event *, void *), void *data)
 {
-	for (;;) {
-		ssize_t n = recv(mnl_socket_get_fd(sock), rx, RXBUF, MSG_DONTWAIT);
-		const struct nlmsghdr *h = (const void *)rx;
-		int len = (int)n;
+	struct trace_q q = { cb, data };
+	unsigned int lost = 0;
+	int ret = nl_drain(&sub, event_cb, NULL, &q, &lost);
 
-		if (n < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
-		for (; mnl_nlmsg_ok(h, len); h = mnl_nlmsg_next(h, &len)) {
-			struct trace_event ev;
-
-			if (h->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_TRACE))
-				continue;
-			decode(h, &ev);
-			cb(&ev, data);
-		}
-	}
+	return ret ? ret : lost ? -ENOBUFS : 0;
 }

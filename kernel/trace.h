@@ -39,7 +39,8 @@ struct trace_event {
 /* Subscribe to trace events (one subscription per process): the
  * descriptor to poll, or -errno. */
 int trace_open(void);
-/* Read what is pending, calling CB for every event; 0 or -errno. */
+/* Read what is pending, calling CB for every event: 0, -ENOBUFS when
+ * events were lost (the rest is read), or -errno. */
 int trace_read(void (*cb)(const struct trace_event *, void *), void *data);
 void trace_close(void);
 
