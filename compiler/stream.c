@@ -8,6 +8,7 @@
  * object whose members are scanned one by one (key, ':', value, ','), so
  * each element of "items" is decoded as soon as it is whole and only that
  * element's bytes are held. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,15 +16,19 @@
 #include "stream.h"
 #include "util.h"
 
-static bool blank(char c)
-{
-	return c == ' ' || c == '\n' || c == '\t' || c == '\r';
-}
+/* What a byte outside strings is to the scanner. */
+enum { C_BARE, C_BLANK, C_QUOTE, C_OPEN, C_CLOSE, C_PUNCT };
+static const unsigned char cls[256] = {
+	[' '] = C_BLANK, ['\n'] = C_BLANK, ['\t'] = C_BLANK, ['\r'] = C_BLANK,
+	['"'] = C_QUOTE, ['{'] = C_OPEN, ['['] = C_OPEN, ['}'] = C_CLOSE,
+	[']'] = C_CLOSE, [','] = C_PUNCT, [':'] = C_PUNCT, ['\0'] = C_PUNCT,
+};
 
-/* Not a bracket, comma, colon or quote: part of a bare token (1, true). */
+/* Part of a bare token (1, true): not blank, a bracket, comma, colon,
+ * quote or NUL. */
 static bool bare(char c)
 {
-	return !strchr("{}[],:\"", c);
+	return cls[(unsigned char)c] == C_BARE;
 }
 
 void jvalue_start(struct jvalue *v, char first, size_t base)
@@ -46,29 +51,14 @@ static int scan_scalar(struct jvalue *v, const char *d, size_t len)
 {
 	size_t p = v->scanned;
 
-	while (p < len && !strchr(",:[]{}\" \t\r\n", d[p]))
+	while (p < len && bare(d[p]))
 		p++;
+	buf_add(&v->copy, d + v->scanned, p - v->scanned);
 	v->scanned = p;
 	return p < len;
 }
 
-/* The string being scanned, on from D[P]: past its closing quote, or LEN. */
-static size_t scan_string(struct jvalue *v, const char *d, size_t p, size_t len)
-{
-	for (; p < len; p++) {
-		if (v->esc)
-			v->esc = false;
-		else if (d[p] == '\\')
-			v->esc = true;
-		else if (d[p] == '"') {
-			v->in_str = false;
-			return p + 1;
-		}
-	}
-	return p;
-}
-
-/* Stop at P with the copy ending at W: R, or -1 with MSG at AT. */
+/* Stop at P with the copy ending at W: R, with MSG when R is -1. */
 static int scan_stop(struct jvalue *v, size_t p, char *w, int r, const char *msg)
 {
 	v->copy.len = (size_t)(w - v->copy.data);
@@ -77,8 +67,27 @@ static int scan_stop(struct jvalue *v, size_t p, char *w, int r, const char *msg
 	return r;
 }
 
+/* Past the string's bytes from D[P] up to its closing quote or LEN
+ * (ESC: the last byte was a backslash). */
+static size_t string_run(const char *d, size_t p, size_t len, bool *esc)
+{
+	while (p < len) {
+		if (*esc) {
+			*esc = false;
+			p++;
+		}
+		while (p < len && d[p] != '"' && d[p] != '\\')
+			p++;
+		if (p == len || d[p] == '"')
+			break;
+		*esc = true;
+		p++;
+	}
+	return p;
+}
+
 /* A string from D[P] (its opening quote, or where the last scan ended in
- * it) copied to *W: where the scan goes on. */
+ * it) copied to *W: past its closing quote, or LEN. */
 static size_t copy_string(struct jvalue *v, const char *d, size_t p, size_t len,
 			  char **w)
 {
@@ -88,57 +97,70 @@ static size_t copy_string(struct jvalue *v, const char *d, size_t p, size_t len,
 		v->in_str = true;
 		v->str_start = p++;
 	}
-	p = scan_string(v, d, p, len);
+	p = string_run(d, p, len, &v->esc);
+	if (p < len) {
+		v->in_str = false;
+		p++;
+	}
 	memcpy(*w, d + from, p - from);
 	*w += p - from;
 	return p;
 }
 
-int jvalue_scan(struct jvalue *v, const char *d, size_t len)
+/* Scan a container (or string) on from v->scanned, copying to W; see
+ * jvalue_scan.  The state is kept in locals: W's stores may alias it. */
+static int scan_container(struct jvalue *v, const char *d, size_t len, char *w)
 {
-	size_t p = v->scanned, max = limits_cur()->depth;
-	char *w;
+	size_t p = v->scanned, depth = v->depth, max = limits_cur()->depth;
+	bool gap = v->gap, in_str = v->in_str;
 
-	if (v->scalar)
-		return scan_scalar(v, d, len);
-	v->copy.data = grow(v->copy.data, &v->copy.cap, v->copy.len + len - p, 1);
-	w = v->copy.data + v->copy.len;
 	while (p < len) {
 		char c = d[p];
+		int k = cls[(unsigned char)c];
 
-		if (v->in_str || c == '"') {
+		if (in_str || k == C_QUOTE) {
 			p = copy_string(v, d, p, len, &w);
+			in_str = v->in_str;
 			if (p - 1 - v->str_start > limits_cur()->string_bytes)
 				return scan_stop(v, v->str_start, w, -1,
 						 "string longer than the limit (--limit string-bytes)");
-			if (!v->in_str && !v->depth)
+			if (!in_str && !depth)
 				return scan_stop(v, p, w, 1, NULL);	/* a string value */
 			continue;
 		}
-		p++;
-		if (blank(c)) {
-			v->gap = true;
+		if (k == C_BLANK) {
+			p = json_blanks(d, p, len);
+			gap = true;
 			continue;
 		}
-		if (v->gap && bare(w[-1]) && bare(c))
+		p++;
+		if (gap && bare(c) && bare(w[-1]))
 			*w++ = ' ';
-		v->gap = false;
+		gap = false;
 		*w++ = c;
-		if ((c == '{' || c == '[') && v->base + ++v->depth > max)
+		if (k == C_OPEN && v->base + ++depth > max)
 			return scan_stop(v, p - 1, w, -1,
 					 "nested deeper than the limit (--limit depth)");
-		if ((c == '}' || c == ']') && --v->depth == 0)
+		if (k == C_CLOSE && --depth == 0)
 			return scan_stop(v, p, w, 1, NULL);
 	}
+	v->depth = depth;
+	v->gap = gap;
 	return scan_stop(v, p, w, 0, NULL);
+}
+
+int jvalue_scan(struct jvalue *v, const char *d, size_t len)
+{
+	if (v->scalar)
+		return scan_scalar(v, d, len);
+	v->copy.data = grow(v->copy.data, &v->copy.cap, v->copy.len + len - v->scanned, 1);
+	return scan_container(v, d, len, v->copy.data + v->copy.len);
 }
 
 json_t *jvalue_decode(struct jvalue *v, const char *d, size_t n, json_error_t *je)
 {
-	json_t *j = NULL;
+	json_t *j = json_loadb(v->copy.data, v->copy.len, JSON_DECODE_ANY, je);
 
-	if (!v->scalar)
-		j = json_loadb(v->copy.data, v->copy.len, JSON_DECODE_ANY, je);
 	if (!j)		/* the bytes as they are: jansson's error positions */
 		j = json_loadb(d, n, JSON_DECODE_ANY, je);
 	return j;
@@ -173,8 +195,13 @@ void jlines_drop(struct jlines *l, const char *d, size_t n)
 
 size_t json_blanks(const char *d, size_t pos, size_t len)
 {
-	while (pos < len && blank(d[pos]))
-		pos++;
+	uint64_t x;
+
+	while (pos < len && cls[(unsigned char)d[pos]] == C_BLANK) {
+		pos++;	/* and kubectl's indentation 8 spaces at a time */
+		while (pos + 8 <= len && (memcpy(&x, d + pos, 8), x == 0x2020202020202020u))
+			pos += 8;
+	}
 	return pos;
 }
 

@@ -13,8 +13,8 @@
 
 /* The one scanner of JSON value extents (load.c's files, kubectl's
  * streams): a value is found by bracket depth outside strings, a piece at a
- * time, and jansson decodes (and judges) exactly that extent.  A container
- * is also copied without the blanks outside strings, which cost jansson
+ * time, and jansson decodes (and judges) exactly that extent, copied
+ * without the blanks outside strings, which cost jansson
  * ~5 ns a byte (a pretty-printed list is 2/3 blanks); blanks between two
  * bare tokens ("1 2") stay one space, so no two tokens merge.  The value
  * owns its copy (jvalue_free). */
@@ -23,7 +23,7 @@ struct jvalue {
 	size_t depth, base;	/* open brackets in it; brackets around it */
 	size_t str_start;	/* of the string being scanned */
 	bool scalar, in_str, esc, gap;
-	struct svcnft_buf copy;	/* a container without its blanks */
+	struct svcnft_buf copy;	/* the value without its blanks */
 	const char *error;	/* why jvalue_scan refused (-1) */
 };
 
