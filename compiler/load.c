@@ -1,9 +1,9 @@
 /* load: bytes -> decoded objects, one list item at a time.
  *
  * A kubectl List of 10k services is ~35 MB; decoding it whole with jansson
- * costs ~180 MB.  Instead a small scanner finds the extent of each value in
- * the top-level object and decodes the elements of "items" one by one
- * with jansson, so only one item is ever held as a jansson
+ * costs ~180 MB.  Instead stream.c's scanner (jvalue) finds the extent of
+ * each value in the top-level object and the elements of "items" are
+ * decoded one by one with jansson, so only one item is ever held as a jansson
  * tree; a regular JSON file is read through a window that slides between
  * items, so neither is the file held whole.  YAML files go to yaml.c,
  * which yields the same items. */
@@ -21,6 +21,7 @@
 #include "limits.h"
 #include "model.h"
 #include "parse.h"
+#include "stream.h"
 #include "util.h"
 
 #define WINDOW_READ ((size_t)1 << 18)	/* bytes read at a time */
@@ -37,33 +38,21 @@ struct source {
 struct scan {
 	const char *d;
 	size_t len, pos;
-	/* line/column bookkeeping: the line up to COUNTED (in the window),
-	 * the start of that line (in the file: SHIFT bytes before the window) */
-	size_t line, line_start, counted, shift;
+	struct jlines lines;	/* shift: bytes of the file before the window */
 	struct source *src;	/* NULL: all of the input is in d */
 	const char *file;
 	struct svcnft_errors *errs;
 	bool failed;
 	size_t depth;		/* open containers around s->pos */
-	struct svcnft_buf compact;	/* the last container value_end found, */
-	size_t compact_len;		/* without blanks (0: none) */
+	struct jvalue v;	/* the value being read */
+	/* the list being read: its items decoded ahead, loaded in order */
+	struct decoder *dec;
+	struct svcnft_model *m;
+	const char *kind;	/* of its items, if they say none */
+	size_t item;		/* index of the next item to load */
 };
 
-/* Advance line bookkeeping to POS. */
-static void count_lines(struct scan *s, size_t pos)
-{
-	while (s->counted < pos) {
-		const char *nl = memchr(s->d + s->counted, '\n', pos - s->counted);
-
-		if (!nl) {
-			s->counted = pos;
-			break;
-		}
-		s->line++;
-		s->counted = (size_t)(nl - s->d) + 1;
-		s->line_start = s->shift + s->counted;
-	}
-}
+static bool said_after_queue(struct scan *s);
 
 static void too_large(struct svcnft_errors *errs, const char *name)
 {
@@ -83,11 +72,9 @@ static bool more(struct scan *s, bool slide)
 	if (!src || src->eof)
 		return false;
 	if (slide) {
-		count_lines(s, s->pos);
+		jlines_drop(&s->lines, s->d, s->pos);
 		memmove(src->b.data, src->b.data + s->pos, src->b.len - s->pos);
 		src->b.len -= s->pos;
-		s->shift += s->pos;
-		s->counted -= s->pos;
 		s->pos = 0;
 	}
 	want = src->b.len > WINDOW_READ ? src->b.len : WINDOW_READ;
@@ -102,13 +89,14 @@ static bool more(struct scan *s, bool slide)
 		src->total += (size_t)n;
 	}
 	src->eof = n <= 0 || src->total > limits_cur()->input_bytes;
-	if (n < 0 || src->total > limits_cur()->input_bytes) {
+	if ((n < 0 || src->total > limits_cur()->input_bytes) && said_after_queue(s)) {
 		if (n < 0)
 			errs_add(s->errs, SVCNFT_EUSAGE, "%s: %s", s->file, strerror(errno));
 		else
 			too_large(s->errs, s->file);
-		s->failed = true;
 	}
+	if (n < 0 || src->total > limits_cur()->input_bytes)
+		s->failed = true;
 	src->b.data[src->b.len] = '\0';
 	s->d = src->b.data;
 	s->len = src->b.len;
@@ -117,11 +105,8 @@ static bool more(struct scan *s, bool slide)
 
 static void skip_ws(struct scan *s)
 {
-	do
-		while (s->pos < s->len && strchr(" \t\r\n", s->d[s->pos]) &&
-		       s->d[s->pos])
-			s->pos++;
-	while (s->pos == s->len && more(s, false));
+	while ((s->pos = json_blanks(s->d, s->pos, s->len)) == s->len && more(s, false))
+		;
 }
 
 /* A hint when the line around POS holds typographic quotes (text pasted
@@ -143,151 +128,63 @@ static const char *quote_hint(const struct scan *s, size_t pos)
 
 static void syntax_error(struct scan *s, size_t pos, const char *msg)
 {
-	count_lines(s, pos);
-	errs_add(s->errs, SVCNFT_EUSAGE, "%s:%zu:%zu: malformed JSON: %s%s",
-		 s->file, s->line, s->shift + pos - s->line_start + 1, msg, quote_hint(s, pos));
+	if (!said_after_queue(s))
+		return;
+	jlines_count(&s->lines, s->d, pos);
+	json_malformed(s->errs, s->file, s->lines.line, jlines_col(&s->lines, pos), msg,
+		       quote_hint(s, pos));
 	s->failed = true;
 }
 
-/* End of the string starting at P (a '"'), or 0 if unterminated or too
- * long (reported). */
-static size_t string_end(struct scan *s, size_t p)
+/* jansson refused [START, ...) with JE: the record, at file positions. */
+static void refused(struct scan *s, size_t start, const json_error_t *je)
 {
-	size_t start = p, max = limits_cur()->string_bytes;
-
-	for (p++; p < s->len; p++) {
-		if (p - start > max) {
-			syntax_error(s, start, "string longer than the limit (--limit string-bytes)");
-			return 0;
-		}
-		if (s->d[p] == '\\')
-			p++;
-		else if (s->d[p] == '"')
-			return p + 1;
-	}
-	return 0;
+	jlines_count(&s->lines, s->d, start);
+	json_refused(s->errs, s->file, s->lines.line, jlines_col(&s->lines, start),
+		     je, quote_hint(s, start + (size_t)je->position));
+	s->failed = true;
 }
 
-static bool blank(char c)
-{
-	return c == ' ' || c == '\n' || c == '\t' || c == '\r';
-}
-
-/* Not a bracket, comma, colon or quote: part of a bare token (1, true). */
-static bool bare(char c)
-{
-	return !strchr("{}[],:\"", c);
-}
-
-/* End of the value at s->pos, found by bracket depth only; 0 if the input
- * ends first or a limit is hit (then s->failed).  jansson does the real
- * validation of the extent.  A container is also copied to s->compact
- * without the blanks outside strings, which cost jansson ~5 ns a byte
- * (a pretty-printed list is 2/3 blanks); blanks between two bare tokens
- * ("1 2") stay one space, so no two tokens merge. */
-static size_t value_end(struct scan *s)
-{
-	size_t p = s->pos, depth = 0, max = limits_cur()->depth, q;
-	char *w;
-
-	s->compact_len = 0;
-	if (p < s->len && s->d[p] == '"')
-		return string_end(s, p);
-	if (p < s->len && s->d[p] != '{' && s->d[p] != '[') {
-		while (p < s->len && !strchr(",:]} \t\r\n", s->d[p]))
-			p++;
-		return p;
-	}
-	if (s->compact.cap < s->len - p + 1)
-		s->compact.data = xrealloc(s->compact.data, s->compact.cap = s->len - p + 1);
-	w = s->compact.data;
-	for (; p < s->len; p++) {
-		char c = s->d[p];
-
-		if (blank(c)) {
-			for (q = p + 1; q < s->len && blank(s->d[q]); q++)
-				;
-			if (q < s->len && bare(w[-1]) && bare(s->d[q]))
-				*w++ = ' ';
-			p = q - 1;
-			continue;
-		}
-		if (c == '"') {
-			q = string_end(s, p);
-			if (!q)
-				return 0;
-			memcpy(w, s->d + p, q - p);
-			w += q - p;
-			p = q - 1;
-			continue;
-		}
-		*w++ = c;
-		if (c == '{' || c == '[') {
-			if (s->depth + ++depth > max) {
-				syntax_error(s, p, "nested deeper than the limit (--limit depth)");
-				return 0;
-			}
-		} else if ((c == '}' || c == ']') && --depth == 0) {
-			s->compact_len = (size_t)(w - s->compact.data);
-			return p + 1;
-		}
-	}
-	return 0;
-}
-
-/* Decode [s->pos, end) with jansson; errors mapped to file positions. */
+/* Decode [s->pos, end) with jansson; NULL (reported) on error. */
 static json_t *decode(struct scan *s, size_t end)
 {
 	json_error_t je;
-	json_t *v = NULL;
+	json_t *v = jvalue_decode(&s->v, s->d + s->pos, end - s->pos, &je);
 
-	if (s->compact_len)
-		v = json_loadb(s->compact.data, s->compact_len, JSON_DECODE_ANY, &je);
-	if (!v)		/* the bytes as they are: jansson's error positions */
-		v = json_loadb(s->d + s->pos, end - s->pos, JSON_DECODE_ANY, &je);
-	if (!v) {
-		struct svcnft_buf t = {0};
-		size_t line, col;
-
-		count_lines(s, s->pos);
-		line = s->line + (size_t)(je.line > 0 ? je.line - 1 : 0);
-		col = je.line <= 1 ? s->shift + s->pos - s->line_start + (size_t)je.column
-				   : (size_t)je.column;
-		/* jansson quotes the input near the error: no raw control or
-		 * non-ASCII byte reaches a terminal */
-		buf_puts(&t, "");
-		for (const char *c = je.text; *c; c++)
-			if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
-				buf_printf(&t, "\\x%02x", (unsigned char)*c);
-			else
-				buf_putc(&t, *c);
-		errs_add(s->errs, SVCNFT_EUSAGE, "%s:%zu:%zu: malformed JSON: %s%s",
-			 s->file, line, col ? col : 1, t.data,
-			 quote_hint(s, s->pos + (size_t)je.position));
-		svcnft_buf_free(&t);
-		s->failed = true;
-	}
+	if (!v)
+		refused(s, s->pos, &je);
 	s->pos = end;
 	return v;
+}
+
+/* The end of the value at s->pos, scanned to s->v; 0 (reported) on error. */
+static size_t next_extent(struct scan *s)
+{
+	size_t end;
+	int r;
+
+	jvalue_start(&s->v, s->pos < s->len ? s->d[s->pos] : '\0', s->depth);
+	while ((r = jvalue_scan(&s->v, s->d + s->pos, s->len - s->pos)) == 0 &&
+	       !s->failed && more(s, false))
+		;	/* the value may go on past the window */
+	if (r < 0)
+		syntax_error(s, s->pos + s->v.scanned, s->v.error);
+	if (s->failed)
+		return 0;
+	end = r ? s->pos + s->v.scanned : s->len;	/* 0: let jansson say what is wrong */
+	if (end == s->pos) {
+		syntax_error(s, s->pos, "unexpected character");
+		return 0;
+	}
+	return end;
 }
 
 /* Decode the value at s->pos; NULL (reported) on error. */
 static json_t *next_value(struct scan *s)
 {
-	size_t end;
+	size_t end = next_extent(s);
 
-	while (((end = value_end(s)) == 0 || end == s->len) && !s->failed &&
-	       more(s, false))
-		;	/* the value may go on past the window */
-	if (s->failed)
-		return NULL;
-	if (!end)
-		end = s->len;	/* let jansson say what is wrong */
-	if (end == s->pos) {
-		syntax_error(s, s->pos, "unexpected character");
-		return NULL;
-	}
-	return decode(s, end);
+	return end ? decode(s, end) : NULL;
 }
 
 static bool expect(struct scan *s, char c)
@@ -313,41 +210,75 @@ static bool load_value(struct svcnft_model *m, const char *file, const char *whe
 	return limits_after_object(m, file, nsvc, neps, errs);
 }
 
-/* Elements of an array at s->pos, each decoded and handed to load_value. */
+/* The oldest item queued, loaded (dropped once the list stopped): false
+ * when the list stops (recorded). */
+static bool take_item(struct scan *s)
+{
+	size_t at[2];
+	json_error_t je;
+	json_t *v = decoder_get(s->dec, at, &je);
+	char where[48];
+
+	if (!v && !s->failed)	/* the bytes as they are: jansson's positions */
+		v = json_loadb(s->d + at[0], at[1] - at[0], JSON_DECODE_ANY, &je);
+	if (!v && !s->failed)
+		refused(s, at[0], &je);
+	snprintf(where, sizeof(where), "items[%zu]", s->item++);
+	if (v && !s->failed && !load_value(s->m, s->file, where, v, s->kind, s->errs))
+		s->failed = true;
+	decoder_drop(s->dec, v);
+	return !s->failed;
+}
+
+/* Every item queued, loaded: false when the list stopped. */
+static bool drain(struct scan *s)
+{
+	while (s->dec && decoder_queued(s->dec))
+		take_item(s);
+	return !s->failed;
+}
+
+/* Whether a record is said now: the items queued before it are loaded
+ * first, and when one of them stops the list, what follows is not said. */
+static bool said_after_queue(struct scan *s)
+{
+	return !s->dec || !decoder_queued(s->dec) || drain(s);
+}
+
+/* The item at s->pos scanned and queued (an item before it loaded when the
+ * queue is full): false when the list stops. */
+static bool put_item(struct scan *s)
+{
+	size_t at[2] = { s->pos, next_extent(s) };
+
+	if (!at[1] || (!decoder_room(s->dec) && !take_item(s)))
+		return false;
+	decoder_put(s->dec, &s->v.copy, at);
+	s->pos = at[1];
+	return true;
+}
+
+/* Elements of an array at s->pos, each decoded and handed to load_value;
+ * the window slides only when none is queued (errors quote its bytes). */
 static void stream_items(struct scan *s, struct svcnft_model *m,
 			 const char *dflt_kind)
 {
-	char where[48];
-	size_t i = 0;
-
 	s->pos++;		/* '[' */
 	skip_ws(s);
 	if (s->pos < s->len && s->d[s->pos] == ']') {
 		s->pos++;
 		return;
 	}
-	for (s->depth++;; i++) {
-		json_t *v;
-		bool ok;
-
-		if (s->pos >= WINDOW_READ)	/* between items: slide */
+	s->dec = decoder_new();
+	s->m = m;
+	s->kind = dflt_kind;
+	s->item = 0;
+	for (s->depth++;;) {
+		if (s->pos >= WINDOW_READ && drain(s))	/* between items: slide */
 			more(s, true);
 		skip_ws(s);
-		jalloc_begin();	/* the item lives until its json_decref */
-		v = next_value(s);
-		ok = false;
-		if (v) {
-			snprintf(where, sizeof(where), "items[%zu]", i);
-			ok = load_value(m, s->file, where, v, dflt_kind, s->errs);
-			json_decref(v);
-		}
-		jalloc_end();
-		if (!v)
+		if (s->failed || !put_item(s))
 			break;
-		if (!ok) {
-			s->failed = true;
-			break;
-		}
 		skip_ws(s);
 		if (s->pos < s->len && s->d[s->pos] == ']') {
 			s->pos++;
@@ -356,8 +287,10 @@ static void stream_items(struct scan *s, struct svcnft_model *m,
 		if (!expect(s, ','))
 			break;
 	}
+	drain(s);
+	decoder_free(s->dec);
+	s->dec = NULL;
 	s->depth--;
-	jalloc_release();
 }
 
 /* One member "key": value of the top-level object. */
@@ -455,7 +388,7 @@ void svcnft_model_load_buffer(struct svcnft_model *m, const char *name,
 			      const char *data, size_t len,
 			      struct svcnft_errors *errs)
 {
-	struct scan s = { .d = data, .len = len, .line = 1, .file = name,
+	struct scan s = { .d = data, .len = len, .lines = JLINES_INIT, .file = name,
 			  .errs = errs };
 
 	m->sorted = false;
@@ -463,7 +396,7 @@ void svcnft_model_load_buffer(struct svcnft_model *m, const char *name,
 		too_large(errs, name);
 	else
 		scan_documents(&s, m);
-	svcnft_buf_free(&s.compact);
+	jvalue_free(&s.v);
 }
 
 void svcnft_model_load_json(struct svcnft_model *m, const char *name,
@@ -498,7 +431,7 @@ static void stream_file(struct svcnft_model *m, const char *path, int fd,
 			off_t size, struct svcnft_errors *errs)
 {
 	struct source src = { .fd = fd };
-	struct scan s = { .line = 1, .file = path, .errs = errs, .src = &src };
+	struct scan s = { .lines = JLINES_INIT, .file = path, .errs = errs, .src = &src };
 
 	hash64_init(&src.digest, hash64(m->input_digest, path, strlen(path) + 1));
 	m->sorted = false;
@@ -511,7 +444,7 @@ static void stream_file(struct svcnft_model *m, const char *path, int fd,
 		scan_documents(&s, m);
 	m->input_digest = hash64_final(&src.digest);
 	svcnft_buf_free(&src.b);
-	svcnft_buf_free(&s.compact);
+	jvalue_free(&s.v);
 }
 
 /* digest_only: the name and bytes at FD into the model's digest. */

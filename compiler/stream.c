@@ -1,18 +1,233 @@
 /* stream: find the extent of each value by bracket depth outside strings,
  * then let jansson decode (and judge) exactly that extent.  The scan
  * resumes where the previous bytes ended, so feeding a byte at a time
- * costs what feeding it whole does.
+ * costs what feeding it whole does.  load.c finds its values with the same
+ * scanner (jvalue_*).
  *
  * Events: top-level objects one after another.  A List: one top-level
  * object whose members are scanned one by one (key, ':', value, ','), so
  * each element of "items" is decoded as soon as it is whole and only that
  * element's bytes are held. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "limits.h"
 #include "stream.h"
 #include "util.h"
+
+/* What a byte outside strings is to the scanner. */
+enum { C_BARE, C_BLANK, C_QUOTE, C_OPEN, C_CLOSE, C_PUNCT };
+static const unsigned char cls[256] = {
+	[' '] = C_BLANK, ['\n'] = C_BLANK, ['\t'] = C_BLANK, ['\r'] = C_BLANK,
+	['"'] = C_QUOTE, ['{'] = C_OPEN, ['['] = C_OPEN, ['}'] = C_CLOSE,
+	[']'] = C_CLOSE, [','] = C_PUNCT, [':'] = C_PUNCT, ['\0'] = C_PUNCT,
+};
+
+/* Part of a bare token (1, true): not blank, a bracket, comma, colon,
+ * quote or NUL. */
+static bool bare(char c)
+{
+	return cls[(unsigned char)c] == C_BARE;
+}
+
+void jvalue_start(struct jvalue *v, char first, size_t base)
+{
+	v->scanned = v->depth = 0;
+	v->base = base;
+	v->scalar = first != '{' && first != '[' && first != '"';
+	v->in_str = v->esc = v->gap = false;
+	v->copy.len = 0;
+	v->error = NULL;
+}
+
+void jvalue_free(struct jvalue *v)
+{
+	svcnft_buf_free(&v->copy);
+}
+
+/* A number, true, false or null ends at a delimiter. */
+static int scan_scalar(struct jvalue *v, const char *d, size_t len)
+{
+	size_t p = v->scanned;
+
+	while (p < len && bare(d[p]))
+		p++;
+	buf_add(&v->copy, d + v->scanned, p - v->scanned);
+	v->scanned = p;
+	return p < len;
+}
+
+/* Stop at P with the copy ending at W: R, with MSG when R is -1. */
+static int scan_stop(struct jvalue *v, size_t p, char *w, int r, const char *msg)
+{
+	v->copy.len = (size_t)(w - v->copy.data);
+	v->scanned = p;
+	v->error = msg;
+	return r;
+}
+
+/* Past the string's bytes from D[P] up to its closing quote or LEN
+ * (ESC: the last byte was a backslash). */
+static size_t string_run(const char *d, size_t p, size_t len, bool *esc)
+{
+	while (p < len) {
+		if (*esc) {
+			*esc = false;
+			p++;
+		}
+		while (p < len && d[p] != '"' && d[p] != '\\')
+			p++;
+		if (p == len || d[p] == '"')
+			break;
+		*esc = true;
+		p++;
+	}
+	return p;
+}
+
+/* A string from D[P] (its opening quote, or where the last scan ended in
+ * it) copied to *W: past its closing quote, or LEN. */
+static size_t copy_string(struct jvalue *v, const char *d, size_t p, size_t len,
+			  char **w)
+{
+	size_t from = p;
+
+	if (!v->in_str) {
+		v->in_str = true;
+		v->str_start = p++;
+	}
+	p = string_run(d, p, len, &v->esc);
+	if (p < len) {
+		v->in_str = false;
+		p++;
+	}
+	memcpy(*w, d + from, p - from);
+	*w += p - from;
+	return p;
+}
+
+/* Scan a container (or string) on from v->scanned, copying to W; see
+ * jvalue_scan.  The state is kept in locals: W's stores may alias it. */
+static int scan_container(struct jvalue *v, const char *d, size_t len, char *w)
+{
+	size_t p = v->scanned, depth = v->depth, max = limits_cur()->depth;
+	bool gap = v->gap, in_str = v->in_str;
+
+	while (p < len) {
+		char c = d[p];
+		int k = cls[(unsigned char)c];
+
+		if (in_str || k == C_QUOTE) {
+			p = copy_string(v, d, p, len, &w);
+			in_str = v->in_str;
+			if (p - 1 - v->str_start > limits_cur()->string_bytes)
+				return scan_stop(v, v->str_start, w, -1,
+						 "string longer than the limit (--limit string-bytes)");
+			if (!in_str && !depth)
+				return scan_stop(v, p, w, 1, NULL);	/* a string value */
+			continue;
+		}
+		if (k == C_BLANK) {
+			p = json_blanks(d, p, len);
+			gap = true;
+			continue;
+		}
+		p++;
+		if (gap && bare(c) && bare(w[-1]))
+			*w++ = ' ';
+		gap = false;
+		*w++ = c;
+		if (k == C_OPEN && v->base + ++depth > max)
+			return scan_stop(v, p - 1, w, -1,
+					 "nested deeper than the limit (--limit depth)");
+		if (k == C_CLOSE && --depth == 0)
+			return scan_stop(v, p, w, 1, NULL);
+	}
+	v->depth = depth;
+	v->gap = gap;
+	return scan_stop(v, p, w, 0, NULL);
+}
+
+int jvalue_scan(struct jvalue *v, const char *d, size_t len)
+{
+	if (v->scalar)
+		return scan_scalar(v, d, len);
+	v->copy.data = grow(v->copy.data, &v->copy.cap, v->copy.len + len - v->scanned, 1);
+	return scan_container(v, d, len, v->copy.data + v->copy.len);
+}
+
+json_t *jvalue_decode(struct jvalue *v, const char *d, size_t n, json_error_t *je)
+{
+	json_t *j = json_loadb(v->copy.data, v->copy.len, JSON_DECODE_ANY, je);
+
+	if (!j)		/* the bytes as they are: jansson's error positions */
+		j = json_loadb(d, n, JSON_DECODE_ANY, je);
+	return j;
+}
+
+void jlines_count(struct jlines *l, const char *d, size_t pos)
+{
+	while (l->counted < pos) {
+		const char *nl = memchr(d + l->counted, '\n', pos - l->counted);
+
+		if (!nl) {
+			l->counted = pos;
+			break;
+		}
+		l->line++;
+		l->counted = (size_t)(nl - d) + 1;
+		l->line_start = l->shift + l->counted;
+	}
+}
+
+size_t jlines_col(const struct jlines *l, size_t pos)
+{
+	return l->shift + pos - l->line_start + 1;
+}
+
+void jlines_drop(struct jlines *l, const char *d, size_t n)
+{
+	jlines_count(l, d, n);
+	l->counted -= n;
+	l->shift += n;
+}
+
+size_t json_blanks(const char *d, size_t pos, size_t len)
+{
+	uint64_t x;
+
+	while (pos < len && cls[(unsigned char)d[pos]] == C_BLANK) {
+		pos++;	/* and kubectl's indentation 8 spaces at a time */
+		while (pos + 8 <= len && (memcpy(&x, d + pos, 8), x == 0x2020202020202020u))
+			pos += 8;
+	}
+	return pos;
+}
+
+void json_malformed(struct svcnft_errors *errs, const char *name, size_t line,
+		    size_t col, const char *msg, const char *hint)
+{
+	struct svcnft_buf t = {0};
+
+	buf_puts(&t, "");
+	for (const char *c = msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+			buf_printf(&t, "\\x%02x", (unsigned char)*c);
+		else
+			buf_putc(&t, *c);
+	errs_add(errs, SVCNFT_EUSAGE, "%s:%zu:%zu: malformed JSON: %s%s", name,
+		 line, col, t.data, hint);
+	svcnft_buf_free(&t);
+}
+
+void json_refused(struct svcnft_errors *errs, const char *name, size_t line,
+		  size_t col, const json_error_t *je, const char *hint)
+{
+	col = je->line > 1 ? (size_t)je->column : col + (size_t)je->column - 1;
+	line += (size_t)(je->line > 1 ? je->line - 1 : 0);
+	json_malformed(errs, name, line, col ? col : 1, je->text, hint);
+}
 
 /* Where a List's scan is: what the next byte that is not blank may be. */
 enum lstate {
@@ -32,10 +247,9 @@ struct stream {
 	size_t len, cap;
 	size_t pos;		/* next byte to scan */
 	size_t start;		/* first byte of the value being read */
-	size_t depth;		/* open brackets in the value being read */
-	size_t base;		/* brackets around it */
-	bool in_value, scalar, in_str, esc;
-	size_t line, line_start;	/* line of byte LINE_START (1-based) */
+	struct jvalue v;	/* its scan */
+	bool in_value;
+	struct jlines lines;
 	size_t obj_line, obj_col;	/* where the value being read starts */
 	/* a List */
 	bool list, first;	/* first: right after '{' or '[' */
@@ -80,17 +294,17 @@ void stream_free(struct stream *s)
 	forget_list(s);
 	free(s->name);
 	free(s->d);
+	jvalue_free(&s->v);
 	free(s);
 }
 
 void stream_reset(struct stream *s)
 {
 	forget_list(s);
-	s->len = s->pos = s->start = s->depth = s->base = 0;
-	s->in_value = s->scalar = s->in_str = s->esc = s->had_items = false;
+	s->len = s->pos = s->start = 0;
+	s->in_value = s->had_items = false;
 	s->ls = LS_TOP;
-	s->line = 1;
-	s->line_start = 0;
+	s->lines = (struct jlines)JLINES_INIT;
 }
 
 size_t stream_pending(const struct stream *s)
@@ -105,11 +319,11 @@ static void compact(struct stream *s)
 
 	if (!drop)
 		return;
+	jlines_drop(&s->lines, s->d, drop);
 	memmove(s->d, s->d + drop, s->len - drop);
 	s->len -= drop;
 	s->pos -= drop;
-	s->start = s->start > drop ? s->start - drop : 0;
-	s->line_start = s->line_start > drop ? s->line_start - drop : 0;
+	s->start -= drop;
 }
 
 bool stream_feed(struct stream *s, const char *data, size_t n,
@@ -131,139 +345,51 @@ bool stream_feed(struct stream *s, const char *data, size_t n,
 	return true;
 }
 
-/* An EUSAGE record at LINE:COL; MSG (jansson's, quoting the input) made
- * safe: no raw control or non-ASCII byte reaches a terminal. */
-static int malformed(struct stream *s, size_t line, size_t col, const char *msg,
-		     struct svcnft_errors *errs)
-{
-	struct svcnft_buf t = {0};
-
-	buf_puts(&t, "");
-	for (const char *c = msg; *c; c++)
-		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
-			buf_printf(&t, "\\x%02x", (unsigned char)*c);
-		else
-			buf_putc(&t, *c);
-	errs_add(errs, SVCNFT_EUSAGE, "%s:%zu:%zu: malformed JSON: %s", s->name,
-		 line, col, t.data);
-	svcnft_buf_free(&t);
-	return -1;
-}
-
-static size_t col_of(const struct stream *s, size_t p)
-{
-	return p - s->line_start + 1;
-}
-
 /* MSG at the byte s->pos. */
 static int unexpected(struct stream *s, const char *msg, struct svcnft_errors *errs)
 {
-	return malformed(s, s->line, col_of(s, s->pos), msg, errs);
+	jlines_count(&s->lines, s->d, s->pos);
+	json_malformed(errs, s->name, s->lines.line, jlines_col(&s->lines, s->pos),
+		       msg, "");
+	return -1;
 }
 
 /* Past blanks: the next byte (at s->pos), or -1 when more are needed. */
 static int skip_blanks(struct stream *s)
 {
-	for (; s->pos < s->len; s->pos++) {
-		char c = s->d[s->pos];
-
-		if (c == '\n') {
-			s->line++;
-			s->line_start = s->pos + 1;
-		} else if (!strchr(" \t\r", c) || !c) {
-			return (unsigned char)c;
-		}
-	}
-	return -1;
+	s->pos = json_blanks(s->d, s->pos, s->len);
+	return s->pos < s->len ? (unsigned char)s->d[s->pos] : -1;
 }
 
 /* A value starts at s->pos, inside BASE brackets. */
 static void start_value(struct stream *s, size_t base)
 {
-	char c = s->d[s->pos];
-
 	s->start = s->pos;
-	s->obj_line = s->line;
-	s->obj_col = col_of(s, s->pos);
+	jlines_count(&s->lines, s->d, s->pos);
+	s->obj_line = s->lines.line;
+	s->obj_col = jlines_col(&s->lines, s->pos);
 	s->in_value = true;
-	s->base = base;
-	s->scalar = c != '{' && c != '[' && c != '"';
-}
-
-/* A number, true, false or null ends at a delimiter. */
-static int scan_scalar(struct stream *s)
-{
-	while (s->pos < s->len && !strchr(",:[]{}\" \t\r\n", s->d[s->pos]))
-		s->pos++;
-	return s->pos < s->len;
-}
-
-/* Scan the value that starts at s->start: 1 when its end was reached
- * (s->pos just after it), 0 when more bytes are needed. */
-static int scan_value(struct stream *s, struct svcnft_errors *errs)
-{
-	size_t max_depth = limits_cur()->depth;
-
-	if (s->scalar)
-		return scan_scalar(s);
-	for (; s->pos < s->len; s->pos++) {
-		char c = s->d[s->pos];
-
-		if (c == '\n') {
-			s->line++;
-			s->line_start = s->pos + 1;
-		}
-		if (s->in_str) {
-			if (s->esc)
-				s->esc = false;
-			else if (c == '\\')
-				s->esc = true;
-			else if (c == '"')
-				s->in_str = false;
-			if (!s->in_str && !s->depth)
-				break;	/* a string value ends */
-			continue;
-		}
-		if (c == '"') {
-			s->in_str = true;
-		} else if (c == '{' || c == '[') {
-			if (s->base + ++s->depth > max_depth)
-				return unexpected(s, "nested deeper than the limit (--limit depth)", errs);
-		} else if ((c == '}' || c == ']') && --s->depth == 0) {
-			break;
-		}
-	}
-	if (s->pos == s->len)
-		return 0;
-	s->pos++;
-	return 1;
-}
-
-/* Decode the value just scanned; NULL (a record) when jansson refuses it. */
-static json_t *decode(struct stream *s, struct svcnft_errors *errs)
-{
-	json_error_t je;
-	json_t *v = json_loadb(s->d + s->start, s->pos - s->start, JSON_DECODE_ANY, &je);
-
-	s->in_value = false;
-	if (!v)
-		malformed(s, s->obj_line + (size_t)(je.line > 1 ? je.line - 1 : 0),
-			  je.line > 1 ? (size_t)je.column : s->obj_col + (size_t)je.column - 1,
-			  je.text, errs);
-	s->start = s->pos;
-	return v;
+	jvalue_start(&s->v, s->d[s->pos], base);
 }
 
 /* The value being read, scanned and decoded: 1 (*OUT), 0 or -1. */
 static int read_value(struct stream *s, json_t **out, struct svcnft_errors *errs)
 {
-	int r = scan_value(s, errs);
+	int r = jvalue_scan(&s->v, s->d + s->start, s->len - s->start);
+	json_error_t je;
 
-	if (r <= 0)
-		return r;
+	s->pos = s->start + s->v.scanned;
+	if (r < 0)
+		return unexpected(s, s->v.error, errs);
+	if (r == 0)
+		return 0;
 	if (s->pos == s->start)		/* a scalar of no byte: ',' or ']' */
 		return unexpected(s, "unexpected character", errs);
-	*out = decode(s, errs);
+	s->in_value = false;
+	*out = jvalue_decode(&s->v, s->d + s->start, s->pos - s->start, &je);
+	if (!*out)
+		json_refused(errs, s->name, s->obj_line, s->obj_col, &je, "");
+	s->start = s->pos;
 	return *out ? 1 : -1;
 }
 

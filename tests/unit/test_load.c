@@ -281,6 +281,82 @@ static void test_unknown_kinds_warn(void **state)
 	fx_free(&fx);
 }
 
+/* A List of N Services, one per line from line 2, item I replaced by
+ * ODD[I] where given (NULL: the Service); caller frees. */
+static char *long_list(size_t n, const char *const *odd)
+{
+	struct svcnft_buf b = {0};
+
+	buf_puts(&b, "{\"kind\": \"List\", \"items\": [\n");
+	for (size_t i = 0; i < n; i++) {
+		if (odd[i])
+			buf_puts(&b, odd[i]);
+		else
+			buf_printf(&b, SVC("s%zu"), i);
+		buf_puts(&b, i + 1 < n ? ",\n" : "\n]}\n");
+	}
+	return b.data;
+}
+
+/* Past the first 16 items a list's items are decoded on a second thread
+ * while the ones before are loaded: they are still loaded in order, a
+ * malformed item is placed by line and column, records come in the order
+ * of the input, and nothing after an item that stops the list is said. */
+static void test_long_list_in_order(void **state)
+{
+	const char *odd[200] = {0};
+	struct svcnft_limits l, saved;
+	struct fixture fx;
+	char *text, *t;
+
+	(void)state;
+	fx_init(&fx);
+	fx_load(&fx, text = long_list(200, odd));
+	assert_int_equal(fx.errs.n, 0);
+	assert_int_equal(fx.m->n_svcs, 200);
+	for (size_t i = 0; i < 200; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "s%zu", i);
+		assert_string_equal(fx.m->svcs[i].name, name);
+	}
+	fx_free(&fx);
+	free(text);
+
+	odd[150] = "  {\"kind\": tru}";
+	expect_malformed(text = long_list(200, odd),
+			 "t.json:152:14: malformed JSON: invalid token near 'tru'");
+	free(text);
+
+	odd[150] = NULL;
+	odd[10] = odd[100] = "{\"kind\": \"ConfigMap\"}";
+	odd[180] = SVC("x") " " SVC("y");
+	fx_init(&fx);
+	fx_load(&fx, text = long_list(200, odd));
+	t = fx_errtext(&fx);
+	assert_string_equal(t, "t.json: warning: items[10]: kind \"ConfigMap\" is not used by svcnft, skipped\n"
+			    "t.json: warning: items[100]: kind \"ConfigMap\" is not used by svcnft, skipped\n"
+			    "t.json:182:98: malformed JSON: expected ',' or closing bracket\n");
+	assert_int_equal(fx.m->n_svcs, 179);	/* x, not y */
+	free(t);
+	fx_free(&fx);
+	free(text);
+
+	svcnft_limits_get(&saved);
+	l = saved;
+	l.objects = 50;
+	svcnft_limits_set(&l);
+	fx_init(&fx);
+	fx_load(&fx, text = long_list(200, odd));
+	svcnft_limits_set(&saved);
+	t = fx_errtext(&fx);
+	assert_string_equal(t, "t.json: warning: items[10]: kind \"ConfigMap\" is not used by svcnft, skipped\n"
+			    "t.json: more than 50 Services, Endpoints and EndpointSlices (--limit objects)\n");
+	free(t);
+	fx_free(&fx);
+	free(text);
+}
+
 /* Records of loading TEXT into a fresh model, one per line; caller frees. */
 static char *records_of(const char *text, bool decoded)
 {
@@ -338,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_blanks_between_tokens),
 		cmocka_unit_test(test_items_before_error_kept),
 		cmocka_unit_test(test_unknown_kinds_warn),
+		cmocka_unit_test(test_long_list_in_order),
 		cmocka_unit_test(test_load_json_same_records),
 	};
 
