@@ -957,6 +957,7 @@ int main(int argc, char **argv)
 		return cmd_watch(&c.watch);
 	}
 	if (c.cmd == CMD_FOLLOW) {
+		c.cfg.api_allocated = true;
 		c.follow.cfg = &c.cfg;
 		c.follow.allow_empty = c.allow_empty;
 		c.follow.health_addr = c.health_addr;
