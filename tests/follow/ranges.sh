@@ -14,18 +14,20 @@ NP=${NP/\"type\": \"ClusterIP\"/\"type\": \"NodePort\"}
 NP=${NP/\"targetPort\": 8080/\"targetPort\": 8080, \"nodePort\": 20080}
 OUT=$(svc out 10.200.0.5 80 8080)
 NET=$(svc net 10.96.0.0 80 8080)
-list "$NP" "$OUT" "$NET" >"$FK/services.list"
+WEB=$(svc web 10.96.0.10 80 8080)
+list "$NP" "$OUT" "$NET" "$WEB" >"$FK/services.list"
 list "$(slice np-1 np 8080 1)" "$(slice out-1 out 8080 1)" "$(slice net-1 net 8080 1)" \
-	>"$FK/endpointslices.list"
+	"$(slice web-1 web 8080 1)" >"$FK/endpointslices.list"
 printf '%s\n' "$(event ADDED "$NP")" "$(event ADDED "$OUT")" "$(event ADDED "$NET")" \
-	>"$FK/services.watch"
+	"$(event ADDED "$WEB")" >"$FK/services.watch"
 : >"$FK/endpointslices.watch"
 ip -n "$CLIENT" route add 10.200.0.0/24 via "$NODE_IP"
 
 follow_start
 wait_log 'first sync'
 probe_batch "$CLIENT" -t 1 "tcp/$NODE_IP/20080/3" tcp/10.200.0.5/80/3 \
-	tcp/10.96.0.0/80/3
+	tcp/10.96.0.0/80/3 tcp/10.96.0.10/80/3
+answered tcp/10.96.0.10/80/3 "web (in every range) answers" "pod1"
 answered "tcp/$NODE_IP/20080/3" "node port 20080 (outside 30000-32767) answers" "pod1"
 answered tcp/10.200.0.5/80/3 "cluster IP outside --service-cidr answers" "pod1"
 answered tcp/10.96.0.0/80/3 "cluster IP 10.96.0.0 is not dropped as unallocated" "pod1"
