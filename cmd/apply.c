@@ -480,23 +480,30 @@ static bool rules_changed(const char *table, uint64_t live)
 /* Set for the rest of one apply once the saved state proved unusable. */
 static bool skip_state;
 
-/* Refuse (a message, true) an apply that would shrink the live table more
- * than --max-removal allows, unless --force. */
-static bool removal_refused(const struct elements *want,
-			    const struct elements *live, const char *table)
+/* Refuse (a message, true) an apply whose counts G shrink the live table
+ * more than --max-removal allows, unless --force (the one removal check of
+ * apply and watch; follow sets no limit). */
+static bool guard_refused(const struct guard_counts *g, const char *table)
 {
-	struct guard_counts g;
 	char msg[256];
 
-	if (limits.force || !live->exists || !live->ours)
-		return false;
-	guard_count(&g, want, live);
-	if (!guard_removal_exceeds(&g, limits.max_removal, msg, sizeof(msg)))
+	if (limits.force || !guard_removal_exceeds(g, limits.max_removal, msg, sizeof(msg)))
 		return false;
 	diff_log_prefix();
 	fprintf(stderr, "refusing to shrink table inet %s: %s; nothing changed "
 		"(--force or --max-removal to allow it)\n", table, msg);
 	return true;
+}
+
+static bool removal_refused(const struct elements *want,
+			    const struct elements *live, const char *table)
+{
+	struct guard_counts g;
+
+	if (!live->exists || !live->ours)
+		return false;
+	guard_count(&g, want, live);
+	return guard_refused(&g, table);
 }
 
 /* The table as the kernel holds it: what the last commit saved when the
@@ -828,18 +835,12 @@ enum svcnft_status apply_batch(const struct engine_batch *b,
 			       const struct svcnft_config *cfg, uint32_t *gen)
 {
 	enum svcnft_status rc;
-	char msg[256];
 	int lock;
 
 	if (b->changes.full || !use_batch() || interval_changed(&b->changes))
 		return APPLY_FALLBACK;
-	if (!limits.force && guard_removal_exceeds(&b->guard, limits.max_removal,
-						   msg, sizeof(msg))) {
-		diff_log_prefix();
-		fprintf(stderr, "refusing to shrink table inet %s: %s; nothing changed "
-			"(--force or --max-removal to allow it)\n", cfg->table, msg);
+	if (guard_refused(&b->guard, cfg->table))
 		return SVCNFT_EUSAGE;
-	}
 	if (changes_empty(&b->changes)) {
 		diff_log_prefix();
 		fprintf(stderr, "table inet %s is up to date; no transaction sent (engine)\n",

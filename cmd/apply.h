@@ -37,7 +37,7 @@ enum svcnft_status apply_batch(const struct engine_batch *b,
 /* What an unattended apply refuses (options --max-removal, --force,
  * --lock-timeout): see cmd_apply. */
 struct apply_limits {
-	unsigned int max_removal;	/* percent of live services or backends; 100: no check */
+	unsigned int max_removal;	/* percent of live services or served ports; 100: no check (follow) */
 	bool force;			/* apply whatever it removes */
 	unsigned int lock_timeout_s;	/* wait at most this long for the lock */
 };

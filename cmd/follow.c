@@ -442,8 +442,8 @@ static void follow_sync(struct follow *w, bool repair)
 	else if (!watch_stop_pending())
 		watch_log("%s: apply failed or refused; the rules in place stay%s", why,
 			  st == SVCNFT_EUSAGE ? "" : "; trying again in 1 s");
-	/* the kernel or the lock refused: again; the guard refused: with the
-	 * next change */
+	/* the kernel or the lock refused: again; changes that cannot be
+	 * rendered (EUSAGE; follow sets no removal guard): with the next one */
 	if (st != SVCNFT_OK && st != SVCNFT_EUSAGE)
 		w->due = mono_s() + 1;
 	report(w, st, t0);

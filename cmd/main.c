@@ -100,7 +100,7 @@ static const struct option_desc {
 	{ "against", 1, OPT_AGAINST, "FILE", C(CMD_DIFF), "diff against a script saved from compile instead of the kernel" },
 	{ "full", 0, OPT_FULL, NULL, C(CMD_APPLY), "replace the whole table, not only what changed" },
 	{ "allow-empty", 0, OPT_ALLOW_EMPTY, NULL, C(CMD_APPLY) | LIVE, "accept an input without any Service (an empty cluster is meant)" },
-	{ "max-removal", 1, OPT_MAX_REMOVAL, "PERCENT", C(CMD_APPLY) | DAEMON, "refuse to shrink the live services or backends by more; default 50, 100 never refuses" },
+	{ "max-removal", 1, OPT_MAX_REMOVAL, "PERCENT", C(CMD_APPLY) | C(CMD_WATCH), "refuse to lose more of the live services or of the service ports with endpoints; default 50, 100 never refuses" },
 	{ "force", 0, OPT_FORCE, NULL, C(CMD_APPLY), "apply even what --max-removal refuses" },
 	{ "lock-timeout", 1, OPT_LOCK_TIMEOUT, "SECONDS", C(CMD_APPLY) | C(CMD_DELETE) | DAEMON, "wait at most SECONDS for another svcnft's lock; default 30" },
 	{ "debounce", 1, OPT_DEBOUNCE, "MS", DAEMON, "apply at most once per MS milliseconds, a change after a quiet period at once; default 200 (follow: 10)" },
@@ -913,6 +913,10 @@ int main(int argc, char **argv)
 	}
 	if (check_cli(&c) < 0)
 		return SVCNFT_EUSAGE;
+	/* follow trusts the API server: its lists are complete, its events
+	 * authoritative; only an empty cluster is refused (--allow-empty) */
+	if (c.cmd == CMD_FOLLOW)
+		c.limits.max_removal = 100;
 	apply_set_limits(&c.limits);
 	if (c.cmd == CMD_DELETE)
 		return apply_delete(c.cfg.table);
@@ -931,6 +935,7 @@ int main(int argc, char **argv)
 		return cmd_watch(&c.watch);
 	}
 	if (c.cmd == CMD_FOLLOW) {
+		c.cfg.api_allocated = true;
 		c.follow.cfg = &c.cfg;
 		c.follow.allow_empty = c.allow_empty;
 		c.follow.health_addr = c.health_addr;

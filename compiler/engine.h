@@ -80,7 +80,7 @@ struct engine_batch {
 	size_t services_touched;
 	size_t services_after;		/* Services held once it is committed */
 	size_t objects_skipped;		/* invalid objects left out */
-	struct guard_counts guard;	/* cluster IPs and backends, now and after */
+	struct guard_counts guard;	/* cluster IPs and served ports, now and after */
 	bool rebuild;			/* a ServiceCIDR changed: rebuild from all objects */
 };
 

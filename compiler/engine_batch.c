@@ -649,8 +649,8 @@ static void compute_changes(struct engine *e, struct batch_priv *b)
 	b->pub.guard = (struct guard_counts){
 		.live_services = pair(&e->counts, "cluster-ips"),
 		.want_services = pair_after(c, &e->counts, "cluster-ips"),
-		.live_backends = pair(&e->counts, "backends"),
-		.want_backends = pair_after(c, &e->counts, "backends"),
+		.live_served = pair(&e->counts, "service-ports"),
+		.want_served = pair_after(c, &e->counts, "service-ports"),
 	};
 }
 

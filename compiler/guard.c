@@ -18,9 +18,9 @@ void guard_count(struct guard_counts *g, const struct elements *want,
 		 const struct elements *live)
 {
 	g->want_services = count(want, "cluster-ips4", "cluster-ips6");
-	g->want_backends = count(want, "backends4", "backends6");
+	g->want_served = count(want, "service-ports4", "service-ports6");
 	g->live_services = live->exists ? count(live, "cluster-ips4", "cluster-ips6") : 0;
-	g->live_backends = live->exists ? count(live, "backends4", "backends6") : 0;
+	g->live_served = live->exists ? count(live, "service-ports4", "service-ports6") : 0;
 }
 
 /* LIVE shrinking to WANT loses more than MAX_PCT percent of LIVE. */
@@ -33,13 +33,13 @@ bool guard_removal_exceeds(const struct guard_counts *g, unsigned int max_pct,
 			   char *msg, size_t len)
 {
 	bool svc = shrinks(g->live_services, g->want_services, max_pct);
-	bool be = shrinks(g->live_backends, g->want_backends, max_pct);
+	bool port = shrinks(g->live_served, g->want_served, max_pct);
 
-	if (max_pct >= 100 || (!svc && !be))
+	if (max_pct >= 100 || (!svc && !port))
 		return false;
-	snprintf(msg, len, "services (cluster IPs) %zu -> %zu, backends %zu -> %zu: more than %u%% of the live %s",
-		 g->live_services, g->want_services, g->live_backends,
-		 g->want_backends, max_pct, svc && be ? "services and backends" :
-		 svc ? "services" : "backends");
+	snprintf(msg, len, "services (cluster IPs) %zu -> %zu, service ports with endpoints %zu -> %zu: more than %u%% of the live %s",
+		 g->live_services, g->want_services, g->live_served,
+		 g->want_served, max_pct, svc && port ? "services and served ports" :
+		 svc ? "services" : "served ports");
 	return true;
 }

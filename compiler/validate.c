@@ -3,6 +3,7 @@
  * Every error is reported; an object with any error is marked invalid and
  * the caller refuses to render.  Addresses are parsed here into the model. */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -47,6 +48,24 @@ static void begin(struct vctx *v, const char *file, const char *kind,
 static bool failed(const struct vctx *v)
 {
 	return v->o.errs->n - v->o.errs->nwarn != v->nerr_before;
+}
+
+/* An allocator's refusal (a cluster IP outside the service CIDRs, a node
+ * port outside the range): a warning when the API server allocated the
+ * value already (follow), else invalid. */
+static void PRINTF(2, 3) alloc_refused(struct vctx *v, const char *fmt, ...)
+{
+	struct svcnft_buf b = {0};
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	if (v->cfg->api_allocated)
+		obj_warn(&v->o, "%s", b.data);
+	else
+		obj_invalid(&v->o, "%s", b.data);
+	svcnft_buf_free(&b);
 }
 
 static void check_name(struct vctx *v, const char *name, const char *ns,
@@ -135,7 +154,7 @@ static void check_node_port(struct vctx *v, const struct svc *s, size_t i,
 	}
 	check_port_range(v, path, &p->node_port, 1);
 	if (np >= 1 && np <= 65535 && (np < lo || np > hi))
-		obj_invalid(&v->o, "%s: Invalid value: %lld: provided port is not in the valid range. The range of valid ports is %u-%u",
+		alloc_refused(v, "%s: Invalid value: %lld: provided port is not in the valid range. The range of valid ports is %u-%u",
 			    path, np, lo, hi);
 	for (size_t j = 0; j < i; j++)
 		if (s->ports[j].node_port.v == np && s->ports[j].proto == p->proto) {
@@ -267,7 +286,7 @@ static void range_error(struct vctx *v, const struct svc *s, const char *ip,
 		ipaddr_format(&x, a, sizeof(a));
 		buf_printf(&ranges, "%s%s/%u", ranges.len ? ", " : "", a, c->plen);
 	}
-	obj_invalid(&v->o, "spec.clusterIPs: Invalid value: %s: failed to allocate IP %s: the provided IP (%s) is not in the valid range. The range of valid IPs is %s",
+	alloc_refused(v, "spec.clusterIPs: Invalid value: %s: failed to allocate IP %s: the provided IP (%s) is not in the valid range. The range of valid IPs is %s",
 		    ips.data, ip, ip, ranges.len ? ranges.data : "empty (no service CIDR of this IP family)");
 	svcnft_buf_free(&ips);
 	svcnft_buf_free(&ranges);
@@ -331,10 +350,12 @@ static void allocate_cluster_ips(struct vctx *v, struct svc *s, char **ips,
 		struct ipaddr a;
 
 		ipaddr_parse(ips[i], &a);
-		if (!in_service_range(v, &a))
+		if (!in_service_range(v, &a)) {
 			range_error(v, s, ips[i], a.family);
-		else
-			s->vip[s->n_vip++] = a;
+			if (!v->cfg->api_allocated)
+				continue;
+		}
+		s->vip[s->n_vip++] = a;
 	}
 }
 
@@ -590,7 +611,7 @@ static void check_health_port(struct vctx *v, const struct svc *s)
 		hi = 32767;
 	}
 	if (np >= 1 && np <= 65535 && (np < lo || np > hi))
-		obj_invalid(&v->o, "%s: Invalid value: %lld: failed to allocate requested HealthCheck NodePort %lld: provided port is not in the valid range. The range of valid ports is %u-%u",
+		alloc_refused(v, "%s: Invalid value: %lld: failed to allocate requested HealthCheck NodePort %lld: provided port is not in the valid range. The range of valid ports is %u-%u",
 			    path, np, np, lo, hi);
 }
 

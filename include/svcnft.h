@@ -87,6 +87,9 @@ struct svcnft_config {
 	size_t n_nodeport_cidrs;
 	/* --service-node-port-range; both 0 means 30000-32767. */
 	unsigned int node_port_min, node_port_max;
+	/* follow: the API server allocated the cluster IPs and node ports it
+	 * sends, so one outside the ranges above is a warning, not a 422. */
+	bool api_allocated;
 };
 
 /* Valid nft table name for --table: [A-Za-z][A-Za-z0-9_-]{0,63}. */

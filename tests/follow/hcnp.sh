@@ -13,7 +13,7 @@ follow_pods 1
 HC=30999
 NP=30080
 WEB=$(svc web 10.96.0.10 80 8080 "$NP" "$HC")
-# db keeps a Service in place once web goes (else the guard refuses)
+# db keeps a Service in place once web goes (else an empty cluster is refused)
 DB=$(svc db 10.96.0.11 80 8080)
 list "$WEB" "$DB" >"$FK/services.list"
 list "$(EP_NODE=node-a slice web-1 web 8080 1)" "$(slice db-1 db 8080 1)" \

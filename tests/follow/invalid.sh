@@ -10,8 +10,10 @@ follow_pods 3
 
 WEB=$(svc web 10.96.0.10 80 8080)
 API=$(svc api 10.96.0.11 80 8080)
-# never valid: a cluster IP outside the service CIDR; a slice with port 0
-BROKEN=$(svc broken 192.168.5.5 80 8080)
+# never valid: a port out of range (a cluster IP outside the service CIDR
+# is the API server's allocation: programmed, see ranges.sh); a slice with
+# port 0
+BROKEN=$(svc broken 10.96.0.14 70000 8080)
 BADSL=$(slice bad-1 api 0 3)
 list "$WEB" "$API" "$BROKEN" >"$FK/services.list.1"
 list "$(slice web-1 web 8080 1)" "$(slice api-1 api 8080 2)" "$BADSL" >"$FK/endpointslices.list"
@@ -22,7 +24,7 @@ printf '%s\n' "$(event ADDED "$(slice web-1 web 8080 1)")" \
 follow_start --debounce 300
 wait_log 'first sync'
 check "the invalid service is named in the API server's words" grep -q \
-	'kubectl get services: Service "default/broken" is invalid: spec.clusterIPs: Invalid value: \["192.168.5.5"\]' "$FLOG"
+	'kubectl get services: Service "default/broken" is invalid: spec.ports\[0\].port: Invalid value: 70000' "$FLOG"
 check "the invalid service is skipped" grep -q \
 	'warning: Service "default/broken": skipped: no valid version of it was seen' "$FLOG"
 check "the invalid slice is named" grep -q \

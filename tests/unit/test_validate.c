@@ -240,6 +240,34 @@ static void test_health_check_port(void **state)
 		      PFX "c\" is invalid: spec.ports[0].nodePort: Invalid value: 30100: provided port is already allocated\n");
 }
 
+/* follow (api_allocated): the allocators' refusals are warnings with the
+ * same text, and the Service keeps its cluster IP. */
+static void test_api_allocated(void **state)
+{
+	struct fixture fx;
+	char *got;
+
+	(void)state;
+	fx_init(&fx);
+	fx.cfg.api_allocated = true;
+	fx.cfg.node_name = "n1";
+	fx_check(&fx, SVC("a", "\"clusterIP\":\"10.1.0.5\",\"type\":\"LoadBalancer\","
+			  "\"externalTrafficPolicy\":\"Local\",\"ports\":[{\"port\":80,\"nodePort\":20080}],"
+			  "\"healthCheckNodePort\":10256"));
+	got = fx_errtext(&fx);
+	assert_string_equal(got,
+		"t.json: warning: Service \"default/a\": spec.clusterIPs: Invalid value: [\"10.1.0.5\"]: failed to allocate "
+		"IP 10.1.0.5: the provided IP (10.1.0.5) is not in the valid range. The range of valid IPs is 10.0.0.0/24\n"
+		"t.json: warning: Service \"default/a\": spec.ports[0].nodePort: Invalid value: 20080: provided port is "
+		"not in the valid range. The range of valid ports is 30000-32767\n"
+		"t.json: warning: Service \"default/a\": spec.healthCheckNodePort: Invalid value: 10256: failed to allocate "
+		"requested HealthCheck NodePort 10256: provided port is not in the valid range. The range of valid ports is 30000-32767\n");
+	assert_int_equal(svcnft_errors_status(&fx.errs), SVCNFT_OK);
+	assert_int_equal(fx_svc(&fx, "default", "a")->n_vip, 1);
+	free(got);
+	fx_free(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_duplicate_service),
 		cmocka_unit_test(test_hostile_values_escaped),
 		cmocka_unit_test(test_health_check_port),
+		cmocka_unit_test(test_api_allocated),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
