@@ -18,126 +18,22 @@
 #include "netlink.h"
 #include "nlbatch.h"
 #include "nlload.h"
+#include "plan_records.h"
 #include "record.h"
 #include "util.h"
 
-/* The plan's elements as records (compiler/record.h). */
-struct enc {
-	struct elc_writer w;
-	const struct plan_family *f;
-	struct el_record r;
-};
-
-static void enc_set(struct enc *x, const char *base)
+static void enc_one(const struct el_record *r, void *arg)
 {
-	char name[REC_NAME_MAX];
-
-	snprintf(name, sizeof(name), "%s%s", base, x->f->sfx);
-	rec_init(&x->r, name);
-}
-
-static void enc_addrs(struct enc *x)
-{
-	const struct plan_family *f = x->f;
-
-	enc_set(x, "cluster-ips");
-	for (size_t i = 0; i < f->n_vips; i++) {
-		rec_addr(&x->r, &f->vips[i]);
-		elc_add(&x->w, &x->r);
-	}
-	enc_set(x, "hairpin");
-	for (size_t i = 0; i < f->n_hairpin; i++) {
-		rec_hairpin(&x->r, &f->hairpin[i]);
-		elc_add(&x->w, &x->r);
-	}
-}
-
-static void enc_ports(struct enc *x)
-{
-	const struct plan_family *f = x->f;
-
-	enc_set(x, "service-ports");
-	for (size_t i = 0; i < f->n_e; i++) {
-		if (!plan_entry_is_port(&f->e[i]))
-			continue;
-		rec_entry(&x->r, &f->e[i]);
-		elc_add(&x->w, &x->r);
-	}
-	enc_set(x, "firewall");
-	for (size_t i = 0; i < f->n_fw; i++) {
-		rec_entry(&x->r, &f->e[f->fw[i].e]);
-		elc_add(&x->w, &x->r);
-	}
-}
-
-/* A dispatch map: the entry's chain, or reject, or drop. */
-static void enc_dispatch(struct enc *x, const char *map)
-{
-	const struct plan_family *f = x->f;
-
-	enc_set(x, map);
-	for (size_t i = 0; i < f->n_e; i++) {
-		if (!plan_entry_in_map(&f->e[i], map))
-			continue;
-		rec_dispatch(&x->r, f, &f->e[i]);
-		elc_add(&x->w, &x->r);
-	}
-}
-
-/* KEY . slot : backend address . port. */
-static void enc_backends(struct enc *x, const char *map)
-{
-	const struct plan_family *f = x->f;
-
-	enc_set(x, map);
-	for (size_t i = 0; i < f->n_e; i++) {
-		const struct plan_entry *e = &f->e[i];
-
-		if (strcmp(plan_views[e->view].backends, map))
-			continue;
-		for (size_t j = 0; j < e->n; j++) {
-			rec_backend(&x->r, e, j);
-			elc_add(&x->w, &x->r);
-		}
-	}
-}
-
-/* KEY : the service port's affinity id. */
-static void enc_ids(struct enc *x, const char *map)
-{
-	const struct plan_family *f = x->f;
-
-	enc_set(x, map);
-	for (size_t i = 0; i < f->n_e; i++) {
-		const struct plan_entry *e = &f->e[i];
-
-		if (!plan_entry_has_id(e) || strcmp(plan_ids_map(e->view), map))
-			continue;
-		rec_id(&x->r, e);
-		elc_add(&x->w, &x->r);
-	}
+	elc_add(arg, r);
 }
 
 /* Every element of the sets el_direct_set() names. */
 static void encode(struct msgs *m, const struct plan *p)
 {
-	static const char *const maps[] = {
-		"service-ips", "external-local", "nodeports", "nodeports-local",
-	};
-	struct enc x = { .w = { .m = m, .table = p->cfg->table } };
+	struct elc_writer w = { .m = m, .table = p->cfg->table };
 
-	for (int i = 0; i < 2; i++) {
-		x.f = &p->fam[i];
-		enc_addrs(&x);
-		enc_ports(&x);
-		for (size_t k = 0; k < ARRAY_SIZE(maps); k++)
-			enc_dispatch(&x, maps[k]);
-		enc_backends(&x, "backends");
-		enc_backends(&x, "nodeport-backends");
-		enc_ids(&x, "affinity-ids");
-		enc_ids(&x, "nodeport-affinity-ids");
-	}
-	elc_close(&x.w);
+	plan_records(p, false, enc_one, &w);
+	elc_close(&w);
 }
 
 /* Full replace. */
