@@ -99,13 +99,19 @@ static void keys_of_change(struct stale_set *s, const struct set_change *sc,
 	size_t len = strlen(sc->name);
 	int family = sc->name[len - 1] == '6' ? AF_INET6 : AF_INET;
 	bool cluster_ips = !strncmp(sc->name, "cluster-ips", 11);
+	struct svcnft_buf t = {0};
 	struct stale_key k;
 	struct ipaddr a;
 
 	if (!el_service_set(sc->name))
 		return;
 	for (size_t i = 0; i < sc->n_del + sc->n_add; i++) {
-		const char *e = i < sc->n_del ? sc->del[i] : sc->add[i - sc->n_del];
+		const char *e;
+
+		t.len = 0;
+		buf_puts(&t, "");
+		item_format(&t, i < sc->n_del ? sc->del[i] : sc->add[i - sc->n_del]);
+		e = t.data;
 
 		if (parse_key(e, el_owner_key(sc->name, e), family, &k))
 			add_key(s, &k);
@@ -114,6 +120,7 @@ static void keys_of_change(struct stale_set *s, const struct set_change *sc,
 			vips->v[vips->n++] = a;
 		}
 	}
+	svcnft_buf_free(&t);
 }
 
 static bool has_vip(const struct vips *vips, const struct ipaddr *a)

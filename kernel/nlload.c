@@ -189,9 +189,8 @@ out:
 	return rc;
 }
 
-/* Incremental update: element changes parsed from their canonical
- * strings into records (compiler/record.h), new chains and maps from the
- * template. */
+/* Incremental update: element changes from their records
+ * (compiler/item.h), new chains and maps from the template. */
 
 /* Whether set NAME's elements have an el_form() layout (the others,
  * interval sets, are sent whole). */
@@ -210,9 +209,8 @@ static bool listed(const char *const *v, size_t n, const char *name)
 	return false;
 }
 
-/* Deletes (DEL) or adds of every set with a form; false if a string
- * does not parse. */
-static bool element_changes(struct msgs *m, const struct changes *c,
+/* Deletes (DEL) or adds of every set with a form. */
+static void element_changes(struct msgs *m, const struct changes *c,
 			    const char *table, bool del)
 {
 	struct elc_writer w = { .m = m, .table = table, .del = del };
@@ -220,25 +218,18 @@ static bool element_changes(struct msgs *m, const struct changes *c,
 
 	for (size_t i = 0; i < c->n_sets; i++) {
 		const struct set_change *sc = &c->sets[i];
-		const char **v = del ? sc->del : sc->add;
+		const struct item **v = del ? sc->del : sc->add;
 		size_t n = del ? sc->n_del : sc->n_add;
 
 		if (!has_form(sc->name) ||
 		    (del && listed(c->old_objs, c->n_old, sc->name)))
 			continue;
-		rec_init(&r, sc->name);
 		for (size_t k = 0; k < n; k++) {
-			if (!rec_parse(&r, v[k], del)) {
-				if (getenv("SVCNFT_DEBUG_LOADER"))
-					fprintf(stderr, "svcnft: batch: cannot encode \"%s\" of set %s\n",
-						v[k], sc->name);
-				return false;
-			}
+			item_unpack(v[k], &r);
 			elc_add(&w, &r);
 		}
 	}
 	elc_close(&w);
-	return true;
 }
 
 /* Interval sets: their changes are sent as their whole new contents from
@@ -354,10 +345,10 @@ int nlload_update(const struct plan *p, const struct changes *c,
 	}
 	t[1] = mono_ms();
 	nb_begin(&m, genid);
-	if (!from_template(&m, c, table, &tpl) ||
-	    !element_changes(&m, c, table, true) ||
-	    !element_changes(&m, c, table, false))
+	if (!from_template(&m, c, table, &tpl))
 		goto out;
+	element_changes(&m, c, table, true);
+	element_changes(&m, c, table, false);
 	changes_each_old(c, delete_obj, &(struct del_ctx){ &m, table });
 	nb_end(&m);
 	t[2] = mono_ms();
