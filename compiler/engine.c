@@ -776,31 +776,29 @@ static int str_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Item IT as text: "SET\x1fELEMENT", "\x1dSET" or "\x1cCHAIN". */
-static char *item_text(const struct item *it)
+/* Item IT as text: "SET\x1fELEMENT", "\x1dSET" or "\x1cCHAIN" (built in
+ * B); NULL if an element does not print. */
+static char *item_text(struct svcnft_buf *b, const struct item *it)
 {
-	struct svcnft_buf b = {0};
-
-	if (it->kind == ITEM_ELEM) {
-		buf_printf(&b, "%s\x1f", item_name(it));
-		if (!item_format(&b, it)) {
-			svcnft_buf_free(&b);
-			return NULL;
-		}
-	} else {
-		buf_printf(&b, "%c%s", it->kind == ITEM_SET ? '\x1d' : '\x1c', item_name(it));
+	b->len = 0;
+	if (it->kind != ITEM_ELEM) {
+		buf_printf(b, "%c%s", it->kind == ITEM_SET ? '\x1d' : '\x1c', item_name(it));
+		return xstrdup(b->data);
 	}
-	return b.data;
+	buf_printf(b, "%s\x1f", item_name(it));
+	return item_format(b, it) ? xstrdup(b->data) : NULL;
 }
 
 void engine_elements(const struct engine *e, struct elements *out)
 {
 	char **v = xcalloc(hmap_count(&e->items) + 1, sizeof(*v));
+	struct svcnft_buf b = {0};
 	size_t n = 0;
 
 	for (struct hent *h = hmap_next(&e->items, NULL); h; h = hmap_next(&e->items, h))
-		if ((v[n] = item_text((const struct item *)h->key)))
+		if ((v[n] = item_text(&b, (const struct item *)h->key)))
 			n++;
+	svcnft_buf_free(&b);
 	qsort(v, n, sizeof(*v), str_cmp);
 	elements_init(out);
 	out->exists = out->ours = true;

@@ -72,9 +72,8 @@ static const uint8_t *get(void *d, const uint8_t *p, size_t n)
 
 void item_unpack(const struct item *it, struct el_record *r)
 {
-	const uint8_t *p = it->b + it->name_len + 1;
+	const uint8_t *p = get(r->set, it->b, it->name_len + 1u);
 
-	rec_init(r, item_name(it));
 	r->klen = it->klen;
 	r->kelen = it->kelen;
 	r->dlen = it->dlen;
@@ -83,6 +82,7 @@ void item_unpack(const struct item *it, struct el_record *r)
 	p = get(r->key, p, it->klen);
 	p = get(r->key_end, p, it->kelen);
 	p = get(r->data, p, it->dlen);
+	r->verdict = 0;
 	if (r->has_verdict)
 		p = get(&r->verdict, p, 4);
 	p = get(r->chain, p, it->chain_len);

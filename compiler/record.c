@@ -196,6 +196,14 @@ static void fmt_addr(struct svcnft_buf *b, int family, const uint8_t *p)
 {
 	char s[INET6_ADDRSTRLEN];
 
+	if (family == AF_INET) {	/* inet_ntop's text, without its sprintf */
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				buf_putc(b, '.');
+			buf_putu(b, p[i]);
+		}
+		return;
+	}
 	inet_ntop(family, p, s, sizeof(s));
 	buf_puts(b, s);
 }
@@ -227,13 +235,13 @@ static size_t fmt_parts(struct svcnft_buf *b, const char *kinds, int family,
 				buf_puts(b, *p == IPPROTO_TCP ? "tcp" :
 					 *p == IPPROTO_UDP ? "udp" : "sctp");
 			else
-				buf_printf(b, "%u", *p);
+				buf_putu(b, *p);
 			break;
 		case 'n':
-			buf_printf(b, "%u", (unsigned int)p[0] << 8 | p[1]);
+			buf_putu(b, (unsigned int)p[0] << 8 | p[1]);
 			break;
 		default:
-			buf_printf(b, "%u", host_u32(p));
+			buf_putu(b, host_u32(p));
 			break;
 		}
 		p += 4;
@@ -243,9 +251,10 @@ static size_t fmt_parts(struct svcnft_buf *b, const char *kinds, int family,
 
 static void fmt_verdict(struct svcnft_buf *b, const struct el_record *r)
 {
-	if (r->verdict == NFT_GOTO || r->verdict == NFT_JUMP)
-		buf_printf(b, "%s %s", r->verdict == NFT_GOTO ? "goto" : "jump", r->chain);
-	else if (r->verdict == NF_DROP || r->verdict == NF_ACCEPT)
+	if (r->verdict == NFT_GOTO || r->verdict == NFT_JUMP) {
+		buf_puts(b, r->verdict == NFT_GOTO ? "goto " : "jump ");
+		buf_puts(b, r->chain);
+	} else if (r->verdict == NF_DROP || r->verdict == NF_ACCEPT)
 		buf_puts(b, r->verdict == NF_DROP ? "drop" : "accept");
 	else
 		buf_printf(b, "verdict %d", r->verdict);
@@ -362,8 +371,11 @@ bool rec_format(struct svcnft_buf *b, const struct el_record *r)
 	fmt_parts(b, f.key, f.family, r->key);
 	if (!*f.data)
 		return true;
-	if (*r->comment)
-		buf_printf(b, " comment \"%s\"", r->comment);
+	if (*r->comment) {
+		buf_puts(b, " comment \"");
+		buf_puts(b, r->comment);
+		buf_putc(b, '"');
+	}
 	buf_puts(b, " : ");
 	if (!strcmp(f.data, "v")) {
 		if (!r->has_verdict)
