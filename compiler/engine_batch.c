@@ -558,7 +558,7 @@ static void deltas(struct batch_priv *b)
 	}
 }
 
-/* Append P to the array *V of *N pointers of SIZE bytes each; the array
+/* Append P to *V, an array of *N pointers (names or items); the array
  * doubles at powers of two. */
 static void push(void *v, size_t *n, const void *p)
 {
