@@ -116,24 +116,67 @@ static bool has_chain(const struct elements *els, const char *name)
 	return false;
 }
 
-static void set_changes(struct changes *c, const struct el_set *w,
+/* The element strings of a set change, before they become items. */
+struct texts {
+	const char **del, **add;
+};
+
+static void set_changes(struct changes *c, struct texts **t, const struct el_set *w,
 			const struct el_set *l)
 {
 	struct set_change sc = { .name = w ? w->name : l->name };
+	struct texts x;
 	size_t cap = c->n_sets;
 
-	sc.del = minus(l ? &l->el : NULL, w ? &w->el : NULL, &sc.n_del);
-	sc.add = minus(w ? &w->el : NULL, l ? &l->el : NULL, &sc.n_add);
+	x.del = minus(l ? &l->el : NULL, w ? &w->el : NULL, &sc.n_del);
+	x.add = minus(w ? &w->el : NULL, l ? &l->el : NULL, &sc.n_add);
 	if (w && l && l->size && w->el.n > l->size && !c->full)
 		c->full = "a set would exceed the size it was created with";
 	if (!sc.n_del && !sc.n_add) {
-		free(sc.del);
-		free(sc.add);
+		free(x.del);
+		free(x.add);
 		return;
 	}
 	c->n_elems += sc.n_del + sc.n_add;
 	c->sets = grow(c->sets, &cap, c->n_sets, sizeof(*c->sets));
+	cap = c->n_sets;
+	*t = grow(*t, &cap, c->n_sets, sizeof(**t));
+	(*t)[c->n_sets] = x;
 	c->sets[c->n_sets++] = sc;
+}
+
+/* The items of the N element strings V of set SET (V freed); an element
+ * that does not parse is left out and makes the change a full replace. */
+static const struct item **to_items(struct changes *c, const char *set,
+				    const char **v, size_t *n)
+{
+	const struct item **out = *n ? xcalloc(*n, sizeof(*out)) : NULL;
+	struct el_record r;
+	size_t w = 0;
+
+	rec_init(&r, set);
+	for (size_t i = 0; i < *n; i++) {
+		if (rec_parse(&r, v[i], false))
+			out[w++] = item_pack(&r);
+		else if (!c->full)
+			c->full = "the table has an element svcnft cannot read";
+	}
+	c->n_elems -= *n - w;
+	*n = w;
+	free(v);
+	return out;
+}
+
+static void all_items(struct changes *c, struct texts *t)
+{
+	for (size_t i = 0; i < c->n_sets; i++) {
+		struct set_change *sc = &c->sets[i];
+
+		sc->del = to_items(c, sc->name, t[i].del, &sc->n_del);
+		sc->add = to_items(c, sc->name, t[i].add, &sc->n_add);
+	}
+	free(t);
+	c->owns = true;
 }
 
 static void structure(struct changes *c, const struct elements *want,
@@ -188,6 +231,8 @@ static bool same_list(const struct el_list *l, const struct el_list *m)
 void changes_compute(struct changes *c, const struct elements *want,
 		     const struct elements *live)
 {
+	struct texts *t = NULL;
+
 	memset(c, 0, sizeof(*c));
 	if (!live->exists)
 		c->full = "the table does not exist";
@@ -206,7 +251,7 @@ void changes_compute(struct changes *c, const struct elements *want,
 
 		if (!l && !el_dynamic_set(want->sets[i].name) && !c->full)
 			c->full = "a fixed set is missing";
-		set_changes(c, &want->sets[i], l);
+		set_changes(c, &t, &want->sets[i], l);
 	}
 	for (size_t i = 0; i < live->n_sets; i++) {
 		const char *n = live->sets[i].name;
@@ -218,13 +263,19 @@ void changes_compute(struct changes *c, const struct elements *want,
 	}
 	if (live->exists)
 		structure(c, want, live);
+	all_items(c, t);
 }
 
 void changes_free(struct changes *c)
 {
 	for (size_t i = 0; i < c->n_sets; i++) {
-		free(c->sets[i].del);
-		free(c->sets[i].add);
+		const struct set_change *sc = &c->sets[i];
+
+		for (size_t j = 0; c->owns && j < sc->n_del + sc->n_add; j++)
+			free((void *)(uintptr_t)(j < sc->n_del ? sc->del[j] :
+						 sc->add[j - sc->n_del]));
+		free(sc->del);
+		free(sc->add);
 	}
 	free(c->sets);
 	free(c->new_objs);
@@ -261,19 +312,33 @@ static size_t key_len(const char *s)
 	return e ? (size_t)(e - s) : strlen(s);
 }
 
+/* Element IT's text in B (emptied first). */
+static const char *text_of(struct svcnft_buf *b, const struct item *it)
+{
+	b->len = 0;
+	buf_puts(b, "");
+	item_format(b, it);
+	return b->data;
+}
+
 static void element_cmd(struct svcnft_buf *b, const char *verb,
 			const char *table, const char *set,
-			const char **v, size_t n, bool keys)
+			const struct item **v, size_t n, bool keys)
 {
+	struct svcnft_buf t = {0};
+
 	if (!n)
 		return;
 	buf_printf(b, "%s element inet %s %s {\n", verb, table, set);
 	for (size_t i = 0; i < n; i++) {
+		const char *e = text_of(&t, v[i]);
+
 		buf_puts(b, "\t");
-		buf_add(b, v[i], keys ? key_len(v[i]) : strlen(v[i]));
+		buf_add(b, e, keys ? key_len(e) : strlen(e));
 		buf_puts(b, i + 1 < n ? ",\n" : "\n");
 	}
 	buf_puts(b, "}\n");
+	svcnft_buf_free(&t);
 }
 
 void changes_each_old(const struct changes *c,
@@ -359,7 +424,7 @@ struct printer {
 	struct owner **owners;
 	size_t n_owners, cap_owners;
 	struct el_list labels;		/* storage for made-up labels */
-	struct svcnft_buf line, key;
+	struct svcnft_buf line, key, text;
 };
 
 /* The owner of element ELEM of service set SET. */
@@ -412,7 +477,7 @@ static void learn_labels(struct printer *pr, const struct elements *want,
 	for (size_t i = 0; i < c->n_sets; i++)
 		if (el_service_set(c->sets[i].name))
 			for (size_t j = 0; j < c->sets[i].n_del; j++) {
-				const char *e = c->sets[i].del[j];
+				const char *e = text_of(&pr->text, c->sets[i].del[j]);
 				size_t k = el_owner_key(c->sets[i].name, e);
 
 				pr->line.len = 0;
@@ -698,9 +763,9 @@ static void shared_lines(struct printer *pr, const struct changes *c,
 		if (el_service_set(s->name))
 			continue;
 		for (size_t j = 0; j < s->n_del; j++)
-			add_line(pr, &l[0], s->name, s->del[j]);
+			add_line(pr, &l[0], s->name, text_of(&pr->text, s->del[j]));
 		for (size_t j = 0; j < s->n_add; j++)
-			add_line(pr, &l[1], s->name, s->add[j]);
+			add_line(pr, &l[1], s->name, text_of(&pr->text, s->add[j]));
 	}
 	for (int side = 0; side < 2; side++) {
 		const char **v = side ? c->new_objs : c->old_objs;
@@ -739,7 +804,8 @@ static void find_owners(struct printer *pr, const struct changes *c)
 			continue;
 		for (int side = 0; side < 2; side++)
 			for (size_t j = 0; j < (side ? s->n_add : s->n_del); j++) {
-				const char *l = label_of(pr, s->name, side ? s->add[j] : s->del[j]);
+				const char *l = label_of(pr, s->name, text_of(&pr->text, side ?
+								 s->add[j] : s->del[j]));
 
 				if (l)
 					owner(pr, l, true);
@@ -797,5 +863,6 @@ void diff_print(struct svcnft_buf *f, const struct changes *c, const struct elem
 	free(pr.labels.v);
 	svcnft_buf_free(&pr.line);
 	svcnft_buf_free(&pr.key);
+	svcnft_buf_free(&pr.text);
 }
 

@@ -1,14 +1,17 @@
 /* changes: desired vs live table: the changes, their nft script, their
  * unified diff.  Pure; the caller owns every struct it passes, and
- * changes_free releases what changes_compute allocated. */
+ * changes_free releases what changes_compute allocated (its items too;
+ * the engine's changes point at the engine's items). */
 #ifndef SVCNFT_CHANGES_H
 #define SVCNFT_CHANGES_H
 
 #include "elements.h"
+#include "item.h"
 
 struct set_change {
 	const char *name;
-	const char **del, **add;	/* canonical element strings */
+	/* elements (ITEM_ELEM of set NAME); their text: item_format() */
+	const struct item **del, **add;
 	size_t n_del, n_add;
 };
 
@@ -19,6 +22,7 @@ struct changes {
 	const char **new_objs, **old_objs;	/* dynamic chains and maps */
 	size_t n_new, n_old;
 	size_t n_elems;			/* element changes in all */
+	bool owns;			/* changes_compute's: the items are its own */
 };
 
 void changes_compute(struct changes *c, const struct elements *want,

@@ -2,8 +2,8 @@
  *
  * Keys: "S\x1fNS\x1fNAME" a Service, "E\x1fK\x1fNS\x1fNAME" an endpoint
  * source (K: 0 Endpoints, 1 EndpointSlice), "C\x1fNAME" a ServiceCIDR.
- * Items: "SET\x1fELEMENT" an element, "\x1dSET" a set or map, "\x1cCHAIN"
- * a chain.  Sources of a service: "NS\x1fSERVICE". */
+ * Items (compiler/item.h): elements as packed records, sets (and maps) and
+ * chains by name.  Sources of a service: "NS\x1fSERVICE". */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +12,7 @@
 #include "diag.h"
 #include "engine_int.h"
 #include "limits.h"
+#include "plan_records.h"
 #include "util.h"
 #include "validate.h"
 
@@ -118,106 +119,82 @@ void count_add(struct hmap *m, const char *key, intptr_t d)
 		hmap_del(m, key);
 }
 
-/* An element item: add D to its set's element count. */
-static void item_count(struct engine *e, const char *item, intptr_t d)
+uintptr_t item_count_of(const struct hmap *m, const struct item *it)
 {
-	const char *sep = strchr(item, '\x1f');
-	char set[64];
+	const struct hent *h = hmap_find_mem(m, it, item_size(it));
 
-	if (item[0] == '\x1d' || item[0] == '\x1c' || !sep ||
-	    (size_t)(sep - item) >= sizeof(set))
-		return;
-	memcpy(set, item, (size_t)(sep - item));
-	set[sep - item] = '\0';
-	count_add(&e->counts, set, d);
+	return h ? (uintptr_t)h->val : 0;
 }
 
-const char *item_take(struct engine *e, char *item)
+const struct item *item_take(struct engine *e, struct item *it)
 {
 	bool created;
-	struct hent *h = hmap_put_take(&e->items, item, &created);
+	struct hent *h = hmap_put_mem_take(&e->items, it, item_size(it), &created);
+	const struct item *kept = (const struct item *)h->key;
 
-	if (created)
-		item_count(e, h->key, 1);
+	if (created && kept->kind == ITEM_ELEM)
+		count_add(&e->counts, item_name(kept), 1);
 	h->val = (void *)((uintptr_t)h->val + 1);
-	return h->key;
+	return kept;
 }
 
-void item_unref(struct engine *e, const char *item)
+void item_unref(struct engine *e, const struct item *it)
 {
-	struct hent *h = hmap_find(&e->items, item);
+	struct hent *h = hmap_find_mem(&e->items, it, item_size(it));
 
 	if (h && !(h->val = (void *)((uintptr_t)h->val - 1))) {
-		item_count(e, item, -1);
-		hmap_del(&e->items, item);
+		if (it->kind == ITEM_ELEM)
+			count_add(&e->counts, item_name(it), -1);
+		hmap_del_mem(&e->items, h->key, h->len);
 	}
 }
 
-/* The items of ELS (a lowered table), as strings (caller frees each and
- * the array); with DYN_ONLY, not the sets and chains every table has. */
-static char **items_of(const struct elements *els, bool dyn_only, size_t *n)
+struct itemv {
+	struct item **v;
+	size_t n, cap;
+};
+
+static void push_item(struct itemv *v, struct item *it)
 {
-	struct svcnft_buf b = {0};
-	char **v = NULL;
-	size_t cap = 0;
-
-	*n = 0;
-	for (size_t i = 0; i < els->n_sets; i++) {
-		const struct el_set *s = &els->sets[i];
-
-		for (size_t j = 0; j <= s->el.n; j++) {
-			if (j == s->el.n && dyn_only && !el_dynamic_set(s->name))
-				break;
-			b.len = 0;
-			if (j == s->el.n)
-				buf_printf(&b, "\x1d%s", s->name);
-			else
-				buf_printf(&b, "%s\x1f%s", s->name, s->el.v[j]);
-			v = grow(v, &cap, *n, sizeof(*v));
-			v[(*n)++] = xstrdup(b.data);
-		}
-	}
-	for (size_t i = 0; i < els->chains.n; i++) {
-		if (dyn_only && !el_dynamic_chain(els->chains.v[i]))
-			continue;
-		b.len = 0;
-		buf_printf(&b, "\x1c%s", els->chains.v[i]);
-		v = grow(v, &cap, *n, sizeof(*v));
-		v[(*n)++] = xstrdup(b.data);
-	}
-	svcnft_buf_free(&b);
-	return v;
+	v->v = grow(v->v, &v->cap, v->n, sizeof(*v->v));
+	v->v[v->n++] = it;
 }
 
-static char **lowered(const struct svcnft_config *cfg,
-		      const struct svcnft_model *m, size_t *n)
+static void rec_item(const struct el_record *r, void *arg)
 {
-	struct elements els;
+	push_item(arg, item_pack(r));
+}
+
+static void obj_item(const char *name, bool set, void *arg)
+{
+	push_item(arg, item_named(set ? ITEM_SET : ITEM_CHAIN, name));
+}
+
+/* Every element of plan P, and its dynamic chains and maps, into V. */
+static void plan_items(struct itemv *v, const struct plan *p)
+{
+	plan_records(p, true, rec_item, v);
+	plan_objects(p, obj_item, v);
+}
+
+struct item **lower_items(const struct engine *e, const struct svcnft_model *m,
+			  size_t *n)
+{
+	struct itemv v = {0};
 	struct plan p;
-	char **v;
-
-	plan_build(&p, m, cfg);
-	elements_from_plan(&els, &p);
-	v = items_of(&els, true, n);
-	elements_free(&els);
-	plan_free(&p);
-	return v;
-}
-
-char **lower_items(const struct engine *e, const struct svcnft_model *m,
-		   size_t *n)
-{
-	char **v = lowered(&e->eff, m, n);
 	size_t w = 0;
 
-	for (size_t i = 0; i < *n; i++) {
-		if (hmap_find(&e->base, v[i]))
-			free(v[i]);
+	plan_build(&p, m, &e->eff);
+	plan_items(&v, &p);
+	plan_free(&p);
+	for (size_t i = 0; i < v.n; i++) {
+		if (hmap_find_mem(&e->base, v.v[i], item_size(v.v[i])))
+			free(v.v[i]);
 		else
-			v[w++] = v[i];
+			v.v[w++] = v.v[i];
 	}
 	*n = w;
-	return v;
+	return v.v;
 }
 
 static void set_ranges(struct engine *e, const struct svcnft_model *m)
@@ -228,26 +205,39 @@ static void set_ranges(struct engine *e, const struct svcnft_model *m)
 	e->eff.service_cidrs = e->ranges;
 }
 
+/* The empty table's items: every set and chain, the elements the
+ * options give (CIDR sets). */
+static void base_items(struct engine *e, const struct elements *els,
+		       const struct plan *p)
+{
+	struct itemv v = {0};
+	bool created;
+
+	plan_records(p, true, rec_item, &v);
+	for (size_t i = 0; i < els->n_sets; i++)
+		obj_item(els->sets[i].name, true, &v);
+	for (size_t i = 0; i < els->chains.n; i++)
+		obj_item(els->chains.v[i], false, &v);
+	for (size_t i = 0; i < v.n; i++) {
+		hmap_put_mem(&e->base, v.v[i], item_size(v.v[i]), &created);
+		item_take(e, v.v[i]);
+	}
+	free(v.v);
+}
+
 struct engine *engine_new(const struct svcnft_config *cfg)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
 	struct svcnft_model empty = { .sorted = true };
 	struct elements els;
 	struct plan p;
-	size_t n;
-	char **v;
 	bool created;
 
 	e->cfg = cfg;
 	set_ranges(e, &empty);
 	plan_build(&p, &empty, &e->eff);
 	elements_from_plan(&els, &p);
-	v = items_of(&els, false, &n);
-	for (size_t i = 0; i < n; i++) {
-		hmap_put(&e->base, v[i], &created);
-		item_take(e, v[i]);
-	}
-	free(v);
+	base_items(e, &els, &p);
 	for (size_t i = 0; i < els.n_sets; i++)
 		if (els.sets[i].size)
 			hmap_put(&e->base_sizes, els.sets[i].name, &created)->val =
@@ -623,8 +613,8 @@ static void keep_ignored(struct svc *to, const struct svc *from)
 
 static void new_contribution(struct engine *e, struct touched *t)
 {
-	const char **v = xcalloc(t->n_items + 1, sizeof(*v));
-	const char **old = t->old ? t->old->items : NULL;
+	const struct item **v = xcalloc(t->n_items + 1, sizeof(*v));
+	const struct item **old = t->old ? t->old->items : NULL;
 	size_t n_old = t->old ? t->old->n_items : 0;
 
 	for (size_t i = 0; i < t->n_items; i++) {
@@ -786,13 +776,29 @@ static int str_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Item IT as text: "SET\x1fELEMENT", "\x1dSET" or "\x1cCHAIN" (built in
+ * B); NULL if an element does not print. */
+static char *item_text(struct svcnft_buf *b, const struct item *it)
+{
+	b->len = 0;
+	if (it->kind != ITEM_ELEM) {
+		buf_printf(b, "%c%s", it->kind == ITEM_SET ? '\x1d' : '\x1c', item_name(it));
+		return xstrdup(b->data);
+	}
+	buf_printf(b, "%s\x1f", item_name(it));
+	return item_format(b, it) ? xstrdup(b->data) : NULL;
+}
+
 void engine_elements(const struct engine *e, struct elements *out)
 {
-	const char **v = xcalloc(hmap_count(&e->items) + 1, sizeof(*v));
+	char **v = xcalloc(hmap_count(&e->items) + 1, sizeof(*v));
+	struct svcnft_buf b = {0};
 	size_t n = 0;
 
 	for (struct hent *h = hmap_next(&e->items, NULL); h; h = hmap_next(&e->items, h))
-		v[n++] = h->key;
+		if ((v[n] = item_text(&b, (const struct item *)h->key)))
+			n++;
+	svcnft_buf_free(&b);
 	qsort(v, n, sizeof(*v), str_cmp);
 	elements_init(out);
 	out->exists = out->ours = true;
@@ -814,6 +820,8 @@ void engine_elements(const struct engine *e, struct elements *out)
 			el_add(&s->el, sep + 1, strlen(sep + 1));
 	}
 	elements_finish(out);
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
 	free(v);
 }
 

@@ -5,9 +5,9 @@
  * indexes the cross-object rules need: cluster IPs, node ports, the
  * claims on address . protocol . port, and the endpoint sources of each
  * service.  For every service it keeps what lowering that service alone
- * contributes to the table (plan_build and elements_from_plan on a model
- * of the service and its sources: the one lowering svcnft has), as
- * items: an element of a set, a chain or a map.  Items are counted across
+ * contributes to the table (plan_build and plan_records on a model of
+ * the service and its sources: the one lowering svcnft has), as items
+ * (item.h): an element of a set as a packed record, a chain or a map.  Items are counted across
  * services, so a chain or map shared by every service port with the same
  * endpoint count and affinity exists while one service needs it.
  *
@@ -26,7 +26,7 @@
  * Ownership: the engine owns every object staged into it and frees those
  * a batch replaces or removes; a struct engine_batch belongs to the
  * engine and lives until engine_commit or engine_abort; its changes'
- * strings and plan stay valid until then. */
+ * items, names and plan stay valid until then. */
 #ifndef SVCNFT_ENGINE_H
 #define SVCNFT_ENGINE_H
 

@@ -538,36 +538,43 @@ static bool lower_all(struct engine *e, struct batch_priv *b,
 
 /* The changes of the table. */
 
+static void delta_add(struct hmap *m, const struct item *it, intptr_t d)
+{
+	bool created;
+	struct hent *h = hmap_put_mem(m, it, item_size(it), &created);
+
+	h->val = (void *)((intptr_t)h->val + d);
+}
+
 static void deltas(struct batch_priv *b)
 {
 	for (struct hent *h = hmap_next(&b->touched, NULL); h; h = hmap_next(&b->touched, h)) {
 		const struct touched *t = h->val;
 
 		for (size_t i = 0; t->old && i < t->old->n_items; i++)
-			count_add(&b->delta, t->old->items[i], -1);
+			delta_add(&b->delta, t->old->items[i], -1);
 		for (size_t i = 0; i < t->n_items; i++)
-			count_add(&b->delta, t->items[i], 1);
+			delta_add(&b->delta, t->items[i], 1);
 	}
 }
 
-/* Append S to *V of *N strings; the array doubles at powers of two. */
-static void push(const char ***v, size_t *n, const char *s)
+/* Append P to *V, an array of *N pointers (names or items); the array
+ * doubles at powers of two. */
+static void push(void *v, size_t *n, const void *p)
 {
+	const void ***a = v;
+
 	if (!(*n & (*n - 1)))
-		*v = xrealloc(*v, (*n ? 2 * *n : 1) * sizeof(**v));
-	(*v)[(*n)++] = s;
+		*a = xrealloc(*a, (*n ? 2 * *n : 1) * sizeof(**a));
+	(*a)[(*n)++] = p;
 }
 
 static struct set_change *set_of(struct changes *c, struct hmap *idx,
-				 const char *item)
+				 const char *name)
 {
-	const char *sep = strchr(item, '\x1f');
-	char name[64];
 	bool created;
-	struct hent *h;
+	struct hent *h = hmap_put(idx, name, &created);
 
-	snprintf(name, sizeof(name), "%.*s", (int)(sep - item), item);
-	h = hmap_put(idx, name, &created);
 	if (created) {
 		if (!(c->n_sets & (c->n_sets - 1)))
 			c->sets = xrealloc(c->sets, (c->n_sets ? 2 * c->n_sets : 1) *
@@ -579,27 +586,29 @@ static struct set_change *set_of(struct changes *c, struct hmap *idx,
 	return &c->sets[(uintptr_t)h->val];
 }
 
-/* An item that appears or disappears. */
-static void change(struct changes *c, struct hmap *idx, const char *item,
+/* An item that appears or disappears (IT: the delta map's key, which
+ * lives as long as the batch). */
+static void change(struct changes *c, struct hmap *idx, const struct item *it,
 		   bool add)
 {
+	const char *name = item_name(it);
 	struct set_change *sc;
 
-	if (item[0] == '\x1c' || item[0] == '\x1d') {
-		bool dyn = item[0] == '\x1c' ? el_dynamic_chain(item + 1) :
-			   el_dynamic_set(item + 1);
+	if (it->kind != ITEM_ELEM) {
+		bool dyn = it->kind == ITEM_CHAIN ? el_dynamic_chain(name) :
+			   el_dynamic_set(name);
 
 		if (dyn && add)
-			push(&c->new_objs, &c->n_new, item + 1);
+			push(&c->new_objs, &c->n_new, name);
 		else if (dyn)
-			push(&c->old_objs, &c->n_old, item + 1);
+			push(&c->old_objs, &c->n_old, name);
 		return;
 	}
-	sc = set_of(c, idx, item);
+	sc = set_of(c, idx, name);
 	if (add)
-		push(&sc->add, &sc->n_add, strchr(item, '\x1f') + 1);
+		push(&sc->add, &sc->n_add, it);
 	else
-		push(&sc->del, &sc->n_del, strchr(item, '\x1f') + 1);
+		push(&sc->del, &sc->n_del, it);
 	c->n_elems++;
 }
 
@@ -630,13 +639,14 @@ static void compute_changes(struct engine *e, struct batch_priv *b)
 	struct changes *c = &b->pub.changes;
 
 	for (struct hent *h = hmap_next(&b->delta, NULL); h; h = hmap_next(&b->delta, h)) {
-		uintptr_t cur = count_of(&e->items, h->key);
+		const struct item *it = (const struct item *)h->key;
+		uintptr_t cur = item_count_of(&e->items, it);
 		intptr_t d = (intptr_t)h->val;
 
 		if (!cur && d > 0)
-			change(c, idx, h->key, true);
+			change(c, idx, it, true);
 		else if (cur && (intptr_t)cur + d == 0)
-			change(c, idx, h->key, false);
+			change(c, idx, it, false);
 	}
 	for (size_t i = 0; i < c->n_sets; i++) {
 		const struct set_change *sc = &c->sets[i];
@@ -660,7 +670,9 @@ void batch_free(struct engine *e, struct batch_priv *b)
 	for (struct hent *h = hmap_next(&b->touched, NULL); h; h = hmap_next(&b->touched, h)) {
 		struct touched *t = h->val;
 
-		strv_free(t->items, t->n_items);
+		for (size_t i = 0; i < t->n_items; i++)
+			free(t->items[i]);
+		free(t->items);
 		health_free(&t->health);
 		free(t);
 	}

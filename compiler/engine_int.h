@@ -8,6 +8,7 @@
 #include "engine.h"
 #include "health.h"
 #include "hmap.h"
+#include "item.h"
 
 enum okind { O_SVC, O_SRC, O_CIDR };
 
@@ -18,7 +19,7 @@ struct eobj {
 		struct ep_source src;
 		struct svc_cidr_obj cidr;
 	} u;
-	const char **items;		/* services: their contribution */
+	const struct item **items;	/* services: their contribution (interned) */
 	size_t n_items;
 	struct svcnft_health *health;	/* services: theirs (health_build alone) */
 };
@@ -38,7 +39,7 @@ struct op {
 /* A service the batch lowers again. */
 struct touched {
 	struct eobj *old, *now;		/* before and after the batch (NULL: none) */
-	char **items;			/* its new contribution */
+	struct item **items;		/* its new contribution (malloc'd) */
 	size_t n_items;
 	struct svc *copy;		/* in the batch's view: what was lowered */
 	struct svcnft_health health;	/* of the copy alone */
@@ -54,11 +55,11 @@ struct engine {
 	struct hmap vips;		/* address -> the service holding it */
 	struct hmap nodeports;		/* "N" -> the service holding it */
 	struct hmap claims;		/* "ADDR\x1fPROTO\x1fPORT" -> struct ptrv of services */
-	struct hmap items;		/* item -> count (uintptr_t) */
+	struct hmap items;		/* struct item (bytes) -> count (uintptr_t) */
 	struct hmap sizes;		/* set -> declared size (uintptr_t) */
 	struct hmap base_sizes;		/* set -> its size in an empty table */
 	struct hmap counts;		/* set -> elements (uintptr_t) */
-	struct hmap base;		/* the empty table's items (held once) */
+	struct hmap base;		/* the empty table's items (bytes; held once) */
 	size_t n_svcs;
 	struct svcnft_health totals;	/* counts only */
 	struct hmap checks;		/* service key -> struct eobj with health checks */
@@ -73,7 +74,7 @@ struct batch_priv {
 	struct engine *eng;
 	struct hmap touched;		/* service key -> struct touched */
 	struct svcnft_model view;	/* of the touched services, for the plan */
-	struct hmap delta;		/* item -> net count change (intptr_t) */
+	struct hmap delta;		/* struct item (bytes) -> net count change (intptr_t) */
 	struct hmap setidx;		/* set -> its index in changes.sets */
 };
 
@@ -87,10 +88,12 @@ struct ptrv *ptrv_at(struct hmap *m, const char *key);
 uintptr_t count_of(const struct hmap *m, const char *key);
 /* Add D to KEY's count; a count of 0 removes KEY. */
 void count_add(struct hmap *m, const char *key, intptr_t d);
-/* Intern ITEM (malloc'd; taken) with one more user; its stable copy.
- * An item that appears or goes counts in its set's element count. */
-const char *item_take(struct engine *e, char *item);
-void item_unref(struct engine *e, const char *item);
+/* The count of item IT in M (keyed by items' bytes). */
+uintptr_t item_count_of(const struct hmap *m, const struct item *it);
+/* Intern IT (malloc'd; taken) with one more user; its stable copy.
+ * An element that appears or goes counts in its set's element count. */
+const struct item *item_take(struct engine *e, struct item *it);
+void item_unref(struct engine *e, const struct item *it);
 /* The object KEY holds once the staged changes are made (NULL: none). */
 struct eobj *current(const struct engine *e, const char *key);
 void staged_free(struct hmap *staged);
@@ -101,8 +104,8 @@ void skipped(const struct engine *e, struct svcnft_errors *errs, const char *key
 void ptrv_map_free(struct hmap *m);
 /* The items of model M (sorted) lowered alone, not interned, without
  * those of the empty table; caller frees each and the array. */
-char **lower_items(const struct engine *e, const struct svcnft_model *m,
-		   size_t *n);
+struct item **lower_items(const struct engine *e, const struct svcnft_model *m,
+			  size_t *n);
 /* The claim keys "ADDR\x1fPROTO\x1fPORT" of S (what check_ext_unique
  * compares); caller frees each and the array. */
 char **claim_keys(const struct svc *s, size_t *n);

@@ -1,8 +1,9 @@
-/* hmap: a hash map from strings to pointers (open addressing, linear
- * probing, deletion by backward shift).
+/* hmap: a hash map from strings, or byte strings (the _mem functions),
+ * to pointers (open addressing, linear probing, deletion by backward
+ * shift).
  *
  * Ownership: the map owns a copy of every key (stable while the key is in
- * the map: hmap_key returns it); values belong to the caller. */
+ * the map: the entry's key); values belong to the caller. */
 #ifndef SVCNFT_HMAP_H
 #define SVCNFT_HMAP_H
 
@@ -12,7 +13,7 @@
 
 struct hent {
 	char *key;			/* NULL: free */
-	uint64_t h;
+	uint32_t h, len;		/* hash and length of the key */
 	void *val;
 };
 
@@ -21,7 +22,7 @@ struct hmap {
 	size_t n, cap;			/* cap: 0 or a power of two */
 };
 
-uint64_t hmap_hash(const char *s, size_t n);
+uint64_t hmap_hash(const void *s, size_t n);
 void *hmap_get(const struct hmap *m, const char *key);
 /* The entry of KEY, or NULL. */
 struct hent *hmap_find(const struct hmap *m, const char *key);
@@ -32,6 +33,14 @@ struct hent *hmap_put(struct hmap *m, const char *key, bool *created);
 struct hent *hmap_put_take(struct hmap *m, char *key, bool *created);
 /* Remove KEY; its value (or NULL) is returned and its key freed. */
 void *hmap_del(struct hmap *m, const char *key);
+
+/* Keys of LEN bytes (any bytes): the same. */
+struct hent *hmap_find_mem(const struct hmap *m, const void *key, size_t len);
+struct hent *hmap_put_mem(struct hmap *m, const void *key, size_t len,
+			  bool *created);
+struct hent *hmap_put_mem_take(struct hmap *m, void *key, size_t len,
+			       bool *created);
+void *hmap_del_mem(struct hmap *m, const void *key, size_t len);
 void hmap_free(struct hmap *m);
 static inline size_t hmap_count(const struct hmap *m)
 {

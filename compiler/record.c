@@ -135,6 +135,35 @@ void rec_slot(struct el_record *r, const struct plan_family *f,
 	plan_chain_slot(r->chain, sizeof(r->chain), f, a, slot);
 }
 
+/* Append the range of C to the key (its first address) and to key_end
+ * (its last), key_end starting as a copy of the key's parts so far. */
+static void put_range(struct el_record *r, const struct svcnft_cidr *c)
+{
+	size_t alen = addr_len(c->family), bits = alen * 8;
+
+	memcpy(r->key_end, r->key, r->klen);
+	r->kelen = r->klen;
+	memcpy(r->key + r->klen, c->addr, alen);
+	memcpy(r->key_end + r->kelen, c->addr, alen);
+	for (size_t i = c->plen; i < bits; i++)
+		r->key_end[r->kelen + i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	r->klen += alen;
+	r->kelen += alen;
+}
+
+void rec_cidr(struct el_record *r, const struct svcnft_cidr *c)
+{
+	rec_clear(r);
+	put_range(r, c);
+}
+
+void rec_fw(struct el_record *r, const struct plan_entry *e,
+	    const struct svcnft_cidr *c)
+{
+	rec_entry(r, e);
+	put_range(r, c);
+}
+
 /* The layout of a set's elements: el_form()'s part kinds ('a' address,
  * 'p' protocol, 'n' port, 's' slot or id, 'v' verdict) and the family
  * its name ends in. */
@@ -167,6 +196,14 @@ static void fmt_addr(struct svcnft_buf *b, int family, const uint8_t *p)
 {
 	char s[INET6_ADDRSTRLEN];
 
+	if (family == AF_INET) {	/* inet_ntop's text, without its sprintf */
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				buf_putc(b, '.');
+			buf_putu(b, p[i]);
+		}
+		return;
+	}
 	inet_ntop(family, p, s, sizeof(s));
 	buf_puts(b, s);
 }
@@ -198,13 +235,13 @@ static size_t fmt_parts(struct svcnft_buf *b, const char *kinds, int family,
 				buf_puts(b, *p == IPPROTO_TCP ? "tcp" :
 					 *p == IPPROTO_UDP ? "udp" : "sctp");
 			else
-				buf_printf(b, "%u", *p);
+				buf_putu(b, *p);
 			break;
 		case 'n':
-			buf_printf(b, "%u", (unsigned int)p[0] << 8 | p[1]);
+			buf_putu(b, (unsigned int)p[0] << 8 | p[1]);
 			break;
 		default:
-			buf_printf(b, "%u", host_u32(p));
+			buf_putu(b, host_u32(p));
 			break;
 		}
 		p += 4;
@@ -214,9 +251,10 @@ static size_t fmt_parts(struct svcnft_buf *b, const char *kinds, int family,
 
 static void fmt_verdict(struct svcnft_buf *b, const struct el_record *r)
 {
-	if (r->verdict == NFT_GOTO || r->verdict == NFT_JUMP)
-		buf_printf(b, "%s %s", r->verdict == NFT_GOTO ? "goto" : "jump", r->chain);
-	else if (r->verdict == NF_DROP || r->verdict == NF_ACCEPT)
+	if (r->verdict == NFT_GOTO || r->verdict == NFT_JUMP) {
+		buf_puts(b, r->verdict == NFT_GOTO ? "goto " : "jump ");
+		buf_puts(b, r->chain);
+	} else if (r->verdict == NF_DROP || r->verdict == NF_ACCEPT)
 		buf_puts(b, r->verdict == NF_DROP ? "drop" : "accept");
 	else
 		buf_printf(b, "verdict %d", r->verdict);
@@ -258,26 +296,59 @@ void rec_format_range(struct svcnft_buf *b, int family, const uint8_t *s,
 		fmt_addr(b, family, e);
 }
 
-/* A firewall-allow element: VIP . proto . port . source range, the range
- * from the key's last part to key_end's (inclusive). */
-static bool fmt_fw(struct svcnft_buf *b, const struct el_record *r)
+/* NAME is BASE4 or BASE6. */
+static bool family_set(const char *name, const char *base)
 {
-	int family = r->set[strlen(r->set) - 1] == '6' ? AF_INET6 : AF_INET;
-	size_t alen = addr_len(family), off = alen + 8;
-	uint8_t last[16];
+	size_t n = strlen(base);
 
-	if (r->klen != off + alen || r->kelen != r->klen || memcmp(r->key, r->key_end, off))
-		return false;
-	memcpy(last, r->key_end + off, alen);
-	fmt_parts(b, "apn", family, r->key);
-	buf_puts(b, " . ");
-	rec_format_range(b, family, r->key + off, inc(last, alen) ? NULL : last);
-	return true;
+	return !strncmp(name, base, n) && (name[n] == '4' || name[n] == '6') &&
+	       !name[n + 1];
 }
 
 static bool is_fw_allow(const char *set)
 {
-	return !strcmp(set, "firewall-allow4") || !strcmp(set, "firewall-allow6");
+	return family_set(set, "firewall-allow");
+}
+
+/* The interval sets: a CIDR set's element is a range; firewall-allow's
+ * VIP . proto . port . source range.  The bytes before the range in the
+ * key (and key_end), or -1 for another set. */
+static int range_off(const char *set, int family)
+{
+	static const char *const cidrs[] = {
+		"nodeport-addresses", "pod-cidrs", "service-cidrs",
+	};
+
+	if (is_fw_allow(set))
+		return (int)addr_len(family) + 8;
+	for (size_t i = 0; i < ARRAY_SIZE(cidrs); i++)
+		if (family_set(set, cidrs[i]))
+			return 0;
+	return -1;
+}
+
+static int set_family(const char *set)
+{
+	return set[0] && set[strlen(set) - 1] == '6' ? AF_INET6 : AF_INET;
+}
+
+/* An interval set's element: the parts before the range, then the range
+ * from the key's last part to key_end's (inclusive). */
+static bool fmt_range(struct svcnft_buf *b, const struct el_record *r, int off)
+{
+	int family = set_family(r->set);
+	size_t alen = addr_len(family), o = (size_t)off;
+	uint8_t last[16];
+
+	if (r->klen != o + alen || r->kelen != r->klen || memcmp(r->key, r->key_end, o))
+		return false;
+	memcpy(last, r->key_end + o, alen);
+	if (o) {
+		fmt_parts(b, "apn", family, r->key);
+		buf_puts(b, " . ");
+	}
+	rec_format_range(b, family, r->key + o, inc(last, alen) ? NULL : last);
+	return true;
 }
 
 bool rec_formatted(const char *set)
@@ -291,15 +362,20 @@ bool rec_format(struct svcnft_buf *b, const struct el_record *r)
 {
 	struct form f;
 
-	if (is_fw_allow(r->set))
-		return fmt_fw(b, r);
+	int off = range_off(r->set, set_family(r->set));
+
+	if (off >= 0)
+		return fmt_range(b, r, off);
 	if (!form_of(r->set, &f) || r->klen != form_len(f.key, f.family))
 		return false;
 	fmt_parts(b, f.key, f.family, r->key);
 	if (!*f.data)
 		return true;
-	if (*r->comment)
-		buf_printf(b, " comment \"%s\"", r->comment);
+	if (*r->comment) {
+		buf_puts(b, " comment \"");
+		buf_puts(b, r->comment);
+		buf_putc(b, '"');
+	}
 	buf_puts(b, " : ");
 	if (!strcmp(f.data, "v")) {
 		if (!r->has_verdict)
@@ -450,12 +526,70 @@ static bool parse_comment(const char **s, struct el_record *r)
 	return true;
 }
 
+/* Subtract one from the big-endian number A of LEN bytes; true on
+ * underflow. */
+static bool dec(uint8_t *a, size_t len)
+{
+	for (size_t i = len; i-- > 0;)
+		if (a[i]--)
+			return false;
+	return true;
+}
+
+/* rec_format_range()'s text ("addr/len", "start-end" with END exclusive,
+ * "start-" to the end of the address space) as the last part of the key
+ * (first address) and of key_end (last address). */
+static bool parse_range(const char **s, int family, struct el_record *r)
+{
+	size_t alen = addr_len(family), bits = alen * 8;
+	uint8_t *a = r->key + r->klen, *last = r->key_end + r->klen;
+	char w[2 * INET6_ADDRSTRLEN + 2], *sep, kind;
+	unsigned long plen;
+
+	if (!word(s, w, sizeof(w)) || !(sep = strpbrk(w, "/-")))
+		return false;
+	kind = *sep;
+	*sep++ = '\0';
+	memcpy(r->key_end, r->key, r->klen);
+	if (inet_pton(family, w, a) != 1)
+		return false;
+	if (kind == '/') {
+		if (!number(sep, bits, &plen))
+			return false;
+		memcpy(last, a, alen);
+		for (size_t i = plen; i < bits; i++)
+			last[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	} else if (!*sep) {
+		memset(last, 0xff, alen);
+	} else if (inet_pton(family, sep, last) != 1 || dec(last, alen)) {
+		return false;
+	}
+	r->klen += alen;
+	r->kelen = r->klen;
+	return true;
+}
+
+/* An interval set's element: OFF bytes of VIP . proto . port, then the
+ * range. */
+static bool parse_ranged(struct el_record *r, const char *s, int off, int family)
+{
+	char dot[4];
+
+	if (off && (!parse_parts(&s, "apn", family, r->key, &r->klen, sizeof(r->key)) ||
+		    !word(&s, dot, sizeof(dot)) || strcmp(dot, ".")))
+		return false;
+	return parse_range(&s, family, r) && !*s;
+}
+
 bool rec_parse(struct el_record *r, const char *s, bool key_only)
 {
+	int family = set_family(r->set), off = range_off(r->set, family);
 	struct form f;
 	char colon[4];
 
 	rec_clear(r);
+	if (off >= 0)
+		return parse_ranged(r, s, off, family);
 	if (!form_of(r->set, &f) ||
 	    !parse_parts(&s, f.key, f.family, r->key, &r->klen, sizeof(r->key)))
 		return false;

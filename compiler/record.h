@@ -62,17 +62,25 @@ void rec_id(struct el_record *r, const struct plan_entry *e);
 void rec_slot(struct el_record *r, const struct plan_family *f,
 	      const struct plan_aff *a, size_t slot);
 
+/* The interval sets' elements (CIDR sets, firewall-allow): the range
+ * is the key's last part (its first address) and key_end's (its last);
+ * the text shows it as "addr/len", else "start-end" (END exclusive). */
+void rec_cidr(struct el_record *r, const struct svcnft_cidr *c);
+void rec_fw(struct el_record *r, const struct plan_entry *e,
+	    const struct svcnft_cidr *c);
+
 /* Append the canonical text of R (its set's form) to B; false (B then
  * holds a partial text) when R's bytes do not have that form: a key or
  * data of another length, no verdict, a set without a form.
- * Besides el_form()'s sets it prints firewall-allow elements (a key and
- * its key_end, the source range as "addr/len" or "start-end"). */
+ * Besides el_form()'s sets it prints the interval sets' elements. */
 bool rec_format(struct svcnft_buf *b, const struct el_record *r);
-/* Whether rec_format() prints the elements of set NAME. */
+/* Whether the kernel holds set NAME's elements as records rec_format()
+ * prints one by one (not the CIDR sets: the kernel splits their ranges
+ * into a start and an end element). */
 bool rec_formatted(const char *set);
 /* Canonical element TEXT of set r->set into R (cleared first): its key,
- * and unless KEY_ONLY its comment and data.  False if the set has no
- * el_form() or TEXT is not of that form. */
+ * and unless KEY_ONLY its comment and data (an interval set's element
+ * whole).  False if the set has no such form or TEXT is not of it. */
 bool rec_parse(struct el_record *r, const char *text, bool key_only);
 
 /* The range [S, E) of FAMILY's addresses (E NULL: to the end of the

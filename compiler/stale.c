@@ -1,5 +1,6 @@
 /* stale: the UDP/SCTP service ports whose conntrack entries to check, and
  * the endpoints that serve each now (see stale.h). */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -36,53 +37,34 @@ static void add_key(struct stale_set *s, const struct stale_key *k)
 	s->k[s->n++] = *k;
 }
 
-static enum proto proto_of(const char *s, size_t n)
+static enum proto proto_of(uint8_t num)
 {
-	for (enum proto p = PROTO_TCP; p < PROTO_INVALID; p++)
-		if (strlen(proto_name(p)) == n && !strncmp(s, proto_name(p), n))
-			return p;
-	return PROTO_INVALID;
+	return num == IPPROTO_TCP ? PROTO_TCP : num == IPPROTO_UDP ? PROTO_UDP :
+	       num == IPPROTO_SCTP ? PROTO_SCTP : PROTO_INVALID;
 }
 
-/* The key named by owner key TEXT ("10.96.0.10 . udp . 53", or
- * "udp . 30053" in the node-port sets) of a set of FAMILY. */
-static bool parse_key(const char *text, size_t len, int family,
-		      struct stale_key *k)
+/* The service port of element R of a service set (its key's address,
+ * protocol and port; the node-port sets' keys start at the protocol). */
+static bool record_key(const struct el_record *r, int family, struct stale_key *k)
 {
-	const char *part[3];
-	size_t plen[3], n = 0;
-	const char *p = text, *end = text + len, *dot;
-	char addr[64], *stop;
-	unsigned long port;
+	const char *key = "apn", *data;
+	size_t alen = family == AF_INET6 ? 16 : 4, off;
 
-	while (n < 3) {
-		dot = strstr(p, " . ");
-		if (!dot || dot > end)
-			dot = end;
-		part[n] = p;
-		plen[n++] = (size_t)(dot - p);
-		if (dot == end)
-			break;
-		p = dot + 3;
-	}
-	if (n < 2 || p > end || (n == 3 && part[2] + plen[2] != end))
-		return false;
+	el_form(r->set, &key, &data);	/* firewall-allow: none, "apn" */
 	memset(k, 0, sizeof(*k));
 	k->family = family;
-	k->nodeport = n == 2;
-	k->proto = proto_of(part[n - 2], plen[n - 2]);
-	port = strtoul(part[n - 1], &stop, 10);
-	if (!stale_proto(k->proto) || stop != part[n - 1] + plen[n - 1] ||
-	    !port || port > 65535)
+	k->nodeport = key[0] == 'p';
+	off = k->nodeport ? 0 : alen;
+	if (r->klen < off + 8 || key[1] != (k->nodeport ? 'n' : 'p'))
 		return false;
-	k->port = (uint16_t)port;
-	if (n == 2)
-		return true;
-	if (plen[0] >= sizeof(addr))
-		return false;
-	memcpy(addr, part[0], plen[0]);
-	addr[plen[0]] = '\0';
-	return ipaddr_parse(addr, &k->vip) && k->vip.family == family;
+	k->proto = proto_of(r->key[off]);
+	k->port = (uint16_t)(r->key[off + 4] << 8 | r->key[off + 5]);
+	k->vip.family = family;
+	if (!k->nodeport)
+		memcpy(k->vip.a, r->key, alen);
+	else
+		memset(&k->vip, 0, sizeof(k->vip));
+	return stale_proto(k->proto) && k->port;
 }
 
 /* Cluster IPs added or removed: every port of theirs is touched (a port
@@ -99,19 +81,20 @@ static void keys_of_change(struct stale_set *s, const struct set_change *sc,
 	size_t len = strlen(sc->name);
 	int family = sc->name[len - 1] == '6' ? AF_INET6 : AF_INET;
 	bool cluster_ips = !strncmp(sc->name, "cluster-ips", 11);
+	struct el_record r;
 	struct stale_key k;
-	struct ipaddr a;
+	struct ipaddr a = { .family = family };
 
 	if (!el_service_set(sc->name))
 		return;
 	for (size_t i = 0; i < sc->n_del + sc->n_add; i++) {
-		const char *e = i < sc->n_del ? sc->del[i] : sc->add[i - sc->n_del];
-
-		if (parse_key(e, el_owner_key(sc->name, e), family, &k))
-			add_key(s, &k);
-		else if (cluster_ips && ipaddr_parse(e, &a)) {
+		item_unpack(i < sc->n_del ? sc->del[i] : sc->add[i - sc->n_del], &r);
+		if (cluster_ips && r.klen == (family == AF_INET6 ? 16u : 4u)) {
+			memcpy(a.a, r.key, r.klen);
 			vips->v = grow(vips->v, &vips->cap, vips->n, sizeof(a));
 			vips->v[vips->n++] = a;
+		} else if (!cluster_ips && record_key(&r, family, &k)) {
+			add_key(s, &k);
 		}
 	}
 }

@@ -18,126 +18,22 @@
 #include "netlink.h"
 #include "nlbatch.h"
 #include "nlload.h"
+#include "plan_records.h"
 #include "record.h"
 #include "util.h"
 
-/* The plan's elements as records (compiler/record.h). */
-struct enc {
-	struct elc_writer w;
-	const struct plan_family *f;
-	struct el_record r;
-};
-
-static void enc_set(struct enc *x, const char *base)
+static void enc_one(const struct el_record *r, void *arg)
 {
-	char name[REC_NAME_MAX];
-
-	snprintf(name, sizeof(name), "%s%s", base, x->f->sfx);
-	rec_init(&x->r, name);
-}
-
-static void enc_addrs(struct enc *x)
-{
-	const struct plan_family *f = x->f;
-
-	enc_set(x, "cluster-ips");
-	for (size_t i = 0; i < f->n_vips; i++) {
-		rec_addr(&x->r, &f->vips[i]);
-		elc_add(&x->w, &x->r);
-	}
-	enc_set(x, "hairpin");
-	for (size_t i = 0; i < f->n_hairpin; i++) {
-		rec_hairpin(&x->r, &f->hairpin[i]);
-		elc_add(&x->w, &x->r);
-	}
-}
-
-static void enc_ports(struct enc *x)
-{
-	const struct plan_family *f = x->f;
-
-	enc_set(x, "service-ports");
-	for (size_t i = 0; i < f->n_e; i++) {
-		if (!plan_entry_is_port(&f->e[i]))
-			continue;
-		rec_entry(&x->r, &f->e[i]);
-		elc_add(&x->w, &x->r);
-	}
-	enc_set(x, "firewall");
-	for (size_t i = 0; i < f->n_fw; i++) {
-		rec_entry(&x->r, &f->e[f->fw[i].e]);
-		elc_add(&x->w, &x->r);
-	}
-}
-
-/* A dispatch map: the entry's chain, or reject, or drop. */
-static void enc_dispatch(struct enc *x, const char *map)
-{
-	const struct plan_family *f = x->f;
-
-	enc_set(x, map);
-	for (size_t i = 0; i < f->n_e; i++) {
-		if (!plan_entry_in_map(&f->e[i], map))
-			continue;
-		rec_dispatch(&x->r, f, &f->e[i]);
-		elc_add(&x->w, &x->r);
-	}
-}
-
-/* KEY . slot : backend address . port. */
-static void enc_backends(struct enc *x, const char *map)
-{
-	const struct plan_family *f = x->f;
-
-	enc_set(x, map);
-	for (size_t i = 0; i < f->n_e; i++) {
-		const struct plan_entry *e = &f->e[i];
-
-		if (strcmp(plan_views[e->view].backends, map))
-			continue;
-		for (size_t j = 0; j < e->n; j++) {
-			rec_backend(&x->r, e, j);
-			elc_add(&x->w, &x->r);
-		}
-	}
-}
-
-/* KEY : the service port's affinity id. */
-static void enc_ids(struct enc *x, const char *map)
-{
-	const struct plan_family *f = x->f;
-
-	enc_set(x, map);
-	for (size_t i = 0; i < f->n_e; i++) {
-		const struct plan_entry *e = &f->e[i];
-
-		if (!plan_entry_has_id(e) || strcmp(plan_ids_map(e->view), map))
-			continue;
-		rec_id(&x->r, e);
-		elc_add(&x->w, &x->r);
-	}
+	elc_add(arg, r);
 }
 
 /* Every element of the sets el_direct_set() names. */
 static void encode(struct msgs *m, const struct plan *p)
 {
-	static const char *const maps[] = {
-		"service-ips", "external-local", "nodeports", "nodeports-local",
-	};
-	struct enc x = { .w = { .m = m, .table = p->cfg->table } };
+	struct elc_writer w = { .m = m, .table = p->cfg->table };
 
-	for (int i = 0; i < 2; i++) {
-		x.f = &p->fam[i];
-		enc_addrs(&x);
-		enc_ports(&x);
-		for (size_t k = 0; k < ARRAY_SIZE(maps); k++)
-			enc_dispatch(&x, maps[k]);
-		enc_backends(&x, "backends");
-		enc_backends(&x, "nodeport-backends");
-		enc_ids(&x, "affinity-ids");
-		enc_ids(&x, "nodeport-affinity-ids");
-	}
-	elc_close(&x.w);
+	plan_records(p, false, enc_one, &w);
+	elc_close(&w);
 }
 
 /* Full replace. */
@@ -282,9 +178,8 @@ out:
 	return rc;
 }
 
-/* Incremental update: element changes parsed from their canonical
- * strings into records (compiler/record.h), new chains and maps from the
- * template. */
+/* Incremental update: element changes from their records
+ * (compiler/item.h), new chains and maps from the template. */
 
 /* Whether set NAME's elements have an el_form() layout (the others,
  * interval sets, are sent whole). */
@@ -303,9 +198,8 @@ static bool listed(const char *const *v, size_t n, const char *name)
 	return false;
 }
 
-/* Deletes (DEL) or adds of every set with a form; false if a string
- * does not parse. */
-static bool element_changes(struct msgs *m, const struct changes *c,
+/* Deletes (DEL) or adds of every set with a form. */
+static void element_changes(struct msgs *m, const struct changes *c,
 			    const char *table, bool del)
 {
 	struct elc_writer w = { .m = m, .table = table, .del = del };
@@ -313,25 +207,18 @@ static bool element_changes(struct msgs *m, const struct changes *c,
 
 	for (size_t i = 0; i < c->n_sets; i++) {
 		const struct set_change *sc = &c->sets[i];
-		const char **v = del ? sc->del : sc->add;
+		const struct item **v = del ? sc->del : sc->add;
 		size_t n = del ? sc->n_del : sc->n_add;
 
 		if (!has_form(sc->name) ||
 		    (del && listed(c->old_objs, c->n_old, sc->name)))
 			continue;
-		rec_init(&r, sc->name);
 		for (size_t k = 0; k < n; k++) {
-			if (!rec_parse(&r, v[k], del)) {
-				if (getenv("SVCNFT_DEBUG_LOADER"))
-					fprintf(stderr, "svcnft: batch: cannot encode \"%s\" of set %s\n",
-						v[k], sc->name);
-				return false;
-			}
+			item_unpack(v[k], &r);
 			elc_add(&w, &r);
 		}
 	}
 	elc_close(&w);
-	return true;
 }
 
 /* Interval sets: their changes are sent as their whole new contents from
@@ -447,10 +334,10 @@ int nlload_update(const struct plan *p, const struct changes *c,
 	}
 	t[1] = mono_ms();
 	nb_begin(&m, genid);
-	if (!from_template(&m, c, table, &tpl) ||
-	    !element_changes(&m, c, table, true) ||
-	    !element_changes(&m, c, table, false))
+	if (!from_template(&m, c, table, &tpl))
 		goto out;
+	element_changes(&m, c, table, true);
+	element_changes(&m, c, table, false);
 	changes_each_old(c, delete_obj, &(struct del_ctx){ &m, table });
 	nb_end(&m);
 	t[2] = mono_ms();

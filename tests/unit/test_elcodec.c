@@ -1,8 +1,9 @@
 /* The element codec without root: canonical text -> record (compiler/
  * record.h) -> netlink message bytes (kernel/elcodec.h) -> parsed back ->
  * record -> the same text, for every set form; byte vectors the kernel
- * holds; the plan's records print as elements.h's strings; malformed
- * text refused. */
+ * holds; the plan's records print as elements.h's strings, also through
+ * their packed form (compiler/item.h), and plan_records() lists exactly
+ * elements_from_plan()'s elements; malformed text refused. */
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -14,7 +15,9 @@
 #include "helpers.h"
 #include "elcodec.h"
 #include "elements.h"
+#include "item.h"
 #include "netlink.h"
+#include "plan_records.h"
 #include "plan.h"
 #include "record.h"
 #include "util.h"
@@ -335,9 +338,13 @@ static void test_malformed(void **state)
 		{ "service-ips4", "10.96.0.1 . tcp . 80 : drop now" },
 		{ "affinity-ids4", "10.96.0.1 . tcp . 80 : x" },
 		{ "affinity-slots4-tcp-600", "0 : 1" },
-		/* no form: interval sets are sent whole */
-		{ "pod-cidrs4", "10.244.0.0/16" },
-		{ "firewall-allow4", "198.51.100.30 . tcp . 8080 . 10.0.0.0/8" },
+		{ "pod-cidrs4", "10.244.0.0/33" },
+		{ "pod-cidrs4", "10.244.0.0" },
+		{ "pod-cidrs4", "fd00::/8" },
+		{ "pod-cidrs4", "10.244.0.0/16 . 1" },
+		{ "service-cidrs6", "fd00::-fd00::1:0 x" },
+		{ "firewall-allow4", "198.51.100.30 . tcp . 8080 10.0.0.0/8" },
+		{ "firewall-allow4", "198.51.100.30 . tcp . 10.0.0.0/8" },
 		{ "no-such-set4", "10.96.0.1" },
 	};
 	struct el_record r;
@@ -350,6 +357,58 @@ static void test_malformed(void **state)
 			fail();
 		}
 	}
+}
+
+/* R -> packed -> record: the same record, bytes and text. */
+static void packed_round_trip(const struct el_record *r, const char *text)
+{
+	struct item *it = item_pack(r), *again;
+	struct svcnft_buf got = {0};
+	struct el_record back;
+
+	item_unpack(it, &back);
+	assert_same_record(r, &back);
+	assert_string_equal(back.set, r->set);
+	assert_memory_equal(back.key_end, r->key_end, r->kelen);
+	assert_int_equal(back.kelen, r->kelen);
+	again = item_pack(&back);
+	assert_int_equal(item_size(again), item_size(it));
+	assert_memory_equal(again, it, item_size(it));
+	buf_puts(&got, "");
+	assert_true(item_format(&got, it));
+	assert_string_equal(got.data, text);
+	free(again);
+	free(it);
+	svcnft_buf_free(&got);
+}
+
+/* Interval sets' elements: text -> record -> packed -> the same text. */
+static void test_ranges(void **state)
+{
+	static const char *const ok[][2] = {
+		{ "pod-cidrs4", "10.244.0.0/16" },
+		{ "pod-cidrs4", "0.0.0.0/0" },
+		{ "pod-cidrs6", "fd00:244::/48" },
+		{ "service-cidrs4", "10.96.0.1-10.96.0.6" },
+		{ "nodeport-addresses4", "10.0.0.3-" },
+		{ "nodeport-addresses6", "::/0" },
+		{ "firewall-allow4", "198.51.100.30 . tcp . 8080 . 10.0.0.0/8" },
+		{ "firewall-allow6", "2001:db8::30 . udp . 53 . 2001:db8::-2001:db8::3" },
+	};
+	struct svcnft_buf b = {0};
+	struct el_record r;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		rec_init(&r, ok[i][0]);
+		assert_true(rec_parse(&r, ok[i][1], false));
+		b.len = 0;
+		buf_puts(&b, "");
+		assert_true(rec_format(&b, &r));
+		assert_string_equal(b.data, ok[i][1]);
+		packed_round_trip(&r, ok[i][1]);
+	}
+	svcnft_buf_free(&b);
 }
 
 /* Records whose bytes do not fit their set's form print nothing valid. */
@@ -418,6 +477,7 @@ static void same_text(struct svcnft_buf *want, const struct el_record *r)
 	buf_puts(&got, "");
 	assert_true(rec_format(&got, r));
 	assert_string_equal(got.data, want->data);
+	packed_round_trip(r, want->data);
 	svcnft_buf_free(&got);
 	want->len = 0;
 	want->data[0] = '\0';
@@ -527,6 +587,67 @@ static void test_plan(void **state)
 	fx_free(&fx);
 }
 
+/* The records plan_records(ALL) lists, as text, by set. */
+struct texts {
+	struct elements els;
+	char last[REC_NAME_MAX];
+	struct el_set *set;
+};
+
+static void add_text(const struct el_record *r, void *arg)
+{
+	struct texts *t = arg;
+	struct svcnft_buf b = {0};
+
+	if (strcmp(t->last, r->set)) {
+		snprintf(t->last, sizeof(t->last), "%s", r->set);
+		t->set = elements_find(&t->els, r->set);
+		if (!t->set)
+			t->set = elements_add_set(&t->els, r->set, 0);
+	}
+	buf_puts(&b, "");
+	assert_true(rec_format(&b, r));
+	packed_round_trip(r, b.data);
+	el_add(&t->set->el, b.data, b.len);
+	svcnft_buf_free(&b);
+}
+
+/* plan_records(ALL) lists every element of elements_from_plan(), in its
+ * order, set by set, each printing as its string; without ALL the sets
+ * nlload sends. */
+static void test_plan_records(void **state)
+{
+	struct texts t = {0};
+	struct fixture fx;
+	struct elements els;
+	struct plan p;
+	size_t n = 0, ranges = 0;
+
+	(void)state;
+	plan_fixture(&fx, &p);
+	elements_from_plan(&els, &p);
+	elements_init(&t.els);
+	plan_records(&p, true, add_text, &t);
+	elements_finish(&t.els);
+	for (size_t i = 0; i < els.n_sets; i++) {
+		const struct el_set *w = &els.sets[i], *g = elements_find(&t.els, w->name);
+
+		assert_int_equal(g ? g->el.n : 0, w->el.n);
+		for (size_t k = 0; k < w->el.n; k++, n++)
+			assert_string_equal(g->el.v[k], w->el.v[k]);
+		ranges += strchr(w->name, '-') && (strstr(w->name, "cidrs") ||
+						   strstr(w->name, "allow")) ? w->el.n : 0;
+	}
+	for (size_t i = 0; i < t.els.n_sets; i++)
+		assert_non_null(elements_find(&els, t.els.sets[i].name));
+	print_message("%zu elements, %zu of them ranges\n", n, ranges);
+	assert_true(ranges >= 4);
+	elements_free(&t.els);
+	elements_free(&els);
+	plan_free(&p);
+	fx_free(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,7 +656,9 @@ int main(void)
 		cmocka_unit_test(test_firewall_allow),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_bad_records),
+		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_plan),
+		cmocka_unit_test(test_plan_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

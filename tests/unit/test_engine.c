@@ -248,23 +248,34 @@ static struct engine_batch *batch(struct sim *s, struct engine *e)
 	return b;
 }
 
+/* "SET: element" of element IT (its text view). */
+static char *elem_line(const char *set, const struct item *it)
+{
+	struct svcnft_buf b = {0};
+
+	buf_printf(&b, "%s: ", set);
+	assert_true(item_format(&b, it));
+	return b.data;
+}
+
 /* The previous table with batch B's changes: what the kernel gets. */
 static char **apply_changes(char **prev, size_t n_prev, const struct changes *c,
 			    size_t *n)
 {
 	struct svcnft_buf b = {0};
 	char **v = xcalloc(n_prev + c->n_elems + c->n_new + 1, sizeof(*v));
+	char **del = xcalloc(c->n_elems + 1, sizeof(*del));
+	size_t n_del = 0;
 
+	for (size_t k = 0; k < c->n_sets; k++)
+		for (size_t j = 0; j < c->sets[k].n_del; j++)
+			del[n_del++] = elem_line(c->sets[k].name, c->sets[k].del[j]);
 	*n = 0;
 	for (size_t i = 0; i < n_prev; i++) {
 		bool gone = false;
 
-		for (size_t k = 0; k < c->n_sets && !gone; k++)
-			for (size_t j = 0; j < c->sets[k].n_del && !gone; j++) {
-				b.len = 0;
-				buf_printf(&b, "%s: %s", c->sets[k].name, c->sets[k].del[j]);
-				gone = !strcmp(b.data, prev[i]);
-			}
+		for (size_t j = 0; j < n_del && !gone; j++)
+			gone = !strcmp(del[j], prev[i]);
 		for (size_t k = 0; k < c->n_old && !gone; k++) {
 			b.len = 0;
 			buf_printf(&b, "chain %s", c->old_objs[k]);
@@ -279,12 +290,12 @@ static char **apply_changes(char **prev, size_t n_prev, const struct changes *c,
 		if (!gone)
 			v[(*n)++] = xstrdup(prev[i]);
 	}
+	for (size_t j = 0; j < n_del; j++)
+		free(del[j]);
+	free(del);
 	for (size_t k = 0; k < c->n_sets; k++)
-		for (size_t j = 0; j < c->sets[k].n_add; j++) {
-			b.len = 0;
-			buf_printf(&b, "%s: %s", c->sets[k].name, c->sets[k].add[j]);
-			v[(*n)++] = xstrdup(b.data);
-		}
+		for (size_t j = 0; j < c->sets[k].n_add; j++)
+			v[(*n)++] = elem_line(c->sets[k].name, c->sets[k].add[j]);
 	for (size_t k = 0; k < c->n_new; k++) {
 		b.len = 0;
 		buf_printf(&b, "%s %s", el_dynamic_set(c->new_objs[k]) ? "set" : "chain",
