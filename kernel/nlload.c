@@ -293,6 +293,11 @@ out:
 	return rc;
 }
 
+void nlload_daemon(void)
+{
+	nb_template_daemon();
+}
+
 /* Incremental update: element changes parsed from their canonical
  * strings into records (compiler/record.h), new chains and maps from the
  * template. */
