@@ -259,34 +259,32 @@ struct tpl_msg {
 	uint32_t len;
 };
 
-static bool send_all(int fd, const void *p, size_t n)
+/* N bytes sent from OUT (without SIGPIPE if the peer is gone: not
+ * write_all) or else received into IN on socket FD; false if it is closed
+ * or fails. */
+static bool sock_all(int fd, const void *out, void *in, size_t n)
 {
-	for (const char *c = p; n;) {
-		ssize_t r = send(fd, c, n, MSG_NOSIGNAL);
+	for (size_t done = 0; done < n;) {
+		ssize_t r = out ? send(fd, (const char *)out + done, n - done, MSG_NOSIGNAL) :
+			recv(fd, (char *)in + done, n - done, MSG_WAITALL);
 
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return false;
-		c += r;
-		n -= (size_t)r;
+		done += (size_t)r;
 	}
 	return true;
 }
 
+static bool send_all(int fd, const void *p, size_t n)
+{
+	return sock_all(fd, p, NULL, n);
+}
+
 static bool recv_all(int fd, void *p, size_t n)
 {
-	for (char *c = p; n;) {
-		ssize_t r = recv(fd, c, n, MSG_WAITALL);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return false;
-		c += r;
-		n -= (size_t)r;
-	}
-	return true;
+	return sock_all(fd, NULL, p, n);
 }
 
 /* Serve requests on FD until the daemon goes: in one private namespace,
