@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """followlat: latency of `svcnft follow` from a watch event to the kernel.
 
-usage: bench/followlat.py BUILD_DIR SERVICES [CHANGES [DEBOUNCE_MS]]
+usage: bench/followlat.py [--new-count] BUILD_DIR SERVICES [CHANGES [DEBOUNCE_MS]]
 
 Writes a gencluster snapshot (SERVICES x 10 endpoints; its Endpoints
 objects turned into EndpointSlices) as the two Lists the fake kubectl
@@ -13,7 +13,8 @@ stream and times it to the kernel's nf_tables notification of the commit
 (bench/nlwait, same monotonic clock).  The fake polls its file every 1 ms.
 Prints the first sync time (from start, lists included; then from the
 end of the later list, as the fake kubectl recorded it), p50/p90/p99/max
-latency and the peak RSS of svcnft.  The first sync is timed with no
+latency and the peak RSS of svcnft.  --new-count: event I instead gives
+the slice 11 + I endpoints, a count no other service has (a new chain).  The first sync is timed with no
 nf_tables subscriber (`nlwait first`), the changes with one.  Needs root; the namespace and files
 are removed on exit.  A benchmark, not a test.
 """
@@ -25,8 +26,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from watchlat import (args, bench_ns, first_sync, latency, nlwait, pcts,  # noqa: E402
-                      peak_rss, svcnft)
+from watchlat import (args, bench_ns, first_sync, fresh, latency, nlwait,  # noqa: E402
+                      pcts, peak_rss, svcnft)
 
 
 def as_slice(ep):
@@ -59,7 +60,7 @@ def write_lists(build, n, fk):
 
 
 def main():
-    build, n, changes, debounce = args("10")
+    build, n, changes, debounce, new_count = args("10")
     with bench_ns("svflat") as (ns, work, procs):
         fk = os.path.join(work, "fk")
         os.mkdir(fk)
@@ -82,7 +83,10 @@ def main():
         watch = open(os.path.join(fk, "endpointslices.watch"), "a")
         for i in range(changes):
             obj = rng.choice(slices)
-            obj["endpoints"][0]["addresses"] = ["10.127.%d.%d" % (i // 250 % 250, i % 250 + 1)]
+            count = 11 + i if new_count else 1
+            e = obj["endpoints"]
+            obj["endpoints"] = [dict(e[0], addresses=[fresh(i, k)]) for k in range(count)] + \
+                e[count:]
             # the API server's: a new resourceVersion on every write
             obj["metadata"]["resourceVersion"] = str(10 ** 9 + i)
             ev = json.dumps({"type": "MODIFIED", "object": obj}, indent=4) + "\n"

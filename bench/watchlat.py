@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """watchlat: latency of `svcnft watch` from a file change to the kernel.
 
-usage: bench/watchlat.py BUILD_DIR SERVICES [CHANGES [DEBOUNCE_MS]]
+usage: bench/watchlat.py [--new-count] BUILD_DIR SERVICES [CHANGES [DEBOUNCE_MS]]
 
 Writes a gencluster snapshot (SERVICES x 10 endpoints) as one file per
 Service and per Endpoints/EndpointSlice object, starts `svcnft watch` on
@@ -9,7 +9,9 @@ that directory in a network namespace made here, then CHANGES times
 (default 50) renames a changed endpoint file into place and times it to
 the kernel's nf_tables notification of the commit (bench/nlwait, same
 monotonic clock).  Prints the first sync time, p50/p90/p99/max latency and
-the peak RSS of svcnft.  Needs root; the namespace and files are removed
+the peak RSS of svcnft.  --new-count: change I instead gives the
+service 11 + I endpoints, a count no other service has, so every change
+needs a new load-balancing chain (endpoints4-N).  Needs root; the namespace and files are removed
 on exit.  A benchmark, not a test.
 """
 import contextlib
@@ -40,15 +42,25 @@ def split(snapshot, outdir):
     return eps
 
 
-def change(path, n):
-    """The object with one endpoint address replaced by a fresh one."""
+def fresh(n, k=0):
+    """Fresh endpoint address K of change N."""
+    i = n * 200 + k
+    return "10.127.%d.%d" % (i // 250 % 250, i % 250 + 1)
+
+
+def change(path, n, new_count):
+    """The object with one endpoint address replaced by a fresh one, or
+    (NEW_COUNT) with 11 + N fresh endpoints."""
     with open(path) as f:
         obj = json.load(f)
-    addr = "10.127.%d.%d" % (n // 250 % 250, n % 250 + 1)
+    count = 11 + n if new_count else 1
     if obj["kind"] == "Endpoints":
-        obj["subsets"][0]["addresses"][0]["ip"] = addr
+        a = obj["subsets"][0]["addresses"]
+        obj["subsets"][0]["addresses"] = [dict(a[0], ip=fresh(n, k)) for k in range(count)] + \
+            a[count:]
     else:
-        obj["endpoints"][0]["addresses"] = [addr]
+        e = obj["endpoints"]
+        obj["endpoints"] = [dict(e[0], addresses=[fresh(n, k)]) for k in range(count)] + e[count:]
     return obj
 
 
@@ -125,12 +137,13 @@ def pcts(lat):
 
 
 def args(debounce):
-    """BUILD_DIR SERVICES [CHANGES [DEBOUNCE_MS]] from the command line."""
-    if len(sys.argv) < 3:
+    """[--new-count] BUILD_DIR SERVICES [CHANGES [DEBOUNCE_MS]] from the
+    command line."""
+    a = [x for x in sys.argv if x != "--new-count"]
+    if len(a) < 3:
         sys.exit(sys.modules["__main__"].__doc__)
-    a = sys.argv
     return (a[1], int(a[2]), int(a[3]) if len(a) > 3 else 50,
-            a[4] if len(a) > 4 else debounce)
+            a[4] if len(a) > 4 else debounce, "--new-count" in sys.argv)
 
 
 def latency(lines, t, i, debounce):
@@ -166,7 +179,7 @@ def bench_ns(prefix):
 
 
 def main():
-    build, n, changes, debounce = args("0")
+    build, n, changes, debounce, new_count = args("0")
     with bench_ns("svlat") as (ns, work, procs):
         snap = os.path.join(work, "snap.json")
         with open(snap, "w") as f:
@@ -189,7 +202,7 @@ def main():
             path = rng.choice(eps)
             tmp = path + ".tmp"
             with open(tmp, "w") as f:
-                json.dump(change(path, i), f)
+                json.dump(change(path, i, new_count), f)
             t = time.monotonic() * 1e3
             os.rename(tmp, path)
             lat.append(latency(lines, t, i, debounce))
@@ -200,7 +213,10 @@ def main():
 
 
 def watch_pid(pid):
-    """svcnft itself: `ip netns exec` execs it, or it is a child."""
+    """svcnft itself: `ip netns exec` execs it (its child is then its
+    template process), or it is a child."""
+    if os.path.basename(os.readlink("/proc/%d/exe" % pid)) == "svcnft":
+        return pid
     try:
         kids = open("/proc/%d/task/%d/children" % (pid, pid)).read().split()
     except OSError:

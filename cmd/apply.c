@@ -121,9 +121,19 @@ static bool read_kernel, no_state;
 static bool rules_known, committed;
 static uint64_t rules_last;
 
+/* SVCNFT_LOADER=nft: everything through libnftables (the baseline). */
+static bool use_batch(void)
+{
+	const char *loader = getenv("SVCNFT_LOADER");
+
+	return !loader || strcmp(loader, "nft");
+}
+
 void apply_daemon(void)
 {
 	no_state = true;
+	if (use_batch())
+		nlload_daemon();
 }
 
 void apply_set_limits(const struct apply_limits *l)
@@ -298,14 +308,6 @@ static void test_pause(const char *var)
 		close(fd);
 	for (long t = 0; t < 100 * v && !access(sync, F_OK); t += 10)
 		sleep_ms(10);
-}
-
-/* SVCNFT_LOADER=nft: everything through libnftables (the baseline). */
-static bool use_batch(void)
-{
-	const char *loader = getenv("SVCNFT_LOADER");
-
-	return !loader || strcmp(loader, "nft");
 }
 
 /* An operation on table TABLE guarded by what was read before the

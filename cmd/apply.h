@@ -62,7 +62,9 @@ void apply_conntrack_reconcile(void);
 
 /* watch and follow: their engine's batches make a saved state stale at
  * once, so cmd_apply saves none (nor formats the elements for one after
- * a first load); it forgets the one there is. */
+ * a first load); it forgets the one there is.  It also starts the
+ * template process of their netlink batches (nlload_daemon): call it
+ * early, while the process is small. */
 void apply_daemon(void);
 
 /* After `delete`: drop what apply remembers of TABLE's rules. */

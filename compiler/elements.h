@@ -107,6 +107,15 @@ bool elements_parse_script(struct elements *els, const char *text,
 bool render_nft_object(struct svcnft_buf *b, const struct plan *p,
 		       const char *name);
 
+/* The script of an update's template (kernel/nlload.c): an empty table
+ * holding the dynamic objects OBJS, what their rules refer to (sets and
+ * maps declared as the skeleton declares them, chains empty) and the
+ * interval sets WHOLE with their elements; false if P lacks one of them.
+ * libnftables compiles it in a few milliseconds at any cluster size. */
+bool render_nft_template(struct svcnft_buf *b, const struct plan *p,
+			 const char *const *objs, size_t n_objs,
+			 const char *const *whole, size_t n_whole);
+
 /* The whole script of plan P (what `compile` prints).  A SKELETON leaves
  * out the elements of the sets and maps for which el_direct_set() is true:
  * kernel/nlload.c encodes those itself. */

@@ -184,6 +184,35 @@ static void fw_allow(struct out *o, const struct plan_family *f)
 	end(o);
 }
 
+/* An interval set of addresses or prefixes (declared without a size). */
+static void cidr_set(struct out *o, const struct plan_family *f,
+		     const char *name, size_t n,
+		     void (*each)(struct out *, const struct plan_family *, size_t))
+{
+	struct svcnft_buf t = {0};
+
+	buf_printf(&t, "type %s\n\t\tflags interval", f->addr_type);
+	declare(o, "set", name, f, t.data, (size_t)-1);
+	elements(o, n, f, each, NULL);
+	end(o);
+	svcnft_buf_free(&t);
+}
+
+static void np_addresses(struct out *o, const struct plan_family *f)
+{
+	cidr_set(o, f, "nodeport-addresses", f->n_np_cidrs, el_npcidr);
+}
+
+static void pod_cidrs(struct out *o, const struct plan_family *f)
+{
+	cidr_set(o, f, "pod-cidrs", f->n_pod_cidrs, el_podcidr);
+}
+
+static void svc_cidrs(struct out *o, const struct plan_family *f)
+{
+	cidr_set(o, f, "service-cidrs", f->n_svc_cidrs, el_svccidr);
+}
+
 static void sets(struct out *o, const struct plan_family *f)
 {
 	struct svcnft_buf t = {0};
@@ -201,11 +230,7 @@ static void sets(struct out *o, const struct plan_family *f)
 	vmap(o, f, "external-local", not_external_local, true);
 	vmap(o, f, "nodeports", not_nodeports, false);
 	vmap(o, f, "nodeports-local", not_nodeports_local, false);
-	t.len = 0;
-	buf_printf(&t, "type %s\n\t\tflags interval", f->addr_type);
-	declare(o, "set", "nodeport-addresses", f, t.data, (size_t)-1);
-	elements(o, f->n_np_cidrs, f, el_npcidr, NULL);
-	end(o);
+	np_addresses(o, f);
 	t.len = 0;
 	buf_printf(&t, "type %s . inet_proto . inet_service", f->addr_type);
 	declare(o, "set", "firewall", f, t.data, f->n_fw);
@@ -217,14 +242,8 @@ static void sets(struct out *o, const struct plan_family *f)
 	declare(o, "set", "hairpin", f, t.data, f->n_hairpin);
 	elements(o, f->n_hairpin, f, el_hairpin, NULL);
 	end(o);
-	t.len = 0;
-	buf_printf(&t, "type %s\n\t\tflags interval", f->addr_type);
-	declare(o, "set", "pod-cidrs", f, t.data, (size_t)-1);
-	elements(o, f->n_pod_cidrs, f, el_podcidr, NULL);
-	end(o);
-	declare(o, "set", "service-cidrs", f, t.data, (size_t)-1);
-	elements(o, f->n_svc_cidrs, f, el_svccidr, NULL);
-	end(o);
+	pod_cidrs(o, f);
+	svc_cidrs(o, f);
 	svcnft_buf_free(&t);
 }
 
@@ -305,8 +324,8 @@ static size_t count_ids(const struct plan_family *f, bool nodeport)
 	return n;
 }
 
-/* The service-port ids of the affinity keys, and the saved marks. */
-static void id_maps(struct out *o, const struct plan_family *f)
+/* The service-port ids of the affinity keys. */
+static void ids_map(struct out *o, const struct plan_family *f)
 {
 	struct svcnft_buf t = {0};
 
@@ -314,29 +333,46 @@ static void id_maps(struct out *o, const struct plan_family *f)
 	declare(o, "map", "affinity-ids", f, t.data, count_ids(f, false));
 	elements(o, f->n_e, f, el_id, no_id);
 	end(o);
+	svcnft_buf_free(&t);
+}
+
+static void nodeport_ids_map(struct out *o, const struct plan_family *f)
+{
 	declare(o, "map", "nodeport-affinity-ids", f,
 		"type inet_proto . inet_service : mark", count_ids(f, true));
 	elements(o, f->n_e, f, el_id, no_nodeport_id);
 	end(o);
+}
+
+/* The packets' own marks, saved while the ids use meta mark. */
+static void marks_map(struct out *o, const struct plan_family *f)
+{
 	buf_printf(o->b, "\tmap affinity-marks%s {\n\t\ttypeof ct id : meta mark\n"
 		   "\t\tsize %d\n\t\tflags dynamic,timeout\n\t}\n\n",
 		   f->sfx, PLAN_AFFINITY_SIZE);
-	svcnft_buf_free(&t);
+}
+
+/* The clients' slots of protocol P. */
+static void affinity_set(struct out *o, const struct plan_family *f,
+			 enum proto p)
+{
+	char name[64];
+
+	plan_affinity_set(name, sizeof(name), f, p);
+	buf_printf(o->b, "\tset %s {\n\t\ttypeof %s saddr . meta mark . numgen random mod 1\n"
+		   "\t\tsize %d\n\t\tflags dynamic,timeout\n\t}\n\n",
+		   name, f->kw, PLAN_AFFINITY_SIZE);
 }
 
 /* One affinity set per protocol, and one slot verdict map per (protocol,
  * timeout) in use. */
 static void affinity_sets(struct out *o, const struct plan_family *f)
 {
-	char name[64];
-
-	id_maps(o, f);
-	for (int p = 0; p < PLAN_N_PROTOS; p++) {
-		plan_affinity_set(name, sizeof(name), f, (enum proto)p);
-		buf_printf(o->b, "\tset %s {\n\t\ttypeof %s saddr . meta mark . numgen random mod 1\n"
-			   "\t\tsize %d\n\t\tflags dynamic,timeout\n\t}\n\n",
-			   name, f->kw, PLAN_AFFINITY_SIZE);
-	}
+	ids_map(o, f);
+	nodeport_ids_map(o, f);
+	marks_map(o, f);
+	for (int p = 0; p < PLAN_N_PROTOS; p++)
+		affinity_set(o, f, (enum proto)p);
 	for (size_t t = 0; t < f->n_affs; t++)
 		slot_map(o->b, f, &f->affs[t], true);
 }
@@ -508,6 +544,114 @@ bool render_nft_object(struct svcnft_buf *b, const struct plan *p,
 	       family_object(b, &p->fam[1], name);
 }
 
+/* The table replaced: created if absent, deleted, opened. */
+static void table_head(struct svcnft_buf *out, const char *table)
+{
+	buf_printf(out, "table inet %s {}\ndelete table inet %s\n\ntable inet %s {\n",
+		   table, table, table);
+}
+
+/* Templates of updates (render_nft_template). */
+
+/* The fixed sets and maps a dynamic object refers to, and the interval
+ * sets (sent whole). */
+static const struct {
+	const char *base;
+	void (*fn)(struct out *, const struct plan_family *);
+} fixed_decls[] = {
+	{ "pod-cidrs", pod_cidrs }, { "service-cidrs", svc_cidrs },
+	{ "nodeport-addresses", np_addresses }, { "firewall-allow", fw_allow },
+	{ "affinity-ids", ids_map }, { "nodeport-affinity-ids", nodeport_ids_map },
+	{ "affinity-marks", marks_map },
+};
+
+static bool fixed_decl(struct out *o, const struct plan_family *f,
+		       const char *name)
+{
+	char s[64];
+
+	for (size_t i = 0; i < ARRAY_SIZE(fixed_decls); i++) {
+		snprintf(s, sizeof(s), "%s%s", fixed_decls[i].base, f->sfx);
+		if (!strcmp(s, name)) {
+			fixed_decls[i].fn(o, f);
+			return true;
+		}
+	}
+	for (int p = 0; p < PLAN_N_PROTOS; p++) {
+		plan_affinity_set(s, sizeof(s), f, (enum proto)p);
+		if (!strcmp(s, name)) {
+			affinity_set(o, f, (enum proto)p);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* NAME declared once (DONE: the names so far, back to back): a chain
+ * empty, a set or map as the skeleton declares it. */
+static bool decl_once(struct out *o, struct svcnft_buf *done, const char *name)
+{
+	for (size_t i = 0; i < done->len; i += strlen(done->data + i) + 1)
+		if (!strcmp(done->data + i, name))
+			return true;
+	buf_add(done, name, strlen(name) + 1);
+	if (fixed_decl(o, &o->p->fam[0], name) || fixed_decl(o, &o->p->fam[1], name))
+		return true;
+	if (!el_dynamic_chain(name))
+		return render_nft_object(o->b, o->p, name);
+	buf_printf(o->b, "\tchain %s {\n\t}\n\n", name);
+	return true;
+}
+
+/* Every set, map and chain that TEXT refers to ("@NAME", "goto NAME"). */
+static bool decl_refs(struct out *o, struct svcnft_buf *done, const char *text)
+{
+	static const char name_chars[] = "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	char name[64];
+
+	for (const char *t = text; (t = strpbrk(t, "@g")); t++) {
+		size_t m = *t == '@' ? 1 : !strncmp(t, "goto ", 5) ? 5 : 0;
+		size_t n = strspn(t + m, name_chars);
+
+		if (!m || !n)
+			continue;
+		if (n >= sizeof(name))
+			return false;
+		memcpy(name, t + m, n);
+		name[n] = '\0';
+		if (!decl_once(o, done, name))
+			return false;
+		t += m + n - 1;
+	}
+	return true;
+}
+
+bool render_nft_template(struct svcnft_buf *b, const struct plan *p,
+			 const char *const *objs, size_t n_objs,
+			 const char *const *whole, size_t n_whole)
+{
+	struct svcnft_buf body = {0}, done = {0};
+	struct out o = { .b = b, .p = p, .table = p->cfg->table,
+			 .skeleton = true };
+	bool ok = true;
+
+	for (size_t i = 0; ok && i < n_objs; i++) {
+		ok = render_nft_object(&body, p, objs[i]);
+		buf_add(&done, objs[i], strlen(objs[i]) + 1);
+	}
+	table_head(b, p->cfg->table);
+	for (size_t i = 0; ok && i < n_whole; i++)
+		ok = decl_once(&o, &done, whole[i]);
+	if (ok && body.len)
+		ok = decl_refs(&o, &done, body.data);
+	if (body.len)
+		buf_add(b, body.data, body.len);
+	buf_puts(b, "}\n");
+	svcnft_buf_free(&body);
+	svcnft_buf_free(&done);
+	return ok;
+}
+
 static void masquerade_chain(struct out *o, const struct plan_family *f)
 {
 	const char *m = "masquerade fully-random";
@@ -624,8 +768,7 @@ static void render(struct out *o)
 		   SVCNFT_LAYOUT_VERSION, st.services, plural(st.services),
 		   st.service_ports, plural(st.service_ports), st.backends,
 		   plural(st.backends));
-	buf_printf(out, "table inet %s {}\ndelete table inet %s\n\ntable inet %s {\n",
-		   cfg->table, cfg->table, cfg->table);
+	table_head(out, cfg->table);
 	buf_printf(out, "\tcomment \"svcnft layout %d\"\n\n", SVCNFT_LAYOUT_VERSION);
 	family(o, &p->fam[0]);
 	family(o, &p->fam[1]);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -178,28 +179,54 @@ static int template_dump(const char *table, struct svcnft_buf *out)
 /* Exit status of the child: 0 when the dump was written. */
 enum { TPL_UNSHARE = 3, TPL_REFUSED, TPL_DUMP };
 
-/* In the child: exit status 0 when the dump was written to FD. */
-static int template_child(const char *skeleton, const char *table, int fd)
+/* In the private namespace: SKELETON loaded and dumped into OUT; 0 or
+ * TPL_REFUSED, TPL_DUMP. */
+static int template_load(const char *skeleton, const char *table,
+			 struct svcnft_buf *out)
 {
-	struct svcnft_buf out = {0};
-	int null;
-
-	if (kernel_private_netns(false))
-		return TPL_UNSHARE;
-	if (!getenv("SVCNFT_DEBUG_LOADER") &&
-	    (null = open("/dev/null", O_WRONLY)) >= 0)
-		dup2(null, STDERR_FILENO);
 	if (getenv("SVCNFT_DEBUG_LOADER"))
 		fputs(skeleton, stderr);
 	if (kernel_run(skeleton, false) != SVCNFT_OK)
 		return TPL_REFUSED;
-	if (template_dump(table, &out))
-		return TPL_DUMP;
+	return template_dump(table, out) ? TPL_DUMP : 0;
+}
+
+/* Standard error to /dev/null (libnftables' messages are the script's to
+ * give), unless SVCNFT_DEBUG_LOADER. */
+static void quiet_stderr(void)
+{
+	int null;
+
+	if (!getenv("SVCNFT_DEBUG_LOADER") &&
+	    (null = open("/dev/null", O_WRONLY)) >= 0)
+		dup2(null, STDERR_FILENO);
+}
+
+/* In the child: exit status 0 when the dump was written to FD. */
+static int template_child(const char *skeleton, const char *table, int fd)
+{
+	struct svcnft_buf out = {0};
+	int st;
+
+	if (kernel_private_netns(false))
+		return TPL_UNSHARE;
+	quiet_stderr();
+	if ((st = template_load(skeleton, table, &out)))
+		return st;
 	return write_all(fd, out.data, out.len) ? 0 : TPL_DUMP;
 }
 
-bool nb_template_start(struct template *t, const char *skeleton,
-			   const char *table)
+/* The child must die by the signals watch blocks for its signalfd. */
+static void unblock_signals(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static bool fork_child(struct template *t, const char *skeleton,
+		       const char *table)
 {
 	int fds[2];
 
@@ -208,11 +235,7 @@ bool nb_template_start(struct template *t, const char *skeleton,
 	fflush(NULL);
 	t->pid = fork();
 	if (t->pid == 0) {
-		sigset_t none;
-
-		/* watch blocks these for its signalfd: the child must die */
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
+		unblock_signals();
 		close(fds[0]);
 		_exit(template_child(skeleton, table, fds[1]));
 	}
@@ -223,7 +246,169 @@ bool nb_template_start(struct template *t, const char *skeleton,
 	return t->pid > 0;
 }
 
-bool nb_template_finish(struct template *t, struct svcnft_buf *out)
+/* The daemons' template process (nb_template_daemon): the socket to it,
+ * or -1.  A request is a struct tpl_msg (LEN: the table's name and the
+ * skeleton, each with its NUL), the answer one (STATUS, LEN: the dump). */
+static int helper = -1;
+static pid_t helper_pid;
+
+struct tpl_msg {
+	int32_t status;
+	uint32_t len;
+};
+
+/* N bytes sent from OUT (without SIGPIPE if the peer is gone: not
+ * write_all) or else received into IN on socket FD; false if it is closed
+ * or fails. */
+static bool sock_all(int fd, const void *out, void *in, size_t n)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t r = out ? send(fd, (const char *)out + done, n - done, MSG_NOSIGNAL) :
+			recv(fd, (char *)in + done, n - done, MSG_WAITALL);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		done += (size_t)r;
+	}
+	return true;
+}
+
+static bool send_all(int fd, const void *p, size_t n)
+{
+	return sock_all(fd, p, NULL, n);
+}
+
+static bool recv_all(int fd, void *p, size_t n)
+{
+	return sock_all(fd, NULL, p, n);
+}
+
+/* Serve requests on FD until the daemon goes: in one private namespace,
+ * libnftables warm (a template costs ~1 ms instead of a fork, a new
+ * namespace and a cold libnftables: 30-200 ms). */
+static _Noreturn void helper_serve(int fd)
+{
+	struct svcnft_buf out = {0};
+	struct tpl_msg m;
+	char *in;
+
+	for (;;) {
+		if (!recv_all(fd, &m, sizeof(m)) || m.len < 2)
+			_exit(0);
+		in = xmalloc((size_t)m.len + 1);
+		in[m.len] = '\0';
+		if (!recv_all(fd, in, m.len))
+			_exit(0);
+		out.len = 0;
+		m.status = template_load(in + strlen(in) + 1, in, &out);
+		m.len = (uint32_t)out.len;
+		free(in);
+		if (!send_all(fd, &m, sizeof(m)) || !send_all(fd, out.data, out.len))
+			_exit(0);
+	}
+}
+
+/* The helper's start: nothing of the daemon's open but FD (as 3). */
+static _Noreturn void helper_main(int fd, pid_t parent)
+{
+	int null = open("/dev/null", O_RDWR);
+
+	unblock_signals();
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent || null < 0 ||
+	    dup2(fd, 3) < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0)
+		_exit(1);
+	quiet_stderr();
+	close_range(4, ~0u, 0);
+	if (kernel_private_netns(false))
+		_exit(TPL_UNSHARE);
+	helper_serve(3);
+}
+
+void nb_template_daemon(void)
+{
+	pid_t parent = getpid();
+	int sv[2];
+
+	if (helper >= 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return;
+	fflush(NULL);
+	helper_pid = fork();
+	if (helper_pid == 0)
+		helper_main(sv[1], parent);
+	close(sv[1]);
+	if (helper_pid < 0)
+		close(sv[0]);
+	else
+		helper = sv[0];
+}
+
+/* The helper gone or out of step: never used again. */
+static void helper_stop(void)
+{
+	close(helper);
+	helper = -1;
+	kill(helper_pid, SIGKILL);
+	while (waitpid(helper_pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+static bool helper_ask(const char *skeleton, const char *table)
+{
+	size_t nt = strlen(table) + 1, ns = strlen(skeleton) + 1;
+	struct tpl_msg m = { .len = (uint32_t)(nt + ns) };
+
+	if (helper < 0 || nt + ns > UINT32_MAX)
+		return false;
+	if (send_all(helper, &m, sizeof(m)) && send_all(helper, table, nt) &&
+	    send_all(helper, skeleton, ns))
+		return true;
+	helper_stop();
+	return false;
+}
+
+/* The helper's answer appended to OUT: its status, or -1 when it is gone. */
+static int helper_answer(struct svcnft_buf *out)
+{
+	char b[65536];
+	struct tpl_msg m;
+
+	if (!recv_all(helper, &m, sizeof(m)))
+		return -1;
+	for (size_t left = m.len, n; left; left -= n) {
+		n = left < sizeof(b) ? left : sizeof(b);
+		if (!recv_all(helper, b, n))
+			return -1;
+		buf_add(out, b, n);
+	}
+	return m.status;
+}
+
+bool nb_template_start(struct template *t, const char *skeleton,
+		       const char *table)
+{
+	t->skeleton = skeleton;
+	t->table = table;
+	t->pid = 0;
+	return helper_ask(skeleton, table) || fork_child(t, skeleton, table);
+}
+
+/* A status of the template; TPL_REFUSED quiet: the script itself will
+ * say what libnftables refused. */
+static bool template_ok(int st)
+{
+	if (st == TPL_UNSHARE)
+		fputs("svcnft: cannot create a private network namespace for the netlink batch; "
+		      "loading the script through libnftables (slower)\n", stderr);
+	else if (st && st != TPL_REFUSED)
+		fprintf(stderr, "svcnft: the netlink batch failed to prepare (%d); "
+			"loading the script through libnftables\n", st);
+	return st == 0;
+}
+
+/* The child's dump into OUT, and its exit status. */
+static int child_answer(struct template *t, struct svcnft_buf *out)
 {
 	char b[65536];
 	ssize_t n;
@@ -236,14 +421,24 @@ bool nb_template_finish(struct template *t, struct svcnft_buf *out)
 	while (waitpid(t->pid, &st, 0) < 0 && errno == EINTR)
 		;	/* other errors leave st -1: not a success */
 	st = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	/* TPL_REFUSED: the script itself will say what libnftables refused */
-	if (st == TPL_UNSHARE)
-		fputs("svcnft: cannot create a private network namespace for the netlink batch; "
-		      "loading the script through libnftables (slower)\n", stderr);
-	else if (st && st != TPL_REFUSED)
-		fprintf(stderr, "svcnft: the netlink batch failed to prepare (%d); "
-			"loading the script through libnftables\n", st);
-	return n == 0 && st == 0;
+	return n == 0 ? st : -1;
+}
+
+bool nb_template_finish(struct template *t, struct svcnft_buf *out)
+{
+	if (!t->pid) {
+		size_t start = out->len;
+		int st = helper_answer(out);
+
+		if (st >= 0)
+			return template_ok(st);
+		/* the helper is gone: once more in a child of its own */
+		helper_stop();
+		out->len = start;
+		if (!fork_child(t, t->skeleton, t->table))
+			return false;
+	}
+	return template_ok(child_answer(t, out));
 }
 
 static const char *what_of(struct msgs *const *parts, size_t n, uint32_t seq)

@@ -45,14 +45,23 @@ void nb_end(struct msgs *m);
 /* The template, in a child process: start it, do other work, finish it
  * to get the dumped messages (table, chains, sets, elements, rules, in
  * that order).  False when no private namespace could be made or
- * libnftables refused the skeleton: load the script instead. */
+ * libnftables refused the skeleton: load the script instead.  SKELETON
+ * and TABLE must live until the finish. */
 struct template {
-	pid_t pid;
+	pid_t pid;		/* 0: the daemon's template process has it */
 	int fd;
+	const char *skeleton, *table;
 };
 bool nb_template_start(struct template *t, const char *skeleton,
 		       const char *table);
 bool nb_template_finish(struct template *t, struct svcnft_buf *out);
+
+/* For daemons, early while the process is small: one template process
+ * kept for the process's life (forked now, in a private namespace of its
+ * own, ending with its parent), so that a template costs no fork, no new
+ * namespace and no cold libnftables.  Without it, or once it has failed,
+ * each template forks a child. */
+void nb_template_daemon(void);
 
 /* From the live ruleset: the inet tables (NEWTABLE messages: the kernel
  * does not filter the dump by name) and the elements of those of the N

@@ -178,6 +178,11 @@ out:
 	return rc;
 }
 
+void nlload_daemon(void)
+{
+	nb_template_daemon();
+}
+
 /* Incremental update: element changes from their records
  * (compiler/item.h), new chains and maps from the template. */
 
@@ -305,6 +310,23 @@ static void delete_obj(const char *name, bool set, void *arg)
 	nb_msg_end(d->m, off);
 }
 
+/* The template of changes C: their new objects and the interval sets
+ * sent whole (render_nft_template); false if P lacks one. */
+static bool render_template(struct svcnft_buf *b, const struct plan *p,
+			    const struct changes *c)
+{
+	const char **whole = xcalloc(c->n_sets + 1, sizeof(*whole));
+	size_t n = 0;
+	bool ok;
+
+	for (size_t i = 0; i < c->n_sets; i++)
+		if (sent_whole(c->sets[i].name))
+			whole[n++] = c->sets[i].name;
+	ok = render_nft_template(b, p, c->new_objs, c->n_new, whole, n);
+	free(whole);
+	return ok;
+}
+
 static bool needs_template(const struct changes *c)
 {
 	for (size_t i = 0; i < c->n_sets; i++)
@@ -327,8 +349,8 @@ int nlload_update(const struct plan *p, const struct changes *c,
 
 	t[0] = mono_ms();
 	if (needs_template(c)) {
-		render_nft_plan(&skel, p, true);
-		if (!nb_template_start(&tp, skel.data, table) ||
+		if (!render_template(&skel, p, c) ||
+		    !nb_template_start(&tp, skel.data, table) ||
 		    !nb_template_finish(&tp, &tpl))
 			goto out;
 	}

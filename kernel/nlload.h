@@ -38,4 +38,9 @@ struct changes;
 int nlload_update(const struct plan *p, const struct changes *c,
 		  uint32_t genid);
 
+/* watch and follow, once, early while the process is small: templates
+ * then come from one process kept for the daemon's life
+ * (nb_template_daemon). */
+void nlload_daemon(void);
+
 #endif
