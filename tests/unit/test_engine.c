@@ -4,9 +4,10 @@
  * invalid objects) go through the engine as watch feeds it: each batch is
  * the changed files plus those of refused batches.  After every batch:
  *   - the batch is refused exactly when the whole snapshot is invalid
- *     (svcnft_model_validate of every file), and then nothing changed;
- *   - otherwise the engine's table equals elements_from_plan of the whole
- *     snapshot (every set, element and chain), and the batch's changes
+ *     (every file as one batch into a fresh engine: engine_snapshot),
+ *     and then nothing changed;
+ *   - otherwise the engine's table equals elements_from_plan of that
+ *     snapshot's view (every set, element and chain), and the batch's changes
  *     turn the previous table into it.
  * ENGINE_SEED and ENGINE_STEPS override the seed (else the time, printed)
  * and the number of steps (1,000). */
@@ -180,29 +181,33 @@ static void strv_free(char **v, size_t n)
 	free(v);
 }
 
-/* The whole snapshot: valid? and its lowered table. */
+/* The whole snapshot in a fresh engine (one batch): valid? and the
+ * lowering of its view as one model. */
 static bool snapshot(struct sim *s, struct elements *els, struct svcnft_health *h)
 {
-	struct svcnft_model *m = svcnft_model_new();
+	struct svcnft_model *m = svcnft_model_new(), *v;
 	struct svcnft_errors errs = {0};
-	bool ok;
+	struct engine *e;
 	struct plan p;
 
 	for (unsigned int f = 0; f < N_FILES; f++)
 		if (s->text[f])
 			svcnft_model_load_buffer(m, s->name[f], s->text[f],
 						 strlen(s->text[f]), &errs);
-	svcnft_model_validate(m, &s->cfg, &errs);
-	ok = svcnft_errors_status(&errs) == SVCNFT_OK;
+	e = engine_snapshot(&s->cfg, m, ENGINE_CHECK_ONLY, &errs);
 	if (getenv("ENGINE_DEBUG"))
 		svcnft_errors_print(&errs, stderr);
-	plan_build(&p, m, &s->cfg);
+	v = e ? engine_view(e) : m;
+	plan_build(&p, v, &s->cfg);
 	elements_from_plan(els, &p);
-	health_build(m, &s->cfg, h);
+	health_build(v, &s->cfg, h);
 	plan_free(&p);
+	if (e)
+		engine_view_free(v);
+	engine_free(e);
 	svcnft_errors_free(&errs);
 	svcnft_model_free(m);
-	return ok;
+	return e != NULL;
 }
 
 static void same(char **a, size_t na, char **b, size_t nb, unsigned int seed,
