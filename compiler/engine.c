@@ -537,7 +537,7 @@ struct engine *engine_snapshot(const struct svcnft_config *cfg,
 	engine_validate(e, m, ENGINE_ALL_OR_NOTHING, errs);
 	take(e, m, NULL, false);
 	b = engine_prepare(e, ENGINE_ALL_OR_NOTHING | ENGINE_WHOLE | mode, errs);
-	if (b && svcnft_errors_status(errs) == SVCNFT_OK) {
+	if (b && !b->rebuild && svcnft_errors_status(errs) == SVCNFT_OK) {
 		engine_commit(e, b);
 		return e;
 	}

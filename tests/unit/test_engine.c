@@ -524,12 +524,78 @@ static void test_per_object_claims(void **state)
 	engine_free(e);
 }
 
+/* Stage JSON as file NAME (ALL_OR_NOTHING). */
+static void stage_json(struct engine *e, const char *name, const char *json,
+		       struct svcnft_errors *errs)
+{
+	struct svcnft_model *m = svcnft_model_new();
+
+	svcnft_model_load_buffer(m, name, json, strlen(json), errs);
+	engine_validate(e, m, ENGINE_ALL_OR_NOTHING, errs);
+	engine_stage_file(e, name, m);
+	svcnft_model_free(m);
+}
+
+/* Two files of one batch define a Service: the later one is refused. */
+static void test_duplicate_in_batch(void **state)
+{
+	struct svcnft_cidr c;
+	struct svcnft_config cfg = { .table = "svcnft", .service_cidrs = &c, .n_service_cidrs = 1 };
+	struct svcnft_errors errs = {0};
+	struct engine *e;
+	struct engine_batch *b;
+
+	(void)state;
+	svcnft_cidr_parse("10.0.0.0/24", &c);
+	e = engine_new(&cfg);
+	stage_json(e, "a.json", SVC("x", "10.0.0.1", "80"), &errs);
+	stage_json(e, "b.json", SVC("x", "10.0.0.2", "80"), &errs);
+	assert_null(engine_prepare(e, ENGINE_ALL_OR_NOTHING, &errs));
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.v[0].text, "b.json: Service \"default/x\" is invalid: metadata.name: "
+			    "Duplicate value: \"x\": also defined in a.json");
+	stage_json(e, "a.json", SVC("x", "10.0.0.1", "80"), &errs);
+	b = engine_prepare(e, ENGINE_ALL_OR_NOTHING, &errs);
+	assert_non_null(b);
+	engine_commit(e, b);
+	assert_string_equal(vip_of(e, "x"), "10.0.0.1");
+	svcnft_errors_free(&errs);
+	engine_free(e);
+}
+
+/* A ServiceCIDR object in a snapshot widens the range of its services. */
+static void test_snapshot_service_cidr(void **state)
+{
+	struct svcnft_cidr c;
+	struct svcnft_config cfg = { .table = "svcnft", .service_cidrs = &c, .n_service_cidrs = 1 };
+	struct svcnft_model *m = svcnft_model_new();
+	struct svcnft_errors errs = {0};
+	const char *json = "[{\"kind\":\"ServiceCIDR\",\"apiVersion\":\"networking.k8s.io/v1\","
+			   "\"metadata\":{\"name\":\"more\"},\"spec\":{\"cidrs\":[\"10.9.0.0/24\"]}},"
+			   SVC("x", "10.9.0.5", "80") "]";
+	struct engine *e;
+
+	(void)state;
+	svcnft_cidr_parse("10.0.0.0/24", &c);
+	svcnft_model_load_buffer(m, "s.json", json, strlen(json), &errs);
+	e = engine_snapshot(&cfg, m, 0, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.v[i].text);
+	assert_non_null(e);
+	assert_true(has_vip(e, "10.9.0.5"));
+	engine_free(e);
+	svcnft_model_free(m);
+	svcnft_errors_free(&errs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_property),
 		cmocka_unit_test(test_per_object),
 		cmocka_unit_test(test_per_object_claims),
+		cmocka_unit_test(test_duplicate_in_batch),
+		cmocka_unit_test(test_snapshot_service_cidr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
