@@ -395,8 +395,13 @@ static bool vips_unique(struct batch_priv *b, struct svcnft_errors *errs,
 	char a[64];
 
 	for (size_t i = 0; i < n; i++) {
-		ipaddr_format(&r[i].ip, a, sizeof(a));
-		if ((!i || ipaddr_cmp(&r[i].ip, &r[i - 1].ip)) && !held(b, &b->eng->vips, a))
+		bool taken = i && !ipaddr_cmp(&r[i].ip, &r[i - 1].ip);
+
+		if (!taken && hmap_count(&b->eng->vips)) {	/* none in a first batch */
+			ipaddr_format(&r[i].ip, a, sizeof(a));
+			taken = held(b, &b->eng->vips, a);
+		}
+		if (!taken)
 			continue;
 		validate_vip_taken(errs, &r[i].t->now->u.svc, &r[i].ip);
 		refused(r[i].t, bad);
@@ -423,7 +428,7 @@ static bool node_ports_unique(struct batch_priv *b, struct svcnft_errors *errs,
 				continue;
 		} else {
 			snprintf(a, sizeof(a), "%lld", r[i].port);
-			if (!held(b, &b->eng->nodeports, a))
+			if (!hmap_count(&b->eng->nodeports) || !held(b, &b->eng->nodeports, a))
 				continue;
 		}
 		validate_node_port_taken(errs, &r[i].t->now->u.svc, r[i].idx);
