@@ -15,6 +15,7 @@
 #include "follow.h"
 #include "kernel.h"
 #include "owner.h"
+#include "snapshot.h"
 #include "state.h"
 #include "svcnft.h"
 #include "trace_cmd.h"
@@ -746,22 +747,17 @@ static int check_cli(struct cli *c)
 	return 0;
 }
 
-/* Load every PATH and validate: the status of the worst error. */
-/* Load and validate C's paths into M; *CLEAN: nothing at all was said. */
-static enum svcnft_status load(struct cli *c, struct svcnft_model *m, bool *clean)
+/* Load and validate C's paths as one snapshot into S; *CLEAN: nothing at
+ * all was said.  The status of the worst message. */
+static enum svcnft_status load(struct cli *c, struct snapshot *s, bool *clean)
 {
 	struct svcnft_errors errs = {0};
+	unsigned int flags = C(c->cmd) & INPUT ? SNAPSHOT_WARN : 0;
 	enum svcnft_status st;
 
-	for (int i = 0; i < c->n_paths; i++)
-		svcnft_model_load_path(m, c->paths[i], &errs);
-	if (svcnft_errors_status(&errs) != SVCNFT_EUSAGE)
-		svcnft_model_validate(m, &c->cfg, &errs);
-	if ((c->cmd == CMD_APPLY || c->cmd == CMD_DIFF) && !c->allow_empty &&
-	    svcnft_errors_status(&errs) == SVCNFT_OK)
-		svcnft_model_require_services(m, c->paths, c->n_paths, &errs);
-	if (svcnft_errors_status(&errs) == SVCNFT_OK && (C(c->cmd) & INPUT))
-		svcnft_model_warn_no_endpoints(m, &c->cfg, &errs);
+	if ((c->cmd == CMD_APPLY || c->cmd == CMD_DIFF) && !c->allow_empty)
+		flags |= SNAPSHOT_REQUIRE;
+	snapshot_load(s, c->paths, c->n_paths, &c->cfg, flags, &errs);
 	svcnft_errors_print(&errs, stderr);
 	st = svcnft_errors_status(&errs);
 	*clean = errs.n == 0;
@@ -879,7 +875,7 @@ int main(int argc, char **argv)
 			 .health_addr = HTTPD_HEALTH_DEFAULT, .metrics_addr = HTTPD_METRICS_DEFAULT,
 			 .follow = { .kubectl = "kubectl", .debounce_ms = 10, .resync_s = 300 },
 			 .limits = APPLY_LIMITS_DEFAULT };
-	struct svcnft_model *m;
+	struct snapshot snap;
 	enum svcnft_status st;
 	uint64_t opts;
 	bool clean;
@@ -944,14 +940,13 @@ int main(int argc, char **argv)
 	}
 	if (apply_unchanged(&c, opts))
 		return SVCNFT_OK;
-	m = svcnft_model_new();
-	st = load(&c, m, &clean);
+	st = load(&c, &snap, &clean);
 	if (clean)
-		state_set_input(apply_input(opts, svcnft_model_input_digest(m)));
+		state_set_input(apply_input(opts, snap.digest));
 	if (st == SVCNFT_OK)
-		st = c.cmd == CMD_DIFF ? cmd_diff(m, &c.cfg, c.against) :
-		     c.cmd == CMD_EXPLAIN ? cmd_explain(m, &c.cfg, &c.flow) :
-		     c.cmd >= CMD_ENV ? emit_disc(&c, m) : emit(&c, m);
-	svcnft_model_free(m);
+		st = c.cmd == CMD_DIFF ? cmd_diff(snap.view, &c.cfg, c.against) :
+		     c.cmd == CMD_EXPLAIN ? cmd_explain(snap.view, &c.cfg, &c.flow) :
+		     c.cmd >= CMD_ENV ? emit_disc(&c, snap.view) : emit(&c, snap.view);
+	snapshot_free(&snap);
 	return st;
 }

@@ -14,6 +14,7 @@
 #include "httpd.h"
 #include "hmap.h"
 #include "monotime.h"
+#include "snapshot.h"
 #include "util.h"
 #include "watch.h"
 #include "watchfiles.h"
@@ -81,27 +82,19 @@ static void log_errors(const struct svcnft_errors *errs)
 		       errs->n - errs->nwarn, plural(errs->n - errs->nwarn));
 }
 
-/* Every input, validated as a whole; NULL (errors logged) if invalid. */
-static struct svcnft_model *load_all(const struct watch_opts *o)
+/* Every input as one snapshot into an engine that is kept; false
+ * (errors logged) if invalid. */
+static bool load_all(const struct watch_opts *o, struct snapshot *s)
 {
-	struct svcnft_model *m = svcnft_model_new();
 	struct svcnft_errors errs = {0};
+	unsigned int flags = SNAPSHOT_LOWER | SNAPSHOT_WARN;
+	bool ok;
 
-	for (int i = 0; i < o->n_paths; i++)
-		svcnft_model_load_path(m, o->paths[i], &errs);
-	if (svcnft_errors_status(&errs) != SVCNFT_EUSAGE)
-		svcnft_model_validate(m, o->cfg, &errs);
-	if (!o->allow_empty && svcnft_errors_status(&errs) == SVCNFT_OK)
-		svcnft_model_require_services(m, o->paths, o->n_paths, &errs);
-	if (svcnft_errors_status(&errs) == SVCNFT_OK)
-		svcnft_model_warn_no_endpoints(m, o->cfg, &errs);
+	ok = snapshot_load(s, o->paths, o->n_paths, o->cfg,
+			   o->allow_empty ? flags : flags | SNAPSHOT_REQUIRE, &errs);
 	log_errors(&errs);
-	if (svcnft_errors_status(&errs) != SVCNFT_OK) {
-		svcnft_model_free(m);
-		m = NULL;
-	}
 	svcnft_errors_free(&errs);
-	return m;
+	return ok;
 }
 
 static bool stat_file(const char *path, struct wfile *f)
@@ -148,53 +141,23 @@ static void note_files(const struct watch_opts *o, struct hmap *files)
 			note_file(files, o->paths[i]);
 }
 
-/* An engine holding M's objects (moved out of M); NULL if it refuses
- * them, which a valid snapshot never is. */
-static struct engine *engine_of(const struct watch_opts *o, struct svcnft_model *m)
-{
-	struct engine *e = engine_new(o->cfg);
-	struct svcnft_errors errs = {0};
-	struct engine_batch *b;
-
-	engine_stage_objects(e, m);
-	b = engine_prepare(e, ENGINE_ALL_OR_NOTHING | ENGINE_WHOLE, &errs);
-	if (b && !b->rebuild) {
-		engine_commit(e, b);
-	} else {
-		for (size_t i = 0; i < errs.n; i++)
-			watch_log("engine: %s", errs.v[i].text);
-		engine_abort(e, b);
-		engine_free(e);
-		e = NULL;
-	}
-	svcnft_errors_free(&errs);
-	return e;
-}
-
 bool wf_reload(struct wfiles *w, const char *why)
 {
 	struct hmap files = {0};
-	struct svcnft_model *m, *view;
+	struct snapshot s;
+	struct svcnft_model *view;
 	enum svcnft_status st;
-	struct engine *e;
 	double t[3];
-	clock_t c0, c1;
+	clock_t c0 = clock(), c1;
 
 	t[0] = mono_ms();
 	note_files(w->o, &files);
-	if (!(m = load_all(w->o))) {
+	if (!load_all(w->o, &s)) {
 		files_free(&files);
 		httpd_applied(false, (mono_ms() - t[0]) / 1e3, NULL, NULL);
 		return false;
 	}
-	c0 = clock();
-	e = engine_of(w->o, m);
-	svcnft_model_free(m);
-	if (!e) {
-		files_free(&files);
-		return false;
-	}
-	view = engine_view(e);
+	view = s.view;
 	t[1] = mono_ms();
 	c1 = clock();
 	diff_log_setup(true, why);
@@ -207,12 +170,11 @@ bool wf_reload(struct wfiles *w, const char *why)
 	/* a snapshot the removal guard refused never becomes the state;
 	 * one the kernel refused does, to be tried again */
 	if (st == SVCNFT_EUSAGE) {
-		engine_view_free(view);
-		engine_free(e);
+		snapshot_free(&s);
 		files_free(&files);
 		return false;
 	}
-	engine_fix_sizes(e);
+	engine_fix_sizes(s.eng);
 	files_free(&w->files);
 	w->files = files;
 	engine_view_free(view);
@@ -221,7 +183,7 @@ bool wf_reload(struct wfiles *w, const char *why)
 		       t[1] - t[0], (double)(c1 - c0) * 1e3 / CLOCKS_PER_SEC,
 		       t[2] - t[1], mono_ms() - t[2]);
 	engine_free(w->eng);
-	w->eng = e;
+	w->eng = s.eng;
 	w->gen = apply_generation();
 	w->stale = st != SVCNFT_OK;
 	files_free(&w->dirty);

@@ -4,6 +4,7 @@
  * source (K: 0 Endpoints, 1 EndpointSlice), "C\x1fNAME" a ServiceCIDR.
  * Items (compiler/item.h): elements as packed records, sets (and maps) and
  * chains by name.  Sources of a service: "NS\x1fSERVICE". */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,17 +19,28 @@
 
 /* Keys. */
 
-void key_svc(struct svcnft_buf *b, const char *ns, const char *name)
+void key_join(struct svcnft_buf *b, const char *pfx, const char *x,
+	      const char *y)
 {
 	b->len = 0;
-	buf_printf(b, "S\x1f%s\x1f%s", ns, name);
+	if (pfx) {
+		buf_puts(b, pfx);
+		buf_putc(b, '\x1f');
+	}
+	buf_puts(b, x);
+	buf_putc(b, '\x1f');
+	buf_puts(b, y);
+}
+
+void key_svc(struct svcnft_buf *b, const char *ns, const char *name)
+{
+	key_join(b, "S", ns, name);
 }
 
 static void key_src(struct svcnft_buf *b, enum ep_kind k, const char *ns,
 		    const char *name)
 {
-	b->len = 0;
-	buf_printf(b, "E\x1f%d\x1f%s\x1f%s", (int)k, ns, name);
+	key_join(b, k == EP_SLICE ? "E\x1f" "1" : "E\x1f" "0", ns, name);
 }
 
 void obj_key(struct svcnft_buf *b, const struct eobj *o)
@@ -225,6 +237,23 @@ static void base_items(struct engine *e, const struct elements *els,
 	free(v.v);
 }
 
+void staged_ranges(struct engine *e)
+{
+	struct svcnft_model m = { .sorted = true };
+
+	for (struct hent *h = hmap_next(&e->staged, NULL); h; h = hmap_next(&e->staged, h)) {
+		const struct op *op = h->val;
+
+		if (h->key[0] != 'C' || !op->obj)
+			continue;
+		m.svc_cidrs = grow(m.svc_cidrs, &m.cap_svc_cidrs, m.n_svc_cidrs,
+				   sizeof(*m.svc_cidrs));
+		m.svc_cidrs[m.n_svc_cidrs++] = op->obj->u.cidr;
+	}
+	set_ranges(e, &m);
+	free(m.svc_cidrs);
+}
+
 struct engine *engine_new(const struct svcnft_config *cfg)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
@@ -247,14 +276,19 @@ struct engine *engine_new(const struct svcnft_config *cfg)
 	return e;
 }
 
+void op_free(struct op *op)
+{
+	obj_free(op->obj);
+	for (size_t i = 0; i < op->dups.n; i++)
+		obj_free(op->dups.v[i]);
+	free(op->dups.v);
+	free(op);
+}
+
 void staged_free(struct hmap *staged)
 {
-	for (struct hent *h = hmap_next(staged, NULL); h; h = hmap_next(staged, h)) {
-		struct op *o = h->val;
-
-		obj_free(o->obj);
-		free(o);
-	}
+	for (struct hent *h = hmap_next(staged, NULL); h; h = hmap_next(staged, h))
+		op_free(h->val);
 	hmap_free(staged);
 }
 
@@ -346,9 +380,13 @@ static void stage_put(struct engine *e, struct eobj *o, bool any_file)
 
 	obj_key(&k, o);
 	op = stage(e, k.data);
-	obj_free(op->obj);
-	op->obj = o;
-	op->any_file = any_file;
+	if (op->obj && o->kind == O_SVC && !any_file && !op->any_file) {
+		ptrv_add(&op->dups, o);		/* defined twice */
+	} else {
+		obj_free(op->obj);
+		op->obj = o;
+		op->any_file = any_file;
+	}
 	svcnft_buf_free(&k);
 }
 
@@ -376,12 +414,18 @@ static void stage_del(struct engine *e, const char *key, const char *file)
 	op = stage(e, key);
 	obj_free(op->obj);
 	op->obj = NULL;
+	if (op->dups.n) {	/* another definition stays */
+		op->obj = op->dups.v[0];
+		memmove(op->dups.v, op->dups.v + 1, --op->dups.n * sizeof(*op->dups.v));
+	}
 	op->released = true;
 }
 
 static struct eobj *obj_new(enum okind kind)
 {
-	struct eobj *o = xcalloc(1, sizeof(*o));
+	static const size_t size[] = { sizeof(struct svc), sizeof(struct ep_source),
+				       sizeof(struct svc_cidr_obj) };
+	struct eobj *o = xcalloc(1, offsetof(struct eobj, u) + size[kind]);
 
 	o->kind = kind;
 	return o;
@@ -412,8 +456,10 @@ static bool invalid(struct svcnft_model *m, size_t i)
 }
 
 /* Move the valid objects out of M (the rest are freed); with KEYS, note
- * each one's key there. */
-static void take(struct engine *e, struct svcnft_model *m, struct hmap *keys)
+ * each one's key there.  ANY_FILE: each replaces the object of its key
+ * (else a Service staged twice is a duplicate). */
+static void take(struct engine *e, struct svcnft_model *m, struct hmap *keys,
+		 bool any_file)
 {
 	struct svcnft_buf k = {0};
 	bool created;
@@ -438,9 +484,16 @@ static void take(struct engine *e, struct svcnft_model *m, struct hmap *keys)
 		obj_key(&k, o);
 		if (keys)
 			hmap_put(keys, k.data, &created);
-		stage_put(e, o, !keys);
+		stage_put(e, o, any_file);
 	}
+	free(m->svcs);		/* moved: M holds nothing */
+	free(m->eps);
+	free(m->svc_cidrs);
+	m->svcs = NULL;
+	m->eps = NULL;
+	m->svc_cidrs = NULL;
 	m->n_svcs = m->n_eps = m->n_svc_cidrs = 0;
+	m->cap_svcs = m->cap_eps = m->cap_svc_cidrs = 0;
 	svcnft_buf_free(&k);
 }
 
@@ -461,7 +514,26 @@ void engine_each(const struct engine *e, enum engine_kind kind,
 
 void engine_stage_objects(struct engine *e, struct svcnft_model *m)
 {
-	take(e, m, NULL);
+	take(e, m, NULL, true);
+}
+
+struct engine *engine_snapshot(const struct svcnft_config *cfg,
+			       struct svcnft_model *m, enum engine_mode mode,
+			       struct svcnft_errors *errs)
+{
+	struct engine *e = engine_new(cfg);
+	struct engine_batch *b;
+
+	engine_validate(e, m, ENGINE_ALL_OR_NOTHING, errs);
+	take(e, m, NULL, false);
+	b = engine_prepare(e, ENGINE_ALL_OR_NOTHING | ENGINE_WHOLE | mode, errs);
+	if (b && !b->rebuild && svcnft_errors_status(errs) == SVCNFT_OK) {
+		engine_commit(e, b);
+		return e;
+	}
+	engine_abort(e, b);
+	engine_free(e);
+	return NULL;
 }
 
 void engine_stage_file(struct engine *e, const char *file,
@@ -472,7 +544,7 @@ void engine_stage_file(struct engine *e, const char *file,
 	size_t n = 0, cap = 0;
 
 	if (m)
-		take(e, m, &keep);
+		take(e, m, &keep, false);
 	for (struct hent *h = had ? hmap_next(had, NULL) : NULL; h; h = hmap_next(had, h))
 		if (!hmap_find(&keep, h->key)) {
 			gone = grow(gone, &cap, n, sizeof(*gone));
@@ -591,7 +663,7 @@ static void index_obj(struct engine *e, const char *key, struct eobj *o,
 	if (o->kind == O_SVC) {
 		index_svc(e, o, add);
 	} else if (o->kind == O_SRC) {
-		buf_printf(&k, "%s\x1f%s", o->u.src.ns, o->u.src.service);
+		key_join(&k, NULL, o->u.src.ns, o->u.src.service);
 		if (add)
 			ptrv_add(ptrv_at(&e->by_svc, k.data), o);
 		else
@@ -692,7 +764,9 @@ void engine_health(const struct engine *e, struct svcnft_health *out)
 	health_sort(out);
 }
 
-static void install(struct engine *e, const char *key, struct op *op)
+/* OP's object becomes KEY's; with INDEX, in the indexes too. */
+static void install(struct engine *e, const char *key, struct op *op,
+		    bool index)
 {
 	struct eobj *old = hmap_get(&e->objs, key);
 	bool created;
@@ -703,7 +777,10 @@ static void install(struct engine *e, const char *key, struct op *op)
 	}
 	if (op->obj) {
 		hmap_put(&e->objs, key, &created)->val = op->obj;
-		index_obj(e, key, op->obj, true);
+		if (index)
+			index_obj(e, key, op->obj, true);
+		else
+			e->n_svcs += op->obj->kind == O_SVC;
 		op->obj = NULL;
 	}
 	obj_free(old);
@@ -714,12 +791,18 @@ void engine_commit(struct engine *e, struct engine_batch *pub)
 	struct batch_priv *b = (struct batch_priv *)pub;
 
 	for (struct hent *h = hmap_next(&b->touched, NULL); h; h = hmap_next(&b->touched, h)) {
-		new_contribution(e, h->val);
-		new_health(e, h->key, h->val);
+		struct touched *t = h->val;
+
+		if (!b->check_only) {
+			new_contribution(e, t);
+			new_health(e, h->key, t);
+		} else if (t->now) {
+			keep_ignored(&t->now->u.svc, t->copy);
+		}
 	}
+	/* a one-shot engine takes no more batch: no indexes */
 	for (struct hent *h = hmap_next(&e->staged, NULL); h; h = hmap_next(&e->staged, h))
-		if (h->key[0] != 'C')
-			install(e, h->key, h->val);
+		install(e, h->key, h->val, !b->check_only);
 	staged_free(&e->staged);
 	e->dropped = 0;
 	e->committed = true;
@@ -741,23 +824,42 @@ void engine_abort(struct engine *e, struct engine_batch *pub)
 struct svcnft_model *engine_view(const struct engine *e)
 {
 	struct svcnft_model *m = svcnft_model_new();
+	size_t n[3] = {0};
 
+	for (struct hent *h = hmap_next(&e->objs, NULL); h; h = hmap_next(&e->objs, h))
+		n[((const struct eobj *)h->val)->kind]++;
+	m->svcs = xcalloc(m->cap_svcs = n[O_SVC] + 1, sizeof(*m->svcs));
+	m->eps = xcalloc(m->cap_eps = n[O_SRC] + 1, sizeof(*m->eps));
+	m->svc_cidrs = xcalloc(m->cap_svc_cidrs = n[O_CIDR] + 1, sizeof(*m->svc_cidrs));
 	for (struct hent *h = hmap_next(&e->objs, NULL); h; h = hmap_next(&e->objs, h)) {
 		const struct eobj *o = h->val;
 
-		if (o->kind == O_SVC) {
-			m->svcs = grow(m->svcs, &m->cap_svcs, m->n_svcs, sizeof(*m->svcs));
+		if (o->kind == O_SVC)
 			m->svcs[m->n_svcs++] = o->u.svc;
-		} else if (o->kind == O_SRC) {
-			m->eps = grow(m->eps, &m->cap_eps, m->n_eps, sizeof(*m->eps));
+		else if (o->kind == O_SRC)
 			m->eps[m->n_eps++] = o->u.src;
-		} else {
-			m->svc_cidrs = grow(m->svc_cidrs, &m->cap_svc_cidrs,
-					    m->n_svc_cidrs, sizeof(*m->svc_cidrs));
+		else
 			m->svc_cidrs[m->n_svc_cidrs++] = o->u.cidr;
-		}
 	}
 	model_sort(m);
+	return m;
+}
+
+struct svcnft_model *engine_release(struct engine *e)
+{
+	struct svcnft_model *m = engine_view(e);
+
+	for (struct hent *h = hmap_next(&e->objs, NULL); h; h = hmap_next(&e->objs, h)) {
+		struct eobj *o = h->val;	/* its contents are the model's */
+
+		if (o->health)
+			health_free(o->health);
+		free(o->health);
+		free(o->items);
+		free(o);
+	}
+	hmap_free(&e->objs);
+	engine_free(e);
 	return m;
 }
 

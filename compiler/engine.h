@@ -18,10 +18,17 @@
  * sends and compiler/changes.c computes for a whole snapshot).
  * engine_commit makes the batch the engine's state (after the kernel took
  * it), engine_abort forgets it.  The cost of a batch is that of the
- * services it touches.
+ * services it touches.  A one-shot command is one batch of the whole
+ * snapshot into an empty engine (engine_snapshot).
  *
  * Pure: no I/O.  Objects are validated on their own before they are
- * staged (engine_validate); the engine adds the rules between objects.
+ * staged (engine_validate); the engine has the rules between objects
+ * (the only implementation of them): names defined twice, cluster IPs,
+ * node ports, claims on external address . port, endpoints per service.
+ * Conflicts are decided as the API server's allocator would have, in
+ * the order a snapshot's objects are loaded: the stored services keep
+ * what they hold; then a cluster IP goes to the first service by
+ * namespace/name, a node port to the first loaded.
  *
  * Ownership: the engine owns every object staged into it and frees those
  * a batch replaces or removes; a struct engine_batch belongs to the
@@ -46,10 +53,15 @@ enum engine_mode {
 	 * engine_view, so the batch has no changes (changes.full) and no
 	 * plan, and costs that much less (a first sync, a repair) */
 	ENGINE_WHOLE = 2,
+	/* or'd with ENGINE_WHOLE: a one-shot engine, thrown away once its
+	 * view is used.  The batch checks and indexes the objects but lowers
+	 * no service (no items, no health): the engine takes no more batch. */
+	ENGINE_CHECK_ONLY = 4,
 };
 
 /* Validate the objects of M (one file or one event) on their own, against
- * the service CIDRs the engine knows (svcnft_model_validate); in
+ * the service CIDRs the engine knows and M's ServiceCIDR objects
+ * (svcnft_model_validate); in
  * PER_OBJECT mode each invalid one also gets a warning saying what stays. */
 void engine_validate(const struct engine *e, struct svcnft_model *m,
 		     enum engine_mode mode, struct svcnft_errors *errs);
@@ -58,12 +70,23 @@ void engine_validate(const struct engine *e, struct svcnft_model *m,
  * are moved out of M (left empty); those engine_validate marked invalid
  * are freed, never staged (in PER_OBJECT mode the stored version stays;
  * ALL_OR_NOTHING callers refuse the batch on the errors anyway).  M must
- * hold FILE's objects only. */
+ * hold FILE's objects only.  A Service staged twice in a batch (two files
+ * define it) is a duplicate: the later one is refused. */
 void engine_stage_file(struct engine *e, const char *file,
 		       struct svcnft_model *m);
 /* Every object of M replaces the one of the same kind, namespace and name
  * (from any file); moved out of M. */
 void engine_stage_objects(struct engine *e, struct svcnft_model *m);
+/* A whole snapshot (M: every object of the input, loaded, of any files)
+ * as one ALL_OR_NOTHING | ENGINE_WHOLE batch (| MODE, e.g.
+ * ENGINE_CHECK_ONLY) into a new engine: engine_validate, staging (a
+ * Service defined twice is refused: the later definition), then the
+ * rules between objects.  The objects are moved out of M (left empty).
+ * Messages go to ERRS; NULL when anything in them or in ERRS is an
+ * error (the status of ERRS is not SVCNFT_OK). */
+struct engine *engine_snapshot(const struct svcnft_config *cfg,
+			       struct svcnft_model *m, enum engine_mode mode,
+			       struct svcnft_errors *errs);
 enum engine_kind { ENGINE_SERVICE, ENGINE_ENDPOINTS, ENGINE_SLICE };
 /* The object KIND NS/NAME is gone. */
 void engine_stage_delete(struct engine *e, enum engine_kind kind,
@@ -97,6 +120,9 @@ void engine_abort(struct engine *e, struct engine_batch *b);
  * objects stay the engine's). */
 struct svcnft_model *engine_view(const struct engine *e);
 void engine_view_free(struct svcnft_model *m);
+/* The same view, but the objects move into it and E is freed: the
+ * caller owns the model (svcnft_model_free).  For a one-shot engine. */
+struct svcnft_model *engine_release(struct engine *e);
 
 /* The table's contents as the engine holds them (elements form: the
  * sets, their elements, the chains), for tests and for the saved state. */

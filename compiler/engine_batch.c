@@ -66,6 +66,7 @@ static struct touched *touch(struct engine *e, struct batch_priv *b,
 	if (created) {
 		struct touched *t = xcalloc(1, sizeof(*t));
 
+		t->key = h->key;
 		t->old = hmap_get(&e->objs, key);
 		t->now = current(e, key);
 		h->val = t;
@@ -110,6 +111,12 @@ static void touch_claimants(struct engine *e, struct batch_priv *b,
 	svcnft_buf_free(&k);
 }
 
+/* A first batch: the engine holds nothing yet. */
+static bool fresh(const struct engine *e)
+{
+	return !e->committed && !hmap_count(&e->objs);
+}
+
 static bool touch_all(struct engine *e, struct batch_priv *b)
 {
 	struct ptrv first = {0};
@@ -129,7 +136,7 @@ static bool touch_all(struct engine *e, struct batch_priv *b)
 	}
 	for (struct hent *h = hmap_next(&b->touched, NULL); h; h = hmap_next(&b->touched, h))
 		ptrv_add(&first, h->val);
-	for (size_t i = 0; i < first.n; i++) {
+	for (size_t i = 0; !fresh(e) && i < first.n; i++) {	/* fresh: none stored */
 		struct touched *t = first.v[i];
 
 		touch_claimants(e, b, t->old);
@@ -156,8 +163,7 @@ static void drop(struct engine *e, const char *key, size_t *n,
 	else if (o && o->kind == O_SRC)
 		skipped(e, errs, key, o->u.src.file, o->u.src.kind == EP_SLICE ?
 			"EndpointSlice" : "Endpoints", o->u.src.ns, o->u.src.name);
-	obj_free(op->obj);
-	free(op);
+	op_free(op);
 	(*n)++;
 }
 
@@ -212,98 +218,251 @@ static bool is_touched(const struct batch_priv *b, const struct svc *s)
 	return r;
 }
 
-/* Claim NAME in TMP for S, unless another touched service has it or a
- * stored one that is not touched; false (a message) if taken. */
-static bool claim(const struct batch_priv *b, struct hmap *tmp,
-		  const struct hmap *stored, const char *name, struct svc *s)
+static int hent_cmp(const void *a, const void *b)
 {
-	bool created;
-	struct hent *h = hmap_put(tmp, name, &created);
-	const struct eobj *o = hmap_get(stored, name);
-
-	if (!created && h->val != s)
-		return false;
-	h->val = s;
-	return !o || &o->u.svc == s || is_touched(b, &o->u.svc);
+	return strcmp((*(struct hent *const *)a)->key, (*(struct hent *const *)b)->key);
 }
 
-/* Check the new version of touched service T; false if refused. */
-static bool check_svc(const struct batch_priv *b, struct hmap *ips,
-		      struct hmap *ports, struct touched *t,
-		      struct svcnft_errors *errs)
+/* Whether staged Service change OP of KEY defines it in another file than
+ * the stored one, or more than once. */
+static bool twice(const struct engine *e, const char *key, const struct op *op)
 {
-	struct svc *s = &t->now->u.svc;
-	char a[64];
-	bool ok = true;
+	const struct eobj *stored = hmap_get(&e->objs, key);
 
-	for (size_t i = 0; svc_has_rules(s) && i < s->n_vip; i++) {
-		ipaddr_format(&s->vip[i], a, sizeof(a));
-		if (!claim(b, ips, &b->eng->vips, a, s)) {
-			validate_vip_taken(errs, s, &s->vip[i]);
-			ok = false;
-		}
-	}
-	for (size_t i = 0; i < s->n_ports; i++) {
-		if (s->ports[i].node_port.v <= 0 || (s->type != SVC_NODE_PORT &&
-						     s->type != SVC_LOAD_BALANCER))
-			continue;
-		snprintf(a, sizeof(a), "%lld", s->ports[i].node_port.v);
-		if (!claim(b, ports, &b->eng->nodeports, a, s)) {
-			validate_node_port_taken(errs, s, i);
-			ok = false;
-		}
-	}
-	if (s->hc_port.v > 0 && !s->hc_port.bad_type) {
-		snprintf(a, sizeof(a), "%lld", s->hc_port.v);
-		if (hmap_get(ports, a) == s || !claim(b, ports, &b->eng->nodeports, a, s)) {
-			validate_node_port_taken(errs, s, SIZE_MAX);
-			ok = false;
-		}
-	}
-	s->invalid = false;	/* the stored version never is */
-	return ok;
+	return op->dups.n || (op->obj && stored && !op->released && !op->any_file &&
+			      strcmp(obj_file(stored), obj_file(op->obj)));
 }
 
+/* The staged Services defined twice, by key, NULL-terminated (caller
+ * frees). */
+static struct hent **named_twice(const struct engine *e)
+{
+	struct hent **v = NULL;
+	size_t n = 0, cap = 0;
+
+	for (struct hent *h = hmap_next(&e->staged, NULL); h; h = hmap_next(&e->staged, h))
+		if (h->key[0] == 'S' && twice(e, h->key, h->val)) {
+			v = grow(v, &cap, n, sizeof(*v));
+			v[n++] = h;
+		}
+	v = grow(v, &cap, n, sizeof(*v));
+	v[n] = NULL;
+	if (n)
+		qsort(v, n, sizeof(*v), hent_cmp);
+	return v;
+}
+
+/* T is refused by a rule; the first such key in *BAD. */
+static void refused(struct touched *t, char **bad)
+{
+	t->refused = true;
+	if (!*bad)
+		*bad = xstrdup(t->key);
+}
+
+/* A Service defined in another file than the stored one, or twice in the
+ * batch (each later definition names the one before it). */
 static bool check_name(struct engine *e, const char *key, struct op *op,
 		       struct svcnft_errors *errs)
 {
 	const struct eobj *stored = hmap_get(&e->objs, key);
+	const struct eobj *prev = op->obj;
+	bool ok = true;
 
-	if (!op->obj || !stored || op->released || op->any_file ||
-	    !strcmp(obj_file(stored), obj_file(op->obj)))
-		return true;
-	validate_duplicate(errs, &op->obj->u.svc, obj_file(stored));
-	op->obj->u.svc.invalid = false;
-	return false;
+	if (op->obj && stored && !op->released && !op->any_file &&
+	    strcmp(obj_file(stored), obj_file(op->obj))) {
+		validate_duplicate(errs, &op->obj->u.svc, obj_file(stored));
+		ok = false;
+	}
+	if (!prev)		/* only the duplicates: none to name */
+		prev = stored;
+	for (size_t i = 0; i < op->dups.n; i++) {
+		struct eobj *d = op->dups.v[i];
+
+		validate_duplicate(errs, &d->u.svc, obj_file(prev));
+		prev = d;
+		ok = false;
+	}
+	if (op->obj)
+		op->obj->u.svc.invalid = false;
+	return ok;
 }
 
-/* Run the rules; the key of the first refused service in *BAD. */
+/* A claim of a touched service on a cluster IP or a node port. */
+struct ref {
+	struct touched *t;
+	struct ipaddr ip;
+	long long port;
+	size_t idx;			/* in ports[], or SIZE_MAX: healthCheckNodePort */
+};
+
+static const struct svc *ref_svc(const struct ref *r)
+{
+	return &r->t->now->u.svc;
+}
+
+/* Services the batch changes come after those it does not. */
+static int changed(const struct ref *r)
+{
+	return r->t->now != r->t->old;
+}
+
+static int by_name(const struct svc *x, const struct svc *y)
+{
+	int c = strcmp(x->ns, y->ns);
+
+	return c ? c : strcmp(x->name, y->name);
+}
+
+static int vip_ref_cmp(const void *a, const void *b)
+{
+	const struct ref *x = a, *y = b;
+	int c = ipaddr_cmp(&x->ip, &y->ip);
+
+	if (!c)
+		c = changed(x) - changed(y);
+	return c ? c : by_name(ref_svc(x), ref_svc(y));
+}
+
+static int np_ref_cmp(const void *a, const void *b)
+{
+	const struct ref *x = a, *y = b;
+	const struct svc *s = ref_svc(x), *r = ref_svc(y);
+	int c;
+
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	if ((c = changed(x) - changed(y)))
+		return c;
+	if (s->seq != r->seq)
+		return s->seq < r->seq ? -1 : 1;
+	if ((c = by_name(s, r)))
+		return c;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static void ref_add(struct ref **v, size_t *n, size_t *cap, struct ref r)
+{
+	*v = grow(*v, cap, *n, sizeof(**v));
+	(*v)[(*n)++] = r;
+}
+
+/* The claims of the touched services not refused yet: cluster IPs (VIPS)
+ * or node ports, sorted. */
+static struct ref *refs(const struct batch_priv *b, bool vips, size_t *n)
+{
+	struct ref *v = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	for (struct hent *h = hmap_next(&b->touched, NULL); h; h = hmap_next(&b->touched, h)) {
+		struct touched *t = h->val;
+		const struct svc *s = t->now ? &t->now->u.svc : NULL;
+
+		if (!s || t->refused)
+			continue;
+		for (size_t i = 0; vips && svc_has_rules(s) && i < s->n_vip; i++)
+			ref_add(&v, n, &cap, (struct ref){ t, s->vip[i], 0, 0 });
+		for (size_t i = 0; !vips && i < s->n_ports; i++)
+			if (s->ports[i].node_port.v > 0 && (s->type == SVC_NODE_PORT ||
+							    s->type == SVC_LOAD_BALANCER))
+				ref_add(&v, n, &cap, (struct ref){ t, {0}, s->ports[i].node_port.v, i });
+		if (!vips && s->hc_port.v > 0 && !s->hc_port.bad_type)
+			ref_add(&v, n, &cap, (struct ref){ t, {0}, s->hc_port.v, SIZE_MAX });
+	}
+	if (*n)
+		qsort(v, *n, sizeof(*v), vips ? vip_ref_cmp : np_ref_cmp);
+	return v;
+}
+
+/* Whether a stored service the batch does not touch holds KEY in IDX. */
+static bool held(const struct batch_priv *b, const struct hmap *idx,
+		 const char *key)
+{
+	const struct eobj *o = hmap_get(idx, key);
+
+	return o && !is_touched(b, &o->u.svc);
+}
+
+/* A cluster IP belongs to one service: the API server's allocator refuses
+ * the next (and a verdict map cannot hold it twice). */
+static bool vips_unique(struct batch_priv *b, struct svcnft_errors *errs,
+			char **bad)
+{
+	size_t n;
+	struct ref *r = refs(b, true, &n);
+	bool ok = true;
+	char a[64];
+
+	for (size_t i = 0; i < n; i++) {
+		bool taken = i && !ipaddr_cmp(&r[i].ip, &r[i - 1].ip);
+
+		if (!taken && hmap_count(&b->eng->vips)) {	/* none in a first batch */
+			ipaddr_format(&r[i].ip, a, sizeof(a));
+			taken = held(b, &b->eng->vips, a);
+		}
+		if (!taken)
+			continue;
+		validate_vip_taken(errs, &r[i].t->now->u.svc, &r[i].ip);
+		refused(r[i].t, bad);
+		ok = false;
+	}
+	free(r);
+	return ok;
+}
+
+/* A node port number belongs to one service, whatever the protocol; one
+ * service may use it for TCP and UDP.  A healthCheckNodePort comes from
+ * the same allocator, after the service's own node ports. */
+static bool node_ports_unique(struct batch_priv *b, struct svcnft_errors *errs,
+			      char **bad)
+{
+	size_t n;
+	struct ref *r = refs(b, false, &n);
+	bool ok = true;
+	char a[32];
+
+	for (size_t i = 0; i < n; i++) {
+		if (i && r[i].port == r[i - 1].port) {
+			if (r[i].t == r[i - 1].t && r[i].idx != SIZE_MAX)
+				continue;
+		} else {
+			snprintf(a, sizeof(a), "%lld", r[i].port);
+			if (!hmap_count(&b->eng->nodeports) || !held(b, &b->eng->nodeports, a))
+				continue;
+		}
+		validate_node_port_taken(errs, &r[i].t->now->u.svc, r[i].idx);
+		refused(r[i].t, bad);
+		ok = false;
+	}
+	free(r);
+	return ok;
+}
+
+/* Run the rules in a snapshot's order: names (by namespace/name), then
+ * cluster IPs, then node ports; the key of the first refused service in
+ * *BAD. */
 static bool check_rules(struct engine *e, struct batch_priv *b,
 			struct svcnft_errors *errs, char **bad)
 {
-	struct hmap ips = {0}, ports = {0};
+	struct hent **v = named_twice(e);
 	bool ok = true;
 
-	for (struct hent *h = hmap_next(&e->staged, NULL); h; h = hmap_next(&e->staged, h))
-		if (h->key[0] == 'S' && !check_name(e, h->key, h->val, errs) && ok) {
+	for (size_t i = 0; v[i]; i++)
+		if (!check_name(e, v[i]->key, v[i]->val, errs)) {
+			if (ok && !*bad)
+				*bad = xstrdup(v[i]->key);
 			ok = false;
-			*bad = xstrdup(h->key);
 		}
-	/* unchanged services first: a conflict is the changed one's */
-	for (int pass = 0; pass < 2; pass++)
-		for (struct hent *h = hmap_next(&b->touched, NULL); h;
-		     h = hmap_next(&b->touched, h)) {
-			struct touched *t = h->val;
+	free(v);
+	ok &= vips_unique(b, errs, bad);
+	ok &= node_ports_unique(b, errs, bad);
+	for (struct hent *h = hmap_next(&b->touched, NULL); h; h = hmap_next(&b->touched, h)) {
+		struct touched *t = h->val;
 
-			if (!t->now || (t->now == t->old) != !pass)
-				continue;
-			if (!check_svc(b, &ips, &ports, t, errs) && ok) {
-				ok = false;
-				*bad = xstrdup(h->key);
-			}
-		}
-	hmap_free(&ips);
-	hmap_free(&ports);
+		if (t->now)	/* the stored version never is */
+			t->now->u.svc.invalid = false;
+	}
 	return ok;
 }
 
@@ -324,7 +483,7 @@ static void add_sources(struct engine *e, struct svcnft_model *v, size_t *cap,
 	struct svcnft_buf k = {0};
 	struct ptrv *have, *add;
 
-	buf_printf(&k, "%s\x1f%s", s->ns, s->name);
+	key_join(&k, NULL, s->ns, s->name);
 	have = hmap_get(&e->by_svc, k.data);
 	add = hmap_get(staged, k.data);
 	for (size_t i = 0; have && i < have->n; i++) {
@@ -348,8 +507,7 @@ static void staged_by_svc(struct engine *e, struct hmap *out)
 
 		if (h->key[0] != 'E' || !op->obj)
 			continue;
-		k.len = 0;
-		buf_printf(&k, "%s\x1f%s", op->obj->u.src.ns, op->obj->u.src.service);
+		key_join(&k, NULL, op->obj->u.src.ns, op->obj->u.src.service);
 		ptrv_add(ptrv_at(out, k.data), op->obj);
 	}
 	svcnft_buf_free(&k);
@@ -359,18 +517,20 @@ static void build_view(struct engine *e, struct batch_priv *b)
 {
 	struct svcnft_model *v = &b->view;
 	struct hmap staged = {0};
-	size_t cap_s = 0, cap_e = 0;
+	struct svcnft_buf k = {0};
+	size_t cap_e = 0;
 
 	staged_by_svc(e, &staged);
+	v->svcs = xcalloc(hmap_count(&b->touched) + 1, sizeof(*v->svcs));
 	for (struct hent *h = hmap_next(&b->touched, NULL); h; h = hmap_next(&b->touched, h)) {
 		struct touched *t = h->val;
 		struct svc *c;
 
 		if (!t->now)
 			continue;
-		v->svcs = grow(v->svcs, &cap_s, v->n_svcs, sizeof(*v->svcs));
 		c = &v->svcs[v->n_svcs++];
 		*c = t->now->u.svc;
+		c->invalid = t->refused;
 		c->ext = xcalloc(c->n_ext + 1, sizeof(*c->ext));
 		for (size_t i = 0; i < c->n_ext; i++) {
 			c->ext[i] = t->now->u.svc.ext[i];
@@ -381,14 +541,10 @@ static void build_view(struct engine *e, struct batch_priv *b)
 	ptrv_map_free(&staged);
 	model_sort(v);
 	for (size_t i = 0; i < v->n_svcs; i++) {
-		struct svcnft_buf k = {0};
-		struct touched *t;
-
 		key_svc(&k, v->svcs[i].ns, v->svcs[i].name);
-		t = hmap_get(&b->touched, k.data);
-		t->copy = &v->svcs[i];
-		svcnft_buf_free(&k);
+		((struct touched *)hmap_get(&b->touched, k.data))->copy = &v->svcs[i];
 	}
+	svcnft_buf_free(&k);
 }
 
 /* Claims on address . protocol . port (check_ext_unique's order): cluster
@@ -457,15 +613,52 @@ static struct rank owner_of(const struct batch_priv *b, const struct hmap *now,
 	return best;
 }
 
+/* An external address . port of a changed service that another claim
+ * owns: a warning, in the order of the claims (address, protocol, port,
+ * service, external address). */
+struct taken {
+	struct svc *s;
+	size_t x, j;
+	const struct svc *owner;
+};
+
+static int taken_cmp(const void *a, const void *b)
+{
+	const struct taken *p = a, *q = b;
+	const struct svc_port *u = &p->s->ports[p->j], *w = &q->s->ports[q->j];
+	int c = ipaddr_cmp(&p->s->ext[p->x].ip, &q->s->ext[q->x].ip);
+
+	if (c)
+		return c;
+	if (u->proto != w->proto)
+		return u->proto < w->proto ? -1 : 1;
+	if (u->port.v != w->port.v)
+		return u->port.v < w->port.v ? -1 : 1;
+	if ((c = by_name(p->s, q->s)))
+		return c;
+	return p->x < q->x ? -1 : p->x > q->x;
+}
+
+static bool any_ext(const struct svcnft_model *v)
+{
+	for (size_t i = 0; i < v->n_svcs; i++)
+		if (v->svcs[i].n_ext && svc_has_rules(&v->svcs[i]))
+			return true;
+	return false;
+}
+
 /* Mark the external address . ports of the view's services that another
- * claim owns (warnings for the changed services). */
+ * claim owns; a warning for each of the changed services'. */
 static void mark_ignored(struct batch_priv *b, struct svcnft_errors *errs)
 {
 	struct hmap now = {0};
 	struct svcnft_buf k = {0};
-	size_t n;
+	struct taken *w = NULL;
+	size_t n, n_w = 0, cap = 0;
 	char **keys;
 
+	if (!any_ext(&b->view))
+		return;
 	for (size_t i = 0; i < b->view.n_svcs; i++) {
 		keys = claim_keys(&b->view.svcs[i], &n);
 		for (size_t j = 0; j < n; j++)
@@ -486,54 +679,74 @@ static void mark_ignored(struct batch_priv *b, struct svcnft_errors *errs)
 				o = owner_of(b, &now, k.data);
 				if (o.s == s && o.ext && o.idx == x)
 					continue;
-				if (changed)
-					validate_ext_taken(errs, s, x, j, o.s);
 				s->ext[x].ignored[j] = true;
+				w = changed ? grow(w, &cap, n_w, sizeof(*w)) : w;
+				if (changed)
+					w[n_w++] = (struct taken){ s, x, j, o.s };
 			}
 	}
+	if (n_w)
+		qsort(w, n_w, sizeof(*w), taken_cmp);
+	for (size_t i = 0; i < n_w; i++)
+		validate_ext_taken(errs, w[i].s, w[i].x, w[i].j, w[i].owner);
+	free(w);
 	svcnft_buf_free(&k);
 	ptrv_map_free(&now);
 }
 
-/* Lower every touched service alone; false (key in *BAD) if one is over
- * the endpoint limit. */
-static bool lower_all(struct engine *e, struct batch_priv *b,
+/* The sources of view service I: [*LO, return) of the view's sources
+ * (sorted alike), from *LO on. */
+static size_t sources_of(const struct svcnft_model *v, size_t i, size_t *lo)
+{
+	const struct svc *s = &v->svcs[i];
+	size_t hi;
+
+	while (*lo < v->n_eps && (strcmp(v->eps[*lo].ns, s->ns) ||
+				  strcmp(v->eps[*lo].service, s->name)) &&
+	       (strcmp(v->eps[*lo].ns, s->ns) < 0 ||
+		(!strcmp(v->eps[*lo].ns, s->ns) &&
+		 strcmp(v->eps[*lo].service, s->name) < 0)))
+		(*lo)++;
+	for (hi = *lo; hi < v->n_eps && !strcmp(v->eps[hi].ns, s->ns) &&
+		       !strcmp(v->eps[hi].service, s->name); hi++)
+		;
+	return hi;
+}
+
+/* Check every service of the view for its endpoint limit; while all is
+ * well and LOWER, lower each alone.  False (first key in *BAD) if one is
+ * refused. */
+static bool lower_all(struct engine *e, struct batch_priv *b, bool lower,
 		      struct svcnft_errors *errs, char **bad)
 {
 	struct svcnft_model *v = &b->view;
+	struct svcnft_buf k = {0};
+	bool ok = !*bad;
 	size_t lo = 0;
 
 	for (size_t i = 0; i < v->n_svcs; i++) {
 		struct svcnft_model one = { .svcs = &v->svcs[i], .n_svcs = 1, .sorted = true };
-		struct svcnft_buf k = {0};
+		bool was = v->svcs[i].invalid;
+		size_t hi = sources_of(v, i, &lo);
 		struct touched *t;
-		size_t hi;
 
-		while (lo < v->n_eps && (strcmp(v->eps[lo].ns, v->svcs[i].ns) ||
-					 strcmp(v->eps[lo].service, v->svcs[i].name)) &&
-		       (strcmp(v->eps[lo].ns, v->svcs[i].ns) < 0 ||
-			(!strcmp(v->eps[lo].ns, v->svcs[i].ns) &&
-			 strcmp(v->eps[lo].service, v->svcs[i].name) < 0)))
-			lo++;
-		for (hi = lo; hi < v->n_eps && !strcmp(v->eps[hi].ns, v->svcs[i].ns) &&
-			      !strcmp(v->eps[hi].service, v->svcs[i].name); hi++)
-			;
-		one.eps = v->eps + lo;
+		one.eps = hi > lo ? v->eps + lo : NULL;
 		one.n_eps = hi - lo;
+		lo = hi;
 		key_svc(&k, v->svcs[i].ns, v->svcs[i].name);
 		t = hmap_get(&b->touched, k.data);
 		limits_validate(&one, errs);
-		if (v->svcs[i].invalid) {
-			*bad = xstrdup(k.data);
-			svcnft_buf_free(&k);
-			return false;
+		if (!was && v->svcs[i].invalid) {
+			refused(t, bad);
+			ok = false;
 		}
+		if (!ok || !lower)
+			continue;
 		t->items = lower_items(e, &one, &t->n_items);
 		health_build(&one, &e->eff, &t->health);
-		svcnft_buf_free(&k);
-		lo = hi;
 	}
-	return true;
+	svcnft_buf_free(&k);
+	return ok;
 }
 
 /* The changes of the table. */
@@ -709,24 +922,31 @@ static size_t services_after(const struct engine *e)
 	return n;
 }
 
-/* One attempt; NULL with *BAD set when a service is refused. */
-static struct batch_priv *attempt(struct engine *e, bool whole,
+/* One attempt in MODE; NULL with *BAD set when a service is refused.  An
+ * ALL_OR_NOTHING batch runs every rule first (every message is said). */
+static struct batch_priv *attempt(struct engine *e, enum engine_mode mode,
 				  struct svcnft_errors *errs, char **bad)
 {
 	struct batch_priv *b = xcalloc(1, sizeof(*b));
+	bool ok;
 
 	b->eng = e;
+	b->check_only = mode & ENGINE_CHECK_ONLY;
 	if (!touch_all(e, b)) {
-		b->pub.rebuild = true;
-		return b;
+		if (!fresh(e)) {
+			b->pub.rebuild = true;
+			return b;
+		}
+		staged_ranges(e);
 	}
-	if (!check_rules(e, b, errs, bad))
-		goto refused;
+	ok = check_rules(e, b, errs, bad);
+	if (!ok && (mode & ENGINE_PER_OBJECT))
+		goto fail;
 	build_view(e, b);
 	mark_ignored(b, errs);
-	if (!lower_all(e, b, errs, bad))
-		goto refused;
-	if (whole) {
+	if (!lower_all(e, b, !(mode & ENGINE_CHECK_ONLY), errs, bad) || !ok)
+		goto fail;
+	if (mode & ENGINE_WHOLE) {
 		b->pub.changes.full = "the whole table is applied";
 	} else {
 		deltas(b);
@@ -736,7 +956,7 @@ static struct batch_priv *attempt(struct engine *e, bool whole,
 	b->pub.services_touched = hmap_count(&b->touched);
 	b->pub.services_after = services_after(e);
 	return b;
-refused:
+fail:
 	batch_free(e, b);
 	return NULL;
 }
@@ -748,7 +968,7 @@ struct engine_batch *engine_prepare(struct engine *e, enum engine_mode mode,
 
 	for (;;) {
 		char *bad = NULL;
-		struct batch_priv *b = attempt(e, mode & ENGINE_WHOLE, errs, &bad);
+		struct batch_priv *b = attempt(e, mode, errs, &bad);
 
 		if (b) {
 			b->pub.objects_skipped = skipped + e->dropped;

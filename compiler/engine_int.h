@@ -12,16 +12,17 @@
 
 enum okind { O_SVC, O_SRC, O_CIDR };
 
+/* Allocated to the size of its kind's member of u (obj_new). */
 struct eobj {
 	enum okind kind;
+	const struct item **items;	/* services: their contribution (interned) */
+	size_t n_items;
+	struct svcnft_health *health;	/* services: theirs (health_build alone) */
 	union {
 		struct svc svc;
 		struct ep_source src;
 		struct svc_cidr_obj cidr;
-	} u;
-	const struct item **items;	/* services: their contribution (interned) */
-	size_t n_items;
-	struct svcnft_health *health;	/* services: theirs (health_build alone) */
+	} u;				/* last */
 };
 
 struct ptrv {
@@ -32,13 +33,16 @@ struct ptrv {
 /* A staged change of one key: its new object (NULL: deleted). */
 struct op {
 	struct eobj *obj;
+	struct ptrv dups;		/* later definitions in the batch: refused */
 	bool released;			/* the stored object's file dropped it */
 	bool any_file;			/* replaces the object whatever its file */
 };
 
 /* A service the batch lowers again. */
 struct touched {
+	const char *key;		/* the service's (the map's copy) */
 	struct eobj *old, *now;		/* before and after the batch (NULL: none) */
+	bool refused;			/* a rule between objects refused NOW */
 	struct item **items;		/* its new contribution (malloc'd) */
 	size_t n_items;
 	struct svc *copy;		/* in the batch's view: what was lowered */
@@ -76,8 +80,12 @@ struct batch_priv {
 	struct svcnft_model view;	/* of the touched services, for the plan */
 	struct hmap delta;		/* struct item (bytes) -> net count change (intptr_t) */
 	struct hmap setidx;		/* set -> its index in changes.sets */
+	bool check_only;		/* ENGINE_CHECK_ONLY: nothing lowered */
 };
 
+/* B = "PFX\x1fX\x1fY" ("X\x1fY" without PFX). */
+void key_join(struct svcnft_buf *b, const char *pfx, const char *x,
+	      const char *y);
 void key_svc(struct svcnft_buf *b, const char *ns, const char *name);
 void obj_key(struct svcnft_buf *b, const struct eobj *o);
 const char *obj_file(const struct eobj *o);
@@ -96,7 +104,11 @@ const struct item *item_take(struct engine *e, struct item *it);
 void item_unref(struct engine *e, const struct item *it);
 /* The object KEY holds once the staged changes are made (NULL: none). */
 struct eobj *current(const struct engine *e, const char *key);
+void op_free(struct op *op);
 void staged_free(struct hmap *staged);
+/* The service CIDRs of the staged ServiceCIDR objects become the engine's
+ * (a first batch: the engine holds nothing yet). */
+void staged_ranges(struct engine *e);
 /* Object KIND NS/NAME (KEY) of FILE is left out (PER_OBJECT): a warning
  * saying what stays instead. */
 void skipped(const struct engine *e, struct svcnft_errors *errs, const char *key,

@@ -1,7 +1,9 @@
 /* validate: what the API server would reject (422), in its wording.
  *
- * Every error is reported; an object with any error is marked invalid and
- * the caller refuses to render.  Addresses are parsed here into the model. */
+ * Each object on its own; the rules between objects are the engine's
+ * (engine.h), which says them with the messages here (validate.h).  Every
+ * error is reported; an object with any error is marked invalid and the
+ * caller refuses to render.  Addresses are parsed here into the model. */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -9,7 +11,6 @@
 #include <sys/socket.h>
 
 #include "diag.h"
-#include "limits.h"
 #include "model.h"
 #include "names.h"
 #include "validate.h"
@@ -904,43 +905,6 @@ static void validate_service_cidr(struct vctx *v, struct svc_cidr_obj *c)
 	c->invalid = failed(v);
 }
 
-struct vip_ref {
-	struct ipaddr ip;
-	struct svc *svc;
-};
-
-static int vip_ref_cmp(const void *a, const void *b)
-{
-	const struct vip_ref *x = a, *y = b;
-	int c = ipaddr_cmp(&x->ip, &y->ip);
-
-	if (!c)
-		c = strcmp(x->svc->ns, y->svc->ns);
-	return c ? c : strcmp(x->svc->name, y->svc->name);
-}
-
-/* A cluster IP belongs to one service: the API server's allocator refuses
- * the second (and nft would refuse duplicate map keys). */
-static void check_vips_unique(struct vctx *v, struct svcnft_model *m)
-{
-	struct vip_ref *r = NULL;
-	size_t n = 0, cap = 0;
-
-	for (size_t i = 0; i < m->n_svcs; i++)
-		for (size_t j = 0; !m->svcs[i].invalid && j < m->svcs[i].n_vip; j++) {
-			r = grow(r, &cap, n, sizeof(*r));
-			r[n++] = (struct vip_ref){ m->svcs[i].vip[j], &m->svcs[i] };
-		}
-	if (n)
-		qsort(r, n, sizeof(*r), vip_ref_cmp);
-	for (size_t i = 1; i < n; i++) {
-		if (ipaddr_cmp(&r[i].ip, &r[i - 1].ip))
-			continue;
-		validate_vip_taken(v->o.errs, r[i].svc, &r[i].ip);
-	}
-	free(r);
-}
-
 void validate_vip_taken(struct svcnft_errors *errs, struct svc *s,
 			const struct ipaddr *ip)
 {
@@ -951,64 +915,6 @@ void validate_vip_taken(struct svcnft_errors *errs, struct svc *s,
 	obj_invalid(&o, "spec.clusterIPs: Invalid value: [\"%s\"]: failed to allocate IP %s: provided IP is already allocated",
 		    a, a);
 	s->invalid = true;
-}
-
-struct np_ref {
-	long long port;
-	struct svc *svc;
-	size_t idx;			/* in ports[], or SIZE_MAX: healthCheckNodePort */
-};
-
-static int np_ref_cmp(const void *a, const void *b)
-{
-	const struct np_ref *x = a, *y = b;
-
-	if (x->port != y->port)
-		return x->port < y->port ? -1 : 1;
-	if (x->svc->seq != y->svc->seq)
-		return x->svc->seq < y->svc->seq ? -1 : 1;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-static void np_collect(struct np_ref **r, size_t *n, size_t *cap, struct svc *s)
-{
-	if (s->invalid)
-		return;
-	for (size_t j = 0; j < s->n_ports; j++) {
-		const struct svc_port *p = &s->ports[j];
-
-		if (p->node_port.v <= 0 || (s->type != SVC_NODE_PORT &&
-					    s->type != SVC_LOAD_BALANCER))
-			continue;
-		*r = grow(*r, cap, *n, sizeof(**r));
-		(*r)[(*n)++] = (struct np_ref){ p->node_port.v, s, j };
-	}
-	if (s->hc_port.v > 0) {		/* valid: only where it is needed */
-		*r = grow(*r, cap, *n, sizeof(**r));
-		(*r)[(*n)++] = (struct np_ref){ s->hc_port.v, s, SIZE_MAX };
-	}
-}
-
-/* A node port number belongs to one service, whatever the protocol (the
- * API server's allocator); one service may use it for TCP and UDP.  A
- * health check node port comes from the same allocator, after the
- * service's own node ports. */
-static void check_node_ports_unique(struct vctx *v, struct svcnft_model *m)
-{
-	struct np_ref *r = NULL;
-	size_t n = 0, cap = 0;
-
-	for (size_t i = 0; i < m->n_svcs; i++)
-		np_collect(&r, &n, &cap, &m->svcs[i]);
-	if (n)
-		qsort(r, n, sizeof(*r), np_ref_cmp);
-	for (size_t i = 1; i < n; i++) {
-		if (r[i].port != r[i - 1].port ||
-		    (r[i].svc == r[i - 1].svc && r[i].idx != SIZE_MAX))
-			continue;
-		validate_node_port_taken(v->o.errs, r[i].svc, r[i].idx);
-	}
-	free(r);
 }
 
 void validate_node_port_taken(struct svcnft_errors *errs, struct svc *s,
@@ -1025,45 +931,6 @@ void validate_node_port_taken(struct svcnft_errors *errs, struct svc *s,
 	s->invalid = true;
 }
 
-/* A dispatch key: a cluster IP or external address . protocol . port. */
-struct key_ref {
-	struct ipaddr ip;
-	enum proto proto;
-	long long port;
-	size_t svc;			/* index in m->svcs (namespace/name order) */
-	size_t ext;			/* index in ext[], or SIZE_MAX: cluster IP */
-	size_t sp;			/* index in ports[] */
-};
-
-static int key_ref_cmp(const void *a, const void *b)
-{
-	const struct key_ref *x = a, *y = b;
-	int c = ipaddr_cmp(&x->ip, &y->ip);
-
-	if (c)
-		return c;
-	if (x->proto != y->proto)
-		return x->proto < y->proto ? -1 : 1;
-	if (x->port != y->port)
-		return x->port < y->port ? -1 : 1;
-	if ((x->ext == SIZE_MAX) != (y->ext == SIZE_MAX))
-		return x->ext == SIZE_MAX ? -1 : 1;
-	if (x->svc != y->svc)
-		return x->svc < y->svc ? -1 : 1;
-	return x->ext < y->ext ? -1 : x->ext > y->ext;
-}
-
-static void add_keys(struct key_ref **r, size_t *n, size_t *cap,
-		     const struct svc *s, size_t si, const struct ipaddr *ip,
-		     size_t ext)
-{
-	for (size_t j = 0; j < s->n_ports; j++) {
-		*r = grow(*r, cap, *n, sizeof(**r));
-		(*r)[(*n)++] = (struct key_ref){ *ip, s->ports[j].proto,
-						 s->ports[j].port.v, si, ext, j };
-	}
-}
-
 void validate_ext_taken(struct svcnft_errors *errs, struct svc *s, size_t ext,
 			size_t sp, const struct svc *owner)
 {
@@ -1077,46 +944,6 @@ void validate_ext_taken(struct svcnft_errors *errs, struct svc *s, size_t ext,
 		 x->lb ? "status.loadBalancer.ingress" : "spec.externalIPs", x->idx,
 		 a, s->ports[sp].port.v, proto_upper(s->ports[sp].proto), owner->ns,
 		 owner->name);
-}
-
-static void ext_conflict(struct vctx *v, struct svcnft_model *m,
-			 const struct key_ref *r, const struct key_ref *owner)
-{
-	validate_ext_taken(v->o.errs, &m->svcs[r->svc], r->ext, r->sp,
-			   &m->svcs[owner->svc]);
-}
-
-/* An external address . port reached twice (two services, twice in one,
- * or also a cluster IP): the API server allows it, a verdict map cannot
- * hold it.  Cluster IPs win, then the first service by namespace/name. */
-static void check_ext_unique(struct vctx *v, struct svcnft_model *m)
-{
-	struct key_ref *r = NULL;
-	size_t n = 0, cap = 0, owner = 0;
-
-	for (size_t i = 0; i < m->n_svcs; i++) {
-		const struct svc *s = &m->svcs[i];
-
-		if (!svc_has_rules(s))
-			continue;
-		for (size_t k = 0; k < s->n_vip; k++)
-			add_keys(&r, &n, &cap, s, i, &s->vip[k], SIZE_MAX);
-		for (size_t k = 0; k < s->n_ext; k++)
-			if (!s->ext[k].proxy && svc_has_family(s, s->ext[k].ip.family))
-				add_keys(&r, &n, &cap, s, i, &s->ext[k].ip, k);
-	}
-	if (n)
-		qsort(r, n, sizeof(*r), key_ref_cmp);
-	for (size_t i = 1; i < n; i++) {
-		if (ipaddr_cmp(&r[i].ip, &r[owner].ip) || r[i].proto != r[owner].proto ||
-		    r[i].port != r[owner].port) {
-			owner = i;
-			continue;
-		}
-		if (r[i].ext != SIZE_MAX)
-			ext_conflict(v, m, &r[i], &r[owner]);
-	}
-	free(r);
 }
 
 void validate_duplicate(struct svcnft_errors *errs, struct svc *s,
@@ -1146,15 +973,6 @@ void svcnft_model_validate(struct svcnft_model *m,
 		validate_service(&v, &m->svcs[i]);
 	for (size_t i = 0; i < m->n_eps; i++)
 		validate_source(&v, &m->eps[i]);
-	for (size_t i = 1; i < m->n_svcs; i++)
-		if (!strcmp(m->svcs[i].ns, m->svcs[i - 1].ns) &&
-		    !strcmp(m->svcs[i].name, m->svcs[i - 1].name)) {
-			validate_duplicate(errs, &m->svcs[i], m->svcs[i - 1].file);
-		}
-	check_vips_unique(&v, m);
-	check_node_ports_unique(&v, m);
-	check_ext_unique(&v, m);
-	limits_validate(m, errs);
 	for (size_t i = 0; i < ARRAY_SIZE(v.q); i++)
 		svcnft_buf_free(&v.q[i]);
 	free(v.ranges);

@@ -1,5 +1,5 @@
-/* validate: the cross-object rules' messages, shared by the whole-model
- * validation (svcnft_model_validate) and the engine.  Each marks S invalid
+/* validate: the messages of the rules between objects, which the engine
+ * checks (compiler/engine_batch.c).  Each marks S invalid
  * (the warning marks the address . port ignored) and records one message
  * in the API server's words. */
 #ifndef SVCNFT_VALIDATE_H

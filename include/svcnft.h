@@ -154,7 +154,11 @@ void svcnft_model_require_services(const struct svcnft_model *m,
 				   char *const *paths, int n_paths,
 				   struct svcnft_errors *errs);
 
-/* Validate everything the API server validates for the fields we use. */
+/* Validate each object on its own as the API server does, for the fields
+ * we use.  The rules between objects (a name defined twice, cluster IPs,
+ * node ports, external address . port claims, endpoints per service) are
+ * the engine's: a snapshot is valid once engine_snapshot (engine.h) took
+ * it. */
 void svcnft_model_validate(struct svcnft_model *m,
 			   const struct svcnft_config *cfg,
 			   struct svcnft_errors *errs);

@@ -1,5 +1,5 @@
-/* libFuzzer target over the whole pure path: bytes -> load -> validate ->
- * render nft, JSON, env and DNS.  Built with clang by build.sh; the same
+/* libFuzzer target over the whole pure path: bytes -> load -> validate (a
+ * one-shot engine) -> render nft, JSON, env and DNS.  Built with clang by build.sh; the same
  * file is linked with replay.c (gcc) to replay regressions/ in the suite.
  *
  * The first byte picks the configuration (masquerade, cluster CIDRs, the
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine.h"
 #include "svcnft.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -60,15 +61,19 @@ static void pipeline(const char *data, size_t size, bool yaml,
 		     const struct svcnft_config *cfg, unsigned int sel, FILE *out)
 {
 	struct svcnft_errors errs = {0};
-	struct svcnft_model *m = svcnft_model_new();
+	struct svcnft_model *m = svcnft_model_new(), *v;
+	struct engine *e = NULL;
 
 	(yaml ? svcnft_model_load_yaml : svcnft_model_load_buffer)(m, "fuzz", data,
 								    size, &errs);
 	if (svcnft_errors_status(&errs) != SVCNFT_EUSAGE)
-		svcnft_model_validate(m, cfg, &errs);
-	if (svcnft_errors_status(&errs) == SVCNFT_OK) {
-		render_all(m, cfg, sel, &errs);
-		svcnft_model_warn_no_endpoints(m, cfg, &errs);
+		e = engine_snapshot(cfg, m, ENGINE_CHECK_ONLY, &errs);
+	if (e) {
+		v = engine_view(e);
+		render_all(v, cfg, sel, &errs);
+		svcnft_model_warn_no_endpoints(v, cfg, &errs);
+		engine_view_free(v);
+		engine_free(e);
 	}
 	svcnft_errors_print(&errs, out);
 	svcnft_errors_free(&errs);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "engine.h"
 #include "helpers.h"
 #include "util.h"
 
@@ -35,6 +36,12 @@ void fx_check(struct fixture *fx, const char *json)
 {
 	fx_load(fx, json);
 	svcnft_model_validate(fx->m, &fx->cfg, &fx->errs);
+}
+
+void fx_check_all(struct fixture *fx, const char *json)
+{
+	fx_load(fx, json);
+	engine_free(engine_snapshot(&fx->cfg, fx->m, ENGINE_CHECK_ONLY, &fx->errs));
 }
 
 void fx_valid(struct fixture *fx, const char *json)

@@ -25,8 +25,11 @@ void fx_free(struct fixture *fx);
 void fx_load(struct fixture *fx, const char *json);
 /* Load and validate; fails the test on any error record (not warnings). */
 void fx_valid(struct fixture *fx, const char *json);
-/* Load and validate, keeping the records. */
+/* Load and validate each object on its own, keeping the records. */
 void fx_check(struct fixture *fx, const char *json);
+/* Load and validate as a snapshot (each object, then the rules between
+ * them: engine_snapshot), keeping the records; the model is left empty. */
+void fx_check_all(struct fixture *fx, const char *json);
 /* Every record, one per line; caller frees. */
 char *fx_errtext(const struct fixture *fx);
 /* Assert that some record contains NEEDLE. */

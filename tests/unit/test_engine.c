@@ -4,9 +4,10 @@
  * invalid objects) go through the engine as watch feeds it: each batch is
  * the changed files plus those of refused batches.  After every batch:
  *   - the batch is refused exactly when the whole snapshot is invalid
- *     (svcnft_model_validate of every file), and then nothing changed;
- *   - otherwise the engine's table equals elements_from_plan of the whole
- *     snapshot (every set, element and chain), and the batch's changes
+ *     (every file as one batch into a fresh engine: engine_snapshot),
+ *     and then nothing changed;
+ *   - otherwise the engine's table equals elements_from_plan of that
+ *     snapshot's view (every set, element and chain), and the batch's changes
  *     turn the previous table into it.
  * ENGINE_SEED and ENGINE_STEPS override the seed (else the time, printed)
  * and the number of steps (1,000). */
@@ -180,29 +181,33 @@ static void strv_free(char **v, size_t n)
 	free(v);
 }
 
-/* The whole snapshot: valid? and its lowered table. */
+/* The whole snapshot in a fresh engine (one batch): valid? and the
+ * lowering of its view as one model. */
 static bool snapshot(struct sim *s, struct elements *els, struct svcnft_health *h)
 {
-	struct svcnft_model *m = svcnft_model_new();
+	struct svcnft_model *m = svcnft_model_new(), *v;
 	struct svcnft_errors errs = {0};
-	bool ok;
+	struct engine *e;
 	struct plan p;
 
 	for (unsigned int f = 0; f < N_FILES; f++)
 		if (s->text[f])
 			svcnft_model_load_buffer(m, s->name[f], s->text[f],
 						 strlen(s->text[f]), &errs);
-	svcnft_model_validate(m, &s->cfg, &errs);
-	ok = svcnft_errors_status(&errs) == SVCNFT_OK;
+	e = engine_snapshot(&s->cfg, m, ENGINE_CHECK_ONLY, &errs);
 	if (getenv("ENGINE_DEBUG"))
 		svcnft_errors_print(&errs, stderr);
-	plan_build(&p, m, &s->cfg);
+	v = e ? engine_view(e) : m;
+	plan_build(&p, v, &s->cfg);
 	elements_from_plan(els, &p);
-	health_build(m, &s->cfg, h);
+	health_build(v, &s->cfg, h);
 	plan_free(&p);
+	if (e)
+		engine_view_free(v);
+	engine_free(e);
 	svcnft_errors_free(&errs);
 	svcnft_model_free(m);
-	return ok;
+	return e != NULL;
 }
 
 static void same(char **a, size_t na, char **b, size_t nb, unsigned int seed,
@@ -530,12 +535,78 @@ static void test_per_object_claims(void **state)
 	engine_free(e);
 }
 
+/* Stage JSON as file NAME (ALL_OR_NOTHING). */
+static void stage_json(struct engine *e, const char *name, const char *json,
+		       struct svcnft_errors *errs)
+{
+	struct svcnft_model *m = svcnft_model_new();
+
+	svcnft_model_load_buffer(m, name, json, strlen(json), errs);
+	engine_validate(e, m, ENGINE_ALL_OR_NOTHING, errs);
+	engine_stage_file(e, name, m);
+	svcnft_model_free(m);
+}
+
+/* Two files of one batch define a Service: the later one is refused. */
+static void test_duplicate_in_batch(void **state)
+{
+	struct svcnft_cidr c;
+	struct svcnft_config cfg = { .table = "svcnft", .service_cidrs = &c, .n_service_cidrs = 1 };
+	struct svcnft_errors errs = {0};
+	struct engine *e;
+	struct engine_batch *b;
+
+	(void)state;
+	svcnft_cidr_parse("10.0.0.0/24", &c);
+	e = engine_new(&cfg);
+	stage_json(e, "a.json", SVC("x", "10.0.0.1", "80"), &errs);
+	stage_json(e, "b.json", SVC("x", "10.0.0.2", "80"), &errs);
+	assert_null(engine_prepare(e, ENGINE_ALL_OR_NOTHING, &errs));
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.v[0].text, "b.json: Service \"default/x\" is invalid: metadata.name: "
+			    "Duplicate value: \"x\": also defined in a.json");
+	stage_json(e, "a.json", SVC("x", "10.0.0.1", "80"), &errs);
+	b = engine_prepare(e, ENGINE_ALL_OR_NOTHING, &errs);
+	assert_non_null(b);
+	engine_commit(e, b);
+	assert_string_equal(vip_of(e, "x"), "10.0.0.1");
+	svcnft_errors_free(&errs);
+	engine_free(e);
+}
+
+/* A ServiceCIDR object in a snapshot widens the range of its services. */
+static void test_snapshot_service_cidr(void **state)
+{
+	struct svcnft_cidr c;
+	struct svcnft_config cfg = { .table = "svcnft", .service_cidrs = &c, .n_service_cidrs = 1 };
+	struct svcnft_model *m = svcnft_model_new();
+	struct svcnft_errors errs = {0};
+	const char *json = "[{\"kind\":\"ServiceCIDR\",\"apiVersion\":\"networking.k8s.io/v1\","
+			   "\"metadata\":{\"name\":\"more\"},\"spec\":{\"cidrs\":[\"10.9.0.0/24\"]}},"
+			   SVC("x", "10.9.0.5", "80") "]";
+	struct engine *e;
+
+	(void)state;
+	svcnft_cidr_parse("10.0.0.0/24", &c);
+	svcnft_model_load_buffer(m, "s.json", json, strlen(json), &errs);
+	e = engine_snapshot(&cfg, m, 0, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.v[i].text);
+	assert_non_null(e);
+	assert_true(has_vip(e, "10.9.0.5"));
+	engine_free(e);
+	svcnft_model_free(m);
+	svcnft_errors_free(&errs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_property),
 		cmocka_unit_test(test_per_object),
 		cmocka_unit_test(test_per_object_claims),
+		cmocka_unit_test(test_duplicate_in_batch),
+		cmocka_unit_test(test_snapshot_service_cidr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

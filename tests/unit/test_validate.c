@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "engine.h"
 #include "helpers.h"
 
 #define SVC(name, spec) "{\"kind\":\"Service\",\"metadata\":{\"name\":\"" name "\"},\"spec\":{" spec "}}"
@@ -17,7 +18,7 @@ static void expect_errors_on(const char *node, const char *json, const char *wan
 
 	fx_init(&fx);
 	fx.cfg.node_name = node;
-	fx_check(&fx, json);
+	fx_check_all(&fx, json);
 	got = fx_errtext(&fx);
 	assert_string_equal(got, want);
 	assert_int_equal(svcnft_errors_status(&fx.errs), *want ? SVCNFT_EINVALID : SVCNFT_OK);
@@ -180,7 +181,7 @@ static void test_duplicate_service(void **state)
 	fx_load(&fx, SVC("a", "\"clusterIP\":\"10.0.0.1\"," PORT80));
 	svcnft_model_load_buffer(fx.m, "u.json", SVC("a", "\"clusterIP\":\"10.0.0.2\"," PORT80),
 				 strlen(SVC("a", "\"clusterIP\":\"10.0.0.2\"," PORT80)), &fx.errs);
-	svcnft_model_validate(fx.m, &fx.cfg, &fx.errs);
+	engine_free(engine_snapshot(&fx.cfg, fx.m, ENGINE_CHECK_ONLY, &fx.errs));
 	assert_int_equal(fx.errs.n, 1);
 	assert_string_equal(fx.errs.v[0].text, "u.json: Service \"default/a\" is invalid: metadata.name: "
 			    "Duplicate value: \"a\": also defined in t.json");
