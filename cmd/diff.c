@@ -16,6 +16,7 @@
 #include "owner.h"
 #include "stale.h"
 #include "util.h"
+#include "fileio.h"
 
 /* The diff command. */
 

@@ -21,6 +21,7 @@
 #include "trace_cmd.h"
 #include "util.h"
 #include "watch.h"
+#include "input.h"
 
 #ifndef SVCNFT_VERSION
 #define SVCNFT_VERSION "0.0.0"
@@ -800,7 +801,7 @@ static bool apply_unchanged(const struct cli *c, uint64_t opts)
 	uint64_t in;
 
 	return c->cmd == CMD_APPLY && !c->full &&
-	       svcnft_inputs_digest((const char *const *)c->paths, (size_t)c->n_paths, &in) &&
+	       input_digest((const char *const *)c->paths, (size_t)c->n_paths, &in) &&
 	       apply_up_to_date(c->cfg.table, apply_input(opts, in));
 }
 

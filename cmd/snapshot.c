@@ -3,6 +3,7 @@
 
 #include "engine.h"
 #include "snapshot.h"
+#include "input.h"
 
 bool snapshot_load(struct snapshot *s, char *const *paths, int n_paths,
 		   const struct svcnft_config *cfg, unsigned int flags,
@@ -14,7 +15,7 @@ bool snapshot_load(struct snapshot *s, char *const *paths, int n_paths,
 
 	memset(s, 0, sizeof(*s));
 	for (int i = 0; i < n_paths; i++)
-		svcnft_model_load_path(m, paths[i], errs);
+		input_load_path(m, paths[i], errs);
 	s->digest = svcnft_model_input_digest(m);
 	if (svcnft_errors_status(errs) != SVCNFT_EUSAGE)
 		e = engine_snapshot(cfg, m, lower ? 0 : ENGINE_CHECK_ONLY, errs);

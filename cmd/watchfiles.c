@@ -18,6 +18,8 @@
 #include "util.h"
 #include "watch.h"
 #include "watchfiles.h"
+#include "fileio.h"
+#include "input.h"
 
 /* What was read of one file. */
 struct wfile {
@@ -137,7 +139,7 @@ static void note_entry(const char *path, bool manifest, void *files)
 static void note_files(const struct watch_opts *o, struct hmap *files)
 {
 	for (int i = 0; i < o->n_paths; i++)
-		if (svcnft_dir_each(o->paths[i], note_entry, files) < 0)
+		if (input_dir_each(o->paths[i], note_entry, files) < 0)
 			note_file(files, o->paths[i]);
 }
 

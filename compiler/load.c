@@ -7,15 +7,11 @@
  * tree; a regular JSON file is read through a window that slides between
  * items, so neither is the file held whole.  YAML files go to yaml.c,
  * which yields the same items. */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "jalloc.h"
 #include "limits.h"
@@ -28,7 +24,7 @@
 
 /* Where a window's bytes come from: a file read piece by piece. */
 struct source {
-	int fd;
+	const struct svcnft_reader *r;
 	struct svcnft_buf b;
 	struct hash64 digest;	/* of every byte read */
 	size_t total;
@@ -80,9 +76,7 @@ static bool more(struct scan *s, bool slide)
 	want = src->b.len > WINDOW_READ ? src->b.len : WINDOW_READ;
 	if (src->b.cap < src->b.len + want + 1)
 		src->b.data = xrealloc(src->b.data, src->b.cap = src->b.len + want + 1);
-	do
-		n = read(src->fd, src->b.data + src->b.len, want);
-	while (n < 0 && errno == EINTR);
+	n = src->r->read(src->r->arg, src->b.data + src->b.len, want);
 	if (n > 0) {
 		hash64_update(&src->digest, src->b.data + src->b.len, (size_t)n);
 		src->b.len += (size_t)n;
@@ -426,16 +420,16 @@ void svcnft_model_load_json(struct svcnft_model *m, const char *name,
 	}
 }
 
-/* A regular JSON file of SIZE bytes at FD, through a sliding window. */
-static void stream_file(struct svcnft_model *m, const char *path, int fd,
-			off_t size, struct svcnft_errors *errs)
+void svcnft_model_load_stream(struct svcnft_model *m, const char *path,
+			      uint64_t size, const struct svcnft_reader *r,
+			      struct svcnft_errors *errs)
 {
-	struct source src = { .fd = fd };
+	struct source src = { .r = r };
 	struct scan s = { .lines = JLINES_INIT, .file = path, .errs = errs, .src = &src };
 
 	hash64_init(&src.digest, hash64(m->input_digest, path, strlen(path) + 1));
 	m->sorted = false;
-	if ((uintmax_t)size > limits_cur()->input_bytes) {
+	if (size > limits_cur()->input_bytes) {
 		too_large(errs, path);
 		return;
 	}
@@ -447,18 +441,16 @@ static void stream_file(struct svcnft_model *m, const char *path, int fd,
 	jvalue_free(&s.v);
 }
 
-/* digest_only: the name and bytes at FD into the model's digest. */
-static void hash_file(struct svcnft_model *m, const char *path, int fd,
-		      struct svcnft_errors *errs)
+void svcnft_model_hash_stream(struct svcnft_model *m, const char *path,
+			      const struct svcnft_reader *r,
+			      struct svcnft_errors *errs)
 {
 	char *buf = xmalloc(WINDOW_READ);
 	struct hash64 h;
 	ssize_t n;
 
 	hash64_init(&h, hash64(m->input_digest, path, strlen(path) + 1));
-	while ((n = read(fd, buf, WINDOW_READ)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
+	while ((n = r->read(r->arg, buf, WINDOW_READ)) != 0) {
 		if (n < 0) {
 			errs_add(errs, SVCNFT_EUSAGE, "%s: %s", path, strerror(errno));
 			break;
@@ -467,34 +459,6 @@ static void hash_file(struct svcnft_model *m, const char *path, int fd,
 	}
 	m->input_digest = hash64_final(&h);
 	free(buf);
-}
-
-/* Read FD whole, or up to one byte past the input-bytes limit, straight
- * into one buffer sized from fstat when FD is a regular file.  (Not mmap:
- * a file truncated while mapped would kill the process with SIGBUS.) */
-static bool read_fd(int fd, struct svcnft_buf *b)
-{
-	size_t max = limits_cur()->input_bytes;
-	struct stat st;
-	ssize_t n;
-
-	b->cap = 65536;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-		b->cap = (size_t)st.st_size + 2;
-	if (b->cap > max + 2)
-		b->cap = max + 2;
-	b->data = xmalloc(b->cap);
-	for (;;) {
-		if (b->cap - b->len < 2)
-			b->data = xrealloc(b->data, b->cap *= 2);
-		n = read(fd, b->data + b->len, b->cap - b->len - 1);
-		if (n == 0 || (n > 0 && (b->len += (size_t)n) > max))
-			break;
-		if (n < 0 && errno != EINTR)
-			return false;
-	}
-	b->data[b->len] = '\0';
-	return true;
 }
 
 static bool suffix_ci(const char *name, const char *suffix)
@@ -534,30 +498,12 @@ static bool is_yaml(const char *name, const struct svcnft_buf *b)
 	return *d && !json_start(d);
 }
 
-/* A file: hashed only (digest_only); streamed when it is a regular *.json
- * file; else read whole, then YAML or JSON. */
-static void load_file(struct svcnft_model *m, const char *path, int fd,
-		      struct svcnft_errors *errs)
+void svcnft_model_load_file(struct svcnft_model *m, const char *name,
+			    const struct svcnft_buf *b, struct svcnft_errors *errs)
 {
-	struct svcnft_buf b = {0};
-	struct stat st;
-
-	if (m->digest_only) {
-		hash_file(m, path, fd, errs);
-		return;
-	}
-	if (suffix_ci(path, ".json") && !fstat(fd, &st) && S_ISREG(st.st_mode)) {
-		stream_file(m, path, fd, st.st_size, errs);
-		return;
-	}
-	if (!read_fd(fd, &b)) {
-		errs_add(errs, SVCNFT_EUSAGE, "%s: %s", path, strerror(errno));
-	} else {
-		m->input_digest = hash64(m->input_digest, path, strlen(path) + 1);
-		m->input_digest = hash64(m->input_digest, b.data, b.len);
-		svcnft_model_load_named(m, path, &b, errs);
-	}
-	svcnft_buf_free(&b);
+	m->input_digest = hash64(m->input_digest, name, strlen(name) + 1);
+	m->input_digest = hash64(m->input_digest, b->data, b->len);
+	svcnft_model_load_named(m, name, b, errs);
 }
 
 void svcnft_model_load_named(struct svcnft_model *m, const char *name,
@@ -576,120 +522,6 @@ bool svcnft_manifest_name(const char *n)
 	return n[0] != '.' && ((k > 5 && !strcmp(n + k - 5, ".json")) ||
 	       (k > 5 && !strcmp(n + k - 5, ".yaml")) ||
 	       (k > 4 && !strcmp(n + k - 4, ".yml")));
-}
-
-/* Names that look meant to be read but are not: *.JSON, x.yaml.orig. */
-static bool near_manifest_name(const char *n)
-{
-	for (; (n = strchr(n, '.')) != NULL; n++)
-		if (!strncasecmp(n, ".json", 5) || !strncasecmp(n, ".yaml", 5) ||
-		    !strncasecmp(n, ".yml", 4))
-			return true;
-	return false;
-}
-
-static int visible(const struct dirent *d)
-{
-	return d->d_name[0] != '.';
-}
-
-int svcnft_dir_each(const char *dir,
-		    void (*each)(const char *path, bool manifest, void *arg),
-		    void *arg)
-{
-	struct dirent **ents;
-	int n = scandir(dir, &ents, visible, alphasort), manifests = 0;
-
-	if (n < 0)
-		return -errno;
-	for (int i = 0; i < n; i++) {
-		struct svcnft_buf p = {0};
-		bool manifest = svcnft_manifest_name(ents[i]->d_name);
-
-		buf_printf(&p, "%s/%s", dir, ents[i]->d_name);
-		each(p.data, manifest, arg);
-		manifests += manifest;
-		svcnft_buf_free(&p);
-		free(ents[i]);
-	}
-	free(ents);
-	return manifests;
-}
-
-struct dir_load {
-	struct svcnft_model *m;
-	struct svcnft_errors *errs;
-};
-
-static void load_entry(const char *path, bool manifest, void *arg)
-{
-	struct dir_load *d = arg;
-	const char *name = strrchr(path, '/') + 1;
-
-	if (manifest)
-		svcnft_model_load_path(d->m, path, d->errs);
-	else if (near_manifest_name(name))
-		errs_add(d->errs, SVCNFT_OK, "%s: warning: not read: a directory is read for its *.json, *.yaml and *.yml files only",
-			 path);
-}
-
-static void load_dir(struct svcnft_model *m, const char *path,
-		     struct svcnft_errors *errs)
-{
-	int n = svcnft_dir_each(path, load_entry, &(struct dir_load){ m, errs });
-
-	if (n < 0)
-		errs_add(errs, SVCNFT_EUSAGE, "%s: %s", path, strerror(-n));
-	else if (n == 0)	/* e.g. a volume not mounted yet: not "no services" */
-		errs_add(errs, SVCNFT_EUSAGE, "%s: no *.json, *.yaml or *.yml files in the directory",
-			 path);
-}
-
-void svcnft_model_load_path(struct svcnft_model *m, const char *path,
-			    struct svcnft_errors *errs)
-{
-	struct stat st;
-	int fd;
-
-	if (!strcmp(path, "-")) {
-		m->read_stdin = true;
-		if (!m->digest_only)
-			load_file(m, "<stdin>", STDIN_FILENO, errs);
-		return;
-	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		errs_add(errs, SVCNFT_EUSAGE, "%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		load_dir(m, path, errs);
-		/* removed meanwhile: its listing may be partial or empty */
-		if (fstat(fd, &st) == 0 && st.st_nlink == 0)
-			errs_add(errs, SVCNFT_EUSAGE, "%s: directory removed while being read",
-				 path);
-	} else
-		load_file(m, path, fd, errs);
-	close(fd);
-}
-
-bool svcnft_inputs_digest(const char *const *paths, size_t n_paths,
-			  uint64_t *digest)
-{
-	struct svcnft_model *m = svcnft_model_new();
-	struct svcnft_errors errs = {0};
-	bool ok;
-
-	m->digest_only = true;
-	for (size_t i = 0; i < n_paths; i++)
-		svcnft_model_load_path(m, paths[i], &errs);
-	ok = !m->read_stdin && errs.n == 0;
-	*digest = m->input_digest;
-	svcnft_errors_free(&errs);
-	svcnft_model_free(m);
-	return ok;
 }
 
 uint64_t svcnft_model_input_digest(const struct svcnft_model *m)

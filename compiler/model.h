@@ -144,9 +144,9 @@ struct svcnft_model {
 	size_t n_svc_cidrs, cap_svc_cidrs;
 	bool sorted;
 	/* hash64 of the name, length and bytes of every file read, in order
-	 * (stdin: of "-" only; it cannot be read twice: see svcnft_inputs_digest) */
+	 * (stdin: of "-" only; it cannot be read twice: see input_digest in cmd/input.h) */
 	uint64_t input_digest;
-	bool digest_only;	/* svcnft_inputs_digest: read and hash, no parsing */
+	bool digest_only;	/* input_digest: read and hash, no parsing */
 	bool read_stdin;
 };
 

@@ -17,12 +17,6 @@ char *xstrdup(const char *s);
 void *grow(void *v, size_t *cap, size_t n, size_t sz);
 
 void buf_add(struct svcnft_buf *b, const char *s, size_t n);
-/* Append the whole file PATH to B (B->data is set even when it is empty);
- * false on an error. */
-bool buf_read_file(struct svcnft_buf *b, const char *path);
-/* Write all N bytes of P to FD (retrying EINTR and short writes); false
- * with errno on an error. */
-bool write_all(int fd, const char *p, size_t n);
 void buf_puts(struct svcnft_buf *b, const char *s);
 void buf_printf(struct svcnft_buf *b, const char *fmt, ...) PRINTF(2, 3);
 void buf_vprintf(struct svcnft_buf *b, const char *fmt, va_list ap) PRINTF(2, 0);

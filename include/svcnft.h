@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define SVCNFT_LAYOUT_VERSION 3
 
@@ -118,34 +119,34 @@ void svcnft_model_load_json(struct svcnft_model *m, const char *name,
 void svcnft_model_load_yaml(struct svcnft_model *m, const char *name,
 			    const char *data, size_t len,
 			    struct svcnft_errors *errs);
-/* The bytes B of file NAME: YAML or JSON as svcnft_model_load_path
- * decides for a file of that name. */
+/* The bytes B of file NAME: YAML or JSON by its name (as the whole-file
+ * loaders below decide). */
 void svcnft_model_load_named(struct svcnft_model *m, const char *name,
 			     const struct svcnft_buf *b, struct svcnft_errors *errs);
-/* Load a path: a file, a directory (its *.json, *.yaml and *.yml files,
- * sorted; other names with such an extension are warnings) or "-".  A file
- * is YAML when named *.yaml or *.yml, JSON when named *.json, otherwise
- * (and on stdin) JSON when it starts with '{' or '['. */
-void svcnft_model_load_path(struct svcnft_model *m, const char *path,
-			    struct svcnft_errors *errs);
-/* A digest of the files svcnft_model_load_path would read for PATHS (their
- * names and bytes, in that order), without parsing them; false when it
- * would not say the same as the model's: an input is stdin, or reading it
- * reports anything (a missing file, a name that is not read). */
-bool svcnft_inputs_digest(const char *const *paths, size_t n_paths,
-			  uint64_t *digest);
-/* The same digest of the bytes model M was loaded from; 0 after stdin. */
+/* Where a file's bytes come from, read as read(2) reads (a count, 0 at the
+ * end, -1 with errno set): the caller does the I/O, the library none. */
+struct svcnft_reader {
+	ssize_t (*read)(void *arg, void *buf, size_t len);
+	void *arg;
+};
+/* A regular JSON file NAME of SIZE bytes through R, as a window that slides
+ * between List items (the file is never held whole). */
+void svcnft_model_load_stream(struct svcnft_model *m, const char *name,
+			      uint64_t size, const struct svcnft_reader *r,
+			      struct svcnft_errors *errs);
+/* The whole bytes B of file NAME (YAML, JSON, or either on stdin). */
+void svcnft_model_load_file(struct svcnft_model *m, const char *name,
+			    const struct svcnft_buf *b, struct svcnft_errors *errs);
+/* M only digests (digest_only): NAME and its bytes from R into the input
+ * digest, nothing parsed. */
+void svcnft_model_hash_stream(struct svcnft_model *m, const char *name,
+			      const struct svcnft_reader *r,
+			      struct svcnft_errors *errs);
+/* The digest of the names and bytes model M was loaded from; 0 after stdin. */
 uint64_t svcnft_model_input_digest(const struct svcnft_model *m);
 /* Whether a directory's entry NAME is read: *.json, *.yaml, *.yml (case
  * matters, as for kubectl), not starting with a dot. */
 bool svcnft_manifest_name(const char *name);
-/* EACH("DIR/NAME", whether NAME is a manifest, ARG) for every entry of
- * directory DIR not starting with '.', in alphabetical order: the count
- * of manifests, or -errno if DIR cannot be listed. */
-int svcnft_dir_each(const char *dir,
-		    void (*each)(const char *path, bool manifest, void *arg),
-		    void *arg);
-
 /* An input that holds no Service object at all (only other kinds, an empty
  * List, Endpoints alone) is an EUSAGE record naming the N_PATHS PATHS:
  * applied, it would remove every service.  apply, diff and watch call it

@@ -24,6 +24,7 @@
 #include "nlbatch.h"
 #include "netlink.h"
 #include "util.h"
+#include "fileio.h"
 
 static void put(struct msgs *m, const void *p, size_t n)
 {

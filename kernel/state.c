@@ -23,6 +23,7 @@
 #include "live.h"
 #include "state.h"
 #include "util.h"
+#include "fileio.h"
 
 #define STATE_MAGIC "svcnft-state 3"
 #define STATE_MAX ((off_t)1 << 30)	/* 10k services: ~10 MB */

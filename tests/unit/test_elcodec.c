@@ -21,6 +21,7 @@
 #include "plan.h"
 #include "record.h"
 #include "util.h"
+#include "fileio.h"
 
 /* Bytes of "WORD WORD ...", the 32-bit registers as `nft --debug=netlink`
  * prints them: each a host-order number in hex. */
