@@ -57,11 +57,10 @@ static bool read_fd(int fd, struct svcnft_buf *b)
 static void load_file(struct svcnft_model *m, const char *path, int fd,
 		      struct svcnft_errors *errs)
 {
-	struct svcnft_buf b = {0};
-	struct stat st;
-
 	struct svcnft_reader r = { fd_read, &fd };
+	struct svcnft_buf b = {0};
 	size_t n = strlen(path);
+	struct stat st;
 
 	if (m->digest_only) {
 		svcnft_model_hash_stream(m, path, &r, errs);
