@@ -42,11 +42,11 @@ static bool read_fd(int fd, struct svcnft_buf *b)
 	for (;;) {
 		if (b->cap - b->len < 2)
 			b->data = xrealloc(b->data, b->cap *= 2);
-		n = read(fd, b->data + b->len, b->cap - b->len - 1);
-		if (n == 0 || (n > 0 && (b->len += (size_t)n) > max))
-			break;
-		if (n < 0 && errno != EINTR)
+		n = fd_read(&fd, b->data + b->len, b->cap - b->len - 1);
+		if (n < 0)
 			return false;
+		if (n == 0 || (b->len += (size_t)n) > max)
+			break;
 	}
 	b->data[b->len] = '\0';
 	return true;
@@ -59,15 +59,13 @@ static void load_file(struct svcnft_model *m, const char *path, int fd,
 {
 	struct svcnft_reader r = { fd_read, &fd };
 	struct svcnft_buf b = {0};
-	size_t n = strlen(path);
 	struct stat st;
 
 	if (m->digest_only) {
 		svcnft_model_hash_stream(m, path, &r, errs);
 		return;
 	}
-	if (n > 5 && !strcasecmp(path + n - 5, ".json") && !fstat(fd, &st) &&
-	    S_ISREG(st.st_mode)) {
+	if (svcnft_json_name(path) && !fstat(fd, &st) && S_ISREG(st.st_mode)) {
 		svcnft_model_load_stream(m, path, (uint64_t)st.st_size, &r, errs);
 		return;
 	}

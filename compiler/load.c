@@ -490,7 +490,7 @@ static bool is_yaml(const char *name, const struct svcnft_buf *b)
 
 	if (suffix_ci(name, ".yaml") || suffix_ci(name, ".yml"))
 		return true;
-	if (suffix_ci(name, ".json"))
+	if (svcnft_json_name(name))
 		return false;
 	if (b->len >= 3 && !memcmp(d, "\xef\xbb\xbf", 3))
 		d += 3;
@@ -513,6 +513,11 @@ void svcnft_model_load_named(struct svcnft_model *m, const char *name,
 		svcnft_model_load_yaml(m, name, b->data, b->len, errs);
 	else
 		svcnft_model_load_buffer(m, name, b->data, b->len, errs);
+}
+
+bool svcnft_json_name(const char *name)
+{
+	return suffix_ci(name, ".json");
 }
 
 bool svcnft_manifest_name(const char *n)

@@ -147,6 +147,9 @@ uint64_t svcnft_model_input_digest(const struct svcnft_model *m);
 /* Whether a directory's entry NAME is read: *.json, *.yaml, *.yml (case
  * matters, as for kubectl), not starting with a dot. */
 bool svcnft_manifest_name(const char *name);
+/* Whether NAME ends in .json, in any case: read as JSON (and streamed
+ * when it is a regular file), whatever its first bytes. */
+bool svcnft_json_name(const char *name);
 /* An input that holds no Service object at all (only other kinds, an empty
  * List, Endpoints alone) is an EUSAGE record naming the N_PATHS PATHS:
  * applied, it would remove every service.  apply, diff and watch call it
