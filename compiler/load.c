@@ -48,7 +48,7 @@ struct scan {
 	size_t item;		/* index of the next item to load */
 };
 
-static bool said_after_queue(struct scan *s);
+static bool drain(struct scan *s);
 
 static void too_large(struct svcnft_errors *errs, const char *name)
 {
@@ -83,7 +83,7 @@ static bool more(struct scan *s, bool slide)
 		src->total += (size_t)n;
 	}
 	src->eof = n <= 0 || src->total > limits_cur()->input_bytes;
-	if ((n < 0 || src->total > limits_cur()->input_bytes) && said_after_queue(s)) {
+	if ((n < 0 || src->total > limits_cur()->input_bytes) && drain(s)) {
 		if (n < 0)
 			errs_add(s->errs, SVCNFT_EUSAGE, "%s: %s", s->file, strerror(errno));
 		else
@@ -120,9 +120,10 @@ static const char *quote_hint(const struct scan *s, size_t pos)
 	return "";
 }
 
+/* (The items before POS are loaded first: one of them may stop the list.) */
 static void syntax_error(struct scan *s, size_t pos, const char *msg)
 {
-	if (!said_after_queue(s))
+	if (!drain(s))
 		return;
 	jlines_count(&s->lines, s->d, pos);
 	json_malformed(s->errs, s->file, s->lines.line, jlines_col(&s->lines, pos), msg,
@@ -230,13 +231,6 @@ static bool drain(struct scan *s)
 	while (s->dec && decoder_queued(s->dec))
 		take_item(s);
 	return !s->failed;
-}
-
-/* Whether a record is said now: the items queued before it are loaded
- * first, and when one of them stops the list, what follows is not said. */
-static bool said_after_queue(struct scan *s)
-{
-	return !s->dec || !decoder_queued(s->dec) || drain(s);
 }
 
 /* The item at s->pos scanned and queued (an item before it loaded when the
