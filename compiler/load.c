@@ -41,14 +41,7 @@ struct scan {
 	bool failed;
 	size_t depth;		/* open containers around s->pos */
 	struct jvalue v;	/* the value being read */
-	/* the list being read: its items decoded ahead, loaded in order */
-	struct decoder *dec;
-	struct svcnft_model *m;
-	const char *kind;	/* of its items, if they say none */
-	size_t item;		/* index of the next item to load */
 };
-
-static bool drain(struct scan *s);
 
 static void too_large(struct svcnft_errors *errs, const char *name)
 {
@@ -83,14 +76,13 @@ static bool more(struct scan *s, bool slide)
 		src->total += (size_t)n;
 	}
 	src->eof = n <= 0 || src->total > limits_cur()->input_bytes;
-	if ((n < 0 || src->total > limits_cur()->input_bytes) && drain(s)) {
+	if (n < 0 || src->total > limits_cur()->input_bytes) {
 		if (n < 0)
 			errs_add(s->errs, SVCNFT_EUSAGE, "%s: %s", s->file, strerror(errno));
 		else
 			too_large(s->errs, s->file);
-	}
-	if (n < 0 || src->total > limits_cur()->input_bytes)
 		s->failed = true;
+	}
 	src->b.data[src->b.len] = '\0';
 	s->d = src->b.data;
 	s->len = src->b.len;
@@ -120,40 +112,32 @@ static const char *quote_hint(const struct scan *s, size_t pos)
 	return "";
 }
 
-/* (The items before POS are loaded first: one of them may stop the list.) */
 static void syntax_error(struct scan *s, size_t pos, const char *msg)
 {
-	if (!drain(s))
-		return;
 	jlines_count(&s->lines, s->d, pos);
 	json_malformed(s->errs, s->file, s->lines.line, jlines_col(&s->lines, pos), msg,
 		       quote_hint(s, pos));
 	s->failed = true;
 }
 
-/* jansson refused [START, ...) with JE: the record, at file positions. */
-static void refused(struct scan *s, size_t start, const json_error_t *je)
-{
-	jlines_count(&s->lines, s->d, start);
-	json_refused(s->errs, s->file, s->lines.line, jlines_col(&s->lines, start),
-		     je, quote_hint(s, start + (size_t)je->position));
-	s->failed = true;
-}
-
-/* Decode [s->pos, end) with jansson; NULL (reported) on error. */
+/* Decode [s->pos, end) with jansson; errors mapped to file positions. */
 static json_t *decode(struct scan *s, size_t end)
 {
 	json_error_t je;
 	json_t *v = jvalue_decode(&s->v, s->d + s->pos, end - s->pos, &je);
 
-	if (!v)
-		refused(s, s->pos, &je);
+	if (!v) {
+		jlines_count(&s->lines, s->d, s->pos);
+		json_refused(s->errs, s->file, s->lines.line, jlines_col(&s->lines, s->pos),
+			     &je, quote_hint(s, s->pos + (size_t)je.position));
+		s->failed = true;
+	}
 	s->pos = end;
 	return v;
 }
 
-/* The end of the value at s->pos, scanned to s->v; 0 (reported) on error. */
-static size_t next_extent(struct scan *s)
+/* Decode the value at s->pos; NULL (reported) on error. */
+static json_t *next_value(struct scan *s)
 {
 	size_t end;
 	int r;
@@ -165,21 +149,13 @@ static size_t next_extent(struct scan *s)
 	if (r < 0)
 		syntax_error(s, s->pos + s->v.scanned, s->v.error);
 	if (s->failed)
-		return 0;
+		return NULL;
 	end = r ? s->pos + s->v.scanned : s->len;	/* 0: let jansson say what is wrong */
 	if (end == s->pos) {
 		syntax_error(s, s->pos, "unexpected character");
-		return 0;
+		return NULL;
 	}
-	return end;
-}
-
-/* Decode the value at s->pos; NULL (reported) on error. */
-static json_t *next_value(struct scan *s)
-{
-	size_t end = next_extent(s);
-
-	return end ? decode(s, end) : NULL;
+	return decode(s, end);
 }
 
 static bool expect(struct scan *s, char c)
@@ -205,68 +181,41 @@ static bool load_value(struct svcnft_model *m, const char *file, const char *whe
 	return limits_after_object(m, file, nsvc, neps, errs);
 }
 
-/* The oldest item queued, loaded (dropped once the list stopped): false
- * when the list stops (recorded). */
-static bool take_item(struct scan *s)
-{
-	size_t at[2];
-	json_error_t je;
-	json_t *v = decoder_get(s->dec, at, &je);
-	char where[48];
-
-	if (!v && !s->failed)	/* the bytes as they are: jansson's positions */
-		v = json_loadb(s->d + at[0], at[1] - at[0], JSON_DECODE_ANY, &je);
-	if (!v && !s->failed)
-		refused(s, at[0], &je);
-	snprintf(where, sizeof(where), "items[%zu]", s->item++);
-	if (v && !s->failed && !load_value(s->m, s->file, where, v, s->kind, s->errs))
-		s->failed = true;
-	decoder_drop(s->dec, v);
-	return !s->failed;
-}
-
-/* Every item queued, loaded: false when the list stopped. */
-static bool drain(struct scan *s)
-{
-	while (s->dec && decoder_queued(s->dec))
-		take_item(s);
-	return !s->failed;
-}
-
-/* The item at s->pos scanned and queued (an item before it loaded when the
- * queue is full): false when the list stops. */
-static bool put_item(struct scan *s)
-{
-	size_t at[2] = { s->pos, next_extent(s) };
-
-	if (!at[1] || (!decoder_room(s->dec) && !take_item(s)))
-		return false;
-	decoder_put(s->dec, &s->v.copy, at);
-	s->pos = at[1];
-	return true;
-}
-
-/* Elements of an array at s->pos, each decoded and handed to load_value;
- * the window slides only when none is queued (errors quote its bytes). */
+/* Elements of an array at s->pos, each decoded and handed to load_value. */
 static void stream_items(struct scan *s, struct svcnft_model *m,
 			 const char *dflt_kind)
 {
+	char where[48];
+	size_t i = 0;
+
 	s->pos++;		/* '[' */
 	skip_ws(s);
 	if (s->pos < s->len && s->d[s->pos] == ']') {
 		s->pos++;
 		return;
 	}
-	s->dec = decoder_new();
-	s->m = m;
-	s->kind = dflt_kind;
-	s->item = 0;
-	for (s->depth++;;) {
-		if (s->pos >= WINDOW_READ && drain(s))	/* between items: slide */
+	for (s->depth++;; i++) {
+		json_t *v;
+		bool ok;
+
+		if (s->pos >= WINDOW_READ)	/* between items: slide */
 			more(s, true);
 		skip_ws(s);
-		if (s->failed || !put_item(s))
+		jalloc_begin();	/* the item lives until its json_decref */
+		v = next_value(s);
+		ok = false;
+		if (v) {
+			snprintf(where, sizeof(where), "items[%zu]", i);
+			ok = load_value(m, s->file, where, v, dflt_kind, s->errs);
+			json_decref(v);
+		}
+		jalloc_end();
+		if (!v)
 			break;
+		if (!ok) {
+			s->failed = true;
+			break;
+		}
 		skip_ws(s);
 		if (s->pos < s->len && s->d[s->pos] == ']') {
 			s->pos++;
@@ -275,10 +224,8 @@ static void stream_items(struct scan *s, struct svcnft_model *m,
 		if (!expect(s, ','))
 			break;
 	}
-	drain(s);
-	decoder_free(s->dec);
-	s->dec = NULL;
 	s->depth--;
+	jalloc_release();
 }
 
 /* One member "key": value of the top-level object. */
