@@ -24,6 +24,7 @@
 #include "nlbatch.h"
 #include "nlload.h"
 #include "owner.h"
+#include "render_nft.h"
 #include "stale.h"
 #include "state.h"
 #include "util.h"

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "changes.h"
+#include "render_nft.h"
 #include "util.h"
 
 /* Hash sets and maps of strings (open addressing). */

@@ -8,7 +8,7 @@
 #ifndef SVCNFT_ELEMENTS_H
 #define SVCNFT_ELEMENTS_H
 
-#include "plan.h"
+#include "lower.h"
 
 struct el_list {
 	struct svcnft_buf text;		/* the strings, NUL-separated */
@@ -99,28 +99,6 @@ size_t el_owner_key(const char *set, const char *elem);
  * message in ERR when it is not one. */
 bool elements_parse_script(struct elements *els, const char *text,
 			   char *err, size_t errlen);
-
-/* Append the nft text declaring the dynamic chain or map NAME of plan P,
- * or one of the backends maps (maps without size or elements) to B; false
- * if P has no such object.  nft 1.0.6 parses elements of a `typeof` map
- * only after a declaration in the same script. */
-bool render_nft_object(struct svcnft_buf *b, const struct plan *p,
-		       const char *name);
-
-/* The script of an update's template (kernel/nlload.c): an empty table
- * holding the dynamic objects OBJS, what their rules refer to (sets and
- * maps declared as the skeleton declares them, chains empty) and the
- * interval sets WHOLE with their elements; false if P lacks one of them.
- * libnftables compiles it in a few milliseconds at any cluster size. */
-bool render_nft_template(struct svcnft_buf *b, const struct plan *p,
-			 const char *const *objs, size_t n_objs,
-			 const char *const *whole, size_t n_whole);
-
-/* The whole script of plan P (what `compile` prints).  A SKELETON leaves
- * out the elements of the sets and maps for which el_direct_set() is true:
- * kernel/nlload.c encodes those itself. */
-void render_nft_plan(struct svcnft_buf *out, const struct plan *p,
-		     bool skeleton);
 
 /* The layout of the canonical elements of set NAME ("backends4", a slot
  * map): *KEY and *DATA list their parts, 'a' an address, 'p' a protocol,

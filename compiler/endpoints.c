@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "model.h"
+#include "endpoints.h"
 #include "util.h"
 
 struct cand {

@@ -1,4 +1,5 @@
-/* engine: the cluster held in memory; object changes in, table changes out.
+/* engine: the cluster held in memory; object changes in, table changes out
+ * (engine.c; engine_prepare in engine_batch.c, with engine_int.h between them).
  *
  * The engine holds every accepted Service, Endpoints and EndpointSlice,
  * keyed by kind, namespace, name (and the file it came from), with the

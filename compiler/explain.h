@@ -12,7 +12,7 @@
 #ifndef SVCNFT_EXPLAIN_H
 #define SVCNFT_EXPLAIN_H
 
-#include "plan.h"
+#include "lower.h"
 
 enum explain_verdict { VERDICT_NONE, VERDICT_DNAT, VERDICT_REJECT, VERDICT_DROP };
 

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "health.h"
+#include "endpoints.h"
 #include "util.h"
 
 static int backend_cmp(const void *a, const void *b)

@@ -3,7 +3,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "plan.h"
+#include "lower.h"
+#include "endpoints.h"
 #include "util.h"
 
 #define DEFAULT_AFFINITY_TIMEOUT 10800

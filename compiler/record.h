@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "plan.h"
+#include "lower.h"
 
 #define REC_NAME_MAX 64
 #define REC_KEY_MAX 48

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <jansson.h>
 
-#include "plan.h"
+#include "lower.h"
 #include "util.h"
 
 struct jctx {

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "elements.h"
+#include "render_nft.h"
 #include "util.h"
 
 

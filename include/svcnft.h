@@ -7,6 +7,10 @@
  * Ownership: every *_new() has a *_free() that accepts NULL.  Functions that
  * take a struct svcnft_errors append to it and never free it.  Strings
  * returned through struct svcnft_buf belong to the buffer.
+ *
+ * The public face of compiler/: implemented in load.c, yaml.c, model.c,
+ * validate.c, lower.c, render_nft.c, render_json.c, discovery.c, limits.c
+ * and util.c.
  */
 #ifndef SVCNFT_H
 #define SVCNFT_H

@@ -20,6 +20,7 @@
 #include "nlload.h"
 #include "plan_records.h"
 #include "record.h"
+#include "render_nft.h"
 #include "util.h"
 
 static void enc_one(const struct el_record *r, void *arg)

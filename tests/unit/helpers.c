@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "engine.h"
+#include "endpoints.h"
 #include "helpers.h"
 #include "util.h"
 

@@ -18,7 +18,7 @@
 #include "item.h"
 #include "netlink.h"
 #include "plan_records.h"
-#include "plan.h"
+#include "lower.h"
 #include "record.h"
 #include "util.h"
 #include "fileio.h"

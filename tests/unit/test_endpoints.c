@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "endpoints.h"
 #include "helpers.h"
 #include "util.h"
 

@@ -20,7 +20,7 @@
 #include "engine.h"
 #include "health.h"
 #include "helpers.h"
-#include "plan.h"
+#include "lower.h"
 #include "util.h"
 
 #define N_SVC 24

@@ -5,7 +5,7 @@
 
 #include "helpers.h"
 #include "objects.h"
-#include "plan.h"
+#include "lower.h"
 #include "util.h"
 
 #define AFF(t) ",\"sessionAffinity\":\"ClientIP\",\"sessionAffinityConfig\":{\"clientIP\":{\"timeoutSeconds\":" #t "}}"

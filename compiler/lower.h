@@ -1,11 +1,12 @@
-/* plan: the lowered ruleset, independent of its text or JSON form.
+/* lower: the model lowered to a plan, the ruleset independent of its text
+ * or JSON form (lower.c).
  *
  * Layout (see docs/layout.md, "The ruleset (why it scales)"): a fixed set of chains; per address
  * family one verdict map dispatching VIP . protocol . port to a chain shared
  * by every service port with the same endpoint count N (and affinity
  * timeout T); backends in one map keyed by VIP . protocol . port . slot. */
-#ifndef SVCNFT_PLAN_H
-#define SVCNFT_PLAN_H
+#ifndef SVCNFT_LOWER_H
+#define SVCNFT_LOWER_H
 
 #include "model.h"
 
@@ -139,8 +140,6 @@ struct plan {
 void plan_build(struct plan *p, const struct svcnft_model *m,
 		const struct svcnft_config *cfg);
 void plan_free(struct plan *p);
-/* What svcnft_model_stats counts, from a plan already built. */
-void plan_stats(const struct plan *p, struct svcnft_stats *st);
 
 /* Chain names, shared by the text and JSON renderers. */
 void plan_chain_lb(char *buf, size_t len, const struct plan_family *f,
