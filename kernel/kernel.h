@@ -33,6 +33,12 @@ int kernel_private_netns(bool own_user);
  * printed to stderr. */
 enum svcnft_status kernel_run(const char *script, bool dry_run);
 
+/* Whether nft's parser reads NAME as a name (not one of its keywords:
+ * "ip", "counter", ...; nft 1.0.6 cannot quote a table's name).  Asks
+ * libnftables, as a dry run that needs no root: it sends the kernel only
+ * a request for the generation id, and prints nothing. */
+bool kernel_name_parses(const char *name);
+
 /* Re-execute once with glibc's malloc using transparent huge pages
  * (GLIBC_TUNABLES=glibc.malloc.hugetlb=1) unless already set or disabled by
  * SVCNFT_NO_HUGEPAGES.  libnftables allocates ~400 MB to load 10k services;
