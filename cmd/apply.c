@@ -312,17 +312,20 @@ static void test_pause(const char *var)
 
 /* An operation on table TABLE guarded by what was read before the
  * ownership check: generation GEN, and HANDLE, the handle of svcnft's
- * table (0: none).  NB_RESTART when the ruleset had moved on. */
+ * table (0: none).  NB_RESTART when the ruleset had moved on; *F what
+ * kernel/ could not do. */
 struct guarded {
 	const char *table, *cmd, *doing, *pause;
-	int (*op)(const void *arg, uint32_t gen, uint64_t handle);
+	int (*op)(const void *arg, uint32_t gen, uint64_t handle, struct kfail *f);
 	const void *arg;
 };
 
 /* G's operation after the ownership check, which is done again while the
- * ruleset moves on in between (5 tries; then nothing was done). */
+ * ruleset moves on in between (5 tries; then nothing was done); what it
+ * could not do said. */
 static int owner_guarded(const struct guarded *g, uint32_t *gen)
 {
+	struct kfail f = {0};
 	uint64_t handle;
 	int r = NB_RESTART;
 
@@ -335,7 +338,8 @@ static int owner_guarded(const struct guarded *g, uint32_t *gen)
 		if (live_genid(gen) || owner_handle(g->table, g->cmd, &handle))
 			return SVCNFT_EKERNEL;
 		test_pause(g->pause);
-		r = g->op(g->arg, *gen, handle);
+		r = g->op(g->arg, *gen, handle, &f);
+		owner_kfail(&f);
 	}
 	if (r == NB_RESTART) {
 		fprintf(stderr, "svcnft: table inet %s kept changing; nothing was done\n", g->table);
@@ -344,16 +348,18 @@ static int owner_guarded(const struct guarded *g, uint32_t *gen)
 	return r;
 }
 
-static int batch_op(const void *p, uint32_t gen, uint64_t handle)
+static int batch_op(const void *p, uint32_t gen, uint64_t handle,
+		    struct kfail *f)
 {
 	(void)handle;	/* the generation guards the whole batch */
-	return nlload_apply(p, gen);
+	return nlload_apply(p, gen, f);
 }
 
 /* The script has no generation check: it deletes svcnft's table by the
  * handle the ownership check saw, or creates the table when there was
  * none, so that it fails whole if another table took the name since. */
-static int script_op(const void *p, uint32_t gen, uint64_t handle)
+static int script_op(const void *p, uint32_t gen, uint64_t handle,
+		     struct kfail *f)
 {
 	const struct plan *plan = p;
 	struct svcnft_buf out = {0};
@@ -365,7 +371,7 @@ static int script_op(const void *p, uint32_t gen, uint64_t handle)
 	else
 		buf_printf(&out, "create table inet %s\n", plan->cfg->table);
 	render_nft_plan(&out, plan, false);
-	rc = kernel_run(out.data, false);
+	rc = kernel_run(out.data, false, f);
 	svcnft_buf_free(&out);
 	return rc;
 }
@@ -388,14 +394,15 @@ static enum svcnft_status load(const struct plan *p, uint32_t *gen,
 	return (enum svcnft_status)owner_guarded(&g, gen);
 }
 
-static int delete_op(const void *table, uint32_t gen, uint64_t handle)
+static int delete_op(const void *table, uint32_t gen, uint64_t handle,
+		     struct kfail *f)
 {
 	if (!handle) {
 		fprintf(stderr, "svcnft: no table inet %s, nothing to delete\n",
 			(const char *)table);
 		return SVCNFT_OK;
 	}
-	return nb_delete_table(table, gen);
+	return nb_delete_table(table, gen, f);
 }
 
 enum svcnft_status apply_delete(const char *table)
@@ -541,6 +548,7 @@ static enum try_result send_script(const struct plan *p,
 {
 	struct svcnft_buf script = {0};
 	enum try_result res = TRY_DONE;
+	struct kfail f = {0};
 	uint32_t g2;
 
 	*how = "libnftables";
@@ -550,7 +558,8 @@ static enum try_result send_script(const struct plan *p,
 	} else if (live_genid(&g2) || g2 != g1) {
 		res = TRY_AGAIN;
 	} else {
-		*rc = kernel_run(script.data, false);
+		*rc = kernel_run(script.data, false, &f);
+		owner_kfail(&f);
 	}
 	svcnft_buf_free(&script);
 	return res;
@@ -570,6 +579,7 @@ static enum try_result send_changes(const struct plan *p,
 {
 	struct svcnft_buf script = {0};
 	enum try_result res = TRY_DONE;
+	struct kfail f = {0};
 	int r = NLLOAD_UNAVAILABLE;
 
 	if (getenv("SVCNFT_DEBUG_SCRIPT") && changes_script(&script, c, p, table))
@@ -578,7 +588,8 @@ static enum try_result send_changes(const struct plan *p,
 	monitor_suspend();	/* our own commit: see monitor.h */
 	*how = "netlink batch";
 	if (use_batch())
-		r = nlload_update(p, c, g1);
+		r = nlload_update(p, c, g1, &f);
+	owner_kfail(&f);
 	if (r == NLLOAD_RESTART)
 		res = TRY_AGAIN;
 	else if (r != NLLOAD_UNAVAILABLE)
@@ -796,6 +807,7 @@ static enum svcnft_status send_batch(const struct engine_batch *b,
 				     const char *table, uint32_t *gen)
 {
 	struct stale_set ct = { 0 };
+	struct kfail f = {0};
 	double t1;
 	int r;
 
@@ -804,7 +816,8 @@ static enum svcnft_status send_batch(const struct engine_batch *b,
 	stale_build(&ct, &b->plan, &b->changes, false);
 	monitor_suspend();	/* our own commit: see monitor.h */
 	t1 = mono_ms();
-	r = nlload_update(&b->plan, &b->changes, *gen);
+	r = nlload_update(&b->plan, &b->changes, *gen, &f);
+	owner_kfail(&f);
 	if (r == SVCNFT_OK) {
 		*gen += 1;	/* one transaction */
 		last_gen = *gen;
