@@ -121,6 +121,24 @@ static bool read_kernel, no_state;
 static bool rules_known, committed;
 static uint64_t rules_last;
 
+/* The saved state's warnings (kernel/state.h) in one apply: each said
+ * once, where it arose, then forgotten at the apply's end. */
+static struct svcnft_errors state_warn;
+static size_t state_said;
+
+static void say_state(void)
+{
+	for (; state_said < state_warn.n; state_said++)
+		fprintf(stderr, "%s\n", state_warn.v[state_said].text);
+}
+
+static void state_warn_end(void)
+{
+	say_state();
+	svcnft_errors_free(&state_warn);
+	state_said = 0;
+}
+
 /* SVCNFT_LOADER=nft: everything through libnftables (the baseline). */
 static bool use_batch(void)
 {
@@ -473,17 +491,20 @@ static void keep_rules(const char *table, uint32_t gen)
 	if (committed)
 		note_rules(table, gen);
 	else if (!rules_known)
-		rules_known = state_rules(table, &rules_last);
+		rules_known = state_rules(table, &rules_last, &state_warn);
 }
 
 /* Whether the table's rules differ from those of the last commit. */
 static bool rules_changed(const char *table, uint64_t live)
 {
 	uint64_t saved;
+	bool changed;
 
 	if (rules_known)
 		return rules_last != live;
-	return state_rules(table, &saved) && saved != live;
+	changed = state_rules(table, &saved, &state_warn) && saved != live;
+	say_state();
+	return changed;
 }
 
 /* Set for the rest of one apply once the saved state proved unusable. */
@@ -531,13 +552,12 @@ static int read_table(const char *table, uint32_t *g1, struct elements *live,
 	}
 	/* the header first: the contents are read (10 MB at 10k) only once;
 	 * never when the state's text could reach libnftables' parser */
-	if (!read_kernel && !skip_state && use_batch() && state_gen(table, &saved) &&
-	    (saved == *g1 || monitor_vouches(saved, *g1)) &&
-	    state_load(table, saved, live)) {
-		*cached = true;
-		return 0;
-	}
-	return live_read(table, live);
+	*cached = !read_kernel && !skip_state && use_batch() &&
+		  state_gen(table, &saved, &state_warn) &&
+		  (saved == *g1 || monitor_vouches(saved, *g1)) &&
+		  state_load(table, saved, live, &state_warn);
+	say_state();
+	return *cached ? 0 : live_read(table, live);
 }
 
 /* The libnftables way of send_changes(). */
@@ -728,12 +748,15 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 	bool exists = true;
 	int lock = apply_lock(cfg->table, "apply");
 
-	if (lock == -1)
+	if (lock == -1) {
+		state_warn_end();
 		return SVCNFT_EKERNEL;
+	}
 	skip_state = false;
 	committed = false;
 	/* --full: still never touch a table svcnft did not make */
 	if (full && owner_check(cfg->table, "apply", &exists) != SVCNFT_OK) {
+		state_warn_end();
 		unlock(lock);
 		return SVCNFT_EKERNEL;
 	}
@@ -768,8 +791,10 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 		keep_rules(cfg->table, gen);
 	if (rc == SVCNFT_EKERNEL || no_state)
 		state_forget(cfg->table);
-	else if (rc == SVCNFT_OK && (res != TRY_SAVED || !state_input_saved(cfg->table)))
-		state_save(cfg->table, &want, gen);	/* then it vouches for this input */
+	else if (rc == SVCNFT_OK &&
+		 (res != TRY_SAVED || !state_input_saved(cfg->table, &state_warn)))
+		state_save(cfg->table, &want, gen, &state_warn);	/* then it vouches for this input */
+	state_warn_end();
 	stale_free(&ct);
 	elements_free(&want);
 	plan_free(&p);
@@ -880,7 +905,8 @@ bool apply_up_to_date(const char *table, uint64_t input)
 		return false;
 	if ((lock = lock_now(table)) < 0)
 		return false;	/* cmd_apply waits for it, or says why */
-	same = !live_genid(&gen) && state_unchanged(table, gen, input);
+	same = !live_genid(&gen) && state_unchanged(table, gen, input, &state_warn);
+	say_state();	/* cmd_apply, which follows unless SAME, ends the list */
 	if (same)
 		log_up_to_date(table, "same input, saved state", mono_ms() - t0);
 	unlock(lock);
