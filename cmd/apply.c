@@ -122,6 +122,24 @@ static bool read_kernel, no_state;
 static bool rules_known, committed;
 static uint64_t rules_last;
 
+/* The saved state's warnings (kernel/state.h) in one apply: each said
+ * once, where it arose, then forgotten at the apply's end. */
+static struct svcnft_errors state_warn;
+static size_t state_said;
+
+static void say_state(void)
+{
+	for (; state_said < state_warn.n; state_said++)
+		fprintf(stderr, "%s\n", state_warn.v[state_said].text);
+}
+
+static void state_warn_end(void)
+{
+	say_state();
+	svcnft_errors_free(&state_warn);
+	state_said = 0;
+}
+
 /* SVCNFT_LOADER=nft: everything through libnftables (the baseline). */
 static bool use_batch(void)
 {
@@ -313,17 +331,20 @@ static void test_pause(const char *var)
 
 /* An operation on table TABLE guarded by what was read before the
  * ownership check: generation GEN, and HANDLE, the handle of svcnft's
- * table (0: none).  NB_RESTART when the ruleset had moved on. */
+ * table (0: none).  NB_RESTART when the ruleset had moved on; *F what
+ * kernel/ could not do. */
 struct guarded {
 	const char *table, *cmd, *doing, *pause;
-	int (*op)(const void *arg, uint32_t gen, uint64_t handle);
+	int (*op)(const void *arg, uint32_t gen, uint64_t handle, struct kfail *f);
 	const void *arg;
 };
 
 /* G's operation after the ownership check, which is done again while the
- * ruleset moves on in between (5 tries; then nothing was done). */
+ * ruleset moves on in between (5 tries; then nothing was done); what it
+ * could not do said. */
 static int owner_guarded(const struct guarded *g, uint32_t *gen)
 {
+	struct kfail f = {0};
 	uint64_t handle;
 	int r = NB_RESTART;
 
@@ -336,7 +357,8 @@ static int owner_guarded(const struct guarded *g, uint32_t *gen)
 		if (live_genid(gen) || owner_handle(g->table, g->cmd, &handle))
 			return SVCNFT_EKERNEL;
 		test_pause(g->pause);
-		r = g->op(g->arg, *gen, handle);
+		r = g->op(g->arg, *gen, handle, &f);
+		owner_kfail(&f);
 	}
 	if (r == NB_RESTART) {
 		fprintf(stderr, "svcnft: table inet %s kept changing; nothing was done\n", g->table);
@@ -345,16 +367,18 @@ static int owner_guarded(const struct guarded *g, uint32_t *gen)
 	return r;
 }
 
-static int batch_op(const void *p, uint32_t gen, uint64_t handle)
+static int batch_op(const void *p, uint32_t gen, uint64_t handle,
+		    struct kfail *f)
 {
 	(void)handle;	/* the generation guards the whole batch */
-	return nlload_apply(p, gen);
+	return nlload_apply(p, gen, f);
 }
 
 /* The script has no generation check: it deletes svcnft's table by the
  * handle the ownership check saw, or creates the table when there was
  * none, so that it fails whole if another table took the name since. */
-static int script_op(const void *p, uint32_t gen, uint64_t handle)
+static int script_op(const void *p, uint32_t gen, uint64_t handle,
+		     struct kfail *f)
 {
 	const struct plan *plan = p;
 	struct svcnft_buf out = {0};
@@ -366,7 +390,7 @@ static int script_op(const void *p, uint32_t gen, uint64_t handle)
 	else
 		buf_printf(&out, "create table inet %s\n", plan->cfg->table);
 	render_nft_plan(&out, plan, false);
-	rc = kernel_run(out.data, false);
+	rc = kernel_run(out.data, false, f);
 	svcnft_buf_free(&out);
 	return rc;
 }
@@ -389,14 +413,15 @@ static enum svcnft_status load(const struct plan *p, uint32_t *gen,
 	return (enum svcnft_status)owner_guarded(&g, gen);
 }
 
-static int delete_op(const void *table, uint32_t gen, uint64_t handle)
+static int delete_op(const void *table, uint32_t gen, uint64_t handle,
+		     struct kfail *f)
 {
 	if (!handle) {
 		fprintf(stderr, "svcnft: no table inet %s, nothing to delete\n",
 			(const char *)table);
 		return SVCNFT_OK;
 	}
-	return nb_delete_table(table, gen);
+	return nb_delete_table(table, gen, f);
 }
 
 enum svcnft_status apply_delete(const char *table)
@@ -467,17 +492,20 @@ static void keep_rules(const char *table, uint32_t gen)
 	if (committed)
 		note_rules(table, gen);
 	else if (!rules_known)
-		rules_known = state_rules(table, &rules_last);
+		rules_known = state_rules(table, &rules_last, &state_warn);
 }
 
 /* Whether the table's rules differ from those of the last commit. */
 static bool rules_changed(const char *table, uint64_t live)
 {
 	uint64_t saved;
+	bool changed;
 
 	if (rules_known)
 		return rules_last != live;
-	return state_rules(table, &saved) && saved != live;
+	changed = state_rules(table, &saved, &state_warn) && saved != live;
+	say_state();
+	return changed;
 }
 
 /* Set for the rest of one apply once the saved state proved unusable. */
@@ -525,13 +553,12 @@ static int read_table(const char *table, uint32_t *g1, struct elements *live,
 	}
 	/* the header first: the contents are read (10 MB at 10k) only once;
 	 * never when the state's text could reach libnftables' parser */
-	if (!read_kernel && !skip_state && use_batch() && state_gen(table, &saved) &&
-	    (saved == *g1 || monitor_vouches(saved, *g1)) &&
-	    state_load(table, saved, live)) {
-		*cached = true;
-		return 0;
-	}
-	return live_read(table, live);
+	*cached = !read_kernel && !skip_state && use_batch() &&
+		  state_gen(table, &saved, &state_warn) &&
+		  (saved == *g1 || monitor_vouches(saved, *g1)) &&
+		  state_load(table, saved, live, &state_warn);
+	say_state();
+	return *cached ? 0 : live_read(table, live);
 }
 
 /* The libnftables way of send_changes(). */
@@ -542,6 +569,7 @@ static enum try_result send_script(const struct plan *p,
 {
 	struct svcnft_buf script = {0};
 	enum try_result res = TRY_DONE;
+	struct kfail f = {0};
 	uint32_t g2;
 
 	*how = "libnftables";
@@ -551,7 +579,8 @@ static enum try_result send_script(const struct plan *p,
 	} else if (live_genid(&g2) || g2 != g1) {
 		res = TRY_AGAIN;
 	} else {
-		*rc = kernel_run(script.data, false);
+		*rc = kernel_run(script.data, false, &f);
+		owner_kfail(&f);
 	}
 	svcnft_buf_free(&script);
 	return res;
@@ -571,6 +600,7 @@ static enum try_result send_changes(const struct plan *p,
 {
 	struct svcnft_buf script = {0};
 	enum try_result res = TRY_DONE;
+	struct kfail f = {0};
 	int r = NLLOAD_UNAVAILABLE;
 
 	if (getenv("SVCNFT_DEBUG_SCRIPT") && changes_script(&script, c, p, table))
@@ -579,7 +609,8 @@ static enum try_result send_changes(const struct plan *p,
 	monitor_suspend();	/* our own commit: see monitor.h */
 	*how = "netlink batch";
 	if (use_batch())
-		r = nlload_update(p, c, g1);
+		r = nlload_update(p, c, g1, &f);
+	owner_kfail(&f);
 	if (r == NLLOAD_RESTART)
 		res = TRY_AGAIN;
 	else if (r != NLLOAD_UNAVAILABLE)
@@ -718,12 +749,15 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 	bool exists = true;
 	int lock = apply_lock(cfg->table, "apply");
 
-	if (lock == -1)
+	if (lock == -1) {
+		state_warn_end();
 		return SVCNFT_EKERNEL;
+	}
 	skip_state = false;
 	committed = false;
 	/* --full: still never touch a table svcnft did not make */
 	if (full && owner_check(cfg->table, "apply", &exists) != SVCNFT_OK) {
+		state_warn_end();
 		unlock(lock);
 		return SVCNFT_EKERNEL;
 	}
@@ -758,8 +792,10 @@ enum svcnft_status cmd_apply(const struct svcnft_model *m,
 		keep_rules(cfg->table, gen);
 	if (rc == SVCNFT_EKERNEL || no_state)
 		state_forget(cfg->table);
-	else if (rc == SVCNFT_OK && (res != TRY_SAVED || !state_input_saved(cfg->table)))
-		state_save(cfg->table, &want, gen);	/* then it vouches for this input */
+	else if (rc == SVCNFT_OK &&
+		 (res != TRY_SAVED || !state_input_saved(cfg->table, &state_warn)))
+		state_save(cfg->table, &want, gen, &state_warn);	/* then it vouches for this input */
+	state_warn_end();
 	stale_free(&ct);
 	elements_free(&want);
 	plan_free(&p);
@@ -797,6 +833,7 @@ static enum svcnft_status send_batch(const struct engine_batch *b,
 				     const char *table, uint32_t *gen)
 {
 	struct stale_set ct = { 0 };
+	struct kfail f = {0};
 	double t1;
 	int r;
 
@@ -805,7 +842,8 @@ static enum svcnft_status send_batch(const struct engine_batch *b,
 	stale_build(&ct, &b->plan, &b->changes, false);
 	monitor_suspend();	/* our own commit: see monitor.h */
 	t1 = mono_ms();
-	r = nlload_update(&b->plan, &b->changes, *gen);
+	r = nlload_update(&b->plan, &b->changes, *gen, &f);
+	owner_kfail(&f);
 	if (r == SVCNFT_OK) {
 		*gen += 1;	/* one transaction */
 		last_gen = *gen;
@@ -868,7 +906,8 @@ bool apply_up_to_date(const char *table, uint64_t input)
 		return false;
 	if ((lock = lock_now(table)) < 0)
 		return false;	/* cmd_apply waits for it, or says why */
-	same = !live_genid(&gen) && state_unchanged(table, gen, input);
+	same = !live_genid(&gen) && state_unchanged(table, gen, input, &state_warn);
+	say_state();	/* cmd_apply, which follows unless SAME, ends the list */
 	if (same)
 		log_up_to_date(table, "same input, saved state", mono_ms() - t0);
 	unlock(lock);

@@ -724,6 +724,12 @@ static int check_cli(struct cli *c)
 		fprintf(stderr, "svcnft: --table: invalid table name \"%s\"\n", c->cfg.table);
 		return -1;
 	}
+	/* the default parses; nft 1.0.6 cannot quote the others */
+	if (strcmp(c->cfg.table, "svcnft") && !kernel_name_parses(c->cfg.table)) {
+		fprintf(stderr, "svcnft: --table: \"%s\" is a word of nft's language, which nft "
+			"cannot parse as a table name; choose another\n", c->cfg.table);
+		return -1;
+	}
 	if (check_disc(c) < 0)
 		return -1;
 	if (check_flow(c) < 0)

@@ -1,11 +1,13 @@
 /* owner: the ownership check of svcnft's table, and the one message for
- * each way an access to it fails (kernel/ returns the state and errno). */
+ * each way an access to it fails (kernel/ prints nothing: it returns the
+ * state and errno, or a struct kfail). */
 #ifndef SVCNFT_OWNER_H
 #define SVCNFT_OWNER_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel.h"
 #include "svcnft.h"
 
 /* The message for command WHAT ("apply") lacking CAP_NET_ADMIN; DETAIL
@@ -15,8 +17,13 @@ void owner_no_privilege(const char *what, const char *detail);
 
 /* The message for a failed access to table inet TABLE by command WHAT:
  * ERR an errno (EPERM/EACCES: privilege; EINTR: kept changing; EAGAIN: no
- * answer), or 0 for a table svcnft did not create. */
+ * answer; EPROTO: elements svcnft did not write), or 0 for a table svcnft
+ * did not create. */
 void owner_report(const char *what, const char *table, int err);
+
+/* The message for what kernel/ could not do (none for KF_NONE); frees
+ * F's text and clears it. */
+void owner_kfail(struct kfail *f);
 
 /* Refuse a table of the same name that svcnft did not create, with the
  * message: SVCNFT_OK with *HANDLE the handle of svcnft's table (0: none;

@@ -267,6 +267,7 @@ enum svcnft_status cmd_trace(const struct trace_opts *o)
 {
 	struct tracer t = { .o = o };
 	struct svcnft_buf m = {0};
+	struct kfail kf = {0};
 	enum svcnft_status st;
 	struct flow f;
 	bool exists;
@@ -290,13 +291,15 @@ enum svcnft_status cmd_trace(const struct trace_opts *o)
 	traps();
 	snprintf(t.pfx, sizeof(t.pfx), "%s%ld-", LIVE_TRACE_PREFIX, (long)getpid());
 	match(&m, &f);
-	st = trace_chains_add(o->table, m.data, !f.from_node, !f.src_set);
+	st = trace_chains_add(o->table, m.data, !f.from_node, !f.src_set, &kf);
+	owner_kfail(&kf);
 	if (st == SVCNFT_OK) {
 		fprintf(stderr, "svcnft: tracing %s (chains %s%ld-*), until %s\n", m.data,
 			LIVE_TRACE_PREFIX, (long)getpid(), o->count ? "--count packets" :
 			o->timeout_s ? "--timeout" : "SIGINT or SIGTERM");
 		loop(&t, fd);
-		trace_chains_remove(o->table);
+		trace_chains_remove(o->table, &kf);
+		owner_kfail(&kf);
 	}
 	trace_close();
 	elements_free(&t.els);

@@ -1,10 +1,39 @@
-/* kernel: libnftables transactions and the state of svcnft's table (the
- * messages are cmd/owner.h's).
- * All of kernel/ talks to the kernel; netlink goes through netlink.h. */
+/* kernel: libnftables transactions and the state of svcnft's table.
+ * All of kernel/ talks to the kernel; netlink goes through netlink.h.
+ * kernel/ prints nothing: it returns errno values and struct kfail, and
+ * cmd/owner.h has the one message for each. */
 #ifndef SVCNFT_KERNEL_H
 #define SVCNFT_KERNEL_H
 
 #include "svcnft.h"
+
+/* What kernel/ could not do, as data.  Start from {0}; the function that
+ * fails fills it (the last failure wins); kfail_free() frees TEXT. */
+enum kfail_kind {
+	KF_NONE,
+	KF_NO_CONTEXT,		/* no libnftables context */
+	KF_SCRIPT,		/* libnftables refused a script: TEXT, its messages */
+	KF_SOCKET,		/* no netlink socket: ERR */
+	KF_SEND,		/* the batch (BYTES) could not be sent: ERR */
+	KF_REFUSED,		/* the kernel refused OBJ with ERR, and MORE errors */
+	KF_OVERFLOW,		/* refused, with more errors than the socket held */
+	KF_NOT_COMMITTED,	/* no error, yet the ruleset generation did not move */
+	KF_NO_NETNS,		/* the batch's template: no private namespace */
+	KF_TEMPLATE,		/* the batch's template failed: ERR, its status */
+};
+
+struct kfail {
+	enum kfail_kind kind;
+	int err;
+	unsigned int more;
+	size_t bytes;
+	char obj[128];		/* "chain X", "the elements of set Y" */
+	char *text;
+};
+
+/* F as KIND with ERR (and OBJ unless NULL), the rest cleared. */
+void kfail_set(struct kfail *f, enum kfail_kind kind, int err, const char *obj);
+void kfail_free(struct kfail *f);
 
 enum table_state { TABLE_ABSENT, TABLE_OURS, TABLE_FOREIGN, TABLE_ERROR };
 
@@ -29,9 +58,16 @@ enum table_state kernel_table_state(const char *name, int *err, uint64_t *handle
 int kernel_private_netns(bool own_user);
 
 /* Run SCRIPT through libnftables as one transaction (or only check it when
- * DRY_RUN).  Returns SVCNFT_OK or SVCNFT_EKERNEL with libnftables' message
- * printed to stderr. */
-enum svcnft_status kernel_run(const char *script, bool dry_run);
+ * DRY_RUN).  Returns SVCNFT_OK or SVCNFT_EKERNEL with *F filled
+ * (KF_SCRIPT, KF_NO_CONTEXT). */
+enum svcnft_status kernel_run(const char *script, bool dry_run,
+			      struct kfail *f);
+
+/* Whether nft's parser reads NAME as a name (not one of its keywords:
+ * "ip", "counter", ...; nft 1.0.6 cannot quote a table's name).  Asks
+ * libnftables, as a dry run that needs no root: it sends the kernel only
+ * a request for the generation id, and prints nothing. */
+bool kernel_name_parses(const char *name);
 
 /* Re-execute once with glibc's malloc using transparent huge pages
  * (GLIBC_TUNABLES=glibc.malloc.hugetlb=1) unless already set or disabled by

@@ -219,11 +219,8 @@ static int read_elements(struct nl *nl, const char *table, struct el_set *set)
 	ret = nl_run(nl, h, elem_cb, &q);
 	if (!ret && q.kind == K_CIDR)
 		finish_intervals(&q);
-	if (!ret && q.bad) {
-		fprintf(stderr, "svcnft: set %s of table inet %s has elements svcnft did not write\n",
-			set->name, table);
+	if (!ret && q.bad)
 		ret = -EPROTO;
-	}
 	svcnft_buf_free(&q.b);
 	free(q.iv);
 	return ret;

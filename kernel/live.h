@@ -20,7 +20,7 @@ bool live_trace_chain(const char *name);
  * nothing else.  A dump the kernel flags as interrupted, or during which
  * the generation id moved, is read again, up to 5 times.  Returns 0, or
  * -errno (EINTR: the ruleset kept changing; EAGAIN: no answer within
- * NL_TIMEOUT seconds). */
+ * NL_TIMEOUT seconds; EPROTO: a set holds elements svcnft did not write). */
 int live_read(const char *table, struct elements *els);
 
 /* A hash of every rule of table inet TABLE (as live_read puts in

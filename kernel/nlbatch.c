@@ -185,9 +185,14 @@ enum { TPL_UNSHARE = 3, TPL_REFUSED, TPL_DUMP };
 static int template_load(const char *skeleton, const char *table,
 			 struct svcnft_buf *out)
 {
+	struct kfail f = {0};
+	enum svcnft_status st;
+
 	if (getenv("SVCNFT_DEBUG_LOADER"))
 		fputs(skeleton, stderr);
-	if (kernel_run(skeleton, false) != SVCNFT_OK)
+	st = kernel_run(skeleton, false, &f);
+	kfail_free(&f);		/* the script will say what was refused */
+	if (st != SVCNFT_OK)
 		return TPL_REFUSED;
 	return template_dump(table, out) ? TPL_DUMP : 0;
 }
@@ -395,16 +400,14 @@ bool nb_template_start(struct template *t, const char *skeleton,
 	return helper_ask(skeleton, table) || fork_child(t, skeleton, table);
 }
 
-/* A status of the template; TPL_REFUSED quiet: the script itself will
- * say what libnftables refused. */
-static bool template_ok(int st)
+/* A status of the template, as *F; TPL_REFUSED is none: the script
+ * itself will say what libnftables refused. */
+static bool template_ok(int st, struct kfail *f)
 {
 	if (st == TPL_UNSHARE)
-		fputs("svcnft: cannot create a private network namespace for the netlink batch; "
-		      "loading the script through libnftables (slower)\n", stderr);
+		kfail_set(f, KF_NO_NETNS, 0, NULL);
 	else if (st && st != TPL_REFUSED)
-		fprintf(stderr, "svcnft: the netlink batch failed to prepare (%d); "
-			"loading the script through libnftables\n", st);
+		kfail_set(f, KF_TEMPLATE, st, NULL);
 	return st == 0;
 }
 
@@ -425,21 +428,22 @@ static int child_answer(struct template *t, struct svcnft_buf *out)
 	return n == 0 ? st : -1;
 }
 
-bool nb_template_finish(struct template *t, struct svcnft_buf *out)
+bool nb_template_finish(struct template *t, struct svcnft_buf *out,
+			struct kfail *f)
 {
 	if (!t->pid) {
 		size_t start = out->len;
 		int st = helper_answer(out);
 
 		if (st >= 0)
-			return template_ok(st);
+			return template_ok(st, f);
 		/* the helper is gone: once more in a child of its own */
 		helper_stop();
 		out->len = start;
 		if (!fork_child(t, t->skeleton, t->table))
 			return false;
 	}
-	return template_ok(child_answer(t, out));
+	return template_ok(child_answer(t, out), f);
 }
 
 static const char *what_of(struct msgs *const *parts, size_t n, uint32_t seq)
@@ -567,12 +571,13 @@ void nb_copy(struct msgs *m, const struct nlmsghdr *h)
 	nb_msg_end(m, off);
 }
 
-/* The errors the kernel queued for a batch of PARTS: the first with its
- * message, how many in all. */
+/* The errors the kernel queued for a batch of PARTS: the first into F
+ * (named), how many in all. */
 struct refusal {
 	struct msgs *const *parts;
 	size_t n;
 	int first, count;
+	struct kfail *f;
 };
 
 static int refusal_cb(const struct nlmsghdr *h, void *data)
@@ -589,45 +594,46 @@ static int refusal_cb(const struct nlmsghdr *h, void *data)
 	}
 	if (!q->count++) {
 		q->first = -e->error;
-		fprintf(stderr, "svcnft: the kernel refused %s: %s\n",
-			what_of(q->parts, q->n, e->msg.nlmsg_seq), strerror(q->first));
+		kfail_set(q->f, KF_REFUSED, q->first,
+			  what_of(q->parts, q->n, e->msg.nlmsg_seq));
 	}
 	return MNL_CB_OK;
 }
 
 /* Errors the kernel queued for the batch (it is processed within
- * sendmsg): 0, or the first one, named.  Acks are not asked for; an
+ * sendmsg): 0, or the first one, named in *F.  Acks are not asked for; an
  * overflowing queue (ENOBUFS) can only hold errors. */
-static int read_errors(struct nl *nl, struct msgs *const *parts, size_t n)
+static int read_errors(struct nl *nl, struct msgs *const *parts, size_t n,
+		       struct kfail *f)
 {
-	struct refusal q = { parts, n, 0, 0 };
+	struct refusal q = { parts, n, 0, 0, f };
 	unsigned int lost = 0;
 
 	/* another read error leaves the check of the generation */
 	(void)nl_drain(nl, NULL, refusal_cb, &q, &lost);
-	if (q.first == ERESTART)
+	if (q.first == ERESTART) {
+		kfail_free(f);
 		return ERESTART;
+	}
 	if (!q.count && lost) {
-		fputs("svcnft: the kernel refused the batch (too many errors to list)\n", stderr);
+		kfail_set(f, KF_OVERFLOW, ENOBUFS, NULL);
 		return ENOBUFS;
 	}
-	if (q.count + lost > 1)
-		fprintf(stderr, "svcnft: ... and %u more error%s; nothing was changed\n",
-			q.count - 1 + lost, plural((size_t)q.count - 1 + lost));
+	if (q.count)
+		f->more = (unsigned int)q.count - 1 + lost;
 	return q.first;
 }
 
 /* After a batch checked against generation GENID reported no error: the
  * kernel drops a malformed batch without a word, so success also needs
  * the generation to have moved. */
-static int committed(uint32_t genid)
+static int committed(uint32_t genid, struct kfail *f)
 {
 	uint32_t now;
 
 	if (!genid || live_genid(&now) || now != genid)
 		return 0;
-	fputs("svcnft: the kernel did not commit the batch (the ruleset generation did not move)\n",
-	      stderr);
+	kfail_set(f, KF_NOT_COMMITTED, EPROTO, NULL);
 	return EPROTO;
 }
 
@@ -643,7 +649,7 @@ static void sock_size(int fd, size_t total)
 	sock_opt(fd, SOL_NETLINK, NETLINK_CAP_ACK, 1);
 }
 
-int nb_send(struct msgs *const *parts, size_t n)
+int nb_send(struct msgs *const *parts, size_t n, struct kfail *f)
 {
 	struct nl nl = {0};
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
@@ -655,7 +661,7 @@ int nb_send(struct msgs *const *parts, size_t n)
 	int err;
 
 	if ((err = -nl_open(&nl))) {
-		fprintf(stderr, "svcnft: cannot open a netlink socket: %s\n", strerror(err));
+		kfail_set(f, KF_SOCKET, err, NULL);
 		nl_close(&nl);
 		return SVCNFT_EKERNEL;
 	}
@@ -666,18 +672,19 @@ int nb_send(struct msgs *const *parts, size_t n)
 	sock_size(mnl_socket_get_fd(nl.s), total);
 	r = sendmsg(mnl_socket_get_fd(nl.s), &mh, 0);
 	err = r < 0 ? errno : (size_t)r != total ? EMSGSIZE : 0;
-	if (err)
-		fprintf(stderr, "svcnft: cannot send the batch (%zu bytes): %s\n",
-			total, strerror(err));
-	else if (!(err = read_errors(&nl, parts, n)))
-		err = committed(parts[0]->genid);
+	if (err) {
+		kfail_set(f, KF_SEND, err, NULL);
+		f->bytes = total;
+	} else if (!(err = read_errors(&nl, parts, n, f))) {
+		err = committed(parts[0]->genid, f);
+	}
 	nl_close(&nl);
 	if (err == ERESTART)
 		return NB_RESTART;
 	return err ? SVCNFT_EKERNEL : SVCNFT_OK;
 }
 
-int nb_delete_table(const char *table, uint32_t genid)
+int nb_delete_table(const char *table, uint32_t genid, struct kfail *f)
 {
 	struct msgs m = {0};
 	struct msgs *const parts[] = { &m };
@@ -691,7 +698,7 @@ int nb_delete_table(const char *table, uint32_t genid)
 	nb_attr_str(&m, NFTA_TABLE_NAME, table);
 	nb_msg_end(&m, off);
 	nb_end(&m);
-	r = nb_send(parts, ARRAY_SIZE(parts));
+	r = nb_send(parts, ARRAY_SIZE(parts), f);
 	nb_msgs_free(&m);
 	return r;
 }

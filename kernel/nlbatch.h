@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "kernel.h"
 #include "svcnft.h"
 
 struct nlmsghdr;
@@ -45,8 +46,9 @@ void nb_end(struct msgs *m);
 /* The template, in a child process: start it, do other work, finish it
  * to get the dumped messages (table, chains, sets, elements, rules, in
  * that order).  False when no private namespace could be made or
- * libnftables refused the skeleton: load the script instead.  SKELETON
- * and TABLE must live until the finish. */
+ * libnftables refused the skeleton: load the script instead (*F then says
+ * why, KF_NO_NETNS or KF_TEMPLATE; KF_NONE when libnftables refused: the
+ * script will say what).  SKELETON and TABLE must live until the finish. */
 struct template {
 	pid_t pid;		/* 0: the daemon's template process has it */
 	int fd;
@@ -54,7 +56,8 @@ struct template {
 };
 bool nb_template_start(struct template *t, const char *skeleton,
 		       const char *table);
-bool nb_template_finish(struct template *t, struct svcnft_buf *out);
+bool nb_template_finish(struct template *t, struct svcnft_buf *out,
+			struct kfail *f);
 
 /* For daemons, early while the process is small: one template process
  * kept for the process's life (forked now, in a private namespace of its
@@ -83,14 +86,15 @@ const struct nlmsghdr *nb_first(const struct svcnft_buf *t, int *len);
 const struct nlmsghdr *nb_next(const struct nlmsghdr *h, int *len);
 
 /* Send PARTS as one sendmsg (PARTS[0] begins the batch); SVCNFT_OK,
- * SVCNFT_EKERNEL with the first refused object named on stderr (also when
- * a batch checked by generation was dropped: the generation did not
- * move), or NB_RESTART (the generation had moved: nothing was done). */
+ * SVCNFT_EKERNEL with *F filled (KF_REFUSED naming the first refused
+ * object, KF_OVERFLOW, KF_SOCKET, KF_SEND; KF_NOT_COMMITTED when a batch
+ * checked by generation was dropped: the generation did not move), or
+ * NB_RESTART (the generation had moved: nothing was done). */
 #define NB_RESTART (-2)
-int nb_send(struct msgs *const *parts, size_t n);
+int nb_send(struct msgs *const *parts, size_t n, struct kfail *f);
 
 /* Delete table inet TABLE in a batch checked against generation GENID
  * (read before the caller's ownership check): same results as nb_send. */
-int nb_delete_table(const char *table, uint32_t genid);
+int nb_delete_table(const char *table, uint32_t genid, struct kfail *f);
 
 #endif

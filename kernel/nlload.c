@@ -132,7 +132,7 @@ static int nlload_result(int r)
 	return r == NB_RESTART ? NLLOAD_RESTART : r;
 }
 
-int nlload_apply(const struct plan *p, uint32_t genid)
+int nlload_apply(const struct plan *p, uint32_t genid, struct kfail *f)
 {
 	const char *table = p->cfg->table;
 	struct svcnft_buf skel = {0}, tpl = {0};
@@ -153,7 +153,7 @@ int nlload_apply(const struct plan *p, uint32_t genid)
 		goto out;
 	encode(&els, p);	/* while the child loads the skeleton */
 	t[1] = mono_ms();
-	if (!nb_template_finish(&tp, &tpl))
+	if (!nb_template_finish(&tp, &tpl, f))
 		goto out;
 	t[2] = mono_ms();
 	prologue(&head, table, genid);
@@ -163,7 +163,7 @@ int nlload_apply(const struct plan *p, uint32_t genid)
 	test_fault(&els, table);
 	nb_end(&els);
 	t[3] = mono_ms();
-	rc = nlload_result(nb_send(parts, ARRAY_SIZE(parts)));
+	rc = nlload_result(nb_send(parts, ARRAY_SIZE(parts), f));
 	t[4] = mono_ms();
 	if (getenv("SVCNFT_DEBUG_LOADER"))
 		fprintf(stderr, "svcnft: batch: skeleton+encode %.0f ms, template wait %.0f ms, replay %.0f ms, "
@@ -337,7 +337,7 @@ static bool needs_template(const struct changes *c)
 }
 
 int nlload_update(const struct plan *p, const struct changes *c,
-		  uint32_t genid)
+		  uint32_t genid, struct kfail *f)
 {
 	const char *table = p->cfg->table;
 	struct svcnft_buf skel = {0}, tpl = {0};
@@ -352,7 +352,7 @@ int nlload_update(const struct plan *p, const struct changes *c,
 	if (needs_template(c)) {
 		if (!render_template(&skel, p, c) ||
 		    !nb_template_start(&tp, skel.data, table) ||
-		    !nb_template_finish(&tp, &tpl))
+		    !nb_template_finish(&tp, &tpl, f))
 			goto out;
 	}
 	t[1] = mono_ms();
@@ -364,7 +364,7 @@ int nlload_update(const struct plan *p, const struct changes *c,
 	changes_each_old(c, delete_obj, &(struct del_ctx){ &m, table });
 	nb_end(&m);
 	t[2] = mono_ms();
-	rc = nlload_result(nb_send(parts, ARRAY_SIZE(parts)));
+	rc = nlload_result(nb_send(parts, ARRAY_SIZE(parts), f));
 	t[3] = mono_ms();
 	if (getenv("SVCNFT_DEBUG_LOADER"))
 		fprintf(stderr, "svcnft: batch: template %.0f ms, encode %.0f ms, send+commit %.0f ms; %zu bytes\n",

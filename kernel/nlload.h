@@ -10,24 +10,26 @@
 #ifndef SVCNFT_NLLOAD_H
 #define SVCNFT_NLLOAD_H
 
+#include "kernel.h"
 #include "svcnft.h"
 
 struct plan;
 
 /* Returned when nothing was sent because the skeleton could not be
- * compiled in a private namespace (no CAP_SYS_ADMIN for unshare, or
- * libnftables refused it): the caller loads the text instead, which also
- * reports libnftables' own message. */
+ * compiled in a private namespace (no CAP_SYS_ADMIN for unshare: *F is
+ * KF_NO_NETNS or KF_TEMPLATE, or libnftables refused it: KF_NONE): the
+ * caller loads the text instead, which also reports libnftables' own
+ * message. */
 #define NLLOAD_UNAVAILABLE (-1)
 /* Returned when the ruleset generation was no longer GENID: nothing was
  * changed; check the table again and retry. */
 #define NLLOAD_RESTART (-2)
 
 /* Replace table p->cfg->table with plan P, provided the ruleset is still
- * at generation GENID (0: unchecked): SVCNFT_OK, SVCNFT_EKERNEL with a
- * message naming the refused object, NLLOAD_RESTART or
+ * at generation GENID (0: unchecked): SVCNFT_OK, SVCNFT_EKERNEL with *F
+ * naming the refused object (nb_send), NLLOAD_RESTART or
  * NLLOAD_UNAVAILABLE. */
-int nlload_apply(const struct plan *p, uint32_t genid);
+int nlload_apply(const struct plan *p, uint32_t genid, struct kfail *f);
 
 /* Apply the changes C (cmd/diff.h) of a table read at generation GENID in
  * one batch: element deletes and adds, new chains and maps (their
@@ -36,7 +38,7 @@ int nlload_apply(const struct plan *p, uint32_t genid);
  * chains and maps deleted.  Same results as nlload_apply(). */
 struct changes;
 int nlload_update(const struct plan *p, const struct changes *c,
-		  uint32_t genid);
+		  uint32_t genid, struct kfail *f);
 
 /* watch and follow, once, early while the process is small: templates
  * then come from one process kept for the daemon's life

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,25 @@ static void body(struct svcnft_buf *b, const struct elements *want)
 	}
 }
 
+/* A warning into W unless W holds it already. */
+static void warn(struct svcnft_errors *w, const char *fmt, ...) PRINTF(2, 3);
+static void warn(struct svcnft_errors *w, const char *fmt, ...)
+{
+	struct svcnft_buf b = {0};
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	for (size_t i = 0; i < w->n; i++)
+		if (!strcmp(w->v[i].text, b.data)) {
+			svcnft_buf_free(&b);
+			return;
+		}
+	errs_add(w, SVCNFT_OK, "%s", b.data);
+	svcnft_buf_free(&b);
+}
+
 /* Parse the first line of P into H; false unless it is this version's. */
 static bool parse_header(const char *p, struct header *h)
 {
@@ -151,19 +171,19 @@ static bool parse_header(const char *p, struct header *h)
 
 /* Open PATH for reading: never through a symbolic link, never a FIFO or
  * device (a warning), -1 if there is nothing usable. */
-static int open_state(const char *path, struct stat *st)
+static int open_state(const char *path, struct stat *st, struct svcnft_errors *w)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
 	if (fd < 0) {
 		if (errno != ENOENT)
-			fprintf(stderr, "svcnft: warning: ignoring the saved state %s: %s\n",
-				path, strerror(errno));
+			warn(w, "svcnft: warning: ignoring the saved state %s: %s",
+			     path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_size > STATE_MAX) {
-		fprintf(stderr, "svcnft: warning: ignoring the saved state %s: not a regular file of at most 1 GiB\n",
-			path);
+		warn(w, "svcnft: warning: ignoring the saved state %s: not a regular file of at most 1 GiB",
+		     path);
 		close(fd);
 		return -1;
 	}
@@ -191,7 +211,8 @@ static bool read_all(int fd, const struct stat *st, struct svcnft_buf *b)
 
 /* The header of the state file of TABLE if it belongs to this boot and
  * namespace. */
-static bool read_header(const char *table, struct header *h)
+static bool read_header(const char *table, struct header *h,
+			struct svcnft_errors *w)
 {
 	char path[256], line[256];
 	struct stat st;
@@ -201,7 +222,7 @@ static bool read_header(const char *table, struct header *h)
 	if (disabled)
 		return false;
 	state_path(path, sizeof(path), table, "state");
-	if ((fd = open_state(path, &st)) < 0)
+	if ((fd = open_state(path, &st, w)) < 0)
 		return false;
 	n = pread(fd, line, sizeof(line) - 1, 0);
 	close(fd);
@@ -221,17 +242,19 @@ static void remove_leftovers(const char *path)
 	unlink(tmp);
 }
 
-static void save_failed(const char *path, const char *tmp, int err)
+static void save_failed(const char *path, const char *tmp, int err,
+			struct svcnft_errors *w)
 {
 	if (*tmp)
 		unlink(tmp);
 	unlink(path);
 	if (err)
-		fprintf(stderr, "svcnft: warning: cannot save the state %s: %s; the next apply reads the kernel\n",
-			path, strerror(err));
+		warn(w, "svcnft: warning: cannot save the state %s: %s; the next apply reads the kernel",
+		     path, strerror(err));
 }
 
-void state_save(const char *table, const struct elements *want, uint32_t gen)
+void state_save(const char *table, const struct elements *want, uint32_t gen,
+		struct svcnft_errors *w)
 {
 	char path[256], tmp[300] = "";
 	struct svcnft_buf b = {0};
@@ -272,7 +295,7 @@ void state_save(const char *table, const struct elements *want, uint32_t gen)
 			err = errno;
 	}
 	if (err)
-		save_failed(path, tmp, err);
+		save_failed(path, tmp, err, w);
 	svcnft_buf_free(&b);
 	state_clean(table);
 }
@@ -447,10 +470,10 @@ static bool parse_body(char *p, struct elements *els)
 }
 
 /* A state file that is not what it says: discard it, with a warning. */
-static void discard(const char *path, const char *why)
+static void discard(const char *path, const char *why, struct svcnft_errors *w)
 {
-	fprintf(stderr, "svcnft: warning: discarding the saved state %s (%s); reading the kernel\n",
-		path, why);
+	warn(w, "svcnft: warning: discarding the saved state %s (%s); reading the kernel",
+	     path, why);
 	unlink(path);
 }
 
@@ -458,7 +481,8 @@ static void discard(const char *path, const char *why)
  * generation GEN and still describes the table's objects; NULL otherwise
  * (a file that fails a check is discarded). */
 static char *checked_body(const char *table, const char *path, char *text,
-			  const struct header *h, uint32_t gen)
+			  const struct header *h, uint32_t gen,
+			  struct svcnft_errors *w)
 {
 	char *nl = strchr(text, '\n');
 	uint64_t digest;
@@ -466,11 +490,11 @@ static char *checked_body(const char *table, const char *path, char *text,
 	if (h->gen != gen)
 		return NULL;
 	if (live_digest(table, &digest) || digest != h->digest) {
-		discard(path, "it does not describe table inet's objects as they are");
+		discard(path, "it does not describe table inet's objects as they are", w);
 		return NULL;
 	}
 	if (!nl || hash64(HASH64_INIT, nl + 1, strlen(nl + 1)) != h->body) {
-		discard(path, "its contents do not match their hash");
+		discard(path, "its contents do not match their hash", w);
 		return NULL;
 	}
 	return nl + 1;
@@ -479,7 +503,8 @@ static char *checked_body(const char *table, const char *path, char *text,
 /* The state file of TABLE into TEXT and H (its path into PATH) if it
  * belongs to this boot and namespace. */
 static bool read_state(const char *table, char *path, size_t len,
-		       struct svcnft_buf *text, struct header *h)
+		       struct svcnft_buf *text, struct header *h,
+		       struct svcnft_errors *w)
 {
 	struct stat st;
 	bool ok;
@@ -488,7 +513,7 @@ static bool read_state(const char *table, char *path, size_t len,
 	if (disabled)
 		return false;
 	state_path(path, len, table, "state");
-	if ((fd = open_state(path, &st)) < 0)
+	if ((fd = open_state(path, &st, w)) < 0)
 		return false;
 	ok = read_all(fd, &st, text) && parse_header(text->data, h) &&
 	     !strcmp(h->boot, boot_id()) && h->ino == netns_ino();
@@ -496,7 +521,8 @@ static bool read_state(const char *table, char *path, size_t len,
 	return ok;
 }
 
-bool state_load(const char *table, uint32_t gen, struct elements *live)
+bool state_load(const char *table, uint32_t gen, struct elements *live,
+		struct svcnft_errors *w)
 {
 	char path[256], *body;
 	struct svcnft_buf text = {0};
@@ -504,13 +530,13 @@ bool state_load(const char *table, uint32_t gen, struct elements *live)
 	bool ok = false;
 
 	elements_init(live);
-	if (read_state(table, path, sizeof(path), &text, &h) &&
-	    (body = checked_body(table, path, text.data, &h, gen))) {
+	if (read_state(table, path, sizeof(path), &text, &h, w) &&
+	    (body = checked_body(table, path, text.data, &h, gen, w))) {
 		live->layout = h.layout;
 		live->rules_hash = h.rules;
 		ok = parse_body(body, live);
 		if (!ok)
-			discard(path, "it does not parse");
+			discard(path, "it does not parse", w);
 	}
 	svcnft_buf_free(&text);
 	if (!ok) {
@@ -523,43 +549,44 @@ bool state_load(const char *table, uint32_t gen, struct elements *live)
 	return true;
 }
 
-bool state_unchanged(const char *table, uint32_t gen, uint64_t input)
+bool state_unchanged(const char *table, uint32_t gen, uint64_t input,
+		     struct svcnft_errors *w)
 {
 	char path[256];
 	struct svcnft_buf text = {0};
 	struct header h;
 	bool ok;
 
-	if (!input || !read_header(table, &h) || h.input != input)
+	if (!input || !read_header(table, &h, w) || h.input != input)
 		return false;	/* the header alone: not the 10 MB behind it */
-	ok = read_state(table, path, sizeof(path), &text, &h) &&
-	     h.input == input && checked_body(table, path, text.data, &h, gen);
+	ok = read_state(table, path, sizeof(path), &text, &h, w) &&
+	     h.input == input && checked_body(table, path, text.data, &h, gen, w);
 	svcnft_buf_free(&text);
 	return ok;
 }
 
-bool state_input_saved(const char *table)
+bool state_input_saved(const char *table, struct svcnft_errors *w)
 {
 	struct header h;
 
-	return !input_digest || (read_header(table, &h) && h.input == input_digest);
+	return !input_digest || (read_header(table, &h, w) && h.input == input_digest);
 }
 
-bool state_gen(const char *table, uint32_t *gen)
+bool state_gen(const char *table, uint32_t *gen, struct svcnft_errors *w)
 {
 	struct header h;
 
-	if (!read_header(table, &h))
+	if (!read_header(table, &h, w))
 		return false;
 	*gen = h.gen;
 	return true;
 }
 
-bool state_rules(const char *table, uint64_t *hash)
+bool state_rules(const char *table, uint64_t *hash, struct svcnft_errors *w)
 {
 	struct header h;
 
-	if (!read_header(table, &h))
+	if (!read_header(table, &h, w))
 		return false;
 	*hash = h.rules;
 	return true;

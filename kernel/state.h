@@ -15,7 +15,11 @@
  *
  * Files are opened without following symbolic links and must be regular;
  * a save writes a private O_EXCL temporary name and renames it into place.
- * A read-only or full directory means no saved state (a warning). */
+ * A read-only or full directory means no saved state (a warning).
+ *
+ * Warnings (a file ignored, discarded or not saved) are appended to the
+ * caller's W, each line once: one a W already holds is not added again
+ * (the FIFO at the path is one warning, however often it is opened). */
 #ifndef SVCNFT_STATE_H
 #define SVCNFT_STATE_H
 
@@ -38,7 +42,8 @@ void state_disable(void);
 /* Save WANT as TABLE's contents at generation GEN; no file if the hashes
  * cannot be read or the generation id is no longer GEN (someone else
  * committed since); then state_clean(). */
-void state_save(const char *table, const struct elements *want, uint32_t gen);
+void state_save(const char *table, const struct elements *want, uint32_t gen,
+		struct svcnft_errors *w);
 
 /* Remove from the directory what nothing will use again: temporary files
  * of saves that were killed, state and lock files of network namespaces
@@ -47,7 +52,8 @@ void state_clean(const char *table);
 
 /* The saved contents into LIVE (initialised here) if they were saved at
  * generation GEN and pass every check above; false otherwise. */
-bool state_load(const char *table, uint32_t gen, struct elements *live);
+bool state_load(const char *table, uint32_t gen, struct elements *live,
+		struct svcnft_errors *w);
 
 /* INPUT (0: none) goes into the next save: a digest of the inputs and
  * options the saved contents were compiled from (cmd/main.c). */
@@ -56,17 +62,18 @@ void state_set_input(uint64_t input);
 /* Whether the saved contents were compiled from INPUT (not 0) and pass
  * every check of state_load at generation GEN: then they are still what
  * the kernel holds and what this input asks for. */
-bool state_unchanged(const char *table, uint32_t gen, uint64_t input);
+bool state_unchanged(const char *table, uint32_t gen, uint64_t input,
+		     struct svcnft_errors *w);
 
 /* Whether the saved state records the digest state_set_input() gave (or
  * none was given): else a save is worth it even when nothing changed. */
-bool state_input_saved(const char *table);
+bool state_input_saved(const char *table, struct svcnft_errors *w);
 
 /* The generation the contents were saved at; false if there are none. */
-bool state_gen(const char *table, uint32_t *gen);
+bool state_gen(const char *table, uint32_t *gen, struct svcnft_errors *w);
 
 /* The saved rules' hash; false if there is none. */
-bool state_rules(const char *table, uint64_t *hash);
+bool state_rules(const char *table, uint64_t *hash, struct svcnft_errors *w);
 
 void state_forget(const char *table);
 

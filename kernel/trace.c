@@ -29,7 +29,8 @@ static void chain_prefix(char *buf, size_t len)
 }
 
 enum svcnft_status trace_chains_add(const char *table, const char *match,
-				    bool prerouting, bool output)
+				    bool prerouting, bool output,
+				    struct kfail *f)
 {
 	static const char *const hooks[] = { "prerouting", "output" };
 	bool on[] = { prerouting, output };
@@ -43,12 +44,12 @@ enum svcnft_status trace_chains_add(const char *table, const char *match,
 			buf_printf(&b, "add chain inet %s %s%s { type filter hook %s priority raw; policy accept; }\n"
 				   "add rule inet %s %s%s %s meta nftrace set 1\n",
 				   table, pfx, hooks[i], hooks[i], table, pfx, hooks[i], match);
-	st = kernel_run(b.data, false);
+	st = kernel_run(b.data, false, f);
 	svcnft_buf_free(&b);
 	return st;
 }
 
-void trace_chains_remove(const char *table)
+void trace_chains_remove(const char *table, struct kfail *f)
 {
 	struct svcnft_buf dump = {0}, b = {0};
 	const struct nlmsghdr *h;
@@ -62,7 +63,7 @@ void trace_chains_remove(const char *table)
 			    !strncmp(nb_name(h), pfx, strlen(pfx)))
 				buf_printf(&b, "delete chain inet %s %s\n", table, nb_name(h));
 	if (b.len)
-		kernel_run(b.data, false);
+		kernel_run(b.data, false, f);
 	svcnft_buf_free(&dump);
 	svcnft_buf_free(&b);
 }

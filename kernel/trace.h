@@ -11,15 +11,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel.h"
 #include "svcnft.h"
 
 /* Add the chains to table inet TABLE: one per hook asked for, each with
  * the single rule "MATCH meta nftrace set 1" (MATCH is nft text built by
- * the caller from parsed addresses and numbers only). */
+ * the caller from parsed addresses and numbers only).  SVCNFT_OK, or
+ * SVCNFT_EKERNEL with *F filled (kernel_run). */
 enum svcnft_status trace_chains_add(const char *table, const char *match,
-				    bool prerouting, bool output);
-/* Remove them again (those still there: a full replace drops them). */
-void trace_chains_remove(const char *table);
+				    bool prerouting, bool output,
+				    struct kfail *f);
+/* Remove them again (those still there: a full replace drops them); *F
+ * as for trace_chains_add. */
+void trace_chains_remove(const char *table, struct kfail *f);
 
 /* One trace event (what `nft monitor trace` prints, decoded). */
 struct trace_event {
