@@ -14,7 +14,8 @@ stream and times it to the kernel's nf_tables notification of the commit
 Prints the first sync time (from start, lists included; then from the
 end of the later list, as the fake kubectl recorded it), p50/p90/p99/max
 latency and the peak RSS of svcnft.  --new-count: event I instead gives
-the slice 11 + I endpoints, a count no other service has (a new chain).  The first sync is timed with no
+the slice 11 + I endpoints, a count no other service has (a new chain);
+BENCH_EACH=1 prints every change's latency on stderr too.  The first sync is timed with no
 nf_tables subscriber (`nlwait first`), the changes with one.  Needs root; the namespace and files
 are removed on exit.  A benchmark, not a test.
 """

@@ -10,7 +10,9 @@
 # count no other service has (default 30000 services, 50 changes), for
 # each build in turn, and prints their rows under one header with the build
 # and the 1-minute load average before each run.  Needs root (each run
-# makes its own network namespace).
+# makes its own network namespace).  BENCH_EACH=1: every change's latency
+# on stderr, runs in the order of the rows (to match an outlier with
+# SVCNFT_DEBUG_LOADER's lines or the log: WATCHLAT_LOG=1, FOLLOWLAT_LOG=1).
 set -eu
 
 [ $# -ge 2 ] || { echo "usage: $0 BASE_BUILD_DIR NEW_BUILD_DIR [SERVICES [CHANGES]]" >&2; exit 2; }

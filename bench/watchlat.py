@@ -11,7 +11,8 @@ the kernel's nf_tables notification of the commit (bench/nlwait, same
 monotonic clock).  Prints the first sync time, p50/p90/p99/max latency and
 the peak RSS of svcnft.  --new-count: change I instead gives the
 service 11 + I endpoints, a count no other service has, so every change
-needs a new load-balancing chain (endpoints4-N).  Needs root; the namespace and files are removed
+needs a new load-balancing chain (endpoints4-N).  BENCH_EACH=1: every
+change's latency on stderr too.  Needs root; the namespace and files are removed
 on exit.  A benchmark, not a test.
 """
 import contextlib
@@ -148,11 +149,15 @@ def args(debounce):
 
 def latency(lines, t, i, debounce):
     """ms from T (monotonic ms) to nlwait's next commit of change I; the
-    notifications of the same change after it are drained."""
+    notifications of the same change after it are drained.  With
+    $BENCH_EACH set, each change's latency is also printed on stderr (to
+    find an outlier in svcnft's own log)."""
     got = lines.next(30)
     if got is None or got == "overrun":
         sys.exit("no notification for change %d (%s)" % (i, got))
     lines.drain(0.05 + int(debounce) / 1e3)
+    if os.environ.get("BENCH_EACH"):
+        print("change %d: %.1f ms" % (i, float(got) - t), file=sys.stderr, flush=True)
     return float(got) - t
 
 
