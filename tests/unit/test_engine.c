@@ -401,21 +401,29 @@ static void test_property(void **state)
 		free(s.text[f]);
 }
 
+/* Stage JSON (one watch event) in PER_OBJECT mode: the batch (not NULL). */
+static struct engine_batch *event(struct engine *e, const char *json,
+				  struct svcnft_errors *errs)
+{
+	struct svcnft_model *m = svcnft_model_new();
+	struct engine_batch *b;
+
+	svcnft_model_load_buffer(m, "kubectl", json, strlen(json), errs);
+	engine_validate(e, m, ENGINE_PER_OBJECT, errs);
+	engine_stage_objects(e, m);
+	svcnft_model_free(m);
+	b = engine_prepare(e, ENGINE_PER_OBJECT, errs);
+	assert_non_null(b);
+	return b;
+}
+
 /* Stage JSON (one event) in PER_OBJECT mode and commit; the skipped count. */
 static size_t per_object(struct engine *e, const char *json)
 {
-	struct svcnft_model *m = svcnft_model_new();
 	struct svcnft_errors errs = {0};
-	struct engine_batch *b;
-	size_t skipped;
+	struct engine_batch *b = event(e, json, &errs);
+	size_t skipped = b->objects_skipped;
 
-	svcnft_model_load_buffer(m, "kubectl", json, strlen(json), &errs);
-	engine_validate(e, m, ENGINE_PER_OBJECT, &errs);
-	engine_stage_objects(e, m);
-	svcnft_model_free(m);
-	b = engine_prepare(e, ENGINE_PER_OBJECT, &errs);
-	assert_non_null(b);
-	skipped = b->objects_skipped;
 	engine_commit(e, b);
 	svcnft_errors_free(&errs);
 	return skipped;
@@ -607,22 +615,6 @@ static void test_snapshot_service_cidr(void **state)
 
 #define CIDR(name, cidr) "{\"kind\":\"ServiceCIDR\",\"apiVersion\":\"networking.k8s.io/v1\"," \
 	"\"metadata\":{\"name\":\"" name "\"},\"spec\":{\"cidrs\":[\"" cidr "\"]}}"
-
-/* Stage JSON (one watch event) in PER_OBJECT mode: the batch (not NULL). */
-static struct engine_batch *event(struct engine *e, const char *json,
-				  struct svcnft_errors *errs)
-{
-	struct svcnft_model *m = svcnft_model_new();
-	struct engine_batch *b;
-
-	svcnft_model_load_buffer(m, "kubectl", json, strlen(json), errs);
-	engine_validate(e, m, ENGINE_PER_OBJECT, errs);
-	engine_stage_objects(e, m);
-	svcnft_model_free(m);
-	b = engine_prepare(e, ENGINE_PER_OBJECT, errs);
-	assert_non_null(b);
-	return b;
-}
 
 /* Batch B changes set SET by one element: added (ADD) or deleted. */
 static void one_change(const struct engine_batch *b, const char *set, bool add)
