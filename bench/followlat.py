@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """followlat: latency of `svcnft follow` from a watch event to the kernel.
 
-usage: bench/followlat.py [--new-count] BUILD_DIR SERVICES [CHANGES [DEBOUNCE_MS]]
+usage: bench/followlat.py [--new-count|--service-cidr] BUILD_DIR SERVICES [CHANGES [DEBOUNCE_MS]]
 
 Writes a gencluster snapshot (SERVICES x 10 endpoints; its Endpoints
 objects turned into EndpointSlices) as the two Lists the fake kubectl
@@ -14,8 +14,11 @@ stream and times it to the kernel's nf_tables notification of the commit
 Prints the first sync time (from start, lists included; then from the
 end of the later list, as the fake kubectl recorded it), p50/p90/p99/max
 latency and the peak RSS of svcnft.  --new-count: event I instead gives
-the slice 11 + I endpoints, a count no other service has (a new chain);
-BENCH_EACH=1 prints every change's latency on stderr too.  The first sync is timed with no
+the slice 11 + I endpoints, a count no other service has (a new chain).
+--service-cidr: the ServiceCIDR list holds "kubernetes" (10.96.0.0/12) and
+event I adds ServiceCIDR "extra" (10.200.0.0/24), or deletes it when I is
+odd: the service-cidrs set changes, no service.  BENCH_EACH=1 prints every
+change's latency on stderr too.  The first sync is timed with no
 nf_tables subscriber (`nlwait first`), the changes with one.  Needs root; the namespace and files
 are removed on exit.  A benchmark, not a test.
 """
@@ -60,12 +63,41 @@ def write_lists(build, n, fk):
     return slices
 
 
+def scidr(cidr, name, rv):
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "ServiceCIDR",
+            "metadata": {"name": name, "resourceVersion": str(rv)}, "spec": {"cidrs": [cidr]}}
+
+
+def cidr_event(i):
+    """Change I of --service-cidr: ServiceCIDR "extra" added or deleted."""
+    return {"type": "DELETED" if i % 2 else "ADDED",
+            "object": scidr("10.200.0.0/24", "extra", 10 ** 9 + i)}
+
+
+def slice_event(rng, slices, i, new_count):
+    """Change I: one EndpointSlice's address replaced (NEW_COUNT: 11 + I
+    endpoints)."""
+    obj = rng.choice(slices)
+    count = 11 + i if new_count else 1
+    e = obj["endpoints"]
+    obj["endpoints"] = [dict(e[0], addresses=[fresh(i, k)]) for k in range(count)] + \
+        e[count:]
+    # the API server's: a new resourceVersion on every write
+    obj["metadata"]["resourceVersion"] = str(10 ** 9 + i)
+    return {"type": "MODIFIED", "object": obj}
+
+
 def main():
     build, n, changes, debounce, new_count = args("10")
+    cidrs = "--service-cidr" in sys.argv
     with bench_ns("svflat") as (ns, work, procs):
         fk = os.path.join(work, "fk")
         os.mkdir(fk)
         slices = write_lists(build, n, fk)
+        with open(os.path.join(fk, "servicecidrs.list"), "w") as f:
+            json.dump({"apiVersion": "v1", "kind": "List",
+                       "items": [scidr("10.96.0.0/12", "kubernetes", 1)]}, f)
+        open(os.path.join(fk, "servicecidrs.watch"), "w").close()
         first = nlwait(build, ns, procs, "first")
         fake = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                             "follow", "fake-kubectl")
@@ -81,16 +113,11 @@ def main():
         lines = nlwait(build, ns, procs)
         rng = random.Random(1)
         lat = []
-        watch = open(os.path.join(fk, "endpointslices.watch"), "a")
+        watch = open(os.path.join(fk, ("servicecidrs" if cidrs else "endpointslices") +
+                                  ".watch"), "a")
         for i in range(changes):
-            obj = rng.choice(slices)
-            count = 11 + i if new_count else 1
-            e = obj["endpoints"]
-            obj["endpoints"] = [dict(e[0], addresses=[fresh(i, k)]) for k in range(count)] + \
-                e[count:]
-            # the API server's: a new resourceVersion on every write
-            obj["metadata"]["resourceVersion"] = str(10 ** 9 + i)
-            ev = json.dumps({"type": "MODIFIED", "object": obj}, indent=4) + "\n"
+            ev = json.dumps(cidr_event(i) if cidrs else
+                            slice_event(rng, slices, i, new_count), indent=4) + "\n"
             t = time.monotonic() * 1e3
             watch.write(ev)
             watch.flush()

@@ -140,7 +140,7 @@ def pcts(lat):
 def args(debounce):
     """[--new-count] BUILD_DIR SERVICES [CHANGES [DEBOUNCE_MS]] from the
     command line."""
-    a = [x for x in sys.argv if x != "--new-count"]
+    a = [x for x in sys.argv if x not in ("--new-count", "--service-cidr")]
     if len(a) < 3:
         sys.exit(sys.modules["__main__"].__doc__)
     return (a[1], int(a[2]), int(a[3]) if len(a) > 3 else 50,

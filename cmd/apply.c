@@ -860,14 +860,16 @@ static enum svcnft_status send_batch(const struct engine_batch *b,
 	return r == SVCNFT_OK ? SVCNFT_OK : APPLY_FALLBACK;
 }
 
-/* An interval set (a firewall's source ranges) is sent whole, from a
- * plan of every service: the batch's plan holds only those it touched. */
+/* An interval set is sent whole, from the batch's plan: that holds every
+ * service CIDR (a ServiceCIDR change), but only the services the batch
+ * touched, so a firewall's source ranges need a plan of every service. */
 static bool interval_changed(const struct changes *c)
 {
 	const char *key, *data;
 
 	for (size_t i = 0; i < c->n_sets; i++)
-		if (!el_form(c->sets[i].name, &key, &data))
+		if (!el_form(c->sets[i].name, &key, &data) &&
+		    strncmp(c->sets[i].name, "service-cidrs", strlen("service-cidrs")))
 			return true;
 	return false;
 }

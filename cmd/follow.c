@@ -7,7 +7,12 @@
  * Nothing is deleted on a partial view: a watch only adds, changes and
  * deletes what it names; objects missed while a stream was down go only
  * when a complete list of their resource has been read to its end (mark
- * and sweep), on every (re)start, every --resync seconds and on SIGHUP. */
+ * and sweep), on every (re)start, every --resync seconds and on SIGHUP.
+ *
+ * ServiceCIDRs are a third resource, optional: the first sync waits for
+ * the outcome of their first list, not for its success, and an API server
+ * without the resource (before Kubernetes 1.33) is logged once and asked
+ * again at each resync; the service CIDRs are then --service-cidr's. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -42,12 +47,15 @@ extern char **environ;
 #define HEALTHY_S 30.0		/* a watch that ran this long resets the backoff */
 #define LOG_AT_CAP 10		/* at the cap, kubectl's messages every 10th attempt */
 
-enum phase { PH_WAIT, PH_LIST, PH_WATCH };
+enum phase { PH_WAIT, PH_LIST, PH_WATCH, PH_IDLE /* absent until a resync */ };
+#define N_FEEDS 3
 
 /* One resource: its kubectl child, stream and retry state. */
 struct feed {
 	const char *resource;	/* as kubectl names it */
 	const char *kind;	/* of its objects */
+	enum engine_kind ekind;
+	bool optional;		/* the first sync does not wait for its success */
 	const char *list_src, *watch_src;	/* names in messages */
 	enum phase phase;
 	pid_t pid;		/* 0: none */
@@ -65,13 +73,15 @@ struct feed {
 	double retry_at, backoff;
 	unsigned int fails;	/* attempts failed in a row */
 	bool listed;		/* a complete list was read at least once */
+	bool tried;		/* an attempt ended, or a list was read */
+	bool absent;		/* the API server has no such resource */
 	struct hmap keys;	/* "NS\x1fNAME" put since its list began */
 };
 
 struct follow {
 	const struct follow_opts *o;
 	int sig;
-	struct feed f[2];
+	struct feed f[N_FEEDS];
 	struct engine *eng;	/* the cluster in memory (compiler/engine.h) */
 	struct hmap seen;	/* "KIND\x1fNS\x1fNAME" -> hash of the version staged last */
 	size_t n_changes;	/* staged since the last sync */
@@ -221,9 +231,15 @@ static void changed(struct follow *w)
 
 /* ---- the cluster in memory: objects in, one batch per sync ---- */
 
-static enum engine_kind kind_of(const struct feed *f)
+/* OBJ's namespace: "" for a cluster-scoped kind (ServiceCIDR). */
+static const char *ns_of(const struct feed *f, json_t *obj)
 {
-	return strcmp(f->kind, "Service") ? ENGINE_SLICE : ENGINE_SERVICE;
+	const char *ns;
+
+	if (f->ekind == ENGINE_SERVICE_CIDR)
+		return "";
+	ns = json_string_value(json_object_get(json_object_get(obj, "metadata"), "namespace"));
+	return ns ? ns : "default";
 }
 
 /* "KIND\x1fNS\x1fNAME" of OBJ into K (NS/NAME into SHORT); false without
@@ -231,14 +247,13 @@ static enum engine_kind kind_of(const struct feed *f)
 static bool obj_key(const struct feed *f, json_t *obj, struct svcnft_buf *k,
 		    struct svcnft_buf *short_key)
 {
-	json_t *meta = json_object_get(obj, "metadata");
-	const char *ns = json_string_value(json_object_get(meta, "namespace"));
-	const char *name = json_string_value(json_object_get(meta, "name"));
+	const char *name = json_string_value(json_object_get(json_object_get(obj, "metadata"),
+							     "name"));
 
 	if (!name || !*name)
 		return false;
 	k->len = short_key->len = 0;
-	buf_printf(short_key, "%s\x1f%s", ns ? ns : "default", name);
+	buf_printf(short_key, "%s\x1f%s", ns_of(f, obj), name);
 	buf_printf(k, "%s\x1f%s", f->kind, short_key->data);
 	return true;
 }
@@ -302,7 +317,6 @@ static int put(struct follow *w, struct feed *f, json_t *obj, const char *src,
 static bool delete_obj(struct follow *w, struct feed *f, json_t *obj)
 {
 	json_t *meta = json_object_get(obj, "metadata");
-	const char *ns = json_string_value(json_object_get(meta, "namespace"));
 	struct svcnft_buf k = {0}, sk = {0};
 	bool had;
 
@@ -310,7 +324,7 @@ static bool delete_obj(struct follow *w, struct feed *f, json_t *obj)
 		return false;
 	if ((had = hmap_find(&w->seen, k.data) != NULL)) {
 		hmap_del(&w->seen, k.data);
-		engine_stage_delete(w->eng, kind_of(f), ns ? ns : "default",
+		engine_stage_delete(w->eng, f->ekind, ns_of(f, obj),
 				    json_string_value(json_object_get(meta, "name")));
 		w->n_changes++;
 	}
@@ -344,12 +358,12 @@ static size_t sweep(struct follow *w, struct feed *f)
 {
 	struct sweep sw = { .w = w, .f = f };
 
-	engine_each(w->eng, kind_of(f), sweep_one, &sw);
+	engine_each(w->eng, f->ekind, sweep_one, &sw);
 	for (size_t i = 0; i < sw.n; i++) {
 		char *sep = strchr(sw.gone[i], '\x1f');
 
 		*sep = '\0';
-		engine_stage_delete(w->eng, kind_of(f), sw.gone[i], sep + 1);
+		engine_stage_delete(w->eng, f->ekind, sw.gone[i], sep + 1);
 		sw.k.len = 0;
 		buf_printf(&sw.k, "%s\x1f%s\x1f%s", f->kind, sw.gone[i], sep + 1);
 		hmap_del(&w->seen, sw.k.data);
@@ -463,13 +477,21 @@ static size_t settle_every(void)
 	return t && atoi(t) > 0 ? (size_t)atoi(t) : SETTLE_EVERY;
 }
 
+/* Whether every resource but F that the first sync needs is listed. */
+static bool others_listed(const struct follow *w, const struct feed *f)
+{
+	for (int i = 0; i < N_FEEDS; i++)
+		if (&w->f[i] != f && !w->f[i].optional && !w->f[i].listed)
+			return false;
+	return true;
+}
+
 static void settle(struct follow *w, const struct feed *f)
 {
-	const struct feed *other = &w->f[f == &w->f[0]];
 	struct svcnft_errors errs = {0};
 	struct engine_batch *b;
 
-	if (w->synced || !other->listed || ++w->unsettled < w->settle_every)
+	if (w->synced || !others_listed(w, f) || ++w->unsettled < w->settle_every)
 		return;
 	w->unsettled = 0;
 	b = engine_prepare(w->eng, ENGINE_PER_OBJECT | ENGINE_WHOLE, &errs);
@@ -481,8 +503,9 @@ static void settle(struct follow *w, const struct feed *f)
 static void sync_now(struct follow *w)
 {
 	w->due = 0;
-	if (!w->f[0].listed || !w->f[1].listed)
-		return;		/* no complete state yet */
+	for (int i = 0; i < N_FEEDS; i++)
+		if (!w->f[i].listed && !(w->f[i].optional && w->f[i].tried))
+			return;		/* no complete state yet */
 	follow_sync(w, w->repair);
 	w->repair = false;
 	w->last_sync = mono_s();
@@ -503,7 +526,8 @@ static bool take_list(struct follow *w, struct feed *f)
 	gone = sweep(w, f);
 	watch_log("%s: complete list of %zu object%s: %zu new or changed, %zu removed",
 		  f->list_src, f->items, plural(f->items), f->changes, gone);
-	f->listed = true;
+	f->listed = f->tried = true;
+	f->absent = false;
 	/* also what an earlier, partial attempt staged */
 	if (w->n_changes || w->repair || !w->synced)
 		changed(w);
@@ -662,6 +686,28 @@ static void start_list(struct follow *w, struct feed *f)
 		schedule_retry(f);
 }
 
+/* kubectl says the API server does not serve F's resource. */
+static bool no_such_resource(const struct feed *f)
+{
+	return f->errtext.len && (strstr(f->errtext.data, "doesn't have a resource type") ||
+				  strstr(f->errtext.data, "could not find the requested resource"));
+}
+
+/* Optional F is not served (a cluster before Kubernetes 1.33): logged
+ * once; listed again at each resync, quietly.  What it held stays. */
+static void not_served(struct follow *w, struct feed *f)
+{
+	if (!f->absent)
+		watch_log("%s: the API server has no %s resource: the service CIDRs are --service-cidr's alone (asked again at each resync)",
+			  f->list_src, f->kind);
+	f->absent = f->tried = true;
+	f->fails = 0;
+	f->backoff = 0;
+	f->phase = PH_IDLE;
+	if (!w->synced)
+		changed(w);	/* the first sync may go now */
+}
+
 /* F's kubectl ended and its output is read: next phase. */
 static void child_done(struct follow *w, struct feed *f)
 {
@@ -684,6 +730,13 @@ static void child_done(struct follow *w, struct feed *f)
 			schedule_retry(f);
 		return;
 	}
+	if (f->optional && !ok && no_such_resource(f)) {
+		not_served(w, f);
+		return;
+	}
+	f->tried = true;
+	if (f->optional && !w->synced)
+		changed(w);	/* the first sync does not wait for it */
 	if (!list && mono_s() - f->started >= HEALTHY_S) {
 		f->fails = 0;
 		f->backoff = 0;
@@ -715,14 +768,15 @@ static void reap(struct follow *w, struct feed *f)
 static void resync(struct follow *w, const char *why)
 {
 	watch_log("%s: complete lists of every resource", why);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < N_FEEDS; i++) {
 		struct feed *f = &w->f[i];
 
 		/* a reaped pid may be another process's by now */
 		if (f->phase == PH_WATCH && f->pid > 0 && !f->reaped) {
 			f->stopping = true;
 			kill(f->pid, SIGTERM);
-		} else if (f->phase == PH_WAIT) {
+		} else if (f->phase == PH_WAIT || f->phase == PH_IDLE) {
+			f->phase = PH_WAIT;
 			f->retry_at = mono_s();
 		}
 	}
@@ -747,7 +801,7 @@ static int poll_timeout(const struct follow *w)
 {
 	double next = earliest(w->due, w->resync_at), t = mono_s();
 
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < N_FEEDS; i++)
 		if (w->f[i].phase == PH_WAIT)
 			next = earliest(next, w->f[i].retry_at);
 	if (!next)
@@ -758,18 +812,20 @@ static int poll_timeout(const struct follow *w)
 /* One round of poll; a signal that ends follow, or 0. */
 static int step(struct follow *w)
 {
-	struct pollfd p[6] = { { w->sig, POLLIN, 0 }, { monitor_fd(), POLLIN, 0 } };
-	int *fds[4] = { &w->f[0].out, &w->f[0].err, &w->f[1].out, &w->f[1].err };
+	struct pollfd p[2 + 2 * N_FEEDS] = { { w->sig, POLLIN, 0 }, { monitor_fd(), POLLIN, 0 } };
+	int *fds[2 * N_FEEDS];
 	int sig = 0;
 	double t;
 
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 2 * N_FEEDS; i++) {
+		fds[i] = i % 2 ? &w->f[i / 2].err : &w->f[i / 2].out;
 		p[2 + i] = (struct pollfd){ *fds[i], POLLIN, 0 };
-	if (poll(p, 6, poll_timeout(w)) < 0 && errno != EINTR)
+	}
+	if (poll(p, ARRAY_SIZE(p), poll_timeout(w)) < 0 && errno != EINTR)
 		return -1;
 	if (p[1].revents)
 		monitor_drain();
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 2 * N_FEEDS; i++)
 		if (p[2 + i].revents && *fds[i] >= 0)
 			drain(w, &w->f[i / 2], fds[i]);
 	if (p[0].revents && (sig = read_signal(w)) == SIGHUP) {
@@ -778,10 +834,10 @@ static int step(struct follow *w)
 	} else if (sig && sig != SIGCHLD) {
 		return sig;
 	}
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < N_FEEDS; i++)
 		reap(w, &w->f[i]);
 	t = mono_s();
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < N_FEEDS; i++)
 		if (w->f[i].phase == PH_WAIT && t >= w->f[i].retry_at)
 			start_list(w, &w->f[i]);
 	if (w->resync_at && t >= w->resync_at) {
@@ -822,18 +878,32 @@ static int setup(struct follow *w)
 	return 0;
 }
 
-static void feed_init(struct feed *f, const char *resource, const char *kind,
-		      const char *list_src, const char *watch_src)
+/* The resources followed, in the order of the first sync's needs. */
+static const struct {
+	const char *resource, *kind, *list_src, *watch_src;
+	enum engine_kind ekind;
+	bool optional;
+} feeds[N_FEEDS] = {
+	{ "services", "Service", "kubectl get services", "kubectl get services --watch",
+	  ENGINE_SERVICE, false },
+	{ "endpointslices.discovery.k8s.io", "EndpointSlice", "kubectl get endpointslices",
+	  "kubectl get endpointslices --watch", ENGINE_SLICE, false },
+	{ "servicecidrs.networking.k8s.io", "ServiceCIDR", "kubectl get servicecidrs",
+	  "kubectl get servicecidrs --watch", ENGINE_SERVICE_CIDR, true },
+};
+
+static void feed_init(struct feed *f, int i)
 {
-	*f = (struct feed){ .resource = resource, .kind = kind, .list_src = list_src,
-			    .watch_src = watch_src, .out = -1, .err = -1,
-			    .st = stream_new(list_src) };
+	*f = (struct feed){ .resource = feeds[i].resource, .kind = feeds[i].kind,
+			    .ekind = feeds[i].ekind, .optional = feeds[i].optional,
+			    .list_src = feeds[i].list_src, .watch_src = feeds[i].watch_src,
+			    .out = -1, .err = -1, .st = stream_new(feeds[i].list_src) };
 }
 
 /* Stop the children (SIGTERM, then wait). */
 static void stop_children(struct follow *w)
 {
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < N_FEEDS; i++) {
 		struct feed *f = &w->f[i];
 
 		if (f->pid > 0 && !f->reaped) {
@@ -855,22 +925,20 @@ enum svcnft_status cmd_follow(const struct follow_opts *o)
 	struct follow w = { .o = o, .sig = -1 };
 	int sig = 0;
 
-	feed_init(&w.f[0], "services", "Service", "kubectl get services",
-		  "kubectl get services --watch");
-	feed_init(&w.f[1], "endpointslices.discovery.k8s.io", "EndpointSlice",
-		  "kubectl get endpointslices", "kubectl get endpointslices --watch");
+	for (int i = 0; i < N_FEEDS; i++)
+		feed_init(&w.f[i], i);
 	if (setup(&w) < 0) {
 		stop_children(&w);
 		return SVCNFT_EUSAGE;
 	}
 	w.eng = engine_new(o->cfg);
 	httpd_start(o->health_addr, o->metrics_addr);
-	watch_log("following services and endpointslices with %s (debounce %u ms, resync %u s)",
+	watch_log("following services, endpointslices and servicecidrs with %s (debounce %u ms, resync %u s)",
 		  o->kubectl, o->debounce_ms, o->resync_s);
 	if (o->resync_s)
 		w.resync_at = mono_s() + o->resync_s;
 	apply_conntrack_reconcile();
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < N_FEEDS; i++)
 		start_list(&w, &w.f[i]);
 	while (!(sig = step(&w)))
 		;
@@ -882,7 +950,7 @@ enum svcnft_status cmd_follow(const struct follow_opts *o)
 	stop_children(&w);
 	engine_free(w.eng);
 	hmap_free(&w.seen);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < N_FEEDS; i++)
 		hmap_free(&w.f[i].keys);
 	close(w.sig);
 	return sig > 0 ? SVCNFT_OK : SVCNFT_EKERNEL;

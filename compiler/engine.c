@@ -43,16 +43,20 @@ static void key_src(struct svcnft_buf *b, enum ep_kind k, const char *ns,
 	key_join(b, k == EP_SLICE ? "E\x1f" "1" : "E\x1f" "0", ns, name);
 }
 
+static void key_cidr(struct svcnft_buf *b, const char *name)
+{
+	b->len = 0;
+	buf_printf(b, "C\x1f%s", name);
+}
+
 void obj_key(struct svcnft_buf *b, const struct eobj *o)
 {
 	if (o->kind == O_SVC)
 		key_svc(b, o->u.svc.ns, o->u.svc.name);
 	else if (o->kind == O_SRC)
 		key_src(b, o->u.src.kind, o->u.src.ns, o->u.src.name);
-	else {
-		b->len = 0;
-		buf_printf(b, "C\x1f%s", o->u.cidr.name);
-	}
+	else
+		key_cidr(b, o->u.cidr.name);
 }
 
 const char *obj_file(const struct eobj *o)
@@ -129,6 +133,14 @@ void count_add(struct hmap *m, const char *key, intptr_t d)
 	h->val = (void *)((intptr_t)h->val + d);
 	if (!h->val)
 		hmap_del(m, key);
+}
+
+void delta_add(struct hmap *m, const struct item *it, intptr_t d)
+{
+	bool created;
+	struct hent *h = hmap_put_mem(m, it, item_size(it), &created);
+
+	h->val = (void *)((intptr_t)h->val + d);
 }
 
 uintptr_t item_count_of(const struct hmap *m, const struct item *it)
@@ -209,70 +221,119 @@ struct item **lower_items(const struct engine *e, const struct svcnft_model *m,
 	return v.v;
 }
 
-static void set_ranges(struct engine *e, const struct svcnft_model *m)
+static void set_ranges(struct engine *e, struct svcnft_cidr *ranges, size_t n)
 {
 	free(e->ranges);
+	e->ranges = ranges;
 	e->eff = *e->cfg;
-	e->eff.n_service_cidrs = model_service_cidrs(m, e->cfg, &e->ranges);
-	e->eff.service_cidrs = e->ranges;
+	e->eff.n_service_cidrs = n;
+	e->eff.service_cidrs = ranges;
 }
 
-/* The empty table's items: every set and chain, the elements the
- * options give (CIDR sets). */
-static void base_items(struct engine *e, const struct elements *els,
-		       const struct plan *p)
+/* The empty table's items under CFG: every set and chain, the elements
+ * the options give (CIDR sets); the sets' declared sizes into ELS. */
+static void empty_items(const struct svcnft_config *cfg, struct itemv *v,
+			struct elements *els)
+{
+	struct svcnft_model empty = { .sorted = true };
+	struct plan p;
+
+	plan_build(&p, &empty, cfg);
+	elements_from_plan(els, &p);
+	plan_records(&p, true, rec_item, v);
+	for (size_t i = 0; i < els->n_sets; i++)
+		obj_item(els->sets[i].name, true, v);
+	for (size_t i = 0; i < els->chains.n; i++)
+		obj_item(els->chains.v[i], false, v);
+	plan_free(&p);
+}
+
+/* The empty table under the engine's configuration becomes its base. */
+static void base_items(struct engine *e)
 {
 	struct itemv v = {0};
+	struct elements els;
 	bool created;
 
-	plan_records(p, true, rec_item, &v);
-	for (size_t i = 0; i < els->n_sets; i++)
-		obj_item(els->sets[i].name, true, &v);
-	for (size_t i = 0; i < els->chains.n; i++)
-		obj_item(els->chains.v[i], false, &v);
+	empty_items(&e->eff, &v, &els);
 	for (size_t i = 0; i < v.n; i++) {
 		hmap_put_mem(&e->base, v.v[i], item_size(v.v[i]), &created);
 		item_take(e, v.v[i]);
 	}
 	free(v.v);
-}
-
-void staged_ranges(struct engine *e)
-{
-	struct svcnft_model m = { .sorted = true };
-
-	for (struct hent *h = hmap_next(&e->staged, NULL); h; h = hmap_next(&e->staged, h)) {
-		const struct op *op = h->val;
-
-		if (h->key[0] != 'C' || !op->obj)
-			continue;
-		m.svc_cidrs = grow(m.svc_cidrs, &m.cap_svc_cidrs, m.n_svc_cidrs,
-				   sizeof(*m.svc_cidrs));
-		m.svc_cidrs[m.n_svc_cidrs++] = op->obj->u.cidr;
-	}
-	set_ranges(e, &m);
-	free(m.svc_cidrs);
-}
-
-struct engine *engine_new(const struct svcnft_config *cfg)
-{
-	struct engine *e = xcalloc(1, sizeof(*e));
-	struct svcnft_model empty = { .sorted = true };
-	struct elements els;
-	struct plan p;
-	bool created;
-
-	e->cfg = cfg;
-	set_ranges(e, &empty);
-	plan_build(&p, &empty, &e->eff);
-	elements_from_plan(&els, &p);
-	base_items(e, &els, &p);
 	for (size_t i = 0; i < els.n_sets; i++)
 		if (els.sets[i].size)
 			hmap_put(&e->base_sizes, els.sets[i].name, &created)->val =
 				(void *)(uintptr_t)els.sets[i].size;
 	elements_free(&els);
-	plan_free(&p);
+}
+
+static void cidr_push(struct svcnft_model *m, const struct svc_cidr_obj *c)
+{
+	m->svc_cidrs = grow(m->svc_cidrs, &m->cap_svc_cidrs, m->n_svc_cidrs,
+			    sizeof(*m->svc_cidrs));
+	m->svc_cidrs[m->n_svc_cidrs++] = *c;
+}
+
+size_t ranges_after(const struct engine *e, struct svcnft_cidr **out)
+{
+	struct svcnft_model m = { .sorted = true };
+	size_t n;
+
+	for (struct hent *h = hmap_next(&e->objs, NULL); h; h = hmap_next(&e->objs, h))
+		if (h->key[0] == 'C' && !hmap_find(&e->staged, h->key))
+			cidr_push(&m, &((const struct eobj *)h->val)->u.cidr);
+	for (struct hent *h = hmap_next(&e->staged, NULL); h; h = hmap_next(&e->staged, h))
+		if (h->key[0] == 'C' && ((const struct op *)h->val)->obj)
+			cidr_push(&m, &((const struct op *)h->val)->obj->u.cidr);
+	n = model_service_cidrs(&m, e->cfg, out);
+	free(m.svc_cidrs);
+	return n;
+}
+
+void base_delta(const struct engine *e, const struct svcnft_config *eff,
+		struct hmap *delta)
+{
+	struct itemv v = {0};
+	struct elements els;
+	struct hmap now = {0};
+	bool created;
+
+	empty_items(eff, &v, &els);
+	elements_free(&els);
+	for (size_t i = 0; i < v.n; i++) {
+		hmap_put_mem(&now, v.v[i], item_size(v.v[i]), &created);
+		if (!hmap_find_mem(&e->base, v.v[i], item_size(v.v[i])))
+			delta_add(delta, v.v[i], 1);
+		free(v.v[i]);
+	}
+	free(v.v);
+	for (struct hent *h = hmap_next(&e->base, NULL); h; h = hmap_next(&e->base, h))
+		if (!hmap_find_mem(&now, h->key, h->len))
+			delta_add(delta, (const struct item *)h->key, -1);
+	hmap_free(&now);
+}
+
+void ranges_commit(struct engine *e, struct batch_priv *b)
+{
+	for (struct hent *h = hmap_next(&e->base, NULL); h; h = hmap_next(&e->base, h))
+		item_unref(e, (const struct item *)h->key);
+	hmap_free(&e->base);
+	hmap_free(&e->base_sizes);
+	set_ranges(e, b->ranges, b->eff.n_service_cidrs);
+	b->ranges = NULL;
+	base_items(e);
+}
+
+struct engine *engine_new(const struct svcnft_config *cfg)
+{
+	struct engine *e = xcalloc(1, sizeof(*e));
+	struct svcnft_cidr *ranges;
+	size_t n = model_service_cidrs(&(struct svcnft_model){ .sorted = true }, cfg, &ranges);
+
+	e->cfg = cfg;
+	set_ranges(e, ranges, n);
+	base_items(e);
 	return e;
 }
 
@@ -325,7 +386,7 @@ void engine_free(struct engine *e)
 void skipped(const struct engine *e, struct svcnft_errors *errs, const char *key,
 	     const char *file, const char *kind, const char *ns, const char *name)
 {
-	struct objref o = { errs, file, kind, ns, false, name };
+	struct objref o = { errs, file, kind, ns, !ns, name };
 
 	if (hmap_find(&e->objs, key))
 		obj_warn(&o, "this version is skipped; the last valid version stays");
@@ -357,6 +418,14 @@ void engine_validate(const struct engine *e, struct svcnft_model *m,
 		key_src(&k, s->kind, s->ns, s->name);
 		skipped(e, errs, k.data, s->file, s->kind == EP_SLICE ? "EndpointSlice" :
 			"Endpoints", s->ns, s->name);
+	}
+	for (size_t i = 0; i < m->n_svc_cidrs; i++) {
+		const struct svc_cidr_obj *c = &m->svc_cidrs[i];
+
+		if (!c->invalid && !c->parse_failed)
+			continue;
+		key_cidr(&k, c->name);
+		skipped(e, errs, k.data, c->file, "ServiceCIDR", NULL, c->name);
 	}
 	svcnft_buf_free(&k);
 }
@@ -506,7 +575,9 @@ void engine_each(const struct engine *e, enum engine_kind kind,
 
 		if (kind == ENGINE_SERVICE && o->kind == O_SVC)
 			each(o->u.svc.ns, o->u.svc.name, arg);
-		else if (kind != ENGINE_SERVICE && o->kind == O_SRC &&
+		else if (kind == ENGINE_SERVICE_CIDR && o->kind == O_CIDR)
+			each("", o->u.cidr.name, arg);
+		else if ((kind == ENGINE_SLICE || kind == ENGINE_ENDPOINTS) && o->kind == O_SRC &&
 			 (o->u.src.kind == EP_SLICE) == (kind == ENGINE_SLICE))
 			each(o->u.src.ns, o->u.src.name, arg);
 	}
@@ -565,6 +636,8 @@ void engine_stage_delete(struct engine *e, enum engine_kind kind,
 
 	if (kind == ENGINE_SERVICE)
 		key_svc(&k, ns, name);
+	else if (kind == ENGINE_SERVICE_CIDR)
+		key_cidr(&k, name);
 	else
 		key_src(&k, kind == ENGINE_SLICE ? EP_SLICE : EP_ENDPOINTS, ns, name);
 	stage_del(e, k.data, NULL);
@@ -803,6 +876,8 @@ void engine_commit(struct engine *e, struct engine_batch *pub)
 	/* a one-shot engine takes no more batch: no indexes */
 	for (struct hent *h = hmap_next(&e->staged, NULL); h; h = hmap_next(&e->staged, h))
 		install(e, h->key, h->val, !b->check_only);
+	if (b->ranges)
+		ranges_commit(e, b);
 	staged_free(&e->staged);
 	e->dropped = 0;
 	e->committed = true;

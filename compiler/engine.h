@@ -19,7 +19,9 @@
  * sends and compiler/changes.c computes for a whole snapshot).
  * engine_commit makes the batch the engine's state (after the kernel took
  * it), engine_abort forgets it.  The cost of a batch is that of the
- * services it touches.  A one-shot command is one batch of the whole
+ * services it touches.  A ServiceCIDR change is a batch like the others:
+ * the elements of the service-cidrs sets change (its plan holds them all)
+ * and no service is lowered again.  A one-shot command is one batch of the whole
  * snapshot into an empty engine (engine_snapshot).
  *
  * Pure: no I/O.  Objects are validated on their own before they are
@@ -88,12 +90,13 @@ void engine_stage_objects(struct engine *e, struct svcnft_model *m);
 struct engine *engine_snapshot(const struct svcnft_config *cfg,
 			       struct svcnft_model *m, enum engine_mode mode,
 			       struct svcnft_errors *errs);
-enum engine_kind { ENGINE_SERVICE, ENGINE_ENDPOINTS, ENGINE_SLICE };
-/* The object KIND NS/NAME is gone. */
+enum engine_kind { ENGINE_SERVICE, ENGINE_ENDPOINTS, ENGINE_SLICE, ENGINE_SERVICE_CIDR };
+/* The object KIND NS/NAME is gone (a ServiceCIDR, cluster-scoped: NAME). */
 void engine_stage_delete(struct engine *e, enum engine_kind kind,
 			 const char *ns, const char *name);
-/* EACH(namespace, name, ARG) for every object of KIND held (committed);
- * for a mark and sweep after a complete list. */
+/* EACH(namespace, name, ARG) for every object of KIND held (committed;
+ * a ServiceCIDR's namespace is ""); for a mark and sweep after a
+ * complete list. */
 void engine_each(const struct engine *e, enum engine_kind kind,
 		 void (*each)(const char *ns, const char *name, void *arg),
 		 void *arg);
@@ -105,7 +108,10 @@ struct engine_batch {
 	size_t services_after;		/* Services held once it is committed */
 	size_t objects_skipped;		/* invalid objects left out */
 	struct guard_counts guard;	/* cluster IPs and served ports, now and after */
-	bool rebuild;			/* a ServiceCIDR changed: rebuild from all objects */
+	/* a ServiceCIDR changed and the stored services were validated
+	 * against the old ranges (not cfg->api_allocated): rebuild from all
+	 * objects */
+	bool rebuild;
 };
 
 /* Check and lower the staged changes.  Messages go to ERRS.  NULL when

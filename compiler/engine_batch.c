@@ -751,14 +751,6 @@ static bool lower_all(struct engine *e, struct batch_priv *b, bool lower,
 
 /* The changes of the table. */
 
-static void delta_add(struct hmap *m, const struct item *it, intptr_t d)
-{
-	bool created;
-	struct hent *h = hmap_put_mem(m, it, item_size(it), &created);
-
-	h->val = (void *)((intptr_t)h->val + d);
-}
-
 static void deltas(struct batch_priv *b)
 {
 	for (struct hent *h = hmap_next(&b->touched, NULL); h; h = hmap_next(&b->touched, h)) {
@@ -899,6 +891,7 @@ void batch_free(struct engine *e, struct batch_priv *b)
 	free(b->view.eps);
 	hmap_free(&b->delta);
 	hmap_free(&b->setidx);
+	free(b->ranges);
 	changes_free(&b->pub.changes);
 	plan_free(&b->pub.plan);
 	free(b);
@@ -922,6 +915,17 @@ static size_t services_after(const struct engine *e)
 	return n;
 }
 
+/* A ServiceCIDR changed: the service CIDRs after B, and the elements of
+ * the service-cidrs sets that appear or go (the base's delta).  Services
+ * are lowered as before: what they contribute does not depend on them. */
+static void new_ranges(struct engine *e, struct batch_priv *b)
+{
+	b->eff = *e->cfg;
+	b->eff.n_service_cidrs = ranges_after(e, &b->ranges);
+	b->eff.service_cidrs = b->ranges;
+	base_delta(e, &b->eff, &b->delta);
+}
+
 /* One attempt in MODE; NULL with *BAD set when a service is refused.  An
  * ALL_OR_NOTHING batch runs every rule first (every message is said). */
 static struct batch_priv *attempt(struct engine *e, enum engine_mode mode,
@@ -932,12 +936,15 @@ static struct batch_priv *attempt(struct engine *e, enum engine_mode mode,
 
 	b->eng = e;
 	b->check_only = mode & ENGINE_CHECK_ONLY;
+	b->eff = e->eff;
 	if (!touch_all(e, b)) {
-		if (!fresh(e)) {
+		/* the validity of every stored service depends on the ranges,
+		 * unless the API server allocated their cluster IPs */
+		if (!fresh(e) && !e->cfg->api_allocated) {
 			b->pub.rebuild = true;
 			return b;
 		}
-		staged_ranges(e);
+		new_ranges(e, b);
 	}
 	ok = check_rules(e, b, errs, bad);
 	if (!ok && (mode & ENGINE_PER_OBJECT))
@@ -951,7 +958,7 @@ static struct batch_priv *attempt(struct engine *e, enum engine_mode mode,
 	} else {
 		deltas(b);
 		compute_changes(e, b);
-		plan_build(&b->pub.plan, &b->view, &e->eff);
+		plan_build(&b->pub.plan, &b->view, &b->eff);
 	}
 	b->pub.services_touched = hmap_count(&b->touched);
 	b->pub.services_after = services_after(e);

@@ -81,6 +81,10 @@ struct batch_priv {
 	struct hmap delta;		/* struct item (bytes) -> net count change (intptr_t) */
 	struct hmap setidx;		/* set -> its index in changes.sets */
 	bool check_only;		/* ENGINE_CHECK_ONLY: nothing lowered */
+	/* a ServiceCIDR changed: the service CIDRs after the batch (owned
+	 * until ranges_commit), and the configuration with them (the plan's) */
+	struct svcnft_cidr *ranges;
+	struct svcnft_config eff;
 };
 
 /* B = "PFX\x1fX\x1fY" ("X\x1fY" without PFX). */
@@ -106,9 +110,18 @@ void item_unref(struct engine *e, const struct item *it);
 struct eobj *current(const struct engine *e, const char *key);
 void op_free(struct op *op);
 void staged_free(struct hmap *staged);
-/* The service CIDRs of the staged ServiceCIDR objects become the engine's
- * (a first batch: the engine holds nothing yet). */
-void staged_ranges(struct engine *e);
+/* Add D to item IT's count in M (keyed by items' bytes, copied). */
+void delta_add(struct hmap *m, const struct item *it, intptr_t d);
+/* The service CIDRs once the staged changes are made: --service-cidr and
+ * every ServiceCIDR object's (caller frees). */
+size_t ranges_after(const struct engine *e, struct svcnft_cidr **out);
+/* The items of the empty table under EFF that the engine's base lacks
+ * (+1) or has and EFF's lacks (-1), into DELTA. */
+void base_delta(const struct engine *e, const struct svcnft_config *eff,
+		struct hmap *delta);
+/* B's service CIDRs (B->ranges, taken) become the engine's, and its base
+ * the empty table under them. */
+void ranges_commit(struct engine *e, struct batch_priv *b);
 /* Object KIND NS/NAME (KEY) of FILE is left out (PER_OBJECT): a warning
  * saying what stays instead. */
 void skipped(const struct engine *e, struct svcnft_errors *errs, const char *key,

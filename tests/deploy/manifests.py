@@ -60,7 +60,7 @@ def load():
 def check_rbac(docs):
     sa, role, bind = docs["ServiceAccount"], docs["ClusterRole"], docs["ClusterRoleBinding"]
     want, got = docs_rules(), role_rules(role)
-    check(len(want) == 2, f"the docs name {len(want)} resources, not 2: {want}")
+    check(len(want) == 3, f"the docs name {len(want)} resources, not 3: {want}")
     check(got == want, f"ClusterRole grants {got}, follow uses {want}")
     check(bind["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io",
                               "kind": "ClusterRole", "name": role["metadata"]["name"]},

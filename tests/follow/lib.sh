@@ -89,6 +89,20 @@ slice()
 JSON
 }
 
+# scidr NAME CIDR [META]: a ServiceCIDR (cluster-scoped) with spec.cidrs
+# [CIDR]; META: more metadata members (e.g. a deletionTimestamp).
+scidr()
+{
+	cat <<JSON
+{
+    "apiVersion": "networking.k8s.io/v1",
+    "kind": "ServiceCIDR",
+    "metadata": {"name": "$1", "resourceVersion": "$RANDOM"${3:+, $3}},
+    "spec": {"cidrs": ["$2"]}
+}
+JSON
+}
+
 # list OBJECT...: a kubectl List of the objects.
 list()
 {

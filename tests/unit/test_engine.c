@@ -401,38 +401,52 @@ static void test_property(void **state)
 		free(s.text[f]);
 }
 
+/* Stage JSON (one watch event) in PER_OBJECT mode: the batch (not NULL). */
+static struct engine_batch *event(struct engine *e, const char *json,
+				  struct svcnft_errors *errs)
+{
+	struct svcnft_model *m = svcnft_model_new();
+	struct engine_batch *b;
+
+	svcnft_model_load_buffer(m, "kubectl", json, strlen(json), errs);
+	engine_validate(e, m, ENGINE_PER_OBJECT, errs);
+	engine_stage_objects(e, m);
+	svcnft_model_free(m);
+	b = engine_prepare(e, ENGINE_PER_OBJECT, errs);
+	assert_non_null(b);
+	return b;
+}
+
 /* Stage JSON (one event) in PER_OBJECT mode and commit; the skipped count. */
 static size_t per_object(struct engine *e, const char *json)
 {
-	struct svcnft_model *m = svcnft_model_new();
 	struct svcnft_errors errs = {0};
-	struct engine_batch *b;
-	size_t skipped;
+	struct engine_batch *b = event(e, json, &errs);
+	size_t skipped = b->objects_skipped;
 
-	svcnft_model_load_buffer(m, "kubectl", json, strlen(json), &errs);
-	engine_validate(e, m, ENGINE_PER_OBJECT, &errs);
-	engine_stage_objects(e, m);
-	svcnft_model_free(m);
-	b = engine_prepare(e, ENGINE_PER_OBJECT, &errs);
-	assert_non_null(b);
-	skipped = b->objects_skipped;
 	engine_commit(e, b);
 	svcnft_errors_free(&errs);
 	return skipped;
 }
 
-static bool has_vip(const struct engine *e, const char *vip)
+/* Whether the engine's table has element EL in SET. */
+static bool has_elem(const struct engine *e, const char *set, const char *el)
 {
 	struct elements els;
 	const struct el_set *s;
 	bool r = false;
 
 	engine_elements(e, &els);
-	s = elements_find(&els, "cluster-ips4");
+	s = elements_find(&els, set);
 	for (size_t i = 0; s && i < s->el.n; i++)
-		r = r || !strcmp(s->el.v[i], vip);
+		r = r || !strcmp(s->el.v[i], el);
 	elements_free(&els);
 	return r;
+}
+
+static bool has_vip(const struct engine *e, const char *vip)
+{
+	return has_elem(e, "cluster-ips4", vip);
 }
 
 #define SVC(name, ip, port) "{\"kind\":\"Service\",\"metadata\":{\"name\":\"" name \
@@ -599,6 +613,68 @@ static void test_snapshot_service_cidr(void **state)
 	svcnft_errors_free(&errs);
 }
 
+#define CIDR(name, cidr) "{\"kind\":\"ServiceCIDR\",\"apiVersion\":\"networking.k8s.io/v1\"," \
+	"\"metadata\":{\"name\":\"" name "\"},\"spec\":{\"cidrs\":[\"" cidr "\"]}}"
+
+/* Batch B changes set SET by one element: added (ADD) or deleted. */
+static void one_change(const struct engine_batch *b, const char *set, bool add)
+{
+	const struct changes *c = &b->changes;
+
+	assert_null(c->full);
+	assert_int_equal(c->n_elems, 1);
+	assert_int_equal(c->n_sets, 1);
+	assert_string_equal(c->sets[0].name, set);
+	assert_int_equal(c->sets[0].n_add, add);
+	assert_int_equal(c->sets[0].n_del, !add);
+	assert_int_equal(b->services_touched, 0);
+}
+
+/* follow (cluster IPs allocated by the API server): a ServiceCIDR added,
+ * refused when invalid, and deleted is one batch each that changes the
+ * service-cidrs set alone; elsewhere (watch) the engine asks for a rebuild. */
+static void test_follow_service_cidr(void **state)
+{
+	struct svcnft_cidr c;
+	struct svcnft_config cfg = { .table = "svcnft", .service_cidrs = &c, .n_service_cidrs = 1,
+				     .api_allocated = true };
+	struct svcnft_errors errs = {0};
+	struct engine *e;
+	struct engine_batch *b;
+
+	(void)state;
+	svcnft_cidr_parse("10.0.0.0/24", &c);
+	e = engine_new(&cfg);
+	assert_int_equal(per_object(e, SVC("x", "10.0.0.1", "80")), 0);
+	b = event(e, CIDR("more", "10.9.0.0/24"), &errs);
+	assert_false(b->rebuild);
+	one_change(b, "service-cidrs4", true);
+	engine_commit(e, b);
+	assert_true(has_elem(e, "service-cidrs4", "10.9.0.0/24"));
+	assert_int_equal(errs.n, 0);
+	b = event(e, CIDR("more", "10.9.1.1/24"), &errs);
+	assert_int_equal(b->objects_skipped, 1);
+	assert_int_equal(b->changes.n_elems, 0);
+	engine_commit(e, b);
+	assert_true(errs.n >= 2);
+	assert_string_equal(errs.v[errs.n - 1].text, "kubectl: warning: ServiceCIDR \"more\": "
+			    "this version is skipped; the last valid version stays");
+	assert_non_null(strstr(errs.v[0].text, "ServiceCIDR \"more\" is invalid: spec.cidrs[0]"));
+	assert_true(has_elem(e, "service-cidrs4", "10.9.0.0/24"));
+	engine_stage_delete(e, ENGINE_SERVICE_CIDR, NULL, "more");
+	b = engine_prepare(e, ENGINE_PER_OBJECT, &errs);
+	one_change(b, "service-cidrs4", false);
+	engine_commit(e, b);
+	assert_false(has_elem(e, "service-cidrs4", "10.9.0.0/24"));
+	assert_true(has_vip(e, "10.0.0.1"));
+	cfg.api_allocated = false;
+	b = event(e, CIDR("more", "10.9.0.0/24"), &errs);
+	assert_true(b->rebuild);
+	engine_abort(e, b);
+	svcnft_errors_free(&errs);
+	engine_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -607,6 +683,7 @@ int main(void)
 		cmocka_unit_test(test_per_object_claims),
 		cmocka_unit_test(test_duplicate_in_batch),
 		cmocka_unit_test(test_snapshot_service_cidr),
+		cmocka_unit_test(test_follow_service_cidr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
