@@ -521,7 +521,8 @@ static void parse_slice_endpoint(const struct objref *o, json_t *je, size_t i,
 				 struct endpoint *e)
 {
 	char path[64], cpath[80];
-	json_t *addrs, *cond;
+	json_t *addrs, *cond, *a;
+	size_t k;
 
 	snprintf(path, sizeof(path), "endpoints[%zu].", i);
 	memset(e, 0, sizeof(*e));
@@ -530,12 +531,10 @@ static void parse_slice_endpoint(const struct objref *o, json_t *je, size_t i,
 		return;
 	}
 	addrs = get_array(o, je, path, "addresses");
-	if (json_array_size(addrs) == 0)
-		obj_invalid(o, "endpoints[%zu].addresses: Required value: must contain at least 1 address", i);
-	else if (!json_is_string(json_array_get(addrs, 0)))
-		obj_invalid(o, "endpoints[%zu].addresses[0]: Invalid value: must be a string", i);
-	else
-		e->ip_raw = xstrdup(json_string_value(json_array_get(addrs, 0)));
+	json_array_foreach(addrs, k, a)	/* none: refused in validate.c */
+		if (!json_is_string(a))
+			obj_invalid(o, "endpoints[%zu].addresses[%zu]: Invalid value: must be a string", i, k);
+	e->ip_raw = dup_or_null(json_string_value(json_array_get(addrs, 0)));
 	cond = get_object(o, je, path, "conditions");
 	snprintf(cpath, sizeof(cpath), "%sconditions.", path);
 	e->ready = get_bool(o, cond, cpath, "ready", true);

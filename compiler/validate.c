@@ -665,16 +665,15 @@ static void validate_service(struct vctx *v, struct svc *s)
 		obj_warn(&v->o, "no cluster IP yet (spec.clusterIP is empty until the API server allocates one), skipped");
 }
 
-/* Endpoint at BASE ("subsets[0].addresses[1]", "endpoints[2]"), its address
- * at BASE + IPF; WANT_FAMILY 0 accepts either family. */
-static void check_endpoint(struct vctx *v, const char *base, const char *ipf,
-			   struct endpoint *e, int want_family)
+/* The address of endpoint E at BASE + IPF ("subsets[0].addresses[1]" +
+ * ".ip"); WANT_FAMILY 0 accepts either family.  False when it is missing
+ * or not an address. */
+static bool check_ep_ip(struct vctx *v, const char *base, const char *ipf,
+			struct endpoint *e, int want_family)
 {
-	const char *msg;
-
 	if (!e->ip_raw) {
 		obj_invalid(&v->o, "%s%s: Required value", base, ipf);
-		return;
+		return false;
 	}
 	if (!ipaddr_parse(e->ip_raw, &e->ip) ||
 	    (want_family && e->ip.family != want_family)) {
@@ -682,14 +681,41 @@ static void check_endpoint(struct vctx *v, const char *base, const char *ipf,
 			    base, ipf, q(v, e->ip_raw), want_family == AF_INET ? "IPv4" :
 			    want_family == AF_INET6 ? "IPv6" : "IP");
 		e->ip.family = 0;
-		return;
+		return false;
 	}
-	if ((msg = special_ip(v, &e->ip, e->ip_raw)))
+	return true;
+}
+
+/* An endpoint address may not be special (loopback, link-local, ...). */
+static void check_ep_special(struct vctx *v, const char *base, const char *ipf,
+			     const struct endpoint *e)
+{
+	const char *msg = special_ip(v, &e->ip, e->ip_raw);
+
+	if (msg)
 		obj_invalid(&v->o, "%s%s: Invalid value: %s: %s", base, ipf,
 			    q(v, e->ip_raw), msg);
+}
+
+static void check_ep_hostname(struct vctx *v, const char *base,
+			      const struct endpoint *e)
+{
+	const char *msg;
+
 	if (e->hostname && (msg = check_dns1123_label(e->hostname)))
 		obj_invalid(&v->o, "%s.hostname: Invalid value: %s: %s", base,
 			    q(v, e->hostname), msg);
+}
+
+/* nodeName is a DNS-1123 subdomain (ValidateNodeName), as --node-name. */
+static void check_ep_node_name(struct vctx *v, const char *base,
+			       const struct endpoint *e)
+{
+	const char *msg;
+
+	if (e->node_name && (msg = check_dns1123_subdomain(e->node_name)))
+		obj_invalid(&v->o, "%s.nodeName: Invalid value: %s: %s", base,
+			    q(v, e->node_name), msg);
 }
 
 /* Endpoints ports need a port and names when several; slices need
@@ -727,13 +753,17 @@ static void validate_endpoints(struct vctx *v, struct ep_source *e)
 
 		snprintf(prefix, sizeof(prefix), "subsets[%zu].", i);
 		for (size_t j = 0, nr = 0; j < g->n_eps; j++) {
-			bool ready = g->eps[j].ready;
+			bool ready = g->eps[j].ready, ok;
 
 			nr += ready;
 			snprintf(path, sizeof(path), "%s%s[%zu]", prefix,
 				 ready ? "addresses" : "notReadyAddresses",
 				 ready ? j : j - nr);
-			check_endpoint(v, path, ".ip", &g->eps[j], 0);
+			ok = check_ep_ip(v, path, ".ip", &g->eps[j], 0);
+			check_ep_hostname(v, path, &g->eps[j]);
+			check_ep_node_name(v, path, &g->eps[j]);
+			if (ok)
+				check_ep_special(v, path, ".ip", &g->eps[j]);
 		}
 		check_ep_ports(v, prefix, g, 1);
 	}
@@ -775,11 +805,27 @@ static void check_hints(struct vctx *v, const char *base,
 			 check_dns1123_subdomain);
 }
 
+/* Endpoint J of a slice, in the API server's order; its address only for
+ * FAMILY AF_INET or AF_INET6 (an FQDN slice is not used). */
+static void check_slice_endpoint(struct vctx *v, size_t j, struct endpoint *e,
+				 int family)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "endpoints[%zu]", j);
+	if (!e->ip_raw)
+		obj_invalid(&v->o, "%s.addresses: Required value: must contain at least 1 address", path);
+	else if (family && check_ep_ip(v, path, ".addresses[0]", e, family))
+		check_ep_special(v, path, ".addresses[0]", e);
+	check_ep_node_name(v, path, e);
+	check_ep_hostname(v, path, e);
+	check_hints(v, path, e);
+}
+
 static void validate_slice(struct vctx *v, struct ep_source *e)
 {
 	const char *at = e->address_type;
 	int family = 0;
-	char path[64];
 
 	if (!at)
 		obj_invalid(&v->o, "addressType: Required value");
@@ -793,11 +839,8 @@ static void validate_slice(struct vctx *v, struct ep_source *e)
 	if (e->groups[0].n_eps > 1000)
 		obj_invalid(&v->o, "endpoints: Too many: %zu: must have at most 1000 items",
 			    e->groups[0].n_eps);
-	for (size_t j = 0; family && j < e->groups[0].n_eps; j++) {
-		snprintf(path, sizeof(path), "endpoints[%zu]", j);
-		check_endpoint(v, path, ".addresses[0]", &e->groups[0].eps[j], family);
-		check_hints(v, path, &e->groups[0].eps[j]);
-	}
+	for (size_t j = 0; j < e->groups[0].n_eps; j++)
+		check_slice_endpoint(v, j, &e->groups[0].eps[j], family);
 	check_ep_ports(v, "", &e->groups[0], 0);
 }
 
