@@ -60,6 +60,12 @@ expect_rc 2 "bad CIDR" "$bin" compile --service-cidr 10.0.0.1/24 "$ex"
 expect_rc 2 "overlapping cluster CIDRs" "$bin" compile -c 10.0.0.0/8 -c 10.1.0.0/16 "$ex"
 expect_rc 0 "the same cluster CIDR twice" "$bin" compile -c 10.1.0.0/16 -c 10.1.0.0/16 "$ex"
 expect_rc 2 "bad table name" "$bin" compile --table 'x;y' "$ex"
+# --node-name is a node's name (a DNS-1123 subdomain), as an endpoint's nodeName
+expect_rc 2 "--node-name with capitals" "$bin" compile --node-name Node-1 "$ex"
+grep -q '^svcnft: --node-name: invalid value "Node-1": a lowercase RFC 1123 subdomain must' "$tmp/err" ||
+	fail "--node-name Node-1: no message naming the rule"
+expect_rc 2 "watch --node-name with a space" "$bin" watch --node-name 'node 1' --help
+expect_rc 0 "--node-name with dots" "$bin" compile --node-name node-1.example.org "$ex"
 expect_rc 2 "bad output format" "$bin" compile -o yaml "$ex"
 expect_rc 2 "missing file" "$bin" compile "$tmp/nonexistent.json"
 grep -q 'nonexistent.json: No such file' "$tmp/err" || fail "missing file not named"
