@@ -697,25 +697,27 @@ static void check_ep_special(struct vctx *v, const char *base, const char *ipf,
 			    q(v, e->ip_raw), msg);
 }
 
-static void check_ep_hostname(struct vctx *v, const char *base,
-			      const struct endpoint *e)
+/* An endpoint's hostname (a DNS-1123 label) or nodeName (a DNS-1123
+ * subdomain, ValidateNodeName's rule, as --node-name's) at BASE.FIELD. */
+static void check_ep_name(struct vctx *v, const char *base, const char *field,
+			  const char *val, const char *(*rule)(const char *))
 {
 	const char *msg;
 
-	if (e->hostname && (msg = check_dns1123_label(e->hostname)))
-		obj_invalid(&v->o, "%s.hostname: Invalid value: %s: %s", base,
-			    q(v, e->hostname), msg);
+	if (val && (msg = rule(val)))
+		obj_invalid(&v->o, "%s.%s: Invalid value: %s: %s", base, field,
+			    q(v, val), msg);
 }
 
-/* nodeName is a DNS-1123 subdomain (ValidateNodeName), as --node-name. */
-static void check_ep_node_name(struct vctx *v, const char *base,
-			       const struct endpoint *e)
+/* Address E of an Endpoints subset at PATH, in the API server's order. */
+static void check_ep_address(struct vctx *v, const char *path, struct endpoint *e)
 {
-	const char *msg;
+	bool ok = check_ep_ip(v, path, ".ip", e, 0);
 
-	if (e->node_name && (msg = check_dns1123_subdomain(e->node_name)))
-		obj_invalid(&v->o, "%s.nodeName: Invalid value: %s: %s", base,
-			    q(v, e->node_name), msg);
+	check_ep_name(v, path, "hostname", e->hostname, check_dns1123_label);
+	check_ep_name(v, path, "nodeName", e->node_name, check_dns1123_subdomain);
+	if (ok)
+		check_ep_special(v, path, ".ip", e);
 }
 
 /* Endpoints ports need a port and names when several; slices need
@@ -753,17 +755,13 @@ static void validate_endpoints(struct vctx *v, struct ep_source *e)
 
 		snprintf(prefix, sizeof(prefix), "subsets[%zu].", i);
 		for (size_t j = 0, nr = 0; j < g->n_eps; j++) {
-			bool ready = g->eps[j].ready, ok;
+			bool ready = g->eps[j].ready;
 
 			nr += ready;
 			snprintf(path, sizeof(path), "%s%s[%zu]", prefix,
 				 ready ? "addresses" : "notReadyAddresses",
 				 ready ? j : j - nr);
-			ok = check_ep_ip(v, path, ".ip", &g->eps[j], 0);
-			check_ep_hostname(v, path, &g->eps[j]);
-			check_ep_node_name(v, path, &g->eps[j]);
-			if (ok)
-				check_ep_special(v, path, ".ip", &g->eps[j]);
+			check_ep_address(v, path, &g->eps[j]);
 		}
 		check_ep_ports(v, prefix, g, 1);
 	}
@@ -817,8 +815,8 @@ static void check_slice_endpoint(struct vctx *v, size_t j, struct endpoint *e,
 		obj_invalid(&v->o, "%s.addresses: Required value: must contain at least 1 address", path);
 	else if (family && check_ep_ip(v, path, ".addresses[0]", e, family))
 		check_ep_special(v, path, ".addresses[0]", e);
-	check_ep_node_name(v, path, e);
-	check_ep_hostname(v, path, e);
+	check_ep_name(v, path, "nodeName", e->node_name, check_dns1123_subdomain);
+	check_ep_name(v, path, "hostname", e->hostname, check_dns1123_label);
 	check_hints(v, path, e);
 }
 
