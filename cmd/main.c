@@ -14,6 +14,7 @@
 #include "httpd.h"
 #include "follow.h"
 #include "kernel.h"
+#include "names.h"
 #include "owner.h"
 #include "snapshot.h"
 #include "state.h"
@@ -417,6 +418,20 @@ static int set_np_range(struct svcnft_config *cfg, const char *arg)
 	return -1;
 }
 
+/* --node-name: a node's name as an endpoint's nodeName must be ("" is
+ * none). */
+static int set_node_name(struct svcnft_config *cfg, const char *arg)
+{
+	const char *msg = *arg ? check_dns1123_subdomain(arg) : NULL;
+
+	if (msg) {
+		fprintf(stderr, "svcnft: --node-name: invalid value \"%s\": %s\n", arg, msg);
+		return -1;
+	}
+	cfg->node_name = *arg ? arg : NULL;
+	return 0;
+}
+
 static int set_http_addr(struct cli *c, int opt, const char *arg)
 {
 	if (!httpd_addr_valid(arg)) {
@@ -465,8 +480,7 @@ static int handle_opt(struct cli *c, int opt, const char *arg)
 		c->cfg.masquerade_all = true;
 		return 0;
 	case OPT_NODE_NAME:
-		c->cfg.node_name = *arg ? arg : NULL;
-		return 0;
+		return set_node_name(&c->cfg, arg);
 	case OPT_NODE_ZONE:
 		c->cfg.node_zone = *arg ? arg : NULL;
 		return 0;

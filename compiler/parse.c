@@ -131,19 +131,47 @@ static bool get_bool(const struct objref *o, json_t *obj, const char *path,
 	return json_is_true(v);
 }
 
-/* metadata.name / metadata.namespace into o (pointers into OBJ). */
-static void read_meta(struct objref *o, json_t *obj)
+/* Every value of map metadata.KEY (labels, annotations) must be a string,
+ * as the API server's map[string]string decodes it. */
+static void check_string_map(const struct objref *o, json_t *md, const char *key)
 {
-	json_t *md = member(o, obj, "", "metadata");
+	json_t *map = get_object(o, md, "metadata.", key), *v;
+	struct svcnft_buf q = {0};
+	const char *k;
+
+	json_object_foreach(map, k, v) {
+		if (json_is_string(v) || json_is_null(v))
+			continue;
+		q.len = 0;	/* a key a label key could be stays as it is */
+		if (k[strspn(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789./_-")])
+			buf_go_quoted(&q, k);
+		else
+			buf_puts(&q, k);
+		obj_invalid(o, "metadata.%s[%s]: Invalid value: must be a string", key, q.data);
+	}
+	svcnft_buf_free(&q);
+}
+
+/* metadata.name / metadata.namespace into o (pointers into OBJ); labels and
+ * annotations type-checked.  False when any of it has the wrong type. */
+static bool read_meta(struct objref *o, json_t *obj)
+{
+	size_t nerr = o->errs->n - o->errs->nwarn;
+	json_t *md = get_object(o, obj, "", "metadata");
 
 	o->ns = NULL;
 	o->name = NULL;
-	if (!json_is_object(md))
-		return;
-	o->name = json_string_value(member(o, md, "metadata.", "name"));
-	o->ns = json_string_value(member(o, md, "metadata.", "namespace"));
+	if (!md)
+		return o->errs->n - o->errs->nwarn == nerr;
+	o->name = json_string_value(json_object_get(md, "name"));
+	o->ns = json_string_value(json_object_get(md, "namespace"));
 	if (o->ns && !*o->ns)
 		o->ns = NULL;
+	get_str(o, md, "metadata.", "name");	/* named in messages first, */
+	get_str(o, md, "metadata.", "namespace");	/* then type-checked */
+	check_string_map(o, md, "labels");
+	check_string_map(o, md, "annotations");
+	return o->errs->n - o->errs->nwarn == nerr;
 }
 
 /* The fields Service and endpoint ports share, from the port object JP at
@@ -300,10 +328,9 @@ static void parse_external(const struct objref *o, json_t *obj, json_t *spec,
 	parse_ingress(o, obj, s, &cap);
 	get_strings(o, spec, "spec.", "loadBalancerSourceRanges", &s->ranges_raw,
 		    &s->n_ranges_raw);
-	ann = json_is_object(md) ? get_object(o, md, "metadata.", "annotations") : NULL;
-	if (ann)
-		s->ranges_annotation = dup_or_null(get_str(o, ann,
-			"metadata.annotations.", RANGES_ANNOTATION));
+	ann = json_is_object(md) ? json_object_get(md, "annotations") : NULL;
+	s->ranges_annotation = dup_or_null(json_string_value(member(o, ann,
+		"metadata.annotations.", RANGES_ANNOTATION)));	/* typed in read_meta */
 	s->etp_raw = dup_or_null(get_str(o, spec, "spec.", "externalTrafficPolicy"));
 	s->itp_raw = dup_or_null(get_str(o, spec, "spec.", "internalTrafficPolicy"));
 	s->traffic_dist = dup_or_null(get_str(o, spec, "spec.", "trafficDistribution"));
@@ -494,7 +521,8 @@ static void parse_slice_endpoint(const struct objref *o, json_t *je, size_t i,
 				 struct endpoint *e)
 {
 	char path[64], cpath[80];
-	json_t *addrs, *cond;
+	json_t *addrs, *cond, *a;
+	size_t k;
 
 	snprintf(path, sizeof(path), "endpoints[%zu].", i);
 	memset(e, 0, sizeof(*e));
@@ -503,12 +531,10 @@ static void parse_slice_endpoint(const struct objref *o, json_t *je, size_t i,
 		return;
 	}
 	addrs = get_array(o, je, path, "addresses");
-	if (json_array_size(addrs) == 0)
-		obj_invalid(o, "endpoints[%zu].addresses: Required value: must contain at least 1 address", i);
-	else if (!json_is_string(json_array_get(addrs, 0)))
-		obj_invalid(o, "endpoints[%zu].addresses[0]: Invalid value: must be a string", i);
-	else
-		e->ip_raw = xstrdup(json_string_value(json_array_get(addrs, 0)));
+	json_array_foreach(addrs, k, a)	/* none: refused in validate.c */
+		if (!json_is_string(a))
+			obj_invalid(o, "endpoints[%zu].addresses[%zu]: Invalid value: must be a string", i, k);
+	e->ip_raw = dup_or_null(json_string_value(json_array_get(addrs, 0)));
 	cond = get_object(o, je, path, "conditions");
 	snprintf(cpath, sizeof(cpath), "%sconditions.", path);
 	e->ready = get_bool(o, cond, cpath, "ready", true);
@@ -519,7 +545,10 @@ static void parse_slice_endpoint(const struct objref *o, json_t *je, size_t i,
 	parse_hints(o, je, path, e);
 }
 
-static void parse_slice(struct svcnft_model *m, struct objref *o, json_t *obj)
+/* A slice without a service-name label is skipped; one whose metadata has
+ * a wrong-typed value (META_OK false) is refused instead. */
+static void parse_slice(struct svcnft_model *m, struct objref *o, json_t *obj,
+			bool meta_ok)
 {
 	json_t *md = json_object_get(obj, "metadata");
 	json_t *labels = json_is_object(md) ? json_object_get(md, "labels") : NULL;
@@ -530,12 +559,12 @@ static void parse_slice(struct svcnft_model *m, struct objref *o, json_t *obj)
 	json_t *eps, *ports, *je;
 	size_t i;
 
-	if (!svc || !*svc) {
+	if ((!svc || !*svc) && meta_ok) {
 		obj_warn(o, "no kubernetes.io/service-name label, skipped");
 		return;
 	}
 	src = new_source(m, o, EP_SLICE);
-	src->service = xstrdup(svc);
+	src->service = xstrdup(svc ? svc : "");
 	src->address_type = dup_or_null(get_str(o, obj, "", "addressType"));
 	src->n_groups = 1;
 	src->groups = g = xcalloc(1, sizeof(*g));
@@ -616,6 +645,7 @@ void parse_object(struct svcnft_model *m, const char *file, const char *where,
 	struct objref o = { .errs = errs, .file = file };
 	size_t nsvc, neps, ncidr, nerr;
 	const char *kind, *apiv;
+	bool meta_ok;
 
 	if (!json_is_object(obj)) {
 		errs_add(errs, SVCNFT_OK, "%s: warning: %s: not an object, skipped", file, where);
@@ -641,7 +671,6 @@ void parse_object(struct svcnft_model *m, const char *file, const char *where,
 	}
 	o.kind = kind;
 	o.cluster_scoped = !strcmp(kind, "ServiceCIDR");
-	read_meta(&o, obj);
 	if (parse_is_list_kind(kind) && json_is_array(json_object_get(obj, "items"))) {
 		parse_items(m, file, json_object_get(obj, "items"),
 			    list_item_kind(kind), errs);
@@ -664,6 +693,7 @@ void parse_object(struct svcnft_model *m, const char *file, const char *where,
 	neps = m->n_eps;
 	ncidr = m->n_svc_cidrs;
 	nerr = errs->n - errs->nwarn;
+	meta_ok = read_meta(&o, obj);
 	if (!strcmp(kind, "Service"))
 		parse_service(m, &o, obj);
 	else if (!strcmp(kind, "Endpoints"))
@@ -671,7 +701,7 @@ void parse_object(struct svcnft_model *m, const char *file, const char *where,
 	else if (!strcmp(kind, "ServiceCIDR"))
 		parse_service_cidr(m, &o, obj);
 	else
-		parse_slice(m, &o, obj);
+		parse_slice(m, &o, obj, meta_ok);
 	/* Like the API server, an object that does not decode is not validated. */
 	if (errs->n - errs->nwarn != nerr && m->n_svcs > nsvc)
 		m->svcs[nsvc].parse_failed = true;

@@ -665,16 +665,15 @@ static void validate_service(struct vctx *v, struct svc *s)
 		obj_warn(&v->o, "no cluster IP yet (spec.clusterIP is empty until the API server allocates one), skipped");
 }
 
-/* Endpoint at BASE ("subsets[0].addresses[1]", "endpoints[2]"), its address
- * at BASE + IPF; WANT_FAMILY 0 accepts either family. */
-static void check_endpoint(struct vctx *v, const char *base, const char *ipf,
-			   struct endpoint *e, int want_family)
+/* The address of endpoint E at BASE + IPF ("subsets[0].addresses[1]" +
+ * ".ip"); WANT_FAMILY 0 accepts either family.  False when it is missing
+ * or not an address. */
+static bool check_ep_ip(struct vctx *v, const char *base, const char *ipf,
+			struct endpoint *e, int want_family)
 {
-	const char *msg;
-
 	if (!e->ip_raw) {
 		obj_invalid(&v->o, "%s%s: Required value", base, ipf);
-		return;
+		return false;
 	}
 	if (!ipaddr_parse(e->ip_raw, &e->ip) ||
 	    (want_family && e->ip.family != want_family)) {
@@ -682,14 +681,43 @@ static void check_endpoint(struct vctx *v, const char *base, const char *ipf,
 			    base, ipf, q(v, e->ip_raw), want_family == AF_INET ? "IPv4" :
 			    want_family == AF_INET6 ? "IPv6" : "IP");
 		e->ip.family = 0;
-		return;
+		return false;
 	}
-	if ((msg = special_ip(v, &e->ip, e->ip_raw)))
+	return true;
+}
+
+/* An endpoint address may not be special (loopback, link-local, ...). */
+static void check_ep_special(struct vctx *v, const char *base, const char *ipf,
+			     const struct endpoint *e)
+{
+	const char *msg = special_ip(v, &e->ip, e->ip_raw);
+
+	if (msg)
 		obj_invalid(&v->o, "%s%s: Invalid value: %s: %s", base, ipf,
 			    q(v, e->ip_raw), msg);
-	if (e->hostname && (msg = check_dns1123_label(e->hostname)))
-		obj_invalid(&v->o, "%s.hostname: Invalid value: %s: %s", base,
-			    q(v, e->hostname), msg);
+}
+
+/* An endpoint's hostname (a DNS-1123 label) or nodeName (a DNS-1123
+ * subdomain, ValidateNodeName's rule, as --node-name's) at BASE.FIELD. */
+static void check_ep_name(struct vctx *v, const char *base, const char *field,
+			  const char *val, const char *(*rule)(const char *))
+{
+	const char *msg;
+
+	if (val && (msg = rule(val)))
+		obj_invalid(&v->o, "%s.%s: Invalid value: %s: %s", base, field,
+			    q(v, val), msg);
+}
+
+/* Address E of an Endpoints subset at PATH, in the API server's order. */
+static void check_ep_address(struct vctx *v, const char *path, struct endpoint *e)
+{
+	bool ok = check_ep_ip(v, path, ".ip", e, 0);
+
+	check_ep_name(v, path, "hostname", e->hostname, check_dns1123_label);
+	check_ep_name(v, path, "nodeName", e->node_name, check_dns1123_subdomain);
+	if (ok)
+		check_ep_special(v, path, ".ip", e);
 }
 
 /* Endpoints ports need a port and names when several; slices need
@@ -733,7 +761,7 @@ static void validate_endpoints(struct vctx *v, struct ep_source *e)
 			snprintf(path, sizeof(path), "%s%s[%zu]", prefix,
 				 ready ? "addresses" : "notReadyAddresses",
 				 ready ? j : j - nr);
-			check_endpoint(v, path, ".ip", &g->eps[j], 0);
+			check_ep_address(v, path, &g->eps[j]);
 		}
 		check_ep_ports(v, prefix, g, 1);
 	}
@@ -775,11 +803,27 @@ static void check_hints(struct vctx *v, const char *base,
 			 check_dns1123_subdomain);
 }
 
+/* Endpoint J of a slice, in the API server's order; its address only for
+ * FAMILY AF_INET or AF_INET6 (an FQDN slice is not used). */
+static void check_slice_endpoint(struct vctx *v, size_t j, struct endpoint *e,
+				 int family)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "endpoints[%zu]", j);
+	if (!e->ip_raw)
+		obj_invalid(&v->o, "%s.addresses: Required value: must contain at least 1 address", path);
+	else if (family && check_ep_ip(v, path, ".addresses[0]", e, family))
+		check_ep_special(v, path, ".addresses[0]", e);
+	check_ep_name(v, path, "nodeName", e->node_name, check_dns1123_subdomain);
+	check_ep_name(v, path, "hostname", e->hostname, check_dns1123_label);
+	check_hints(v, path, e);
+}
+
 static void validate_slice(struct vctx *v, struct ep_source *e)
 {
 	const char *at = e->address_type;
 	int family = 0;
-	char path[64];
 
 	if (!at)
 		obj_invalid(&v->o, "addressType: Required value");
@@ -793,11 +837,8 @@ static void validate_slice(struct vctx *v, struct ep_source *e)
 	if (e->groups[0].n_eps > 1000)
 		obj_invalid(&v->o, "endpoints: Too many: %zu: must have at most 1000 items",
 			    e->groups[0].n_eps);
-	for (size_t j = 0; family && j < e->groups[0].n_eps; j++) {
-		snprintf(path, sizeof(path), "endpoints[%zu]", j);
-		check_endpoint(v, path, ".addresses[0]", &e->groups[0].eps[j], family);
-		check_hints(v, path, &e->groups[0].eps[j]);
-	}
+	for (size_t j = 0; j < e->groups[0].n_eps; j++)
+		check_slice_endpoint(v, j, &e->groups[0].eps[j], family);
 	check_ep_ports(v, "", &e->groups[0], 0);
 }
 

@@ -84,6 +84,12 @@ for t in svcnft my_table kp2 my-table saddr; do
 	[ $netns = 0 ] || nftc "$tmp/out" || fail "nft refuses the script of --table $t"
 done
 [ $netns = 1 ] || echo "note: no user+network namespace (unshare -rn): nft's own verdicts not checked"
+# --node-name is a node's name (a DNS-1123 subdomain), as an endpoint's nodeName
+expect_rc 2 "--node-name with capitals" "$bin" compile --node-name Node-1 "$ex"
+grep -q '^svcnft: --node-name: invalid value "Node-1": a lowercase RFC 1123 subdomain must' "$tmp/err" ||
+	fail "--node-name Node-1: no message naming the rule"
+expect_rc 2 "watch --node-name with a space" "$bin" watch --node-name 'node 1' --help
+expect_rc 0 "--node-name with dots" "$bin" compile --node-name node-1.example.org "$ex"
 expect_rc 2 "bad output format" "$bin" compile -o yaml "$ex"
 expect_rc 2 "missing file" "$bin" compile "$tmp/nonexistent.json"
 grep -q 'nonexistent.json: No such file' "$tmp/err" || fail "missing file not named"
