@@ -82,12 +82,16 @@ static void push(const char ***v, size_t *n, size_t *cap, const char *s)
 	(*v)[(*n)++] = s;
 }
 
-/* Strings of A that are not in B. */
+/* Strings of A that are not in B, in A's order (a list's strings are
+ * distinct: a set's elements).  Two versions of a table usually list
+ * their elements in the same order (the saved state was formatted from a
+ * plan as the new input is), so the equal head and tail are matched pair
+ * by pair and only what lies between is hashed. */
 static const char **minus(const struct el_list *a, const struct el_list *b,
 			  size_t *n)
 {
 	const char **out = NULL;
-	size_t cap = 0;
+	size_t cap = 0, lo = 0, ha, hb;
 	struct hmap h;
 
 	*n = 0;
@@ -99,10 +103,14 @@ static const char **minus(const struct el_list *a, const struct el_list *b,
 		*n = a->n;
 		return out;
 	}
-	hm_init(&h, b ? b->n : 0);
-	for (size_t i = 0; b && i < b->n; i++)
+	for (ha = a->n, hb = b->n; lo < ha && lo < hb && !strcmp(a->v[lo], b->v[lo]);)
+		lo++;
+	for (; ha > lo && hb > lo && !strcmp(a->v[ha - 1], b->v[hb - 1]); ha--, hb--)
+		;
+	hm_init(&h, hb - lo);
+	for (size_t i = lo; i < hb; i++)
 		hm_put(&h, b->v[i], NULL);
-	for (size_t i = 0; a && i < a->n; i++)
+	for (size_t i = lo; i < ha; i++)
 		if (!hm_get(&h, a->v[i], NULL))
 			push(&out, n, &cap, a->v[i]);
 	hm_free(&h);
