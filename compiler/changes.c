@@ -82,39 +82,72 @@ static void push(const char ***v, size_t *n, size_t *cap, const char *s)
 	(*v)[(*n)++] = s;
 }
 
+struct strv {
+	const char **v;
+	size_t n, cap;
+};
+
+/* Pair the equal strings of A and B walking both in order (one string of
+ * either may be skipped to find the next pair); the rest of each into
+ * UA and UB.  As a list's strings are distinct, a string of A is in B
+ * exactly when it is paired or in UB. */
+static void unpaired(const struct el_list *a, const struct el_list *b,
+		     struct strv *ua, struct strv *ub)
+{
+	size_t i = 0, j = 0;
+
+	while (i < a->n && j < b->n) {
+		bool skip_b = j + 1 < b->n && !strcmp(a->v[i], b->v[j + 1]);
+
+		if (!strcmp(a->v[i], b->v[j])) {
+			i++, j++;
+		} else if (skip_b) {
+			push(&ub->v, &ub->n, &ub->cap, b->v[j++]);
+		} else if (i + 1 < a->n && !strcmp(a->v[i + 1], b->v[j])) {
+			push(&ua->v, &ua->n, &ua->cap, a->v[i++]);
+		} else {
+			push(&ua->v, &ua->n, &ua->cap, a->v[i++]);
+			push(&ub->v, &ub->n, &ub->cap, b->v[j++]);
+		}
+	}
+	while (i < a->n)
+		push(&ua->v, &ua->n, &ua->cap, a->v[i++]);
+	while (j < b->n)
+		push(&ub->v, &ub->n, &ub->cap, b->v[j++]);
+}
+
 /* Strings of A that are not in B, in A's order (a list's strings are
  * distinct: a set's elements).  Two versions of a table usually list
  * their elements in the same order (the saved state was formatted from a
- * plan as the new input is), so the equal head and tail are matched pair
- * by pair and only what lies between is hashed. */
+ * plan as the new input is), so only the strings that do not pair up in
+ * order are hashed. */
 static const char **minus(const struct el_list *a, const struct el_list *b,
 			  size_t *n)
 {
-	const char **out = NULL;
-	size_t cap = 0, lo = 0, ha, hb;
+	struct strv ua = {0}, ub = {0}, out = {0};
 	struct hmap h;
 
 	*n = 0;
 	if (!a || !a->n)
 		return NULL;
 	if (!b || !b->n) {	/* all of A: a fresh table needs no hashing */
-		out = xmalloc(a->n * sizeof(*out));
-		memcpy(out, a->v, a->n * sizeof(*out));
+		out.v = xmalloc(a->n * sizeof(*out.v));
+		memcpy(out.v, a->v, a->n * sizeof(*out.v));
 		*n = a->n;
-		return out;
+		return out.v;
 	}
-	for (ha = a->n, hb = b->n; lo < ha && lo < hb && !strcmp(a->v[lo], b->v[lo]);)
-		lo++;
-	for (; ha > lo && hb > lo && !strcmp(a->v[ha - 1], b->v[hb - 1]); ha--, hb--)
-		;
-	hm_init(&h, hb - lo);
-	for (size_t i = lo; i < hb; i++)
-		hm_put(&h, b->v[i], NULL);
-	for (size_t i = lo; i < ha; i++)
-		if (!hm_get(&h, a->v[i], NULL))
-			push(&out, n, &cap, a->v[i]);
+	unpaired(a, b, &ua, &ub);
+	hm_init(&h, ub.n);
+	for (size_t i = 0; i < ub.n; i++)
+		hm_put(&h, ub.v[i], NULL);
+	for (size_t i = 0; i < ua.n; i++)
+		if (!hm_get(&h, ua.v[i], NULL))
+			push(&out.v, &out.n, &out.cap, ua.v[i]);
 	hm_free(&h);
-	return out;
+	free(ua.v);
+	free(ub.v);
+	*n = out.n;
+	return out.v;
 }
 
 static bool has_chain(const struct elements *els, const char *name)
