@@ -116,13 +116,20 @@ static void unpaired(const struct el_list *a, const struct el_list *b,
 		push(&ub->v, &ub->n, &ub->cap, b->v[j++]);
 }
 
-/* Strings of A that are not in B, in A's order (a list's strings are
- * distinct: a set's elements).  Two versions of a table usually list
- * their elements in the same order (the saved state was formatted from a
- * plan as the new input is), so only the strings that do not pair up in
- * order are hashed. */
+static void strv_all(struct strv *v, const struct el_list *l)
+{
+	v->v = xmalloc((l->n + 1) * sizeof(*v->v));
+	memcpy(v->v, l->v, l->n * sizeof(*v->v));
+	v->n = v->cap = l->n;
+}
+
+/* Strings of A that are not in B, in A's order.  DISTINCT: each list's
+ * strings are distinct (a set's elements); two versions of a table
+ * usually list them in the same order (the saved state was formatted
+ * from a plan as the new input is), so only the strings that do not pair
+ * up in order are hashed. */
 static const char **minus(const struct el_list *a, const struct el_list *b,
-			  size_t *n)
+			  bool distinct, size_t *n)
 {
 	struct strv ua = {0}, ub = {0}, out = {0};
 	struct hmap h;
@@ -131,12 +138,16 @@ static const char **minus(const struct el_list *a, const struct el_list *b,
 	if (!a || !a->n)
 		return NULL;
 	if (!b || !b->n) {	/* all of A: a fresh table needs no hashing */
-		out.v = xmalloc(a->n * sizeof(*out.v));
-		memcpy(out.v, a->v, a->n * sizeof(*out.v));
-		*n = a->n;
+		strv_all(&out, a);
+		*n = out.n;
 		return out.v;
 	}
-	unpaired(a, b, &ua, &ub);
+	if (distinct) {
+		unpaired(a, b, &ua, &ub);
+	} else {
+		strv_all(&ua, a);
+		strv_all(&ub, b);
+	}
 	hm_init(&h, ub.n);
 	for (size_t i = 0; i < ub.n; i++)
 		hm_put(&h, ub.v[i], NULL);
@@ -170,8 +181,8 @@ static void set_changes(struct changes *c, struct texts **t, const struct el_set
 	struct texts x;
 	size_t cap = c->n_sets;
 
-	x.del = minus(l ? &l->el : NULL, w ? &w->el : NULL, &sc.n_del);
-	x.add = minus(w ? &w->el : NULL, l ? &l->el : NULL, &sc.n_add);
+	x.del = minus(l ? &l->el : NULL, w ? &w->el : NULL, true, &sc.n_del);
+	x.add = minus(w ? &w->el : NULL, l ? &l->el : NULL, true, &sc.n_add);
 	if (w && l && l->size && w->el.n > l->size && !c->full)
 		c->full = "a set would exceed the size it was created with";
 	if (!sc.n_del && !sc.n_add) {
@@ -780,7 +791,7 @@ static size_t endpoint_moves(const struct elements *want,
 
 	endpoints(&a, live, pt);
 	endpoints(&b, want, pt);
-	only = added ? minus(&b, &a, &n) : minus(&a, &b, &n);
+	only = added ? minus(&b, &a, false, &n) : minus(&a, &b, false, &n);
 	hm_init(&seen, n);
 	for (size_t i = 0; i < n; i++)
 		if (!hm_get(&seen, only[i], NULL)) {
