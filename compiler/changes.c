@@ -82,31 +82,83 @@ static void push(const char ***v, size_t *n, size_t *cap, const char *s)
 	(*v)[(*n)++] = s;
 }
 
-/* Strings of A that are not in B. */
-static const char **minus(const struct el_list *a, const struct el_list *b,
-			  size_t *n)
+struct strv {
+	const char **v;
+	size_t n, cap;
+};
+
+/* Pair the equal strings of A and B walking both in order (one string of
+ * either may be skipped to find the next pair); the rest of each into
+ * UA and UB.  As a list's strings are distinct, a string of A is in B
+ * exactly when it is paired or in UB. */
+static void unpaired(const struct el_list *a, const struct el_list *b,
+		     struct strv *ua, struct strv *ub)
 {
-	const char **out = NULL;
-	size_t cap = 0;
+	size_t i = 0, j = 0;
+
+	while (i < a->n && j < b->n) {
+		bool skip_b = j + 1 < b->n && !strcmp(a->v[i], b->v[j + 1]);
+
+		if (!strcmp(a->v[i], b->v[j])) {
+			i++, j++;
+		} else if (skip_b) {
+			push(&ub->v, &ub->n, &ub->cap, b->v[j++]);
+		} else if (i + 1 < a->n && !strcmp(a->v[i + 1], b->v[j])) {
+			push(&ua->v, &ua->n, &ua->cap, a->v[i++]);
+		} else {
+			push(&ua->v, &ua->n, &ua->cap, a->v[i++]);
+			push(&ub->v, &ub->n, &ub->cap, b->v[j++]);
+		}
+	}
+	while (i < a->n)
+		push(&ua->v, &ua->n, &ua->cap, a->v[i++]);
+	while (j < b->n)
+		push(&ub->v, &ub->n, &ub->cap, b->v[j++]);
+}
+
+static void strv_all(struct strv *v, const struct el_list *l)
+{
+	v->v = xmalloc((l->n + 1) * sizeof(*v->v));
+	memcpy(v->v, l->v, l->n * sizeof(*v->v));
+	v->n = v->cap = l->n;
+}
+
+/* Strings of A that are not in B, in A's order.  DISTINCT: each list's
+ * strings are distinct (a set's elements); two versions of a table
+ * usually list them in the same order (the saved state was formatted
+ * from a plan as the new input is), so only the strings that do not pair
+ * up in order are hashed. */
+static const char **minus(const struct el_list *a, const struct el_list *b,
+			  bool distinct, size_t *n)
+{
+	struct strv ua = {0}, ub = {0}, out = {0};
 	struct hmap h;
 
 	*n = 0;
 	if (!a || !a->n)
 		return NULL;
 	if (!b || !b->n) {	/* all of A: a fresh table needs no hashing */
-		out = xmalloc(a->n * sizeof(*out));
-		memcpy(out, a->v, a->n * sizeof(*out));
-		*n = a->n;
-		return out;
+		strv_all(&out, a);
+		*n = out.n;
+		return out.v;
 	}
-	hm_init(&h, b ? b->n : 0);
-	for (size_t i = 0; b && i < b->n; i++)
-		hm_put(&h, b->v[i], NULL);
-	for (size_t i = 0; a && i < a->n; i++)
-		if (!hm_get(&h, a->v[i], NULL))
-			push(&out, n, &cap, a->v[i]);
+	if (distinct) {
+		unpaired(a, b, &ua, &ub);
+	} else {
+		strv_all(&ua, a);
+		strv_all(&ub, b);
+	}
+	hm_init(&h, ub.n);
+	for (size_t i = 0; i < ub.n; i++)
+		hm_put(&h, ub.v[i], NULL);
+	for (size_t i = 0; i < ua.n; i++)
+		if (!hm_get(&h, ua.v[i], NULL))
+			push(&out.v, &out.n, &out.cap, ua.v[i]);
 	hm_free(&h);
-	return out;
+	free(ua.v);
+	free(ub.v);
+	*n = out.n;
+	return out.v;
 }
 
 static bool has_chain(const struct elements *els, const char *name)
@@ -129,8 +181,8 @@ static void set_changes(struct changes *c, struct texts **t, const struct el_set
 	struct texts x;
 	size_t cap = c->n_sets;
 
-	x.del = minus(l ? &l->el : NULL, w ? &w->el : NULL, &sc.n_del);
-	x.add = minus(w ? &w->el : NULL, l ? &l->el : NULL, &sc.n_add);
+	x.del = minus(l ? &l->el : NULL, w ? &w->el : NULL, true, &sc.n_del);
+	x.add = minus(w ? &w->el : NULL, l ? &l->el : NULL, true, &sc.n_add);
 	if (w && l && l->size && w->el.n > l->size && !c->full)
 		c->full = "a set would exceed the size it was created with";
 	if (!sc.n_del && !sc.n_add) {
@@ -739,7 +791,7 @@ static size_t endpoint_moves(const struct elements *want,
 
 	endpoints(&a, live, pt);
 	endpoints(&b, want, pt);
-	only = added ? minus(&b, &a, &n) : minus(&a, &b, &n);
+	only = added ? minus(&b, &a, false, &n) : minus(&a, &b, false, &n);
 	hm_init(&seen, n);
 	for (size_t i = 0; i < n; i++)
 		if (!hm_get(&seen, only[i], NULL)) {

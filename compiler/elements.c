@@ -7,31 +7,69 @@
 #include "elements.h"
 #include "util.h"
 
-void el_fmt_ip(struct svcnft_buf *b, const struct ipaddr *a)
-{
-	char s[64];
+/* Element text is built on the stack and added to the buffer at once
+ * (one buf_add per element part: most of the formatting was buf_add's
+ * per-field overhead).  Each put_* writes at P and returns its end. */
+enum { EL_IP_MAX = 64, EL_KEY_MAX = EL_IP_MAX + 48, EL_LINE_MAX = 2 * EL_KEY_MAX };
 
+static char *put_str(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
+static char *put_u(char *p, unsigned long long v)
+{
+	char s[24], *q = s + sizeof(s);
+
+	do
+		*--q = (char)('0' + v % 10);
+	while (v /= 10);
+	memcpy(p, q, (size_t)(s + sizeof(s) - q));
+	return p + (s + sizeof(s) - q);
+}
+
+/* At most EL_IP_MAX bytes. */
+static char *put_ip(char *p, const struct ipaddr *a)
+{
 	if (a->family == AF_INET) {	/* inet_ntop's text without its sprintf */
 		for (int i = 0; i < 4; i++) {
 			if (i)
-				buf_putc(b, '.');
-			buf_putu(b, a->a[i]);
+				*p++ = '.';
+			p = put_u(p, a->a[i]);
 		}
-		return;
+		return p;
 	}
-	ipaddr_format(a, s, sizeof(s));
-	buf_puts(b, s);
+	ipaddr_format(a, p, EL_IP_MAX);
+	return p + strlen(p);
+}
+
+/* At most EL_KEY_MAX bytes. */
+static char *put_key(char *p, const struct plan_entry *e)
+{
+	if (!plan_views[e->view].nodeport) {
+		p = put_ip(p, &e->vip);
+		p = put_str(p, " . ");
+	}
+	p = put_str(p, proto_name(e->proto));
+	p = put_str(p, " . ");
+	return put_u(p, e->port);
+}
+
+void el_fmt_ip(struct svcnft_buf *b, const struct ipaddr *a)
+{
+	char s[EL_IP_MAX];
+
+	buf_add(b, s, (size_t)(put_ip(s, a) - s));
 }
 
 void el_fmt_key(struct svcnft_buf *b, const struct plan_entry *e)
 {
-	if (!plan_views[e->view].nodeport) {
-		el_fmt_ip(b, &e->vip);
-		buf_puts(b, " . ");
-	}
-	buf_puts(b, proto_name(e->proto));
-	buf_puts(b, " . ");
-	buf_putu(b, e->port);
+	char s[EL_KEY_MAX];
+
+	buf_add(b, s, (size_t)(put_key(s, e) - s));
 }
 
 void el_fmt_dispatch(struct svcnft_buf *b, const struct plan_family *f,
@@ -55,20 +93,24 @@ void el_fmt_dispatch(struct svcnft_buf *b, const struct plan_family *f,
 void el_fmt_backend(struct svcnft_buf *b, const struct plan_entry *e,
 		    size_t slot)
 {
-	el_fmt_key(b, e);
-	buf_puts(b, " . ");
-	buf_putu(b, plan_views[e->view].offset + slot);
-	buf_puts(b, " : ");
-	el_fmt_ip(b, &e->backends[slot].ip);
-	buf_puts(b, " . ");
-	buf_putu(b, e->backends[slot].port);
+	char s[EL_LINE_MAX], *p = put_key(s, e);
+
+	p = put_str(p, " . ");
+	p = put_u(p, plan_views[e->view].offset + slot);
+	p = put_str(p, " : ");
+	p = put_ip(p, &e->backends[slot].ip);
+	p = put_str(p, " . ");
+	p = put_u(p, e->backends[slot].port);
+	buf_add(b, s, (size_t)(p - s));
 }
 
 void el_fmt_hairpin(struct svcnft_buf *b, const struct ipaddr *a)
 {
-	el_fmt_ip(b, a);
-	buf_puts(b, " . ");
-	el_fmt_ip(b, a);
+	char s[EL_LINE_MAX], *p = put_ip(s, a);
+
+	p = put_str(p, " . ");
+	p = put_ip(p, a);
+	buf_add(b, s, (size_t)(p - s));
 }
 
 void el_fmt_fw(struct svcnft_buf *b, const struct plan_entry *e,

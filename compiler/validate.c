@@ -127,12 +127,38 @@ static void check_port_names(struct vctx *v, const char *prefix,
 	}
 }
 
+/* PATH (LEN bytes) = A B "[" I "]" SFX, truncated as snprintf would:
+ * validation names a path per field before it knows of an error, and
+ * snprintf was 3% of a compile. */
+static void index_path(char *path, size_t len, const char *a, const char *b,
+		       size_t i, const char *sfx)
+{
+	char num[24], *d = num + sizeof(num) - 1;
+	const char *part[] = { a, b, "[", NULL, "]", sfx };
+	size_t at = 0;
+
+	*d = '\0';
+	do
+		*--d = (char)('0' + i % 10);
+	while (i /= 10);
+	part[3] = d;
+	for (size_t k = 0; k < sizeof(part) / sizeof(*part); k++) {
+		size_t n = strlen(part[k]);
+
+		if (at + n >= len)
+			n = len - 1 - at;
+		memcpy(path + at, part[k], n);
+		at += n;
+	}
+	path[at] = '\0';
+}
+
 static void check_target_port(struct vctx *v, size_t i, const struct svc_port *p)
 {
 	char path[64];
 	const char *msg;
 
-	snprintf(path, sizeof(path), "spec.ports[%zu].targetPort", i);
+	index_path(path, sizeof(path), "spec.ports", "", i, ".targetPort");
 	if (p->target_name) {
 		if (*p->target_name && (msg = check_iana_svc_name(p->target_name)))
 			obj_invalid(&v->o, "%s: Invalid value: %s: %s", path,
@@ -169,14 +195,14 @@ static void check_svc_port(struct vctx *v, const struct svc *s, size_t i)
 	const struct svc_port *p = &s->ports[i];
 	char path[64];
 
-	snprintf(path, sizeof(path), "spec.ports[%zu].port", i);
+	index_path(path, sizeof(path), "spec.ports", "", i, ".port");
 	if (!p->port.set)
 		obj_invalid(&v->o, "%s: Required value", path);
 	check_port_range(v, path, &p->port, 1);
-	snprintf(path, sizeof(path), "spec.ports[%zu].protocol", i);
+	index_path(path, sizeof(path), "spec.ports", "", i, ".protocol");
 	check_protocol(v, path, p->protocol, p->proto);
 	check_target_port(v, i, p);
-	snprintf(path, sizeof(path), "spec.ports[%zu].nodePort", i);
+	index_path(path, sizeof(path), "spec.ports", "", i, ".nodePort");
 	if (p->node_port.set && p->node_port.v != 0 &&
 	    (s->type == SVC_CLUSTER_IP || s->type == SVC_EXTERNAL_NAME))
 		obj_invalid(&v->o, "%s: Forbidden: may not be used when `type` is '%s'",
@@ -732,11 +758,11 @@ static void check_ep_ports(struct vctx *v, const char *prefix,
 		const struct ep_port *p = &g->ports[i];
 
 		names[i] = p->name;
-		snprintf(path, sizeof(path), "%sports[%zu].port", prefix, i);
+		index_path(path, sizeof(path), prefix, "ports", i, ".port");
 		if (!p->port.set && min > 0)
 			obj_invalid(&v->o, "%s: Required value", path);
 		check_port_range(v, path, &p->port, 1);
-		snprintf(path, sizeof(path), "%sports[%zu].protocol", prefix, i);
+		index_path(path, sizeof(path), prefix, "ports", i, ".protocol");
 		/* slices get no defaulting: a protocol of "" stays invalid */
 		check_protocol(v, path, p->protocol, min == 0 && p->protocol &&
 			       !*p->protocol ? PROTO_INVALID : p->proto);
@@ -753,14 +779,14 @@ static void validate_endpoints(struct vctx *v, struct ep_source *e)
 	for (size_t i = 0; i < e->n_groups; i++) {
 		struct ep_group *g = &e->groups[i];
 
-		snprintf(prefix, sizeof(prefix), "subsets[%zu].", i);
+		index_path(prefix, sizeof(prefix), "subsets", "", i, ".");
 		for (size_t j = 0, nr = 0; j < g->n_eps; j++) {
 			bool ready = g->eps[j].ready;
 
 			nr += ready;
-			snprintf(path, sizeof(path), "%s%s[%zu]", prefix,
-				 ready ? "addresses" : "notReadyAddresses",
-				 ready ? j : j - nr);
+			index_path(path, sizeof(path), prefix,
+				   ready ? "addresses" : "notReadyAddresses",
+				   ready ? j : j - nr, "");
 			check_ep_address(v, path, &g->eps[j]);
 		}
 		check_ep_ports(v, prefix, g, 1);
@@ -810,7 +836,7 @@ static void check_slice_endpoint(struct vctx *v, size_t j, struct endpoint *e,
 {
 	char path[64];
 
-	snprintf(path, sizeof(path), "endpoints[%zu]", j);
+	index_path(path, sizeof(path), "endpoints", "", j, "");
 	if (!e->ip_raw)
 		obj_invalid(&v->o, "%s.addresses: Required value: must contain at least 1 address", path);
 	else if (family && check_ep_ip(v, path, ".addresses[0]", e, family))
