@@ -23,6 +23,10 @@ void model_svc_free(struct svc *s)
 	for (size_t i = 0; i < s->n_cluster_ips; i++)
 		free(s->cluster_ips[i]);
 	free(s->cluster_ips);
+	for (size_t i = 0; i < s->n_ip_families; i++)
+		free(s->ip_families[i]);
+	free(s->ip_families);
+	free(s->ip_family_policy);
 	free(s->ports);
 	free(s->file);
 	free(s->ns);

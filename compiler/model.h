@@ -57,6 +57,9 @@ struct svc {
 	size_t n_vip;
 	bool headless;
 	bool has_selector;
+	char **ip_families;		/* spec.ipFamilies */
+	size_t n_ip_families;
+	char *ip_family_policy;		/* NULL = absent */
 	char *affinity_raw;		/* NULL = None */
 	bool affinity;
 	struct ival aff_timeout;
