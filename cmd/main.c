@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -324,6 +325,19 @@ static int add_cidr(struct svcnft_cidr *v, size_t *n, const char *s,
 	return 0;
 }
 
+/* kube-apiserver's limit on --service-cluster-ip-range (maxCIDRBits 20):
+ * a wider range would also cover the node's own addresses. */
+static int service_cidr_size(const struct svcnft_cidr *c, const char *s)
+{
+	unsigned int bits = c->family == AF_INET ? 32 : 128;
+
+	if (bits - c->plen <= 20)
+		return 0;
+	fprintf(stderr, "svcnft: --service-cidr %s: specified --service-cluster-ip-range is too large; for %u-bit addresses, the mask must be >= %u\n",
+		s, bits, bits - 20);
+	return -1;
+}
+
 /* env and dns options. */
 static int handle_disc_opt(struct cli *c, int opt, const char *arg)
 {
@@ -458,7 +472,9 @@ static int handle_opt(struct cli *c, int opt, const char *arg)
 		c->cfg.table = arg;
 		return 0;
 	case 's':
-		return add_cidr(c->svc_cidrs, &c->cfg.n_service_cidrs, arg, "service-cidr", false);
+		if (add_cidr(c->svc_cidrs, &c->cfg.n_service_cidrs, arg, "service-cidr", false))
+			return -1;
+		return service_cidr_size(&c->svc_cidrs[c->cfg.n_service_cidrs - 1], arg);
 	case 'c':
 		return add_cidr(c->pod_cidrs, &c->cfg.n_cluster_cidrs, arg, "cluster-cidr", true);
 	case OPT_MASQ_ALL:
