@@ -15,6 +15,8 @@
 #include "httpd.h"
 #include "follow.h"
 #include "kernel.h"
+#include "localaddr.h"
+#include "model.h"
 #include "owner.h"
 #include "snapshot.h"
 #include "state.h"
@@ -770,6 +772,38 @@ static int check_cli(struct cli *c)
 	return 0;
 }
 
+/* apply, watch, follow: the node's addresses into C's config (kept for
+ * the process's life); a --service-cidr holding one is refused. */
+static int node_addrs(struct cli *c)
+{
+	static struct svcnft_node_addr *addrs;
+	const struct svcnft_cidr *sc = NULL;
+	const struct svcnft_node_addr *a = NULL;
+	struct svcnft_buf b = {0};
+	struct ipaddr net = {0};
+	char text[64];
+	int err;
+
+	if (!(C(c->cmd) & (C(CMD_APPLY) | DAEMON)))
+		return 0;
+	if ((err = local_addrs(&addrs, &c->cfg.n_node_addrs))) {
+		fprintf(stderr, "svcnft: reading this node's addresses: %s\n", strerror(-err));
+		return -1;
+	}
+	c->cfg.node_addrs = addrs;
+	for (size_t i = 0; !a && i < c->cfg.n_service_cidrs; i++)
+		a = node_addr_in(sc = &c->cfg.service_cidrs[i], &c->cfg);
+	if (!a)
+		return 0;
+	net.family = sc->family;
+	memcpy(net.a, sc->addr, sizeof(net.a));
+	ipaddr_format(&net, text, sizeof(text));
+	node_addr_refusal(&b, a);
+	fprintf(stderr, "svcnft: --service-cidr %s/%u: %s\n", text, sc->plen, b.data);
+	svcnft_buf_free(&b);
+	return -1;
+}
+
 /* Load and validate C's paths as one snapshot into S; *CLEAN: nothing at
  * all was said.  The status of the worst message. */
 static enum svcnft_status load(struct cli *c, struct snapshot *s, bool *clean)
@@ -930,7 +964,7 @@ int main(int argc, char **argv)
 		usage(stderr, CMD_NONE);
 		return SVCNFT_EUSAGE;
 	}
-	if (check_cli(&c) < 0)
+	if (check_cli(&c) < 0 || node_addrs(&c) < 0)
 		return SVCNFT_EUSAGE;
 	/* follow trusts the API server: its lists are complete, its events
 	 * authoritative; only an empty cluster is refused (--allow-empty) */

@@ -951,6 +951,23 @@ static bool check_cidr_strict(struct vctx *v, const char *path, const char *raw,
 	return true;
 }
 
+/* Not in the API server: C at PATH holds none of the node's addresses
+ * (apply, watch and follow know them). */
+static bool node_addr_free(struct vctx *v, const char *path, const char *raw,
+			   const struct svcnft_cidr *c)
+{
+	const struct svcnft_node_addr *a = node_addr_in(c, v->cfg);
+	struct svcnft_buf b = {0};
+
+	if (!a)
+		return true;
+	node_addr_refusal(&b, a);
+	obj_invalid(&v->o, "%s: Invalid value: %s: refused by svcnft (the API server accepts it): %s",
+		    path, q(v, raw), b.data);
+	svcnft_buf_free(&b);
+	return false;
+}
+
 /* spec.cidrs: one per family, both valid (IsDualStackCIDRStrings). */
 static bool dual_stack(const struct svc_cidr_obj *c)
 {
@@ -1001,7 +1018,8 @@ static void validate_service_cidr(struct vctx *v, struct svc_cidr_obj *c)
 			    spec, cidr_spec(v, c));
 	for (size_t i = 0; c->n_raw <= 2 && (c->n_raw < 2 || dual_stack(c)) && i < c->n_raw; i++) {
 		snprintf(path, sizeof(path), "%s[%zu]", spec, i);
-		if (check_cidr_strict(v, path, c->raw[i], &c->cidrs[c->n_cidrs]))
+		if (check_cidr_strict(v, path, c->raw[i], &c->cidrs[c->n_cidrs]) &&
+		    node_addr_free(v, path, c->raw[i], &c->cidrs[c->n_cidrs]))
 			c->n_cidrs++;
 	}
 	c->invalid = failed(v);
