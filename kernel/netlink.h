@@ -1,6 +1,6 @@
 /* netlink: the one netlink core of kernel/ (libmnl): a socket, one request
  * loop and one attribute parser, for nf_tables and any other netfilter
- * subsystem.
+ * subsystem, and rtnetlink (nl_open_bus).
  *
  * struct nl owns its socket and receive buffer (nl_close releases both);
  * messages built with nl_msg live in that buffer until the next nl_msg.

@@ -19,10 +19,14 @@ good=$(json good.json <<EOF
 { "kind": "List", "apiVersion": "v1", "items": [
   { "kind": "Service", "apiVersion": "v1",
     "metadata": { "name": "web", "namespace": "default" },
-    "spec": { "clusterIP": "10.96.0.70", "ports": [ { "port": 80, "targetPort": 8080 } ] } },
-  { "kind": "Endpoints", "apiVersion": "v1",
-    "metadata": { "name": "web", "namespace": "default" },
-    "subsets": [ { "addresses": [ { "ip": "$(pod_ip 1)" } ], "ports": [ { "port": 8080 } ] } ] }
+    "spec": { "clusterIP": "10.96.0.70", "clusterIPs": [ "10.96.0.70" ],
+      "ipFamilies": [ "IPv4" ], "ipFamilyPolicy": "SingleStack",
+      "ports": [ { "name": "http", "port": 80, "targetPort": 8080 } ] } },
+  { "kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
+    "metadata": { "name": "web-1", "namespace": "default",
+      "labels": { "kubernetes.io/service-name": "web" } },
+    "addressType": "IPv4", "ports": [ { "name": "http", "port": 8080 } ],
+    "endpoints": [ { "addresses": [ "$(pod_ip 1)" ], "conditions": { "ready": true } } ] }
 ] }
 EOF
 )
