@@ -481,7 +481,8 @@ static void check_cluster_ips(struct vctx *v, struct svc *s)
 	match = !(s->cluster_ip && *s->cluster_ip && n && strcmp(ips[0], s->cluster_ip));
 	if (!match)
 		cluster_ips_invalid(v, s, "first value must match `clusterIP`");
-	ok = check_ip_families(v, s) & match;
+	ok = check_ip_families(v, s);	/* reported even if !match */
+	ok = ok && match;
 	syntax_ok = cluster_ips_syntax(v, s, ips, n);
 	if (n > 2)
 		cluster_ips_invalid(v, s, "may only hold up to 2 values");
