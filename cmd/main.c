@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,6 +15,8 @@
 #include "httpd.h"
 #include "follow.h"
 #include "kernel.h"
+#include "localaddr.h"
+#include "model.h"
 #include "names.h"
 #include "owner.h"
 #include "snapshot.h"
@@ -325,6 +328,19 @@ static int add_cidr(struct svcnft_cidr *v, size_t *n, const char *s,
 	return 0;
 }
 
+/* kube-apiserver's limit on --service-cluster-ip-range (maxCIDRBits 20):
+ * a wider range would also cover the node's own addresses. */
+static int service_cidr_size(const struct svcnft_cidr *c, const char *s)
+{
+	unsigned int bits = c->family == AF_INET ? 32 : 128;
+
+	if (bits - c->plen <= 20)
+		return 0;
+	fprintf(stderr, "svcnft: --service-cidr %s: specified --service-cluster-ip-range is too large; for %u-bit addresses, the mask must be >= %u\n",
+		s, bits, bits - 20);
+	return -1;
+}
+
 /* env and dns options. */
 static int handle_disc_opt(struct cli *c, int opt, const char *arg)
 {
@@ -473,7 +489,9 @@ static int handle_opt(struct cli *c, int opt, const char *arg)
 		c->cfg.table = arg;
 		return 0;
 	case 's':
-		return add_cidr(c->svc_cidrs, &c->cfg.n_service_cidrs, arg, "service-cidr", false);
+		if (add_cidr(c->svc_cidrs, &c->cfg.n_service_cidrs, arg, "service-cidr", false))
+			return -1;
+		return service_cidr_size(&c->svc_cidrs[c->cfg.n_service_cidrs - 1], arg);
 	case 'c':
 		return add_cidr(c->pod_cidrs, &c->cfg.n_cluster_cidrs, arg, "cluster-cidr", true);
 	case OPT_MASQ_ALL:
@@ -768,6 +786,38 @@ static int check_cli(struct cli *c)
 	return 0;
 }
 
+/* apply, watch, follow: the node's addresses into C's config (kept for
+ * the process's life); a --service-cidr holding one is refused. */
+static int node_addrs(struct cli *c)
+{
+	static struct svcnft_node_addr *addrs;
+	const struct svcnft_cidr *sc = NULL;
+	const struct svcnft_node_addr *a = NULL;
+	struct svcnft_buf b = {0};
+	struct ipaddr net = {0};
+	char text[64];
+	int err;
+
+	if (!(C(c->cmd) & (C(CMD_APPLY) | DAEMON)))
+		return 0;
+	if ((err = local_addrs(&addrs, &c->cfg.n_node_addrs))) {
+		fprintf(stderr, "svcnft: reading this node's addresses: %s\n", strerror(-err));
+		return -1;
+	}
+	c->cfg.node_addrs = addrs;
+	for (size_t i = 0; !a && i < c->cfg.n_service_cidrs; i++)
+		a = node_addr_in(sc = &c->cfg.service_cidrs[i], &c->cfg);
+	if (!a)
+		return 0;
+	net.family = sc->family;
+	memcpy(net.a, sc->addr, sizeof(net.a));
+	ipaddr_format(&net, text, sizeof(text));
+	node_addr_refusal(&b, a);
+	fprintf(stderr, "svcnft: --service-cidr %s/%u: %s\n", text, sc->plen, b.data);
+	svcnft_buf_free(&b);
+	return -1;
+}
+
 /* Load and validate C's paths as one snapshot into S; *CLEAN: nothing at
  * all was said.  The status of the worst message. */
 static enum svcnft_status load(struct cli *c, struct snapshot *s, bool *clean)
@@ -928,7 +978,7 @@ int main(int argc, char **argv)
 		usage(stderr, CMD_NONE);
 		return SVCNFT_EUSAGE;
 	}
-	if (check_cli(&c) < 0)
+	if (check_cli(&c) < 0 || node_addrs(&c) < 0)
 		return SVCNFT_EUSAGE;
 	/* follow trusts the API server: its lists are complete, its events
 	 * authoritative; only an empty cluster is refused (--allow-empty) */

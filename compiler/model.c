@@ -24,6 +24,10 @@ void model_svc_free(struct svc *s)
 	for (size_t i = 0; i < s->n_cluster_ips; i++)
 		free(s->cluster_ips[i]);
 	free(s->cluster_ips);
+	for (size_t i = 0; i < s->n_ip_families; i++)
+		free(s->ip_families[i]);
+	free(s->ip_families);
+	free(s->ip_family_policy);
 	free(s->ports);
 	free(s->file);
 	free(s->ns);
@@ -311,6 +315,31 @@ bool cidr_contains(const struct svcnft_cidr *c, const struct ipaddr *a)
 			return false;
 	}
 	return true;
+}
+
+const struct svcnft_node_addr *node_addr_in(const struct svcnft_cidr *c,
+					    const struct svcnft_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_node_addrs; i++) {
+		struct ipaddr a = { .family = cfg->node_addrs[i].family };
+
+		memcpy(a.a, cfg->node_addrs[i].addr, sizeof(a.a));
+		if (cidr_contains(c, &a))
+			return &cfg->node_addrs[i];
+	}
+	return NULL;
+}
+
+void node_addr_refusal(struct svcnft_buf *b, const struct svcnft_node_addr *a)
+{
+	struct ipaddr x = { .family = a->family };
+	char s[64];
+
+	memcpy(x.a, a->addr, sizeof(x.a));
+	ipaddr_format(&x, s, sizeof(s));
+	buf_printf(b, "contains this node's address %s (interface ", s);
+	buf_go_quoted(b, a->ifname);
+	buf_puts(b, "); new connections to unallocated service addresses are dropped, so the node's own traffic would be");
 }
 
 /* "addr/len"; with STRICT, host bits must be zero, otherwise they are

@@ -57,6 +57,9 @@ struct svc {
 	size_t n_vip;
 	bool headless;
 	bool has_selector;
+	char **ip_families;		/* spec.ipFamilies */
+	size_t n_ip_families;
+	char *ip_family_policy;		/* NULL = absent */
 	char *affinity_raw;		/* NULL = None */
 	bool affinity;
 	struct ival aff_timeout;
@@ -192,6 +195,11 @@ int ipaddr_cmp(const struct ipaddr *a, const struct ipaddr *b);
 /* Like svcnft_cidr_parse, but host bits are cleared, not refused. */
 bool cidr_parse_masked(const char *s, struct svcnft_cidr *out);
 bool cidr_contains(const struct svcnft_cidr *c, const struct ipaddr *a);
+/* The first of CFG's node addresses inside C, or NULL. */
+const struct svcnft_node_addr *node_addr_in(const struct svcnft_cidr *c,
+					    const struct svcnft_config *cfg);
+/* Why a service CIDR holding node address A is refused, appended to B. */
+void node_addr_refusal(struct svcnft_buf *b, const struct svcnft_node_addr *a);
 /* Drop the CIDRs of V inside another one (the first of equal ones stays);
  * returns how many are left, in their order. */
 size_t cidrs_minimize(struct svcnft_cidr *v, size_t n);

@@ -367,6 +367,8 @@ static void parse_service(struct svcnft_model *m, struct objref *o, json_t *obj)
 		return;
 	s->type_raw = dup_or_null(get_str(o, spec, "spec.", "type"));
 	parse_cluster_ips(o, spec, s);
+	get_strings(o, spec, "spec.", "ipFamilies", &s->ip_families, &s->n_ip_families);
+	s->ip_family_policy = dup_or_null(get_str(o, spec, "spec.", "ipFamilyPolicy"));
 	sel = get_object(o, spec, "spec.", "selector");
 	s->has_selector = sel && json_object_size(sel) > 0;
 	parse_affinity(o, spec, s);

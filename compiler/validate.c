@@ -386,15 +386,113 @@ static void allocate_cluster_ips(struct vctx *v, struct svc *s, char **ips,
 	}
 }
 
-/* clusterIP / clusterIPs as ValidateServiceClusterIPsRelatedFields, then
- * the range.  A lone clusterIP stands for [clusterIP], as the API
+/* spec.clusterIPs[0] 'None' where the type needs a cluster IP. */
+static void check_headless_type(struct vctx *v, const struct svc *s)
+{
+	if (s->headless && (s->type == SVC_NODE_PORT || s->type == SVC_LOAD_BALANCER))
+		obj_invalid(&v->o, "spec.clusterIPs[0]: Invalid value: \"None\": may not be set to 'None' for %s services",
+			    s->type == SVC_NODE_PORT ? "NodePort" : "LoadBalancer");
+}
+
+static bool is_ip_family(const char *f)
+{
+	return !strcmp(f, "IPv4") || !strcmp(f, "IPv6");
+}
+
+/* spec.ipFamilies and spec.ipFamilyPolicy on their own; false on an error. */
+static bool check_ip_families(struct vctx *v, const struct svc *s)
+{
+	const char *p = s->ip_family_policy;
+	bool ok = true;
+
+	for (size_t i = 0; i < s->n_ip_families; i++) {
+		const char *f = s->ip_families[i];
+
+		if (!is_ip_family(f)) {
+			obj_invalid(&v->o, "spec.ipFamilies[%zu]: Unsupported value: %s: supported values: \"IPv4\", \"IPv6\"",
+				    i, q(v, f));
+			ok = false;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(f, s->ip_families[j])) {
+				obj_invalid(&v->o, "spec.ipFamilies[%zu]: Duplicate value: %s", i, q(v, f));
+				ok = false;
+				break;
+			}
+	}
+	if (p && strcmp(p, "SingleStack") && strcmp(p, "PreferDualStack") &&
+	    strcmp(p, "RequireDualStack")) {
+		obj_invalid(&v->o, "spec.ipFamilyPolicy: Unsupported value: %s: supported values: \"PreferDualStack\", \"RequireDualStack\", \"SingleStack\"",
+			    q(v, p));
+		ok = false;
+	}
+	return ok;
+}
+
+/* clusterIPs[i] of the family ipFamilies[i] says; false on an error. */
+static bool ips_match_families(struct vctx *v, const struct svc *s,
+			       char **ips, size_t n)
+{
+	bool ok = true;
+
+	for (size_t i = 0; !s->headless && i < n && i < s->n_ip_families; i++) {
+		const char *f = s->ip_families[i];
+		struct ipaddr a;
+
+		ipaddr_parse(ips[i], &a);
+		if (!is_ip_family(f) || (a.family == AF_INET6) == !strcmp(f, "IPv6"))
+			continue;
+		obj_invalid(&v->o, "spec.clusterIPs[%zu]: Invalid value: %s: expected an %s value as indicated by `ipFamilies[%zu]`",
+			    i, q(v, ips[i]), f, i);
+		ok = false;
+	}
+	return ok;
+}
+
+/* The allocator's check of ipFamilyPolicy, defaulted as on create when
+ * absent (RequireDualStack for a headless Service without selector, else
+ * SingleStack); false on an error. */
+static bool check_family_policy(struct vctx *v, const struct svc *s, size_t n)
+{
+	const char *p = s->ip_family_policy;
+	static const char *const what[] = { "cluster IPs", "IP families" };
+	bool ok = true;
+
+	if (!p)
+		p = s->headless && !s->has_selector ? "RequireDualStack" : "SingleStack";
+	if (strcmp(p, "SingleStack"))
+		return true;
+	for (size_t k = 0; k < 2; k++) {
+		if ((k ? s->n_ip_families : n) != 2)
+			continue;
+		obj_invalid(&v->o, "spec.ipFamilyPolicy: Invalid value: \"SingleStack\": must be 'RequireDualStack' or 'PreferDualStack' when multiple %s are specified",
+			    what[k]);
+		ok = false;
+	}
+	return ok;
+}
+
+static void check_external_name_ips(struct vctx *v, const struct svc *s,
+				    size_t n)
+{
+	if (n)
+		obj_invalid(&v->o, "spec.clusterIPs: Forbidden: may not be set for ExternalName services");
+	if (s->n_ip_families)
+		obj_invalid(&v->o, "spec.ipFamilies: Forbidden: may not be set for ExternalName services");
+	if (s->ip_family_policy)
+		obj_invalid(&v->o, "spec.ipFamilyPolicy: Forbidden: may not be set for ExternalName services");
+}
+
+/* clusterIP / clusterIPs / ipFamilies / ipFamilyPolicy as
+ * ValidateServiceClusterIPsRelatedFields, then the allocator's policy and
+ * range checks.  A lone clusterIP stands for [clusterIP], as the API
  * server's create strategy makes it. */
 static void check_cluster_ips(struct vctx *v, struct svc *s)
 {
 	char **ips = s->cluster_ips;
 	size_t n = s->n_cluster_ips;
 	char *single[1] = { s->cluster_ip };
-	bool match, syntax_ok;
+	bool match, ok, syntax_ok;
 
 	if (!n && s->cluster_ip && *s->cluster_ip) {
 		ips = single;
@@ -402,13 +500,15 @@ static void check_cluster_ips(struct vctx *v, struct svc *s)
 	}
 	s->headless = n == 1 && !strcmp(ips[0], none_ip);
 	if (s->type == SVC_EXTERNAL_NAME) {
-		if (n)
-			obj_invalid(&v->o, "spec.clusterIPs: Forbidden: may not be set for ExternalName services");
+		check_external_name_ips(v, s, n);
 		return;
 	}
+	check_headless_type(v, s);
 	match = !(s->cluster_ip && *s->cluster_ip && n && strcmp(ips[0], s->cluster_ip));
 	if (!match)
 		cluster_ips_invalid(v, s, "first value must match `clusterIP`");
+	ok = check_ip_families(v, s);	/* reported even if !match */
+	ok = ok && match;
 	syntax_ok = cluster_ips_syntax(v, s, ips, n);
 	if (n > 2)
 		cluster_ips_invalid(v, s, "may only hold up to 2 values");
@@ -418,7 +518,8 @@ static void check_cluster_ips(struct vctx *v, struct svc *s)
 		cluster_ips_invalid(v, s, "may specify no more than one IP for each IP family");
 		return;
 	}
-	if (match && n <= 2 && !s->headless)
+	if (ips_match_families(v, s, ips, n) && ok && n <= 2 &&
+	    check_family_policy(v, s, n) && !s->headless)
 		allocate_cluster_ips(v, s, ips, n);
 }
 
@@ -780,6 +881,8 @@ static void validate_endpoints(struct vctx *v, struct ep_source *e)
 		struct ep_group *g = &e->groups[i];
 
 		index_path(prefix, sizeof(prefix), "subsets", "", i, ".");
+		if (!g->n_eps)
+			obj_invalid(&v->o, "subsets[%zu]: Required value: must specify `addresses` or `notReadyAddresses`", i);
 		for (size_t j = 0, nr = 0; j < g->n_eps; j++) {
 			bool ready = g->eps[j].ready;
 
@@ -916,6 +1019,23 @@ static bool check_cidr_strict(struct vctx *v, const char *path, const char *raw,
 	return true;
 }
 
+/* Not in the API server: C at PATH holds none of the node's addresses
+ * (apply, watch and follow know them). */
+static bool node_addr_free(struct vctx *v, const char *path, const char *raw,
+			   const struct svcnft_cidr *c)
+{
+	const struct svcnft_node_addr *a = node_addr_in(c, v->cfg);
+	struct svcnft_buf b = {0};
+
+	if (!a)
+		return true;
+	node_addr_refusal(&b, a);
+	obj_invalid(&v->o, "%s: Invalid value: %s: refused by svcnft (the API server accepts it): %s",
+		    path, q(v, raw), b.data);
+	svcnft_buf_free(&b);
+	return false;
+}
+
 /* spec.cidrs: one per family, both valid (IsDualStackCIDRStrings). */
 static bool dual_stack(const struct svc_cidr_obj *c)
 {
@@ -966,7 +1086,8 @@ static void validate_service_cidr(struct vctx *v, struct svc_cidr_obj *c)
 			    spec, cidr_spec(v, c));
 	for (size_t i = 0; c->n_raw <= 2 && (c->n_raw < 2 || dual_stack(c)) && i < c->n_raw; i++) {
 		snprintf(path, sizeof(path), "%s[%zu]", spec, i);
-		if (check_cidr_strict(v, path, c->raw[i], &c->cidrs[c->n_cidrs]))
+		if (check_cidr_strict(v, path, c->raw[i], &c->cidrs[c->n_cidrs]) &&
+		    node_addr_free(v, path, c->raw[i], &c->cidrs[c->n_cidrs]))
 			c->n_cidrs++;
 	}
 	c->invalid = failed(v);

@@ -71,6 +71,13 @@ struct svcnft_cidr {
 /* Parse "10.96.0.0/12"; false if malformed or host bits are set. */
 bool svcnft_cidr_parse(const char *s, struct svcnft_cidr *out);
 
+/* One of this node's own addresses and its interface. */
+struct svcnft_node_addr {
+	int family;		/* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	char ifname[16];	/* IF_NAMESIZE */
+};
+
 struct svcnft_config {
 	const char *table;			/* default "svcnft" */
 	/* --service-cidr; ServiceCIDR objects in the input add to these */
@@ -95,6 +102,11 @@ struct svcnft_config {
 	/* follow: the API server allocated the cluster IPs and node ports it
 	 * sends, so one outside the ranges above is a warning, not a 422. */
 	bool api_allocated;
+	/* apply, watch, follow: this node's own addresses (from the kernel).
+	 * A ServiceCIDR holding one is refused: unallocated service addresses
+	 * are dropped, so the node's own traffic would be. */
+	const struct svcnft_node_addr *node_addrs;
+	size_t n_node_addrs;
 };
 
 /* Valid nft table name for --table: [A-Za-z][A-Za-z0-9_-]{0,63}. */

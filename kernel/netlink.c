@@ -14,9 +14,9 @@
 
 #define RXBUF (1 << 17)
 
-struct mnl_socket *nl_socket_open(void)
+static struct mnl_socket *socket_open(int bus)
 {
-	struct mnl_socket *s = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	struct mnl_socket *s = mnl_socket_open2(bus, SOCK_CLOEXEC);
 	struct timeval tv = { .tv_sec = NL_TIMEOUT };
 
 	if (!s)
@@ -33,10 +33,20 @@ struct mnl_socket *nl_socket_open(void)
 	return s;
 }
 
+struct mnl_socket *nl_socket_open(void)
+{
+	return socket_open(NETLINK_NETFILTER);
+}
+
 int nl_open(struct nl *nl)
 {
+	return nl_open_bus(nl, NETLINK_NETFILTER);
+}
+
+int nl_open_bus(struct nl *nl, int bus)
+{
 	nl->buf = xcalloc(1, RXBUF);	/* libmnl leaves attribute padding as is */
-	nl->s = nl_socket_open();
+	nl->s = socket_open(bus);
 	if (!nl->s)
 		return -errno;
 	nl->portid = mnl_socket_get_portid(nl->s);
@@ -173,9 +183,15 @@ static int attr_cb(const struct nlattr *a, void *data)
 
 void nl_parse(const struct nlmsghdr *h, struct nl_attrs *t)
 {
+	nl_parse_after(h, sizeof(struct nfgenmsg), t);
+}
+
+void nl_parse_after(const struct nlmsghdr *h, size_t hdrlen,
+		    struct nl_attrs *t)
+{
 	memset(t, 0, sizeof(*t));
-	if (mnl_nlmsg_get_payload_len(h) >= sizeof(struct nfgenmsg))
-		mnl_attr_parse(h, sizeof(struct nfgenmsg), attr_cb, t);
+	if (mnl_nlmsg_get_payload_len(h) >= hdrlen)
+		mnl_attr_parse(h, (unsigned int)hdrlen, attr_cb, t);
 }
 
 void nl_parse_nested(const struct nlattr *a, struct nl_attrs *t)

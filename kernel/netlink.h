@@ -1,6 +1,6 @@
 /* netlink: the one netlink core of kernel/ (libmnl): a socket, one request
  * loop and one attribute parser, for nf_tables and any other netfilter
- * subsystem.
+ * subsystem, and rtnetlink (nl_open_bus).
  *
  * struct nl owns its socket and receive buffer (nl_close releases both);
  * messages built with nl_msg live in that buffer until the next nl_msg.
@@ -29,6 +29,8 @@ struct mnl_socket *nl_socket_open(void);
 /* Open NL (socket and buffer): 0 or -errno.  nl_close accepts a zeroed or
  * half-opened NL. */
 int nl_open(struct nl *nl);
+/* The same on netlink bus BUS (NETLINK_ROUTE for the node's addresses). */
+int nl_open_bus(struct nl *nl, int bus);
 void nl_close(struct nl *nl);
 
 /* A request of SUBSYS (NFNL_SUBSYS_NFTABLES ...) and TYPE for FAMILY in
@@ -62,6 +64,9 @@ struct nl_attrs {
 	const struct nlattr *a[NL_MAXATTR];
 };
 void nl_parse(const struct nlmsghdr *h, struct nl_attrs *t);
+/* The same after a family header of HDRLEN bytes (rtnetlink's ifaddrmsg). */
+void nl_parse_after(const struct nlmsghdr *h, size_t hdrlen,
+		    struct nl_attrs *t);
 void nl_parse_nested(const struct nlattr *a, struct nl_attrs *t);
 /* The string of attribute TYPE, or "" when absent. */
 const char *nl_attr_str(const struct nl_attrs *t, int type);

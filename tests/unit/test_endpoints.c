@@ -202,7 +202,7 @@ static void test_slices_preferred(void **state)
 static void test_family_filter(void **state)
 {
 	const char *json = LIST(
-		SVC_NS("default", "a", "10.0.0.1", ",\"clusterIPs\":[\"10.0.0.1\",\"fd00:10:96::1\"]", "{\"port\":80}") ","
+		SVC_NS("default", "a", "10.0.0.1", ",\"clusterIPs\":[\"10.0.0.1\",\"fd00:10:96::1\"],\"ipFamilyPolicy\":\"PreferDualStack\"", "{\"port\":80}") ","
 		SLICE("a-4", "a", E("10.244.0.1"), "{\"port\":8080}") ","
 		SLICE_AT("default", "a-6", "a", "IPv6", E("fd00:10:244::1") "," E("fd00:10:244::2"), "{\"port\":8080}") ","
 		SLICE_AT("default", "a-f", "a", "FQDN", E("a.example.com"), "{\"port\":8080}"));

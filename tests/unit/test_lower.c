@@ -31,7 +31,7 @@ static const char cluster[] =
 	/* headless and dual stack */
 	SVC("g", "None", "", "{\"port\":80}")
 	EPS("g", A("10.244.0.9"), "{\"port\":8080}")
-	SVC("h", "10.0.0.8", ",\"clusterIPs\":[\"10.0.0.8\",\"fd00:10:96::8\"]", "{\"port\":443}")
+	SVC("h", "10.0.0.8", ",\"clusterIPs\":[\"10.0.0.8\",\"fd00:10:96::8\"],\"ipFamilyPolicy\":\"PreferDualStack\"", "{\"port\":443}")
 	EPS("h", A("10.244.0.1") "," A("fd00:10:244::1"), "{\"port\":8443}");
 
 static const struct plan_entry *entry(const struct plan_family *f, const char *svc, uint16_t port)

@@ -269,6 +269,33 @@ static void test_api_allocated(void **state)
 	fx_free(&fx);
 }
 
+/* A ServiceCIDR holding one of the node's addresses is refused; one beside
+ * them is not (the API server accepts both). */
+static void test_cidr_holds_node_address(void **state)
+{
+	static const struct svcnft_node_addr addrs[] = {
+		{ .family = AF_INET, .addr = { 192, 168, 77, 1 }, .ifname = "eth0" },
+	};
+	struct fixture fx;
+	char *got;
+
+	(void)state;
+	fx_init(&fx);
+	fx.cfg.node_addrs = addrs;
+	fx.cfg.n_node_addrs = 1;
+	fx_check_all(&fx, "[{\"kind\":\"ServiceCIDR\",\"metadata\":{\"name\":\"wide\"},"
+		     "\"spec\":{\"cidrs\":[\"192.168.0.0/16\"]}},"
+		     "{\"kind\":\"ServiceCIDR\",\"metadata\":{\"name\":\"beside\"},"
+		     "\"spec\":{\"cidrs\":[\"192.169.0.0/16\"]}}]");
+	got = fx_errtext(&fx);
+	assert_string_equal(got, "t.json: ServiceCIDR \"wide\" is invalid: spec.cidrs[0]: Invalid value: "
+			    "\"192.168.0.0/16\": refused by svcnft (the API server accepts it): contains "
+			    "this node's address 192.168.77.1 (interface \"eth0\"); new connections to "
+			    "unallocated service addresses are dropped, so the node's own traffic would be\n");
+	free(got);
+	fx_free(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_values_escaped),
 		cmocka_unit_test(test_health_check_port),
 		cmocka_unit_test(test_api_allocated),
+		cmocka_unit_test(test_cidr_holds_node_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
