@@ -32,7 +32,10 @@ static int addr_cb(const struct nlmsghdr *h, void *data)
 	nl_parse_after(h, sizeof(*ifa), &t);
 	a = t.a[IFA_LOCAL] ? t.a[IFA_LOCAL] : t.a[IFA_ADDRESS];	/* LOCAL: ptp */
 	len = ifa->ifa_family == AF_INET ? 4 : 16;
-	if (!a || mnl_attr_get_payload_len(a) != len)
+	/* a host address (/32, /128) is left out: NodeLocal DNSCache and
+	 * kube-proxy's IPVS mode bind cluster IPs that way (kube-dns's
+	 * 10.96.0.10 on a dummy interface), and those are service addresses */
+	if (!a || mnl_attr_get_payload_len(a) != len || ifa->ifa_prefixlen == len * 8)
 		return MNL_CB_OK;
 	out->v = grow(out->v, &out->cap, out->n, sizeof(*out->v));
 	x = memset(&out->v[out->n++], 0, sizeof(*x));

@@ -7,8 +7,8 @@
 
 #include "svcnft.h"
 
-/* Every IPv4 and IPv6 address of every interface into *OUT (the caller
- * frees it) and *N: 0 or -errno. */
+/* Every IPv4 and IPv6 address of every interface but the host ones
+ * (/32, /128) into *OUT (the caller frees it) and *N: 0 or -errno. */
 int local_addrs(struct svcnft_node_addr **out, size_t *n);
 
 #endif

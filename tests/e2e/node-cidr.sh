@@ -78,4 +78,12 @@ refused "ServiceCIDR 0.0.0.0/0" 3 \
 	'ServiceCIDR "everything" is invalid: spec.cidrs\[0\]: .*contains this node.s address' \
 	--service-cidr "$SVC_CIDR" "$wide" "$good"
 
+# A host address inside the service CIDR (NodeLocal DNSCache binds kube-dns's
+# cluster IP as a /32) is a service address, not the node's: no refusal.
+nsx "$NODE" ip addr add 10.96.0.10/32 dev lo
+rc=0
+err=$(svcnft_in_node apply --service-cidr "$SVC_CIDR" "$good" 2>&1) || rc=$?
+expect_eq "a /32 in the service CIDR: apply exits 0 ($err)" "$rc" 0
+nsx "$NODE" ip addr del 10.96.0.10/32 dev lo
+
 e2e_finish
