@@ -209,10 +209,16 @@ static bool view_name(const char *name, const char *base)
 	return false;
 }
 
+bool el_backend_chain(const char *name)
+{
+	return view_name(name, "backend") && strstr(name, "-slot-");
+}
+
 bool el_dynamic_chain(const char *name)
 {
 	return !el_dynamic_set(name) &&
-	       (view_name(name, "endpoints") || view_name(name, "affinity"));
+	       (view_name(name, "endpoints") || view_name(name, "affinity") ||
+		el_backend_chain(name));
 }
 
 bool el_dynamic_set(const char *name)
@@ -491,6 +497,11 @@ static void family_chains(struct elements *els, const struct plan_family *f)
 	for (size_t t = 0; t < f->n_affs; t++)
 		for (size_t i = 0; i < f->affs[t].slots; i++) {
 			plan_chain_slot(name, sizeof(name), f, &f->affs[t], i);
+			el_add(&els->chains, name, strlen(name));
+		}
+	for (int v = 0; v < PLAN_N_VIEWS; v++)
+		for (size_t i = 0; i < f->backend_slots[v]; i++) {
+			plan_chain_backend(name, sizeof(name), f, (enum plan_view)v, i);
 			el_add(&els->chains, name, strlen(name));
 		}
 	add_chain(els, "masquerade", f->sfx);

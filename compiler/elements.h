@@ -82,6 +82,8 @@ void elements_finish(struct elements *els);
 /* Chains, sets and maps that come and go with the endpoint counts and
  * affinity timeouts in use; everything else is fixed by the layout. */
 bool el_dynamic_chain(const char *name);
+/* NAME is a backend slot chain (plan_chain_backend). */
+bool el_backend_chain(const char *name);
 bool el_dynamic_set(const char *name);
 /* Sets whose elements belong to one service port (keyed by its address,
  * protocol and port, or its node port), and their rank in the order

@@ -193,5 +193,11 @@ void plan_objects(const struct plan *p,
 				each(name, false, arg);
 			}
 		}
+		for (int v = 0; v < PLAN_N_VIEWS; v++)
+			for (size_t k = 0; k < f->backend_slots[v]; k++) {
+				plan_chain_backend(name, sizeof(name), f,
+						   (enum plan_view)v, k);
+				each(name, false, arg);
+			}
 	}
 }

@@ -543,6 +543,11 @@ static void family_chains(struct jctx *j, const struct plan_family *f)
 			plan_chain_slot(c, sizeof(c), f, &f->affs[t], i);
 			add_chain(j, c);
 		}
+	for (int v = 0; v < PLAN_N_VIEWS; v++)
+		for (size_t i = 0; i < f->backend_slots[v]; i++) {
+			plan_chain_backend(c, sizeof(c), f, (enum plan_view)v, i);
+			add_chain(j, c);
+		}
 	snprintf(c, sizeof(c), "masquerade%s", f->sfx);
 	add_chain(j, c);
 	snprintf(c, sizeof(c), "service-check%s", f->sfx);
@@ -599,6 +604,21 @@ static json_t *not_pod(const struct plan_family *f)
 	return match("!=", payload(f->kw, "saddr"), set_ref("pod-cidrs", f));
 }
 
+/* numgen random mod N vmap { 0 : goto <backend slot 0>, ... } */
+static json_t *random_slot(struct jctx *j, const struct plan_family *f,
+			   const struct plan_group *g)
+{
+	json_t *el = json_array();
+	char c[64];
+
+	for (size_t i = 0; el && i < g->n; i++) {
+		plan_chain_backend(c, sizeof(c), f, plan_slot_view(g->view), i);
+		push(j, el, json_pack("[I, o]", (json_int_t)i, verdict("goto", c)));
+	}
+	return json_pack("{s:{s:o, s:{s:o}}}", "vmap", "key",
+			 numgen("random", g->n, 0), "data", "set", el);
+}
+
 static void lb_rules(struct jctx *j, const struct plan_family *f)
 {
 	char c[64];
@@ -616,14 +636,13 @@ static void lb_rules(struct jctx *j, const struct plan_family *f)
 		if (g->affinity)
 			affinity_rules(j, f, g, c);
 		else
-			add_rule(j, c, NULL, 2, dport_nonzero(),
-				 dnat_map(j, f, g->view, numgen("random", g->n, v->offset)));
+			add_rule(j, c, NULL, 1, random_slot(j, f, g));
 	}
 }
 
 static void slot_rules(struct jctx *j, const struct plan_family *f)
 {
-	char c[64], set[64];
+	char c[64], set[64], to[64];
 
 	for (size_t t = 0; t < f->n_affs; t++) {
 		const struct plan_aff *a = &f->affs[t];
@@ -639,10 +658,24 @@ static void slot_rules(struct jctx *j, const struct plan_family *f)
 					   "timeout", (json_int_t)a->timeout,
 					   "set", "@", set));
 			add_rule(j, c, NULL, 1, restore_mark(f));
-			add_rule(j, c, NULL, 2, dport_nonzero(),
-				 dnat_map(j, f, a->view, slot_const(off + i)));
+			plan_chain_backend(to, sizeof(to), f, a->view, i);
+			add_rule(j, c, NULL, 1, verdict("goto", to));
 		}
 	}
+}
+
+/* Backend slot chain I of view V: dnat to slot I of the backend map. */
+static void backend_rules(struct jctx *j, const struct plan_family *f)
+{
+	char c[64];
+
+	for (int v = 0; v < PLAN_N_VIEWS; v++)
+		for (size_t i = 0; i < f->backend_slots[v]; i++) {
+			plan_chain_backend(c, sizeof(c), f, (enum plan_view)v, i);
+			add_rule(j, c, NULL, 2, dport_nonzero(),
+				 dnat_map(j, f, (enum plan_view)v,
+					  slot_const(plan_views[v].offset + i)));
+		}
 }
 
 /* ip saddr . ip daddr @hairpin4 */
@@ -687,6 +720,7 @@ static void family_rules(struct jctx *j, const struct plan_family *f)
 {
 	lb_rules(j, f);
 	slot_rules(j, f);
+	backend_rules(j, f);
 	masquerade_rules(j, f);
 	check_rules(j, f);
 }

@@ -409,23 +409,35 @@ static void dnat_tail(struct svcnft_buf *b, const struct plan_family *f,
 	buf_printf(b, " map @%s%s\n", plan_views[v].backends, f->sfx);
 }
 
-/* Slot chain I: refresh the client's entry and DNAT to that slot. */
+/* Backend slot chain I of view V: DNAT to slot I of its backend map. */
+static void backend_chain(struct svcnft_buf *b, const struct plan_family *f,
+			  enum plan_view v, size_t i)
+{
+	char chain[64];
+
+	plan_chain_backend(chain, sizeof(chain), f, v, i);
+	buf_printf(b, "\tchain %s {\n\t\t", chain);
+	dnat_head(b, f, v);
+	slot_const(b, plan_views[v].offset + i);
+	dnat_tail(b, f, v);
+	buf_puts(b, "\t}\n\n");
+}
+
+/* Affinity slot chain I: refresh the client's entry, restore the mark,
+ * DNAT through backend slot chain I. */
 static void slot_chain(struct svcnft_buf *b, const struct plan_family *f,
 		       const struct plan_aff *a, size_t i)
 {
 	char chain[64], set[64];
-	size_t slot = plan_views[a->view].offset + i;
 
 	plan_affinity_set(set, sizeof(set), f, a->proto);
 	plan_chain_slot(chain, sizeof(chain), f, a, i);
 	buf_printf(b, "\tchain %s {\n\t\tupdate @%s { ", chain, set);
-	affinity_key(b, f, slot);
-	buf_printf(b, " timeout %us }\n\t\tmeta mark set ct id map @affinity-marks%s\n\t\t",
+	affinity_key(b, f, plan_views[a->view].offset + i);
+	buf_printf(b, " timeout %us }\n\t\tmeta mark set ct id map @affinity-marks%s\n",
 		   a->timeout, f->sfx);
-	dnat_head(b, f, a->view);
-	slot_const(b, slot);
-	dnat_tail(b, f, a->view);
-	buf_puts(b, "\t}\n\n");
+	plan_chain_backend(chain, sizeof(chain), f, a->view, i);
+	buf_printf(b, "\t\tgoto %s\n\t}\n\n", chain);
 }
 
 static void slot_chains(struct out *o, const struct plan_family *f)
@@ -433,6 +445,24 @@ static void slot_chains(struct out *o, const struct plan_family *f)
 	for (size_t t = 0; t < f->n_affs; t++)
 		for (size_t i = 0; i < f->affs[t].slots; i++)
 			slot_chain(o->b, f, &f->affs[t], i);
+	for (int v = 0; v < PLAN_N_VIEWS; v++)
+		for (size_t i = 0; i < f->backend_slots[v]; i++)
+			backend_chain(o->b, f, (enum plan_view)v, i);
+}
+
+/* "numgen random mod N vmap { 0 : goto <backend slot 0>, ... }": an
+ * anonymous map, so a new lb chain binds only its N elements. */
+static void random_slot(struct svcnft_buf *b, const struct plan_family *f,
+			const struct plan_group *g)
+{
+	char chain[64];
+
+	buf_printf(b, "\t\tnumgen random mod %zu vmap { ", g->n);
+	for (size_t i = 0; i < g->n; i++) {
+		plan_chain_backend(chain, sizeof(chain), f, plan_slot_view(g->view), i);
+		buf_printf(b, "%s%zu : goto %s", i ? ", " : "", i, chain);
+	}
+	buf_puts(b, " }\n");
 }
 
 static void affinity_chain(struct svcnft_buf *b, const struct plan_family *f,
@@ -472,16 +502,10 @@ static void lb_chain(struct svcnft_buf *b, const struct plan_family *f,
 			   v->mark == MARK_NOT_POD ? " saddr != @pod-cidrs" : "",
 			   v->mark == MARK_NOT_POD ? f->sfx : "",
 			   v->mark == MARK_NOT_POD ? " " : "", PLAN_MASQ_MARK);
-	if (g->affinity) {
+	if (g->affinity)
 		affinity_chain(b, f, g);
-	} else {
-		buf_puts(b, "\t\t");
-		dnat_head(b, f, g->view);
-		buf_printf(b, "numgen random mod %zu", g->n);
-		if (v->offset)
-			buf_printf(b, " offset %u", v->offset);
-		dnat_tail(b, f, g->view);
-	}
+	else
+		random_slot(b, f, g);
 	buf_puts(b, "\t}\n\n");
 }
 
@@ -519,6 +543,14 @@ static bool family_object(struct svcnft_buf *b, const struct plan_family *f,
 			}
 		}
 	}
+	for (int v = 0; v < PLAN_N_VIEWS; v++)
+		for (size_t i = 0; i < f->backend_slots[v]; i++) {
+			plan_chain_backend(s, sizeof(s), f, (enum plan_view)v, i);
+			if (!strcmp(s, name)) {
+				backend_chain(b, f, (enum plan_view)v, i);
+				return true;
+			}
+		}
 	return false;
 }
 
@@ -826,6 +858,8 @@ void plan_stats(const struct plan *p, struct svcnft_stats *st)
 		st->chains += p->fam[i].n_groups + 2;
 		for (size_t t = 0; t < p->fam[i].n_affs; t++)
 			st->chains += p->fam[i].affs[t].slots;
+		for (int v = 0; v < PLAN_N_VIEWS; v++)
+			st->chains += p->fam[i].backend_slots[v];
 	}
 	st->chains += 11;
 }
