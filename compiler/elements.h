@@ -52,8 +52,8 @@ void el_fmt_fw(struct svcnft_buf *b, const struct plan_entry *e,
 	       const struct svcnft_cidr *c);
 /* An affinity id element: E's key : its id. */
 void el_fmt_id(struct svcnft_buf *b, const struct plan_entry *e);
-void el_fmt_slot(struct svcnft_buf *b, const struct plan_family *f,
-		 const struct plan_aff *a, size_t slot);
+/* A slot map element: "SLOT : goto CHAIN". */
+void el_fmt_slot(struct svcnft_buf *b, size_t slot, const char *chain);
 /* The comments of the masquerade chain's rules, joined with ", ". */
 void el_fmt_masq(char *buf, size_t len, const struct plan_family *f,
 		 const struct plan *p);

@@ -414,6 +414,12 @@ void plan_chain_backend(char *buf, size_t len, const struct plan_family *f,
 		 slot);
 }
 
+void plan_backend_map(char *buf, size_t len, const struct plan_family *f,
+		      enum plan_view v)
+{
+	snprintf(buf, len, "%sbackend-slots%s", plan_views[v].slots, f->sfx);
+}
+
 void plan_affinity_set(char *buf, size_t len, const struct plan_family *f,
 		       enum proto p)
 {

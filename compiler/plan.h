@@ -155,6 +155,10 @@ void plan_chain_slot(char *buf, size_t len, const struct plan_family *f,
  * them, so a new lb chain never binds the (large) backend map itself. */
 void plan_chain_backend(char *buf, size_t len, const struct plan_family *f,
 			enum plan_view v, size_t slot);
+/* View V's backend slot map ("backend-slots4": S : goto backend4-slot-S),
+ * shared by its lb chains ("numgen random mod N vmap @backend-slots4"). */
+void plan_backend_map(char *buf, size_t len, const struct plan_family *f,
+		      enum plan_view v);
 /* The view whose slot chains V uses (same backend map and offset). */
 enum plan_view plan_slot_view(enum plan_view v);
 /* "affinity4-tcp" and "affinity-slots4-tcp-T" */

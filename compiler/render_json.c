@@ -490,6 +490,14 @@ static void id_maps(struct jctx *j, const struct plan_family *f)
 		PLAN_AFFINITY_SIZE);
 }
 
+/* A slot verdict map NAME with its elements EL. */
+static void slot_map(struct jctx *j, const char *name, json_t *el)
+{
+	declare(j, "map", name, "", typeof_expr(numgen("random", 1, 0)),
+		json_string("verdict"), NULL, (size_t)-1);
+	add_elements(j, name, "", el);
+}
+
 static void affinity_sets(struct jctx *j, const struct plan_family *f)
 {
 	char name[64];
@@ -511,11 +519,23 @@ static void affinity_sets(struct jctx *j, const struct plan_family *f)
 					      verdict("goto", name)));
 		}
 		plan_slot_map(name, sizeof(name), f, a);
-		declare(j, "map", name, "", typeof_expr(numgen("random", 1, 0)),
-			json_string("verdict"), NULL, (size_t)-1);
-		add_elements(j, name, "", el);
+		slot_map(j, name, el);
+	}
+	for (int v = 0; v < PLAN_N_VIEWS; v++) {
+		json_t *el = f->backend_slots[v] ? json_array() : NULL;
+
+		for (size_t i = 0; el && i < f->backend_slots[v]; i++) {
+			plan_chain_backend(name, sizeof(name), f, (enum plan_view)v, i);
+			push(j, el, json_pack("[I, o]", (json_int_t)i,
+					      verdict("goto", name)));
+		}
+		plan_backend_map(name, sizeof(name), f, (enum plan_view)v);
+		if (el)
+			slot_map(j, name, el);
 	}
 }
+
+
 
 /* Sets and maps of one family, in the text form's order. */
 static void family_sets(struct jctx *j, const struct plan_family *f)
@@ -604,19 +624,15 @@ static json_t *not_pod(const struct plan_family *f)
 	return match("!=", payload(f->kw, "saddr"), set_ref("pod-cidrs", f));
 }
 
-/* numgen random mod N vmap { 0 : goto <backend slot 0>, ... } */
-static json_t *random_slot(struct jctx *j, const struct plan_family *f,
+/* numgen random mod N vmap @backend-slotsF */
+static json_t *random_slot(const struct plan_family *f,
 			   const struct plan_group *g)
 {
-	json_t *el = json_array();
-	char c[64];
+	char map[64] = "@";
 
-	for (size_t i = 0; el && i < g->n; i++) {
-		plan_chain_backend(c, sizeof(c), f, plan_slot_view(g->view), i);
-		push(j, el, json_pack("[I, o]", (json_int_t)i, verdict("goto", c)));
-	}
-	return json_pack("{s:{s:o, s:{s:o}}}", "vmap", "key",
-			 numgen("random", g->n, 0), "data", "set", el);
+	plan_backend_map(map + 1, sizeof(map) - 1, f, plan_slot_view(g->view));
+	return json_pack("{s:{s:o, s:s}}", "vmap", "key",
+			 numgen("random", g->n, 0), "data", map);
 }
 
 static void lb_rules(struct jctx *j, const struct plan_family *f)
@@ -636,7 +652,7 @@ static void lb_rules(struct jctx *j, const struct plan_family *f)
 		if (g->affinity)
 			affinity_rules(j, f, g, c);
 		else
-			add_rule(j, c, NULL, 1, random_slot(j, f, g));
+			add_rule(j, c, NULL, 1, random_slot(f, g));
 	}
 }
 

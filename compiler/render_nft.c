@@ -281,21 +281,27 @@ static void backends(struct out *o, const struct plan_family *f,
 	end(o);
 }
 
+/* Slot verdict map: affinity map A's, or (A NULL) view V's backend one;
+ * its N elements "S : goto <slot chain S>" if WITH_ELEMENTS. */
 static void slot_map(struct svcnft_buf *b, const struct plan_family *f,
-		     const struct plan_aff *a, bool with_elements)
+		     const struct plan_aff *a, enum plan_view v, size_t n,
+		     bool with_elements)
 {
 	char name[64];
 
-	plan_slot_map(name, sizeof(name), f, a);
+	if (a)
+		plan_slot_map(name, sizeof(name), f, a);
+	else
+		plan_backend_map(name, sizeof(name), f, v);
 	buf_printf(b, "\tmap %s {\n\t\ttypeof numgen random mod 1 : verdict\n", name);
-	if (with_elements) {
-		buf_puts(b, "\t\telements = {\n");
-		for (size_t i = 0; i < a->slots; i++) {
-			buf_puts(b, "\t\t\t");
-			el_fmt_slot(b, f, a, i);
-			buf_puts(b, i + 1 < a->slots ? ",\n" : "\n");
-		}
-		buf_puts(b, "\t\t}\n");
+	for (size_t i = 0; with_elements && i < n; i++) {
+		if (a)
+			plan_chain_slot(name, sizeof(name), f, a, i);
+		else
+			plan_chain_backend(name, sizeof(name), f, v, i);
+		buf_puts(b, i ? ",\n\t\t\t" : "\t\telements = {\n\t\t\t");
+		el_fmt_slot(b, i, name);
+		buf_puts(b, i + 1 < n ? "" : "\n\t\t}\n");
 	}
 	buf_puts(b, "\t}\n\n");
 }
@@ -374,7 +380,11 @@ static void affinity_sets(struct out *o, const struct plan_family *f)
 	for (int p = 0; p < PLAN_N_PROTOS; p++)
 		affinity_set(o, f, (enum proto)p);
 	for (size_t t = 0; t < f->n_affs; t++)
-		slot_map(o->b, f, &f->affs[t], true);
+		slot_map(o->b, f, &f->affs[t], 0, f->affs[t].slots, true);
+	for (int v = 0; v < PLAN_N_VIEWS; v++)
+		if (f->backend_slots[v])
+			slot_map(o->b, f, NULL, (enum plan_view)v,
+				 f->backend_slots[v], true);
 }
 
 /* The constant I inside a concatenation (nft 1.0.6 cannot type a bare
@@ -450,19 +460,15 @@ static void slot_chains(struct out *o, const struct plan_family *f)
 			backend_chain(o->b, f, (enum plan_view)v, i);
 }
 
-/* "numgen random mod N vmap { 0 : goto <backend slot 0>, ... }": an
- * anonymous map, so a new lb chain binds only its N elements. */
+/* "numgen random mod N vmap @backend-slots4": a new lb chain binds this
+ * small map, not the backend map. */
 static void random_slot(struct svcnft_buf *b, const struct plan_family *f,
 			const struct plan_group *g)
 {
-	char chain[64];
+	char map[64];
 
-	buf_printf(b, "\t\tnumgen random mod %zu vmap { ", g->n);
-	for (size_t i = 0; i < g->n; i++) {
-		plan_chain_backend(chain, sizeof(chain), f, plan_slot_view(g->view), i);
-		buf_printf(b, "%s%zu : goto %s", i ? ", " : "", i, chain);
-	}
-	buf_puts(b, " }\n");
+	plan_backend_map(map, sizeof(map), f, plan_slot_view(g->view));
+	buf_printf(b, "\t\tnumgen random mod %zu vmap @%s\n", g->n, map);
 }
 
 static void affinity_chain(struct svcnft_buf *b, const struct plan_family *f,
@@ -532,7 +538,7 @@ static bool family_object(struct svcnft_buf *b, const struct plan_family *f,
 	for (size_t t = 0; t < f->n_affs; t++) {
 		plan_slot_map(s, sizeof(s), f, &f->affs[t]);
 		if (!strcmp(s, name)) {
-			slot_map(b, f, &f->affs[t], false);
+			slot_map(b, f, &f->affs[t], 0, 0, false);
 			return true;
 		}
 		for (size_t i = 0; i < f->affs[t].slots; i++) {
@@ -543,7 +549,12 @@ static bool family_object(struct svcnft_buf *b, const struct plan_family *f,
 			}
 		}
 	}
-	for (int v = 0; v < PLAN_N_VIEWS; v++)
+	for (int v = 0; v < PLAN_N_VIEWS; v++) {
+		plan_backend_map(s, sizeof(s), f, (enum plan_view)v);
+		if (f->backend_slots[v] && !strcmp(s, name)) {
+			slot_map(b, f, NULL, (enum plan_view)v, 0, false);
+			return true;
+		}
 		for (size_t i = 0; i < f->backend_slots[v]; i++) {
 			plan_chain_backend(s, sizeof(s), f, (enum plan_view)v, i);
 			if (!strcmp(s, name)) {
@@ -551,6 +562,7 @@ static bool family_object(struct svcnft_buf *b, const struct plan_family *f,
 				return true;
 			}
 		}
+	}
 	return false;
 }
 

@@ -174,8 +174,9 @@ static void test_stats_and_sizes(void **state)
 	assert_int_equal(st.services, 7);
 	assert_int_equal(st.service_ports, 9);
 	assert_int_equal(st.backends, 14);
-	/* chains: 11 fixed + per family (groups + 2) + slot chains (3 + 2) */
-	assert_int_equal(st.chains, 11 + (5 + 2) + (1 + 2) + 5);
+	/* chains: 11 fixed + per family (groups + 2) + affinity slot chains
+	 * (3 + 2) + backend slot chains (3 in IPv4, 1 in IPv6) */
+	assert_int_equal(st.chains, 11 + (5 + 2) + (1 + 2) + 5 + (3 + 1));
 	assert_int_equal(plan_set_size(0), 1024);
 	assert_int_equal(plan_set_size(512), 1024);
 	assert_int_equal(plan_set_size(513), 2048);
