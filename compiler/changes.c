@@ -394,18 +394,27 @@ static void element_cmd(struct svcnft_buf *b, const char *verb,
 	svcnft_buf_free(&t);
 }
 
+/* When dynamic object NAME can go: after what refers to it (lb chains,
+ * then slot maps, affinity slot chains, backend slot chains). */
+static int delete_pass(const char *name)
+{
+	if (el_dynamic_set(name))
+		return 1;
+	if (el_backend_chain(name))
+		return 3;
+	return strstr(name, "-slot-") ? 2 : 0;
+}
+
 void changes_each_old(const struct changes *c,
 		      void (*each)(const char *name, bool map, void *arg),
 		      void *arg)
 {
-	for (int pass = 0; pass < 3; pass++)
+	for (int pass = 0; pass < 4; pass++)
 		for (size_t i = 0; i < c->n_old; i++) {
 			const char *n = c->old_objs[i];
-			bool map = el_dynamic_set(n), slot = strstr(n, "-slot-") != NULL;
 
-			if ((pass == 0 && !map && !slot) || (pass == 1 && map) ||
-			    (pass == 2 && slot && !map))
-				each(n, map, arg);
+			if (delete_pass(n) == pass)
+				each(n, el_dynamic_set(n), arg);
 		}
 }
 

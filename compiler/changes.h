@@ -44,7 +44,8 @@ void diff_print(struct svcnft_buf *out, const struct changes *c, const struct el
 
 /* The chains and maps nothing uses any more, in an order in which each
  * can be deleted once nothing refers to it: load-balancing chains, then
- * slot maps, then slot chains.  EACH(name, is_map, ARG) for each. */
+ * slot maps, affinity slot chains, backend slot chains.  EACH(name,
+ * is_map, ARG) for each. */
 void changes_each_old(const struct changes *c,
 		      void (*each)(const char *name, bool map, void *arg),
 		      void *arg);

@@ -136,13 +136,9 @@ void el_fmt_id(struct svcnft_buf *b, const struct plan_entry *e)
 	buf_printf(b, " : %u", e->aff_id);
 }
 
-void el_fmt_slot(struct svcnft_buf *b, const struct plan_family *f,
-		 const struct plan_aff *a, size_t slot)
+void el_fmt_slot(struct svcnft_buf *b, size_t slot, const char *chain)
 {
-	char name[64];
-
-	plan_chain_slot(name, sizeof(name), f, a, slot);
-	buf_printf(b, "%zu : goto %s", slot, name);
+	buf_printf(b, "%zu : goto %s", slot, chain);
 }
 
 void el_fmt_masq(char *buf, size_t len, const struct plan_family *f,
@@ -251,15 +247,21 @@ static bool view_name(const char *name, const char *base)
 	return false;
 }
 
+bool el_backend_chain(const char *name)
+{
+	return view_name(name, "backend") && strstr(name, "-slot-");
+}
+
 bool el_dynamic_chain(const char *name)
 {
 	return !el_dynamic_set(name) &&
-	       (view_name(name, "endpoints") || view_name(name, "affinity"));
+	       (view_name(name, "endpoints") || view_name(name, "affinity") ||
+		el_backend_chain(name));
 }
 
 bool el_dynamic_set(const char *name)
 {
-	return view_name(name, "affinity-slots");
+	return view_name(name, "affinity-slots") || view_name(name, "backend-slots");
 }
 
 /* NAME is BASE4 or BASE6. */
@@ -516,7 +518,19 @@ static void other_sets(struct elements *els, const struct plan_family *f,
 		plan_slot_map(name, sizeof(name), f, &f->affs[t]);
 		s = elements_add_set(els, name, 0);
 		for (size_t i = 0; i < f->affs[t].slots; i++) {
-			el_fmt_slot(b, f, &f->affs[t], i);
+			plan_chain_slot(name, sizeof(name), f, &f->affs[t], i);
+			el_fmt_slot(b, i, name);
+			el_add_buf(&s->el, b);
+		}
+	}
+	for (int v = 0; v < PLAN_N_VIEWS; v++) {
+		if (!f->backend_slots[v])
+			continue;
+		plan_backend_map(name, sizeof(name), f, (enum plan_view)v);
+		s = elements_add_set(els, name, 0);
+		for (size_t i = 0; i < f->backend_slots[v]; i++) {
+			plan_chain_backend(name, sizeof(name), f, (enum plan_view)v, i);
+			el_fmt_slot(b, i, name);
 			el_add_buf(&s->el, b);
 		}
 	}
@@ -533,6 +547,11 @@ static void family_chains(struct elements *els, const struct plan_family *f)
 	for (size_t t = 0; t < f->n_affs; t++)
 		for (size_t i = 0; i < f->affs[t].slots; i++) {
 			plan_chain_slot(name, sizeof(name), f, &f->affs[t], i);
+			el_add(&els->chains, name, strlen(name));
+		}
+	for (int v = 0; v < PLAN_N_VIEWS; v++)
+		for (size_t i = 0; i < f->backend_slots[v]; i++) {
+			plan_chain_backend(name, sizeof(name), f, (enum plan_view)v, i);
 			el_add(&els->chains, name, strlen(name));
 		}
 	add_chain(els, "masquerade", f->sfx);

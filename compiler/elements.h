@@ -52,8 +52,8 @@ void el_fmt_fw(struct svcnft_buf *b, const struct plan_entry *e,
 	       const struct svcnft_cidr *c);
 /* An affinity id element: E's key : its id. */
 void el_fmt_id(struct svcnft_buf *b, const struct plan_entry *e);
-void el_fmt_slot(struct svcnft_buf *b, const struct plan_family *f,
-		 const struct plan_aff *a, size_t slot);
+/* A slot map element: "SLOT : goto CHAIN". */
+void el_fmt_slot(struct svcnft_buf *b, size_t slot, const char *chain);
 /* The comments of the masquerade chain's rules, joined with ", ". */
 void el_fmt_masq(char *buf, size_t len, const struct plan_family *f,
 		 const struct plan *p);
@@ -82,6 +82,8 @@ void elements_finish(struct elements *els);
 /* Chains, sets and maps that come and go with the endpoint counts and
  * affinity timeouts in use; everything else is fixed by the layout. */
 bool el_dynamic_chain(const char *name);
+/* NAME is a backend slot chain (plan_chain_backend). */
+bool el_backend_chain(const char *name);
 bool el_dynamic_set(const char *name);
 /* Sets whose elements belong to one service port (keyed by its address,
  * protocol and port, or its node port), and their rank in the order

@@ -313,6 +313,26 @@ static bool marks(const struct walk *w, const struct plan_entry *e)
 	return m == MARK_ALL || (m == MARK_NOT_POD && outside_pods(w));
 }
 
+/* From lb chain CHAIN of E: a slot S, its backend slot chain, the DNAT. */
+static void via_slot(struct walk *w, const struct plan_entry *e,
+		     const char *chain)
+{
+	enum plan_view v = plan_slot_view(e->view);
+	char map[64], slot[64];
+
+	plan_backend_map(map, sizeof(map), w->f, v);
+	plan_chain_backend(slot, sizeof(slot), w->f, v, 0);
+	slot[strlen(slot) - 1] = 'S';
+	if (e->affinity)
+		line(w, chain, "slot S of 0..%zu: the client's, else random; its slot chain, then goto %s\n",
+		     e->n - 1, slot);
+	else
+		line(w, chain, "numgen random mod %zu vmap @%s: slot S, goto %s\n",
+		     e->n, map, slot);
+	line(w, slot, "dnat to slot %u+S of @%s%s\n", plan_views[v].offset,
+	     plan_views[v].backends, w->f->sfx);
+}
+
 static void endpoint_chain(struct walk *w, const struct plan_entry *e)
 {
 	struct plan_group g = plan_entry_group(e);
@@ -325,8 +345,7 @@ static void endpoint_chain(struct walk *w, const struct plan_entry *e)
 	if (e->affinity)
 		line(w, chain, "ClientIP affinity: a client keeps its slot for %u s\n",
 		     e->affinity);
-	line(w, chain, "dnat to one of %zu slots of @%s%s (from %u)\n", e->n,
-	     plan_views[e->view].backends, w->f->sfx, plan_views[e->view].offset);
+	via_slot(w, e, chain);
 	w->r->verdict = VERDICT_DNAT;
 	why(w, "DNAT to one of the endpoints");
 }

@@ -78,7 +78,7 @@ static void add_group(struct plan_family *f, const struct plan_group *g)
 }
 
 /* Views with the same backend map and offset share slot chains. */
-static enum plan_view slot_view(enum plan_view v)
+enum plan_view plan_slot_view(enum plan_view v)
 {
 	if (v == VIEW_EXTERNAL || v == VIEW_EXTERNAL_SHORTCUT)
 		return VIEW_CLUSTER;
@@ -87,7 +87,7 @@ static enum plan_view slot_view(enum plan_view v)
 
 static void add_aff(struct plan_family *f, const struct plan_group *g)
 {
-	struct plan_aff a = { .view = slot_view(g->view), .proto = g->proto,
+	struct plan_aff a = { .view = plan_slot_view(g->view), .proto = g->proto,
 			      .timeout = g->affinity };
 	size_t i;
 
@@ -158,6 +158,8 @@ static void add_entry(struct plan_family *f, const struct svc *s,
 		return;
 	g = plan_entry_group(e);
 	add_group(f, &g);
+	if (e->n > f->backend_slots[plan_slot_view(view)])
+		f->backend_slots[plan_slot_view(view)] = e->n;
 	if (e->affinity)
 		add_aff(f, &g);
 }
@@ -406,6 +408,19 @@ void plan_chain_slot(char *buf, size_t len, const struct plan_family *f,
 		 a->timeout);
 }
 
+void plan_chain_backend(char *buf, size_t len, const struct plan_family *f,
+			enum plan_view v, size_t slot)
+{
+	snprintf(buf, len, "%sbackend%s-slot-%zu", plan_views[v].slots, f->sfx,
+		 slot);
+}
+
+void plan_backend_map(char *buf, size_t len, const struct plan_family *f,
+		      enum plan_view v)
+{
+	snprintf(buf, len, "%sbackend-slots%s", plan_views[v].slots, f->sfx);
+}
+
 void plan_affinity_set(char *buf, size_t len, const struct plan_family *f,
 		       enum proto p)
 {
@@ -433,7 +448,7 @@ const struct plan_aff *plan_group_aff(const struct plan_family *f,
 				      const struct plan_group *g)
 {
 	for (size_t i = 0; i < f->n_affs; i++)
-		if (f->affs[i].view == slot_view(g->view) &&
+		if (f->affs[i].view == plan_slot_view(g->view) &&
 		    f->affs[i].proto == g->proto && f->affs[i].timeout == g->affinity)
 			return &f->affs[i];
 	return NULL;

@@ -113,6 +113,9 @@ struct plan_family {
 	size_t n_hairpin, cap_hairpin;
 	struct plan_group *groups;	/* sorted by affinity then n */
 	size_t n_groups, cap_groups;
+	/* backend slot chains 0..n-1 per plan_slot_view: the only rules
+	 * that DNAT through a backend map */
+	size_t backend_slots[PLAN_N_VIEWS];
 	struct plan_aff *affs;		/* distinct (protocol, timeout) */
 	size_t n_affs, cap_affs;
 	size_t n_backends;		/* in backends */
@@ -146,6 +149,17 @@ void plan_chain_lb(char *buf, size_t len, const struct plan_family *f,
 		   const struct plan_group *g);
 void plan_chain_slot(char *buf, size_t len, const struct plan_family *f,
 		     const struct plan_aff *a, size_t slot);
+/* Backend slot chain SLOT of view V ("backend4-slot-S"): DNAT to that
+ * slot of V's backend map.  The lb chains and affinity slot chains goto
+ * them, so a new lb chain never binds the (large) backend map itself. */
+void plan_chain_backend(char *buf, size_t len, const struct plan_family *f,
+			enum plan_view v, size_t slot);
+/* View V's backend slot map ("backend-slots4": S : goto backend4-slot-S),
+ * shared by its lb chains ("numgen random mod N vmap @backend-slots4"). */
+void plan_backend_map(char *buf, size_t len, const struct plan_family *f,
+		      enum plan_view v);
+/* The view whose slot chains V uses (same backend map and offset). */
+enum plan_view plan_slot_view(enum plan_view v);
 /* "affinity4-tcp" and "affinity-slots4-tcp-T" */
 void plan_affinity_set(char *buf, size_t len, const struct plan_family *f,
 		       enum proto p);

@@ -155,7 +155,19 @@ static void others(struct walk *x)
 		plan_slot_map(name, sizeof(name), f, &f->affs[t]);
 		rec_init(&x->r, name);
 		for (size_t i = 0; i < f->affs[t].slots; i++) {
-			rec_slot(&x->r, f, &f->affs[t], i);
+			plan_chain_slot(name, sizeof(name), f, &f->affs[t], i);
+			rec_slot(&x->r, i, name);
+			emit(x);
+		}
+	}
+	for (int v = 0; v < PLAN_N_VIEWS; v++) {
+		if (!f->backend_slots[v])
+			continue;
+		plan_backend_map(name, sizeof(name), f, (enum plan_view)v);
+		rec_init(&x->r, name);
+		for (size_t i = 0; i < f->backend_slots[v]; i++) {
+			plan_chain_backend(name, sizeof(name), f, (enum plan_view)v, i);
+			rec_slot(&x->r, i, name);
 			emit(x);
 		}
 	}
@@ -190,6 +202,17 @@ void plan_objects(const struct plan *p,
 			each(name, true, arg);
 			for (size_t k = 0; k < f->affs[t].slots; k++) {
 				plan_chain_slot(name, sizeof(name), f, &f->affs[t], k);
+				each(name, false, arg);
+			}
+		}
+		for (int v = 0; v < PLAN_N_VIEWS; v++) {
+			if (!f->backend_slots[v])
+				continue;
+			plan_backend_map(name, sizeof(name), f, (enum plan_view)v);
+			each(name, true, arg);
+			for (size_t k = 0; k < f->backend_slots[v]; k++) {
+				plan_chain_backend(name, sizeof(name), f,
+						   (enum plan_view)v, k);
 				each(name, false, arg);
 			}
 		}

@@ -125,14 +125,13 @@ void rec_id(struct el_record *r, const struct plan_entry *e)
 	put_u32(r->data, &r->dlen, e->aff_id);
 }
 
-void rec_slot(struct el_record *r, const struct plan_family *f,
-	      const struct plan_aff *a, size_t slot)
+void rec_slot(struct el_record *r, size_t slot, const char *chain)
 {
 	rec_clear(r);
 	put_u32(r->key, &r->klen, (uint32_t)slot);
 	r->has_verdict = true;
 	r->verdict = NFT_GOTO;
-	plan_chain_slot(r->chain, sizeof(r->chain), f, a, slot);
+	snprintf(r->chain, sizeof(r->chain), "%s", chain);
 }
 
 /* Append the range of C to the key (its first address) and to key_end

@@ -59,8 +59,8 @@ void rec_dispatch(struct el_record *r, const struct plan_family *f,
 void rec_backend(struct el_record *r, const struct plan_entry *e,
 		 size_t slot);
 void rec_id(struct el_record *r, const struct plan_entry *e);
-void rec_slot(struct el_record *r, const struct plan_family *f,
-	      const struct plan_aff *a, size_t slot);
+/* A slot map element: SLOT : goto CHAIN. */
+void rec_slot(struct el_record *r, size_t slot, const char *chain);
 
 /* The interval sets' elements (CIDR sets, firewall-allow): the range
  * is the key's last part (its first address) and key_end's (its last);

@@ -490,6 +490,14 @@ static void id_maps(struct jctx *j, const struct plan_family *f)
 		PLAN_AFFINITY_SIZE);
 }
 
+/* A slot verdict map NAME with its elements EL. */
+static void slot_map(struct jctx *j, const char *name, json_t *el)
+{
+	declare(j, "map", name, "", typeof_expr(numgen("random", 1, 0)),
+		json_string("verdict"), NULL, (size_t)-1);
+	add_elements(j, name, "", el);
+}
+
 static void affinity_sets(struct jctx *j, const struct plan_family *f)
 {
 	char name[64];
@@ -511,11 +519,23 @@ static void affinity_sets(struct jctx *j, const struct plan_family *f)
 					      verdict("goto", name)));
 		}
 		plan_slot_map(name, sizeof(name), f, a);
-		declare(j, "map", name, "", typeof_expr(numgen("random", 1, 0)),
-			json_string("verdict"), NULL, (size_t)-1);
-		add_elements(j, name, "", el);
+		slot_map(j, name, el);
+	}
+	for (int v = 0; v < PLAN_N_VIEWS; v++) {
+		json_t *el = f->backend_slots[v] ? json_array() : NULL;
+
+		for (size_t i = 0; el && i < f->backend_slots[v]; i++) {
+			plan_chain_backend(name, sizeof(name), f, (enum plan_view)v, i);
+			push(j, el, json_pack("[I, o]", (json_int_t)i,
+					      verdict("goto", name)));
+		}
+		plan_backend_map(name, sizeof(name), f, (enum plan_view)v);
+		if (el)
+			slot_map(j, name, el);
 	}
 }
+
+
 
 /* Sets and maps of one family, in the text form's order. */
 static void family_sets(struct jctx *j, const struct plan_family *f)
@@ -541,6 +561,11 @@ static void family_chains(struct jctx *j, const struct plan_family *f)
 	for (size_t t = 0; t < f->n_affs; t++)
 		for (size_t i = 0; i < f->affs[t].slots; i++) {
 			plan_chain_slot(c, sizeof(c), f, &f->affs[t], i);
+			add_chain(j, c);
+		}
+	for (int v = 0; v < PLAN_N_VIEWS; v++)
+		for (size_t i = 0; i < f->backend_slots[v]; i++) {
+			plan_chain_backend(c, sizeof(c), f, (enum plan_view)v, i);
 			add_chain(j, c);
 		}
 	snprintf(c, sizeof(c), "masquerade%s", f->sfx);
@@ -599,6 +624,17 @@ static json_t *not_pod(const struct plan_family *f)
 	return match("!=", payload(f->kw, "saddr"), set_ref("pod-cidrs", f));
 }
 
+/* numgen random mod N vmap @backend-slotsF */
+static json_t *random_slot(const struct plan_family *f,
+			   const struct plan_group *g)
+{
+	char map[64] = "@";
+
+	plan_backend_map(map + 1, sizeof(map) - 1, f, plan_slot_view(g->view));
+	return json_pack("{s:{s:o, s:s}}", "vmap", "key",
+			 numgen("random", g->n, 0), "data", map);
+}
+
 static void lb_rules(struct jctx *j, const struct plan_family *f)
 {
 	char c[64];
@@ -616,14 +652,13 @@ static void lb_rules(struct jctx *j, const struct plan_family *f)
 		if (g->affinity)
 			affinity_rules(j, f, g, c);
 		else
-			add_rule(j, c, NULL, 2, dport_nonzero(),
-				 dnat_map(j, f, g->view, numgen("random", g->n, v->offset)));
+			add_rule(j, c, NULL, 1, random_slot(f, g));
 	}
 }
 
 static void slot_rules(struct jctx *j, const struct plan_family *f)
 {
-	char c[64], set[64];
+	char c[64], set[64], to[64];
 
 	for (size_t t = 0; t < f->n_affs; t++) {
 		const struct plan_aff *a = &f->affs[t];
@@ -639,10 +674,24 @@ static void slot_rules(struct jctx *j, const struct plan_family *f)
 					   "timeout", (json_int_t)a->timeout,
 					   "set", "@", set));
 			add_rule(j, c, NULL, 1, restore_mark(f));
-			add_rule(j, c, NULL, 2, dport_nonzero(),
-				 dnat_map(j, f, a->view, slot_const(off + i)));
+			plan_chain_backend(to, sizeof(to), f, a->view, i);
+			add_rule(j, c, NULL, 1, verdict("goto", to));
 		}
 	}
+}
+
+/* Backend slot chain I of view V: dnat to slot I of the backend map. */
+static void backend_rules(struct jctx *j, const struct plan_family *f)
+{
+	char c[64];
+
+	for (int v = 0; v < PLAN_N_VIEWS; v++)
+		for (size_t i = 0; i < f->backend_slots[v]; i++) {
+			plan_chain_backend(c, sizeof(c), f, (enum plan_view)v, i);
+			add_rule(j, c, NULL, 2, dport_nonzero(),
+				 dnat_map(j, f, (enum plan_view)v,
+					  slot_const(plan_views[v].offset + i)));
+		}
 }
 
 /* ip saddr . ip daddr @hairpin4 */
@@ -687,6 +736,7 @@ static void family_rules(struct jctx *j, const struct plan_family *f)
 {
 	lb_rules(j, f);
 	slot_rules(j, f);
+	backend_rules(j, f);
 	masquerade_rules(j, f);
 	check_rules(j, f);
 }

@@ -282,21 +282,27 @@ static void backends(struct out *o, const struct plan_family *f,
 	end(o);
 }
 
+/* Slot verdict map: affinity map A's, or (A NULL) view V's backend one;
+ * its N elements "S : goto <slot chain S>" if WITH_ELEMENTS. */
 static void slot_map(struct svcnft_buf *b, const struct plan_family *f,
-		     const struct plan_aff *a, bool with_elements)
+		     const struct plan_aff *a, enum plan_view v, size_t n,
+		     bool with_elements)
 {
 	char name[64];
 
-	plan_slot_map(name, sizeof(name), f, a);
+	if (a)
+		plan_slot_map(name, sizeof(name), f, a);
+	else
+		plan_backend_map(name, sizeof(name), f, v);
 	buf_printf(b, "\tmap %s {\n\t\ttypeof numgen random mod 1 : verdict\n", name);
-	if (with_elements) {
-		buf_puts(b, "\t\telements = {\n");
-		for (size_t i = 0; i < a->slots; i++) {
-			buf_puts(b, "\t\t\t");
-			el_fmt_slot(b, f, a, i);
-			buf_puts(b, i + 1 < a->slots ? ",\n" : "\n");
-		}
-		buf_puts(b, "\t\t}\n");
+	for (size_t i = 0; with_elements && i < n; i++) {
+		if (a)
+			plan_chain_slot(name, sizeof(name), f, a, i);
+		else
+			plan_chain_backend(name, sizeof(name), f, v, i);
+		buf_puts(b, i ? ",\n\t\t\t" : "\t\telements = {\n\t\t\t");
+		el_fmt_slot(b, i, name);
+		buf_puts(b, i + 1 < n ? "" : "\n\t\t}\n");
 	}
 	buf_puts(b, "\t}\n\n");
 }
@@ -375,7 +381,11 @@ static void affinity_sets(struct out *o, const struct plan_family *f)
 	for (int p = 0; p < PLAN_N_PROTOS; p++)
 		affinity_set(o, f, (enum proto)p);
 	for (size_t t = 0; t < f->n_affs; t++)
-		slot_map(o->b, f, &f->affs[t], true);
+		slot_map(o->b, f, &f->affs[t], 0, f->affs[t].slots, true);
+	for (int v = 0; v < PLAN_N_VIEWS; v++)
+		if (f->backend_slots[v])
+			slot_map(o->b, f, NULL, (enum plan_view)v,
+				 f->backend_slots[v], true);
 }
 
 /* The constant I inside a concatenation (nft 1.0.6 cannot type a bare
@@ -410,23 +420,35 @@ static void dnat_tail(struct svcnft_buf *b, const struct plan_family *f,
 	buf_printf(b, " map @%s%s\n", plan_views[v].backends, f->sfx);
 }
 
-/* Slot chain I: refresh the client's entry and DNAT to that slot. */
+/* Backend slot chain I of view V: DNAT to slot I of its backend map. */
+static void backend_chain(struct svcnft_buf *b, const struct plan_family *f,
+			  enum plan_view v, size_t i)
+{
+	char chain[64];
+
+	plan_chain_backend(chain, sizeof(chain), f, v, i);
+	buf_printf(b, "\tchain %s {\n\t\t", chain);
+	dnat_head(b, f, v);
+	slot_const(b, plan_views[v].offset + i);
+	dnat_tail(b, f, v);
+	buf_puts(b, "\t}\n\n");
+}
+
+/* Affinity slot chain I: refresh the client's entry, restore the mark,
+ * DNAT through backend slot chain I. */
 static void slot_chain(struct svcnft_buf *b, const struct plan_family *f,
 		       const struct plan_aff *a, size_t i)
 {
 	char chain[64], set[64];
-	size_t slot = plan_views[a->view].offset + i;
 
 	plan_affinity_set(set, sizeof(set), f, a->proto);
 	plan_chain_slot(chain, sizeof(chain), f, a, i);
 	buf_printf(b, "\tchain %s {\n\t\tupdate @%s { ", chain, set);
-	affinity_key(b, f, slot);
-	buf_printf(b, " timeout %us }\n\t\tmeta mark set ct id map @affinity-marks%s\n\t\t",
+	affinity_key(b, f, plan_views[a->view].offset + i);
+	buf_printf(b, " timeout %us }\n\t\tmeta mark set ct id map @affinity-marks%s\n",
 		   a->timeout, f->sfx);
-	dnat_head(b, f, a->view);
-	slot_const(b, slot);
-	dnat_tail(b, f, a->view);
-	buf_puts(b, "\t}\n\n");
+	plan_chain_backend(chain, sizeof(chain), f, a->view, i);
+	buf_printf(b, "\t\tgoto %s\n\t}\n\n", chain);
 }
 
 static void slot_chains(struct out *o, const struct plan_family *f)
@@ -434,6 +456,20 @@ static void slot_chains(struct out *o, const struct plan_family *f)
 	for (size_t t = 0; t < f->n_affs; t++)
 		for (size_t i = 0; i < f->affs[t].slots; i++)
 			slot_chain(o->b, f, &f->affs[t], i);
+	for (int v = 0; v < PLAN_N_VIEWS; v++)
+		for (size_t i = 0; i < f->backend_slots[v]; i++)
+			backend_chain(o->b, f, (enum plan_view)v, i);
+}
+
+/* "numgen random mod N vmap @backend-slots4": a new lb chain binds this
+ * small map, not the backend map. */
+static void random_slot(struct svcnft_buf *b, const struct plan_family *f,
+			const struct plan_group *g)
+{
+	char map[64];
+
+	plan_backend_map(map, sizeof(map), f, plan_slot_view(g->view));
+	buf_printf(b, "\t\tnumgen random mod %zu vmap @%s\n", g->n, map);
 }
 
 static void affinity_chain(struct svcnft_buf *b, const struct plan_family *f,
@@ -473,16 +509,10 @@ static void lb_chain(struct svcnft_buf *b, const struct plan_family *f,
 			   v->mark == MARK_NOT_POD ? " saddr != @pod-cidrs" : "",
 			   v->mark == MARK_NOT_POD ? f->sfx : "",
 			   v->mark == MARK_NOT_POD ? " " : "", PLAN_MASQ_MARK);
-	if (g->affinity) {
+	if (g->affinity)
 		affinity_chain(b, f, g);
-	} else {
-		buf_puts(b, "\t\t");
-		dnat_head(b, f, g->view);
-		buf_printf(b, "numgen random mod %zu", g->n);
-		if (v->offset)
-			buf_printf(b, " offset %u", v->offset);
-		dnat_tail(b, f, g->view);
-	}
+	else
+		random_slot(b, f, g);
 	buf_puts(b, "\t}\n\n");
 }
 
@@ -509,13 +539,27 @@ static bool family_object(struct svcnft_buf *b, const struct plan_family *f,
 	for (size_t t = 0; t < f->n_affs; t++) {
 		plan_slot_map(s, sizeof(s), f, &f->affs[t]);
 		if (!strcmp(s, name)) {
-			slot_map(b, f, &f->affs[t], false);
+			slot_map(b, f, &f->affs[t], 0, 0, false);
 			return true;
 		}
 		for (size_t i = 0; i < f->affs[t].slots; i++) {
 			plan_chain_slot(s, sizeof(s), f, &f->affs[t], i);
 			if (!strcmp(s, name)) {
 				slot_chain(b, f, &f->affs[t], i);
+				return true;
+			}
+		}
+	}
+	for (int v = 0; v < PLAN_N_VIEWS; v++) {
+		plan_backend_map(s, sizeof(s), f, (enum plan_view)v);
+		if (f->backend_slots[v] && !strcmp(s, name)) {
+			slot_map(b, f, NULL, (enum plan_view)v, 0, false);
+			return true;
+		}
+		for (size_t i = 0; i < f->backend_slots[v]; i++) {
+			plan_chain_backend(s, sizeof(s), f, (enum plan_view)v, i);
+			if (!strcmp(s, name)) {
+				backend_chain(b, f, (enum plan_view)v, i);
 				return true;
 			}
 		}
@@ -827,6 +871,8 @@ void plan_stats(const struct plan *p, struct svcnft_stats *st)
 		st->chains += p->fam[i].n_groups + 2;
 		for (size_t t = 0; t < p->fam[i].n_affs; t++)
 			st->chains += p->fam[i].affs[t].slots;
+		for (int v = 0; v < PLAN_N_VIEWS; v++)
+			st->chains += p->fam[i].backend_slots[v];
 	}
 	st->chains += 11;
 }

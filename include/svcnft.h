@@ -21,7 +21,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#define SVCNFT_LAYOUT_VERSION 3
+#define SVCNFT_LAYOUT_VERSION 4
 
 /* Exit codes shared by the CLI and the library's status values. */
 enum svcnft_status {

@@ -142,15 +142,15 @@ fi
 
 # a table of an older layout is replaced whole
 ip netns exec "$PFX-a" nft delete table inet svcnft
-ip netns exec "$PFX-a" nft add table inet svcnft '{ comment "svcnft layout 1"; }'
+ip netns exec "$PFX-a" nft add table inet svcnft '{ comment "svcnft layout 3"; }'
 # every svcnft table since layout 1 has this set: the second ownership mark
 ip netns exec "$PFX-a" nft add set inet svcnft cluster-ips4 '{ type ipv4_addr; }'
 run apply $A affinity/svc.json 2> "$T/err"
 if grep -q "full replace: the table has another layout version" "$T/err" &&
-   ip netns exec "$PFX-a" nft list table inet svcnft | grep -q 'svcnft layout 3'; then
-	echo "ok   layout 1 table replaced"
+   ip netns exec "$PFX-a" nft list table inet svcnft | grep -q 'svcnft layout 4'; then
+	echo "ok   layout 3 table replaced"
 else
-	echo "FAIL: layout 1 table"; cat "$T/err"; fail=1
+	echo "FAIL: layout 3 table"; cat "$T/err"; fail=1
 fi
 
 # affinity state survives an incremental apply that changes another service

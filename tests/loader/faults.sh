@@ -110,7 +110,7 @@ table inet svcnft {
 EOF2
 if nsx "$SVCNFT" apply "${A[@]}" "$DATA/affinity/svc.json" 2> "$T/err" &&
    grep -q "another layout version" "$T/err" &&
-   nsx nft list table inet svcnft | grep -q 'svcnft layout 3' &&
+   nsx nft list table inet svcnft | grep -q 'svcnft layout 4' &&
    ! nsx nft list set inet svcnft affinity4-tcp | grep -q 192.168.1.3; then
 	ok "a layout 2 table with affinity entries is replaced, its entries dropped"
 else

@@ -517,6 +517,7 @@ static void check_family(const struct plan_family *f)
 {
 	struct svcnft_buf b = {0};
 	struct el_record r;
+	char chain[64];
 
 	buf_puts(&b, "");
 	rec_init(&r, "");
@@ -537,8 +538,9 @@ static void check_family(const struct plan_family *f)
 	for (size_t i = 0; i < f->n_affs; i++)
 		for (size_t s = 0; s < f->affs[i].slots; s++) {
 			plan_slot_map(r.set, sizeof(r.set), f, &f->affs[i]);
-			rec_slot(&r, f, &f->affs[i], s);
-			el_fmt_slot(&b, f, &f->affs[i], s);
+			plan_chain_slot(chain, sizeof(chain), f, &f->affs[i], s);
+			rec_slot(&r, s, chain);
+			el_fmt_slot(&b, s, chain);
 			same_text(&b, &r);
 		}
 	svcnft_buf_free(&b);

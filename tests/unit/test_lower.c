@@ -174,8 +174,9 @@ static void test_stats_and_sizes(void **state)
 	assert_int_equal(st.services, 7);
 	assert_int_equal(st.service_ports, 9);
 	assert_int_equal(st.backends, 14);
-	/* chains: 11 fixed + per family (groups + 2) + slot chains (3 + 2) */
-	assert_int_equal(st.chains, 11 + (5 + 2) + (1 + 2) + 5);
+	/* chains: 11 fixed + per family (groups + 2) + affinity slot chains
+	 * (3 + 2) + backend slot chains (3 in IPv4, 1 in IPv6) */
+	assert_int_equal(st.chains, 11 + (5 + 2) + (1 + 2) + 5 + (3 + 1));
 	assert_int_equal(plan_set_size(0), 1024);
 	assert_int_equal(plan_set_size(512), 1024);
 	assert_int_equal(plan_set_size(513), 2048);
@@ -245,6 +246,35 @@ static void test_render_stream(void **state)
 	fx_free(&fx);
 }
 
+/* Layout 4: only backend slot chains DNAT through a backend map (a new lb
+ * chain must not bind it: the kernel walks every element), and every
+ * chain that does is named backend<F>-slot-S with a view prefix. */
+static void test_only_slot_chains_bind_backends(void **state)
+{
+	struct svcnft_buf out = {0};
+	struct fixture fx;
+	const char *chain = NULL;
+	size_t slots = 0;
+
+	(void)state;
+	fx_init(&fx);
+	fx_valid(&fx, cluster);
+	assert_true(svcnft_render_nft(fx.m, &fx.cfg, &out));
+	for (char *l = strtok(out.data, "\n"); l; l = strtok(NULL, "\n")) {
+		if (!strncmp(l, "\tchain ", 7))
+			chain = l + 7;
+		if (!strstr(l, "map @backends") && !strstr(l, "map @nodeport-backends"))
+			continue;
+		assert_non_null(strstr(chain, "backend"));
+		assert_non_null(strstr(chain, "-slot-"));
+		assert_null(strstr(chain, "affinity"));
+		slots++;
+	}
+	assert_int_equal(slots, 3 + 1);	/* as test_stats_and_sizes counts */
+	svcnft_buf_free(&out);
+	fx_free(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_invalid_and_pod_cidrs),
 		cmocka_unit_test(test_stats_and_sizes),
 		cmocka_unit_test(test_render_stream),
+		cmocka_unit_test(test_only_slot_chains_bind_backends),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
