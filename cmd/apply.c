@@ -627,6 +627,69 @@ static enum try_result send_changes(const struct plan *p,
 	return res;
 }
 
+/* The live table of TABLE into LIVE, its generation *G1, *CACHED from the
+ * saved state; otherwise false, with the result in *RES (and *RC, *WHY). */
+static bool live_for_apply(const char *table, struct elements *live, uint32_t *g1,
+			   bool *cached, enum svcnft_status *rc, const char **why,
+			   enum try_result *res)
+{
+	int ret = read_table(table, g1, live, cached);
+	bool exists;
+
+	if (ret == -EINTR) {	/* live_read already tried again */
+		elements_free(live);
+		if (owner_check(table, "apply", &exists) != SVCNFT_OK) {
+			*rc = SVCNFT_EKERNEL;
+			*res = TRY_DONE;
+			return false;
+		}
+		*why = "the table kept changing during the read";
+		*res = TRY_FULL;
+		return false;
+	}
+	if (ret || (live->exists && !live->ours)) {
+		owner_report("apply", table, -ret);
+		elements_free(live);
+		*rc = SVCNFT_EKERNEL;
+		*res = TRY_DONE;
+		return false;
+	}
+	return true;
+}
+
+/* Send changes C of P to TABLE (generation G1), and say what came of it;
+ * MS: the read and diff's milliseconds, T1 when they ended. */
+static enum try_result send_and_say(const struct plan *p, const struct changes *c,
+				    const char *table, uint32_t g1, bool cached,
+				    double ms, double t1, enum svcnft_status *rc,
+				    uint32_t *gen, const char **why)
+{
+	const char *how = "";
+	enum try_result res = send_changes(p, c, table, g1, cached, rc, gen, &how);
+
+	if (res == TRY_DONE && *rc != SVCNFT_OK && cached) {
+		/* the saved state said something the kernel does not hold */
+		diff_log_prefix();
+		fprintf(stderr, "warning: the saved state of table inet %s was wrong; reading the kernel\n",
+			table);
+		state_forget(table);
+		skip_state = true;
+		res = TRY_AGAIN;
+	} else if (res == TRY_AGAIN) {
+		diff_log_prefix();
+		fprintf(stderr, "table inet %s changed while reading it; recomputing\n", table);
+	} else if (res == TRY_FULL) {
+		*why = "new chains are needed";
+	} else if (*rc == SVCNFT_OK) {
+		diff_log_prefix();
+		fprintf(stderr, "updated table inet %s: %zu element change%s, %zu chain%s/map%s added, %zu removed (%s+diff %.0f ms, commit %.0f ms; %s)\n",
+			table, c->n_elems, plural(c->n_elems), c->n_new,
+			plural(c->n_new), plural(c->n_new), c->n_old,
+			cached ? "saved state" : "read", ms, mono_ms() - t1, how);
+	}
+	return res;
+}
+
 /* CT: the conntrack keys of the changes, every key of P too when the
  * changes were not diffed against a saved state (or a reconcile was asked
  * for, or the table is replaced whole). */
@@ -638,29 +701,13 @@ static enum try_result try_incremental(const struct plan *p,
 {
 	struct elements live;
 	struct changes c;
-	const char *how = "";
 	uint32_t g1;
-	bool exists, cached;
+	bool cached;
 	double t0 = mono_ms(), t1;
 	enum try_result res = TRY_DONE;
-	int ret;
 
-	ret = read_table(cfg->table, &g1, &live, &cached);
-	if (ret == -EINTR) {	/* live_read already tried again */
-		elements_free(&live);
-		if (owner_check(cfg->table, "apply", &exists) != SVCNFT_OK) {
-			*rc = SVCNFT_EKERNEL;
-			return TRY_DONE;
-		}
-		*why = "the table kept changing during the read";
-		return TRY_FULL;
-	}
-	if (ret || (live.exists && !live.ours)) {
-		owner_report("apply", cfg->table, -ret);
-		elements_free(&live);
-		*rc = SVCNFT_EKERNEL;
-		return TRY_DONE;
-	}
+	if (!live_for_apply(cfg->table, &live, &g1, &cached, rc, why, &res))
+		return res;
 	changes_compute(&c, want, &live);
 	if (removal_refused(want, &live, cfg->table)) {
 		*rc = SVCNFT_EUSAGE;
@@ -684,28 +731,7 @@ static enum try_result try_incremental(const struct plan *p,
 		if (cached)
 			res = TRY_SAVED;
 	} else {
-		res = send_changes(p, &c, cfg->table, g1, cached, rc, gen, &how);
-		if (res == TRY_DONE && *rc != SVCNFT_OK && cached) {
-			/* the saved state said something the kernel does not hold */
-			diff_log_prefix();
-			fprintf(stderr, "warning: the saved state of table inet %s was wrong; reading the kernel\n",
-				cfg->table);
-			state_forget(cfg->table);
-			skip_state = true;
-			res = TRY_AGAIN;
-		} else if (res == TRY_AGAIN) {
-			diff_log_prefix();
-			fprintf(stderr, "table inet %s changed while reading it; recomputing\n",
-				cfg->table);
-		} else if (res == TRY_FULL) {
-			*why = "new chains are needed";
-		} else if (*rc == SVCNFT_OK) {
-			diff_log_prefix();
-			fprintf(stderr, "updated table inet %s: %zu element change%s, %zu chain%s/map%s added, %zu removed (%s+diff %.0f ms, commit %.0f ms; %s)\n",
-				cfg->table, c.n_elems, plural(c.n_elems), c.n_new,
-				plural(c.n_new), plural(c.n_new), c.n_old,
-				cached ? "saved state" : "read", t1 - t0, mono_ms() - t1, how);
-		}
+		res = send_and_say(p, &c, cfg->table, g1, cached, t1 - t0, t1, rc, gen, why);
 	}
 	changes_free(&c);
 	elements_free(&live);

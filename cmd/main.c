@@ -482,7 +482,8 @@ static int handle_follow_opt(struct cli *c, int opt, const char *arg)
 	return 0;
 }
 
-static int handle_opt(struct cli *c, int opt, const char *arg)
+/* The options that shape the ruleset (the config), or 1: not one. */
+static int handle_rules_opt(struct cli *c, int opt, const char *arg)
 {
 	switch (opt) {
 	case 't':
@@ -506,8 +507,15 @@ static int handle_opt(struct cli *c, int opt, const char *arg)
 		return add_cidr(c->np_cidrs, &c->cfg.n_nodeport_cidrs, arg, "nodeport-addresses", true);
 	case OPT_NP_RANGE:
 		return set_np_range(&c->cfg, arg);
-	case OPT_LIMIT:
-		return set_limit(arg);
+	default:
+		return 1;
+	}
+}
+
+/* The options of apply, diff and the daemons, or 1: not one. */
+static int handle_apply_opt(struct cli *c, int opt, const char *arg)
+{
+	switch (opt) {
 	case OPT_AGAINST:
 		c->against = arg;
 		return 0;
@@ -525,12 +533,25 @@ static int handle_opt(struct cli *c, int opt, const char *arg)
 	case OPT_LOCK_TIMEOUT:
 		return set_uint(&c->limits.lock_timeout_s, arg, "lock-timeout", 86400);
 	case OPT_DEBOUNCE:
-	case OPT_INTERVAL:
-		if (opt == OPT_DEBOUNCE && set_uint(&c->watch.debounce_ms, arg, "debounce", 86400000) < 0)
+		if (set_uint(&c->watch.debounce_ms, arg, "debounce", 86400000) < 0)
 			return -1;
-		if (opt == OPT_DEBOUNCE)
-			return set_uint(&c->follow.debounce_ms, arg, "debounce", 86400000);
+		return set_uint(&c->follow.debounce_ms, arg, "debounce", 86400000);
+	case OPT_INTERVAL:
 		return set_uint(&c->watch.interval_s, arg, "interval", 86400);
+	default:
+		return 1;
+	}
+}
+
+static int handle_opt(struct cli *c, int opt, const char *arg)
+{
+	int ret = handle_rules_opt(c, opt, arg);
+
+	if (ret <= 0 || (ret = handle_apply_opt(c, opt, arg)) <= 0)
+		return ret;
+	switch (opt) {
+	case OPT_LIMIT:
+		return set_limit(arg);
 	case OPT_HEALTH_ADDR:
 	case OPT_METRICS_ADDR:
 		return set_http_addr(c, opt, arg);
@@ -938,6 +959,37 @@ static enum svcnft_status emit_disc(struct cli *c, const struct svcnft_model *m)
 	return ok ? SVCNFT_OK : SVCNFT_EUSAGE;
 }
 
+/* The commands that read no snapshot first (delete, trace) or keep
+ * their own (watch, follow): their status, or -1 for the others. */
+static int run_direct(struct cli *c)
+{
+	if (c->cmd == CMD_DELETE)
+		return apply_delete(c->cfg.table);
+	if (c->cmd == CMD_TRACE) {
+		c->trace.table = c->cfg.table;
+		c->trace.flow = c->flow;
+		return cmd_trace(&c->trace);
+	}
+	if (c->cmd == CMD_WATCH) {
+		c->watch.cfg = &c->cfg;
+		c->watch.paths = c->paths;
+		c->watch.n_paths = c->n_paths;
+		c->watch.allow_empty = c->allow_empty;
+		c->watch.health_addr = c->health_addr;
+		c->watch.metrics_addr = c->metrics_addr;
+		return cmd_watch(&c->watch);
+	}
+	if (c->cmd == CMD_FOLLOW) {
+		c->cfg.api_allocated = true;
+		c->follow.cfg = &c->cfg;
+		c->follow.allow_empty = c->allow_empty;
+		c->follow.health_addr = c->health_addr;
+		c->follow.metrics_addr = c->metrics_addr;
+		return cmd_follow(&c->follow);
+	}
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c = { .cfg.table = "svcnft", .ns = "default",
@@ -950,6 +1002,7 @@ int main(int argc, char **argv)
 	enum svcnft_status st;
 	uint64_t opts;
 	bool clean;
+	int ret;
 
 	if (argc > 1 && !strcmp(argv[1], "completion")) {	/* hidden */
 		if (argc == 3 && !strcmp(argv[2], "bash"))
@@ -985,30 +1038,8 @@ int main(int argc, char **argv)
 	if (c.cmd == CMD_FOLLOW)
 		c.limits.max_removal = 100;
 	apply_set_limits(&c.limits);
-	if (c.cmd == CMD_DELETE)
-		return apply_delete(c.cfg.table);
-	if (c.cmd == CMD_TRACE) {
-		c.trace.table = c.cfg.table;
-		c.trace.flow = c.flow;
-		return cmd_trace(&c.trace);
-	}
-	if (c.cmd == CMD_WATCH) {
-		c.watch.cfg = &c.cfg;
-		c.watch.paths = c.paths;
-		c.watch.n_paths = c.n_paths;
-		c.watch.allow_empty = c.allow_empty;
-		c.watch.health_addr = c.health_addr;
-		c.watch.metrics_addr = c.metrics_addr;
-		return cmd_watch(&c.watch);
-	}
-	if (c.cmd == CMD_FOLLOW) {
-		c.cfg.api_allocated = true;
-		c.follow.cfg = &c.cfg;
-		c.follow.allow_empty = c.allow_empty;
-		c.follow.health_addr = c.health_addr;
-		c.follow.metrics_addr = c.metrics_addr;
-		return cmd_follow(&c.follow);
-	}
+	if ((ret = run_direct(&c)) >= 0)
+		return ret;
 	if (apply_unchanged(&c, opts))
 		return SVCNFT_OK;
 	st = load(&c, &snap, &clean);
