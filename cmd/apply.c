@@ -648,7 +648,7 @@ static bool live_for_apply(const char *table, struct elements *live, uint32_t *g
 		return false;
 	}
 	if (ret || (live->exists && !live->ours)) {
-		owner_report("apply", table, -ret);
+		owner_report_live("apply", table, -ret, live);
 		elements_free(live);
 		*rc = SVCNFT_EKERNEL;
 		*res = TRY_DONE;

@@ -26,7 +26,7 @@ static bool read_live(const char *table, struct elements *live)
 	int ret = live_read(table, live);
 
 	if (ret || (live->exists && !live->ours))
-		owner_report("diff", table, -ret);
+		owner_report_live("diff", table, -ret, live);
 	return !ret && (!live->exists || live->ours);
 }
 

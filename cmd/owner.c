@@ -33,6 +33,16 @@ void owner_report(const char *what, const char *table, int err)
 			"leaving it alone (choose another --table)\n", table);
 }
 
+void owner_report_live(const char *what, const char *table, int err,
+		       const struct elements *live)
+{
+	if (err == EPROTO && live->foreign_set)
+		fprintf(stderr, "svcnft: set %s of table inet %s holds elements svcnft did not "
+			"write; leaving it alone\n", live->foreign_set, table);
+	else
+		owner_report(what, table, err);
+}
+
 /* libnftables repeats one kernel error for every command of the batch:
  * the first few lines of MSG, and how many more. */
 static void script_errors(const char *msg)

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "elements.h"
 #include "kernel.h"
 #include "svcnft.h"
 
@@ -20,6 +21,10 @@ void owner_no_privilege(const char *what, const char *detail);
  * answer; EPROTO: elements svcnft did not write), or 0 for a table svcnft
  * did not create. */
 void owner_report(const char *what, const char *table, int err);
+/* owner_report after a live read into LIVE (it names a set holding
+ * elements svcnft did not write). */
+void owner_report_live(const char *what, const char *table, int err,
+		       const struct elements *live);
 
 /* The message for what kernel/ could not do (none for KF_NONE); frees
  * F's text and clears it. */

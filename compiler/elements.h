@@ -34,6 +34,8 @@ struct elements {
 	struct el_list base;
 	char masq[2][256];		/* masquerade4/6 rule comments, ", " */
 	uint64_t rules_hash;		/* live: every rule as the kernel has it */
+	/* live: the set with elements svcnft did not write (in SETS) */
+	const char *foreign_set;
 	/* plan only: pairs of an owner key (el_owner_key) and "ns/name" */
 	struct el_list owners;
 };

@@ -430,7 +430,8 @@ static int read_all(struct nl *nl, const char *table, struct elements *els)
 		return 0;
 	}
 	for (size_t i = 0; !ret && i < els->n_sets; i++)
-		ret = read_elements(nl, table, &els->sets[i]);
+		if ((ret = read_elements(nl, table, &els->sets[i])) == -EPROTO)
+			els->foreign_set = els->sets[i].name;
 	if (!ret)
 		ret = read_chains(nl, table, els);
 	/* the table or a set vanished while being read: a concurrent change */
