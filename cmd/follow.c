@@ -686,11 +686,12 @@ static void start_list(struct follow *w, struct feed *f)
 		schedule_retry(f);
 }
 
-/* kubectl says the API server does not serve F's resource. */
+/* kubectl says the API server does not serve F's resource (its discovery
+ * lists no such type).  A 404 on a request ("could not find the requested
+ * resource") can be an API server starting up: retried, not this. */
 static bool no_such_resource(const struct feed *f)
 {
-	return f->errtext.len && (strstr(f->errtext.data, "doesn't have a resource type") ||
-				  strstr(f->errtext.data, "could not find the requested resource"));
+	return f->errtext.len && strstr(f->errtext.data, "doesn't have a resource type");
 }
 
 /* Optional F is not served (a cluster before Kubernetes 1.33): logged

@@ -808,8 +808,9 @@ static int check_cli(struct cli *c)
 }
 
 /* apply, watch, follow: the node's addresses into C's config (kept for
- * the process's life); a --service-cidr holding one is refused. */
-static int node_addrs(struct cli *c)
+ * the process's life); a --service-cidr holding one is refused (usage),
+ * and so is the default one (svcnft cannot know the cluster's then). */
+static enum svcnft_status node_addrs(struct cli *c)
 {
 	static struct svcnft_node_addr *addrs;
 	const struct svcnft_cidr *sc = NULL;
@@ -820,23 +821,25 @@ static int node_addrs(struct cli *c)
 	int err;
 
 	if (!(C(c->cmd) & (C(CMD_APPLY) | DAEMON)))
-		return 0;
+		return SVCNFT_OK;
 	if ((err = local_addrs(&addrs, &c->cfg.n_node_addrs))) {
 		fprintf(stderr, "svcnft: reading this node's addresses: %s\n", strerror(-err));
-		return -1;
+		return SVCNFT_EKERNEL;
 	}
 	c->cfg.node_addrs = addrs;
 	for (size_t i = 0; !a && i < c->cfg.n_service_cidrs; i++)
 		a = node_addr_in(sc = &c->cfg.service_cidrs[i], &c->cfg);
 	if (!a)
-		return 0;
+		return SVCNFT_OK;
 	net.family = sc->family;
 	memcpy(net.a, sc->addr, sizeof(net.a));
 	ipaddr_format(&net, text, sizeof(text));
 	node_addr_refusal(&b, a);
-	fprintf(stderr, "svcnft: --service-cidr %s/%u: %s\n", text, sc->plen, b.data);
+	fprintf(stderr, "svcnft: --service-cidr %s/%u%s: %s\n", text, sc->plen,
+		c->cfg.service_cidrs == c->svc_cidrs ? "" :
+		" (the default: give the cluster's with --service-cidr)", b.data);
 	svcnft_buf_free(&b);
-	return -1;
+	return SVCNFT_EUSAGE;
 }
 
 /* Load and validate C's paths as one snapshot into S; *CLEAN: nothing at
@@ -1031,8 +1034,10 @@ int main(int argc, char **argv)
 		usage(stderr, CMD_NONE);
 		return SVCNFT_EUSAGE;
 	}
-	if (check_cli(&c) < 0 || node_addrs(&c) < 0)
+	if (check_cli(&c) < 0)
 		return SVCNFT_EUSAGE;
+	if ((st = node_addrs(&c)) != SVCNFT_OK)
+		return st;
 	/* follow trusts the API server: its lists are complete, its events
 	 * authoritative; only an empty cluster is refused (--allow-empty) */
 	if (c.cmd == CMD_FOLLOW)

@@ -339,7 +339,7 @@ void node_addr_refusal(struct svcnft_buf *b, const struct svcnft_node_addr *a)
 	ipaddr_format(&x, s, sizeof(s));
 	buf_printf(b, "contains this node's address %s (interface ", s);
 	buf_go_quoted(b, a->ifname);
-	buf_puts(b, "); new connections to unallocated service addresses are dropped, so the node's own traffic would be");
+	buf_puts(b, "); new connections to unallocated service addresses are dropped, so the node's own traffic would be too");
 }
 
 /* "addr/len"; with STRICT, host bits must be zero, otherwise they are

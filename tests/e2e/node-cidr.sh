@@ -86,4 +86,12 @@ err=$(svcnft_in_node apply --service-cidr "$SVC_CIDR" "$good" 2>&1) || rc=$?
 expect_eq "a /32 in the service CIDR: apply exits 0 ($err)" "$rc" 0
 nsx "$NODE" ip addr del 10.96.0.10/32 dev lo
 
+# Without --service-cidr the default range is checked too, and said to be it.
+nsx "$NODE" ip addr add 10.100.0.5/16 dev lo
+rc=0
+err=$(svcnft_in_node apply "$good" 2>&1) || rc=$?
+expect_eq "the default range holding the node's address: apply exits 2" "$rc" 2
+check "the message names the default" grep -q -- '--service-cidr 10.96.0.0/12 (the default' <<<"$err"
+nsx "$NODE" ip addr del 10.100.0.5/16 dev lo
+
 e2e_finish

@@ -291,7 +291,7 @@ static void test_cidr_holds_node_address(void **state)
 	assert_string_equal(got, "t.json: ServiceCIDR \"wide\" is invalid: spec.cidrs[0]: Invalid value: "
 			    "\"192.168.0.0/16\": refused by svcnft (the API server accepts it): contains "
 			    "this node's address 192.168.77.1 (interface \"eth0\"); new connections to "
-			    "unallocated service addresses are dropped, so the node's own traffic would be\n");
+			    "unallocated service addresses are dropped, so the node's own traffic would be too\n");
 	free(got);
 	fx_free(&fx);
 }
