@@ -962,6 +962,15 @@ static enum svcnft_status emit_disc(struct cli *c, const struct svcnft_model *m)
 	return ok ? SVCNFT_OK : SVCNFT_EUSAGE;
 }
 
+/* svcnft completion bash: the bash completion script. */
+static int completion(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[2], "bash"))
+		return print_completion(stdout);
+	fputs("svcnft: usage: svcnft completion bash\n", stderr);
+	return SVCNFT_EUSAGE;
+}
+
 /* The commands that read no snapshot first (delete, trace) or keep
  * their own (watch, follow): their status, or -1 for the others. */
 static int run_direct(struct cli *c)
@@ -1007,12 +1016,8 @@ int main(int argc, char **argv)
 	bool clean;
 	int ret;
 
-	if (argc > 1 && !strcmp(argv[1], "completion")) {	/* hidden */
-		if (argc == 3 && !strcmp(argv[2], "bash"))
-			return print_completion(stdout);
-		fputs("svcnft: usage: svcnft completion bash\n", stderr);
-		return SVCNFT_EUSAGE;
-	}
+	if (argc > 1 && !strcmp(argv[1], "completion"))	/* hidden */
+		return completion(argc, argv);
 	kernel_tune_malloc(argv);
 	opts = options_digest(argc, argv);	/* before getopt reorders argv */
 	c.cfg.service_cidrs = c.svc_cidrs;
