@@ -23,9 +23,6 @@ void owner_report(const char *what, const char *table, int err)
 	else if (err == EAGAIN)
 		fprintf(stderr, "svcnft: no answer from the kernel while reading table inet %s\n",
 			table);
-	else if (err == EPROTO)
-		fprintf(stderr, "svcnft: table inet %s holds set elements svcnft did not write; "
-			"leaving it alone\n", table);
 	else if (err)
 		fprintf(stderr, "svcnft: cannot read table inet %s: %s\n", table, strerror(err));
 	else
@@ -36,9 +33,10 @@ void owner_report(const char *what, const char *table, int err)
 void owner_report_live(const char *what, const char *table, int err,
 		       const struct elements *live)
 {
-	if (err == EPROTO && live->foreign_set)
+	if (err == EPROTO)	/* only a live read's elements say this */
 		fprintf(stderr, "svcnft: set %s of table inet %s holds elements svcnft did not "
-			"write; leaving it alone\n", live->foreign_set, table);
+			"write; leaving it alone\n",
+			live->foreign_set ? live->foreign_set : "(unnamed)", table);
 	else
 		owner_report(what, table, err);
 }

@@ -18,8 +18,7 @@ void owner_no_privilege(const char *what, const char *detail);
 
 /* The message for a failed access to table inet TABLE by command WHAT:
  * ERR an errno (EPERM/EACCES: privilege; EINTR: kept changing; EAGAIN: no
- * answer; EPROTO: elements svcnft did not write), or 0 for a table svcnft
- * did not create. */
+ * answer), or 0 for a table svcnft did not create. */
 void owner_report(const char *what, const char *table, int err);
 /* owner_report after a live read into LIVE (it names a set holding
  * elements svcnft did not write). */
